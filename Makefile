@@ -1,0 +1,70 @@
+# Two commands do all set-up on a fresh clone with only python3:
+#   make demo   -- classify the bundled example export
+#   make test   -- format check, lint, types, import contract, tests
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+EXAMPLE := examples/demo-export.csv
+
+.PHONY: help demo test test-all lint types contracts pytest bench lock example clean
+
+help:
+	@echo "make demo      classify the bundled example export (sets up .venv)"
+	@echo "make test      format check, lint, mypy --strict, import contract, pytest"
+	@echo "make test-all  make test plus the slow tests"
+	@echo "make bench     benchmarks (never part of make test)"
+	@echo "make example   regenerate examples/ with fravaer demo-data"
+	@echo "make lock      re-resolve the pinned lock files (needs network to PyPI)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The lock files carry hashes; pip refuses anything that does not match them.
+$(RUN_STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(DEV_STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@ $(RUN_STAMP)
+
+demo: $(RUN_STAMP)
+	$(BIN)/fravaer classify $(EXAMPLE) --format table
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+
+types: $(DEV_STAMP)
+	$(BIN)/mypy
+
+contracts: $(DEV_STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(DEV_STAMP)
+	$(BIN)/pytest
+
+test: lint types contracts pytest
+
+test-all: lint types contracts $(DEV_STAMP)
+	$(BIN)/pytest -m ''
+
+bench: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_classify.py
+
+example: $(RUN_STAMP)
+	$(BIN)/fravaer demo-data --pupils 500 --schools 3 --year 2023/24 --until 2024-03-08 --seed 7 -o $(EXAMPLE)
+
+lock:
+	$(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet uv
+	.lockenv/bin/uv pip compile pyproject.toml requirements.in -o requirements.lock --generate-hashes --python-version 3.11 -q
+	.lockenv/bin/uv pip compile pyproject.toml requirements-dev.in -o requirements-dev.lock --generate-hashes --python-version 3.11 -q
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,5 @@
+"""``python -m fravaer``."""
+
+from fravaer.cli import main
+
+main()

@@ -1,0 +1,98 @@
+"""The error hierarchy and its exit codes (SPEC §5).
+
+Every error the user can cause is a :class:`FravaerError` carrying a one-line message, an optional
+hint and the documented exit code. Messages name files, lines, columns and counts — never a cell's
+value, because cells hold children's data. The CLI catches these in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_DATAERR = 65
+EXIT_NOINPUT = 66
+EXIT_INTERNAL = 70
+EXIT_CANTCREAT = 73
+EXIT_IOERR = 74
+EXIT_TEMPFAIL = 75
+EXIT_CONFIG = 78
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in an input file something went wrong: file, 1-based line and column."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    column_name: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        if self.column_name is not None:
+            where += f" (column '{self.column_name}')"
+        return where
+
+
+class FravaerError(Exception):
+    """Base of every error the user can cause; carries the exit code."""
+
+    exit_code: ClassVar[int] = EXIT_INTERNAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(FravaerError):
+    """The command line is wrong (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class BadInputError(FravaerError):
+    """The input data is malformed (exit 65)."""
+
+    exit_code = EXIT_DATAERR
+
+    def __init__(self, location: Location, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{location}: {problem}", hint=hint)
+        self.location = location
+
+
+class InputMissingError(FravaerError):
+    """An input file is missing or unreadable (exit 66)."""
+
+    exit_code = EXIT_NOINPUT
+
+
+class CannotCreateOutputError(FravaerError):
+    """An output file cannot be created (exit 73)."""
+
+    exit_code = EXIT_CANTCREAT
+
+
+class OutputIOError(FravaerError):
+    """Writing failed part-way, e.g. a full disk (exit 74)."""
+
+    exit_code = EXIT_IOERR
+
+
+class LockHeldError(FravaerError):
+    """Another run holds the lock (exit 75)."""
+
+    exit_code = EXIT_TEMPFAIL
+
+
+class PolicyError(FravaerError):
+    """A policy or configuration file is invalid (exit 78)."""
+
+    exit_code = EXIT_CONFIG

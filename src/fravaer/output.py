@@ -1,0 +1,170 @@
+"""Atomic, private writers for the machine formats (SPEC §5, §6).
+
+Every file is written to a temporary file in the target's folder — created mode 0600 by
+``tempfile.mkstemp`` — flushed, fsynced and then renamed over the target. A failed run therefore
+leaves no new or partial file, and an older output stays intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Literal
+
+import polars as pl
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import xlsxwriter
+
+from fravaer.errors import CannotCreateOutputError, OutputIOError
+
+Format = Literal["table", "csv", "json", "parquet", "xlsx"]
+BINARY_FORMATS: tuple[Format, ...] = ("parquet", "xlsx")
+SUFFIX_FORMATS: dict[str, Format] = {
+    ".csv": "csv",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+    ".txt": "table",
+}
+
+# xlsx embeds its creation time; a fixed one keeps re-runs byte-identical.
+_XLSX_CREATED = datetime(2000, 1, 1)
+
+
+def format_for_path(path: Path) -> Format | None:
+    """The format a file name implies (``.csv`` -> csv), if any."""
+    return SUFFIX_FORMATS.get(path.suffix.lower())
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[IO[bytes]]:
+    """Yield a private temporary file that replaces ``path`` only if the block succeeds."""
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise CannotCreateOutputError(f"{path}: the folder does not exist")
+    if path.is_dir():
+        raise CannotCreateOutputError(f"{path}: is a folder")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        _fsync_folder(folder)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else type(exc).__name__
+
+
+def _serialise(frame: pl.DataFrame, fmt: Format, *, sheet: str) -> Callable[[IO[bytes]], object]:
+    if fmt == "csv":
+        return lambda handle: frame.write_csv(handle)
+    if fmt == "json":
+        return lambda handle: handle.write(frame.write_json().encode("utf-8"))
+    if fmt == "parquet":
+        return lambda handle: frame.write_parquet(handle)
+    if fmt == "xlsx":
+        return lambda handle: _write_xlsx(frame, handle, sheet=sheet)
+    raise ValueError(f"not a data format: {fmt}")
+
+
+def _write_xlsx(frame: pl.DataFrame, handle: IO[bytes], *, sheet: str) -> None:
+    workbook = xlsxwriter.Workbook(handle, {"in_memory": True})
+    workbook.set_properties({"created": _XLSX_CREATED})
+    frame.write_excel(
+        workbook,
+        worksheet=sheet,
+        autofit=True,
+        freeze_panes=(1, 0),
+        float_precision=1,
+        dtype_formats={pl.Date: "yyyy-mm-dd"},
+    )
+    workbook.close()
+
+
+def write_frame(
+    frame: pl.DataFrame, fmt: Format, path: Path | None, *, sheet: str = "data"
+) -> None:
+    """Write ``frame`` as ``fmt`` to ``path`` atomically, or to stdout when ``path`` is None.
+
+    Numbers keep full precision in every format (xlsx only formats their display).
+    """
+    serialise = _serialise(frame, fmt, sheet=sheet)
+    if path is None:
+        _to_stdout(serialise)
+        return
+    with atomic_file(path) as handle:
+        serialise(handle)
+
+
+def write_frames(frames: Iterable[pl.DataFrame], fmt: Format, path: Path) -> int:
+    """Stream frames of one schema into one csv or parquet file atomically; return the row count.
+
+    Memory stays bounded by one frame, so a national-size file can be written.
+    """
+    rows = 0
+    with atomic_file(path) as handle:
+        writer: pq.ParquetWriter | None = None
+        for index, frame in enumerate(frames):
+            if fmt == "csv":
+                frame.write_csv(handle, include_header=index == 0)
+            elif fmt == "parquet":
+                table = frame.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(handle, table.schema, compression="zstd")
+                writer.write_table(table)
+            else:
+                raise ValueError(f"cannot stream {fmt}")
+            rows += frame.height
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def write_text(text: str, path: Path | None) -> None:
+    """Write rendered text to ``path`` atomically, or to stdout."""
+    data = text.encode("utf-8")
+    if path is None:
+        _to_stdout(lambda handle: handle.write(data))
+        return
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+def _to_stdout(serialise: Callable[[IO[bytes]], object]) -> None:
+    sys.stdout.flush()
+    try:
+        serialise(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours; keep Python quiet at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError as exc:
+        raise OutputIOError(f"stdout: write failed ({_reason(exc)})") from None

@@ -1,0 +1,105 @@
+"""Canonical column names, dtypes and categories (SPEC §3).
+
+Every module after ingest sees only the canonical attendance frame: one row per pupil per school
+day per category. Column names live here and nowhere else.
+
+Absence is counted in integer *day units* rather than floats, so that thresholds compare exactly:
+a float sum of one hundred 0.1-day absences is 9.99999999999998, not 10, and would miss step 1.
+``DAY_UNITS`` = 18,018,000 = lcm(1..16) x 25 is divisible by every lesson count from 1 to 16 and
+by 1,000, so a fraction of k lessons out of up to 16, or any fraction written with up to three
+decimals, becomes an exact whole number of units.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+# -- canonical frame ------------------------------------------------------------------------------
+PUPIL_ID: Final = "pupil_id"
+SCHOOL_ID: Final = "school_id"
+DATE: Final = "date"
+CATEGORY: Final = "category"
+ABSENT_FRACTION: Final = "absent_fraction"
+GRADE: Final = "grade"
+CLASS_NAME: Final = "class_name"
+
+PRESENT: Final = "present"
+ILLNESS: Final = "illness"
+LEAVE: Final = "leave"
+UNLAWFUL: Final = "unlawful"
+CATEGORIES: Final = (PRESENT, ILLNESS, LEAVE, UNLAWFUL)
+ABSENCE_CATEGORIES: Final = (ILLNESS, LEAVE, UNLAWFUL)
+
+CATEGORY_DTYPE: Final = pl.Enum(CATEGORIES)
+
+REQUIRED_COLUMNS: Final = (PUPIL_ID, SCHOOL_ID, DATE, CATEGORY)
+OPTIONAL_COLUMNS: Final = (ABSENT_FRACTION, GRADE, CLASS_NAME)
+
+CANONICAL_SCHEMA: Final = pl.Schema(
+    {
+        PUPIL_ID: pl.String(),
+        SCHOOL_ID: pl.String(),
+        DATE: pl.Date(),
+        CATEGORY: CATEGORY_DTYPE,
+        ABSENT_FRACTION: pl.Float64(),
+        GRADE: pl.Int8(),
+        CLASS_NAME: pl.String(),
+    }
+)
+
+GRADE_MIN: Final = 0
+GRADE_MAX: Final = 10
+
+DAY_UNITS: Final = 18_018_000
+"""Integer units per school day; see the module docstring."""
+
+# -- per pupil-day frame (window.pupil_days) ------------------------------------------------------
+ILLNESS_UNITS: Final = "illness_units"
+LEAVE_UNITS: Final = "leave_units"
+UNLAWFUL_UNITS: Final = "unlawful_units"
+CATEGORY_UNITS: Final = {ILLNESS: ILLNESS_UNITS, LEAVE: LEAVE_UNITS, UNLAWFUL: UNLAWFUL_UNITS}
+
+# -- classification output (the contract of `fravaer classify`) ---------------------------------
+AS_OF: Final = "as_of"
+WINDOW_START: Final = "window_start"
+WINDOW_END: Final = "window_end"
+WINDOW_DAYS: Final = "window_days"
+ABSENT_DAYS: Final = "absent_days"
+ILLNESS_DAYS: Final = "illness_days"
+LEAVE_DAYS: Final = "leave_days"
+UNLAWFUL_DAYS: Final = "unlawful_days"
+ABSENCE_PCT: Final = "absence_pct"
+STEP: Final = "step"
+STATUS: Final = "status"
+QUARTER_UNLAWFUL_PCT: Final = "quarter_unlawful_pct"
+QUARTER_FLAG: Final = "quarter_flag"
+
+STATUS_OK: Final = "ok"
+STATUS_INSUFFICIENT: Final = "insufficient_data"
+
+FLAG_NONE: Final = "none"
+FLAG_WARN: Final = "warn_parents"
+FLAG_NOTIFY: Final = "notify_municipality"
+QUARTER_FLAGS: Final = (FLAG_NONE, FLAG_WARN, FLAG_NOTIFY)
+
+CLASSIFY_COLUMNS: Final = (
+    PUPIL_ID,
+    SCHOOL_ID,
+    CLASS_NAME,
+    GRADE,
+    AS_OF,
+    WINDOW_START,
+    WINDOW_END,
+    WINDOW_DAYS,
+    ABSENT_DAYS,
+    ILLNESS_DAYS,
+    LEAVE_DAYS,
+    UNLAWFUL_DAYS,
+    ABSENCE_PCT,
+    STEP,
+    STATUS,
+    QUARTER_UNLAWFUL_PCT,
+    QUARTER_FLAG,
+)
