@@ -32,6 +32,7 @@ from fravaer.policy import (
 )
 from fravaer.window import (
     absent_units_expr,
+    days_expr,
     in_window_expr,
     latest_expr,
     pupil_days,
@@ -90,7 +91,10 @@ def step_expr(policy: Policy) -> pl.Expr:
 
 
 def pct_expr(units: pl.Expr, days: pl.Expr) -> pl.Expr:
-    """``100 * units / (days * DAY_UNITS)`` as a float (null when ``days`` is 0)."""
+    """``100 * units / (days * DAY_UNITS)`` as a float (null when ``days`` is 0).
+
+    ``100.0 * units`` is exact and the divisor is a column, so the result is correctly rounded.
+    """
     return pl.when(days > 0).then(100.0 * units / (days * s.DAY_UNITS))
 
 
@@ -211,9 +215,9 @@ def classify(
         pupils.with_columns(
             pl.lit(as_of, dtype=pl.Date).alias(s.AS_OF),
             window_days.alias(s.WINDOW_DAYS),
-            (primary_units / s.DAY_UNITS).alias(s.ABSENT_DAYS),
+            days_expr(primary_units).alias(s.ABSENT_DAYS),
             *(
-                (pl.col(s.CATEGORY_UNITS[c]) / s.DAY_UNITS).alias(f"{c}_days")
+                days_expr(pl.col(s.CATEGORY_UNITS[c])).alias(f"{c}_days")
                 for c in s.ABSENCE_CATEGORIES
             ),
             pct_expr(primary_units, window_days).alias(s.ABSENCE_PCT),

@@ -28,6 +28,7 @@ from fravaer.ingest import read_export
 from fravaer.output import Format, format_for_path, write_frame, write_frames, write_text
 from fravaer.policy import DEFAULT_POLICY, load_policy
 from fravaer.render import render_classification
+from fravaer.schema import CANONICAL_SCHEMA
 
 log = logging.getLogger("fravaer")
 
@@ -180,9 +181,10 @@ def classify(
     quarter's unlawful absence with its flag.
     """
     out_format = _resolve_format(fmt, output)
+    day = _parse_date(as_of, "--as-of") if as_of else None
     chosen = load_policy(policy)
     frame = read_export(export)
-    day = _parse_date(as_of, "--as-of") if as_of else _latest_date(frame, export)
+    day = day or _latest_date(frame, export)
     result = classify_frame(
         frame, policy=chosen, as_of=day, include_left=include_left, schools=school
     ).collect(engine="streaming")
@@ -241,7 +243,7 @@ def demo_data(
         seed=seed,
         until=_parse_date(until, "--until") if until else None,
     )
-    rows = write_frames(generate(spec), fmt, output)
+    rows = write_frames(generate(spec), fmt, output, schema=CANONICAL_SCHEMA)
     log.info("wrote %d rows for %d pupils to %s", rows, pupils, output)
 
 

@@ -123,26 +123,30 @@ def write_frame(
         serialise(handle)
 
 
-def write_frames(frames: Iterable[pl.DataFrame], fmt: Format, path: Path) -> int:
-    """Stream frames of one schema into one csv or parquet file atomically; return the row count.
+def write_frames(
+    frames: Iterable[pl.DataFrame], fmt: Format, path: Path, *, schema: pl.Schema
+) -> int:
+    """Stream frames of ``schema`` into one csv or parquet file atomically; return the row count.
 
-    Memory stays bounded by one frame, so a national-size file can be written.
+    Memory stays bounded by one frame, so a national-size file can be written. An empty stream
+    still gives a valid file with the header (csv) or schema (parquet).
     """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"cannot stream {fmt}")
     rows = 0
     with atomic_file(path) as handle:
-        writer: pq.ParquetWriter | None = None
-        for index, frame in enumerate(frames):
-            if fmt == "csv":
-                frame.write_csv(handle, include_header=index == 0)
-            elif fmt == "parquet":
-                table = frame.to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(handle, table.schema, compression="zstd")
-                writer.write_table(table)
-            else:
-                raise ValueError(f"cannot stream {fmt}")
-            rows += frame.height
-        if writer is not None:
+        if fmt == "csv":
+            pl.DataFrame(schema=schema).write_csv(handle)
+            for frame in frames:
+                frame.write_csv(handle, include_header=False)
+                rows += frame.height
+            return rows
+        writer = pq.ParquetWriter(handle, pl.DataFrame(schema=schema).to_arrow().schema)
+        try:
+            for frame in frames:
+                writer.write_table(frame.to_arrow())
+                rows += frame.height
+        finally:
             writer.close()
     return rows
 

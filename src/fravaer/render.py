@@ -32,10 +32,10 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "en": "Too few school days (under {n})",
     },
     "quarter": {
-        "da": "Ulovligt fravær i kvartalet fra {start}: {warn} elever ≥ {w} % (forældre advares), "
-        "{notify} elever ≥ {n} % (kommunen underrettes).",
-        "en": "Unlawful absence in the quarter from {start}: {warn} pupils ≥ {w} % (warn parents), "
-        "{notify} pupils ≥ {n} % (notify the municipality).",
+        "da": "Ulovligt fravær i kvartalet fra {start}: ≥ {w} % (forældre advares): {warn} · "
+        "≥ {n} % (kommunen underrettes): {notify}",
+        "en": "Unlawful absence in the quarter from {start}: ≥ {w} % (warn parents): {warn} · "
+        "≥ {n} % (notify the municipality): {notify}",
     },
     "actions": {"da": "Minimumshandlinger", "en": "Minimum actions"},
     "list_flagged": {"da": "Elever på trin 1 eller højere", "en": "Pupils at step 1 or higher"},
@@ -146,7 +146,7 @@ def _quarter_line(result: pl.DataFrame, as_of: date, lang: Lang) -> str:
         "quarter",
         lang,
         start=quarter_start(as_of).isoformat(),
-        warn=flags.get(s.FLAG_WARN, 0),
+        warn=flags.get(s.FLAG_WARN, 0) + flags.get(s.FLAG_NOTIFY, 0),  # everyone at 10 % or more
         notify=flags.get(s.FLAG_NOTIFY, 0),
         w=NATIONAL_QUARTER_RULE.warn_at,
         n=NATIONAL_QUARTER_RULE.notify_at,

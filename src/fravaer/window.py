@@ -20,6 +20,16 @@ def units_expr(fraction: pl.Expr) -> pl.Expr:
     return (fraction * s.DAY_UNITS).round(0).cast(pl.Int64)
 
 
+def days_expr(units: pl.Expr) -> pl.Expr:
+    """Day units as (fractional) days, correctly rounded to the nearest float.
+
+    Polars divides by a scalar through its reciprocal, which is one ulp off in about a quarter of
+    cases (13.999 days would print as 13.998999999999999); dividing by a column is exact, so the
+    scalar is broadcast to a column first. The property tests compare with exact rationals.
+    """
+    return units / (units * 0 + s.DAY_UNITS)
+
+
 def pupil_days(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     """One row per pupil per school day on or before ``as_of``, absence in units per category.
 

@@ -27,6 +27,8 @@ from fravaer.window import units_expr
 log = logging.getLogger("fravaer")
 
 _ROW = "_row"
+_COUNT = "_count"
+_SECOND = "_second"
 ISO_DATE = "%Y-%m-%d"
 
 
@@ -202,26 +204,28 @@ def _validate(raw: pl.LazyFrame, schema: pl.Schema, source: _Source) -> pl.LazyF
 
     typed = raw.select(pl.col(_ROW), *(plan.typed.alias(name) for name, plan in plans.items()))
     key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
+    others = [c for c in plans if c not in key]
     dupes = _collect(
         typed.group_by(key)
         .agg(
-            pl.len().alias("n"),
-            pl.struct(pl.exclude(_ROW, *key)).n_unique().alias("variants"),
-            pl.col(_ROW).bottom_k(2).max().alias("second"),
+            pl.len().alias(_COUNT),
+            pl.col(_ROW).bottom_k(2).max().alias(_SECOND),
+            *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
         )
-        .filter(pl.col("n") > 1)
-        .select(
-            (pl.col("n") - 1).sum().alias("repeats"),
-            pl.col("second").filter(pl.col("variants") > 1).min().alias("conflict"),
-        ),
+        .filter(pl.col(_COUNT) > 1),
         source,
-    ).row(0)
-    repeats, conflict = dupes
-    if conflict is not None:
+    )
+    conflicts = dupes.filter(pl.any_horizontal(others)).sort(_SECOND)
+    if not conflicts.is_empty():
+        first = conflicts.row(0, named=True)
+        column = next(c for c in others if first[c])
         raise source.at(
-            conflict, None, "conflicts with an earlier row for the same pupil, date and category"
+            first[_SECOND],
+            column,
+            "differs from an earlier row for the same pupil, date and category",
         )
-    if repeats:
+    if not dupes.is_empty():
+        repeats = int(dupes[_COUNT].sum()) - dupes.height
         log.warning("%s: ignored %d rows that repeat an earlier row exactly", source.path, repeats)
         typed = typed.unique(subset=key, keep="first", maintain_order=True)
 

@@ -1,0 +1,293 @@
+"""classify() equals the naive reference on generated frames, exact boundaries included."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from fractions import Fraction
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fravaer import schema as s
+from fravaer.classify import classify
+from fravaer.policy import Policy, load_policy
+from tests import reference
+from tests.reference import RefPolicy, Row
+
+START = date(2024, 1, 1)  # a Monday; the pool spans two quarters
+POOL = [START + timedelta(days=i) for i in range(200)]
+
+# Lesson fractions (k of up to 16 lessons) and 1-3 decimal fractions: all exact in day units.
+FRACTIONS = [
+    Fraction(1),
+    Fraction(1, 2),
+    Fraction(1, 3),
+    Fraction(2, 3),
+    Fraction(1, 4),
+    Fraction(1, 6),
+    Fraction(5, 6),
+    Fraction(1, 7),
+    Fraction(3, 16),
+    Fraction(1, 10),
+    Fraction(3, 10),
+    Fraction(1, 1000),
+    Fraction(999, 1000),
+]
+
+
+def make_policy(window: int, thresholds: tuple[int, ...], min_days: int) -> Policy:
+    text = {"da": "x", "en": "x"}
+    actions = {"da": ["x"], "en": ["x"]}
+    return Policy.model_validate(
+        {
+            "name": "test",
+            "version": "1",
+            "title": text,
+            "source": "tests",
+            "effective_from": date(2020, 1, 1),
+            "min_school_days": min_days,
+            "primary_measure": "m",
+            "measures": {
+                "m": {
+                    "kind": "percent",
+                    "window": {"school_days": window},
+                    "categories": ["illness", "leave", "unlawful"],
+                }
+            },
+            "steps": [
+                {
+                    "step": i + 1,
+                    "when": {"measure": "m", "at_least": t},
+                    "responsible": text,
+                    "actions": actions,
+                }
+                for i, t in enumerate(thresholds)
+            ],
+        }
+    )
+
+
+def to_frame(rows: list[Row]) -> pl.LazyFrame:
+    return pl.LazyFrame(
+        {
+            s.PUPIL_ID: [r.pupil_id for r in rows],
+            s.SCHOOL_ID: [r.school_id for r in rows],
+            s.DATE: [r.date for r in rows],
+            s.CATEGORY: [r.category for r in rows],
+            s.ABSENT_FRACTION: [float(r.fraction) for r in rows],
+            s.GRADE: [r.grade for r in rows],
+            s.CLASS_NAME: [r.class_name for r in rows],
+        },
+        schema=s.CANONICAL_SCHEMA,
+    )
+
+
+def day_rows(rng: random.Random, pupil: str, school: str, day: date, grade: int) -> list[Row]:
+    """One school day of one pupil: present, whole or partial absence, or several categories."""
+    kind = rng.random()
+    make = lambda category, fraction: Row(  # noqa: E731
+        pupil, school, day, category, fraction, grade, f"{grade}.{school}"
+    )
+    if kind < 0.6:
+        return [make("present", Fraction(0))]
+    category = rng.choice(reference.ABSENCE)
+    if kind < 0.8:
+        return [make(category, Fraction(1))]
+    fraction = rng.choice(FRACTIONS)
+    rows = [make(category, fraction)]
+    rest = 1 - fraction
+    if rest > 0 and rng.random() < 0.5:
+        other = rng.choice([c for c in reference.ABSENCE if c != category])
+        second = min((f for f in FRACTIONS if f <= rest), default=Fraction(0), key=lambda f: -f)
+        rows.append(make(other, second))
+    elif rest > 0 and rng.random() < 0.5:
+        rows.append(make("present", Fraction(0)))
+    return rows
+
+
+@st.composite
+def attendance(draw: st.DrawFn) -> tuple[list[Row], date]:
+    rng = draw(st.randoms(use_true_random=False))
+    n_pupils = draw(st.integers(1, 6))
+    rows: list[Row] = []
+    for p in range(n_pupils):
+        pupil = rng.choice(["0", "00", "007"]) + str(p)  # ids with leading zeros
+        first = rng.randrange(0, 120)
+        last = rng.randrange(first, len(POOL))
+        # Pupils skip some days (weekends, holidays) and may change school part-way.
+        dates = [d for d in POOL[first : last + 1] if rng.random() < 0.8]
+        schools = rng.sample(["A", "B", "C"], k=2)
+        move = rng.randrange(0, len(dates) + 1) if rng.random() < 0.3 else len(dates)
+        grade = rng.randrange(0, 11)
+        for i, day in enumerate(dates):
+            school = schools[1] if i >= move else schools[0]
+            rows += day_rows(rng, pupil, school, day, grade)
+    rng.shuffle(rows)
+    as_of = START + timedelta(days=draw(st.integers(-3, len(POOL) + 3)))
+    return rows, as_of
+
+
+def assert_equal_to_reference(
+    rows: list[Row], as_of: date, policy: Policy, ref: RefPolicy, *, include_left: bool
+) -> None:
+    fast = classify(to_frame(rows), policy=policy, as_of=as_of, include_left=include_left)
+    got = {row.pop(s.PUPIL_ID): row for row in fast.collect().iter_rows(named=True)}
+    expected = reference.classify(rows, ref, as_of, include_left=include_left)
+    assert got.keys() == expected.keys()
+    for pupil, want in expected.items():
+        row = got[pupil]
+        assert row[s.AS_OF] == as_of
+        for column, value in want.items():
+            assert row[column] == value, (pupil, column)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=attendance(),
+    window=st.sampled_from([1, 3, 7, 20, 100]),
+    min_days=st.sampled_from([1, 5, 10]),
+    include_left=st.booleans(),
+)
+def test_classify_equals_reference(
+    data: tuple[list[Row], date], window: int, min_days: int, include_left: bool
+) -> None:
+    rows, as_of = data
+    thresholds = (10, 15, 20)
+    policy = make_policy(window, thresholds, min_days)
+    ref = RefPolicy(window, tuple(Fraction(t) for t in thresholds), min_days)
+    assert_equal_to_reference(rows, as_of, policy, ref, include_left=include_left)
+
+
+@st.composite
+def on_the_boundary(draw: st.DrawFn) -> tuple[list[Row], int, Fraction]:
+    """One pupil whose window absence is exactly a threshold, or one smallest step below it."""
+    window = draw(st.sampled_from([10, 20, 40, 60, 100]))
+    threshold = draw(st.sampled_from([Fraction(10), Fraction(15), Fraction(20)]))
+    target = threshold * window / 100  # absent days that make exactly the threshold
+    # Absence in equal pieces (whole days, halves, lessons, tenths), at most one piece a day.
+    options = [
+        Fraction(1),
+        Fraction(1, 2),
+        Fraction(1, 3),
+        Fraction(1, 4),
+        Fraction(1, 6),
+        Fraction(1, 10),
+    ]
+    pieces = draw(st.sampled_from([p for p in options if p * window >= target]))
+    below = draw(st.sampled_from([Fraction(0), Fraction(1, 16), Fraction(1, 1000)]))
+    count = int(target / pieces)
+    absences = [pieces] * count
+    remainder = target - count * pieces
+    if remainder:
+        absences.append(remainder)
+    if below:
+        absences[-1] -= below  # just under the threshold: not the step
+    rng = draw(st.randoms(use_true_random=False))
+    extra = draw(st.integers(0, 30))  # older days outside the window, all absent
+    dates = POOL[: window + extra]
+    rows = [Row("0042", "851001", d, "illness", Fraction(1)) for d in dates[:extra]]
+    in_window = dates[extra:]
+    absent_dates = rng.sample(in_window, k=len(absences))
+    for day, fraction in zip(absent_dates, absences, strict=True):
+        rows.append(Row("0042", "851001", day, rng.choice(reference.ABSENCE), fraction))
+    rows += [
+        Row("0042", "851001", d, "present", Fraction(0)) for d in in_window if d not in absent_dates
+    ]
+    rng.shuffle(rows)
+    return rows, window, threshold - (below * 100 / window)
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=on_the_boundary())
+def test_thresholds_are_exact(case: tuple[list[Row], int, Fraction]) -> None:
+    rows, window, exact_pct = case
+    policy = make_policy(window, (10, 15, 20), 1)
+    ref = RefPolicy(window, (Fraction(10), Fraction(15), Fraction(20)), 1)
+    assert_equal_to_reference(rows, POOL[-1], policy, ref, include_left=True)
+    step = classify(to_frame(rows), policy=policy, as_of=POOL[-1]).collect()[s.STEP].item()
+    assert step == sum(exact_pct >= t for t in (10, 15, 20))
+
+
+def test_ten_percent_is_step_one_and_just_below_is_not() -> None:
+    """The SPEC's own example: 10 absent days of 100 is step 1; 9.99 days is not."""
+    policy = load_policy("aalborg-2023")
+    days = POOL[:100]
+    for absent, step in [(["1"] * 10, 1), (["1"] * 9 + ["0.99"], 0), (["0.1"] * 100, 1)]:
+        fractions = [float(Fraction(a)) for a in absent] + [0.0] * (100 - len(absent))
+        frame = pl.LazyFrame(
+            {
+                s.PUPIL_ID: ["01"] * 100,
+                s.SCHOOL_ID: ["A"] * 100,
+                s.DATE: days,
+                s.CATEGORY: ["illness" if f else "present" for f in fractions],
+                s.ABSENT_FRACTION: fractions,
+                s.GRADE: [1] * 100,
+                s.CLASS_NAME: ["1.A"] * 100,
+            },
+            schema=s.CANONICAL_SCHEMA,
+        )
+        out = classify(frame, policy=policy, as_of=days[-1]).collect()
+        assert out[s.STEP].item() == step, absent[-1]
+
+
+def test_insufficient_data_is_reported_not_dropped() -> None:
+    rows = [Row("5", "A", d, "illness", Fraction(1)) for d in POOL[:9]]
+    out = classify(to_frame(rows), policy=load_policy("aalborg-2023"), as_of=POOL[8]).collect()
+    assert out.select(s.STEP, s.STATUS, s.ABSENCE_PCT).row(0) == (None, "insufficient_data", 100.0)
+
+
+def test_left_pupils_are_omitted_unless_asked() -> None:
+    staying = [Row("1", "A", d, "present", Fraction(0)) for d in POOL[:30]]
+    leaving = [Row("2", "A", d, "present", Fraction(0)) for d in POOL[:24]]
+    frame = to_frame(staying + leaving)
+    policy = load_policy("aalborg-2023")
+    kept = classify(frame, policy=policy, as_of=POOL[29]).collect()[s.PUPIL_ID].to_list()
+    assert kept == ["1"]
+    everyone = classify(frame, policy=policy, as_of=POOL[29], include_left=True).collect()
+    assert everyone[s.PUPIL_ID].to_list() == ["1", "2"]
+    # As of a day when pupil 2 was still there, nobody has left.
+    assert classify(frame, policy=policy, as_of=POOL[23]).collect().height == 2
+
+
+def test_window_follows_the_pupil_across_schools() -> None:
+    rows = [Row("9", "A", d, "illness", Fraction(1)) for d in POOL[:50]]
+    rows += [Row("9", "B", d, "present", Fraction(0)) for d in POOL[50:100]]
+    policy = load_policy("aalborg-2023")
+    out = classify(to_frame(rows), policy=policy, as_of=POOL[99], schools=["B"]).collect()
+    assert out.select(s.SCHOOL_ID, s.WINDOW_DAYS, s.ABSENCE_PCT, s.STEP).row(0) == (
+        "B",
+        100,
+        50.0,
+        3,
+    )
+    assert (
+        classify(to_frame(rows), policy=policy, as_of=POOL[99], schools=["A"]).collect().is_empty()
+    )
+
+
+@pytest.mark.parametrize(
+    ("unlawful_days", "flag"),
+    [(0, "none"), (1, "none"), (2, "warn_parents"), (3, "notify_municipality")],
+)
+def test_quarter_rule_counts_unlawful_absence_in_the_quarter_to_date(
+    unlawful_days: int, flag: str
+) -> None:
+    # 20 school days in April (quarter 2), preceded by unlawful days in March that do not count.
+    march = [Row("3", "A", date(2024, 3, d), "unlawful", Fraction(1)) for d in range(1, 29)]
+    april = [date(2024, 4, 1) + timedelta(days=i) for i in range(20)]
+    rows = march + [
+        Row(
+            "3",
+            "A",
+            d,
+            "unlawful" if i < unlawful_days else "present",
+            Fraction(int(i < unlawful_days)),
+        )
+        for i, d in enumerate(april)
+    ]
+    out = classify(to_frame(rows), policy=load_policy("aalborg-2023"), as_of=april[-1]).collect()
+    assert out[s.QUARTER_FLAG].item() == flag
+    assert out[s.QUARTER_UNLAWFUL_PCT].item() == 100 * unlawful_days / 20
