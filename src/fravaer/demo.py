@@ -56,14 +56,30 @@ def _school_sizes(spec: DemoSpec, rng: np.random.Generator) -> np.ndarray:
     return sizes
 
 
+def _class_letter(index: int) -> str:
+    """A, B, ..., Z, then AA, AB, ... for very large synthetic cohorts."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _class_names(grades: np.ndarray, school: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``7.B``-style names: each school's grade cohort is split into classes of about 22."""
-    letters = np.empty(grades.shape, dtype=object)
-    for key in np.unique(school * 100 + grades):
-        members = np.flatnonzero(school * 100 + grades == key)
-        n_classes = max(1, round(len(members) / CLASS_SIZE))
-        letters[members] = np.array(list("ABCDEFGHIJ"))[rng.permutation(len(members)) % n_classes]
-    return np.array([f"{g}.{c}" for g, c in zip(grades, letters, strict=True)], dtype=object)
+    """``7.B``-style names: each school's grade cohort is split at random into classes of ~22."""
+    n = len(grades)
+    key = school * 100 + grades
+    order = np.lexsort((rng.random(n), key))  # by cohort, shuffled within it
+    starts = np.r_[0, np.flatnonzero(np.diff(key[order])) + 1]
+    sizes = np.diff(np.r_[starts, n])
+    cohort = np.repeat(np.arange(len(starts)), sizes)
+    rank = np.arange(n) - starts[cohort]
+    n_classes = np.maximum(1, np.rint(sizes / CLASS_SIZE)).astype(np.int64)[cohort]
+    index = np.empty(n, dtype=np.int64)
+    index[order] = rank % n_classes
+    letters = [_class_letter(i) for i in range(int(index.max(initial=0)) + 1)]
+    return np.array([f"{g}.{letters[i]}" for g, i in zip(grades, index, strict=True)], dtype=object)
 
 
 def generate(spec: DemoSpec) -> Iterator[pl.DataFrame]:
