@@ -73,10 +73,10 @@ def classify(
     rows: list[Row], policy: RefPolicy, as_of: date, *, include_left: bool
 ) -> dict[str, dict[str, object]]:
     days = pupil_days(rows, as_of)
-    school_dates: dict[str, set[date]] = defaultdict(set)
-    for pupil_days_ in days.values():
-        for day, info in pupil_days_.items():
-            school_dates[info.school].add(day)
+    school_dates: dict[str, set[date]] = defaultdict(set)  # any registration at the school
+    for row in rows:
+        if row.date <= as_of:
+            school_dates[row.school_id].add(row.date)
 
     result: dict[str, dict[str, object]] = {}
     for pupil, by_date in days.items():

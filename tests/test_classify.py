@@ -85,12 +85,18 @@ def to_frame(rows: list[Row]) -> pl.LazyFrame:
     )
 
 
-def day_rows(rng: random.Random, pupil: str, school: str, day: date, grade: int) -> list[Row]:
-    """One school day of one pupil: present, whole or partial absence, or several categories."""
+def day_rows(
+    rng: random.Random, pupil: str, school: str, day: date, grade: int, *, second_school: str
+) -> list[Row]:
+    """One school day of one pupil: present, whole or partial absence, or several categories.
+
+    On a moving day the second category's row may come from the other school.
+    """
+
+    def make(category: str, fraction: Fraction, at: str = school) -> Row:
+        return Row(pupil, at, day, category, fraction, grade, f"{grade}.{at}")
+
     kind = rng.random()
-    make = lambda category, fraction: Row(  # noqa: E731
-        pupil, school, day, category, fraction, grade, f"{grade}.{school}"
-    )
     if kind < 0.6:
         return [make("present", Fraction(0))]
     category = rng.choice(reference.ABSENCE)
@@ -102,9 +108,9 @@ def day_rows(rng: random.Random, pupil: str, school: str, day: date, grade: int)
     if rest > 0 and rng.random() < 0.5:
         other = rng.choice([c for c in reference.ABSENCE if c != category])
         second = min((f for f in FRACTIONS if f <= rest), default=Fraction(0), key=lambda f: -f)
-        rows.append(make(other, second))
+        rows.append(make(other, second, second_school))
     elif rest > 0 and rng.random() < 0.5:
-        rows.append(make("present", Fraction(0)))
+        rows.append(make("present", Fraction(0), second_school))
     return rows
 
 
@@ -124,7 +130,8 @@ def attendance(draw: st.DrawFn) -> tuple[list[Row], date]:
         grade = rng.randrange(0, 11)
         for i, day in enumerate(dates):
             school = schools[1] if i >= move else schools[0]
-            rows += day_rows(rng, pupil, school, day, grade)
+            second = schools[1] if i == move else school  # the moving day has rows at both
+            rows += day_rows(rng, pupil, school, day, grade, second_school=second)
     rng.shuffle(rows)
     as_of = START + timedelta(days=draw(st.integers(-3, len(POOL) + 3)))
     return rows, as_of

@@ -35,9 +35,10 @@ from fravaer.window import (
     days_expr,
     in_window_expr,
     latest_expr,
-    pupil_days,
     quarter_start,
+    school_days_expr,
     window_start_expr,
+    with_units,
 )
 
 LEFT_AFTER_SCHOOL_DAYS = 5
@@ -165,37 +166,35 @@ def classify(
     >>> out.select("pupil_id", "window_days", "absence_pct", "step", "status").row(0)
     ('007', 100, 10.0, 1, 'ok')
     """
-    days = pupil_days(frame, as_of=as_of)
-    q_start = quarter_start(as_of)
-    in_quarter = pl.col(s.DATE) >= q_start
-
+    rows = with_units(frame, as_of=as_of)
+    in_quarter = pl.col(s.DATE) >= quarter_start(as_of)
     per_measure: list[pl.Expr] = []
     for name, measure in policy.measures.items():
         in_window = in_window_expr(measure.window.school_days)
         per_measure += [
-            absent_units_expr(measure.categories).filter(in_window).sum().alias(_units(name)),
-            in_window.sum().cast(pl.Int64).alias(_days(name)),
+            absent_units_expr(measure.categories, in_window).alias(_units(name)),
+            school_days_expr(in_window).alias(_days(name)),
         ]
-    primary = policy.primary
-    in_primary = in_window_expr(primary.window.school_days)
+    in_primary = in_window_expr(policy.primary.window.school_days)
 
-    pupils = days.group_by(s.PUPIL_ID).agg(
+    pupils = rows.group_by(s.PUPIL_ID).agg(
         latest_expr(s.SCHOOL_ID),
         latest_expr(s.CLASS_NAME),
         latest_expr(s.GRADE),
-        window_start_expr(primary.window.school_days).alias(s.WINDOW_START),
+        window_start_expr(policy.primary.window.school_days).alias(s.WINDOW_START),
         pl.col(s.DATE).max().alias(s.WINDOW_END),
         *(
-            pl.col(s.CATEGORY_UNITS[c]).filter(in_primary).sum().alias(s.CATEGORY_UNITS[c])
+            absent_units_expr((c,), in_primary).alias(s.CATEGORY_UNITS[c])
             for c in s.ABSENCE_CATEGORIES
         ),
         *per_measure,
-        in_quarter.sum().cast(pl.Int64).alias(_QUARTER_DAYS),
-        absent_units_expr(quarter_rule.categories).filter(in_quarter).sum().alias(_QUARTER_UNITS),
+        school_days_expr(in_quarter).alias(_QUARTER_DAYS),
+        absent_units_expr(quarter_rule.categories, in_quarter).alias(_QUARTER_UNITS),
     )
 
     if not include_left:
-        recent = days.group_by(s.SCHOOL_ID).agg(
+        # A school's school days are the dates on which it has any registration (SPEC §3).
+        recent = rows.group_by(s.SCHOOL_ID).agg(
             pl.col(s.DATE).unique().top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT)
         )
         pupils = (

@@ -3,7 +3,7 @@
 A pupil's school days are the distinct dates of the pupil's own rows, across schools. The window
 of ``n`` school days ending at the as-of date is the pupil's latest ``n`` such dates on or before
 it. Absence is summed in integer day units (:data:`fravaer.schema.DAY_UNITS`) so that thresholds
-compare exactly.
+compare exactly. Everything is one aggregation per pupil over the rows: no per-day pass.
 """
 
 from __future__ import annotations
@@ -30,59 +30,58 @@ def days_expr(units: pl.Expr) -> pl.Expr:
     return units / (units * 0 + s.DAY_UNITS)
 
 
-def pupil_days(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
-    """One row per pupil per school day on or before ``as_of``, absence in units per category.
+UNITS = "_units"
+"""Column of a row's absence in day units, added by :func:`with_units`."""
 
-    A day split over several category rows becomes one row. Should a pupil have rows at two
-    schools on one date, the day belongs to the larger ``school_id`` (a deterministic choice);
-    ``grade`` and ``class_name`` likewise take the day's largest value.
+
+def with_units(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """The rows on or before ``as_of``, each with its absence in day units.
 
     >>> import polars as pl
     >>> from datetime import date
     >>> frame = pl.LazyFrame(
-    ...     {"pupil_id": ["01", "01"], "school_id": ["A", "A"], "date": [date(2024, 3, 1)] * 2,
-    ...      "category": ["illness", "leave"], "absent_fraction": [0.5, 0.25],
-    ...      "grade": [3, 3], "class_name": ["3.A", "3.A"]},
-    ...     schema_overrides={"category": s.CATEGORY_DTYPE, "grade": pl.Int8},
+    ...     {"date": [date(2024, 3, 1), date(2024, 3, 4)], "absent_fraction": [1 / 6, 1.0]}
     ... )
-    >>> day = pupil_days(frame, as_of=date(2024, 3, 1)).collect()
-    >>> day.select("illness_units", "leave_units", "unlawful_units").row(0)
-    (9009000, 4504500, 0)
+    >>> with_units(frame, as_of=date(2024, 3, 1)).collect()[UNITS].to_list()
+    [3003000]
     """
-    units = units_expr(pl.col(s.ABSENT_FRACTION))
-    return (
-        frame.filter(pl.col(s.DATE) <= as_of)
-        .group_by(s.PUPIL_ID, s.DATE)
-        .agg(
-            *(
-                units.filter(pl.col(s.CATEGORY) == category).sum().alias(column)
-                for category, column in s.CATEGORY_UNITS.items()
-            ),
-            pl.col(s.SCHOOL_ID).max(),
-            pl.col(s.GRADE).max(),
-            pl.col(s.CLASS_NAME).max(),
-        )
+    return frame.filter(pl.col(s.DATE) <= as_of).with_columns(
+        units_expr(pl.col(s.ABSENT_FRACTION)).alias(UNITS)
     )
 
 
+# The expressions below run inside a ``group_by(pupil_id)`` over the rows of ``with_units``: a
+# pupil may have several rows on one date (one per category), so days are *distinct* dates.
+
+
 def window_start_expr(school_days: int) -> pl.Expr:
-    """First date of the latest ``school_days`` dates of a group (in a pupil ``group_by``)."""
-    return pl.col(s.DATE).top_k(school_days).min()
+    """First date of the pupil's latest ``school_days`` distinct dates."""
+    return pl.col(s.DATE).unique().top_k(school_days).min()
 
 
 def in_window_expr(school_days: int) -> pl.Expr:
-    """Whether a pupil-day is among the pupil's latest ``school_days`` dates (in a ``group_by``)."""
+    """Whether a row lies in the pupil's latest ``school_days`` school days."""
     return pl.col(s.DATE) >= window_start_expr(school_days)
 
 
-def absent_units_expr(categories: tuple[str, ...]) -> pl.Expr:
-    """Units of absence of the given categories on a pupil-day."""
-    return pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in categories)
+def school_days_expr(within: pl.Expr) -> pl.Expr:
+    """Number of distinct dates among the rows where ``within`` holds."""
+    return pl.col(s.DATE).filter(within).n_unique().cast(pl.Int64)
+
+
+def absent_units_expr(categories: tuple[str, ...], within: pl.Expr) -> pl.Expr:
+    """Units of absence of ``categories`` among the rows where ``within`` holds."""
+    return pl.col(UNITS).filter(within & pl.col(s.CATEGORY).is_in(categories)).sum()
 
 
 def latest_expr(column: str) -> pl.Expr:
-    """The value of ``column`` on the group's latest date."""
-    return pl.col(column).top_k_by(s.DATE, 1).first()
+    """``column`` on the pupil's latest date.
+
+    Rows at two schools on that date resolve to the larger ``school_id``, and ``grade`` and
+    ``class_name`` come from a row of that same school, so the three always agree.
+    """
+    by = [s.DATE, s.SCHOOL_ID] if column == s.SCHOOL_ID else [s.DATE, s.SCHOOL_ID, column]
+    return pl.col(column).top_k_by(by, 1).first()
 
 
 def quarter_start(as_of: date) -> date:

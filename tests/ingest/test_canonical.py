@@ -199,7 +199,7 @@ def test_csv_identical_rows_are_dropped_with_a_warning_without_ids(
     assert len(warnings) == 1
     message = warnings[0].getMessage()
     assert str(path) in message
-    assert "2 rows" in message
+    assert "2 repeated row(s)" in message
     assert SECRET not in message
 
 

@@ -29,6 +29,9 @@ log = logging.getLogger("fravaer")
 _ROW = "_row"
 _COUNT = "_count"
 _SECOND = "_second"
+_FIRST = "_first"
+_UNITS = "_units"
+_CATEGORIES = "_categories"
 ISO_DATE = "%Y-%m-%d"
 
 
@@ -203,19 +206,62 @@ def _validate(raw: pl.LazyFrame, schema: pl.Schema, source: _Source) -> pl.LazyF
         raise source.at(row, checks[i].column, checks[i].problem)
 
     typed = raw.select(pl.col(_ROW), *(plan.typed.alias(name) for name, plan in plans.items()))
-    key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
-    others = [c for c in plans if c not in key]
-    dupes = _collect(
-        typed.group_by(key)
+    return _check_days(typed, source).drop(_ROW)
+
+
+def _check_days(typed: pl.LazyFrame, source: _Source) -> pl.LazyFrame:
+    """Refuse conflicting duplicates and over-full days; drop rows that repeat another exactly.
+
+    One pass groups by pupil-day; only the (normally few) days that repeat a category are
+    looked at row by row, so a clean national file costs one aggregation.
+    """
+    day = [s.PUPIL_ID, s.DATE]
+    suspicious = _collect(
+        typed.group_by(day)
         .agg(
             pl.len().alias(_COUNT),
-            pl.col(_ROW).bottom_k(2).max().alias(_SECOND),
-            *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
+            pl.col(s.CATEGORY).n_unique().alias(_CATEGORIES),
+            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
+            pl.col(_ROW).min().alias(_FIRST),
         )
-        .filter(pl.col(_COUNT) > 1),
+        .filter((pl.col(_COUNT) > pl.col(_CATEGORIES)) | (pl.col(_UNITS) > s.DAY_UNITS)),
         source,
     )
-    conflicts = dupes.filter(pl.any_horizontal(others)).sort(_SECOND)
+    repeating = suspicious.filter(pl.col(_COUNT) > pl.col(_CATEGORIES)).select(day)
+    if not repeating.is_empty():
+        rows = _collect(typed.join(repeating.lazy(), on=day, how="semi"), source)
+        kept = _refuse_conflicts(rows, source)
+        dropped = rows.height - kept.height
+        log.warning("%s: ignored %d repeated row(s)", source.path, dropped)
+        typed = typed.filter(
+            pl.col(_ROW).is_in(kept[_ROW].implode()) | ~pl.col(_ROW).is_in(rows[_ROW].implode())
+        )
+        recounted = kept.group_by(day).agg(
+            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
+            pl.col(_ROW).min().alias(_FIRST),
+        )
+        suspicious = pl.concat(
+            [suspicious.join(repeating, on=day, how="anti").select(recounted.columns), recounted]
+        )
+    over_full = suspicious.select(pl.col(_FIRST).filter(pl.col(_UNITS) > s.DAY_UNITS).min()).item()
+    if over_full is not None:
+        raise source.at(
+            over_full,
+            s.ABSENT_FRACTION,
+            "absent fractions of one pupil-day add up to more than 1",
+        )
+    return typed
+
+
+def _refuse_conflicts(rows: pl.DataFrame, source: _Source) -> pl.DataFrame:
+    """Of rows sharing pupil, date and category, keep the first; refuse any that differ."""
+    key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
+    others = [c for c in rows.columns if c not in (*key, _ROW)]
+    groups = rows.group_by(key).agg(
+        pl.col(_ROW).bottom_k(2).max().alias(_SECOND),
+        *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
+    )
+    conflicts = groups.filter(pl.any_horizontal(others)).sort(_SECOND)
     if not conflicts.is_empty():
         first = conflicts.row(0, named=True)
         column = next(c for c in others if first[c])
@@ -224,25 +270,7 @@ def _validate(raw: pl.LazyFrame, schema: pl.Schema, source: _Source) -> pl.LazyF
             column,
             "differs from an earlier row for the same pupil, date and category",
         )
-    if not dupes.is_empty():
-        repeats = int(dupes[_COUNT].sum()) - dupes.height
-        log.warning("%s: ignored %d rows that repeat an earlier row exactly", source.path, repeats)
-        typed = typed.unique(subset=key, keep="first", maintain_order=True)
-
-    over_full = _collect(
-        typed.group_by(s.PUPIL_ID, s.DATE)
-        .agg(
-            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias("units"),
-            pl.col(_ROW).min().alias("first"),
-        )
-        .select(pl.col("first").filter(pl.col("units") > s.DAY_UNITS).min()),
-        source,
-    ).item()
-    if over_full is not None:
-        raise source.at(
-            over_full, s.ABSENT_FRACTION, "absent fractions of one pupil-day add up to more than 1"
-        )
-    return typed.drop(_ROW)
+    return rows.sort(_ROW).unique(subset=key, keep="first", maintain_order=True)
 
 
 def _collect(frame: pl.LazyFrame, source: _Source) -> pl.DataFrame:
