@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from fravaer import schema as s
 from fravaer.classify import classify
-from fravaer.policy import Policy, load_policy
+from fravaer.ingest.policy import load_policy
+from fravaer.policy import Policy
 from tests import reference
 from tests.reference import RefPolicy, Row
 

@@ -31,7 +31,7 @@ from typer.testing import CliRunner, Result
 from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.cli import app
-from fravaer.policy import load_policy
+from fravaer.ingest.policy import load_policy
 from fravaer.render import render_classification
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import pytest
 from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.demo import BLOCK_PUPILS, DemoSpec, generate
-from fravaer.policy import load_policy
+from fravaer.ingest.policy import load_policy
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,12 @@ import pytest
 from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.errors import InputMissingError, PolicyError
+from fravaer.ingest.policy import bundled_policies, load_policy
 from fravaer.policy import (
     DEFAULT_POLICY,
     AllOf,
     AnyOf,
     Threshold,
-    bundled_policies,
-    load_policy,
     parse_policy,
     thresholds,
 )

@@ -8,8 +8,10 @@ The library API mirrors the command line: read an export into the canonical fram
 """
 
 from fravaer.classify import classify
-from fravaer.policy import Policy, load_policy
+from fravaer.ingest import read_export
+from fravaer.ingest.policy import load_policy
+from fravaer.policy import Policy
 
 __version__ = "0.1.0"
 
-__all__ = ["Policy", "__version__", "classify", "load_policy"]
+__all__ = ["Policy", "__version__", "classify", "load_policy", "read_export"]

@@ -45,13 +45,14 @@ def school_year_days(first_year: int) -> list[date]:
     """
     start = _iso_week_day(first_year, 33, 1)
     end = _iso_week_day(first_year + 1, 25, 5)
-    public = holidays.country_holidays("DK", years=[first_year, first_year + 1])
+    # English names whatever the machine's locale: the names are matched below.
+    public = holidays.country_holidays("DK", years=[first_year, first_year + 1], language="en_US")
     closed: set[date] = set(public)
     closed.add(date(first_year + 1, 6, 5))  # Grundlovsdag
     for day, name in public.items():
-        if "Ascension" in name or "himmelfart" in name.lower():
+        if name == "Ascension Day":
             closed.add(day + timedelta(days=1))
-        if "Maundy" in name or "Skærtorsdag" in name:
+        if name == "Maundy Thursday":
             closed.update(day - timedelta(days=k) for k in (1, 2, 3))
     breaks = [
         (_iso_week_day(first_year, 42, 1), _iso_week_day(first_year, 42, 5)),

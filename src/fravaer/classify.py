@@ -153,7 +153,7 @@ def classify(
 
     >>> import polars as pl
     >>> from datetime import date, timedelta
-    >>> from fravaer.policy import load_policy
+    >>> from fravaer import load_policy
     >>> days = [date(2024, 1, 1) + timedelta(days=i) for i in range(100)]
     >>> frame = pl.LazyFrame(
     ...     {"pupil_id": ["007"] * 100, "school_id": ["851001"] * 100, "date": days,

@@ -25,8 +25,9 @@ from fravaer.classify import latest_date
 from fravaer.demo import DemoSpec, generate
 from fravaer.errors import EXIT_INTERNAL, BadInputError, FravaerError, Location, UsageError
 from fravaer.ingest import read_export
+from fravaer.ingest.policy import load_policy
 from fravaer.output import Format, format_for_path, write_frame, write_frames, write_text
-from fravaer.policy import DEFAULT_POLICY, load_policy
+from fravaer.policy import DEFAULT_POLICY
 from fravaer.render import render_classification
 from fravaer.schema import CANONICAL_SCHEMA
 
@@ -176,9 +177,9 @@ def classify(
 ) -> None:
     """Place every pupil on the guideline's step, with the national quarter rule.
 
-    One row per pupil: the latest 100 school days (per the policy) up to the as-of date, absent
-    days per category, absence %, step 0-3 (empty when there are too few school days), and the
-    quarter's unlawful absence with its flag.
+    One row per pupil: the policy's window (Aalborg: the latest 100 school days) up to the as-of
+    date, absent days per category, absence %, the step (0 when below the first; empty when there
+    are too few school days), and the quarter's unlawful absence with its flag.
     """
     out_format = _resolve_format(fmt, output)
     day = _parse_date(as_of, "--as-of") if as_of else None
@@ -188,7 +189,9 @@ def classify(
     result = classify_frame(
         frame, policy=chosen, as_of=day, include_left=include_left, schools=school
     ).collect(engine="streaming")
-    log.info("classified %d pupils as of %s", result.height, day.isoformat())
+    log.info("classified %d pupil(s) as of %s", result.height, day.isoformat())
+    if school and result.is_empty():
+        log.warning("no pupil's latest school is among the --school ids given")
     if out_format == "table":
         width = None if output is None and sys.stdout.isatty() else 160
         text = render_classification(

@@ -29,6 +29,7 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.calendar import school_year_days
+from fravaer.errors import UsageError
 
 BLOCK_PUPILS = 20_000
 CLASS_SIZE = 22
@@ -95,6 +96,8 @@ def generate(spec: DemoSpec) -> Iterator[pl.DataFrame]:
     days = np.array(school_year_days(spec.first_year), dtype="datetime64[D]")
     if spec.until is not None:
         days = days[days <= np.datetime64(spec.until)]
+    if len(days) == 0:
+        raise UsageError("--until is before the first school day of the year")
     rng = np.random.default_rng([spec.seed, 0])
     sizes = _school_sizes(spec, rng)
     home = np.repeat(np.arange(spec.schools), sizes)

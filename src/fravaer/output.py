@@ -8,6 +8,7 @@ leaves no new or partial file, and an older output stays intact.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -162,12 +163,15 @@ def write_text(text: str, path: Path | None) -> None:
 
 
 def _to_stdout(serialise: Callable[[IO[bytes]], object]) -> None:
+    """Serialise in memory, then write: polars' own broken-pipe error carries no errno."""
+    buffer = io.BytesIO()
+    serialise(buffer)
     sys.stdout.flush()
     try:
-        serialise(sys.stdout.buffer)
+        sys.stdout.buffer.write(buffer.getvalue())
         sys.stdout.buffer.flush()
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`): not an error of ours; keep Python quiet at exit.
+        # The reader went away (e.g. `| head`): not our error; keep Python quiet at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except OSError as exc:

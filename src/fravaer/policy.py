@@ -2,7 +2,8 @@
 
 A policy names *measures* (what is counted, over which window), and *steps* whose conditions are
 trees of inclusive thresholds on those measures combined with ``all`` / ``any``. The evaluation
-lives in :mod:`fravaer.classify`; this module only says what a valid policy is.
+lives in :mod:`fravaer.classify`, the reading of files in :mod:`fravaer.ingest.policy`; this
+module only says what a valid policy is.
 
 The national quarter rule for unlawful absence is law rather than a municipal choice, so it is
 the :data:`NATIONAL_QUARTER_RULE` constant, evaluated beside every policy.
@@ -13,14 +14,19 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from fravaer import schema
-from fravaer.errors import InputMissingError, PolicyError
+from fravaer.errors import PolicyError
 
 DEFAULT_POLICY = "aalborg-2023"
 
@@ -77,10 +83,20 @@ class Measure(_Strict):
 
 
 class Threshold(_Strict):
-    """Inclusive: holds when the measure is ``at_least`` or more (compared exactly)."""
+    """Inclusive: holds when the measure is ``at_least`` or more (compared exactly).
+
+    At most three decimals, so that the exact integer comparison cannot overflow.
+    """
 
     measure: str
-    at_least: Decimal = Field(ge=0)
+    at_least: Decimal = Field(ge=0, le=1000, decimal_places=3)
+
+    @field_validator("at_least", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ValueError("must be a number")  # TOML "10" (a string) is a mistake
+        return Decimal(str(value)) if isinstance(value, float) else value
 
 
 class AllOf(_Strict):
@@ -160,18 +176,6 @@ NATIONAL_QUARTER_RULE = QuarterRule(
 leader notifies the municipality, which may stop the child benefit for that quarter."""
 
 
-def bundled_policies() -> list[str]:
-    """Names of the policies shipped inside the package.
-
-    >>> "aalborg-2023" in bundled_policies()
-    True
-    """
-    folder = resources.files("fravaer") / "policies"
-    return sorted(
-        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
-    )
-
-
 def parse_policy(text: str, *, source: str) -> Policy:
     """Validate a policy TOML document; ``source`` names it in error messages."""
     try:
@@ -182,31 +186,8 @@ def parse_policy(text: str, *, source: str) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(document)"
+        field = ".".join(str(part) for part in first["loc"])
+        where = f"field '{field}': " if field else ""
+        problem = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise PolicyError(f"{source}: field '{field}': {first['msg']}{more}") from None
-
-
-def load_policy(ref: str) -> Policy:
-    """Load a bundled policy by name, or a custom one by path.
-
-    >>> load_policy("aalborg-2023").primary.window.school_days
-    100
-    """
-    if ref in bundled_policies():
-        text = (resources.files("fravaer") / "policies" / f"{ref}.toml").read_text("utf-8")
-        return parse_policy(text, source=ref)
-    path = Path(ref)
-    if path.suffix == ".toml" or path.exists():
-        try:
-            text = path.read_text("utf-8")
-        except FileNotFoundError:
-            raise InputMissingError(f"{ref}: policy file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputMissingError(
-                f"{ref}: cannot read policy file ({type(exc).__name__})"
-            ) from None
-        return parse_policy(text, source=ref)
-    raise PolicyError(
-        f"unknown policy '{ref}'", hint=f"bundled policies: {', '.join(bundled_policies())}"
-    )
+        raise PolicyError(f"{source}: {where}{problem}{more}") from None

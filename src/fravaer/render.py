@@ -38,11 +38,15 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "≥ {n} % (notify the municipality): {notify}",
     },
     "actions": {"da": "Minimumshandlinger", "en": "Minimum actions"},
-    "list_flagged": {"da": "Elever på trin 1 eller højere", "en": "Pupils at step 1 or higher"},
+    "list_flagged": {
+        "da": "Elever på trin 1 eller højere eller med ulovligt fravær i kvartalet ≥ 10 %",
+        "en": "Pupils at step 1 or higher, or with unlawful absence in the quarter ≥ 10 %",
+    },
     "list_all": {"da": "Alle elever", "en": "All pupils"},
     "none_flagged": {
-        "da": "Ingen elever på trin 1 eller højere.",
-        "en": "No pupil at step 1 or higher.",
+        "da": "Ingen elever på trin 1 eller højere og ingen med ulovligt fravær ≥ 10 % "
+        "i kvartalet.",
+        "en": "No pupil at step 1 or higher and none with unlawful absence ≥ 10 % in the quarter.",
     },
     "pupil_id": {"da": "Elev", "en": "Pupil"},
     "school_id": {"da": "Skole", "en": "School"},
@@ -167,7 +171,8 @@ def _print_actions(console: Console, result: pl.DataFrame, policy: Policy, lang:
 
 
 def _pupil_table(result: pl.DataFrame, lang: Lang, *, show_all: bool) -> Table | str:
-    rows = result if show_all else result.filter(pl.col(s.STEP) >= 1)
+    flagged = (pl.col(s.STEP) >= 1) | (pl.col(s.QUARTER_FLAG) != s.FLAG_NONE)
+    rows = result if show_all else result.filter(flagged)
     if rows.is_empty():
         return _w("none_flagged", lang)
     rows = rows.sort(

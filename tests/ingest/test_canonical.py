@@ -166,14 +166,11 @@ def test_csv_with_crlf_line_ends_equals_lf(tmp_path: Path) -> None:
     assert crlf[s.CLASS_NAME].to_list() == ["5.A", None]
 
 
-def test_csv_header_only_is_a_valid_empty_frame(tmp_path: Path) -> None:
-    """Recorded behaviour: no rows is not an error for the reader (later steps report 0 pupils)."""
-    path = write(tmp_path, f"{HEADER}\n")
+def test_csv_header_only_is_refused(tmp_path: Path) -> None:
+    """An export with no rows is a failed export, whatever --as-of says."""
+    path = write(tmp_path, f"{HEADER}\n\n")
 
-    out = read_csv(path).collect()
-
-    assert out.height == 0
-    assert out.schema == s.CANONICAL_SCHEMA
+    assert refusal(read_csv, path).message == f"{path}: no data rows"
 
 
 def test_csv_identical_rows_are_dropped_with_a_warning_without_ids(
@@ -370,7 +367,7 @@ CSV_REFUSALS: dict[str, tuple[str, str, str]] = {
         ":4",
         "row has a different number of fields than the header",
     ),
-    "empty-file": ("", ":1", "file is empty"),
+    "empty-file": ("", ":1", "file is empty (no header)"),
 }
 
 
@@ -405,16 +402,12 @@ def test_csv_not_utf8_is_refused_without_the_bytes(tmp_path: Path) -> None:
 
     error = refusal(read_csv, path)
 
-    assert error.message.startswith(f"{path}: ")
+    assert error.message == f"{path}:2: not UTF-8 text"
+    assert error.hint == "save or export the file as UTF-8"
     assert SECRET not in error.message
     assert_no_traceback(error.message)
 
 
-@pytest.mark.xfail(
-    reason="read_csv catches UnicodeDecodeError, but polars raises ComputeError for invalid "
-    "UTF-8, so the message is 'not a readable CSV file (ComputeError)'",
-    strict=True,
-)
 def test_csv_not_utf8_says_so(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes(
@@ -424,11 +417,6 @@ def test_csv_not_utf8_says_so(tmp_path: Path) -> None:
     assert "UTF-8" in refusal(read_csv, path).message
 
 
-@pytest.mark.xfail(
-    reason="polars renames a repeated header to 'pupil_id_duplicated_0', so the width check in "
-    "read_csv never fires and the repeated column is silently ignored",
-    strict=True,
-)
 def test_csv_repeated_header_name_is_refused(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -437,12 +425,12 @@ def test_csv_repeated_header_name_is_refused(tmp_path: Path) -> None:
 
     error = refusal(read_csv, path)
 
-    assert error.message == f"{path}:1: the header repeats a column name"
+    assert error.message == f"{path}:1:4 (column 'category'): the header repeats this column name"
 
 
 @pytest.mark.xfail(
-    reason="polars fills a short row with nulls instead of failing, so _first_ragged_line is never "
-    "consulted and the missing trailing fields silently become defaults",
+    reason="known gap (docs/decisions.md): polars fills a short row's trailing cells with nulls; a "
+    "missing required cell is still refused, but missing optional cells become defaults",
     strict=True,
 )
 def test_csv_row_shorter_than_header_is_refused(tmp_path: Path) -> None:
@@ -453,15 +441,34 @@ def test_csv_row_shorter_than_header_is_refused(tmp_path: Path) -> None:
     assert error.message == f"{path}:4: row has a different number of fields than the header"
 
 
-@pytest.mark.xfail(
-    reason="a blank line after the last record is read as a row of nulls and refused as "
-    "'missing pupil id'; exports saved by spreadsheets often end with one",
-    strict=True,
-)
 def test_csv_trailing_blank_line_is_ignored(tmp_path: Path) -> None:
     path = write(tmp_path, f"{HEADER}\n007,851001,2024-01-02,present,0,5,5.A\n\n")
 
     assert read_csv(path).collect().height == 1
+
+
+def test_csv_blank_line_in_the_middle_is_skipped_and_lines_still_count(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER}\n007,851001,2024-01-02,present,0,5,5.A\n\nSECRET42,851001,2024-13-02,present,0,5,5.A\n",
+    )
+
+    error = refusal(read_csv, path)
+
+    assert error.message == f"{path}:4:3 (column 'date'): not a date in ISO format YYYY-MM-DD"
+
+
+@pytest.mark.parametrize("day", ["2024-3-1", "+2024-03-01", "2024-03-01T00:00", "20240301"])
+def test_csv_dates_must_be_exactly_iso(tmp_path: Path, day: str) -> None:
+    path = write(tmp_path, f"{HEADER}\nSECRET42,851001,{day},present,0,5,5.A\n")
+
+    assert refusal(read_csv, path).message.endswith("not a date in ISO format YYYY-MM-DD")
+
+
+def test_csv_header_names_are_stripped(tmp_path: Path) -> None:
+    path = write(tmp_path, " pupil_id , school_id ,date,category\n007,851001,2024-01-02,present\n")
+
+    assert read_csv(path).collect()[s.PUPIL_ID].to_list() == ["007"]
 
 
 # -- Parquet: accepted input -------------------------------------------------------------------

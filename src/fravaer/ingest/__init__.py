@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from fravaer.errors import BadInputError, Location
-from fravaer.ingest.canonical import read_csv, read_parquet
+from fravaer.ingest.canonical import check_readable, read_csv, read_parquet
 
 CSV_SUFFIXES = (".csv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -19,6 +19,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 def read_export(path: Path) -> pl.LazyFrame:
     """Read an attendance export, choosing the reader by the file's suffix."""
+    check_readable(path)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return read_csv(path)

@@ -66,14 +66,15 @@ def _date_plan(dtype: pl.DataType | None) -> _Plan:
         return _Plan(pl.col(s.DATE), (_Check(s.DATE, "missing date", pl.col(s.DATE).is_null()),))
     if dtype is not None and not isinstance(dtype, pl.String):
         raise _TypeProblem(s.DATE, "must be a date or ISO text YYYY-MM-DD")
-    typed = pl.col(s.DATE).str.strip_chars().str.strptime(pl.Date, ISO_DATE, strict=False)
+    text = pl.col(s.DATE).str.strip_chars()
+    typed = text.str.strptime(pl.Date, ISO_DATE, strict=False)
+    # strptime alone would take 2024-3-1 and +2024-03-01; ISO means exactly YYYY-MM-DD.
+    not_iso = ~text.str.contains(r"^\d{4}-\d{2}-\d{2}$") | typed.is_null()
     return _Plan(
         typed,
         (
             _Check(s.DATE, "missing date", _blank(s.DATE)),
-            _Check(
-                s.DATE, "not a date in ISO format YYYY-MM-DD", ~_blank(s.DATE) & typed.is_null()
-            ),
+            _Check(s.DATE, "not a date in ISO format YYYY-MM-DD", ~_blank(s.DATE) & not_iso),
         ),
     )
 
@@ -170,26 +171,31 @@ LineOf = Callable[[int], int]
 class _Source:
     """Reports problems at the right place of one input file."""
 
-    def __init__(self, path: Path, header: list[str], line_of: LineOf) -> None:
+    def __init__(
+        self, path: Path, header: list[str], line_of: LineOf, *, header_line: int | None
+    ) -> None:
         self.path = path
         self.header = header
         self.line_of = line_of
+        self.header_line = header_line
 
     def at(self, record: int | None, column: str | None, problem: str) -> BadInputError:
         """An error at a 0-based data record, or at the whole file when ``record`` is None."""
         line = None if record is None else self.line_of(record)
         return self.at_line(line, column, problem)
 
-    def at_line(self, line: int | None, column: str | None, problem: str) -> BadInputError:
+    def at_line(
+        self, line: int | None, column: str | None, problem: str, *, hint: str | None = None
+    ) -> BadInputError:
         number = self.header.index(column) + 1 if column in self.header else None
-        return BadInputError(Location(str(self.path), line, number, column), problem)
+        return BadInputError(Location(str(self.path), line, number, column), problem, hint=hint)
 
 
 def _validate(raw: pl.LazyFrame, schema: pl.Schema, source: _Source) -> pl.LazyFrame:
     """Check every cell, then duplicates and day totals; return the canonical lazy frame."""
     missing = [c for c in s.REQUIRED_COLUMNS if c not in schema]
     if missing:
-        raise source.at_line(1, None, f"missing required column '{missing[0]}'")
+        raise source.at_line(source.header_line, None, f"missing required column '{missing[0]}'")
     try:
         plans = _plans(schema)
     except _TypeProblem as problem:
@@ -197,9 +203,12 @@ def _validate(raw: pl.LazyFrame, schema: pl.Schema, source: _Source) -> pl.LazyF
 
     checks = [check for plan in plans.values() for check in plan.checks]
     first_bad = raw.select(
-        pl.col(_ROW).filter(check.bad).min().alias(str(i)) for i, check in enumerate(checks)
+        pl.len().alias("rows"),
+        *(pl.col(_ROW).filter(check.bad).min().alias(str(i)) for i, check in enumerate(checks)),
     )
-    found = _collect(first_bad, source).row(0)
+    n_rows, *found = _collect(first_bad, source).row(0)
+    if n_rows == 0:
+        raise source.at_line(None, None, "no data rows")
     failures = [(row, i) for i, row in enumerate(found) if row is not None]
     if failures:
         row, i = min(failures)
@@ -311,7 +320,39 @@ def _first_ragged_line(path: Path) -> int | None:
     return None
 
 
-def _check_readable(path: Path) -> None:
+def _first_non_utf8_line(path: Path) -> int | None:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _read_header(path: Path, source: _Source) -> list[str]:
+    """The header's column names, stripped; refuses an empty file and repeated names."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError:
+        line = _first_non_utf8_line(path)
+        raise source.at_line(line, None, "not UTF-8 text", hint=_UTF8_HINT) from None
+    names = [name.strip() for name in header]
+    if not any(names):
+        raise source.at_line(1, None, "file is empty (no header)")
+    source.header = names
+    repeated = [name for name in names if names.count(name) > 1]
+    if repeated:
+        raise source.at_line(1, repeated[0], "the header repeats this column name")
+    return names
+
+
+_UTF8_HINT = "save or export the file as UTF-8"
+
+
+def check_readable(path: Path) -> None:
+    """Refuse (exit 66) a path that is missing, not a file, or unreadable."""
     if not path.exists():
         raise InputMissingError(f"{path}: no such file")
     if not path.is_file():
@@ -326,32 +367,36 @@ def _check_readable(path: Path) -> None:
 
 
 def read_csv(path: Path) -> pl.LazyFrame:
-    """Read and validate a canonical CSV export."""
-    _check_readable(path)
-    source = _Source(path, [], _csv_line_of(path))
-    if path.stat().st_size == 0:
-        raise source.at_line(1, None, "file is empty")
+    """Read and validate a canonical CSV export.
+
+    Blank lines (often left at the end by spreadsheets) are skipped. A row that ends early
+    leaves its missing cells empty; a row with too many fields is refused.
+    """
+    check_readable(path)
+    source = _Source(path, [], _csv_line_of(path), header_line=1)
+    source.header = _read_header(path, source)
     try:
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except UnicodeDecodeError:
-        raise source.at(None, None, "not UTF-8 text") from None
     except (pl.exceptions.PolarsError, OSError) as exc:
+        bad_bytes = _first_non_utf8_line(path)
+        if bad_bytes is not None:
+            raise source.at_line(bad_bytes, None, "not UTF-8 text", hint=_UTF8_HINT) from None
         ragged = _first_ragged_line(path)
         if ragged is not None:
             raise source.at_line(
                 ragged, None, "row has a different number of fields than the header"
             ) from None
         raise source.at(None, None, f"not a readable CSV file ({type(exc).__name__})") from None
-    if raw.width != len(set(raw.columns)):
-        raise source.at_line(1, None, "the header repeats a column name")
-    source.header = raw.columns
-    return _validate(raw.lazy().with_row_index(_ROW), raw.schema, source)
+    raw.columns = source.header
+    rows = raw.lazy().with_row_index(_ROW)
+    blank = pl.all_horizontal(_blank(c) for c in source.header)
+    return _validate(rows.filter(~blank), raw.schema, source)
 
 
 def read_parquet(path: Path) -> pl.LazyFrame:
     """Read and validate a canonical Parquet export lazily: only small aggregates are collected."""
-    _check_readable(path)
-    source = _Source(path, [], lambda record: record + 1)
+    check_readable(path)
+    source = _Source(path, [], lambda record: record + 1, header_line=None)
     try:
         scan = pl.scan_parquet(path)
         schema = scan.collect_schema()
