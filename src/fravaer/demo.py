@@ -114,7 +114,7 @@ def generate(spec: DemoSpec) -> Iterator[pl.DataFrame]:
 
 def _propensity(n: int, rng: np.random.Generator) -> np.ndarray:
     """Each pupil's share of absent days: a skewed body and a tail of very high absence."""
-    body = rng.beta(7.0, 100.0, size=n)
+    body = rng.beta(8.0, 118.0, size=n)
     tail = rng.uniform(0.2, 0.6, size=n)
     return np.where(rng.random(n) < 0.025, tail, body)
 
