@@ -191,8 +191,13 @@ class _Source:
         return BadInputError(Location(str(self.path), line, number, column), problem, hint=hint)
 
 
-def _validate(raw: pl.LazyFrame, schema: pl.Schema, source: _Source) -> pl.LazyFrame:
-    """Check every cell, then duplicates and day totals; return the canonical lazy frame."""
+def _validate(
+    raw: pl.LazyFrame, schema: pl.Schema, source: _Source, *, unindexed: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Check every cell, then duplicates and day totals; return the canonical lazy frame.
+
+    ``raw`` carries the source's record index in ``_row``; ``unindexed`` is the same rows without.
+    """
     missing = [c for c in s.REQUIRED_COLUMNS if c not in schema]
     if missing:
         raise source.at_line(source.header_line, None, f"missing required column '{missing[0]}'")
@@ -214,12 +219,16 @@ def _validate(raw: pl.LazyFrame, schema: pl.Schema, source: _Source) -> pl.LazyF
         row, i = min(failures)
         raise source.at(row, checks[i].column, checks[i].problem)
 
-    typed = raw.select(pl.col(_ROW), *(plan.typed.alias(name) for name, plan in plans.items()))
-    return _check_days(typed, source).drop(_ROW)
+    typed = [plan.typed.alias(name) for name, plan in plans.items()]
+    repeated = _check_days(raw.select(pl.col(_ROW), *typed), source)
+    if repeated:
+        raw = raw.filter(~pl.col(_ROW).is_in(repeated))
+    # Without repeated rows the row index is not needed, and dropping it keeps the scan parallel.
+    return (raw if repeated else unindexed).select(typed)
 
 
-def _check_days(typed: pl.LazyFrame, source: _Source) -> pl.LazyFrame:
-    """Refuse conflicting duplicates and over-full days; drop rows that repeat another exactly.
+def _check_days(typed: pl.LazyFrame, source: _Source) -> list[int]:
+    """Refuse conflicting duplicates and over-full days; return the rows that repeat another.
 
     One pass groups by pupil-day; only the (normally few) days that repeat a category are
     looked at row by row, so a clean national file costs one aggregation.
@@ -237,14 +246,12 @@ def _check_days(typed: pl.LazyFrame, source: _Source) -> pl.LazyFrame:
         source,
     )
     repeating = suspicious.filter(pl.col(_COUNT) > pl.col(_CATEGORIES)).select(day)
+    repeated: list[int] = []
     if not repeating.is_empty():
         rows = _collect(typed.join(repeating.lazy(), on=day, how="semi"), source)
         kept = _refuse_conflicts(rows, source)
-        dropped = rows.height - kept.height
-        log.warning("%s: ignored %d repeated row(s)", source.path, dropped)
-        typed = typed.filter(
-            pl.col(_ROW).is_in(kept[_ROW].implode()) | ~pl.col(_ROW).is_in(rows[_ROW].implode())
-        )
+        repeated = sorted(set(rows[_ROW]) - set(kept[_ROW]))
+        log.warning("%s: ignored %d repeated row(s)", source.path, len(repeated))
         recounted = kept.group_by(day).agg(
             units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
             pl.col(_ROW).min().alias(_FIRST),
@@ -259,7 +266,7 @@ def _check_days(typed: pl.LazyFrame, source: _Source) -> pl.LazyFrame:
             s.ABSENT_FRACTION,
             "absent fractions of one pupil-day add up to more than 1",
         )
-    return typed
+    return repeated
 
 
 def _refuse_conflicts(rows: pl.DataFrame, source: _Source) -> pl.DataFrame:
@@ -388,9 +395,9 @@ def read_csv(path: Path) -> pl.LazyFrame:
             ) from None
         raise source.at(None, None, f"not a readable CSV file ({type(exc).__name__})") from None
     raw.columns = source.header
-    rows = raw.lazy().with_row_index(_ROW)
     blank = pl.all_horizontal(_blank(c) for c in source.header)
-    return _validate(rows.filter(~blank), raw.schema, source)
+    rows = raw.lazy().with_row_index(_ROW).filter(~blank)
+    return _validate(rows, raw.schema, source, unindexed=raw.lazy().filter(~blank))
 
 
 def read_parquet(path: Path) -> pl.LazyFrame:
@@ -403,4 +410,4 @@ def read_parquet(path: Path) -> pl.LazyFrame:
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise source.at(None, None, f"not a readable Parquet file ({type(exc).__name__})") from None
     source.header = list(schema)
-    return _validate(scan.with_row_index(_ROW), schema, source)
+    return _validate(scan.with_row_index(_ROW), schema, source, unindexed=scan)
