@@ -659,3 +659,15 @@ def test_demo_data_refuses_other_formats(tmp_path: Path) -> None:
 
     assert_clean_failure(result, 2)
     assert folder_listing(tmp_path) == []
+
+
+def test_interrupt_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("fravaer.cli.read_export", interrupted)
+    result = run("classify", DEMO, "--format", "csv")
+
+    assert result.exit_code == 130
+    assert result.stdout == ""
+    assert result.stderr == "fravaer: error: interrupted; no output was written\n"

@@ -23,7 +23,14 @@ from fravaer.calendar import parse_school_year
 from fravaer.classify import classify as classify_frame
 from fravaer.classify import latest_date
 from fravaer.demo import DemoSpec, generate
-from fravaer.errors import EXIT_INTERNAL, BadInputError, FravaerError, Location, UsageError
+from fravaer.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    BadInputError,
+    FravaerError,
+    Location,
+    UsageError,
+)
 from fravaer.ingest import read_export
 from fravaer.ingest.policy import load_policy
 from fravaer.output import Format, format_for_path, write_frame, write_frames, write_text
@@ -47,6 +54,9 @@ class _Group(TyperGroup):
             ctx.exit(exc.exit_code)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except KeyboardInterrupt:
+            _error("interrupted; no output was written")
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             if ctx.params.get("debug"):
                 traceback.print_exc()

@@ -19,6 +19,7 @@ EXIT_CANTCREAT = 73
 EXIT_IOERR = 74
 EXIT_TEMPFAIL = 75
 EXIT_CONFIG = 78
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 @dataclass(frozen=True)
