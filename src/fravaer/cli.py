@@ -55,7 +55,7 @@ class _Group(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except KeyboardInterrupt:
-            _error("interrupted; no output was written")
+            _error("interrupted; no output file was written")
             ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             if ctx.params.get("debug"):
@@ -162,7 +162,9 @@ LangOption = Annotated[
 
 @app.command()
 def classify(
-    export: Annotated[Path, typer.Argument(help="Attendance export (.csv or .parquet).")],
+    export: Annotated[
+        Path, typer.Argument(help="Attendance export (.csv or .parquet).", metavar="EXPORT")
+    ],
     as_of: AsOfOption = None,
     policy: Annotated[
         str, typer.Option("--policy", help="Bundled policy name or path to a policy TOML.")
@@ -172,7 +174,10 @@ def classify(
         typer.Option("--school", help="Only pupils whose latest school is this id (repeatable)."),
     ] = None,
     show_all: Annotated[
-        bool, typer.Option("--all", help="Table: list every pupil, not only step 1 or higher.")
+        bool,
+        typer.Option(
+            "--all", help="Table: list every pupil, not only those at step 1+ or quarter-flagged."
+        ),
     ] = False,
     include_left: Annotated[
         bool,

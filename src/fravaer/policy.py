@@ -19,7 +19,9 @@ from typing import Annotated, Literal, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -107,7 +109,19 @@ class AnyOf(_Strict):
     any: tuple[Condition, ...] = Field(min_length=1)
 
 
-Condition = Annotated[Threshold | AllOf | AnyOf, Field(union_mode="left_to_right")]
+def _condition_kind(value: object) -> str:
+    """Which kind of condition a TOML table is, by its keys, so errors name only that kind."""
+    keys = value.keys() if isinstance(value, dict) else vars(value).keys()
+    return "all" if "all" in keys else "any" if "any" in keys else "threshold"
+
+
+Condition = Annotated[
+    Annotated[Threshold, Tag("threshold")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")],
+    Discriminator(_condition_kind),
+]
+_CONDITION_TAGS = {"threshold"}  # left out of error paths: `all` and `any` are real keys
 
 
 class Step(_Strict):
@@ -176,6 +190,13 @@ NATIONAL_QUARTER_RULE = QuarterRule(
 leader notifies the municipality, which may stop the child benefit for that quarter."""
 
 
+def _is_tag(path: list[str], i: int) -> bool:
+    """Discriminator tags in pydantic's error paths: `threshold`, and `all`/`any` doubled."""
+    return path[i] in _CONDITION_TAGS or (
+        path[i] in ("all", "any") and i + 1 < len(path) and path[i + 1] == path[i]
+    )
+
+
 def parse_policy(text: str, *, source: str) -> Policy:
     """Validate a policy TOML document; ``source`` names it in error messages."""
     try:
@@ -186,7 +207,8 @@ def parse_policy(text: str, *, source: str) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
+        path = [str(part) for part in first["loc"]]
+        field = ".".join(p for i, p in enumerate(path) if not _is_tag(path, i))
         where = f"field '{field}': " if field else ""
         problem = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

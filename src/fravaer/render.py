@@ -140,7 +140,8 @@ def _trigger_text(policy: Policy, number: int, lang: Lang) -> str:
     when = policy.step(number).when
     if isinstance(when, Threshold):
         unit = " %" if policy.measures[when.measure].kind == "percent" else ""
-        return f"≥ {_number(float(when.at_least), lang, 0)}{unit}"
+        value = f"{when.at_least.normalize():f}"  # 10, 12.5, 9.99: as written, no float noise
+        return f"≥ {value.replace('.', ',') if lang == 'da' else value}{unit}"
     return "…"
 
 

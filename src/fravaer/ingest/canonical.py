@@ -345,8 +345,9 @@ def _read_header(path: Path, source: _Source) -> list[str]:
     except UnicodeDecodeError:
         line = _first_non_utf8_line(path)
         raise source.at_line(line, None, "not UTF-8 text", hint=_UTF8_HINT) from None
-    names = [name.strip() for name in header]
-    if not any(names):
+    # Spreadsheets leave unnamed columns at the end; they are kept under names nothing uses.
+    names = [name.strip() or f"_unnamed_{i}" for i, name in enumerate(header, start=1)]
+    if not header or not any(name.strip() for name in header):
         raise source.at_line(1, None, "file is empty (no header)")
     source.header = names
     repeated = [name for name in names if names.count(name) > 1]
