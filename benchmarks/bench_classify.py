@@ -1,4 +1,5 @@
-"""Benchmark `classify` against the floor: polars reading the same columns and grouping by pupil.
+"""Benchmark `classify` against the floor: polars reading the same columns and grouping by pupil,
+and `classify --policy slagelse` (three rules, one a run of days) against `aalborg-2023`.
 
 Run with ``make bench`` (never part of ``make test``). Figures are ratios against the floor
 measured in the same run, because these machines are shared and noisy. Data is generated once
@@ -68,17 +69,23 @@ def main() -> None:
     path = dataset(args.pupils)
     rows = pl.scan_parquet(path).select(pl.len()).collect().item()
     floor = timed([sys.executable, "-c", FLOOR, str(path)], args.repeat)
-    classify = timed(
-        [sys.executable, "-m", "fravaer", "classify", str(path), "--format", "parquet",
-         "-o", str(DATA / "classified.parquet")],
-        args.repeat,
-    )  # fmt: skip
+
+    def classify(policy: str) -> dict[str, float]:
+        return timed(
+            [sys.executable, "-m", "fravaer", "classify", str(path), "--policy", policy,
+             "--format", "parquet", "-o", str(DATA / "classified.parquet")],
+            args.repeat,
+        )  # fmt: skip
+
+    aalborg, slagelse = classify("aalborg-2023"), classify("slagelse")
     result = {
         "rows": rows,
         "pupils": args.pupils,
         "floor": floor,
-        "classify": classify,
-        "classify_over_floor": classify["median_s"] / floor["median_s"],
+        "classify": aalborg,
+        "classify_slagelse": slagelse,
+        "classify_over_floor": aalborg["median_s"] / floor["median_s"],
+        "slagelse_over_aalborg": slagelse["median_s"] / aalborg["median_s"],
         "machine": {"python": platform.python_version(), "polars": pl.__version__,
                     "cpus": len(os.sched_getaffinity(0))},
     }  # fmt: skip

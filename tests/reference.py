@@ -1,15 +1,16 @@
-"""A naive, obviously-correct classification: plain Python over rows, exact rational arithmetic.
+"""A naive, obviously-correct policy evaluator: plain Python per pupil, exact rational arithmetic.
 
-It shares nothing with the fast code but the definitions of SPEC §3: the fast code's answer must
-equal this one on every generated input (see test_classify.py).
+It shares nothing with the fast code but the definitions of SPEC §3 and docs/policies.md: the
+fast code's answer must equal this one on every generated input (see test_classify.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
 
 ABSENCE = ("illness", "leave", "unlawful")
 
@@ -26,11 +27,38 @@ class Row:
 
 
 @dataclass(frozen=True)
-class RefPolicy:
-    window: int
-    thresholds: tuple[Fraction, ...]  # step k applies at thresholds[k-1] % or more
-    min_days: int
+class RefRule:
+    measure: str  # percent | days | consecutive_days
+    window: tuple[str, Any]  # ("school_days", n) | ("weeks", n) | ("period", "quarter"/...)
     categories: tuple[str, ...] = ABSENCE
+    min_fraction: Fraction = Fraction(1)
+
+
+# A condition: ("rule", name, threshold) | ("all", [conditions]) | ("any", [conditions])
+Cond = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class RefPolicy:
+    rules: dict[str, RefRule]
+    steps: tuple[Cond, ...]  # step k holds under steps[k-1]
+    min_days: int
+    primary: str
+    labels: tuple[str, ...] = field(default=())
+
+
+def aalborg_like(window: int, thresholds: tuple[Fraction, ...], min_days: int) -> RefPolicy:
+    rule = RefRule("percent", ("school_days", window))
+    return RefPolicy({"m": rule}, tuple(("rule", "m", t) for t in thresholds), min_days, "m")
+
+
+NATIONAL = RefPolicy(
+    {"q": RefRule("percent", ("period", "quarter"), ("unlawful",))},
+    (("rule", "q", Fraction(10)), ("rule", "q", Fraction(15))),
+    1,
+    "q",
+    ("warn_parents", "notify_municipality"),
+)
 
 
 @dataclass
@@ -41,13 +69,9 @@ class Day:
     class_name: str | None
 
 
-def _quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def _max_or_none(values: list[object]) -> object:
+def _max_or_none(values: list[Any]) -> Any:
     present = [v for v in values if v is not None]
-    return max(present) if present else None  # type: ignore[type-var]
+    return max(present) if present else None
 
 
 def pupil_days(rows: list[Row], as_of: date) -> dict[str, dict[date, Day]]:
@@ -60,17 +84,77 @@ def pupil_days(rows: list[Row], as_of: date) -> dict[str, dict[date, Day]]:
         units = {
             c: sum((r.fraction for r in day_rows if r.category == c), Fraction(0)) for c in ABSENCE
         }
+        school = max(r.school_id for r in day_rows)
+        at_school = [r for r in day_rows if r.school_id == school]
         out[pupil][day] = Day(
             units=units,
-            school=max(r.school_id for r in day_rows),
-            grade=_max_or_none([r.grade for r in day_rows]),  # type: ignore[arg-type]
-            class_name=_max_or_none([r.class_name for r in day_rows]),  # type: ignore[arg-type]
+            school=school,
+            grade=_max_or_none([r.grade for r in at_school]),
+            class_name=_max_or_none([r.class_name for r in at_school]),
         )
     return out
 
 
+def window_dates(window: tuple[str, Any], dates: list[date], as_of: date) -> list[date]:
+    kind, size = window
+    if kind == "school_days":
+        return dates[-size:]
+    if kind == "weeks":
+        return [d for d in dates if d > as_of - timedelta(days=7 * size)]
+    if size == "quarter":
+        first = date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+    else:  # school year from 1 August
+        first = date(as_of.year if as_of.month >= 8 else as_of.year - 1, 8, 1)
+    return [d for d in dates if d >= first]
+
+
+def measure(rule: RefRule, by_date: dict[date, Day], as_of: date) -> tuple[Any, list[date]]:
+    """The rule's value (Fraction %, Fraction days or int run; None for % of no days)."""
+    window = window_dates(rule.window, sorted(by_date), as_of)
+    absent = [sum((by_date[d].units[c] for c in rule.categories), Fraction(0)) for d in window]
+    if rule.measure == "percent":
+        return (100 * sum(absent, Fraction(0)) / len(window) if window else None), window
+    if rule.measure == "days":
+        return sum(absent, Fraction(0)), window
+    longest = run = 0
+    for value in absent:
+        run = run + 1 if value >= rule.min_fraction else 0
+        longest = max(longest, run)
+    return longest, window
+
+
+def holds(condition: Cond, values: dict[str, Any]) -> bool:
+    kind = condition[0]
+    if kind == "rule":
+        value = values[condition[1]]
+        return value is not None and value >= condition[2]
+    parts = [holds(c, values) for c in condition[1]]
+    return all(parts) if kind == "all" else any(parts)
+
+
+def evaluate(policy: RefPolicy, by_date: dict[date, Day], as_of: date) -> dict[str, Any]:
+    values, windows = {}, {}
+    for name, rule in policy.rules.items():
+        values[name], windows[name] = measure(rule, by_date, as_of)
+    step = 0
+    for number, condition in enumerate(policy.steps, start=1):
+        if holds(condition, values):
+            step = number
+    sufficient = len(windows[policy.primary]) >= policy.min_days
+    return {"values": values, "windows": windows, "step": step if sufficient else None}
+
+
+def as_float(value: Any) -> Any:
+    return float(value) if isinstance(value, Fraction) else value
+
+
 def classify(
-    rows: list[Row], policy: RefPolicy, as_of: date, *, include_left: bool
+    rows: list[Row],
+    policy: RefPolicy,
+    as_of: date,
+    *,
+    include_left: bool,
+    national: RefPolicy | None = NATIONAL,
 ) -> dict[str, dict[str, object]]:
     days = pupil_days(rows, as_of)
     school_dates: dict[str, set[date]] = defaultdict(set)  # any registration at the school
@@ -85,38 +169,32 @@ def classify(
         recent = sorted(school_dates[latest.school], reverse=True)[:5]
         if not include_left and dates[-1] < min(recent):
             continue
-        window = dates[-policy.window :]
+        municipal = evaluate(policy, by_date, as_of)
+        window = municipal["windows"][policy.primary]
+        counted = policy.rules[policy.primary].categories
         per_category = {c: sum((by_date[d].units[c] for d in window), Fraction(0)) for c in ABSENCE}
-        absent = sum((per_category[c] for c in policy.categories), Fraction(0))
-        pct = 100 * absent / len(window)
-        sufficient = len(window) >= policy.min_days
-        step = 0
-        for number, threshold in enumerate(policy.thresholds, start=1):
-            if pct >= threshold:
-                step = number
-        quarter = [d for d in dates if d >= _quarter_start(as_of)]
-        q_unlawful = sum((by_date[d].units["unlawful"] for d in quarter), Fraction(0))
-        q_pct = 100 * q_unlawful / len(quarter) if quarter else None
-        flag = "none"
-        if q_pct is not None and q_pct >= 15:
-            flag = "notify_municipality"
-        elif q_pct is not None and q_pct >= 10:
-            flag = "warn_parents"
-        result[pupil] = {
+        absent = sum((per_category[c] for c in counted), Fraction(0))
+        out: dict[str, object] = {
             "school_id": latest.school,
             "class_name": latest.class_name,
             "grade": latest.grade,
-            "window_start": window[0],
-            "window_end": window[-1],
+            "window_start": window[0] if window else None,
+            "window_end": window[-1] if window else None,
             "window_days": len(window),
             "absent_days": float(absent),
             "illness_days": float(per_category["illness"]),
             "leave_days": float(per_category["leave"]),
             "unlawful_days": float(per_category["unlawful"]),
-            "absence_pct": float(pct),
-            "step": step if sufficient else None,
-            "status": "ok" if sufficient else "insufficient_data",
-            "quarter_unlawful_pct": None if q_pct is None else float(q_pct),
-            "quarter_flag": flag,
+            "absence_pct": float(100 * absent / len(window)) if window else None,
+            "step": municipal["step"],
+            "status": "ok" if municipal["step"] is not None else "insufficient_data",
         }
+        if national is not None:
+            quarter = evaluate(national, by_date, as_of)
+            step = quarter["step"] or 0
+            out["quarter_unlawful_pct"] = as_float(quarter["values"][national.primary])
+            out["quarter_flag"] = national.labels[step - 1] if step else "none"
+        for name, value in municipal["values"].items():
+            out[f"rule_{name}"] = as_float(value)
+        result[pupil] = out
     return result

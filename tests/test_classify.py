@@ -18,8 +18,8 @@ from fravaer.policy import Policy
 from tests import reference
 from tests.reference import RefPolicy, Row
 
-START = date(2024, 1, 1)  # a Monday; the pool spans two quarters
-POOL = [START + timedelta(days=i) for i in range(200)]
+START = date(2024, 1, 1)  # a Monday; the pool spans three quarters and 1 August
+POOL = [START + timedelta(days=i) for i in range(240)]
 
 # Lesson fractions (k of up to 16 lessons) and 1-3 decimal fractions: all exact in day units.
 FRACTIONS = [
@@ -39,36 +39,57 @@ FRACTIONS = [
 ]
 
 
-def make_policy(window: int, thresholds: tuple[int, ...], min_days: int) -> Policy:
+def _condition(condition: reference.Cond) -> dict[str, object]:
+    if condition[0] == "rule":
+        return {"rule": condition[1], "at_least": float(condition[2])}
+    return {condition[0]: [_condition(c) for c in condition[1]]}
+
+
+def _window(window: tuple[str, object]) -> dict[str, object]:
+    return {window[0]: window[1]}
+
+
+def to_policy(ref: RefPolicy) -> Policy:
+    """The fast engine's Policy for a reference policy."""
     text = {"da": "x", "en": "x"}
-    actions = {"da": ["x"], "en": ["x"]}
+    rules: dict[str, dict[str, object]] = {}
+    for name, rule in ref.rules.items():
+        rules[name] = {
+            "measure": rule.measure,
+            "window": _window(rule.window),
+            "categories": list(rule.categories),
+        }
+        if rule.measure == "consecutive_days":
+            rules[name]["min_fraction"] = float(rule.min_fraction)
     return Policy.model_validate(
         {
             "name": "test",
             "version": "1",
             "title": text,
+            "description": text,
             "source": "tests",
             "effective_from": date(2020, 1, 1),
-            "min_school_days": min_days,
-            "primary_measure": "m",
-            "measures": {
-                "m": {
-                    "kind": "percent",
-                    "window": {"school_days": window},
-                    "categories": ["illness", "leave", "unlawful"],
-                }
-            },
+            "min_school_days": ref.min_days,
+            "primary_rule": ref.primary,
+            "rules": rules,
             "steps": [
                 {
                     "step": i + 1,
-                    "when": {"measure": "m", "at_least": t},
+                    "when": _condition(condition),
                     "responsible": text,
-                    "actions": actions,
+                    "actions": {"da": ["x"], "en": ["x"]},
                 }
-                for i, t in enumerate(thresholds)
+                for i, condition in enumerate(ref.steps)
             ],
         }
     )
+
+
+def make_policy(window: int, thresholds: tuple[int, ...], min_days: int) -> Policy:
+    return to_policy(reference.aalborg_like(window, tuple(map(Fraction, thresholds)), min_days))
+
+
+NATIONAL = load_policy("national-unlawful")
 
 
 def to_frame(rows: list[Row]) -> pl.LazyFrame:
@@ -141,7 +162,9 @@ def attendance(draw: st.DrawFn) -> tuple[list[Row], date]:
 def assert_equal_to_reference(
     rows: list[Row], as_of: date, policy: Policy, ref: RefPolicy, *, include_left: bool
 ) -> None:
-    fast = classify(to_frame(rows), policy=policy, as_of=as_of, include_left=include_left)
+    fast = classify(
+        to_frame(rows), policy=policy, national=NATIONAL, as_of=as_of, include_left=include_left
+    )
     got = {row.pop(s.PUPIL_ID): row for row in fast.collect().iter_rows(named=True)}
     expected = reference.classify(rows, ref, as_of, include_left=include_left)
     assert got.keys() == expected.keys()
@@ -165,7 +188,7 @@ def test_classify_equals_reference(
     rows, as_of = data
     thresholds = (10, 15, 20)
     policy = make_policy(window, thresholds, min_days)
-    ref = RefPolicy(window, tuple(Fraction(t) for t in thresholds), min_days)
+    ref = reference.aalborg_like(window, tuple(Fraction(t) for t in thresholds), min_days)
     assert_equal_to_reference(rows, as_of, policy, ref, include_left=include_left)
 
 
@@ -213,7 +236,7 @@ def on_the_boundary(draw: st.DrawFn) -> tuple[list[Row], int, Fraction]:
 def test_thresholds_are_exact(case: tuple[list[Row], int, Fraction]) -> None:
     rows, window, exact_pct = case
     policy = make_policy(window, (10, 15, 20), 1)
-    ref = RefPolicy(window, (Fraction(10), Fraction(15), Fraction(20)), 1)
+    ref = reference.aalborg_like(window, (Fraction(10), Fraction(15), Fraction(20)), 1)
     assert_equal_to_reference(rows, POOL[-1], policy, ref, include_left=True)
     step = classify(to_frame(rows), policy=policy, as_of=POOL[-1]).collect()[s.STEP].item()
     assert step == sum(exact_pct >= t for t in (10, 15, 20))
@@ -296,6 +319,185 @@ def test_quarter_rule_counts_unlawful_absence_in_the_quarter_to_date(
         )
         for i, d in enumerate(april)
     ]
-    out = classify(to_frame(rows), policy=load_policy("aalborg-2023"), as_of=april[-1]).collect()
+    policy = load_policy("aalborg-2023")
+    out = classify(to_frame(rows), policy=policy, national=NATIONAL, as_of=april[-1]).collect()
     assert out[s.QUARTER_FLAG].item() == flag
     assert out[s.QUARTER_UNLAWFUL_PCT].item() == 100 * unlawful_days / 20
+
+
+# -- arbitrary policies -------------------------------------------------------------------------
+
+THRESHOLDS = {
+    "percent": [0, 5, 10, 12.5, 15, 20, 33.333, 50, 100],
+    "days": [0, 0.5, 1, 2, 2.5, 3, 5],
+    "consecutive_days": [0, 1, 2, 3, 5],
+}
+WINDOWS = [
+    ("school_days", 1),
+    ("school_days", 5),
+    ("school_days", 20),
+    ("weeks", 1),
+    ("weeks", 4),
+    ("period", "quarter"),
+    ("period", "school_year"),
+]
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> RefPolicy:
+    """1-3 rules of any measure, window and categories; 1-3 steps of nested all/any conditions."""
+    rules = {}
+    for i in range(draw(st.integers(1, 3))):
+        measure = draw(st.sampled_from(list(THRESHOLDS)))
+        categories = draw(
+            st.lists(st.sampled_from(reference.ABSENCE), min_size=1, max_size=3, unique=True)
+        )
+        min_fraction = draw(st.sampled_from([Fraction(1), Fraction(1, 2), Fraction(1, 1000)]))
+        rules[f"r{i}"] = reference.RefRule(
+            measure,
+            draw(st.sampled_from(WINDOWS)),
+            tuple(categories),
+            min_fraction if measure == "consecutive_days" else Fraction(1),
+        )
+
+    def threshold() -> reference.Cond:
+        name = draw(st.sampled_from(sorted(rules)))
+        value = draw(st.sampled_from(THRESHOLDS[rules[name].measure]))
+        return ("rule", name, Fraction(str(value)))
+
+    def condition(depth: int) -> reference.Cond:
+        if depth == 0 or draw(st.booleans()):
+            return threshold()
+        kind = draw(st.sampled_from(["all", "any"]))
+        return (kind, [condition(depth - 1) for _ in range(draw(st.integers(1, 3)))])
+
+    steps = tuple(condition(2) for _ in range(draw(st.integers(1, 3))))
+    primary = draw(st.sampled_from(sorted(rules)))
+    return RefPolicy(rules, steps, draw(st.sampled_from([1, 3, 10])), primary)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), ref=policies(), include_left=st.booleans())
+def test_any_policy_equals_reference(
+    data: tuple[list[Row], date], ref: RefPolicy, include_left: bool
+) -> None:
+    rows, as_of = data
+    assert_equal_to_reference(rows, as_of, to_policy(ref), ref, include_left=include_left)
+
+
+BUNDLED = ["aalborg-2023", "aalborg-2022", "odense", "slagelse", "national-unlawful"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), name=st.sampled_from(BUNDLED), pick=st.randoms(use_true_random=False))
+def test_adding_an_absence_never_lowers_a_step(
+    data: tuple[list[Row], date], name: str, pick: random.Random
+) -> None:
+    rows, as_of = data
+    by_day: dict[tuple[str, date], list[Row]] = {}
+    for row in rows:
+        by_day.setdefault((row.pupil_id, row.date), []).append(row)
+    present = [day[0] for day in by_day.values() if len(day) == 1 and day[0].category == "present"]
+    if not present:
+        return
+    chosen = pick.sample(present, k=min(len(present), pick.randint(1, 10)))
+    worse = [r for r in rows if r not in chosen] + [
+        Row(
+            r.pupil_id,
+            r.school_id,
+            r.date,
+            pick.choice(reference.ABSENCE),
+            Fraction(1),
+            r.grade,
+            r.class_name,
+        )
+        for r in chosen
+    ]
+    policy = load_policy(name)
+
+    def steps(frame_rows: list[Row]) -> dict[str, int | None]:
+        out = classify(to_frame(frame_rows), policy=policy, as_of=as_of, include_left=True)
+        return dict(out.select(s.PUPIL_ID, s.STEP).collect().iter_rows())
+
+    before, after = steps(rows), steps(worse)
+    assert before.keys() == after.keys()
+    for pupil, step in before.items():
+        assert (step is None) == (after[pupil] is None)
+        assert step is None or after[pupil] >= step, pupil
+
+
+# -- consecutive runs ----------------------------------------------------------------------------
+
+RUN = reference.RefRule("consecutive_days", ("school_days", 20))
+
+
+def run_of(rows: list[Row], rule: reference.RefRule = RUN) -> int:
+    ref = RefPolicy({"run": rule}, (("rule", "run", Fraction(5)),), 1, "run")
+    out = classify(
+        to_frame(rows), policy=to_policy(ref), as_of=max(r.date for r in rows), include_left=True
+    )
+    value = out.collect()["rule_run"].item()
+    assert (
+        value
+        == reference.classify(
+            rows, ref, max(r.date for r in rows), include_left=True, national=None
+        )[rows[0].pupil_id]["rule_run"]
+    )
+    return int(value)
+
+
+def weekdays(first: date, n: int) -> list[date]:
+    days, day = [], first
+    while len(days) < n:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def test_a_weekend_does_not_break_a_run() -> None:
+    days = weekdays(date(2024, 3, 6), 6)  # Wed..Wed, across a weekend
+    assert run_of([Row("1", "A", d, "illness", Fraction(1)) for d in days]) == 6
+
+
+def test_a_holiday_week_does_not_break_a_run() -> None:
+    before = [date(2024, 2, 7), date(2024, 2, 8), date(2024, 2, 9)]  # winter break follows
+    after = [date(2024, 2, 19), date(2024, 2, 20)]
+    assert run_of([Row("1", "A", d, "leave", Fraction(1)) for d in before + after]) == 5
+
+
+def test_a_change_of_school_does_not_break_a_run() -> None:
+    days = weekdays(date(2024, 3, 4), 6)
+    rows = [Row("1", "A" if i < 3 else "B", d, "unlawful", Fraction(1)) for i, d in enumerate(days)]
+    assert run_of(rows) == 6
+
+
+def test_a_present_day_breaks_a_run_and_a_partial_day_counts_by_min_fraction() -> None:
+    days = weekdays(date(2024, 3, 4), 7)
+    rows = [Row("1", "A", d, "illness", Fraction(1)) for d in days]
+    rows[3] = Row("1", "A", days[3], "present", Fraction(0))
+    assert run_of(rows) == 3
+    rows[3] = Row("1", "A", days[3], "illness", Fraction(1, 2))
+    assert run_of(rows) == 3  # half a day is not a whole absent day
+    half = reference.RefRule("consecutive_days", ("school_days", 20), min_fraction=Fraction(1, 2))
+    assert run_of(rows, half) == 7
+    # Two categories on one day add up: half illness + half leave is a whole day.
+    rows.append(Row("1", "A", days[3], "leave", Fraction(1, 2)))
+    assert run_of(rows) == 7
+
+
+def test_explain_agrees_with_classify() -> None:
+    from fravaer.classify import explain
+
+    days = weekdays(date(2024, 1, 8), 30)
+    rows = [
+        Row("07", "A", d, "illness" if i % 4 == 0 else "present", Fraction(int(i % 4 == 0)))
+        for i, d in enumerate(days)
+    ]
+    policy = load_policy("slagelse")
+    as_of = days[-1]
+    classified = classify(to_frame(rows), policy=policy, as_of=as_of, include_left=True).collect()
+    explained = explain(to_frame(rows), policy=policy, as_of=as_of, pupil_id="07").collect()
+    assert explained["result_step"].unique().to_list() == classified[s.STEP].to_list()
+    for row in explained.iter_rows(named=True):
+        assert row["value"] == classified[f"rule_{row['rule']}"].item()

@@ -44,7 +44,9 @@ CONTRACT = (
     "illness_days,leave_days,unlawful_days,absence_pct,step,status,quarter_unlawful_pct,"
     "quarter_flag"
 )
-COLUMNS = CONTRACT.split(",")
+# The contract's 17 columns, then one measured value per rule of the policy (aalborg-2023: one).
+HEADER = CONTRACT + ",rule_absence_100"
+COLUMNS = HEADER.split(",")
 CANONICAL_HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
 
 ERROR = "fravaer: error: "
@@ -102,7 +104,7 @@ def test_classify_csv_has_the_contract_header_and_keeps_leading_zeros() -> None:
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == CONTRACT
+    assert lines[0] == HEADER
     frame = read_csv_text(result.stdout)
     ids = frame[s.PUPIL_ID].to_list()
     assert len(ids) == len(set(ids)) > 0
@@ -147,7 +149,7 @@ def test_classify_output_file_is_private_and_in_the_right_format(
     assert folder_listing(tmp_path) == [target.name]  # no temporary file left behind
     data = target.read_bytes()
     if fmt == "csv":
-        assert data.decode("utf-8").splitlines()[0] == CONTRACT
+        assert data.decode("utf-8").splitlines()[0] == HEADER
     elif fmt == "json":
         assert list(json.loads(data)[0]) == COLUMNS
     elif fmt == "parquet":
@@ -367,7 +369,9 @@ def _bundled_policy_text() -> str:
         (lambda text: text, 0, None),
         (lambda text: "colour = 'blue'\n" + text, 78, "colour"),
         (
-            lambda text: text.replace('kind = "percent"', 'kind = "percent"\nwindow_size = 200'),
+            lambda text: text.replace(
+                'measure = "percent"', 'measure = "percent"\nwindow_size = 200'
+            ),
             78,
             "window_size",
         ),
@@ -384,7 +388,7 @@ def test_classify_policy_file_is_validated_strictly(
 
     if exit_code == 0:
         assert result.exit_code == 0, result.output
-        assert result.stdout.splitlines()[0] == CONTRACT
+        assert result.stdout.splitlines()[0] == HEADER
     else:
         line = assert_clean_failure(result, exit_code)
         assert str(policy) in line
@@ -481,7 +485,7 @@ def test_python_m_fravaer_writes_csv_into_a_pipe(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == CONTRACT
+    assert lines[0] == HEADER
     assert len(lines) > 1
     assert all(line.startswith("fravaer: ") for line in done.stderr.splitlines())
     assert "classified" in done.stderr
@@ -553,13 +557,14 @@ def _golden_frame() -> pl.LazyFrame:
 def test_golden_classify_table_da() -> None:
     policy = load_policy("aalborg-2023")
     as_of = date(2024, 3, 1)
-    result = classify(_golden_frame(), policy=policy, as_of=as_of).collect()
+    national = load_policy("national-unlawful")
+    result = classify(_golden_frame(), policy=policy, national=national, as_of=as_of).collect()
     # The frame is built to show every kind of row; keep it honest.
     assert result[s.STEP].to_list() == [0, 1, 2, 3, 1, None]
     assert result[s.QUARTER_FLAG].to_list()[3:5] == [s.FLAG_NOTIFY, s.FLAG_WARN]
 
     text = render_classification(
-        result, policy=policy, as_of=as_of, lang="da", width=160, color=False
+        result, policy=policy, national=national, as_of=as_of, lang="da", width=160, color=False
     )
 
     golden = GOLDEN / "classify_table_da.txt"
@@ -573,13 +578,14 @@ def test_golden_classify_table_da() -> None:
 def test_table_quarter_line_counts_every_pupil_at_or_above_each_threshold() -> None:
     policy = load_policy("aalborg-2023")
     as_of = date(2024, 3, 1)
-    result = classify(_golden_frame(), policy=policy, as_of=as_of).collect()
+    national = load_policy("national-unlawful")
+    result = classify(_golden_frame(), policy=policy, national=national, as_of=as_of).collect()
     at_10 = result.filter(pl.col(s.QUARTER_UNLAWFUL_PCT) >= 10).height
     at_15 = result.filter(pl.col(s.QUARTER_UNLAWFUL_PCT) >= 15).height
     assert (at_10, at_15) == (2, 1)
 
     text = render_classification(
-        result, policy=policy, as_of=as_of, lang="en", width=200, color=False
+        result, policy=policy, national=national, as_of=as_of, lang="en", width=200, color=False
     )
 
     assert f"≥ 10 % (warn parents): {at_10}" in text
@@ -671,3 +677,55 @@ def test_interrupt_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> 
     assert result.exit_code == 130
     assert result.stdout == ""
     assert result.stderr == "fravaer: error: interrupted; no output file was written\n"
+
+
+# -- explain and the national rule ----------------------------------------------------------------
+
+
+def test_explain_gives_one_row_per_threshold_and_the_same_step_as_classify() -> None:
+    explained = run(
+        "explain", DEMO, "--pupil", "0000128", "--policy", "slagelse", "--format", "csv"
+    )
+    classified = run("classify", DEMO, "--policy", "slagelse", "--format", "csv")
+
+    assert explained.exit_code == 0, explained.output
+    rows = pl.read_csv(io.StringIO(explained.stdout), schema_overrides={"pupil_id": pl.String})
+    assert rows["rule"].to_list() == ["consecutive", "absent_days_20", "absent_days_60"]
+    everyone = pl.read_csv(io.StringIO(classified.stdout), schema_overrides={"pupil_id": pl.String})
+    pupil = everyone.filter(pl.col("pupil_id") == "0000128").row(0, named=True)
+    assert rows["result_step"].unique().to_list() == [pupil["step"]]
+    for row in rows.iter_rows(named=True):
+        assert row["value"] == pytest.approx(pupil[f"rule_{row['rule']}"], rel=0, abs=0)
+
+
+def test_explain_table_is_in_danish_and_names_the_verdicts() -> None:
+    result = run("explain", DEMO, "--pupil", "0000128", "--format", "table")
+
+    assert result.exit_code == 0, result.output
+    assert "Elev 0000128 pr. 2024-03-08" in result.stdout
+    assert "opfyldt" in result.stdout
+    assert "Resultat: trin 3" in result.stdout
+
+
+def test_explain_unknown_pupil_is_a_usage_error_without_the_id() -> None:
+    result = run("explain", DEMO, "--pupil", "SECRET-ID-99", "--format", "csv")
+
+    line = assert_clean_failure(result, 2)
+    assert "SECRET-ID-99" not in result.stderr
+    assert "no rows for that pupil" in line
+
+
+def test_no_national_leaves_the_quarter_columns_empty() -> None:
+    result = run("classify", DEMO, "--no-national", "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(io.StringIO(result.stdout), schema_overrides={"pupil_id": pl.String})
+    assert frame["quarter_unlawful_pct"].null_count() == frame.height
+    assert frame["quarter_flag"].null_count() == frame.height
+
+
+def test_every_bundled_policy_classifies_the_example() -> None:
+    for name in ["aalborg-2022", "aalborg-2023", "aalborg", "odense", "slagelse"]:
+        result = run("classify", DEMO, "--policy", name, "--format", "csv")
+        assert result.exit_code == 0, (name, result.output)
+        assert result.stdout.splitlines()[0].startswith(CONTRACT + ",rule_")

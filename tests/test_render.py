@@ -37,6 +37,7 @@ def render(rows: list[dict[str, object]], *, show_all: bool = False) -> str:
     return render_classification(
         pl.DataFrame(rows),
         policy=load_policy("aalborg-2023"),
+        national=load_policy("national-unlawful"),
         as_of=date(2024, 1, 31),
         show_all=show_all,
         width=200,
@@ -60,3 +61,30 @@ def test_the_table_rounds_with_a_decimal_comma() -> None:
     text = render([result_row("0000119", 1, s.FLAG_NONE, pct=10.04999)])
     assert "10,0" in text
     assert "10.04999" not in text
+
+
+def test_without_the_national_rule_the_quarter_is_said_to_be_unevaluated() -> None:
+    row = result_row("0000120", 1, s.FLAG_NONE) | {
+        s.QUARTER_FLAG: None,
+        s.QUARTER_UNLAWFUL_PCT: None,
+    }
+    text = render_classification(
+        pl.DataFrame([row]),
+        policy=load_policy("aalborg-2023"),
+        national=None,
+        as_of=date(2024, 1, 31),
+        width=200,
+    )
+    assert "ikke vurderet (--no-national)" in text
+    assert "0000120" in text
+
+
+def test_combined_conditions_are_written_out_with_rule_names() -> None:
+    from fravaer.render import condition_text
+
+    slagelse = load_policy("slagelse")
+    assert condition_text(slagelse.steps[0].when, slagelse, "en", top=True) == (
+        "consecutive ≥ 5 days in a row or absent_days_20 ≥ 5 days or absent_days_60 ≥ 15 days"
+    )
+    aalborg = load_policy("aalborg-2023")
+    assert condition_text(aalborg.steps[1].when, aalborg, "da", top=True) == "≥ 15 %"

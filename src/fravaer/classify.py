@@ -1,8 +1,11 @@
-"""Guideline steps and the national quarter rule, per pupil (SPEC §1, §3, §4).
+"""Guideline steps per pupil: the policy engine (SPEC §1, §3, §4).
 
-:func:`classify` turns the canonical frame into one row per pupil with the columns of the
-``fravaer classify`` contract (:data:`fravaer.schema.CLASSIFY_COLUMNS`). It is lazy: nothing is
-read or computed until the caller collects.
+:func:`evaluate` measures every rule of one or more policies for every pupil in one aggregation
+over the rows (plus one over pupil-days when a rule counts consecutive days). :func:`classify`
+turns that into one row per pupil with the columns of the ``fravaer classify`` contract
+(:data:`fravaer.schema.CLASSIFY_COLUMNS`), followed by one ``rule_<name>`` column per rule of the
+municipal policy; :func:`explain` into one row per threshold for one pupil. All of it is lazy:
+nothing is read or computed until the caller collects.
 
 Thresholds are compared in integer arithmetic: ``pct >= t`` is evaluated as
 ``units * 100 * q >= p * days * DAY_UNITS`` where ``t = p / q`` exactly, so that 10 absent days of
@@ -12,6 +15,7 @@ Thresholds are compared in integer arithmetic: ``pct >= t`` is evaluated as
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -21,40 +25,60 @@ from operator import and_, or_
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.policy import (
-    NATIONAL_QUARTER_RULE,
-    AllOf,
-    Condition,
-    Measure,
-    Policy,
-    QuarterRule,
-    Threshold,
-)
+from fravaer.policy import AllOf, Condition, Policy, Rule, Threshold, thresholds
 from fravaer.window import (
-    absent_units_expr,
+    UNITS,
     days_expr,
     in_window_expr,
     latest_expr,
-    quarter_start,
-    school_days_expr,
-    window_start_expr,
+    longest_run_expr,
     with_units,
 )
 
 LEFT_AFTER_SCHOOL_DAYS = 5
 """A pupil with no registration in the last 5 school days of their school has left."""
 
-_QUARTER_DAYS = "_quarter_days"
-_QUARTER_UNITS = "_quarter_units"
+RULE_PREFIX = "rule_"
+"""Machine outputs carry each municipal rule's measured value as ``rule_<name>``."""
+
+MUNICIPAL = "m"
+NATIONAL = "n"
+_LATEST = "_latest"
 _SCHOOL_RECENT = "_school_recent"
 
 
-def _units(measure: str) -> str:
-    return f"_m_{measure}_units"
+@dataclass(frozen=True)
+class _Columns:
+    """Names of the internal per-pupil columns of one rule of one policy."""
+
+    key: str
+
+    @property
+    def value(self) -> str:  # absence units, or the longest run in days
+        return f"_{self.key}_value"
+
+    @property
+    def days(self) -> str:  # school days in the window
+        return f"_{self.key}_days"
+
+    @property
+    def start(self) -> str:
+        return f"_{self.key}_start"
+
+    @property
+    def end(self) -> str:
+        return f"_{self.key}_end"
 
 
-def _days(measure: str) -> str:
-    return f"_m_{measure}_days"
+def _cols(policy_key: str, rule: str) -> _Columns:
+    return _Columns(f"{policy_key}_{rule}")
+
+
+def _step_col(policy_key: str) -> str:
+    return f"_{policy_key}_step"
+
+
+# -- exact comparisons --------------------------------------------------------------------------
 
 
 def at_least_pct_expr(units: pl.Expr, days: pl.Expr, threshold: Decimal) -> pl.Expr:
@@ -65,30 +89,25 @@ def at_least_pct_expr(units: pl.Expr, days: pl.Expr, threshold: Decimal) -> pl.E
     )
 
 
-def _at_least_days_expr(units: pl.Expr, threshold: Decimal) -> pl.Expr:
+def at_least_expr(rule: Rule, columns: _Columns, threshold: Decimal) -> pl.Expr:
+    """Exactly ``value(rule) >= threshold``, for every kind of measure."""
+    value, days = pl.col(columns.value), pl.col(columns.days)
     ratio = Fraction(threshold)
-    return units * ratio.denominator >= ratio.numerator * s.DAY_UNITS
+    if rule.measure == "percent":
+        return at_least_pct_expr(value, days, threshold)
+    if rule.measure == "days":
+        return value * ratio.denominator >= ratio.numerator * s.DAY_UNITS
+    return value * ratio.denominator >= ratio.numerator  # consecutive_days: a whole number
 
 
-def condition_expr(condition: Condition, measures: dict[str, Measure]) -> pl.Expr:
-    """A policy condition tree as a boolean expression over the per-pupil measure columns."""
-    if isinstance(condition, Threshold):
-        units, days = pl.col(_units(condition.measure)), pl.col(_days(condition.measure))
-        if measures[condition.measure].kind == "percent":
-            return at_least_pct_expr(units, days, condition.at_least)
-        return _at_least_days_expr(units, condition.at_least)
-    if isinstance(condition, AllOf):
-        return reduce(and_, (condition_expr(c, measures) for c in condition.all))
-    return reduce(or_, (condition_expr(c, measures) for c in condition.any))
-
-
-def step_expr(policy: Policy) -> pl.Expr:
-    """The highest step whose condition holds (0 when none does)."""
-    chain: pl.Expr = pl.lit(0, dtype=pl.Int8)
-    for step in policy.steps:
-        held = condition_expr(step.when, policy.measures)
-        chain = pl.when(held).then(pl.lit(step.step, dtype=pl.Int8)).otherwise(chain)
-    return chain
+def value_expr(rule: Rule, columns: _Columns) -> pl.Expr:
+    """The rule's measured value as users read it: %, days, or days in a row."""
+    value, days = pl.col(columns.value), pl.col(columns.days)
+    if rule.measure == "percent":
+        return pct_expr(value, days)
+    if rule.measure == "days":
+        return days_expr(value)
+    return value.cast(pl.Int64)
 
 
 def pct_expr(units: pl.Expr, days: pl.Expr) -> pl.Expr:
@@ -99,14 +118,132 @@ def pct_expr(units: pl.Expr, days: pl.Expr) -> pl.Expr:
     return pl.when(days > 0).then(100.0 * units / (days * s.DAY_UNITS))
 
 
-def quarter_flag_expr(units: pl.Expr, days: pl.Expr, rule: QuarterRule) -> pl.Expr:
-    """``notify_municipality`` / ``warn_parents`` / ``none`` from the quarter's unlawful share."""
+def condition_expr(condition: Condition, policy: Policy, policy_key: str) -> pl.Expr:
+    """A policy condition tree as a boolean expression over the per-pupil rule columns."""
+    if isinstance(condition, Threshold):
+        rule = policy.rules[condition.rule]
+        return at_least_expr(rule, _cols(policy_key, condition.rule), condition.at_least)
+    if isinstance(condition, AllOf):
+        return reduce(and_, (condition_expr(c, policy, policy_key) for c in condition.all))
+    return reduce(or_, (condition_expr(c, policy, policy_key) for c in condition.any))
+
+
+def step_expr(policy: Policy, policy_key: str) -> pl.Expr:
+    """The highest step whose condition holds (0 when none does); null with too few days."""
+    chain: pl.Expr = pl.lit(0, dtype=pl.Int8)
+    for step in policy.steps:
+        held = condition_expr(step.when, policy, policy_key)
+        chain = pl.when(held).then(pl.lit(step.step, dtype=pl.Int8)).otherwise(chain)
+    primary_days = pl.col(_cols(policy_key, policy.primary_rule).days)
+    return pl.when(primary_days >= policy.min_school_days).then(chain)
+
+
+def label_expr(policy: Policy, step: pl.Expr, *, below: str) -> pl.Expr:
+    """The step's ``label`` (e.g. ``notify_municipality``), or ``below`` under the first step."""
+    chain: pl.Expr = pl.lit(below)
+    for item in policy.steps:
+        chain = (
+            pl.when(step == item.step).then(pl.lit(item.label or str(item.step))).otherwise(chain)
+        )
+    return chain
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def _window_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
+    within = in_window_expr(rule.window, as_of=as_of)
+    dates = pl.col(s.DATE).filter(within)
+    return [
+        dates.n_unique().cast(pl.Int64).alias(columns.days),
+        dates.min().alias(columns.start),
+        dates.max().alias(columns.end),
+    ]
+
+
+def _row_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
+    """Absence units of a percent/days rule, over the pupil's rows (several per day)."""
+    within = in_window_expr(rule.window, as_of=as_of) & pl.col(s.CATEGORY).is_in(rule.categories)
+    units = pl.col(UNITS).filter(within).sum().alias(columns.value)
+    return [units, *_window_aggs(rule, columns, as_of)]
+
+
+def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
+    """Longest run of a consecutive_days rule, over the pupil's days (one row per day)."""
+    day_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in rule.categories)
+    threshold = Fraction(rule.run_fraction) * s.DAY_UNITS  # whole: DAY_UNITS is divisible by 1000
+    absent = day_units >= int(threshold)
+    within = in_window_expr(rule.window, as_of=as_of)
+    return [
+        longest_run_expr(absent, within).alias(columns.value),
+        *_window_aggs(rule, columns, as_of),
+    ]
+
+
+def _pupil_days(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per pupil per school day, absence units per category (for runs of days)."""
+    return rows.group_by(s.PUPIL_ID, s.DATE).agg(
+        pl.col(UNITS).filter(pl.col(s.CATEGORY) == c).sum().alias(s.CATEGORY_UNITS[c])
+        for c in s.ABSENCE_CATEGORIES
+    )
+
+
+def evaluate(frame: pl.LazyFrame, *, policies: dict[str, Policy], as_of: date) -> pl.LazyFrame:
+    """Every rule of every policy, measured per pupil, and each policy's step.
+
+    ``policies`` maps a short key to a policy; the result has, per pupil, the pupil's latest
+    school, class and grade, the absence per category in the first policy's primary window, and
+    per rule ``_<key>_<rule>_{value,days,start,end}`` plus ``_<key>_step``.
+    """
+    rows = with_units(frame, as_of=as_of)
+    primary = next(iter(policies.values())).primary
+    in_primary = in_window_expr(primary.window, as_of=as_of)
+
+    row_aggs: list[pl.Expr] = []
+    run_aggs: list[pl.Expr] = []
+    for key, policy in policies.items():
+        for name, rule in policy.rules.items():
+            if rule.measure == "consecutive_days":
+                run_aggs += _run_aggs(rule, _cols(key, name), as_of)
+            else:
+                row_aggs += _row_aggs(rule, _cols(key, name), as_of)
+
+    pupils = rows.group_by(s.PUPIL_ID).agg(
+        latest_expr(s.SCHOOL_ID),
+        latest_expr(s.CLASS_NAME),
+        latest_expr(s.GRADE),
+        pl.col(s.DATE).max().alias(_LATEST),
+        *(
+            pl.col(UNITS)
+            .filter(in_primary & (pl.col(s.CATEGORY) == c))
+            .sum()
+            .alias(s.CATEGORY_UNITS[c])
+            for c in s.ABSENCE_CATEGORIES
+        ),
+        *row_aggs,
+    )
+    if run_aggs:
+        runs = _pupil_days(rows).group_by(s.PUPIL_ID).agg(run_aggs)
+        pupils = pupils.join(runs, on=s.PUPIL_ID, how="left")
+    return pupils.with_columns(
+        step_expr(policy, key).alias(_step_col(key)) for key, policy in policies.items()
+    )
+
+
+def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Drop pupils with no registration in the last 5 school days of their latest school.
+
+    A school's school days are the dates on which it has any registration (SPEC §3).
+    """
+    recent = (
+        frame.filter(pl.col(s.DATE) <= as_of)
+        .group_by(s.SCHOOL_ID)
+        .agg(pl.col(s.DATE).unique().top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT))
+    )
     return (
-        pl.when(at_least_pct_expr(units, days, rule.notify_at))
-        .then(pl.lit(s.FLAG_NOTIFY))
-        .when(at_least_pct_expr(units, days, rule.warn_at))
-        .then(pl.lit(s.FLAG_WARN))
-        .otherwise(pl.lit(s.FLAG_NONE))
+        pupils.join(recent, on=s.SCHOOL_ID, how="left")
+        .filter(pl.col(_LATEST) >= pl.col(_SCHOOL_RECENT))
+        .drop(_SCHOOL_RECENT)
     )
 
 
@@ -115,14 +252,19 @@ def latest_date(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.select(pl.col(s.DATE).max())
 
 
+def rule_columns(policy: Policy) -> list[str]:
+    """The ``rule_<name>`` columns that follow the contract columns in machine outputs."""
+    return [f"{RULE_PREFIX}{name}" for name in policy.rules]
+
+
 def classify(
     frame: pl.LazyFrame,
     *,
     policy: Policy,
     as_of: date,
+    national: Policy | None = None,
     include_left: bool = False,
     schools: Sequence[str] | None = None,
-    quarter_rule: QuarterRule = NATIONAL_QUARTER_RULE,
 ) -> pl.LazyFrame:
     """Place every pupil on the policy's step at ``as_of``, with the national quarter rule.
 
@@ -131,21 +273,22 @@ def classify(
     frame
         The canonical attendance frame (SPEC §3).
     policy
-        The guideline; its ``primary_measure`` fills the window and absence columns.
+        The guideline; its ``primary_rule`` fills the window and absence columns.
     as_of
         The day the classification is for. Rows after it are ignored; it need not be a school day.
+    national
+        The national rule (bundled ``national-unlawful``) for ``quarter_unlawful_pct`` and
+        ``quarter_flag``; None leaves both empty (not evaluated).
     include_left
         Keep pupils with no registration in the last 5 school days of their school.
     schools
         Keep only pupils whose latest school is one of these (their window still spans schools).
-    quarter_rule
-        The national rule on unlawful absence in the quarter.
 
     Returns
     -------
     pl.LazyFrame
-        One row per pupil, columns :data:`fravaer.schema.CLASSIFY_COLUMNS`, sorted by school and
-        pupil.
+        One row per pupil, columns :data:`fravaer.schema.CLASSIFY_COLUMNS` then
+        :func:`rule_columns`, sorted by school and pupil.
 
     Examples
     --------
@@ -166,53 +309,32 @@ def classify(
     >>> out.select("pupil_id", "window_days", "absence_pct", "step", "status").row(0)
     ('007', 100, 10.0, 1, 'ok')
     """
-    rows = with_units(frame, as_of=as_of)
-    in_quarter = pl.col(s.DATE) >= quarter_start(as_of)
-    per_measure: list[pl.Expr] = []
-    for name, measure in policy.measures.items():
-        in_window = in_window_expr(measure.window.school_days)
-        per_measure += [
-            absent_units_expr(measure.categories, in_window).alias(_units(name)),
-            school_days_expr(in_window).alias(_days(name)),
-        ]
-    in_primary = in_window_expr(policy.primary.window.school_days)
-
-    pupils = rows.group_by(s.PUPIL_ID).agg(
-        latest_expr(s.SCHOOL_ID),
-        latest_expr(s.CLASS_NAME),
-        latest_expr(s.GRADE),
-        window_start_expr(policy.primary.window.school_days).alias(s.WINDOW_START),
-        pl.col(s.DATE).max().alias(s.WINDOW_END),
-        *(
-            absent_units_expr((c,), in_primary).alias(s.CATEGORY_UNITS[c])
-            for c in s.ABSENCE_CATEGORIES
-        ),
-        *per_measure,
-        school_days_expr(in_quarter).alias(_QUARTER_DAYS),
-        absent_units_expr(quarter_rule.categories, in_quarter).alias(_QUARTER_UNITS),
-    )
-
+    policies = {MUNICIPAL: policy} | ({NATIONAL: national} if national else {})
+    pupils = evaluate(frame, policies=policies, as_of=as_of)
     if not include_left:
-        # A school's school days are the dates on which it has any registration (SPEC §3).
-        recent = rows.group_by(s.SCHOOL_ID).agg(
-            pl.col(s.DATE).unique().top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT)
-        )
-        pupils = (
-            pupils.join(recent, on=s.SCHOOL_ID, how="left")
-            .filter(pl.col(s.WINDOW_END) >= pl.col(_SCHOOL_RECENT))
-            .drop(_SCHOOL_RECENT)
-        )
+        pupils = _without_left(pupils, frame, as_of)
     if schools is not None:
         pupils = pupils.filter(pl.col(s.SCHOOL_ID).is_in(list(schools)))
 
-    window_days = pl.col(_days(policy.primary_measure))
-    primary_units = pl.col(_units(policy.primary_measure))
-    sufficient = window_days >= policy.min_school_days
-    q_units, q_days = pl.col(_QUARTER_UNITS), pl.col(_QUARTER_DAYS)
+    primary = _cols(MUNICIPAL, policy.primary_rule)
+    window_days = pl.col(primary.days)
+    primary_units = pl.sum_horizontal(
+        pl.col(s.CATEGORY_UNITS[c]) for c in policy.primary.categories
+    )
+    step = pl.col(_step_col(MUNICIPAL))
+    if national is None:
+        quarter_pct = pl.lit(None, dtype=pl.Float64)
+        quarter_flag = pl.lit(None, dtype=pl.String)
+    else:
+        national_rule = _cols(NATIONAL, national.primary_rule)
+        quarter_pct = value_expr(national.primary, national_rule)
+        quarter_flag = label_expr(national, pl.col(_step_col(NATIONAL)), below=s.FLAG_NONE)
 
     return (
         pupils.with_columns(
             pl.lit(as_of, dtype=pl.Date).alias(s.AS_OF),
+            pl.col(primary.start).alias(s.WINDOW_START),
+            pl.col(primary.end).alias(s.WINDOW_END),
             window_days.alias(s.WINDOW_DAYS),
             days_expr(primary_units).alias(s.ABSENT_DAYS),
             *(
@@ -220,14 +342,57 @@ def classify(
                 for c in s.ABSENCE_CATEGORIES
             ),
             pct_expr(primary_units, window_days).alias(s.ABSENCE_PCT),
-            pl.when(sufficient).then(step_expr(policy)).alias(s.STEP),
-            pl.when(sufficient)
+            step.alias(s.STEP),
+            pl.when(step.is_not_null())
             .then(pl.lit(s.STATUS_OK))
             .otherwise(pl.lit(s.STATUS_INSUFFICIENT))
             .alias(s.STATUS),
-            pct_expr(q_units, q_days).alias(s.QUARTER_UNLAWFUL_PCT),
-            quarter_flag_expr(q_units, q_days, quarter_rule).alias(s.QUARTER_FLAG),
+            quarter_pct.alias(s.QUARTER_UNLAWFUL_PCT),
+            quarter_flag.alias(s.QUARTER_FLAG),
+            *(
+                value_expr(rule, _cols(MUNICIPAL, name)).alias(f"{RULE_PREFIX}{name}")
+                for name, rule in policy.rules.items()
+            ),
         )
-        .select(s.CLASSIFY_COLUMNS)
+        .select(*s.CLASSIFY_COLUMNS, *rule_columns(policy))
         .sort(s.SCHOOL_ID, s.PUPIL_ID)
     )
+
+
+def explain(frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupil_id: str) -> pl.LazyFrame:
+    """Why one pupil is on their step: one row per threshold of every step of ``policy``.
+
+    Columns: ``pupil_id, as_of, policy, step, step_holds, rule, measure, window, window_start,
+    window_end, window_days, value, at_least, holds`` and, repeated on every row, the pupil's
+    resulting ``result_step`` (empty with too few school days). ``window`` is the English
+    description (``latest 100 school days``); ``value`` is the rule's measured value.
+    """
+    pupil = evaluate(
+        frame.filter(pl.col(s.PUPIL_ID) == pupil_id), policies={MUNICIPAL: policy}, as_of=as_of
+    )
+    parts = []
+    for step in policy.steps:
+        step_holds = condition_expr(step.when, policy, MUNICIPAL)
+        for threshold in thresholds(step.when):
+            rule = policy.rules[threshold.rule]
+            columns = _cols(MUNICIPAL, threshold.rule)
+            parts.append(
+                pupil.select(
+                    pl.col(s.PUPIL_ID),
+                    pl.lit(as_of, dtype=pl.Date).alias(s.AS_OF),
+                    pl.lit(policy.name).alias("policy"),
+                    pl.lit(step.step, dtype=pl.Int8).alias("step"),
+                    step_holds.alias("step_holds"),
+                    pl.lit(threshold.rule).alias("rule"),
+                    pl.lit(rule.measure).alias("measure"),
+                    pl.lit(rule.window.describe("en")).alias("window"),
+                    pl.col(columns.start).alias(s.WINDOW_START),
+                    pl.col(columns.end).alias(s.WINDOW_END),
+                    pl.col(columns.days).alias(s.WINDOW_DAYS),
+                    value_expr(rule, columns).cast(pl.Float64).alias("value"),
+                    pl.lit(float(threshold.at_least)).alias("at_least"),
+                    at_least_expr(rule, columns, threshold.at_least).alias("holds"),
+                    pl.col(_step_col(MUNICIPAL)).alias("result_step"),
+                )
+            )
+    return pl.concat(parts)

@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from fravaer import __version__
 from fravaer.calendar import parse_school_year
 from fravaer.classify import classify as classify_frame
+from fravaer.classify import explain as explain_frame
 from fravaer.classify import latest_date
 from fravaer.demo import DemoSpec, generate
 from fravaer.errors import (
@@ -32,10 +33,21 @@ from fravaer.errors import (
     UsageError,
 )
 from fravaer.ingest import read_export
-from fravaer.ingest.policy import load_policy
+from fravaer.ingest.policy import (
+    bundled_policies,
+    load_policy,
+    pick_version,
+    policy_versions,
+    resolve_policy,
+)
 from fravaer.output import Format, format_for_path, write_frame, write_frames, write_text
-from fravaer.policy import DEFAULT_POLICY
-from fravaer.render import render_classification
+from fravaer.policy import DEFAULT_POLICY, NATIONAL_POLICY
+from fravaer.render import (
+    render_classification,
+    render_explanation,
+    render_policy,
+    render_policy_list,
+)
 from fravaer.schema import CANONICAL_SCHEMA
 
 log = logging.getLogger("fravaer")
@@ -160,15 +172,30 @@ LangOption = Annotated[
 ]
 
 
+PolicyOption = Annotated[
+    str,
+    typer.Option(
+        "--policy",
+        help="Bundled policy or series name (see `fravaer policy list`), or a path to a policy "
+        "TOML file or a folder of versions.",
+    ),
+]
+
+
 @app.command()
 def classify(
     export: Annotated[
         Path, typer.Argument(help="Attendance export (.csv or .parquet).", metavar="EXPORT")
     ],
     as_of: AsOfOption = None,
-    policy: Annotated[
-        str, typer.Option("--policy", help="Bundled policy name or path to a policy TOML.")
-    ] = DEFAULT_POLICY,
+    policy: PolicyOption = DEFAULT_POLICY,
+    no_national: Annotated[
+        bool,
+        typer.Option(
+            "--no-national",
+            help="Do not evaluate the national quarter rule (quarter columns left empty).",
+        ),
+    ] = False,
     school: Annotated[
         list[str] | None,
         typer.Option("--school", help="Only pupils whose latest school is this id (repeatable)."),
@@ -192,35 +219,84 @@ def classify(
 ) -> None:
     """Place every pupil on the guideline's step, with the national quarter rule.
 
-    One row per pupil: the policy's window (Aalborg: the latest 100 school days) up to the as-of
-    date, absent days per category, absence %, the step (0 when below the first; empty when there
-    are too few school days), and the quarter's unlawful absence with its flag.
+    One row per pupil: the policy's primary window (Aalborg: the latest 100 school days) up to the
+    as-of date, absent days per category, absence %, the step (0 when below the first; empty when
+    there are too few school days), the quarter's unlawful absence with its flag, and then one
+    rule_<name> column per rule of the policy with its measured value.
     """
     out_format = _resolve_format(fmt, output)
-    day = _parse_date(as_of, "--as-of") if as_of else None
-    chosen = load_policy(policy)
-    frame = read_export(export)
-    day = day or _latest_date(frame, export)
+    choice = policy_versions(policy)  # a bad policy fails before the export is read
+    frame, day = _read(export, as_of)
+    chosen = pick_version(choice, as_of=day)
+    national = None if no_national else resolve_policy(NATIONAL_POLICY, as_of=day)
     result = classify_frame(
-        frame, policy=chosen, as_of=day, include_left=include_left, schools=school
+        frame,
+        policy=chosen,
+        national=national,
+        as_of=day,
+        include_left=include_left,
+        schools=school,
     ).collect(engine="streaming")
-    log.info("classified %d pupil(s) as of %s", result.height, day.isoformat())
+    log.info("classified %d pupil(s) as of %s with %s", result.height, day.isoformat(), chosen.name)
     if school and result.is_empty():
         log.warning("no pupil's latest school is among the --school ids given")
     if out_format == "table":
-        width = None if output is None and sys.stdout.isatty() else 160
         text = render_classification(
             result,
             policy=chosen,
+            national=national,
             as_of=day,
             lang=lang,
             show_all=show_all,
-            width=width,
-            color=output is None and sys.stdout.isatty(),
+            width=_table_width(output),
+            color=_colour(output),
         )
         write_text(text, output)
     else:
         write_frame(result, out_format, output, sheet="elever" if lang == "da" else "pupils")
+
+
+@app.command()
+def explain(
+    export: Annotated[
+        Path, typer.Argument(help="Attendance export (.csv or .parquet).", metavar="EXPORT")
+    ],
+    pupil: Annotated[
+        str, typer.Option("--pupil", help="The pupil's id, exactly as in the export.")
+    ],
+    as_of: AsOfOption = None,
+    policy: PolicyOption = DEFAULT_POLICY,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    lang: LangOption = "da",
+) -> None:
+    """Why one pupil is on their step: every rule's window, value, threshold and verdict.
+
+    The answer a coordinator gives a parent who asks "why is my child on step 2?". Machine
+    formats give one row per threshold of every step.
+    """
+    out_format = _resolve_format(fmt, output)
+    choice = policy_versions(policy)
+    frame, day = _read(export, as_of)
+    chosen = pick_version(choice, as_of=day)
+    rows = explain_frame(frame, policy=chosen, as_of=day, pupil_id=pupil).collect()
+    if rows.is_empty():
+        raise UsageError(
+            "no rows for that pupil on or before the as-of date",
+            hint="the id must match the export exactly, leading zeros included",
+        )
+    if out_format == "table":
+        text = render_explanation(rows, policy=chosen, lang=lang, width=_table_width(output))
+        write_text(text, output)
+    else:
+        write_frame(rows, out_format, output, sheet="forklaring" if lang == "da" else "explanation")
+
+
+def _read(export: Path, as_of: str | None) -> tuple[pl.LazyFrame, date]:
+    """The validated export and the as-of date (given, or the latest date in the data)."""
+    day = _parse_date(as_of, "--as-of") if as_of else None
+    frame = read_export(export)
+    return frame, day or _latest_date(frame, export)
 
 
 def _latest_date(frame: pl.LazyFrame, export: Path) -> date:
@@ -229,6 +305,71 @@ def _latest_date(frame: pl.LazyFrame, export: Path) -> date:
         raise BadInputError(Location(str(export)), "no data rows")
     assert isinstance(latest, date)
     return latest
+
+
+def _table_width(output: Path | None) -> int | None:
+    """The terminal's width on a terminal; 160 columns in a file or a pipe."""
+    return None if output is None and sys.stdout.isatty() else 160
+
+
+def _colour(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty()
+
+
+policy_app = typer.Typer(
+    cls=_Group,
+    help="The guideline policies: list, show and validate them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("list")
+def policy_list(
+    fmt: FormatOption = None, output: OutputOption = None, lang: LangOption = "da"
+) -> None:
+    """The bundled policies: name, series, version, effective date and title."""
+    out_format = _resolve_format(fmt, output)
+    policies = [load_policy(name) for name in bundled_policies()]
+    listing = pl.DataFrame(
+        {
+            "name": [p.name for p in policies],
+            "series": [p.series or p.name for p in policies],
+            "version": [p.version for p in policies],
+            "effective_from": [p.effective_from for p in policies],
+            "title": [p.title(lang) for p in policies],
+        }
+    )
+    if out_format == "table":
+        write_text(render_policy_list(listing, lang=lang, width=_table_width(output)), output)
+    else:
+        write_frame(listing, out_format, output, sheet="politikker" if lang == "da" else "policies")
+
+
+@policy_app.command("show")
+def policy_show(
+    ref: Annotated[str, typer.Argument(help="Policy name or path.", metavar="NAME|PATH")],
+    lang: LangOption = "da",
+) -> None:
+    """A policy in words: its rules, steps, thresholds, who acts and the minimum actions.
+
+    A series (e.g. aalborg) shows every version, oldest first.
+    """
+    versions = policy_versions(ref).versions
+    text = "\n".join(render_policy(p, lang=lang, width=_table_width(None)) for p in versions)
+    write_text(text, None)
+
+
+@policy_app.command("validate")
+def policy_validate(
+    path: Annotated[Path, typer.Argument(help="Policy TOML file.", metavar="PATH")],
+) -> None:
+    """Check a policy file; errors name the TOML line and field (exit 78)."""
+    if path.suffix != ".toml":
+        raise UsageError(f"{path}: a policy file ends in .toml")
+    checked = load_policy(str(path))
+    log.info("%s: valid policy %s version %s", path, checked.name, checked.version)
 
 
 @app.command("demo-data")

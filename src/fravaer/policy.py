@@ -1,16 +1,20 @@
-"""Guideline policies as data: pydantic models for TOML documents, plus the bundled ones (SPEC §4).
+"""Guideline policies as data: pydantic models for TOML documents (SPEC §4).
 
-A policy names *measures* (what is counted, over which window), and *steps* whose conditions are
-trees of inclusive thresholds on those measures combined with ``all`` / ``any``. The evaluation
-lives in :mod:`fravaer.classify`, the reading of files in :mod:`fravaer.ingest.policy`; this
-module only says what a valid policy is.
+A policy names *rules* — what is measured (an absence percentage, a count of absent days or the
+longest run of consecutive absent school days), over which window (the latest N school days, the
+latest N weeks, the calendar quarter or the school year) and counting which categories — and
+*steps*, whose conditions compare rules with inclusive thresholds, combined with ``all`` / ``any``
+to any depth. The evaluation lives in :mod:`fravaer.classify`, the reading of files in
+:mod:`fravaer.ingest.policy`; this module only says what a valid policy is.
 
-The national quarter rule for unlawful absence is law rather than a municipal choice, so it is
-the :data:`NATIONAL_QUARTER_RULE` constant, evaluated beside every policy.
+The national rule on unlawful absence per quarter is the bundled policy ``national-unlawful``,
+evaluated beside the municipal one; its steps carry the labels ``warn_parents`` and
+``notify_municipality``.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from decimal import Decimal
@@ -27,13 +31,18 @@ from pydantic import (
     model_validator,
 )
 
-from fravaer import schema
 from fravaer.errors import PolicyError
 
 DEFAULT_POLICY = "aalborg-2023"
+NATIONAL_POLICY = "national-unlawful"
 
 AbsenceCategory = Literal["illness", "leave", "unlawful"]
 Lang = Literal["da", "en"]
+MeasureKind = Literal["percent", "days", "consecutive_days"]
+Period = Literal["quarter", "school_year"]
+
+SCHOOL_YEAR_START = (8, 1)
+"""The school year runs from 1 August to 31 July."""
 
 
 class _Strict(BaseModel):
@@ -61,36 +70,75 @@ class TextList(_Strict):
 
 
 class Window(_Strict):
-    """The latest ``school_days`` school days of the pupil, up to and including the as-of date."""
+    """Exactly one of: the latest ``school_days`` school days of the pupil, the latest ``weeks``
+    weeks (the dates after the as-of date minus 7 x weeks days), or the calendar ``period``
+    (``quarter`` or ``school_year``) containing the as-of date, up to and including it."""
 
-    school_days: int = Field(gt=0, le=1000)
-
-
-class Measure(_Strict):
-    """What a rule measures.
-
-    ``percent``: 100 x absent days / school days in the window.
-    ``days``: absent days (fractions of partial days included) in the window.
-    """
-
-    kind: Literal["percent", "days"]
-    window: Window
-    categories: tuple[AbsenceCategory, ...] = Field(min_length=1)
+    school_days: int | None = Field(default=None, gt=0, le=1000)
+    weeks: int | None = Field(default=None, gt=0, le=100)
+    period: Period | None = None
 
     @model_validator(mode="after")
-    def _unique_categories(self) -> Self:
+    def _exactly_one(self) -> Self:
+        given = [k for k in ("school_days", "weeks", "period") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a window is exactly one of school_days, weeks or period")
+        return self
+
+    def describe(self, lang: Lang) -> str:
+        """``latest 100 school days``, ``seneste 4 uger``, ``the calendar quarter``."""
+        if self.school_days is not None:
+            return (
+                f"seneste {self.school_days} skoledage"
+                if lang == "da"
+                else f"latest {self.school_days} school days"
+            )
+        if self.weeks is not None:
+            return f"seneste {self.weeks} uger" if lang == "da" else f"latest {self.weeks} weeks"
+        names = {
+            "quarter": {"da": "kvartalet", "en": "the calendar quarter"},
+            "school_year": {"da": "skoleåret", "en": "the school year"},
+        }
+        assert self.period is not None
+        return names[self.period][lang]
+
+
+class Rule(_Strict):
+    """What is measured, over which window, counting which absence categories.
+
+    ``percent``: 100 x absent days / school days in the window (partial days as fractions).
+    ``days``: absent days in the window (partial days as fractions).
+    ``consecutive_days``: the longest run of consecutive school days in the window on which the
+    pupil's absence was at least ``min_fraction`` of the day. The run is over the pupil's own
+    school days, so weekends, holidays and a change of school do not break it.
+    """
+
+    measure: MeasureKind
+    window: Window
+    categories: tuple[AbsenceCategory, ...] = Field(min_length=1)
+    min_fraction: Decimal | None = Field(default=None, gt=0, le=1, decimal_places=3)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
         if len(set(self.categories)) != len(self.categories):
             raise ValueError("categories must not repeat")
+        if self.min_fraction is not None and self.measure != "consecutive_days":
+            raise ValueError("min_fraction applies only to measure = 'consecutive_days'")
         return self
+
+    @property
+    def run_fraction(self) -> Decimal:
+        """The share of a day that makes it count in a run (default: the whole day)."""
+        return Decimal(1) if self.min_fraction is None else self.min_fraction
 
 
 class Threshold(_Strict):
-    """Inclusive: holds when the measure is ``at_least`` or more (compared exactly).
+    """Holds when the rule's value is ``at_least`` or more (inclusive, compared exactly).
 
     At most three decimals, so that the exact integer comparison cannot overflow.
     """
 
-    measure: str
+    rule: str
     at_least: Decimal = Field(ge=0, le=1000, decimal_places=3)
 
     @field_validator("at_least", mode="before")
@@ -125,43 +173,62 @@ _CONDITION_TAGS = {"threshold"}  # left out of error paths: `all` and `any` are 
 
 
 class Step(_Strict):
-    """A guideline step: when it applies, who acts, and the minimum actions."""
+    """A guideline step: when it applies, who acts, and the minimum actions.
+
+    ``label`` names the step in machine output where a number is not enough (the national rule's
+    ``warn_parents`` and ``notify_municipality``).
+    """
 
     step: int = Field(ge=1, le=9)
+    label: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     when: Condition
     responsible: Text
     actions: TextList
 
 
 class Policy(_Strict):
-    """A municipality's guideline for worrying absence."""
+    """A municipality's guideline for worrying absence (or the national rule).
+
+    ``series`` groups the versions of one guideline; evaluating an as-of date picks the version
+    whose ``effective_from`` is the latest on or before it.
+    """
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    series: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*$")
     version: str
     title: Text
+    description: Text
     source: str
     effective_from: date
     min_school_days: int = Field(ge=1)
-    primary_measure: str
-    measures: dict[str, Measure] = Field(min_length=1)
+    primary_rule: str
+    rules: dict[str, Rule] = Field(min_length=1)
     steps: tuple[Step, ...] = Field(min_length=1)
+
+    @field_validator("rules")
+    @classmethod
+    def _rule_names(cls, rules: dict[str, Rule]) -> dict[str, Rule]:
+        for name in rules:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"rule name '{name}' must be lower-case letters, digits and _")
+        return rules
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.primary_measure not in self.measures:
-            raise ValueError(f"primary_measure '{self.primary_measure}' is not among the measures")
+        if self.primary_rule not in self.rules:
+            raise ValueError(f"primary_rule '{self.primary_rule}' is not among the rules")
         numbers = [s.step for s in self.steps]
         if numbers != list(range(1, len(numbers) + 1)):
             raise ValueError("steps must be numbered 1, 2, 3, ... in order")
         for step in self.steps:
             for threshold in thresholds(step.when):
-                if threshold.measure not in self.measures:
-                    raise ValueError(f"step {step.step} uses unknown measure '{threshold.measure}'")
+                if threshold.rule not in self.rules:
+                    raise ValueError(f"step {step.step} uses unknown rule '{threshold.rule}'")
         return self
 
     @property
-    def primary(self) -> Measure:
-        return self.measures[self.primary_measure]
+    def primary(self) -> Rule:
+        return self.rules[self.primary_rule]
 
     def step(self, number: int) -> Step:
         return self.steps[number - 1]
@@ -175,19 +242,19 @@ def thresholds(condition: Condition) -> list[Threshold]:
     return [t for child in children for t in thresholds(child)]
 
 
-class QuarterRule(_Strict):
-    """Unlawful absence in the calendar quarter containing the as-of date, to date."""
-
-    categories: tuple[AbsenceCategory, ...]
-    warn_at: Decimal
-    notify_at: Decimal
-
-
-NATIONAL_QUARTER_RULE = QuarterRule(
-    categories=(schema.UNLAWFUL,), warn_at=Decimal(10), notify_at=Decimal(15)
-)
-"""Since 2019/20: parents are warned at 10 % unlawful absence in a quarter; at 15 % the school
-leader notifies the municipality, which may stop the child benefit for that quarter."""
+def in_force(versions: list[Policy], as_of: date) -> Policy:
+    """The version of a series in force on ``as_of``: the latest ``effective_from`` on or before."""
+    dates = [p.effective_from for p in versions]
+    if len(set(dates)) != len(dates):
+        raise PolicyError("two versions of the policy take effect on the same date")
+    candidates = [p for p in versions if p.effective_from <= as_of]
+    if not candidates:
+        first = min(p.effective_from for p in versions)
+        raise PolicyError(
+            f"no version of the policy is in force on {as_of.isoformat()}",
+            hint=f"the earliest takes effect on {first.isoformat()}",
+        )
+    return max(candidates, key=lambda p: p.effective_from)
 
 
 def _is_tag(path: list[str], i: int) -> bool:
@@ -197,19 +264,82 @@ def _is_tag(path: list[str], i: int) -> bool:
     )
 
 
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\s\"']+?)\s*\]\]?")
+_KEY = re.compile(r"([A-Za-z0-9_\-]+)\s*=")
+
+
+def toml_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map field paths (``("steps", "1", "when", "at_least")``) to the TOML line defining them.
+
+    A light reading of the TOML layout, enough to point an error at its line: table headers,
+    arrays of tables (numbered), keys, and keys inside inline tables on the same line.
+    """
+    lines: dict[tuple[str, ...], int] = {}
+    counts: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        code = line.split("#", 1)[0]
+        header = _HEADER.match(code)
+        if header:
+            parts = tuple(p.strip().strip("\"'") for p in header[2].split("."))
+            table = _resolve(parts, counts)
+            if header[1] == "[[":
+                counts[parts] = counts.get(parts, -1) + 1
+                table = (*_resolve(parts[:-1], counts), parts[-1], str(counts[parts]))
+            lines.setdefault(table, number)
+            continue
+        keys = _KEY.findall(re.sub(r'"[^"]*"|\'[^\']*\'', '""', code))
+        if keys:
+            lines.setdefault((*table, keys[0]), number)
+            for inner in keys[1:]:
+                lines.setdefault((*table, keys[0], inner), number)
+    return lines
+
+
+def _resolve(parts: tuple[str, ...], counts: dict[tuple[str, ...], int]) -> tuple[str, ...]:
+    """A dotted table name, with the current index after each array of tables it passes."""
+    resolved: list[str] = []
+    for i in range(len(parts)):
+        resolved.append(parts[i])
+        if parts[: i + 1] in counts:
+            resolved.append(str(counts[parts[: i + 1]]))
+    return tuple(resolved)
+
+
+def _line_of(text: str, path: list[str]) -> int | None:
+    """The line of the longest prefix of ``path`` that the TOML text defines."""
+    lines = toml_lines(text)
+    for end in range(len(path), 0, -1):
+        if tuple(path[:end]) in lines:
+            return lines[tuple(path[:end])]
+    return None
+
+
 def parse_policy(text: str, *, source: str) -> Policy:
-    """Validate a policy TOML document; ``source`` names it in error messages."""
+    """Validate a policy TOML document; errors name ``source``, the line and the field.
+
+    >>> parse_policy('name = "x"', source="x.toml")
+    Traceback (most recent call last):
+    ...
+    fravaer.errors.PolicyError: x.toml: field 'version': Field required (and 8 more)
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+        # tomllib says "... (at line 2, column 23)": put the place where every error puts it.
+        place = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+        where = f"{source}:{place[1]}:{place[2]}" if place else source
+        problem = str(exc)[: place.start()].strip() if place else str(exc)
+        raise PolicyError(f"{where}: not valid TOML: {problem}") from None
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        path = [str(part) for part in first["loc"]]
-        field = ".".join(p for i, p in enumerate(path) if not _is_tag(path, i))
-        where = f"field '{field}': " if field else ""
+        raw = [str(part) for part in first["loc"]]
+        path = [p for i, p in enumerate(raw) if not _is_tag(raw, i)]
+        line = _line_of(text, path) if path else None
+        where = f"{source}:{line}" if line else source
+        field = f"field '{'.'.join(path)}': " if path else ""
         problem = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise PolicyError(f"{source}: {where}{problem}{more}") from None
+        raise PolicyError(f"{where}: {field}{problem}{more}") from None

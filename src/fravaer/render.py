@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 from rich.console import Console
@@ -11,14 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from fravaer import schema as s
-from fravaer.policy import NATIONAL_QUARTER_RULE, Lang, Policy, Threshold
+from fravaer.policy import AllOf, Condition, Lang, Policy, Threshold
 from fravaer.window import quarter_start
 
 _WORDS: dict[str, dict[Lang, str]] = {
     "title": {"da": "Fravær pr. {as_of}", "en": "Absence as of {as_of}"},
     "policy": {
-        "da": "{title} · version {version} · seneste {days} skoledage",
-        "en": "{title} · version {version} · latest {days} school days",
+        "da": "{title} · version {version} · {window}",
+        "en": "{title} · version {version} · {window}",
     },
     "summary": {"da": "Elever pr. trin", "en": "Pupils per step"},
     "step": {"da": "Trin", "en": "Step"},
@@ -32,11 +33,19 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "en": "Too few school days (under {n})",
     },
     "quarter": {
-        "da": "Ulovligt fravær i kvartalet fra {start}: ≥ {w} % (forældre advares): {warn} · "
-        "≥ {n} % (kommunen underrettes): {notify}",
-        "en": "Unlawful absence in the quarter from {start}: ≥ {w} % (warn parents): {warn} · "
-        "≥ {n} % (notify the municipality): {notify}",
+        "da": "Ulovligt fravær i kvartalet fra {start}: ",
+        "en": "Unlawful absence in the quarter from {start}: ",
     },
+    "quarter_off": {
+        "da": "Ulovligt fravær i kvartalet er ikke vurderet (--no-national).",
+        "en": "Unlawful absence in the quarter was not evaluated (--no-national).",
+    },
+    "warn_parents_long": {"da": "forældre advares", "en": "warn parents"},
+    "notify_municipality_long": {"da": "kommunen underrettes", "en": "notify the municipality"},
+    "and": {"da": "og", "en": "and"},
+    "or": {"da": "eller", "en": "or"},
+    "unit_days": {"da": "dage", "en": "days"},
+    "unit_consecutive_days": {"da": "dage i træk", "en": "days in a row"},
     "actions": {"da": "Minimumshandlinger", "en": "Minimum actions"},
     "list_flagged": {
         "da": "Elever på trin 1 eller højere eller med ulovligt fravær i kvartalet ≥ 10 %",
@@ -66,6 +75,53 @@ _WORDS: dict[str, dict[Lang, str]] = {
 }
 
 
+_WORDS.update(
+    {
+        "explain_title": {
+            "da": "Elev {pupil} pr. {as_of} · {policy} version {version}",
+            "en": "Pupil {pupil} as of {as_of} · {policy} version {version}",
+        },
+        "result": {"da": "Resultat: trin {step}", "en": "Result: step {step}"},
+        "result_none": {
+            "da": "Resultat: for få skoledage (under {n}) til et trin",
+            "en": "Result: too few school days (under {n}) for a step",
+        },
+        "holds": {"da": "opfyldt", "en": "met"},
+        "not_holds": {"da": "ikke opfyldt", "en": "not met"},
+        "rule": {"da": "Regel", "en": "Rule"},
+        "window": {"da": "Periode", "en": "Window"},
+        "dates": {"da": "Datoer", "en": "Dates"},
+        "value": {"da": "Målt", "en": "Measured"},
+        "threshold": {"da": "Grænse", "en": "Threshold"},
+        "verdict": {"da": "Vurdering", "en": "Verdict"},
+        "name": {"da": "Navn", "en": "Name"},
+        "series": {"da": "Serie", "en": "Series"},
+        "version": {"da": "Version", "en": "Version"},
+        "effective_from": {"da": "Gælder fra", "en": "In force from"},
+        "title_col": {"da": "Titel", "en": "Title"},
+        "source": {"da": "Kilde", "en": "Source"},
+        "rules": {"da": "Regler", "en": "Rules"},
+        "steps": {"da": "Trin", "en": "Steps"},
+        "min_days": {
+            "da": "Mindst {n} skoledag(e), før en elev placeres på et trin.",
+            "en": "At least {n} school day(s) before a pupil is placed on a step.",
+        },
+        "whole_day": {"da": "hele dagen", "en": "the whole day"},
+        "at_least_share": {"da": "mindst {f} af dagen", "en": "at least {f} of the day"},
+        "measure_percent": {"da": "fravær i procent", "en": "absence in per cent"},
+        "measure_days": {"da": "fraværsdage", "en": "absent days"},
+        "measure_consecutive_days": {
+            "da": "længste række af sammenhængende fraværsdage (en dag tæller ved fravær i {f})",
+            "en": "longest run of consecutive absent days (a day counts when absent for {f})",
+        },
+        "categories": {"da": "tæller", "en": "counts"},
+        "illness": {"da": "sygdom", "en": "illness"},
+        "leave": {"da": "ekstraordinær frihed", "en": "leave"},
+        "unlawful": {"da": "ulovligt fravær", "en": "unlawful absence"},
+    }
+)
+
+
 def _w(key: str, lang: Lang, **values: object) -> str:
     return _WORDS[key][lang].format(**values)
 
@@ -82,6 +138,7 @@ def render_classification(
     result: pl.DataFrame,
     *,
     policy: Policy,
+    national: Policy | None,
     as_of: date,
     lang: Lang = "da",
     show_all: bool = False,
@@ -100,11 +157,11 @@ def render_classification(
             lang,
             title=policy.title(lang),
             version=policy.version,
-            days=policy.primary.window.school_days,
+            window=policy.primary.window.describe(lang),
         )
     )
     console.print(_summary(result, policy, lang))
-    console.print(_quarter_line(result, as_of, lang))
+    console.print(_quarter_line(result, national, as_of, lang))
     _print_actions(console, result, policy, lang)
     console.print()
     console.print(_pupil_table(result, lang, show_all=show_all))
@@ -136,26 +193,42 @@ def _summary(result: pl.DataFrame, policy: Policy, lang: Lang) -> Table:
 
 
 def _trigger_text(policy: Policy, number: int, lang: Lang) -> str:
-    """`≥ 10 %` for a single threshold; the measure names otherwise."""
-    when = policy.step(number).when
-    if isinstance(when, Threshold):
-        unit = " %" if policy.measures[when.measure].kind == "percent" else ""
-        value = f"{when.at_least.normalize():f}"  # 10, 12.5, 9.99: as written, no float noise
-        return f"≥ {value.replace('.', ',') if lang == 'da' else value}{unit}"
-    return "…"
+    """`≥ 10 %` for a threshold on the primary rule; the rules and their thresholds otherwise."""
+    return condition_text(policy.step(number).when, policy, lang, top=True)
 
 
-def _quarter_line(result: pl.DataFrame, as_of: date, lang: Lang) -> str:
-    flags = dict(result.group_by(s.QUARTER_FLAG).len().iter_rows())
-    return _w(
-        "quarter",
-        lang,
-        start=quarter_start(as_of).isoformat(),
-        warn=flags.get(s.FLAG_WARN, 0) + flags.get(s.FLAG_NOTIFY, 0),  # everyone at 10 % or more
-        notify=flags.get(s.FLAG_NOTIFY, 0),
-        w=NATIONAL_QUARTER_RULE.warn_at,
-        n=NATIONAL_QUARTER_RULE.notify_at,
-    )
+def _decimal(value: Decimal, lang: Lang) -> str:
+    text = f"{value.normalize():f}"  # 10, 12.5, 9.99: as written, no float noise
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def condition_text(condition: Condition, policy: Policy, lang: Lang, *, top: bool = False) -> str:
+    """A condition in words: ``≥ 10 %``, ``consecutive ≥ 5 dage i træk eller …``."""
+    if isinstance(condition, Threshold):
+        rule = policy.rules[condition.rule]
+        unit = " %" if rule.measure == "percent" else " " + _w(f"unit_{rule.measure}", lang)
+        value = f"≥ {_decimal(condition.at_least, lang)}{unit}"
+        return (
+            value if top and condition.rule == policy.primary_rule else f"{condition.rule} {value}"
+        )
+    word, parts = ("and", condition.all) if isinstance(condition, AllOf) else ("or", condition.any)
+    text = f" {_w(word, lang)} ".join(condition_text(c, policy, lang) for c in parts)
+    return text if top else f"({text})"
+
+
+def _quarter_line(result: pl.DataFrame, national: Policy | None, as_of: date, lang: Lang) -> str:
+    """How many pupils are at or above each step of the national rule (cumulative)."""
+    if national is None:
+        return _w("quarter_off", lang)
+    labels = {step.label or str(step.step): step.step for step in national.steps}
+    reached = [labels.get(flag, 0) for flag in result[s.QUARTER_FLAG].to_list()]
+    parts = []
+    for step in national.steps:
+        count = sum(level >= step.step for level in reached)
+        key = f"{step.label}_long"
+        meaning = _w(key, lang) if key in _WORDS else step.responsible(lang)
+        parts.append(f"{condition_text(step.when, national, lang, top=True)} ({meaning}): {count}")
+    return _w("quarter", lang, start=quarter_start(as_of).isoformat()) + " · ".join(parts)
 
 
 def _print_actions(console: Console, result: pl.DataFrame, policy: Policy, lang: Lang) -> None:
@@ -206,6 +279,136 @@ def _pupil_table(result: pl.DataFrame, lang: Lang, *, show_all: bool) -> Table |
             step,
             *(str(row[c]) if c == s.WINDOW_DAYS else _number(row[c], lang) for c in number_columns),
             _number(row[s.QUARTER_UNLAWFUL_PCT], lang),
-            _w(row[s.QUARTER_FLAG], lang),
+            _w(row[s.QUARTER_FLAG], lang) if row[s.QUARTER_FLAG] in _WORDS else "",
         )
     return table
+
+
+def _console(width: int | None, *, color: bool = False) -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False
+    )
+    return console, buffer
+
+
+def _value_text(value: float | None, measure: str, lang: Lang) -> str:
+    if value is None:
+        return "–"
+    if measure == "percent":
+        return f"{_number(value, lang)} %"
+    if measure == "days":
+        return f"{_number(value, lang)} {_w('unit_days', lang)}"
+    return f"{int(value)} {_w('unit_consecutive_days', lang)}"
+
+
+def _threshold_text(value: Decimal, measure: str, lang: Lang) -> str:
+    unit = "%" if measure == "percent" else _w(f"unit_{measure}", lang)
+    return f"{_decimal(value, lang)} {unit}"
+
+
+def render_explanation(rows: pl.DataFrame, *, policy: Policy, lang: Lang, width: int | None) -> str:
+    """For one pupil: per step, each threshold's window, measured value and verdict."""
+    console, buffer = _console(width)
+    first = rows.row(0, named=True)
+    console.print(
+        Text(
+            _w(
+                "explain_title",
+                lang,
+                pupil=first[s.PUPIL_ID],
+                as_of=first[s.AS_OF].isoformat(),
+                policy=policy.name,
+                version=policy.version,
+            ),
+            style="bold",
+        )
+    )
+    for step in policy.steps:
+        part = rows.filter(pl.col("step") == step.step)
+        verdict = _w("holds" if part["step_holds"][0] else "not_holds", lang)
+        trigger = condition_text(step.when, policy, lang, top=True)
+        table = Table(
+            title=f"{_w('step', lang)} {step.step} · {trigger} · {verdict}", title_justify="left"
+        )
+        for key in ("rule", "window", "dates", "window_days", "value", "threshold", "verdict"):
+            table.add_column(_w(key, lang), justify="right" if key in ("window_days",) else "left")
+        for row in part.iter_rows(named=True):
+            rule = policy.rules[row["rule"]]
+            dates = (
+                f"{row[s.WINDOW_START].isoformat()} – {row[s.WINDOW_END].isoformat()}"
+                if row[s.WINDOW_START]
+                else "–"
+            )
+            table.add_row(
+                row["rule"],
+                rule.window.describe(lang),
+                dates,
+                str(row[s.WINDOW_DAYS]),
+                _value_text(row["value"], rule.measure, lang),
+                _threshold_text(Decimal(str(row["at_least"])), rule.measure, lang),
+                _w("holds" if row["holds"] else "not_holds", lang),
+            )
+        console.print(table)
+    result = first["result_step"]
+    if result is None:
+        console.print(Text(_w("result_none", lang, n=policy.min_school_days), style="bold"))
+    else:
+        console.print(Text(_w("result", lang, step=result), style="bold"))
+        if result:
+            for action in policy.step(result).actions(lang):
+                console.print(f"  • {action}")
+    return buffer.getvalue()
+
+
+def render_policy_list(listing: pl.DataFrame, *, lang: Lang, width: int | None) -> str:
+    """The bundled policies as a table."""
+    console, buffer = _console(width)
+    table = Table()
+    for key in ("name", "series", "version", "effective_from", "title_col"):
+        table.add_column(_w(key, lang))
+    for row in listing.iter_rows(named=True):
+        table.add_row(
+            row["name"],
+            row["series"],
+            row["version"],
+            row["effective_from"].isoformat(),
+            row["title"],
+        )
+    console.print(table)
+    return buffer.getvalue()
+
+
+def render_policy(policy: Policy, *, lang: Lang, width: int | None) -> str:
+    """A policy in words, for staff: rules, steps, who acts and the minimum actions."""
+    console, buffer = _console(width)
+    console.print(Text(policy.title(lang), style="bold"))
+    console.print(
+        f"{policy.name} · {_w('version', lang).lower()} {policy.version} · "
+        f"{_w('effective_from', lang).lower()} {policy.effective_from.isoformat()}"
+    )
+    console.print(f"{_w('source', lang)}: {policy.source}")
+    console.print()
+    console.print(policy.description(lang))
+    console.print(_w("min_days", lang, n=policy.min_school_days))
+    console.print()
+    console.print(Text(_w("rules", lang), style="bold"))
+    for name, rule in policy.rules.items():
+        whole = rule.run_fraction == 1
+        fraction = _decimal(rule.run_fraction, lang)
+        share = _w("whole_day", lang) if whole else _w("at_least_share", lang, f=fraction)
+        measure = _w(f"measure_{rule.measure}", lang, f=share)
+        categories = ", ".join(_w(c, lang) for c in rule.categories)
+        window = rule.window.describe(lang)
+        console.print(f"  {name}: {measure}, {window}; {_w('categories', lang)} {categories}")
+    console.print()
+    console.print(Text(_w("steps", lang), style="bold"))
+    for step in policy.steps:
+        label = f" ({step.label})" if step.label else ""
+        trigger = condition_text(step.when, policy, lang, top=True)
+        console.print(
+            f"  {_w('step', lang)} {step.step}{label}: {trigger} · {step.responsible(lang)}"
+        )
+        for action in step.actions(lang):
+            console.print(f"    • {action}")
+    return buffer.getvalue()

@@ -8,11 +8,12 @@ compare exactly. Everything is one aggregation per pupil over the rows: no per-d
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
 from fravaer import schema as s
+from fravaer.policy import SCHOOL_YEAR_START, Window
 
 
 def units_expr(fraction: pl.Expr) -> pl.Expr:
@@ -38,7 +39,7 @@ def with_units(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     """The rows on or before ``as_of``, each with its absence in day units.
 
     >>> import polars as pl
-    >>> from datetime import date
+    >>> from datetime import date, timedelta
     >>> frame = pl.LazyFrame(
     ...     {"date": [date(2024, 3, 1), date(2024, 3, 4)], "absent_fraction": [1 / 6, 1.0]}
     ... )
@@ -59,9 +60,29 @@ def window_start_expr(school_days: int) -> pl.Expr:
     return pl.col(s.DATE).unique().top_k(school_days).min()
 
 
-def in_window_expr(school_days: int) -> pl.Expr:
-    """Whether a row lies in the pupil's latest ``school_days`` school days."""
-    return pl.col(s.DATE) >= window_start_expr(school_days)
+def in_window_expr(window: Window, *, as_of: date) -> pl.Expr:
+    """Whether a row lies in the pupil's window ending at ``as_of`` (rows after it are gone).
+
+    >>> from fravaer.policy import Window
+    >>> str(in_window_expr(Window(weeks=2), as_of=date(2024, 3, 15)))
+    '[(col("date")) > (2024-03-01)]'
+    """
+    if window.school_days is not None:
+        return pl.col(s.DATE) >= window_start_expr(window.school_days)
+    if window.weeks is not None:
+        return pl.col(s.DATE) > as_of - timedelta(days=7 * window.weeks)
+    first = quarter_start(as_of) if window.period == "quarter" else school_year_start(as_of)
+    return pl.col(s.DATE) >= first
+
+
+def longest_run_expr(absent: pl.Expr, within: pl.Expr) -> pl.Expr:
+    """Longest run of consecutive school days (rows of a pupil-day frame) where ``absent`` holds.
+
+    Only the pupil's own school days are in the sequence, so weekends, holidays and days at
+    another school neither break nor lengthen a run.
+    """
+    runs = absent.filter(within).sort_by(pl.col(s.DATE).filter(within)).rle()
+    return runs.filter(runs.struct.field("value")).struct.field("len").max().fill_null(0)
 
 
 def school_days_expr(within: pl.Expr) -> pl.Expr:
@@ -82,6 +103,17 @@ def latest_expr(column: str) -> pl.Expr:
     """
     by = [s.DATE, s.SCHOOL_ID] if column == s.SCHOOL_ID else [s.DATE, s.SCHOOL_ID, column]
     return pl.col(column).top_k_by(by, 1).first()
+
+
+def school_year_start(as_of: date) -> date:
+    """1 August of the school year containing ``as_of``.
+
+    >>> school_year_start(date(2024, 7, 31)), school_year_start(date(2024, 8, 1))
+    (datetime.date(2023, 8, 1), datetime.date(2024, 8, 1))
+    """
+    month, day = SCHOOL_YEAR_START
+    year = as_of.year if (as_of.month, as_of.day) >= (month, day) else as_of.year - 1
+    return date(year, month, day)
 
 
 def quarter_start(as_of: date) -> date:
