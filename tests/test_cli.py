@@ -671,7 +671,7 @@ def test_interrupt_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("fravaer.cli.read_export", interrupted)
+    monkeypatch.setattr("fravaer.cli.load", interrupted)
     result = run("classify", DEMO, "--format", "csv")
 
     assert result.exit_code == 130

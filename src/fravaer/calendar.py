@@ -67,3 +67,18 @@ def school_year_days(first_year: int) -> list[date]:
             days.append(day)
         day += timedelta(days=1)
     return days
+
+
+def public_holidays(first_year: int, last_year: int) -> frozenset[date]:
+    """Danish public holidays (helligdage) and Grundlovsdag, from ``first_year`` to ``last_year``.
+
+    The days a school is closed by law or by agreement, whatever its own calendar; used by
+    ``fravaer check`` to flag registrations on them.
+
+    >>> sorted(d for d in public_holidays(2024, 2024) if d.month == 6)
+    [datetime.date(2024, 6, 5)]
+    """
+    years = range(first_year, last_year + 1)
+    closed = set(holidays.country_holidays("DK", years=years))
+    closed.update(date(year, 6, 5) for year in years)  # Grundlovsdag
+    return frozenset(closed)

@@ -6,7 +6,9 @@ stdout carries data only; messages go to stderr. Errors are caught in exactly on
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import sys
 import traceback
@@ -16,10 +18,13 @@ from typing import Annotated, Any, Literal
 
 import polars as pl
 import typer
+from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from fravaer import __version__
-from fravaer.calendar import parse_school_year
+from fravaer.calendar import parse_school_year, public_holidays
+from fravaer.check import check as check_frame
+from fravaer.check import has_errors
 from fravaer.classify import classify as classify_frame
 from fravaer.classify import explain as explain_frame
 from fravaer.classify import latest_date
@@ -29,10 +34,13 @@ from fravaer.errors import (
     EXIT_INTERRUPTED,
     BadInputError,
     FravaerError,
+    InputMissingError,
     Location,
     UsageError,
 )
 from fravaer.ingest import read_export
+from fravaer.ingest.canonical import LINE
+from fravaer.ingest.load import Loaded, load, load_source
 from fravaer.ingest.policy import (
     bundled_policies,
     load_policy,
@@ -40,15 +48,20 @@ from fravaer.ingest.policy import (
     policy_versions,
     resolve_policy,
 )
+from fravaer.ingest.source import SourceOptions
 from fravaer.output import Format, format_for_path, write_frame, write_frames, write_text
 from fravaer.policy import DEFAULT_POLICY, NATIONAL_POLICY
+from fravaer.pseudonymize import KEY_HINT, BadKeyError, invalid_cpr, parse_key
+from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
 from fravaer.render import (
+    render_check,
     render_classification,
     render_explanation,
+    render_inspection,
     render_policy,
     render_policy_list,
 )
-from fravaer.schema import CANONICAL_SCHEMA
+from fravaer.schema import CANONICAL_SCHEMA, DATE, PUPIL_ID, SCHOOL_ID
 
 log = logging.getLogger("fravaer")
 
@@ -172,6 +185,64 @@ LangOption = Annotated[
 ]
 
 
+ExportsArgument = Annotated[
+    list[str],
+    typer.Argument(
+        help="Attendance export(s): .csv, .xlsx or .parquet files, globs (quoted) or a "
+        "hive-partitioned Parquet folder; several are combined.",
+        metavar="EXPORT...",
+    ),
+]
+ExportArgument = Annotated[
+    Path,
+    typer.Argument(help="Attendance export (.csv, .xlsx or .parquet).", metavar="EXPORT"),
+]
+SourceFileOption = Annotated[
+    Path | None,
+    typer.Option("--source", help="source.toml: how this municipality's exports are read."),
+]
+EncodingOption = Annotated[
+    str | None, typer.Option("--encoding", help="auto, utf-8, cp1252 or latin-1.")
+]
+SeparatorOption = Annotated[
+    str | None, typer.Option("--separator", help="auto, ',', ';', tab or '¤'.")
+]
+DateFormatOption = Annotated[
+    str | None,
+    typer.Option("--date-format", help="auto, %Y-%m-%d, %d-%m-%Y, %d.%m.%Y or %d/%m/%Y."),
+]
+SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel: the sheet to read.")]
+ShapeOption = Annotated[
+    str | None, typer.Option("--shape", help="auto, register, lesson or absence_only.")
+]
+
+
+def _source_options(
+    source: Path | None,
+    encoding: str | None,
+    separator: str | None,
+    date_format: str | None,
+    sheet: str | None,
+    shape: str | None,
+) -> SourceOptions:
+    """source.toml (if given) with the command line's flags on top."""
+    options = load_source(source) if source is not None else SourceOptions()
+    flags = {
+        "encoding": encoding,
+        "separator": "\t" if separator == "tab" else separator,
+        "date_format": date_format,
+        "sheet": sheet,
+        "shape": shape,
+    }
+    try:
+        return SourceOptions.model_validate(
+            options.model_dump() | {k: v for k, v in flags.items() if v is not None}
+        )
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise UsageError(f"--{field.replace('_', '-')}: {exc.errors()[0]['msg']}") from None
+
+
 PolicyOption = Annotated[
     str,
     typer.Option(
@@ -184,9 +255,7 @@ PolicyOption = Annotated[
 
 @app.command()
 def classify(
-    export: Annotated[
-        Path, typer.Argument(help="Attendance export (.csv or .parquet).", metavar="EXPORT")
-    ],
+    exports: ExportsArgument,
     as_of: AsOfOption = None,
     policy: PolicyOption = DEFAULT_POLICY,
     no_national: Annotated[
@@ -216,6 +285,12 @@ def classify(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    source: SourceFileOption = None,
+    encoding: EncodingOption = None,
+    separator: SeparatorOption = None,
+    date_format: DateFormatOption = None,
+    sheet: SheetOption = None,
+    shape: ShapeOption = None,
 ) -> None:
     """Place every pupil on the guideline's step, with the national quarter rule.
 
@@ -225,8 +300,9 @@ def classify(
     rule_<name> column per rule of the policy with its measured value.
     """
     out_format = _resolve_format(fmt, output)
+    options = _source_options(source, encoding, separator, date_format, sheet, shape)
     choice = policy_versions(policy)  # a bad policy fails before the export is read
-    frame, day = _read(export, as_of)
+    frame, day = _read(exports, as_of, options)
     chosen = pick_version(choice, as_of=day)
     national = None if no_national else resolve_policy(NATIONAL_POLICY, as_of=day)
     result = classify_frame(
@@ -258,9 +334,7 @@ def classify(
 
 @app.command()
 def explain(
-    export: Annotated[
-        Path, typer.Argument(help="Attendance export (.csv or .parquet).", metavar="EXPORT")
-    ],
+    exports: ExportsArgument,
     pupil: Annotated[
         str, typer.Option("--pupil", help="The pupil's id, exactly as in the export.")
     ],
@@ -269,6 +343,12 @@ def explain(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    source: SourceFileOption = None,
+    encoding: EncodingOption = None,
+    separator: SeparatorOption = None,
+    date_format: DateFormatOption = None,
+    sheet: SheetOption = None,
+    shape: ShapeOption = None,
 ) -> None:
     """Why one pupil is on their step: every rule's window, value, threshold and verdict.
 
@@ -276,8 +356,9 @@ def explain(
     formats give one row per threshold of every step.
     """
     out_format = _resolve_format(fmt, output)
+    options = _source_options(source, encoding, separator, date_format, sheet, shape)
     choice = policy_versions(policy)
-    frame, day = _read(export, as_of)
+    frame, day = _read(exports, as_of, options)
     chosen = pick_version(choice, as_of=day)
     rows = explain_frame(frame, policy=chosen, as_of=day, pupil_id=pupil).collect()
     if rows.is_empty():
@@ -292,11 +373,13 @@ def explain(
         write_frame(rows, out_format, output, sheet="forklaring" if lang == "da" else "explanation")
 
 
-def _read(export: Path, as_of: str | None) -> tuple[pl.LazyFrame, date]:
-    """The validated export and the as-of date (given, or the latest date in the data)."""
+def _read(
+    exports: list[str], as_of: str | None, options: SourceOptions
+) -> tuple[pl.LazyFrame, date]:
+    """The validated exports as one frame, and the as-of date (given, or the latest in the data)."""
     day = _parse_date(as_of, "--as-of") if as_of else None
-    frame = read_export(export)
-    return frame, day or _latest_date(frame, export)
+    frame = load(exports, options).frame
+    return frame, day or _latest_date(frame, Path(exports[0]))
 
 
 def _latest_date(frame: pl.LazyFrame, export: Path) -> date:
@@ -314,6 +397,92 @@ def _table_width(output: Path | None) -> int | None:
 
 def _colour(output: Path | None) -> bool:
     return output is None and sys.stdout.isatty()
+
+
+InspectFormat = Literal["table", "json"]
+
+
+@app.command()
+def inspect(
+    exports: ExportsArgument,
+    fmt: Annotated[
+        InspectFormat | None,
+        typer.Option(
+            "--format", help="table or json. Default: table on a terminal, json in a pipe."
+        ),
+    ] = None,
+    output: OutputOption = None,
+    lang: LangOption = "da",
+    source: SourceFileOption = None,
+    encoding: EncodingOption = None,
+    separator: SeparatorOption = None,
+    date_format: DateFormatOption = None,
+    sheet: SheetOption = None,
+    shape: ShapeOption = None,
+) -> None:
+    """What was understood of an export, to confirm before trusting the numbers.
+
+    Per file: type, encoding, separator, sheet, date format, header mapping, dropped columns,
+    category codes with counts and shape; for all files together: rows, pupils, schools and the
+    date range. Never a pupil id or a cell's value.
+    """
+    if fmt is None:
+        fmt = "table" if output is None and sys.stdout.isatty() else "json"
+    options = _source_options(source, encoding, separator, date_format, sheet, shape)
+    loaded = load(exports, options)
+    report = inspection(loaded)
+    if fmt == "table":
+        write_text(render_inspection(report, lang=lang, width=_table_width(output)), output)
+    else:
+        write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", output)
+
+
+def inspection(loaded: Loaded) -> dict[str, Any]:
+    """The inspect report as plain data (JSON-ready): counts and names, never cell values."""
+    rows, pupils, first, last, schools = (
+        loaded.frame.select(
+            pl.len(),
+            pl.col(PUPIL_ID).n_unique(),
+            pl.col(DATE).min(),
+            pl.col(DATE).max().alias("last"),
+            pl.col(SCHOOL_ID).unique().sort().implode(),
+        )
+        .collect(engine="streaming")
+        .row(0)
+    )
+    files = []
+    shapes = iter(loaded.shapes)
+    for path, detected in loaded.files:
+        entry: dict[str, Any] = {"file": str(path)}
+        if detected is None:
+            entry["file_type"] = "parquet (hive-partitioned folder)"
+        else:
+            shape = next(shapes)
+            entry |= {
+                "file_type": detected.file_type,
+                "encoding": detected.encoding,
+                "separator": detected.separator,
+                "sheet": detected.sheet,
+                "date_format": detected.date_format,
+                "columns": dict(detected.columns),
+                "dropped_columns": list(detected.dropped),
+                "codes": {
+                    code: {"category": category, "rows": n}
+                    for code, (category, n) in detected.codes.items()
+                },
+                "rows": detected.rows,
+                "shape": shape.shape,
+                "shape_reason": shape.reason,
+            }
+        files.append(entry)
+    return {
+        "files": files,
+        "rows": rows,
+        "pupils": pupils,
+        "schools": schools,
+        "first_date": first.isoformat() if first else None,
+        "last_date": last.isoformat() if last else None,
+    }
 
 
 policy_app = typer.Typer(
@@ -404,6 +573,165 @@ def demo_data(
     )
     rows = write_frames(generate(spec), fmt, output, schema=CANONICAL_SCHEMA)
     log.info("wrote %d rows for %d pupils to %s", rows, pupils, output)
+
+
+CheckFormat = Literal["table", "csv", "json"]
+
+
+@app.command()
+def check(
+    export: ExportArgument,
+    as_of: AsOfOption = None,
+    fmt: Annotated[
+        CheckFormat | None,
+        typer.Option(
+            "--format",
+            help="table, csv or json. Default: from -o's suffix; table on a terminal, csv in a "
+            "pipe.",
+            show_default=False,
+        ),
+    ] = None,
+    output: OutputOption = None,
+    lang: LangOption = "da",
+    source: SourceFileOption = None,
+    encoding: EncodingOption = None,
+    separator: SeparatorOption = None,
+    date_format: DateFormatOption = None,
+    sheet: SheetOption = None,
+) -> None:
+    """Report what would make an export's numbers wrong: counts and first lines, never a value.
+
+    Conflicting rows and pupil-days over 1 are errors (exit 65: the numbers cannot be trusted);
+    repeated rows, rows after the as-of date or on weekends and public holidays, pupil-days at two
+    schools, gaps and stale schools are warnings (exit 0). Every finding is reported, not only
+    the first; a cell that cannot be read at all is still refused like in every command.
+    """
+    out_format = _resolve_format(fmt, output)
+    if out_format not in ("table", "csv", "json"):
+        raise UsageError(f"check writes table, csv or json, not {out_format}")
+    day = _parse_date(as_of, "--as-of") if as_of else None
+    options = _source_options(source, encoding, separator, date_format, sheet, None)
+    frame = read_export(export, options, keep_lines=True, day_checks=False)
+    span = frame.select(pl.len(), pl.col(DATE).min().alias("first"), pl.col(DATE).max())
+    rows, first, last = span.collect().row(0)
+    day = day or last
+    findings = check_frame(
+        frame, as_of=day, holidays=public_holidays(first.year, last.year), line=LINE
+    ).collect(engine="streaming")
+    if out_format == "table":
+        text = render_check(
+            findings,
+            file=str(export),
+            rows=rows,
+            as_of=day,
+            lang=lang,
+            width=_table_width(output),
+        )
+        write_text(text, output)
+    else:
+        write_frame(findings, out_format, output)
+    found = findings.filter(pl.col("count") > 0)
+    log.info("checked %d row(s) as of %s: %d finding(s)", rows, day.isoformat(), found.height)
+    if has_errors(findings):
+        raise BadInputError(
+            Location(str(export)),
+            "the numbers cannot be trusted: conflicting rows or pupil-days over 1 (see the report)",
+            hint="fix the export at the lines listed and run again",
+        )
+
+
+def _read_key(key_file: Path | None, key_env: str | None) -> bytes:
+    """The pseudonymisation key from a file or an environment variable; never shown anywhere."""
+    if key_file is not None and key_env is not None:
+        raise UsageError("give --key-file or --key-env, not both")
+    if key_file is None and key_env is None:
+        raise UsageError(
+            "a key is needed: give --key-file PATH or --key-env VAR",
+            hint="a plain hash of an id is reversible, so fravaer never pseudonymises without a "
+            "key; " + KEY_HINT,
+        )
+    if key_env is not None:
+        text = os.environ.get(key_env)
+        if text is None:
+            raise BadKeyError(f"environment variable {key_env} is not set", hint=KEY_HINT)
+        try:
+            return parse_key(text)
+        except BadKeyError as exc:
+            raise BadKeyError(f"{key_env}: {exc.message}", hint=exc.hint) from None
+    assert key_file is not None
+    if not key_file.is_file():
+        raise InputMissingError(f"{key_file}: no such key file")
+    try:
+        data = key_file.read_bytes()
+        mode = key_file.stat().st_mode
+    except OSError as exc:
+        raise InputMissingError(
+            f"{key_file}: cannot read ({exc.strerror or type(exc).__name__})"
+        ) from None
+    if mode & 0o077:
+        log.warning("%s: the key file can be read by others; chmod 600 it", key_file)
+    try:
+        return parse_key(data.decode("ascii"))
+    except UnicodeDecodeError:
+        raise BadKeyError(
+            f"{key_file}: the key is neither hexadecimal nor base64 text", hint=KEY_HINT
+        ) from None
+    except BadKeyError as exc:
+        raise BadKeyError(f"{key_file}: {exc.message}", hint=exc.hint) from None
+
+
+PseudonymFormat = Literal["csv", "parquet"]
+
+
+@app.command()
+def pseudonymize(
+    export: ExportArgument,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="Where to write (.csv or .parquet), atomically, mode 0600."
+        ),
+    ],
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding the key: hex or base64 text, >= 32 bytes."),
+    ] = None,
+    key_env: Annotated[
+        str | None,
+        typer.Option("--key-env", help="Environment variable holding the key (hex or base64)."),
+    ] = None,
+    fmt: Annotated[
+        PseudonymFormat | None,
+        typer.Option("--format", help="csv or parquet. Default: from -o's suffix."),
+    ] = None,
+    source: SourceFileOption = None,
+    encoding: EncodingOption = None,
+    separator: SeparatorOption = None,
+    date_format: DateFormatOption = None,
+    sheet: SheetOption = None,
+) -> None:
+    """Replace pupil ids by keyed HMAC-SHA256 pseudonyms; the same key gives the same pseudonyms.
+
+    Refuses to run without a key (a plain hash is reversible) or with one shorter than 32 bytes.
+    CPR-shaped ids are checked for format and calendar date (not modulus 11) first.
+    """
+    out_format = fmt or format_for_path(output)
+    if out_format not in ("csv", "parquet"):
+        raise UsageError(f"cannot tell csv or parquet from '{output.name}'; give --format")
+    key = _read_key(key_file, key_env)
+    options = _source_options(source, encoding, separator, date_format, sheet, None)
+    frame = read_export(export, options, keep_lines=True)
+    count, first_line = invalid_cpr(frame, line=LINE).collect().row(0)
+    if count:
+        raise BadInputError(
+            Location(str(export), first_line, None, PUPIL_ID),
+            f"not a valid CPR number: no such birth date ({count} row(s) in all)",
+            hint="CPR numbers are checked for format and date only; fix or remove these rows",
+        )
+    result = pseudonymize_frame(frame.drop(LINE), key).collect(engine="streaming")
+    write_frame(result, out_format, output)
+    pupils = result[PUPIL_ID].n_unique()
+    log.info("pseudonymised %d row(s) of %d pupil(s) to %s", result.height, pupils, output)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 from rich.console import Console
@@ -411,4 +412,166 @@ def render_policy(policy: Policy, *, lang: Lang, width: int | None) -> str:
         )
         for action in step.actions(lang):
             console.print(f"    • {action}")
+    return buffer.getvalue()
+
+
+_WORDS.update(
+    {
+        "check_title": {
+            "da": "Datakvalitet: {file} · {rows} rækker · pr. {as_of}",
+            "en": "Data quality: {file} · {rows} rows · as of {as_of}",
+        },
+        "check_finding": {"da": "Fund", "en": "Finding"},
+        "check_severity": {"da": "Alvor", "en": "Severity"},
+        "check_count": {"da": "Antal", "en": "Count"},
+        "check_lines": {"da": "Første linjer", "en": "First lines"},
+        "check_schools": {"da": "Skoler", "en": "Schools"},
+        s.SEVERITY_ERROR: {"da": "fejl", "en": "error"},
+        s.SEVERITY_WARNING: {"da": "advarsel", "en": "warning"},
+        "check_ok": {"da": "ok", "en": "ok"},
+        "check_errors": {
+            "da": "{n} slags fejl: tallene fra denne fil kan ikke stoles på. Ret eksporten og kør "
+            "igen.",
+            "en": "{n} kind(s) of error: the numbers from this file cannot be trusted. Fix the "
+            "export and run again.",
+        },
+        "check_warnings": {
+            "da": "Ingen fejl; {n} slags advarsler bør ses efter.",
+            "en": "No errors; {n} kind(s) of warning are worth a look.",
+        },
+        "check_clean": {"da": "Ingen fund.", "en": "Nothing found."},
+        "conflicting_rows": {
+            "da": "Modstridende rækker (samme elev, dato og kategori)",
+            "en": "Conflicting rows (same pupil, date and category)",
+        },
+        "over_full_days": {
+            "da": "Elevdage med fravær over 1 dag",
+            "en": "Pupil-days with more than 1 day of absence",
+        },
+        "duplicate_rows": {
+            "da": "Gentagne rækker (sprunget over)",
+            "en": "Repeated rows (ignored)",
+        },
+        "after_as_of": {"da": "Rækker efter opgørelsesdatoen", "en": "Rows after the as-of date"},
+        "weekend_or_holiday": {
+            "da": "Rækker på weekend- og helligdage",
+            "en": "Rows on weekends and public holidays",
+        },
+        "two_schools_one_day": {
+            "da": "Elevdage på to skoler",
+            "en": "Pupil-days at two schools",
+        },
+        "gaps": {
+            "da": "Manglende skoledage (huller)",
+            "en": "Missing school days (gaps)",
+        },
+        "stale_schools": {
+            "da": "Skoler mere end 5 skoledage bagud",
+            "en": "Schools more than 5 school days behind",
+        },
+    }
+)
+
+
+def render_check(
+    findings: pl.DataFrame,
+    *,
+    file: str,
+    rows: int,
+    as_of: date,
+    lang: Lang = "da",
+    width: int | None = None,
+) -> str:
+    """The data-quality findings as a table: counts, first lines and schools, never a cell."""
+    console, buffer = _console(width)
+    console.print(
+        Text(_w("check_title", lang, file=file, rows=rows, as_of=as_of.isoformat()), style="bold")
+    )
+    table = Table()
+    for key in ("check_finding", "check_severity", "check_count", "check_lines", "check_schools"):
+        table.add_column(_w(key, lang), justify="right" if key == "check_count" else "left")
+    for row in findings.iter_rows(named=True):
+        found = row[s.COUNT] > 0
+        table.add_row(
+            _w(row[s.FINDING], lang),
+            _w(row[s.SEVERITY] if found else "check_ok", lang),
+            str(row[s.COUNT]),
+            row[s.FIRST_LINES] or "",
+            row[s.SCHOOLS] or "",
+        )
+    console.print(table)
+    occurred = findings.filter(pl.col(s.COUNT) > 0)
+    errors = occurred.filter(pl.col(s.SEVERITY) == s.SEVERITY_ERROR).height
+    if errors:
+        console.print(_w("check_errors", lang, n=errors))
+    elif occurred.height:
+        console.print(_w("check_warnings", lang, n=occurred.height))
+    else:
+        console.print(_w("check_clean", lang))
+    return buffer.getvalue()
+
+
+_INSPECT: dict[str, dict[Lang, str]] = {
+    "file": {"da": "Fil", "en": "File"},
+    "file_type": {"da": "Filtype", "en": "File type"},
+    "encoding": {"da": "Tegnsæt", "en": "Encoding"},
+    "separator": {"da": "Skilletegn", "en": "Separator"},
+    "sheet": {"da": "Ark", "en": "Sheet"},
+    "date_format": {"da": "Datoformat", "en": "Date format"},
+    "shape": {"da": "Form", "en": "Shape"},
+    "rows": {"da": "Rækker", "en": "Rows"},
+    "columns": {"da": "Kolonner", "en": "Columns"},
+    "dropped_columns": {"da": "Ikke læst", "en": "Not read"},
+    "codes": {"da": "Koder", "en": "Codes"},
+    "total": {"da": "I alt", "en": "In total"},
+    "pupils": {"da": "Elever", "en": "Pupils"},
+    "schools": {"da": "Skoler", "en": "Schools"},
+    "dates": {"da": "Datoer", "en": "Dates"},
+}
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "–"
+    if value == "\t":
+        return "tab"
+    return str(value)
+
+
+def render_inspection(report: dict[str, Any], *, lang: Lang, width: int | None) -> str:
+    """What ingest understood, per file and in total (names and counts only)."""
+    console, buffer = _console(width)
+    for entry in report["files"]:
+        table = Table(
+            title=f"{_INSPECT['file'][lang]}: {entry['file']}",
+            title_justify="left",
+            show_header=False,
+        )
+        table.add_column("", style="bold")
+        table.add_column("")
+        for key in ("file_type", "encoding", "separator", "sheet", "date_format", "rows"):
+            if key in entry:
+                table.add_row(_INSPECT[key][lang], _shown(entry[key]))
+        if "shape" in entry:
+            table.add_row(_INSPECT["shape"][lang], f"{entry['shape']} ({entry['shape_reason']})")
+        if "columns" in entry:
+            mapping = ", ".join(f"{header} → {name}" for name, header in entry["columns"].items())
+            table.add_row(_INSPECT["columns"][lang], mapping)
+            table.add_row(
+                _INSPECT["dropped_columns"][lang], ", ".join(entry["dropped_columns"]) or "–"
+            )
+            codes = ", ".join(
+                f"{code or '(blank)'} → {meaning['category']} ({meaning['rows']})"
+                for code, meaning in entry["codes"].items()
+            )
+            table.add_row(_INSPECT["codes"][lang], codes or "–")
+        console.print(table)
+    total = Table(title=_INSPECT["total"][lang], title_justify="left", show_header=False)
+    total.add_column("", style="bold")
+    total.add_column("")
+    total.add_row(_INSPECT["rows"][lang], str(report["rows"]))
+    total.add_row(_INSPECT["pupils"][lang], str(report["pupils"]))
+    total.add_row(_INSPECT["schools"][lang], ", ".join(report["schools"]))
+    total.add_row(_INSPECT["dates"][lang], f"{report['first_date']} – {report['last_date']}")
+    console.print(total)
     return buffer.getvalue()

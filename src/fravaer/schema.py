@@ -103,3 +103,15 @@ CLASSIFY_COLUMNS: Final = (
     QUARTER_UNLAWFUL_PCT,
     QUARTER_FLAG,
 )
+
+# -- data-quality findings (the contract of `fravaer check`) -------------------------------------
+FINDING: Final = "finding"
+SEVERITY: Final = "severity"
+COUNT: Final = "count"
+FIRST_LINES: Final = "first_lines"
+SCHOOLS: Final = "schools"
+
+SEVERITY_ERROR: Final = "error"
+SEVERITY_WARNING: Final = "warning"
+
+CHECK_COLUMNS: Final = (FINDING, SEVERITY, COUNT, FIRST_LINES, SCHOOLS)

@@ -22,6 +22,7 @@ from polars.testing import assert_frame_equal
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError
 from fravaer.ingest import read_csv, read_export, read_parquet
+from fravaer.ingest.source import SourceOptions
 
 HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
 # A valid first record whose quoted class name spans lines 2-3: the next record is on line 4.
@@ -236,10 +237,10 @@ CSV_REFUSALS: dict[str, tuple[str, str, str]] = {
         ":4:3 (column 'date')",
         "not a date in ISO format YYYY-MM-DD",
     ),
-    "date-danish-order": (
+    "date-danish-order-after-iso": (
         export("SECRET42,851001,03-01-2024,illness,1,5,5.A"),
         ":4:3 (column 'date')",
-        "not a date in ISO format YYYY-MM-DD",
+        "dates in more than one format: DD-MM-YYYY here, YYYY-MM-DD from line 2",
     ),
     "date-not-in-calendar": (
         export("SECRET42,851001,2024-02-30,illness,1,5,5.A"),
@@ -251,15 +252,19 @@ CSV_REFUSALS: dict[str, tuple[str, str, str]] = {
         ":4:4 (column 'category')",
         UNKNOWN_CATEGORY,
     ),
-    "category-in-other-case": (
-        export("SECRET42,851001,2024-01-03,Illness,1,5,5.A"),
+    "unknown-codes-are-listed-with-counts": (
+        export(
+            "SECRET42,851001,2024-01-03,X,1,5,5.A",
+            "SECRET42,851001,2024-01-04,Q,1,5,5.A",
+            "SECRET42,851001,2024-01-05,X,1,5,5.A",
+        ),
         ":4:4 (column 'category')",
-        UNKNOWN_CATEGORY,
+        "unknown category codes: X (2), Q (1)",
     ),
-    "missing-category": (
+    "blank-category-is-present-so-no-fraction": (
         export("SECRET42,851001,2024-01-03,,1,5,5.A"),
-        ":4:4 (column 'category')",
-        UNKNOWN_CATEGORY,
+        ":4:5 (column 'absent_fraction')",
+        "a present row cannot have an absent fraction above 0",
     ),
     "fraction-not-a-number": (
         export("SECRET42,851001,2024-01-03,illness,SECRET43,5,5.A"),
@@ -396,25 +401,28 @@ def test_csv_unreadable_structure_is_refused_without_detail(tmp_path: Path) -> N
     assert_no_traceback(error.message)
 
 
-def test_csv_not_utf8_is_refused_without_the_bytes(tmp_path: Path) -> None:
+def test_csv_not_utf8_forced_is_refused_without_the_bytes(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes(f"{HEADER}\nSECRET42,851001,2024-01-02,present,0,5,5.".encode() + b"\xf8\n")
 
-    error = refusal(read_csv, path)
+    with pytest.raises(BadInputError) as caught:
+        read_csv(path, SourceOptions(encoding="utf-8")).collect()
 
-    assert error.message == f"{path}:2: not UTF-8 text"
-    assert error.hint == "save or export the file as UTF-8"
-    assert SECRET not in error.message
-    assert_no_traceback(error.message)
+    assert caught.value.message == f"{path}:2: not UTF-8 text"
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith("save or export the file as UTF-8")
+    assert SECRET not in caught.value.message
+    assert_no_traceback(caught.value.message)
 
 
-def test_csv_not_utf8_says_so(tmp_path: Path) -> None:
+def test_csv_not_utf8_is_read_as_cp1252(tmp_path: Path) -> None:
+    """Detection falls back to cp1252 (docs/ingest.md); it used to refuse such files."""
     path = tmp_path / "export.csv"
     path.write_bytes(
         b"pupil_id,school_id,date,category,class_name\n1,2,2024-01-02,present,5.\xf8\n"
     )
 
-    assert "UTF-8" in refusal(read_csv, path).message
+    assert read_csv(path).collect()[s.CLASS_NAME].to_list() == ["5.ø"]
 
 
 def test_csv_repeated_header_name_is_refused(tmp_path: Path) -> None:
@@ -460,9 +468,24 @@ def test_csv_blank_line_in_the_middle_is_skipped_and_lines_still_count(tmp_path:
 
 @pytest.mark.parametrize("day", ["2024-3-1", "+2024-03-01", "2024-03-01T00:00", "20240301"])
 def test_csv_dates_must_be_exactly_iso(tmp_path: Path, day: str) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER}\n007,851001,2024-03-01,present,0,5,5.A\nSECRET42,851001,{day},present,0,5,5.A\n",
+    )
+
+    assert refusal(read_csv, path).message.endswith(
+        ":3:3 (column 'date'): not a date in ISO format YYYY-MM-DD"
+    )
+
+
+@pytest.mark.parametrize("day", ["2024-3-1", "+2024-03-01", "2024-03-01T00:00", "20240301"])
+def test_csv_date_in_no_accepted_format_lists_the_formats(tmp_path: Path, day: str) -> None:
     path = write(tmp_path, f"{HEADER}\nSECRET42,851001,{day},present,0,5,5.A\n")
 
-    assert refusal(read_csv, path).message.endswith("not a date in ISO format YYYY-MM-DD")
+    assert refusal(read_csv, path).message == (
+        f"{path}:2:3 (column 'date'): not a date "
+        "(expected YYYY-MM-DD, DD-MM-YYYY, DD.MM.YYYY or D/M/YYYY)"
+    )
 
 
 def test_csv_header_names_are_stripped(tmp_path: Path) -> None:

@@ -1,38 +1,60 @@
-"""Read the canonical attendance format (SPEC §3) from CSV and Parquet, and validate it.
+"""Read attendance exports from CSV and Parquet into the canonical frame (SPEC §3), and validate.
 
-CSV: comma-separated, UTF-8, ISO dates, header
-``pupil_id,school_id,date,category[,absent_fraction][,grade][,class_name]``. Parquet: the same
-columns, either typed (string ids, ``date`` as Date, numeric fraction and grade) or as strings.
+CSV: any dialect of :mod:`fravaer.ingest.dialect` (comma, semicolon, tab or ``¤``; UTF-8 or
+cp1252), Danish or canonical headers (:mod:`~fravaer.ingest.headers`), Danish or local category
+codes (:mod:`~fravaer.ingest.codes`) and one of the date formats of
+:mod:`~fravaer.ingest.dates`. Parquet: the canonical columns, either typed (string ids, ``date``
+as Date, numeric fraction and grade) or as strings. Excel goes through the same steps
+(:mod:`~fravaer.ingest.excel`).
 
 Every cell is checked before anything else sees the frame. The first problem is reported with
-file, line (CSV) or row (Parquet), column number and column name — never the cell's value, which
-is children's data. Rows that repeat another row exactly are dropped with a warning; rows that
-disagree about the same pupil, date and category are refused.
+file, line (CSV), row (Excel, Parquet), column number and column name as written in the file —
+never the cell's value, which is children's data. Rows that repeat another row exactly are
+dropped with a warning; rows that disagree about the same pupil, date and category are refused.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError, Location
+from fravaer.ingest import dialect as d
+from fravaer.ingest.codes import Meaning, code_table, unknown_codes_problem
+from fravaer.ingest.dates import (
+    BY_STRFTIME,
+    EXCEL,
+    ISO,
+    DateFormat,
+    date_problem,
+    excel_date_expr,
+    working_format,
+)
+from fravaer.ingest.detected import Detected
+from fravaer.ingest.headers import LESSON, HeaderMap, map_headers, missing_column_hint
+from fravaer.ingest.source import SourceOptions
 from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
 
 _ROW = "_row"
+LINE: Final = "_line"
+"""With ``keep_lines``: each row's line (CSV), spreadsheet row (Excel) or 1-based row (Parquet)."""
 _COUNT = "_count"
 _SECOND = "_second"
 _FIRST = "_first"
 _UNITS = "_units"
 _CATEGORIES = "_categories"
-ISO_DATE = "%Y-%m-%d"
+ISO_DATE = ISO
+
+Explain = Callable[[int], BadInputError]
+"""Builds the error for a check that failed first at a 0-based record."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,7 @@ class _Check:
     column: str
     problem: str
     bad: pl.Expr
+    explain: Explain | None = None
 
 
 @dataclass(frozen=True)
@@ -61,39 +84,115 @@ def _text_plan(column: str, dtype: pl.DataType | None, what: str) -> _Plan:
     return _Plan(typed, (_Check(column, f"missing {what}", _blank(column)),))
 
 
-def _date_plan(dtype: pl.DataType | None) -> _Plan:
+@dataclass(frozen=True)
+class _DateRule:
+    """How text dates are read: the working format, Excel date cells, and the diagnosis."""
+
+    form: DateFormat
+    excel: bool = False
+    explain: Explain | None = None
+
+
+def _date_plan(dtype: pl.DataType | None, rule: _DateRule) -> _Plan:
     if isinstance(dtype, pl.Date):
         return _Plan(pl.col(s.DATE), (_Check(s.DATE, "missing date", pl.col(s.DATE).is_null()),))
     if dtype is not None and not isinstance(dtype, pl.String):
         raise _TypeProblem(s.DATE, "must be a date or ISO text YYYY-MM-DD")
     text = pl.col(s.DATE).str.strip_chars()
-    typed = text.str.strptime(pl.Date, ISO_DATE, strict=False)
-    # strptime alone would take 2024-3-1 and +2024-03-01; ISO means exactly YYYY-MM-DD.
-    not_iso = ~text.str.contains(r"^\d{4}-\d{2}-\d{2}$") | typed.is_null()
+    # strptime alone is lenient (it takes 1.3.2024 for %d.%m.%Y); the check adds the exact
+    # written shape, and once every cell passes it, the lenient parse is the strict one.
+    parsed = text.str.strptime(pl.Date, rule.form.strftime, strict=False)
+    not_a_date = ~text.str.contains(rule.form.pattern) | parsed.is_null()
+    if rule.excel:
+        excel = excel_date_expr(text)
+        parsed = pl.coalesce(excel, parsed)
+        not_a_date = excel.is_null() & not_a_date
     return _Plan(
-        typed,
+        parsed,
         (
             _Check(s.DATE, "missing date", _blank(s.DATE)),
-            _Check(s.DATE, "not a date in ISO format YYYY-MM-DD", ~_blank(s.DATE) & not_iso),
+            _Check(s.DATE, rule.form.problem(), ~_blank(s.DATE) & not_a_date, rule.explain),
         ),
     )
 
 
-def _category_plan(dtype: pl.DataType | None) -> _Plan:
+@dataclass(frozen=True)
+class _CodeRule:
+    """How the category column's codes are read: cell text as written -> meaning.
+
+    Keyed by the raw cell (an empty cell as ``""``), so that mapping costs one lookup per row
+    and no string is copied; every spelling in the file has its own key.
+    """
+
+    meanings: Mapping[str, Meaning]
+    explain: Explain | None = None
+
+
+def _category_plan(dtype: pl.DataType | None, codes: _CodeRule | None) -> tuple[_Plan, pl.Expr]:
+    """The category plan and the category expression (for the fraction's default)."""
     if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
         raise _TypeProblem(s.CATEGORY, "must be text")
-    text = pl.col(s.CATEGORY).cast(pl.String).str.strip_chars()
     problem = f"unknown category (expected one of {', '.join(s.CATEGORIES)})"
-    unknown = ~text.is_in(s.CATEGORIES) | text.is_null()
-    return _Plan(text.cast(s.CATEGORY_DTYPE), (_Check(s.CATEGORY, problem, unknown),))
+    if codes is None:
+        text = pl.col(s.CATEGORY).cast(pl.String).str.strip_chars()
+        unknown = ~text.is_in(s.CATEGORIES) | text.is_null()
+        return _Plan(text.cast(s.CATEGORY_DTYPE), (_Check(s.CATEGORY, problem, unknown),)), text
+    if all(_means_itself(raw, meaning) for raw, meaning in codes.meanings.items()):
+        # The canonical format: the names themselves (and blank cells, present); a cast is the
+        # cheapest map, and no cell is unknown, so its nulls are the blank cells.
+        category = pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE, strict=False)
+        if any(raw.strip() == "" for raw in codes.meanings):
+            category = category.fill_null(s.PRESENT)
+    else:
+        category = (
+            pl.col(s.CATEGORY)
+            .fill_null("")
+            .replace_strict(
+                list(codes.meanings),
+                [meaning.category for meaning in codes.meanings.values()],
+                default=None,
+                return_dtype=s.CATEGORY_DTYPE,
+            )
+        )
+    check = _Check(s.CATEGORY, problem, category.is_null(), codes.explain)
+    return _Plan(category, (check,)), category
 
 
-def _fraction_plan(dtype: pl.DataType | None, category: pl.Expr) -> _Plan:
+def _means_itself(raw: str, meaning: Meaning) -> bool:
+    """Whether a cell is a canonical name (or blank, present) with its canonical meaning."""
+    name = raw if raw in s.CATEGORIES else s.PRESENT if raw.strip() == "" else None
+    return meaning == Meaning(name) if name is not None else False
+
+
+def _code_fraction(codes: _CodeRule | None) -> pl.Expr | None:
+    """The fraction a local code gives its rows, or None when no code gives one."""
+    if codes is None:
+        return None
+    given = {code: m.fraction for code, m in codes.meanings.items() if m.fraction is not None}
+    if not given:
+        return None
+    return (
+        pl.col(s.CATEGORY)
+        .fill_null("")
+        .replace_strict(list(given), list(given.values()), default=None, return_dtype=pl.Float64)
+    )
+
+
+def _fraction_plan(
+    dtype: pl.DataType | None,
+    category: pl.Expr,
+    *,
+    decimal_comma: bool = False,
+    code_fraction: pl.Expr | None = None,
+) -> _Plan:
     absent_default = pl.when(category == s.PRESENT).then(0.0).otherwise(1.0)
+    defaults = [absent_default] if code_fraction is None else [code_fraction, absent_default]
     if dtype is None:
-        return _Plan(absent_default)
+        return _Plan(pl.coalesce(defaults))
     if isinstance(dtype, pl.String):
         raw = pl.col(s.ABSENT_FRACTION).str.strip_chars()
+        if decimal_comma:
+            raw = raw.str.replace(",", ".", literal=True)
         parsed = raw.cast(pl.Float64, strict=False)
         unparsed = ~_blank(s.ABSENT_FRACTION) & parsed.is_null()
     elif dtype.is_numeric():
@@ -101,7 +200,7 @@ def _fraction_plan(dtype: pl.DataType | None, category: pl.Expr) -> _Plan:
         unparsed = pl.lit(value=False)
     else:
         raise _TypeProblem(s.ABSENT_FRACTION, "must be a number")
-    value = pl.coalesce(parsed, absent_default)
+    value = pl.coalesce(parsed, *defaults)
     out_of_range = value.is_nan() | (value < 0) | (value > 1)
     present_but_absent = (category == s.PRESENT) & (value > 0)
     return _Plan(
@@ -148,17 +247,28 @@ class _TypeProblem(Exception):
         self.problem = problem
 
 
-def _plans(schema: pl.Schema) -> dict[str, _Plan]:
+def _plans(
+    schema: pl.Schema,
+    *,
+    dates: _DateRule | None = None,
+    codes: _CodeRule | None = None,
+    decimal_comma: bool = False,
+) -> dict[str, _Plan]:
     def dtype(column: str) -> pl.DataType | None:
         return schema.get(column)
 
-    category = pl.col(s.CATEGORY).cast(pl.String).str.strip_chars()
+    category_plan, category = _category_plan(dtype(s.CATEGORY), codes)
     return {
         s.PUPIL_ID: _text_plan(s.PUPIL_ID, dtype(s.PUPIL_ID), "pupil id"),
         s.SCHOOL_ID: _text_plan(s.SCHOOL_ID, dtype(s.SCHOOL_ID), "school id"),
-        s.DATE: _date_plan(dtype(s.DATE)),
-        s.CATEGORY: _category_plan(dtype(s.CATEGORY)),
-        s.ABSENT_FRACTION: _fraction_plan(dtype(s.ABSENT_FRACTION), category),
+        s.DATE: _date_plan(dtype(s.DATE), dates or _DateRule(BY_STRFTIME[ISO])),
+        s.CATEGORY: category_plan,
+        s.ABSENT_FRACTION: _fraction_plan(
+            dtype(s.ABSENT_FRACTION),
+            category,
+            decimal_comma=decimal_comma,
+            code_fraction=_code_fraction(codes),
+        ),
         s.GRADE: _grade_plan(dtype(s.GRADE)),
         s.CLASS_NAME: _class_plan(dtype(s.CLASS_NAME)),
     }
@@ -168,48 +278,108 @@ LineOf = Callable[[int], int]
 """Maps a 0-based data record index to the number the user sees (a line or a row)."""
 
 
-class _Source:
-    """Reports problems at the right place of one input file."""
+class Source:
+    """Reports problems at the right place of one input file, under the file's own names.
+
+    ``header`` is the header as written; ``positions`` maps each canonical column read to its
+    0-based position there, so that an error names the column as the user's file does.
+    """
 
     def __init__(
-        self, path: Path, header: list[str], line_of: LineOf, *, header_line: int | None
+        self,
+        path: Path,
+        header: list[str],
+        line_of: LineOf,
+        *,
+        header_line: int | None,
+        positions: Mapping[str, int] | None = None,
     ) -> None:
         self.path = path
         self.header = header
         self.line_of = line_of
         self.header_line = header_line
+        self.positions = dict(positions or {})
 
-    def at(self, record: int | None, column: str | None, problem: str) -> BadInputError:
+    def at(
+        self, record: int | None, column: str | None, problem: str, *, hint: str | None = None
+    ) -> BadInputError:
         """An error at a 0-based data record, or at the whole file when ``record`` is None."""
         line = None if record is None else self.line_of(record)
-        return self.at_line(line, column, problem)
+        return self.at_line(line, column, problem, hint=hint)
 
     def at_line(
         self, line: int | None, column: str | None, problem: str, *, hint: str | None = None
     ) -> BadInputError:
-        number = self.header.index(column) + 1 if column in self.header else None
-        return BadInputError(Location(str(self.path), line, number, column), problem, hint=hint)
+        number = name = None
+        if column is not None and column in self.positions:
+            number = self.positions[column] + 1
+            name = self.header[self.positions[column]]
+        elif column is not None:
+            name = column
+            number = self.header.index(column) + 1 if column in self.header else None
+        return BadInputError(Location(str(self.path), line, number, name), problem, hint=hint)
+
+
+_Source = Source
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The canonical frame, its number of rows, and the number of records read (not blank)."""
+
+    frame: pl.LazyFrame
+    rows: int
+    read: int
 
 
 def _validate(
-    raw: pl.LazyFrame, schema: pl.Schema, source: _Source, *, unindexed: pl.LazyFrame
+    raw: pl.LazyFrame,
+    schema: pl.Schema,
+    source: Source,
+    *,
+    unindexed: pl.LazyFrame,
+    plans: dict[str, _Plan] | None = None,
+    lines: pl.Expr | None = None,
+    day_checks: bool = True,
 ) -> pl.LazyFrame:
     """Check every cell, then duplicates and day totals; return the canonical lazy frame.
 
     ``raw`` carries the source's record index in ``_row``; ``unindexed`` is the same rows without.
     """
-    missing = [c for c in s.REQUIRED_COLUMNS if c not in schema]
-    if missing:
-        raise source.at_line(source.header_line, None, f"missing required column '{missing[0]}'")
-    try:
-        plans = _plans(schema)
-    except _TypeProblem as problem:
-        raise source.at(None, problem.column, f"column {problem.problem}") from None
+    return _validate_counted(
+        raw, schema, source, unindexed=unindexed, plans=plans, lines=lines, day_checks=day_checks
+    ).frame
+
+
+def _validate_counted(
+    raw: pl.LazyFrame,
+    schema: pl.Schema,
+    source: Source,
+    *,
+    unindexed: pl.LazyFrame,
+    plans: dict[str, _Plan] | None = None,
+    lines: pl.Expr | None = None,
+    day_checks: bool = True,
+) -> Validated:
+    """:func:`_validate`, also counting the rows.
+
+    ``plans`` say how each column is read (default: the canonical format's rules); ``lines``,
+    if given, is kept as the column :data:`LINE` (each row's line or row number, computed from
+    ``raw``); ``day_checks=False`` keeps repeated, conflicting and over-full pupil-days. A
+    ``lesson`` column (lesson-level exports) is kept as text and turns the day checks off.
+    """
+    _require_columns(schema, source)
+    if plans is None:
+        try:
+            plans = _plans(schema)
+        except _TypeProblem as problem:
+            raise source.at(None, problem.column, f"column {problem.problem}") from None
 
     checks = [check for plan in plans.values() for check in plan.checks]
+    bad = [check.bad for check in checks]
     first_bad = raw.select(
         pl.len().alias("rows"),
-        *(pl.col(_ROW).filter(check.bad).min().alias(str(i)) for i, check in enumerate(checks)),
+        *(pl.col(_ROW).filter(flag).min().alias(str(i)) for i, flag in enumerate(bad)),
     )
     n_rows, *found = _collect(first_bad, source).row(0)
     if n_rows == 0:
@@ -217,17 +387,40 @@ def _validate(
     failures = [(row, i) for i, row in enumerate(found) if row is not None]
     if failures:
         row, i = min(failures)
-        raise source.at(row, checks[i].column, checks[i].problem)
+        check = checks[i]
+        if check.explain is not None:
+            raise check.explain(row)
+        raise source.at(row, check.column, check.problem)
 
     typed = [plan.typed.alias(name) for name, plan in plans.items()]
-    repeated = _check_days(raw.select(pl.col(_ROW), *typed), source)
+    # A lesson-level export repeats a pupil's day once per lesson: its day checks are made after
+    # the lessons are added up (shapes.from_lessons), and the lesson is passed on as text.
+    lesson = LESSON in schema
+    if lesson:
+        day_checks = False
+    repeated = _check_days(raw.select(pl.col(_ROW), *typed), source) if day_checks else []
     if repeated:
         raw = raw.filter(~pl.col(_ROW).is_in(repeated))
+    if lesson:
+        typed.append(pl.col(LESSON).cast(pl.String).str.strip_chars().alias(LESSON))
+    if lines is not None:
+        selected = raw.select(*typed, lines.cast(pl.Int64).alias(LINE))
+        return Validated(selected, n_rows - len(repeated), n_rows)
     # Without repeated rows the row index is not needed, and dropping it keeps the scan parallel.
-    return (raw if repeated else unindexed).select(typed)
+    selected = (raw if repeated else unindexed).select(typed)
+    return Validated(selected, n_rows - len(repeated), n_rows)
 
 
-def _check_days(typed: pl.LazyFrame, source: _Source) -> list[int]:
+def _require_columns(schema: pl.Schema | list[str], source: Source, *, hint: bool = False) -> None:
+    missing = [c for c in s.REQUIRED_COLUMNS if c not in schema]
+    if missing:
+        advice = missing_column_hint(missing[0]) if hint else None
+        raise source.at_line(
+            source.header_line, None, f"missing required column '{missing[0]}'", hint=advice
+        )
+
+
+def _check_days(typed: pl.LazyFrame, source: Source) -> list[int]:
     """Refuse conflicting duplicates and over-full days; return the rows that repeat another.
 
     One pass groups by pupil-day; only the (normally few) days that repeat a category are
@@ -269,7 +462,7 @@ def _check_days(typed: pl.LazyFrame, source: _Source) -> list[int]:
     return repeated
 
 
-def _refuse_conflicts(rows: pl.DataFrame, source: _Source) -> pl.DataFrame:
+def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """Of rows sharing pupil, date and category, keep the first; refuse any that differ."""
     key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
     others = [c for c in rows.columns if c not in (*key, _ROW)]
@@ -289,7 +482,7 @@ def _refuse_conflicts(rows: pl.DataFrame, source: _Source) -> pl.DataFrame:
     return rows.sort(_ROW).unique(subset=key, keep="first", maintain_order=True)
 
 
-def _collect(frame: pl.LazyFrame, source: _Source) -> pl.DataFrame:
+def _collect(frame: pl.LazyFrame, source: Source) -> pl.DataFrame:
     """Collect, translating polars' errors: their messages can quote cells."""
     try:
         return frame.collect(engine="streaming")
@@ -297,66 +490,156 @@ def _collect(frame: pl.LazyFrame, source: _Source) -> pl.DataFrame:
         raise source.at(None, None, f"cannot read the data ({type(exc).__name__})") from None
 
 
-def _csv_line_of(path: Path) -> LineOf:
-    """Line numbers of records, honouring quoted fields that span lines (read only on error)."""
-
-    def line_of(record: int) -> int:
-        with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-            reader = csv.reader(handle)
-            start = 1
-            for index, _ in enumerate(reader):
-                if index == record + 1:  # record 0 follows the header
-                    return start
-                start = reader.line_num + 1
-        return record + 2
-
-    return line_of
+# -- text sources (CSV, Excel): headers, codes and dates, then validation --------------------------
 
 
-def _first_ragged_line(path: Path) -> int | None:
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.reader(handle)
-        width = None
-        start = 1
-        for fields in reader:
-            if width is None:
-                width = len(fields)
-            elif len(fields) != width and fields:
-                return start
-            start = reader.line_num + 1
-    return None
+@dataclass(frozen=True)
+class Table:
+    """A source's rows as text under canonical column names, before validation.
+
+    ``frame`` holds the mapped columns only (the canonical ones and ``lesson``), every cell as
+    text, blank lines included so that record indexes match the source's lines; the other
+    columns were dropped on reading. ``detected`` holds what reading found so far.
+    """
+
+    frame: pl.DataFrame
+    source: Source
+    headers: HeaderMap
+    detected: Detected
+    decimal_comma: bool = False
+    excel_dates: bool = False
+    lines: pl.Series | None = None
+    """Each record's line (CSV) or row (Excel) number, when asked for with ``keep_lines``."""
 
 
-def _first_non_utf8_line(path: Path) -> int | None:
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
-    return None
+def finish(
+    table: Table, options: SourceOptions, *, keep_lines: bool = False, day_checks: bool = True
+) -> tuple[pl.LazyFrame, Detected]:
+    """Map codes and dates, check every cell; the canonical frame and what was detected.
+
+    ``keep_lines`` adds :data:`LINE` (the table must carry ``lines``); ``day_checks=False``
+    keeps repeated, conflicting and over-full pupil-days (for ``fravaer check``).
+    """
+    source = table.source
+    frame = table.frame
+    _require_columns(frame.columns, source, hint=True)
+    blank = pl.all_horizontal(_blank(c) for c in frame.columns)
+    with_lines = frame
+    if keep_lines:
+        if table.lines is None:
+            raise ValueError("keep_lines needs a table read with its line numbers")
+        with_lines = frame.with_columns(table.lines.alias(LINE))
+    indexed = with_lines.lazy().with_row_index(_ROW).filter(~blank)
+    unindexed = with_lines.lazy().filter(~blank)
+
+    codes, counts = _code_rule(frame, source, options)
+    dates, date_format = _date_rule(frame, indexed, source, options, excel=table.excel_dates)
+    plans = _plans(frame.schema, dates=dates, codes=codes, decimal_comma=table.decimal_comma)
+    validated = _validate_counted(
+        indexed,
+        frame.schema,
+        source,
+        unindexed=unindexed,
+        plans=plans,
+        lines=pl.col(LINE) if keep_lines else None,
+        day_checks=day_checks,
+    )
+    detected = replace(
+        table.detected,
+        date_format=date_format,
+        columns=table.headers.original,
+        dropped=table.headers.dropped,
+        codes=_code_counts(counts, codes, options, blank_lines=frame.height - validated.read),
+        rows=validated.rows,
+    )
+    return validated.frame, detected
 
 
-def _read_header(path: Path, source: _Source) -> list[str]:
-    """The header's column names, stripped; refuses an empty file and repeated names."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
-    except UnicodeDecodeError:
-        line = _first_non_utf8_line(path)
-        raise source.at_line(line, None, "not UTF-8 text", hint=_UTF8_HINT) from None
-    # Spreadsheets leave unnamed columns at the end; they are kept under names nothing uses.
-    names = [name.strip() or f"_unnamed_{i}" for i, name in enumerate(header, start=1)]
-    if not header or not any(name.strip() for name in header):
-        raise source.at_line(1, None, "file is empty (no header)")
-    source.header = names
-    repeated = [name for name in names if names.count(name) > 1]
-    if repeated:
-        raise source.at_line(1, repeated[0], "the header repeats this column name")
-    return names
+def _code_counts(
+    counts: dict[str, int], codes: _CodeRule, options: SourceOptions, *, blank_lines: int
+) -> dict[str, tuple[str, int]]:
+    """Code as written -> (category, rows), blank lines not counted."""
+    table = code_table(options.codes)
+    out: dict[str, tuple[str, int]] = {}
+    for code, n in counts.items():
+        rows = n - blank_lines if code == "" else n
+        meaning = table.lookup(code)
+        if rows > 0 and meaning is not None:
+            out[code] = (meaning.category, rows)
+    return out
 
 
-_UTF8_HINT = "save or export the file as UTF-8"
+def _code_rule(
+    frame: pl.DataFrame, source: Source, options: SourceOptions
+) -> tuple[_CodeRule, dict[str, int]]:
+    """The meaning of every code in the file, and how many rows have each (one aggregation).
+
+    Counts are by code as written, stripped (``""`` for blank), over every record: blank lines
+    are counted as blank codes here and taken off by the caller.
+    """
+    table = code_table(options.codes)
+    found = frame.group_by(pl.col(s.CATEGORY).fill_null("")).len()
+    meanings: dict[str, Meaning] = {}
+    known: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for raw, n in found.iter_rows():
+        code = raw.strip()
+        meaning = table.lookup(code)
+        if meaning is None:
+            unknown[code] = unknown.get(code, 0) + n
+        else:
+            meanings[raw] = meaning
+            known[code] = known.get(code, 0) + n
+
+    def explain(record: int) -> BadInputError:
+        problem, hint = unknown_codes_problem(unknown)
+        return source.at(record, s.CATEGORY, problem, hint=hint)
+
+    counts = dict(sorted(known.items(), key=lambda item: (-item[1], item[0])))
+    return _CodeRule(meanings, explain), counts
+
+
+def _date_rule(
+    frame: pl.DataFrame,
+    indexed: pl.LazyFrame,
+    source: Source,
+    options: SourceOptions,
+    *,
+    excel: bool,
+) -> tuple[_DateRule, str | None]:
+    """The working date format, the diagnosis if it fails, and the format to report."""
+    if s.DATE not in frame.columns:
+        return _DateRule(BY_STRFTIME[ISO]), None
+    text = pl.col(s.DATE).str.strip_chars()
+    reported: str | None = None
+    if excel:  # a sheet is small: the text cells are those that are not Excel dates
+        values = frame.select(pl.when(excel_date_expr(text).is_null()).then(text)).to_series()
+        if options.date_format == "auto" and values.drop_nulls().str.len_chars().sum() == 0:
+            reported = EXCEL
+    else:  # the column as read; only its first cells are looked at on the happy path
+        values = frame.get_column(s.DATE)
+    form = working_format(values, options.date_format)
+    reported = reported or form.strftime
+
+    def explain(record: int) -> BadInputError:
+        cells = indexed.select(pl.col(_ROW), text.alias(s.DATE))
+        if excel:
+            cells = cells.filter(excel_date_expr(pl.col(s.DATE)).is_null())
+        found = date_problem(
+            _collect(cells, source),
+            row=_ROW,
+            column=s.DATE,
+            forced=options.date_format,
+            line_of=source.line_of,
+        )
+        if found is None:
+            return source.at(record, s.DATE, form.problem())
+        return source.at(found.record, s.DATE, found.problem, hint=found.hint)
+
+    return _DateRule(form, excel=excel, explain=explain), reported
+
+
+# -- CSV -------------------------------------------------------------------------------------------
 
 
 def check_readable(path: Path) -> None:
@@ -374,41 +657,161 @@ def check_readable(path: Path) -> None:
         ) from None
 
 
-def read_csv(path: Path) -> pl.LazyFrame:
-    """Read and validate a canonical CSV export.
+_DEFAULT_OPTIONS = SourceOptions()
 
-    Blank lines (often left at the end by spreadsheets) are skipped. A row that ends early
-    leaves its missing cells empty; a row with too many fields is refused.
+
+def read_csv_table(
+    path: Path, options: SourceOptions = _DEFAULT_OPTIONS, *, keep_lines: bool = False
+) -> Table:
+    """Read a CSV export of any dialect into a :class:`Table`: mapped columns, all text.
+
+    The dialect is detected (or taken from ``options``), the file read by polars (transcoded to
+    UTF-8 in memory first when it is not UTF-8 or is ``¤``-separated), and the header mapped.
+    ``keep_lines`` also gives each record's line, counting line breaks inside quoted fields.
     """
     check_readable(path)
-    source = _Source(path, [], _csv_line_of(path), header_line=1)
-    source.header = _read_header(path, source)
+    dialect = d.sniff(path, options)
+    frame, dialect, placeholder = _read_text(path, dialect, options)
+    written = d.read_header(path, dialect)
+    header = [name.strip() for name in written]
+    where = Source(path, header, d.line_of(path, dialect), header_line=1)
+    if frame.width != len(header):
+        raise where.at(None, None, "not a readable CSV file (header)")
+    headers = map_headers(header, columns=options.columns, file=str(path), line=1)
+    source = Source(
+        path, list(headers.header), where.line_of, header_line=1, positions=headers.positions
+    )
+    lines = None
+    if keep_lines:
+        first = 2 + sum(name.count("\n") for name in written)
+        lines = _record_lines(frame, first)
+    columns = [pl.col(frame.columns[i]).alias(c) for c, i in headers.positions.items()]
+    table = frame.select(columns)
+    if placeholder is not None:
+        table = table.with_columns(pl.all().str.replace_all(placeholder, "¤", literal=True))
+    detected = Detected("csv", encoding=dialect.encoding, separator=dialect.separator)
+    return Table(table, source, headers, detected, decimal_comma=dialect.decimal_comma, lines=lines)
+
+
+def _record_lines(frame: pl.DataFrame, first: int) -> pl.Series:
+    """The line each record starts on: its index plus the line breaks in earlier records' cells.
+
+    Every column counts, the dropped ones too, and a blank line is a record of its own.
+    """
+    breaks = pl.sum_horizontal(
+        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
+    )
+    earlier = breaks.cum_sum().shift(1, fill_value=0)
+    return frame.select((pl.int_range(pl.len()) + first + earlier).cast(pl.Int64)).to_series()
+
+
+def _read_text(
+    path: Path, dialect: d.Dialect, options: SourceOptions
+) -> tuple[pl.DataFrame, d.Dialect, str | None]:
+    """Every cell as text; the dialect (cp1252 if it was not UTF-8 after all) and placeholder."""
+    header = d.read_header(path, dialect)
+    if not any(name.strip() for name in header):
+        raise BadInputError(Location(str(path), 1), "file is empty (no header)")
     try:
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        if dialect.polars_direct:
+            frame = pl.read_csv(
+                path, infer_schema=False, separator=dialect.separator, encoding="utf8"
+            )
+            return frame, dialect, None
+        data = d.transcode(path, dialect)
+        frame = pl.read_csv(data.data, infer_schema=False, separator=data.separator)
+    except UnicodeDecodeError:
+        return _read_text(path, _not_utf8(path, dialect, options), options)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        bad_bytes = _first_non_utf8_line(path)
-        if bad_bytes is not None:
-            raise source.at_line(bad_bytes, None, "not UTF-8 text", hint=_UTF8_HINT) from None
-        ragged = _first_ragged_line(path)
+        if dialect.encoding.startswith("utf-8"):
+            other = d.confirm_utf8(path, dialect, options)
+            if other != dialect:
+                return _read_text(path, other, options)
+        ragged = d.first_ragged_line(path, dialect)
         if ragged is not None:
-            raise source.at_line(
-                ragged, None, "row has a different number of fields than the header"
+            raise BadInputError(
+                Location(str(path), ragged), "row has a different number of fields than the header"
             ) from None
-        raise source.at(None, None, f"not a readable CSV file ({type(exc).__name__})") from None
-    raw.columns = source.header
-    blank = pl.all_horizontal(_blank(c) for c in source.header)
-    rows = raw.lazy().with_row_index(_ROW).filter(~blank)
-    return _validate(rows, raw.schema, source, unindexed=raw.lazy().filter(~blank))
+        raise BadInputError(
+            Location(str(path)), f"not a readable CSV file ({type(exc).__name__})"
+        ) from None
+    return frame, dialect, data.placeholder
 
 
-def read_parquet(path: Path) -> pl.LazyFrame:
+def _not_utf8(path: Path, dialect: d.Dialect, options: SourceOptions) -> d.Dialect:
+    other = d.confirm_utf8(path, dialect, options)
+    if other == dialect:  # pragma: no cover - transcoding failed on bytes that decode
+        raise BadInputError(Location(str(path)), "not UTF-8 text", hint=d.UTF8_HINT)
+    return other
+
+
+def read_csv_detected(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> tuple[pl.LazyFrame, Detected]:
+    """Read and validate a CSV export; the canonical frame and what was detected."""
+    table = read_csv_table(path, options, keep_lines=keep_lines)
+    return finish(table, options, keep_lines=keep_lines, day_checks=day_checks)
+
+
+def read_csv(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> pl.LazyFrame:
+    """Read and validate a CSV export in any supported dialect (docs/ingest.md).
+
+    Blank lines (often left at the end by spreadsheets) are skipped. A row that ends early
+    leaves its missing cells empty; a row with too many fields is refused. ``keep_lines`` adds
+    each row's line as :data:`LINE`; ``day_checks=False`` keeps repeated, conflicting and
+    over-full pupil-days (for ``fravaer check``).
+    """
+    return read_csv_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]
+
+
+# -- Parquet ---------------------------------------------------------------------------------------
+
+
+def read_parquet_detected(
+    path: Path, *, keep_lines: bool = False, day_checks: bool = True
+) -> tuple[pl.LazyFrame, Detected]:
     """Read and validate a canonical Parquet export lazily: only small aggregates are collected."""
     check_readable(path)
-    source = _Source(path, [], lambda record: record + 1, header_line=None)
+    source = Source(path, [], lambda record: record + 1, header_line=None)
     try:
         scan = pl.scan_parquet(path)
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise source.at(None, None, f"not a readable Parquet file ({type(exc).__name__})") from None
     source.header = list(schema)
-    return _validate(scan.with_row_index(_ROW), schema, source, unindexed=scan)
+    validated = _validate_counted(
+        scan.with_row_index(_ROW),
+        schema,
+        source,
+        unindexed=scan,
+        lines=pl.col(_ROW) + 1 if keep_lines else None,
+        day_checks=day_checks,
+    )
+    date_format = ISO if isinstance(schema.get(s.DATE), pl.String) else None
+    detected = Detected(
+        "parquet",
+        date_format=date_format,
+        columns={c: c for c in schema if c in s.CANONICAL_SCHEMA},
+        dropped=tuple(c for c in schema if c not in s.CANONICAL_SCHEMA),
+        rows=validated.rows,
+    )
+    return validated.frame, detected
+
+
+def read_parquet(path: Path, *, keep_lines: bool = False, day_checks: bool = True) -> pl.LazyFrame:
+    """Read and validate a canonical Parquet export lazily: only small aggregates are collected.
+
+    ``keep_lines`` adds each row's 1-based number as :data:`LINE`; ``day_checks=False`` keeps
+    repeated, conflicting and over-full pupil-days.
+    """
+    return read_parquet_detected(path, keep_lines=keep_lines, day_checks=day_checks)[0]

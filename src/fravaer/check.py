@@ -1,0 +1,270 @@
+"""Data-quality findings about an attendance export: what would make its numbers wrong.
+
+:func:`check` takes every row of the export as ingest read it — cells validated and typed, but
+repeated, conflicting and over-full pupil-days *kept* (``read_export(..., day_checks=False)``) —
+with each row's source line in a column (``keep_lines=True`` gives ``_line``). It returns one row
+per finding, in a fixed order, with the number of occurrences, the first few line numbers and
+the schools involved; never a pupil id or any other cell.
+
+Findings (docs/check.md explains each, why it matters and what to do):
+
+========================  =======  ===================================================
+finding                   level    counts
+========================  =======  ===================================================
+conflicting_rows          error    rows that share pupil, date and category with an
+                                   earlier row but differ from every earlier one
+over_full_days            error    pupil-days whose absent fractions add up to more than 1
+duplicate_rows            warning  rows identical to an earlier row (ingest drops them)
+after_as_of               warning  rows dated after the as-of date
+weekend_or_holiday        warning  rows on a Saturday, Sunday or public holiday
+two_schools_one_day       warning  pupil-days registered by two or more schools
+gaps                      warning  pupil-days missing between a pupil's first and last
+                                   registration at a school, on a school day of that school
+stale_schools             warning  schools whose latest registration is more than 5 school
+                                   days behind the newest school's
+========================  =======  ===================================================
+
+An error makes classification untrustworthy (ingest refuses such an export); a warning is worth
+a look. Rows repeating an earlier row are left out of every finding after ``duplicate_rows``;
+of rows sharing pupil, date and category only the first counts towards a day's total, as in
+ingest. A *school day* of a school is a date on which it registered anyone, except Saturdays,
+Sundays and public holidays (already reported), so one stray weekend row does not turn into a
+gap for every other pupil.
+
+Each finding's lines: the row itself; for an over-full day or a day at two schools the first
+row of that pupil-day (at the second school); for a gap, the pupil's last registration before
+the missing day; for a stale school, its latest registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+import polars as pl
+
+from fravaer import schema as s
+from fravaer.window import units_expr
+
+FIRST_LINES_SHOWN = 5
+"""How many line numbers (and school ids) a finding lists."""
+
+STALE_AFTER_SCHOOL_DAYS = 5
+"""A school is stale when its latest registration is more than this many school days behind."""
+
+FINDINGS: dict[str, str] = {
+    "conflicting_rows": s.SEVERITY_ERROR,
+    "over_full_days": s.SEVERITY_ERROR,
+    "duplicate_rows": s.SEVERITY_WARNING,
+    "after_as_of": s.SEVERITY_WARNING,
+    "weekend_or_holiday": s.SEVERITY_WARNING,
+    "two_schools_one_day": s.SEVERITY_WARNING,
+    "gaps": s.SEVERITY_WARNING,
+    "stale_schools": s.SEVERITY_WARNING,
+}
+"""Every finding in the order reported, with its severity."""
+
+_SCHOOLS = "_schools"
+_FIRST = "_first"
+_LAST = "_last"
+_LATEST = "_latest"
+_NEWEST = "_newest"
+_BEHIND = "_behind"
+_UNITS = "_units"
+_GAP = "_gap"
+
+_ROW_KEY = (s.PUPIL_ID, s.DATE, s.CATEGORY)
+_DAY_KEY = (s.PUPIL_ID, s.DATE)
+
+
+def closed_expr(holidays: Collection[date]) -> pl.Expr:
+    """True on a Saturday, a Sunday or one of ``holidays``: not a school day."""
+    days = pl.Series(sorted(holidays), dtype=pl.Date)
+    return (pl.col(s.DATE).dt.weekday() >= 6) | pl.col(s.DATE).is_in(days.implode())
+
+
+def _summary(items: pl.LazyFrame, finding: str, *, line: str) -> pl.LazyFrame:
+    """One finding's row from its items (one per occurrence, with a line and a school list)."""
+    shown = FIRST_LINES_SHOWN
+    return items.select(
+        pl.lit(finding).alias(s.FINDING),
+        pl.lit(FINDINGS[finding]).alias(s.SEVERITY),
+        pl.len().cast(pl.Int64).alias(s.COUNT),
+        pl.col(line).unique().sort().head(shown).cast(pl.String).str.join(" ").alias(s.FIRST_LINES),
+        pl.col(_SCHOOLS)
+        .explode()
+        .drop_nulls()
+        .unique()
+        .sort()
+        .head(shown)
+        .str.join(" ")
+        .alias(s.SCHOOLS),
+    )
+
+
+def _school_list() -> pl.Expr:
+    return pl.concat_list(pl.col(s.SCHOOL_ID)).alias(_SCHOOLS)
+
+
+def _row_items(frame: pl.LazyFrame, keep: pl.Expr, *, line: str) -> pl.LazyFrame:
+    return frame.filter(keep).select(pl.col(line), _school_list())
+
+
+def _over_full(first_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    return (
+        first_rows.group_by(_DAY_KEY)
+        .agg(
+            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
+            pl.col(line).min(),
+            pl.col(s.SCHOOL_ID).sort_by(line).first().alias(s.SCHOOL_ID),
+        )
+        .filter(pl.col(_UNITS) > s.DAY_UNITS)
+        .select(pl.col(line), _school_list())
+    )
+
+
+def _two_schools(rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    # A cheap count first; only the (normally few) shared days are looked at row by row.
+    shared = (
+        rows.group_by(_DAY_KEY)
+        .agg(pl.col(s.SCHOOL_ID).n_unique().alias("_n"))
+        .filter(pl.col("_n") > 1)
+        .select(_DAY_KEY)
+    )
+    first_school = pl.col(s.SCHOOL_ID).sort_by(line).first()
+    return (
+        rows.join(shared, on=list(_DAY_KEY), how="semi")
+        .group_by(_DAY_KEY)
+        .agg(
+            pl.col(line).filter(pl.col(s.SCHOOL_ID) != first_school).min(),
+            pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS),
+        )
+        .select(pl.col(line), pl.col(_SCHOOLS))
+    )
+
+
+def _gaps(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    school_days = open_rows.select(s.SCHOOL_ID, s.DATE).unique()
+    spans = rows.group_by(s.PUPIL_ID, s.SCHOOL_ID).agg(
+        pl.col(s.DATE).min().alias(_FIRST), pl.col(s.DATE).max().alias(_LAST)
+    )
+    pupil_days = rows.group_by(_DAY_KEY).agg(pl.col(line).min())
+    missing = (
+        spans.join(school_days, on=s.SCHOOL_ID)
+        .filter(pl.col(s.DATE).is_between(pl.col(_FIRST), pl.col(_LAST)))
+        .join(pupil_days, on=list(_DAY_KEY), how="anti")
+        .group_by(_DAY_KEY)
+        .agg(pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS))
+    )
+    # The line of the pupil's last registration before the missing day.
+    return (
+        missing.sort(s.DATE)
+        .join_asof(
+            pupil_days.sort(s.DATE),
+            on=s.DATE,
+            by=s.PUPIL_ID,
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .select(pl.col(line), pl.col(_SCHOOLS))
+    )
+
+
+def _stale(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    latest = rows.group_by(s.SCHOOL_ID).agg(
+        pl.col(s.DATE).max().alias(_LATEST),
+        pl.col(line).filter(pl.col(s.DATE) == pl.col(s.DATE).max()).min(),
+    )
+    newest = latest.select(pl.col(_LATEST).max().alias(_NEWEST))
+    open_dates = open_rows.select(s.DATE).unique()
+    behind = (
+        latest.join(newest, how="cross")
+        .join(open_dates, how="cross")
+        .group_by(s.SCHOOL_ID, line)
+        .agg(
+            (pl.col(s.DATE) > pl.col(_LATEST))
+            .and_(pl.col(s.DATE) <= pl.col(_NEWEST))
+            .sum()
+            .alias(_BEHIND)
+        )
+    )
+    return behind.filter(pl.col(_BEHIND) > STALE_AFTER_SCHOOL_DAYS).select(
+        pl.col(line), _school_list()
+    )
+
+
+def check(
+    frame: pl.LazyFrame,
+    *,
+    as_of: date,
+    holidays: Collection[date],
+    line: str = "_line",
+) -> pl.LazyFrame:
+    """The data-quality findings of an export, one row per finding in :data:`FINDINGS` order.
+
+    Parameters
+    ----------
+    frame
+        Every row of the export in the canonical columns (at least ``pupil_id``, ``school_id``,
+        ``date``, ``category``, ``absent_fraction``), repeated and conflicting rows included,
+        plus the source line of each row in the column ``line``.
+    as_of
+        Rows after this date are reported.
+    holidays
+        Dates that are never school days besides Saturdays and Sundays
+        (:func:`fravaer.calendar.public_holidays`).
+    line
+        The column holding each row's source line.
+
+    Returns
+    -------
+    pl.LazyFrame
+        Columns :data:`fravaer.schema.CHECK_COLUMNS`: ``finding``, ``severity`` (``error`` or
+        ``warning``), ``count``, ``first_lines`` (up to five line numbers, ascending, separated
+        by spaces) and ``schools`` (up to five school ids involved, ascending).
+
+    Examples
+    --------
+    >>> rows = pl.LazyFrame(
+    ...     {
+    ...         "pupil_id": ["a", "a", "a"],
+    ...         "school_id": ["s1", "s1", "s1"],
+    ...         "date": [date(2024, 3, 1), date(2024, 3, 1), date(2024, 3, 2)],
+    ...         "category": ["illness", "illness", "present"],
+    ...         "absent_fraction": [1.0, 1.0, 0.0],
+    ...         "_line": [2, 3, 4],
+    ...     }
+    ... )
+    >>> found = check(rows, as_of=date(2024, 3, 1), holidays=()).collect()
+    >>> found.filter(pl.col("count") > 0).select("finding", "count", "first_lines").rows()
+    [('duplicate_rows', 1, '3'), ('after_as_of', 1, '4'), ('weekend_or_holiday', 1, '4')]
+    """
+    columns = frame.collect_schema().names()
+    canonical = [c for c in columns if c in s.CANONICAL_SCHEMA]
+    first_of = pl.col(line).min()
+    duplicate = pl.col(line) > first_of.over(canonical)
+    later_of_key = pl.col(line) > first_of.over(_ROW_KEY)
+
+    marked = frame.with_columns(duplicate.alias("_duplicate"), later_of_key.alias("_later"))
+    rows = marked.filter(~pl.col("_duplicate"))
+    first_rows = rows.filter(~pl.col("_later"))
+    closed = closed_expr(holidays)
+    open_rows = rows.filter(~closed)
+
+    items = {
+        "conflicting_rows": _row_items(rows, pl.col("_later"), line=line),
+        "over_full_days": _over_full(first_rows, line=line),
+        "duplicate_rows": _row_items(marked, pl.col("_duplicate"), line=line),
+        "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line),
+        "weekend_or_holiday": _row_items(rows, closed, line=line),
+        "two_schools_one_day": _two_schools(rows, line=line),
+        "gaps": _gaps(rows, open_rows, line=line),
+        "stale_schools": _stale(rows, open_rows, line=line),
+    }
+    return pl.concat([_summary(found, name, line=line) for name, found in items.items()])
+
+
+def has_errors(findings: pl.DataFrame) -> bool:
+    """Whether any error finding occurred: the export's numbers cannot be trusted."""
+    errors = findings.filter((pl.col(s.SEVERITY) == s.SEVERITY_ERROR) & (pl.col(s.COUNT) > 0))
+    return not errors.is_empty()

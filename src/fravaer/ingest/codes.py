@@ -1,0 +1,146 @@
+"""Category codes as exports write them -> the four canonical categories (docs/ingest.md#codes).
+
+Exports write the category as a Danish label (``Sygdom``, ``Ulovligt fravær``), a letter (``S``,
+``U``) or nothing at all for a present day. The built-in table covers the national categories;
+a municipality adds its own codes under ``[codes]`` in ``source.toml`` (``Y`` worrying illness,
+``F`` late with a fraction of the day), and those override the built-ins. Codes are compared after
+:func:`code_key` has folded away case, spaces, hyphens and the spelling of æ, ø and å.
+
+A code that is in neither table is never read as present or as a null: the whole file is
+refused in one message that lists every unknown code with its count, so that a new export can
+be mapped in one go.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from fravaer import schema as s
+from fravaer.errors import PolicyError
+from fravaer.ingest.source import LocalCode
+
+BUILTIN_CODES: Final[Mapping[str, tuple[str, ...]]] = {
+    s.PRESENT: ("present", "til stede", "mødt", "M", ""),
+    s.ILLNESS: ("illness", "sygdom", "syg", "S"),
+    s.LEAVE: ("leave", "ekstraordinær frihed", "frihed", "lovligt", "lovligt fravær", "E"),
+    s.UNLAWFUL: ("unlawful", "ulovligt", "ulovligt fravær", "U"),
+}
+"""Category -> the codes that mean it (before folding: ``Til stede`` and ``tilstede`` are one)."""
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe"})
+_IGNORED = re.compile(r"[\s_\-]+")
+
+
+def code_key(code: str) -> str:
+    """The form codes are compared in.
+
+    >>> code_key(" Til stede "), code_key("TILSTEDE"), code_key("Mødt"), code_key("moedt")
+    ('tilstede', 'tilstede', 'moedt', 'moedt')
+    """
+    folded = unicodedata.normalize("NFC", code).casefold().translate(_FOLD)
+    return _IGNORED.sub("", folded)
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a code means: its category, and the share of the day it counts (None: the row's)."""
+
+    category: str
+    fraction: float | None = None
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    """The built-in codes with a source's local codes on top, by :func:`code_key`."""
+
+    meanings: Mapping[str, Meaning]
+
+    def lookup(self, code: str) -> Meaning | None:
+        """The meaning of ``code`` as written in a cell, or None when it is unknown."""
+        return self.meanings.get(code_key(code))
+
+
+def code_table(local: Mapping[str, LocalCode] | None = None) -> CodeTable:
+    """The built-in codes, overridden by ``local`` ones.
+
+    A local ``present`` code with a fraction above 0 is a configuration error (exit 78): absence
+    must belong to a category to be counted.
+
+    >>> from fravaer.ingest.source import LocalCode
+    >>> table = code_table({"F": LocalCode(category="unlawful", fraction=0.1)})
+    >>> table.lookup("f"), table.lookup(" Sygdom ").category, table.lookup("") .category
+    (Meaning(category='unlawful', fraction=0.1), 'illness', 'present')
+    """
+    meanings = {
+        code_key(code): Meaning(category)
+        for category, codes in BUILTIN_CODES.items()
+        for code in codes
+    }
+    seen: dict[str, str] = {}
+    for code, meaning in (local or {}).items():
+        key = code_key(code)
+        if key in seen:
+            raise PolicyError(
+                f"[codes]: '{seen[key]}' and '{code}' are the same code",
+                hint="codes are compared without case, spaces and hyphens; give each once",
+            )
+        seen[key] = code
+        fraction = None if meaning.fraction is None else float(meaning.fraction)
+        if meaning.category == s.PRESENT and fraction:
+            raise PolicyError(
+                f"[codes]: '{code}' is present but counts a fraction of the day",
+                hint="give an absence category (illness, leave or unlawful) for a code that counts",
+            )
+        meanings[key] = Meaning(meaning.category, fraction)
+    return CodeTable(meanings)
+
+
+_MAX_SHOWN = 10
+_MAX_CODE_LENGTH = 20
+_CODE_SHAPE = re.compile(r"[^\W\d_]+(?:[ .\-/()]+[^\W\d_]+)*[.)]?|\d{1,2}")
+
+
+def looks_like_a_code(value: str) -> bool:
+    """Whether a cell value may be named in a message.
+
+    Codes are not pupil data, but a wrong column read as the category could hold ids, dates or
+    remarks. Only values of at most 20 characters that are words (letters, with spaces, dots,
+    hyphens, slashes or parentheses between them) or a number of one or two digits are shown;
+    anything else (``SECRET43``, a CPR number, a date, an e-mail address) is counted unshown.
+
+    >>> [looks_like_a_code(v) for v in ("Y", "For sent", "12", "0101001234", "ab12", "a@b")]
+    [True, True, True, False, False, False]
+    """
+    return len(value) <= _MAX_CODE_LENGTH and _CODE_SHAPE.fullmatch(value) is not None
+
+
+def unknown_codes_problem(unknown: Mapping[str, int]) -> tuple[str, str]:
+    """The message and hint for the unknown codes of one file, ``unknown`` by cell text.
+
+    >>> unknown_codes_problem({"Q": 3, "X": 12, "0101001234": 1})
+    ('unknown category codes: X (12), Q (3), and 1 value not shown (1 row)', 'map each code to \
+present, illness, leave or unlawful under [codes] in source.toml; values that might be ids, \
+dates or remarks are not shown')
+    """
+    shown = sorted(
+        ((code, n) for code, n in unknown.items() if looks_like_a_code(code)),
+        key=lambda item: (-item[1], item[0]),
+    )
+    hidden = [n for code, n in unknown.items() if not looks_like_a_code(code)]
+    hint = "map each code to present, illness, leave or unlawful under [codes] in source.toml"
+    if hidden:
+        hint += "; values that might be ids, dates or remarks are not shown"
+    if not shown:
+        return f"unknown category (expected one of {', '.join(s.CATEGORIES)})", hint
+    listed = ", ".join(f"{code or '(blank)'} ({n})" for code, n in shown[:_MAX_SHOWN])
+    if len(shown) > _MAX_SHOWN:
+        listed += f", {len(shown) - _MAX_SHOWN} more"
+    if hidden:
+        values = "value" if len(hidden) == 1 else "values"
+        rows = "row" if sum(hidden) == 1 else "rows"
+        listed += f", and {len(hidden)} {values} not shown ({sum(hidden)} {rows})"
+    return f"unknown category codes: {listed}", hint

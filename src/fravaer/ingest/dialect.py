@@ -1,0 +1,348 @@
+"""CSV dialects: encoding and separator, detected or given (docs/ingest.md#csv-dialects).
+
+Exports come from Excel and from school administration systems in several dialects: comma,
+semicolon (Danish Excel), tab or ``¤`` separated; UTF-8 with or without a byte-order mark, or the
+Windows code page cp1252 (Danish Excel's "CSV (semikolonsepareret)").
+
+Detection never guesses silently; it follows a fixed order and reports what it found:
+
+1. UTF-16 (a byte-order mark ``FF FE``/``FE FF``, or NUL bytes in the first KB) is refused with
+   a hint to save the file as CSV UTF-8. So is any other text with NUL bytes in its first KB.
+2. A UTF-8 byte-order mark means UTF-8; a byte that is not UTF-8 after it is an error.
+3. A file that is valid UTF-8 throughout is UTF-8 (plain ASCII included).
+4. Anything else is cp1252. cp1252 leaves five bytes undefined (81, 8D, 8F, 90, 9D); those are
+   read as in latin-1, so no byte is ever lost or replaced.
+
+``encoding`` in ``source.toml`` skips steps 2-4. The separator is the one of ``,`` ``;`` tab
+``¤`` that splits the header (read with quotes honoured) into the most columns and every one of
+the next lines (up to 100 records in the first 64 KB) into as many; ``separator`` skips that.
+
+Polars reads only UTF-8 and single-byte separators, so the happy path, a UTF-8 file with a one-
+byte separator, is handed to polars as the file itself. Other files are transcoded to UTF-8 in
+memory, chunk by chunk; a ``¤`` separator becomes a control character that does not occur in
+the file, and is turned back into ``¤`` in the values afterwards.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from fravaer.errors import BadInputError, Location
+from fravaer.ingest.source import SourceOptions
+
+SEPARATORS: Final = (",", ";", "\t", "¤")
+SNIFF_BYTES: Final = 64 * 1024
+SNIFF_RECORDS: Final = 100
+CHUNK_BYTES: Final = 16 * 1024 * 1024
+_UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_NUL_WINDOW: Final = 1024
+_PLACEHOLDERS: Final = ("\x1f", "\x1e", "\x1d", "\x1c")
+_CP1252_ERRORS: Final = "fravaer-cp1252"
+
+UTF16_HINT: Final = (
+    'open it in Excel and save it as "CSV UTF-8 (kommasepareret) (*.csv)", '
+    "or export it from the school system as UTF-8"
+)
+UTF8_HINT: Final = 'save or export the file as UTF-8, or set encoding = "cp1252" in source.toml'
+
+
+def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
+    """cp1252's five undefined bytes decode as in latin-1 (U+0081 ...), so nothing is lost."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return chr(error.object[error.start]), error.start + 1
+
+
+codecs.register_error(_CP1252_ERRORS, _latin1_for_undefined)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one CSV file is written.
+
+    ``encoding`` is ``utf-8``, ``utf-8-sig`` (UTF-8 with a byte-order mark), ``cp1252`` or
+    ``latin-1``; ``separator`` one of :data:`SEPARATORS`.
+    """
+
+    encoding: str
+    separator: str
+
+    @property
+    def errors(self) -> str:
+        return _CP1252_ERRORS if self.encoding == "cp1252" else "strict"
+
+    @property
+    def polars_direct(self) -> bool:
+        """Whether polars can read the file as it is (UTF-8 and a one-byte separator)."""
+        return self.encoding in ("utf-8", "utf-8-sig") and len(self.separator.encode()) == 1
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Whether ``0,5`` is a number: in every dialect but the comma-separated one."""
+        return self.separator != ","
+
+    def decode(self, data: bytes) -> str:
+        return data.decode(self.encoding, self.errors)
+
+
+def sniff(path: Path, options: SourceOptions) -> Dialect:
+    """The dialect of a CSV file, detected from its first 64 KB or taken from ``options``.
+
+    Refuses UTF-16 and NUL bytes, an empty file, a UTF-8 byte-order mark under another forced
+    encoding, and a header that no separator splits. The encoding found here is provisional
+    when the first 64 KB are UTF-8: :func:`confirm_utf8` decides for the whole file.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+        whole = not handle.read(1)
+    where = str(path)
+    if head.startswith(_UTF16_BOMS):
+        raise BadInputError(Location(where), "UTF-16 text is not supported", hint=UTF16_HINT)
+    nul = head.find(b"\x00", 0, _NUL_WINDOW)
+    if nul >= 0:
+        window = head[:_NUL_WINDOW]
+        if window.count(b"\x00") * 4 >= len(window):
+            raise BadInputError(
+                Location(where), "UTF-16 text is not supported (NUL bytes)", hint=UTF16_HINT
+            )
+        line = head.count(b"\n", 0, nul) + 1
+        raise BadInputError(
+            Location(where, line),
+            "NUL byte in the text: not a CSV export",
+            hint="export the data again as CSV UTF-8",
+        )
+    bom = head.startswith(codecs.BOM_UTF8)
+    sample = head if whole else head[: head.rfind(b"\n") + 1] or head
+    encoding = _sniff_encoding(path, sample, options, bom=bom, whole=whole)
+    separator: str = options.separator
+    if separator == "auto":
+        text = sample.decode(encoding, _CP1252_ERRORS if encoding == "cp1252" else "replace")
+        separator = sniff_separator(text, where=where, complete=whole)
+    return Dialect(encoding, separator)
+
+
+def _sniff_encoding(
+    path: Path, sample: bytes, options: SourceOptions, *, bom: bool, whole: bool
+) -> str:
+    forced = options.encoding
+    if forced != "auto":
+        if bom and forced != "utf-8":
+            raise BadInputError(
+                Location(str(path), 1),
+                f"the file starts with a UTF-8 byte-order mark, but encoding is set to {forced}",
+                hint='remove encoding from source.toml, or set encoding = "utf-8"',
+            )
+        return "utf-8-sig" if bom else forced
+    if bom:
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the end of the sample is not evidence against UTF-8.
+        if whole or exc.end < len(sample):
+            return "cp1252"
+    return "utf-8"
+
+
+def sniff_separator(text: str, *, where: str, complete: bool = True) -> str:
+    """The separator that splits the header into the most columns and agrees with the rows.
+
+    ``text`` is the decoded start of the file; when it is not the whole file (``complete`` is
+    False) its last record may be cut and is not used.
+
+    >>> sniff_separator("elev;dato;kode\\n1;01.03.2024;S\\n", where="x.csv")
+    ';'
+    >>> sniff_separator('pupil_id,date,class_name\\n1,2024-03-01,"3;A"\\n', where="x.csv")
+    ','
+    """
+    widths: dict[str, int] = {}
+    agrees: dict[str, bool] = {}
+    for separator in SEPARATORS:
+        records = _sample_records(text, separator, complete=complete)
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        widths[separator] = width
+        agrees[separator] = all(len(r) == width for r in records[1:] if any(f.strip() for f in r))
+    if not widths:
+        first = text.lstrip("\ufeff").split("\n", 1)[0]
+        if not first.strip():
+            raise BadInputError(Location(where, 1), "file is empty (no header)")
+        raise BadInputError(
+            Location(where, 1),
+            "cannot tell the separator: the header has no comma, semicolon, tab or ¤",
+            hint="set separator in source.toml",
+        )
+    candidates = [sep for sep in widths if agrees[sep]] or list(widths)
+    best = max(widths[sep] for sep in candidates)
+    winners = [sep for sep in candidates if widths[sep] == best]
+    if len(winners) > 1:
+        names = " and ".join(separator_name(sep) for sep in winners)
+        raise BadInputError(
+            Location(where, 1),
+            f"cannot tell the separator: {names} both split the header into {best} columns",
+            hint="set separator in source.toml",
+        )
+    return winners[0]
+
+
+def _sample_records(text: str, separator: str, *, complete: bool) -> list[list[str]]:
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=separator)
+    try:
+        for fields in reader:
+            records.append(fields)
+            if len(records) > SNIFF_RECORDS:
+                break
+    except csv.Error:
+        pass
+    if not complete and len(records) > 1 and len(records) <= SNIFF_RECORDS:
+        records.pop()  # possibly cut in the middle
+    return records
+
+
+def separator_name(separator: str) -> str:
+    """A separator as a user would name it (``tab`` rather than an invisible character)."""
+    return {"\t": "tab", ",": "comma", ";": "semicolon"}.get(separator, separator)
+
+
+def first_non_utf8_line(path: Path) -> int | None:
+    """The first line holding bytes that are not UTF-8, or None; read in chunks."""
+    lines = 0
+    carry = b""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            data = carry + chunk
+            cut = len(data) if not chunk else data.rfind(b"\n") + 1
+            part, carry = data[:cut], data[cut:]
+            try:
+                part.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return lines + part.count(b"\n", 0, exc.start) + 1
+            lines += part.count(b"\n")
+            if not chunk:
+                return None
+
+
+def confirm_utf8(path: Path, dialect: Dialect, options: SourceOptions) -> Dialect:
+    """After polars failed on a provisionally UTF-8 file: cp1252 if it is not UTF-8 after all.
+
+    A forced UTF-8 encoding or a UTF-8 byte-order mark make a non-UTF-8 byte an error instead.
+    """
+    line = first_non_utf8_line(path)
+    if line is None:
+        return dialect
+    if options.encoding != "auto" or dialect.encoding == "utf-8-sig":
+        raise BadInputError(Location(str(path), line), "not UTF-8 text", hint=UTF8_HINT)
+    separator: str = options.separator
+    if separator == "auto":
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+        whole = path.stat().st_size <= SNIFF_BYTES
+        sample = head if whole else head[: head.rfind(b"\n") + 1] or head
+        text = sample.decode("cp1252", _CP1252_ERRORS)
+        separator = sniff_separator(text, where=str(path), complete=whole)
+    return Dialect("cp1252", separator)
+
+
+@dataclass(frozen=True)
+class Transcoded:
+    """A file made readable for polars: UTF-8 bytes, and the one-byte separator to use."""
+
+    data: bytes
+    separator: str
+    placeholder: str | None
+    """The character standing for ``¤`` in ``data``, to be turned back in the values."""
+
+
+def transcode(path: Path, dialect: Dialect) -> Transcoded:
+    """The file as UTF-8 in memory, decoded in chunks; ``¤`` replaced by an unused character.
+
+    Raises UnicodeDecodeError for bytes that are not in a strict encoding (UTF-8).
+    """
+    placeholder = None
+    if dialect.separator not in SEPARATORS[:3]:
+        placeholder = _PLACEHOLDERS[0]
+    for candidate in _PLACEHOLDERS if placeholder else (None,):
+        data = _transcode(path, dialect, candidate)
+        if data is not None:
+            separator = candidate or dialect.separator
+            return Transcoded(data, separator, candidate)
+    raise BadInputError(
+        Location(str(path)),
+        "cannot read a ¤-separated file that holds control characters",
+        hint="export the file again with another separator",
+    )
+
+
+def _transcode(path: Path, dialect: Dialect, placeholder: str | None) -> bytes | None:
+    decoder = codecs.getincrementaldecoder(dialect.encoding)(dialect.errors)
+    out = io.BytesIO()
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            text = decoder.decode(chunk, final=not chunk)
+            if placeholder is not None:
+                if placeholder in text:
+                    return None
+                text = text.replace(dialect.separator, placeholder)
+            out.write(text.encode("utf-8"))
+            if not chunk:
+                return out.getvalue()
+
+
+def _records(path: Path, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
+    """Each record of the file with the line it starts on, quotes honoured."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with path.open(encoding=dialect.encoding, errors=_text_errors(dialect), newline="") as handle:
+        reader = csv.reader(handle, delimiter=dialect.separator)
+        start = 1
+        try:
+            for fields in reader:
+                yield start, fields
+                start = reader.line_num + 1
+        except csv.Error:
+            return
+
+
+def _text_errors(dialect: Dialect) -> str:
+    # On error paths only: a byte that is not UTF-8 must not stop the line count.
+    return _CP1252_ERRORS if dialect.encoding == "cp1252" else "replace"
+
+
+def read_header(path: Path, dialect: Dialect) -> list[str]:
+    """The first record: the header as written, quotes honoured."""
+    for _, fields in _records(path, dialect):
+        return fields
+    return []
+
+
+def line_of(path: Path, dialect: Dialect) -> Callable[[int], int]:
+    """Maps a 0-based data record to the line it starts on (read again, only on error)."""
+
+    def line(record: int) -> int:
+        for index, (start, _) in enumerate(_records(path, dialect)):
+            if index == record + 1:  # record 0 follows the header
+                return start
+        return record + 2
+
+    return line
+
+
+def first_ragged_line(path: Path, dialect: Dialect) -> int | None:
+    """The first line starting a record with more fields than the header (read on error)."""
+    width = None
+    for start, fields in _records(path, dialect):
+        if width is None:
+            width = len(fields)
+        elif len(fields) > width:
+            return start
+    return None

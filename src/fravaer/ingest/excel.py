@@ -1,0 +1,168 @@
+"""Excel ``.xlsx`` exports -> the canonical frame, through the same steps as CSV.
+
+The sheet (``sheet`` in ``source.toml``, default the first) is read with fastexcel (calamine,
+the engine behind ``polars.read_excel``) with every cell as text, so ids keep what the sheet
+shows and nothing is inferred. ``polars.read_excel`` itself is not used because it drops empty
+rows, which would shift every row number after them.
+
+The header is the sheet's first row that has a value, and messages give the spreadsheet row
+number the user sees in Excel (the header's row, usually 1, plus the record). Dates may be date
+cells, date serial numbers or text in one of the CSV date formats (:mod:`fravaer.ingest.dates`);
+fractions may be numbers or text with a decimal comma or point.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import IO
+from xml.etree import ElementTree
+
+import fastexcel
+import polars as pl
+
+from fravaer.errors import BadInputError, Location
+from fravaer.ingest.canonical import (
+    Source,
+    Table,
+    check_readable,
+    finish,
+)
+from fravaer.ingest.detected import Detected
+from fravaer.ingest.headers import map_headers
+from fravaer.ingest.source import SourceOptions
+
+EXCEL_SUFFIXES = (".xlsx",)
+_DEFAULT_OPTIONS = SourceOptions()
+
+
+def read_excel_table(
+    path: Path, options: SourceOptions = _DEFAULT_OPTIONS, *, keep_lines: bool = False
+) -> Table:
+    """Read one sheet into a :class:`~fravaer.ingest.canonical.Table`: mapped columns, as text."""
+    check_readable(path)
+    where = Location(str(path))
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = list(reader.sheet_names)
+    except (fastexcel.FastExcelError, OSError) as exc:
+        raise BadInputError(where, f"not a readable Excel file ({type(exc).__name__})") from None
+    if not names:
+        raise BadInputError(where, "the workbook has no sheets")
+    sheet = names[0] if options.sheet is None else options.sheet
+    if sheet not in names:
+        raise BadInputError(
+            where,
+            f"no sheet named '{sheet}'",
+            hint=f"the sheets are: {', '.join(names)}; set sheet in source.toml to one of them",
+        )
+    try:
+        cells = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+    except (fastexcel.FastExcelError, OSError) as exc:
+        raise BadInputError(where, f"not a readable Excel sheet ({type(exc).__name__})") from None
+    header_row = _first_row(path, sheet)
+    if cells.height == 0 or all(_text(v) == "" for v in cells.row(0)):
+        raise BadInputError(Location(str(path), header_row), "sheet is empty (no header)")
+    header = [_text(value) for value in cells.row(0)]
+    data = cells.slice(1)
+    headers = map_headers(header, columns=options.columns, file=str(path), line=header_row)
+    first = header_row + 1
+    source = Source(
+        path,
+        list(headers.header),
+        lambda record: first + record,
+        header_line=header_row,
+        positions=headers.positions,
+    )
+    table = data.select(
+        pl.col(data.columns[i]).cast(pl.String).alias(c) for c, i in headers.positions.items()
+    )
+    lines = None
+    if keep_lines:
+        lines = pl.int_range(first, first + data.height, eager=True, dtype=pl.Int64)
+    detected = Detected("xlsx", sheet=sheet)
+    return Table(
+        table, source, headers, detected, decimal_comma=True, excel_dates=True, lines=lines
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def read_excel_detected(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> tuple[pl.LazyFrame, Detected]:
+    """Read and validate an ``.xlsx`` export; the canonical frame and what was detected."""
+    table = read_excel_table(path, options, keep_lines=keep_lines)
+    return finish(table, options, keep_lines=keep_lines, day_checks=day_checks)
+
+
+def read_excel(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> pl.LazyFrame:
+    """Read and validate an ``.xlsx`` export (docs/ingest.md#excel)."""
+    return read_excel_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]
+
+
+# -- where the sheet starts ------------------------------------------------------------------------
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_CELL_ROW = re.compile(r"[A-Z]+(\d+)$")
+
+
+def _first_row(path: Path, sheet: str) -> int:
+    """The 1-based row of the sheet's first cell with a value: where calamine's range starts.
+
+    calamine numbers rows from that cell, not from row 1; this reads the sheet's XML just far
+    enough to find it. Anything unexpected gives 1, the usual place of a header.
+    """
+    try:
+        with zipfile.ZipFile(path) as book:
+            part = _sheet_part(book, sheet)
+            if part is None:
+                return 1
+            with book.open(part) as xml:
+                return _first_row_in(xml)
+    except (OSError, KeyError, ElementTree.ParseError, zipfile.BadZipFile, ValueError):
+        return 1
+
+
+def _sheet_part(book: zipfile.ZipFile, sheet: str) -> str | None:
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    rid = next(
+        (e.get(_REL) for e in workbook.iter(f"{_MAIN}sheet") if e.get("name") == sheet), None
+    )
+    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    for element in rels.iter(_PACKAGE_REL):
+        if element.get("Id") == rid:
+            target = element.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return str(PurePosixPath("xl") / target)
+    return None
+
+
+def _first_row_in(xml: IO[bytes]) -> int:
+    """Stream the sheet XML until the first cell that holds a value."""
+    row = 0
+    for event, element in ElementTree.iterparse(xml, events=("start", "end")):
+        if event == "start" and element.tag == f"{_MAIN}row":
+            row = int(element.get("r") or row + 1)
+        elif event == "end" and element.tag == f"{_MAIN}c":
+            if element.find(f"{_MAIN}v") is None and element.find(f"{_MAIN}is") is None:
+                continue
+            found = _CELL_ROW.search(element.get("r") or "")
+            return int(found.group(1)) if found else max(row, 1)
+    return 1

@@ -1,0 +1,153 @@
+"""One entry point for every command that reads exports: files, globs and folders, in any shape.
+
+``load(exports, options)`` expands the paths (several files or globs, a hive-partitioned Parquet
+folder), reads each with the reader its suffix asks for (dialect, headers, codes and dates per
+``options``), turns lesson-level and absence-only exports into the register shape, and combines
+the files, refusing overlaps that disagree. What was detected comes back with the frame, for
+``fravaer inspect``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from pydantic import ValidationError
+
+from fravaer import schema as s
+from fravaer.errors import InputMissingError, PolicyError
+from fravaer.ingest import read_export_detected
+from fravaer.ingest.detected import Detected
+from fravaer.ingest.multi import combine, expand_paths, read_hive
+from fravaer.ingest.shapes import (
+    DetectedShape,
+    detect_shape,
+    expand_absence_only,
+    from_lessons,
+    read_calendar,
+    read_roster,
+    school_days_frame,
+)
+from fravaer.ingest.source import SourceOptions
+from fravaer.policy import toml_lines
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The canonical frame of all the exports, and what was found in each file."""
+
+    frame: pl.LazyFrame
+    files: list[tuple[Path, Detected | None]] = field(default_factory=list)
+    shapes: list[DetectedShape] = field(default_factory=list)
+
+
+def load_source(path: Path) -> SourceOptions:
+    """Read a ``source.toml``; relative paths in it are relative to the file's folder.
+
+    Errors name the file, the line and the field (exit 78), like policy files.
+    """
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise InputMissingError(f"{path}: source file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputMissingError(f"{path}: cannot read source file ({type(exc).__name__})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
+    _resolve_paths(data, path.parent)
+    try:
+        return SourceOptions.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field_path = [str(part) for part in first["loc"]]
+        line = _line(text, field_path)
+        where = f"{path}:{line}" if line else str(path)
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        problem = first["msg"].removeprefix("Value error, ")
+        raise PolicyError(f"{where}: field '{'.'.join(field_path)}': {problem}{more}") from None
+
+
+def _line(text: str, path: list[str]) -> int | None:
+    lines = toml_lines(text)
+    for end in range(len(path), 0, -1):
+        if tuple(path[:end]) in lines:
+            return lines[tuple(path[:end])]
+    return None
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make ``roster`` and ``calendar.file`` relative to the source file, not the shell."""
+    if isinstance(data.get("roster"), str):
+        data["roster"] = str(folder / data["roster"])
+    calendar = data.get("calendar")
+    if isinstance(calendar, dict) and isinstance(calendar.get("file"), str):
+        calendar["file"] = str(folder / calendar["file"])
+
+
+def load(
+    exports: list[str],
+    options: SourceOptions = SourceOptions(),  # noqa: B008 - frozen, never mutated
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> Loaded:
+    """Every export named (files, globs, hive folders) as one canonical frame."""
+    frames: list[tuple[Path, pl.LazyFrame]] = []
+    files: list[tuple[Path, Detected | None]] = []
+    shapes: list[DetectedShape] = []
+    for path in expand_paths(exports):
+        if path.is_dir():
+            frames.append((path, read_hive(path)))
+            files.append((path, None))
+            continue
+        frame, detected, shape = _read_one(
+            path, options, keep_lines=keep_lines, day_checks=day_checks
+        )
+        frames.append((path, frame))
+        files.append((path, detected))
+        shapes.append(shape)
+    frame = frames[0][1] if len(frames) == 1 else combine(frames)
+    return Loaded(frame, files, shapes)
+
+
+def _read_one(
+    path: Path, options: SourceOptions, *, keep_lines: bool, day_checks: bool
+) -> tuple[pl.LazyFrame, Detected, DetectedShape]:
+    """One file in the register shape, whatever its shape was.
+
+    A ``lesson`` column is kept by the reader (which then leaves the per-day checks to
+    :func:`~fravaer.ingest.shapes.from_lessons`).
+    """
+    frame, detected = read_export_detected(
+        path, options, keep_lines=keep_lines, day_checks=day_checks
+    )
+    shape = detect_shape(frame, options)
+    if shape.shape == "lesson":
+        frame = from_lessons(frame)
+    elif shape.shape == "absence_only":
+        frame = _expand(frame, options)
+    if not keep_lines:
+        frame = frame.select(list(s.CANONICAL_SCHEMA))
+    return frame, detected, shape
+
+
+def _expand(frame: pl.LazyFrame, options: SourceOptions) -> pl.LazyFrame:
+    if options.calendar is None:
+        raise PolicyError(
+            "an absence-only export needs a school calendar",
+            hint="set calendar in source.toml (a file of school days, or first/last/breaks)",
+        )
+    if options.calendar.file is not None:
+        calendar = read_calendar(options.calendar.file)
+    else:
+        calendar = school_days_frame(options.calendar)
+    roster = read_roster(options.roster)[0] if options.roster is not None else None
+    return expand_absence_only(frame, calendar=calendar, roster=roster)
+
+
+__all__ = ["Loaded", "load", "load_source"]

@@ -1,0 +1,83 @@
+"""One entry point for every command: source.toml, flags, several files, shapes, inspect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from fravaer.cli import app
+from fravaer.errors import PolicyError
+from fravaer.ingest.load import load, load_source
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPORTS = ROOT / "examples" / "exports"
+
+
+def run(*args: object) -> object:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_source_paths_are_relative_to_the_source_file() -> None:
+    options = load_source(EXPORTS / "absence-only.toml")
+    assert options.shape == "absence_only"
+    assert options.roster == EXPORTS / "roster.csv"
+    assert options.calendar is not None
+    assert options.calendar.file == EXPORTS / "school-days.csv"
+
+
+def test_a_bad_source_file_names_the_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "source.toml"
+    path.write_text('encoding = "utf-8"\nshape = "lessons"\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as error:
+        load_source(path)
+    assert error.value.message.startswith(f"{path}:2: field 'shape': ")
+
+
+def test_absence_only_export_is_expanded_to_every_enrolled_school_day() -> None:
+    loaded = load([str(EXPORTS / "absences.csv")], load_source(EXPORTS / "absence-only.toml"))
+    frame = loaded.frame.collect()
+    assert loaded.shapes[0].shape == "absence_only"
+    assert "present" in frame["category"].cast(pl.String).to_list()
+    assert frame.select(pl.struct("pupil_id", "date", "category").is_unique().all()).item()
+
+
+def test_several_files_are_combined_and_repeats_dropped() -> None:
+    both = load([str(EXPORTS / "months" / "*.csv")]).frame.collect()
+    parts = [load([str(p)]).frame.collect() for p in sorted((EXPORTS / "months").glob("*.csv"))]
+    assert both.height == pl.concat(parts).unique().height
+
+
+def test_inspect_json_names_what_was_read_and_no_pupil() -> None:
+    result = run(
+        "inspect", EXPORTS / "dialects" / "semicolon-danish-cp1252.csv", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    report = json.loads(result.stdout)  # type: ignore[attr-defined]
+    (file,) = report["files"]
+    assert (file["encoding"], file["separator"], file["date_format"]) == ("cp1252", ";", "%d-%m-%Y")
+    assert file["columns"]["pupil_id"] == "Elev"
+    assert file["shape"] == "register"
+    assert report["pupils"] == 2
+    source = (EXPORTS / "dialects" / "semicolon-danish-cp1252.csv").read_bytes().decode("cp1252")
+    pupil_ids = {line.split(";")[0] for line in source.splitlines()[1:] if line}
+    assert not any(pid in result.stdout for pid in pupil_ids)  # type: ignore[attr-defined]
+
+
+def test_flags_override_the_source_file(tmp_path: Path) -> None:
+    source = tmp_path / "source.toml"
+    source.write_text('separator = ","\n', encoding="utf-8")
+    export = EXPORTS / "dialects" / "semicolon-danish-cp1252.csv"
+    wrong = run("inspect", export, "--source", source, "--format", "json")
+    right = run("inspect", export, "--source", source, "--separator", ";", "--format", "json")
+    assert wrong.exit_code == 65  # type: ignore[attr-defined]
+    assert right.exit_code == 0  # type: ignore[attr-defined]
+
+
+def test_a_bad_flag_value_is_a_usage_error() -> None:
+    result = run("classify", EXPORTS / "lessons.csv", "--encoding", "utf-16", "--format", "csv")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert "--encoding" in result.stderr  # type: ignore[attr-defined]
