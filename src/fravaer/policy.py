@@ -315,6 +315,31 @@ def _line_of(text: str, path: list[str]) -> int | None:
     return None
 
 
+def toml_data(text: str, *, source: str) -> dict[str, object]:
+    """Parse TOML; a syntax error names ``source``, line and column (exit 78)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says "... (at line 2, column 23)": put the place where every error puts it.
+        place = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+        where = f"{source}:{place[1]}:{place[2]}" if place else source
+        problem = str(exc)[: place.start()].strip() if place else str(exc)
+        raise PolicyError(f"{where}: not valid TOML: {problem}") from None
+
+
+def toml_validation_error(exc: ValidationError, *, text: str, source: str) -> PolicyError:
+    """The first of pydantic's errors as one line: ``source:LINE: field 'a.b': problem``."""
+    first = exc.errors()[0]
+    raw = [str(part) for part in first["loc"]]
+    path = [p for i, p in enumerate(raw) if not _is_tag(raw, i)]
+    line = _line_of(text, path) if path else None
+    where = f"{source}:{line}" if line else source
+    field = f"field '{'.'.join(path)}': " if path else ""
+    problem = first["msg"].removeprefix("Value error, ")
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return PolicyError(f"{where}: {field}{problem}{more}")
+
+
 def parse_policy(text: str, *, source: str) -> Policy:
     """Validate a policy TOML document; errors name ``source``, the line and the field.
 
@@ -323,23 +348,8 @@ def parse_policy(text: str, *, source: str) -> Policy:
     ...
     fravaer.errors.PolicyError: x.toml: field 'version': Field required (and 8 more)
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib says "... (at line 2, column 23)": put the place where every error puts it.
-        place = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
-        where = f"{source}:{place[1]}:{place[2]}" if place else source
-        problem = str(exc)[: place.start()].strip() if place else str(exc)
-        raise PolicyError(f"{where}: not valid TOML: {problem}") from None
+    data = toml_data(text, source=source)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raw = [str(part) for part in first["loc"]]
-        path = [p for i, p in enumerate(raw) if not _is_tag(raw, i)]
-        line = _line_of(text, path) if path else None
-        where = f"{source}:{line}" if line else source
-        field = f"field '{'.'.join(path)}': " if path else ""
-        problem = first["msg"].removeprefix("Value error, ")
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise PolicyError(f"{where}: {field}{problem}{more}") from None
+        raise toml_validation_error(exc, text=text, source=source) from None

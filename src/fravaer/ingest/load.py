@@ -9,7 +9,6 @@ the files, refusing overlaps that disagree. What was detected comes back with th
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from fravaer.ingest.shapes import (
     school_days_frame,
 )
 from fravaer.ingest.source import SourceOptions
-from fravaer.policy import toml_lines
+from fravaer.policy import toml_data, toml_validation_error
 
 
 @dataclass(frozen=True)
@@ -55,29 +54,12 @@ def load_source(path: Path) -> SourceOptions:
         raise InputMissingError(f"{path}: source file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputMissingError(f"{path}: cannot read source file ({type(exc).__name__})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
+    data = toml_data(text, source=str(path))
     _resolve_paths(data, path.parent)
     try:
         return SourceOptions.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field_path = [str(part) for part in first["loc"]]
-        line = _line(text, field_path)
-        where = f"{path}:{line}" if line else str(path)
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        problem = first["msg"].removeprefix("Value error, ")
-        raise PolicyError(f"{where}: field '{'.'.join(field_path)}': {problem}{more}") from None
-
-
-def _line(text: str, path: list[str]) -> int | None:
-    lines = toml_lines(text)
-    for end in range(len(path), 0, -1):
-        if tuple(path[:end]) in lines:
-            return lines[tuple(path[:end])]
-    return None
+        raise toml_validation_error(exc, text=text, source=str(path)) from None
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
