@@ -100,22 +100,22 @@ def code_table(local: Mapping[str, LocalCode] | None = None) -> CodeTable:
 
 
 _MAX_SHOWN = 10
-_MAX_CODE_LENGTH = 20
-_CODE_SHAPE = re.compile(r"[^\W\d_]+(?:[ .\-/()]+[^\W\d_]+)*[.)]?|\d{1,2}")
+_CODE_SHAPE = re.compile(r"[^\W\d_]{1,3}|[^\W\d_a-zæøå]{1,6}|\d{1,2}")
 
 
 def looks_like_a_code(value: str) -> bool:
     """Whether a cell value may be named in a message.
 
-    Codes are not pupil data, but a wrong column read as the category could hold ids, dates or
-    remarks. Only values of at most 20 characters that are words (letters, with spaces, dots,
-    hyphens, slashes or parentheses between them) or a number of one or two digits are shown;
-    anything else (``SECRET43``, a CPR number, a date, an e-mail address) is counted unshown.
+    Codes are not pupil data, but a wrong column read as the category could hold names, ids,
+    dates or remarks. Only what looks like a code is shown: one to three letters (``S``, ``syg``),
+    up to six capital letters (``SYGL``) or a number of one or two digits. Anything else (a name
+    such as ``Anna``, ``For sent``, ``SECRET43``, a CPR number, a date) is counted unshown;
+    ``fravaer inspect`` and ``[codes]`` in source.toml name the codes instead.
 
-    >>> [looks_like_a_code(v) for v in ("Y", "For sent", "12", "0101001234", "ab12", "a@b")]
-    [True, True, True, False, False, False]
+    >>> [looks_like_a_code(v) for v in ("Y", "syg", "SYGL", "12", "Anna", "For sent", "a@b")]
+    [True, True, True, True, False, False, False]
     """
-    return len(value) <= _MAX_CODE_LENGTH and _CODE_SHAPE.fullmatch(value) is not None
+    return _CODE_SHAPE.fullmatch(value) is not None
 
 
 def unknown_codes_problem(unknown: Mapping[str, int]) -> tuple[str, str]:
