@@ -28,10 +28,13 @@ from fravaer import schema as s
 from fravaer.policy import AllOf, Condition, Policy, Rule, Threshold, thresholds
 from fravaer.window import (
     UNITS,
+    absent_units_expr,
     days_expr,
     in_window_expr,
     latest_expr,
     longest_run_expr,
+    school_days_expr,
+    window_start_expr,
     with_units,
 )
 
@@ -151,11 +154,10 @@ def label_expr(policy: Policy, step: pl.Expr, *, below: str) -> pl.Expr:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def _window_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
-    within = in_window_expr(rule.window, as_of=as_of)
+def _window_aggs(columns: _Columns, within: pl.Expr) -> list[pl.Expr]:
     dates = pl.col(s.DATE).filter(within)
     return [
-        dates.n_unique().cast(pl.Int64).alias(columns.days),
+        school_days_expr(within).alias(columns.days),
         dates.min().alias(columns.start),
         dates.max().alias(columns.end),
     ]
@@ -163,9 +165,9 @@ def _window_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
 
 def _row_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
     """Absence units of a percent/days rule, over the pupil's rows (several per day)."""
-    within = in_window_expr(rule.window, as_of=as_of) & pl.col(s.CATEGORY).is_in(rule.categories)
-    units = pl.col(UNITS).filter(within).sum().alias(columns.value)
-    return [units, *_window_aggs(rule, columns, as_of)]
+    within = in_window_expr(rule.window, as_of=as_of)
+    units = absent_units_expr(rule.categories, within).alias(columns.value)
+    return [units, *_window_aggs(columns, within)]
 
 
 def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
@@ -174,10 +176,7 @@ def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
     threshold = Fraction(rule.run_fraction) * s.DAY_UNITS  # whole: DAY_UNITS is divisible by 1000
     absent = day_units >= int(threshold)
     within = in_window_expr(rule.window, as_of=as_of)
-    return [
-        longest_run_expr(absent, within).alias(columns.value),
-        *_window_aggs(rule, columns, as_of),
-    ]
+    return [longest_run_expr(absent, within).alias(columns.value), *_window_aggs(columns, within)]
 
 
 def _pupil_days(rows: pl.LazyFrame) -> pl.LazyFrame:
@@ -214,10 +213,7 @@ def evaluate(frame: pl.LazyFrame, *, policies: dict[str, Policy], as_of: date) -
         latest_expr(s.GRADE),
         pl.col(s.DATE).max().alias(_LATEST),
         *(
-            pl.col(UNITS)
-            .filter(in_primary & (pl.col(s.CATEGORY) == c))
-            .sum()
-            .alias(s.CATEGORY_UNITS[c])
+            absent_units_expr((c,), in_primary).alias(s.CATEGORY_UNITS[c])
             for c in s.ABSENCE_CATEGORIES
         ),
         *row_aggs,
@@ -236,9 +232,9 @@ def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.
     A school's school days are the dates on which it has any registration (SPEC §3).
     """
     recent = (
-        frame.filter(pl.col(s.DATE) <= as_of)
+        with_units(frame, as_of=as_of)  # the same plan as evaluate's rows: polars scans once
         .group_by(s.SCHOOL_ID)
-        .agg(pl.col(s.DATE).unique().top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT))
+        .agg(window_start_expr(LEFT_AFTER_SCHOOL_DAYS).alias(_SCHOOL_RECENT))
     )
     return (
         pupils.join(recent, on=s.SCHOOL_ID, how="left")

@@ -61,7 +61,7 @@ from fravaer.render import (
     render_policy,
     render_policy_list,
 )
-from fravaer.schema import CANONICAL_SCHEMA, DATE, PUPIL_ID, SCHOOL_ID
+from fravaer.schema import CANONICAL_SCHEMA, COUNT, DATE, PUPIL_ID, SCHOOL_ID
 
 log = logging.getLogger("fravaer")
 
@@ -630,7 +630,7 @@ def check(
         write_text(text, output)
     else:
         write_frame(findings, out_format, output)
-    found = findings.filter(pl.col("count") > 0)
+    found = findings.filter(pl.col(COUNT) > 0)
     log.info("checked %d row(s) as of %s: %d finding(s)", rows, day.isoformat(), found.height)
     if has_errors(findings):
         raise BadInputError(

@@ -56,7 +56,6 @@ CPR_PATTERN = r"^\d{6}-?\d{4}$"
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _PSEUDONYM = "_pseudonym"
-_DIGITS = "_digits"
 
 KEY_HINT = (
     "make a key with: (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from fravaer.policy import Policy, in_force, parse_policy
 log = logging.getLogger("fravaer")
 
 
+@cache
 def bundled_policies() -> list[str]:
     """Names of the policies shipped inside the package.
 
@@ -34,6 +36,7 @@ def bundled_policies() -> list[str]:
     )
 
 
+@cache
 def bundled_series() -> dict[str, list[Policy]]:
     """Bundled policies grouped by series, oldest version first.
 
