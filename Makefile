@@ -56,6 +56,7 @@ test-all: lint types contracts $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_classify.py
+	$(BIN)/python benchmarks/bench_ingest.py
 
 example: $(RUN_STAMP)
 	$(BIN)/fravaer demo-data --pupils 500 --schools 3 --year 2023/24 --until 2024-03-08 --seed 7 -o $(EXAMPLE)
