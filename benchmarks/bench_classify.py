@@ -19,25 +19,9 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import polars as pl
-
-HERE = Path(__file__).parent
-DATA = HERE / "data"
-RESULTS = HERE / "results"
-
-
-def dataset(pupils: int) -> Path:
-    path = DATA / f"demo-{pupils}.parquet"
-    if not path.exists():
-        DATA.mkdir(exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "fravaer", "demo-data", "--pupils", str(pupils),
-             "--schools", str(max(1, pupils // 400)), "--seed", "1", "-o", str(path)],
-            check=True,
-        )  # fmt: skip
-    return path
+from common import DATA, RESULTS, dataset
 
 
 def timed(command: list[str], repeat: int) -> dict[str, float]:
@@ -66,7 +50,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    path = dataset(args.pupils)
+    path = dataset(args.pupils, ".parquet")
     rows = pl.scan_parquet(path).select(pl.len()).collect().item()
     floor = timed([sys.executable, "-c", FLOOR, str(path)], args.repeat)
 

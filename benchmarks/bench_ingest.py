@@ -17,27 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
-DATA = HERE / "data"
-RESULTS = HERE / "results"
+from common import RESULTS, dataset
 
 BASELINE = "import sys, polars as pl; pl.read_csv(sys.argv[1], infer_schema=False).height"
 OURS = (
     "import sys; from pathlib import Path; from fravaer.ingest import read_export; "
     "read_export(Path(sys.argv[1])).select('pupil_id').collect().height"
 )
-
-
-def dataset(pupils: int) -> Path:
-    path = DATA / f"demo-{pupils}.csv"
-    if not path.exists():
-        DATA.mkdir(exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "fravaer", "demo-data", "--pupils", str(pupils),
-             "--schools", str(max(1, pupils // 400)), "--seed", "1", "-o", str(path)],
-            check=True,
-        )  # fmt: skip
-    return path
 
 
 def median_wall(code: str, path: Path, repeat: int) -> float:
@@ -54,7 +40,7 @@ def main() -> None:
     parser.add_argument("--pupils", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    path = dataset(args.pupils)
+    path = dataset(args.pupils, ".csv")
     baseline = median_wall(BASELINE, path, args.repeat)
     ours = median_wall(OURS, path, args.repeat)
     result = {

@@ -7,10 +7,15 @@ fast code's answer must equal this one on every generated input (see test_classi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
+
+import polars as pl
+
+from fravaer.schema import CANONICAL_SCHEMA
 
 ABSENCE = ("illness", "leave", "unlawful")
 
@@ -24,6 +29,22 @@ class Row:
     fraction: Fraction
     grade: int | None = None
     class_name: str | None = None
+
+
+def to_frame(rows: Sequence[Row]) -> pl.LazyFrame:
+    """The canonical frame of reference rows (what the fast code is given)."""
+    return pl.LazyFrame(
+        {
+            "pupil_id": [r.pupil_id for r in rows],
+            "school_id": [r.school_id for r in rows],
+            "date": [r.date for r in rows],
+            "category": [r.category for r in rows],
+            "absent_fraction": [float(r.fraction) for r in rows],
+            "grade": [r.grade for r in rows],
+            "class_name": [r.class_name for r in rows],
+        },
+        schema=CANONICAL_SCHEMA,
+    )
 
 
 @dataclass(frozen=True)

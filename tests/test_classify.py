@@ -16,7 +16,7 @@ from fravaer.classify import classify
 from fravaer.ingest.policy import load_policy
 from fravaer.policy import Policy
 from tests import reference
-from tests.reference import RefPolicy, Row
+from tests.reference import RefPolicy, Row, to_frame
 
 START = date(2024, 1, 1)  # a Monday; the pool spans three quarters and 1 August
 POOL = [START + timedelta(days=i) for i in range(240)]
@@ -90,21 +90,6 @@ def make_policy(window: int, thresholds: tuple[int, ...], min_days: int) -> Poli
 
 
 NATIONAL = load_policy("national-unlawful")
-
-
-def to_frame(rows: list[Row]) -> pl.LazyFrame:
-    return pl.LazyFrame(
-        {
-            s.PUPIL_ID: [r.pupil_id for r in rows],
-            s.SCHOOL_ID: [r.school_id for r in rows],
-            s.DATE: [r.date for r in rows],
-            s.CATEGORY: [r.category for r in rows],
-            s.ABSENT_FRACTION: [float(r.fraction) for r in rows],
-            s.GRADE: [r.grade for r in rows],
-            s.CLASS_NAME: [r.class_name for r in rows],
-        },
-        schema=s.CANONICAL_SCHEMA,
-    )
 
 
 def day_rows(

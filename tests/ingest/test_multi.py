@@ -17,8 +17,7 @@ from polars.testing import assert_frame_equal
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError, UsageError
 from fravaer.ingest.multi import combine, expand_paths, read_hive, read_many
-from tests.ingest.test_shapes import canonical_frame
-from tests.reference import ABSENCE, Row
+from tests.reference import ABSENCE, Row, to_frame
 
 START = date(2024, 1, 1)
 POOL = [START + timedelta(days=i) for i in range(40)]
@@ -88,8 +87,8 @@ def row(
 
 
 def test_files_per_school_are_stacked() -> None:
-    a = canonical_frame([row("1", 0), row("1", 1, "illness", 1.0)])
-    b = canonical_frame([row("2", 0, school="851002")])
+    a = to_frame([row("1", 0), row("1", 1, "illness", 1.0)])
+    b = to_frame([row("2", 0, school="851002")])
 
     out = combine([(Path("a.csv"), a), (Path("b.csv"), b)]).collect()
 
@@ -100,9 +99,9 @@ def test_files_per_school_are_stacked() -> None:
 def test_identical_rows_in_two_files_are_dropped_and_counted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    a = canonical_frame([row("1", 0), row("1", 1, "illness", 1.0)])
-    b = canonical_frame([row("1", 1, "illness", 1.0), row("1", 2)])
-    c = canonical_frame([row("1", 1, "illness", 1.0), row("1", 2), row("1", 3)])
+    a = to_frame([row("1", 0), row("1", 1, "illness", 1.0)])
+    b = to_frame([row("1", 1, "illness", 1.0), row("1", 2)])
+    c = to_frame([row("1", 1, "illness", 1.0), row("1", 2), row("1", 3)])
 
     with caplog.at_level(logging.WARNING, logger="fravaer"):
         out = combine([(Path("a.csv"), a), (Path("b.csv"), b), (Path("c.csv"), c)]).collect()
@@ -130,8 +129,8 @@ def test_identical_rows_in_two_files_are_dropped_and_counted(
     ],
 )
 def test_different_rows_in_two_files_are_refused_naming_both(other: Row, column: str) -> None:
-    a = canonical_frame([row("SECRET", 0), row("SECRET", 1, "illness", 1.0)])
-    b = canonical_frame([other])
+    a = to_frame([row("SECRET", 0), row("SECRET", 1, "illness", 1.0)])
+    b = to_frame([other])
 
     with pytest.raises(BadInputError) as caught:
         combine([(Path("jan.csv"), a), (Path("feb.csv"), b)])
@@ -145,8 +144,8 @@ def test_different_rows_in_two_files_are_refused_naming_both(other: Row, column:
 
 
 def test_a_day_over_full_across_files_is_refused() -> None:
-    a = canonical_frame([row("1", 1, "illness", 0.75)])
-    b = canonical_frame([row("1", 1, "unlawful", 0.5, school="851002")])
+    a = to_frame([row("1", 1, "illness", 0.75)])
+    b = to_frame([row("1", 1, "unlawful", 0.5, school="851002")])
 
     with pytest.raises(BadInputError) as caught:
         combine([(Path("a.csv"), a), (Path("b.csv"), b)])
@@ -158,8 +157,8 @@ def test_a_day_over_full_across_files_is_refused() -> None:
 
 
 def test_categories_of_one_day_in_two_files_are_kept() -> None:
-    a = canonical_frame([row("1", 1, "illness", 0.5)])
-    b = canonical_frame([row("1", 1, "leave", 0.5, school="851002")])
+    a = to_frame([row("1", 1, "illness", 0.5)])
+    b = to_frame([row("1", 1, "leave", 0.5, school="851002")])
 
     out = combine([(Path("a.csv"), a), (Path("b.csv"), b)]).collect()
 
@@ -205,11 +204,11 @@ def test_split_files_combine_to_the_register(case: tuple[list[Row], list[list[Ro
     frames = []
     for i, part in enumerate(files):
         unique = list(dict.fromkeys(part))  # one file never repeats a row (its reader drops it)
-        frames.append((Path(f"{i}.csv"), canonical_frame(unique)))
+        frames.append((Path(f"{i}.csv"), to_frame(unique)))
 
     out = combine(frames).collect()
 
-    assert_frame_equal(out.sort(SORT), canonical_frame(rows).collect().sort(SORT))
+    assert_frame_equal(out.sort(SORT), to_frame(rows).collect().sort(SORT))
 
 
 # -- hive-partitioned Parquet -------------------------------------------------------------------
@@ -224,7 +223,7 @@ def write_hive(root: Path, frame: pl.DataFrame, *, keep_school: bool = False) ->
 
 
 def register() -> pl.DataFrame:
-    return canonical_frame(
+    return to_frame(
         [
             row("007", 0, school="0851001"),
             row("007", 1, "illness", 1.0, school="0851001"),
@@ -283,7 +282,7 @@ def test_an_empty_hive_directory_is_exit_66(tmp_path: Path) -> None:
 
 def test_read_many_mixes_files_and_directories(tmp_path: Path) -> None:
     write_hive(tmp_path / "export", register())
-    extra = canonical_frame([row("009", 2, school="851003")]).collect()
+    extra = to_frame([row("009", 2, school="851003")]).collect()
     extra.write_csv(tmp_path / "late-2024-01.csv")
     extra.write_csv(tmp_path / "late-2024-02.csv")  # the same rows again: dropped
 
@@ -295,8 +294,8 @@ def test_read_many_mixes_files_and_directories(tmp_path: Path) -> None:
 def test_paths_in_messages_are_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     os.mkdir("exports")
-    canonical_frame([row("1", 0)]).collect().write_csv("exports/a.csv")
-    canonical_frame([row("1", 0, school="851009")]).collect().write_csv("exports/b.csv")
+    to_frame([row("1", 0)]).collect().write_csv("exports/a.csv")
+    to_frame([row("1", 0, school="851009")]).collect().write_csv("exports/b.csv")
 
     with pytest.raises(BadInputError) as caught:
         read_many(["exports/*.csv"])

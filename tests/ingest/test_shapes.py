@@ -44,7 +44,7 @@ from fravaer.ingest.shapes import (
 from fravaer.ingest.source import Calendar, SourceOptions
 from tests.ingest import shapes_reference as ref
 from tests.ingest.shapes_reference import Enrolment, Lesson
-from tests.reference import ABSENCE, Row
+from tests.reference import ABSENCE, Row, to_frame
 
 START = date(2024, 1, 1)  # a Monday
 POOL = [START + timedelta(days=i) for i in range(60)]
@@ -54,21 +54,6 @@ NATIONAL = load_policy("national-unlawful")
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def canonical_frame(rows: Sequence[Row]) -> pl.LazyFrame:
-    return pl.LazyFrame(
-        {
-            s.PUPIL_ID: [r.pupil_id for r in rows],
-            s.SCHOOL_ID: [r.school_id for r in rows],
-            s.DATE: [r.date for r in rows],
-            s.CATEGORY: [r.category for r in rows],
-            s.ABSENT_FRACTION: [float(r.fraction) for r in rows],
-            s.GRADE: [r.grade for r in rows],
-            s.CLASS_NAME: [r.class_name for r in rows],
-        },
-        schema=s.CANONICAL_SCHEMA,
-    )
 
 
 def lesson_frame(lessons: Sequence[Lesson]) -> pl.LazyFrame:
@@ -227,7 +212,7 @@ def test_register_to_lessons_and_back_is_the_same_frame(
     case: tuple[list[Row], list[Lesson]],
 ) -> None:
     rows, lessons = case
-    original = canonical_frame(rows)
+    original = to_frame(rows)
 
     back = from_lessons(lesson_frame(lessons))
 
@@ -428,7 +413,7 @@ def test_absence_only_equals_the_reference(
     if refused is not None:
         with pytest.raises(BadInputError) as caught:
             expand_absence_only(
-                canonical_frame(rows),
+                to_frame(rows),
                 calendar=calendar_frame(calendar),
                 roster=roster_lazy,
                 origin=Origin("export.csv"),
@@ -438,9 +423,7 @@ def test_absence_only_equals_the_reference(
         assert caught.value.message.startswith(f"{file}:{refused.index + 1} ")
         assert caught.value.message.endswith(KINDS[refused.kind])
         return
-    got = expand_absence_only(
-        canonical_frame(rows), calendar=calendar_frame(calendar), roster=roster_lazy
-    )
+    got = expand_absence_only(to_frame(rows), calendar=calendar_frame(calendar), roster=roster_lazy)
     assert as_units(got) == rows_as_units(expected)
 
 
@@ -488,11 +471,11 @@ def test_register_to_absence_only_and_back_is_the_same_frame(
     case: tuple[list[Row], set[tuple[str | None, date]], list[Enrolment]],
 ) -> None:
     rows, calendar, roster = case
-    original = canonical_frame(rows)
+    original = to_frame(rows)
     absences = [r for r in rows if r.category != "present"]
 
     back = expand_absence_only(
-        canonical_frame(absences), calendar=calendar_frame(calendar), roster=roster_frame(roster)
+        to_frame(absences), calendar=calendar_frame(calendar), roster=roster_frame(roster)
     )
 
     sort = [s.PUPIL_ID, s.DATE, s.CATEGORY]
@@ -518,15 +501,13 @@ def test_without_a_roster_enrolment_runs_from_first_to_last_absence(
         and spans[(r.pupil_id, r.school_id)][0] <= r.date <= spans[(r.pupil_id, r.school_id)][1]
     ]
 
-    back = expand_absence_only(
-        canonical_frame(absences), calendar=calendar_frame(calendar), roster=None
-    )
+    back = expand_absence_only(to_frame(absences), calendar=calendar_frame(calendar), roster=None)
 
     assert as_units(back) == rows_as_units(within)  # grade and class from the nearest absence
 
 
 def test_absence_only_example_with_a_generated_calendar() -> None:
-    absences = canonical_frame([Row("0042", "851001", date(2024, 3, 5), "illness", Fraction(1))])
+    absences = to_frame([Row("0042", "851001", date(2024, 3, 5), "illness", Fraction(1))])
     calendar = school_days_frame(Calendar(first="2024-03-04", last="2024-03-08"))
     roster = roster_frame([Enrolment("0042", "851001", None, None, 4, "4.A")])
 
@@ -538,7 +519,7 @@ def test_absence_only_example_with_a_generated_calendar() -> None:
 
 
 def test_a_roster_pupil_without_absence_gets_every_school_day_present() -> None:
-    absences = canonical_frame([Row("1", "A", START, "illness", Fraction(1))])
+    absences = to_frame([Row("1", "A", START, "illness", Fraction(1))])
     calendar = calendar_frame({(None, START), (None, POOL[1]), (None, POOL[2])})
     roster = roster_frame(
         [Enrolment("1", "A", None, None, 1, "1.A"), Enrolment("2", "A", POOL[1], None, 2, "2.A")]
@@ -556,7 +537,7 @@ def test_a_roster_pupil_without_absence_gets_every_school_day_present() -> None:
 
 
 def test_overlapping_enrolments_give_one_present_row_at_the_larger_school() -> None:
-    absences = canonical_frame([Row("1", "A", START, "illness", Fraction(1), 1, "1.A")])
+    absences = to_frame([Row("1", "A", START, "illness", Fraction(1), 1, "1.A")])
     calendar = calendar_frame({(None, START), (None, POOL[1])})
     roster = roster_frame(
         [Enrolment("1", "A", None, None, 1, "1.A"), Enrolment("1", "B", POOL[1], None, 1, "1.B")]
@@ -579,7 +560,7 @@ def test_a_row_off_the_calendar_is_refused_at_its_line() -> None:
     origin = Origin("fravaer.csv", lambda record: record + 2, tuple(s.CANONICAL_SCHEMA))
 
     with pytest.raises(BadInputError) as caught:
-        expand_absence_only(canonical_frame(rows), calendar=calendar, roster=None, origin=origin)
+        expand_absence_only(to_frame(rows), calendar=calendar, roster=None, origin=origin)
 
     assert caught.value.message == (
         "fravaer.csv:3:3 (column 'date'): "
@@ -598,7 +579,7 @@ def test_a_row_outside_the_enrolment_is_refused() -> None:
     roster = roster_frame([Enrolment("1", "A", START, POOL[1])])
 
     with pytest.raises(BadInputError) as caught:
-        expand_absence_only(canonical_frame(rows), calendar=calendar, roster=roster)
+        expand_absence_only(to_frame(rows), calendar=calendar, roster=roster)
 
     assert caught.value.message == (
         "<input>:2 (column 'date'): "
@@ -618,7 +599,7 @@ def test_a_school_missing_from_a_per_school_calendar_is_refused_at_the_roster_ro
 
     with pytest.raises(BadInputError) as caught:
         expand_absence_only(
-            canonical_frame([Row("1", "A", START, "illness", Fraction(1))]),
+            to_frame([Row("1", "A", START, "illness", Fraction(1))]),
             calendar=calendar,
             roster=roster,
             roster_origin=roster_origin,
@@ -798,7 +779,7 @@ def test_a_reversed_roster_row_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(BadInputError) as caught:
         expand_absence_only(
-            canonical_frame([Row("1", "A", START, "illness", Fraction(1))]),
+            to_frame([Row("1", "A", START, "illness", Fraction(1))]),
             calendar=calendar_frame({(None, START)}),
             roster=roster,
             roster_origin=origin,
@@ -817,7 +798,7 @@ def register_days(pupils: int, days: int, *, absent_only: bool = False) -> pl.La
         for p in range(pupils)
         for i, d in enumerate(weekdays)
     ]
-    return canonical_frame(rows)
+    return to_frame(rows)
 
 
 def test_detects_lesson_by_its_column() -> None:
@@ -846,7 +827,7 @@ def sparse() -> pl.LazyFrame:
         Row("1", "A", date(2024, 3, 1), "illness", Fraction(1)),
         Row("2", "A", date(2024, 2, 1), "unlawful", Fraction(1)),
     ]
-    return canonical_frame(rows)
+    return to_frame(rows)
 
 
 def test_a_sparse_export_without_present_rows_is_absence_only_with_a_calendar() -> None:
