@@ -40,7 +40,7 @@ from fravaer.errors import (
 )
 from fravaer.ingest import read_export
 from fravaer.ingest.canonical import LINE
-from fravaer.ingest.load import Loaded, load, load_source
+from fravaer.ingest.load import inspection, load, load_source
 from fravaer.ingest.policy import (
     bundled_policies,
     load_policy,
@@ -61,7 +61,7 @@ from fravaer.render import (
     render_policy,
     render_policy_list,
 )
-from fravaer.schema import CANONICAL_SCHEMA, COUNT, DATE, PUPIL_ID, SCHOOL_ID
+from fravaer.schema import CANONICAL_SCHEMA, COUNT, DATE, PUPIL_ID
 
 log = logging.getLogger("fravaer")
 
@@ -435,54 +435,6 @@ def inspect(
         write_text(render_inspection(report, lang=lang, width=_table_width(output)), output)
     else:
         write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", output)
-
-
-def inspection(loaded: Loaded) -> dict[str, Any]:
-    """The inspect report as plain data (JSON-ready): counts and names, never cell values."""
-    rows, pupils, first, last, schools = (
-        loaded.frame.select(
-            pl.len(),
-            pl.col(PUPIL_ID).n_unique(),
-            pl.col(DATE).min(),
-            pl.col(DATE).max().alias("last"),
-            pl.col(SCHOOL_ID).unique().sort().implode(),
-        )
-        .collect(engine="streaming")
-        .row(0)
-    )
-    files = []
-    shapes = iter(loaded.shapes)
-    for path, detected in loaded.files:
-        entry: dict[str, Any] = {"file": str(path)}
-        if detected is None:
-            entry["file_type"] = "parquet (hive-partitioned folder)"
-        else:
-            shape = next(shapes)
-            entry |= {
-                "file_type": detected.file_type,
-                "encoding": detected.encoding,
-                "separator": detected.separator,
-                "sheet": detected.sheet,
-                "date_format": detected.date_format,
-                "columns": dict(detected.columns),
-                "dropped_columns": list(detected.dropped),
-                "codes": {
-                    code: {"category": category, "rows": n}
-                    for code, (category, n) in detected.codes.items()
-                },
-                "rows": detected.rows,
-                "shape": shape.shape,
-                "shape_reason": shape.reason,
-            }
-        files.append(entry)
-    return {
-        "files": files,
-        "rows": rows,
-        "pupils": pupils,
-        "schools": schools,
-        "first_date": first.isoformat() if first else None,
-        "last_date": last.isoformat() if last else None,
-    }
 
 
 policy_app = typer.Typer(

@@ -35,12 +35,20 @@ from fravaer.policy import toml_data, toml_validation_error
 
 
 @dataclass(frozen=True)
+class FileRead:
+    """What was found in one file: what ingest detected and its shape (None for a hive folder)."""
+
+    path: Path
+    detected: Detected | None = None
+    shape: DetectedShape | None = None
+
+
+@dataclass(frozen=True)
 class Loaded:
     """The canonical frame of all the exports, and what was found in each file."""
 
     frame: pl.LazyFrame
-    files: list[tuple[Path, Detected | None]] = field(default_factory=list)
-    shapes: list[DetectedShape] = field(default_factory=list)
+    files: list[FileRead] = field(default_factory=list)
 
 
 def load_source(path: Path) -> SourceOptions:
@@ -80,21 +88,19 @@ def load(
 ) -> Loaded:
     """Every export named (files, globs, hive folders) as one canonical frame."""
     frames: list[tuple[Path, pl.LazyFrame]] = []
-    files: list[tuple[Path, Detected | None]] = []
-    shapes: list[DetectedShape] = []
+    files: list[FileRead] = []
     for path in expand_paths(exports):
         if path.is_dir():
             frames.append((path, read_hive(path)))
-            files.append((path, None))
+            files.append(FileRead(path))
             continue
         frame, detected, shape = _read_one(
             path, options, keep_lines=keep_lines, day_checks=day_checks
         )
         frames.append((path, frame))
-        files.append((path, detected))
-        shapes.append(shape)
+        files.append(FileRead(path, detected, shape))
     frame = frames[0][1] if len(frames) == 1 else combine(frames)
-    return Loaded(frame, files, shapes)
+    return Loaded(frame, files)
 
 
 def _read_one(
@@ -132,4 +138,51 @@ def _expand(frame: pl.LazyFrame, options: SourceOptions) -> pl.LazyFrame:
     return expand_absence_only(frame, calendar=calendar, roster=roster)
 
 
-__all__ = ["Loaded", "load", "load_source"]
+def inspection(loaded: Loaded) -> dict[str, Any]:
+    """The ``fravaer inspect`` report as plain JSON-ready data: counts and names, never a value."""
+    rows, pupils, first, last, schools = (
+        loaded.frame.select(
+            pl.len(),
+            pl.col(s.PUPIL_ID).n_unique(),
+            pl.col(s.DATE).min(),
+            pl.col(s.DATE).max().alias("last"),
+            pl.col(s.SCHOOL_ID).unique().sort().implode(),
+        )
+        .collect(engine="streaming")
+        .row(0)
+    )
+    files = []
+    for read in loaded.files:
+        entry: dict[str, Any] = {"file": str(read.path)}
+        detected, shape = read.detected, read.shape
+        if detected is None or shape is None:
+            entry["file_type"] = "parquet (hive-partitioned folder)"
+        else:
+            entry |= {
+                "file_type": detected.file_type,
+                "encoding": detected.encoding,
+                "separator": detected.separator,
+                "sheet": detected.sheet,
+                "date_format": detected.date_format,
+                "columns": dict(detected.columns),
+                "dropped_columns": list(detected.dropped),
+                "codes": {
+                    code: {"category": category, "rows": n}
+                    for code, (category, n) in detected.codes.items()
+                },
+                "rows": detected.rows,
+                "shape": shape.shape,
+                "shape_reason": shape.reason,
+            }
+        files.append(entry)
+    return {
+        "files": files,
+        "rows": rows,
+        "pupils": pupils,
+        "schools": schools,
+        "first_date": first.isoformat() if first else None,
+        "last_date": last.isoformat() if last else None,
+    }
+
+
+__all__ = ["FileRead", "Loaded", "inspection", "load", "load_source"]
