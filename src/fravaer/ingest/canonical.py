@@ -320,9 +320,6 @@ class Source:
         return BadInputError(Location(str(self.path), line, number, name), problem, hint=hint)
 
 
-_Source = Source
-
-
 @dataclass(frozen=True)
 class Validated:
     """The canonical frame, its number of rows, and the number of records read (not blank)."""
@@ -332,26 +329,7 @@ class Validated:
     read: int
 
 
-def _validate(
-    raw: pl.LazyFrame,
-    schema: pl.Schema,
-    source: Source,
-    *,
-    unindexed: pl.LazyFrame,
-    plans: dict[str, _Plan] | None = None,
-    lines: pl.Expr | None = None,
-    day_checks: bool = True,
-) -> pl.LazyFrame:
-    """Check every cell, then duplicates and day totals; return the canonical lazy frame.
-
-    ``raw`` carries the source's record index in ``_row``; ``unindexed`` is the same rows without.
-    """
-    return _validate_counted(
-        raw, schema, source, unindexed=unindexed, plans=plans, lines=lines, day_checks=day_checks
-    ).frame
-
-
-def _validate_counted(
+def validate(
     raw: pl.LazyFrame,
     schema: pl.Schema,
     source: Source,
@@ -361,7 +339,9 @@ def _validate_counted(
     lines: pl.Expr | None = None,
     day_checks: bool = True,
 ) -> Validated:
-    """:func:`_validate`, also counting the rows.
+    """Check every cell, then duplicates and day totals; the canonical frame and its row counts.
+
+    ``raw`` carries the source's record index in ``_row``; ``unindexed`` is the same rows without.
 
     ``plans`` say how each column is read (default: the canonical format's rules); ``lines``,
     if given, is kept as the column :data:`LINE` (each row's line or row number, computed from
@@ -535,7 +515,7 @@ def finish(
     codes, counts = _code_rule(frame, source, options)
     dates, date_format = _date_rule(frame, indexed, source, options, excel=table.excel_dates)
     plans = _plans(frame.schema, dates=dates, codes=codes, decimal_comma=table.decimal_comma)
-    validated = _validate_counted(
+    validated = validate(
         indexed,
         frame.schema,
         source,
@@ -789,7 +769,7 @@ def read_parquet_detected(
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise source.at(None, None, f"not a readable Parquet file ({type(exc).__name__})") from None
     source.header = list(schema)
-    validated = _validate_counted(
+    validated = validate(
         scan.with_row_index(_ROW),
         schema,
         source,

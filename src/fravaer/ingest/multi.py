@@ -30,7 +30,7 @@ from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError, Location, UsageError
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
-from fravaer.ingest.canonical import _ROW, _Source, _validate
+from fravaer.ingest.canonical import _ROW, Source, validate
 from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
@@ -262,7 +262,7 @@ def read_hive(root: Path) -> pl.LazyFrame:
     files = hive_files(root)
     if not files:
         raise InputMissingError(f"{root}: no data files in this directory")
-    source = _Source(root, [], lambda record: record + 1, header_line=None)
+    source = Source(root, [], lambda record: record + 1, header_line=None)
     keys = _hive_keys(files, root)
     try:
         in_files = pl.read_parquet_schema(files[0])
@@ -280,10 +280,10 @@ def read_hive(root: Path) -> pl.LazyFrame:
     source.header = list(schema)
     for key in (k for k in keys if k in in_files):
         _check_key(root, key, source)
-    return _validate(scan.with_row_index(_ROW), schema, source, unindexed=scan)
+    return validate(scan.with_row_index(_ROW), schema, source, unindexed=scan).frame
 
 
-def _check_key(root: Path, key: str, source: _Source) -> None:
+def _check_key(root: Path, key: str, source: Source) -> None:
     """Refuse a file whose column ``key`` disagrees with its directory's ``key=value``."""
     path = "_path"
     plain = pl.scan_parquet(
