@@ -442,22 +442,29 @@ def _check_days(typed: pl.LazyFrame, source: Source) -> list[int]:
     return repeated
 
 
-def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
-    """Of rows sharing pupil, date and category, keep the first; refuse any that differ."""
-    key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
-    others = [c for c in rows.columns if c not in (*key, _ROW)]
+def first_conflict(
+    rows: pl.DataFrame, key: list[str], others: list[str], *, row: str = _ROW
+) -> tuple[int, str] | None:
+    """Where rows sharing ``key`` first disagree: the later row's index and the first column of
+    ``others`` that differs, or None when every repeat is identical."""
     groups = rows.group_by(key).agg(
-        pl.col(_ROW).bottom_k(2).max().alias(_SECOND),
+        pl.col(row).bottom_k(2).max().alias(_SECOND),
         *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
     )
     conflicts = groups.filter(pl.any_horizontal(others)).sort(_SECOND)
-    if not conflicts.is_empty():
-        first = conflicts.row(0, named=True)
-        column = next(c for c in others if first[c])
+    if conflicts.is_empty():
+        return None
+    first = conflicts.row(0, named=True)
+    return first[_SECOND], next(c for c in others if first[c])
+
+
+def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Of rows sharing pupil, date and category, keep the first; refuse any that differ."""
+    key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
+    conflict = first_conflict(rows, key, [c for c in rows.columns if c not in (*key, _ROW)])
+    if conflict is not None:
         raise source.at(
-            first[_SECOND],
-            column,
-            "differs from an earlier row for the same pupil, date and category",
+            *conflict, "differs from an earlier row for the same pupil, date and category"
         )
     return rows.sort(_ROW).unique(subset=key, keep="first", maintain_order=True)
 

@@ -34,7 +34,7 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.calendar import public_holidays
 from fravaer.errors import BadInputError, Location, PolicyError
-from fravaer.ingest.canonical import check_readable
+from fravaer.ingest.canonical import check_readable, first_conflict
 from fravaer.ingest.source import Calendar, SourceOptions
 from fravaer.window import days_expr, units_expr
 
@@ -296,21 +296,15 @@ def _check_lessons(lessons: pl.LazyFrame, origin: Origin) -> list[int]:
     if days.is_empty():
         return []
     (rows,) = _collect([lessons.join(days.lazy(), on=day, how="semi")], origin)
-    groups = rows.group_by(*day, LESSON).agg(
-        pl.col(ROW).sort().alias(ROW),
-        pl.col(ROW).bottom_k(2).max().alias(_SECOND),
-        *(pl.col(c).n_unique().gt(1).alias(c) for c in _CONFLICT_ORDER),
-    )
-    conflicts = groups.filter(pl.any_horizontal(_CONFLICT_ORDER)).sort(_SECOND)
-    if not conflicts.is_empty():
-        first = conflicts.row(0, named=True)
-        column = next(c for c in _CONFLICT_ORDER if first[c])
+    key = [*day, LESSON]
+    conflict = first_conflict(rows, key, list(_CONFLICT_ORDER), row=ROW)
+    if conflict is not None:
         raise origin.error(
-            first[_SECOND],
-            column,
+            *conflict,
             "differs from an earlier row for the same pupil, date and lesson",
             hint="a lesson can be registered once per pupil and day",
         )
+    groups = rows.group_by(key).agg(pl.col(ROW).sort())
     return sorted(groups.select(pl.col(ROW).list.slice(1)).explode(ROW).drop_nulls()[ROW])
 
 
