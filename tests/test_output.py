@@ -26,6 +26,7 @@ from fravaer.output import (
     write_frame,
     write_frames,
     write_text,
+    write_workbook,
 )
 
 OLD = b"last Monday's report\n"
@@ -224,6 +225,30 @@ def test_write_frame_xlsx_is_byte_identical_on_rerun(tmp_path: Path) -> None:
     write_frame(sample(), "xlsx", second)
 
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_write_workbook_writes_each_sheet_with_its_number_format(tmp_path: Path) -> None:
+    frame = sample()
+    target = tmp_path / "book.xlsx"
+
+    write_workbook(
+        {"2023-24": frame, "2024-25": frame.head(1)}, target, formats={"absence_pct": "0.0"}
+    )
+
+    assert mode(target) == 0o600
+    back = pl.read_excel(target, sheet_id=0)
+    assert list(back) == ["2023-24", "2024-25"]
+    # Excel keeps 15 significant digits; the number format only changes the display.
+    assert back["2023-24"]["absence_pct"].to_list() == pytest.approx(frame["absence_pct"].to_list())
+    assert back["2024-25"].height == 1
+    with zipfile.ZipFile(target) as workbook:
+        assert 'formatCode="0.0"' in workbook.read("xl/styles.xml").decode("utf-8")
+
+
+def test_write_workbook_needs_a_sheet(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least one sheet"):
+        write_workbook({}, tmp_path / "none.xlsx")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])

@@ -12,7 +12,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Literal
@@ -91,22 +91,53 @@ def _serialise(frame: pl.DataFrame, fmt: Format, *, sheet: str) -> Callable[[IO[
     if fmt == "parquet":
         return lambda handle: frame.write_parquet(handle)
     if fmt == "xlsx":
-        return lambda handle: _write_xlsx(frame, handle, sheet=sheet)
+        return lambda handle: _write_xlsx({sheet: frame}, handle)
     raise ValueError(f"not a data format: {fmt}")
 
 
-def _write_xlsx(frame: pl.DataFrame, handle: IO[bytes], *, sheet: str) -> None:
+def _write_xlsx(
+    sheets: Mapping[str, pl.DataFrame],
+    handle: IO[bytes],
+    *,
+    formats: Mapping[str, str] | None = None,
+) -> None:
     workbook = xlsxwriter.Workbook(handle, {"in_memory": True})
     workbook.set_properties({"created": _XLSX_CREATED})
-    frame.write_excel(
-        workbook,
-        worksheet=sheet,
-        autofit=True,
-        freeze_panes=(1, 0),
-        float_precision=1,
-        dtype_formats={pl.Date: "yyyy-mm-dd"},
-    )
+    for sheet, frame in sheets.items():
+        frame.write_excel(
+            workbook,
+            worksheet=sheet,
+            autofit=True,
+            freeze_panes=(1, 0),
+            float_precision=1,
+            dtype_formats={pl.Date: "yyyy-mm-dd"},
+            column_formats={k: v for k, v in (formats or {}).items() if k in frame.columns} or None,
+        )
     workbook.close()
+
+
+def write_workbook(
+    sheets: Mapping[str, pl.DataFrame],
+    path: Path | None,
+    *,
+    formats: Mapping[str, str] | None = None,
+) -> None:
+    """Write several frames as the sheets of one xlsx workbook, atomically (or to stdout).
+
+    ``formats`` maps column names to Excel number formats (e.g. ``"0.0"``) wherever they occur;
+    the format only changes the display. Sheet names must be unique and at most 31 characters.
+    """
+    if not sheets:
+        raise ValueError("a workbook needs at least one sheet")
+
+    def serialise(handle: IO[bytes]) -> None:
+        _write_xlsx(sheets, handle, formats=formats)
+
+    if path is None:
+        _to_stdout(serialise)
+        return
+    with atomic_file(path) as handle:
+        serialise(handle)
 
 
 def write_frame(
