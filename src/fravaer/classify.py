@@ -1,11 +1,11 @@
 """Guideline steps per pupil: the policy engine (SPEC §1, §3, §4).
 
-:func:`evaluate` measures every rule of one or more policies for every pupil in one aggregation
-over the rows (plus one over pupil-days when a rule counts consecutive days). :func:`classify`
-turns that into one row per pupil with the columns of the ``fravaer classify`` contract
-(:data:`fravaer.schema.CLASSIFY_COLUMNS`), followed by one ``rule_<name>`` column per rule of the
-municipal policy; :func:`explain` into one row per threshold for one pupil. All of it is lazy:
-nothing is read or computed until the caller collects.
+:func:`evaluate` measures every rule of one or more policies for every pupil in a few simple
+aggregations over the rows (plus one over pupil-days when a rule counts consecutive days).
+:func:`classify` turns that into one row per pupil with the columns of the ``fravaer classify``
+contract (:data:`fravaer.schema.CLASSIFY_COLUMNS`), followed by one ``rule_<name>`` column per
+rule of the municipal policy; :func:`explain` into one row per threshold for one pupil. All of it
+is lazy: nothing is read or computed until the caller collects.
 
 Thresholds are compared in integer arithmetic: ``pct >= t`` is evaluated as
 ``units * 100 * q >= p * days * DAY_UNITS`` where ``t = p / q`` exactly, so that 10 absent days of
@@ -25,15 +25,16 @@ from operator import and_, or_
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.policy import AllOf, Condition, Policy, Rule, Threshold, thresholds
+from fravaer.policy import AllOf, Condition, Policy, Rule, Threshold, Window, thresholds
 from fravaer.window import (
-    UNITS,
-    absent_units_expr,
+    DATES,
+    dates_expr,
     days_expr,
     in_window_expr,
-    latest_expr,
     longest_run_expr,
-    school_days_expr,
+    units_of_expr,
+    window_dates_expr,
+    window_key,
     window_start_expr,
     with_units,
 )
@@ -154,36 +155,87 @@ def label_expr(policy: Policy, step: pl.Expr, *, below: str) -> pl.Expr:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def _window_aggs(columns: _Columns, within: pl.Expr) -> list[pl.Expr]:
-    dates = pl.col(s.DATE).filter(within)
-    return [
-        school_days_expr(within).alias(columns.days),
-        dates.min().alias(columns.start),
-        dates.max().alias(columns.end),
-    ]
+def _start_col(window: Window) -> str:
+    return f"_start_{window_key(window)}"
 
 
-def _row_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
-    """Absence units of a percent/days rule, over the pupil's rows (several per day)."""
-    within = in_window_expr(rule.window, as_of=as_of)
-    units = absent_units_expr(rule.categories, within).alias(columns.value)
-    return [units, *_window_aggs(columns, within)]
+def _window_columns(
+    windows: dict[str, Window], columns: dict[str, list[_Columns]], as_of: date
+) -> list[pl.Expr]:
+    """Per pupil, from the list of distinct dates: each window's first date, school days and
+    last date, named for every rule over that window."""
+    out: list[pl.Expr] = []
+    for key, window in windows.items():
+        dates = window_dates_expr(window, as_of=as_of)
+        days = dates.list.len().cast(pl.Int64)
+        start = dates.list.last()
+        end = pl.when(days > 0).then(pl.col(DATES).list.first())
+        if window.school_days is not None:
+            out.append(start.alias(_start_col(window)))
+        for rule_columns in columns[key]:
+            out += [days.alias(rule_columns.days), start.alias(rule_columns.start)]
+            out.append(end.alias(rule_columns.end))
+    return out
 
 
-def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
+def _sum_col(window_key: str, category: str) -> str:
+    return f"_sum_{window_key}_{category}"
+
+
+def _counted(policies: dict[str, Policy], key: str) -> set[str]:
+    """The categories summed over the window ``key``: all of them for the first policy's primary
+    window (its per-category columns), and those of the rules over it that count absence."""
+    primary = next(iter(policies.values())).primary
+    counted = set(s.ABSENCE_CATEGORIES) if window_key(primary.window) == key else set()
+    for policy in policies.values():
+        for rule in policy.rules.values():
+            if window_key(rule.window) == key and rule.measure != "consecutive_days":
+                counted.update(rule.categories)
+    return counted
+
+
+def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> pl.Expr:
     """Longest run of a consecutive_days rule, over the pupil's days (one row per day)."""
     day_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in rule.categories)
     threshold = Fraction(rule.run_fraction) * s.DAY_UNITS  # whole: DAY_UNITS is divisible by 1000
     absent = day_units >= int(threshold)
-    within = in_window_expr(rule.window, as_of=as_of)
-    return [longest_run_expr(absent, within).alias(columns.value), *_window_aggs(columns, within)]
+    within = in_window_expr(rule.window, as_of=as_of, start=_start_col(rule.window))
+    return longest_run_expr(absent, within).alias(columns.value)
 
 
-def _pupil_days(rows: pl.LazyFrame) -> pl.LazyFrame:
+def _pupil_days(rows: pl.LazyFrame, starts: list[str]) -> pl.LazyFrame:
     """One row per pupil per school day, absence units per category (for runs of days)."""
     return rows.group_by(s.PUPIL_ID, s.DATE).agg(
-        pl.col(UNITS).filter(pl.col(s.CATEGORY) == c).sum().alias(s.CATEGORY_UNITS[c])
-        for c in s.ABSENCE_CATEGORIES
+        *(
+            units_of_expr(c, pl.lit(value=True)).alias(s.CATEGORY_UNITS[c])
+            for c in s.ABSENCE_CATEGORIES
+        ),
+        *(pl.col(start).first() for start in starts),
+    )
+
+
+_SPELL = [s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME, s.GRADE]
+
+
+def _latest(spells: pl.LazyFrame) -> pl.LazyFrame:
+    """Each pupil's school, class and grade on their latest date.
+
+    Rows at two schools on that date resolve to the larger ``school_id``; ``grade`` and
+    ``class_name`` are the largest given at that school on that date, so the three agree.
+    """
+    latest = spells.with_columns(pl.col(_LATEST).max().over(s.PUPIL_ID).alias("_day")).filter(
+        pl.col(_LATEST) == pl.col("_day")
+    )
+    school = latest.with_columns(pl.col(s.SCHOOL_ID).max().over(s.PUPIL_ID).alias("_school"))
+    return (
+        school.filter(pl.col(s.SCHOOL_ID) == pl.col("_school"))
+        .group_by(s.PUPIL_ID)
+        .agg(
+            pl.col(s.SCHOOL_ID).first(),
+            pl.col(s.CLASS_NAME).max(),
+            pl.col(s.GRADE).max(),
+            pl.col(_LATEST).first(),
+        )
     )
 
 
@@ -193,33 +245,67 @@ def evaluate(frame: pl.LazyFrame, *, policies: dict[str, Policy], as_of: date) -
     ``policies`` maps a short key to a policy; the result has, per pupil, the pupil's latest
     school, class and grade, the absence per category in the first policy's primary window, and
     per rule ``_<key>_<rule>_{value,days,start,end}`` plus ``_<key>_step``.
-    """
-    rows = with_units(frame, as_of=as_of)
-    primary = next(iter(policies.values())).primary
-    in_primary = in_window_expr(primary.window, as_of=as_of)
 
-    row_aggs: list[pl.Expr] = []
+    Three simple aggregations, no per-pupil expression over the rows: the pupil's distinct dates
+    (which fix every window's first date), then the rows -- each knowing its pupil's first dates
+    -- summed per enrolment (pupil, school, class, grade), then the enrolments per pupil.
+    """
+    # Nothing after the join reads ``category`` (its units are columns by now): polars 2.1
+    # panics projecting that column of a CSV plan through a join with its own aggregate.
+    rows = with_units(frame, as_of=as_of).drop(s.CATEGORY)
+    primary = next(iter(policies.values())).primary
+
+    windows: dict[str, Window] = {window_key(primary.window): primary.window}
+    columns: dict[str, list[_Columns]] = {window_key(primary.window): []}
     run_aggs: list[pl.Expr] = []
     for key, policy in policies.items():
         for name, rule in policy.rules.items():
+            windows.setdefault(window_key(rule.window), rule.window)
+            columns.setdefault(window_key(rule.window), []).append(_cols(key, name))
             if rule.measure == "consecutive_days":
-                run_aggs += _run_aggs(rule, _cols(key, name), as_of)
-            else:
-                row_aggs += _row_aggs(rule, _cols(key, name), as_of)
+                run_aggs.append(_run_aggs(rule, _cols(key, name), as_of))
 
-    pupils = rows.group_by(s.PUPIL_ID).agg(
-        latest_expr(s.SCHOOL_ID),
-        latest_expr(s.CLASS_NAME),
-        latest_expr(s.GRADE),
-        pl.col(s.DATE).max().alias(_LATEST),
-        *(
-            absent_units_expr((c,), in_primary).alias(s.CATEGORY_UNITS[c])
-            for c in s.ABSENCE_CATEGORIES
-        ),
-        *row_aggs,
+    # One filtered sum per window and category, shared by every rule that counts it.
+    sums = {
+        _sum_col(wkey, c): units_of_expr(
+            c, in_window_expr(window, as_of=as_of, start=_start_col(window))
+        )
+        for wkey, window in windows.items()
+        for c in s.ABSENCE_CATEGORIES
+        if c in _counted(policies, wkey)
+    }
+    values = [
+        pl.col(_sum_col(window_key(primary.window), c)).alias(s.CATEGORY_UNITS[c])
+        for c in s.ABSENCE_CATEGORIES
+    ] + [
+        pl.sum_horizontal(_sum_col(window_key(rule.window), c) for c in rule.categories).alias(
+            _cols(key, name).value
+        )
+        for key, policy in policies.items()
+        for name, rule in policy.rules.items()
+        if rule.measure != "consecutive_days"
+    ]
+
+    per_pupil = (
+        rows.group_by(s.PUPIL_ID)
+        .agg(dates_expr())
+        .select(s.PUPIL_ID, *_window_columns(windows, columns, as_of))
+    )
+    starts = [_start_col(w) for w in windows.values() if w.school_days is not None]
+    if starts:
+        rows = rows.join(per_pupil.select(s.PUPIL_ID, *starts), on=s.PUPIL_ID, how="left")
+    spells = rows.group_by(_SPELL).agg(
+        pl.col(s.DATE).max().alias(_LATEST), *(expr.alias(name) for name, expr in sums.items())
+    )
+    pupils = (
+        spells.group_by(s.PUPIL_ID)
+        .agg(pl.col(list(sums)).sum())
+        .with_columns(values)
+        .join(_latest(spells), on=s.PUPIL_ID, how="left")
+        .join(per_pupil, on=s.PUPIL_ID, how="left")
     )
     if run_aggs:
-        runs = _pupil_days(rows).group_by(s.PUPIL_ID).agg(run_aggs)
+        runs = _pupil_days(rows, starts).group_by(s.PUPIL_ID).agg(run_aggs)
         pupils = pupils.join(runs, on=s.PUPIL_ID, how="left")
     return pupils.with_columns(
         step_expr(policy, key).alias(_step_col(key)) for key, policy in policies.items()

@@ -3,7 +3,7 @@
 A pupil's school days are the distinct dates of the pupil's own rows, across schools. The window
 of ``n`` school days ending at the as-of date is the pupil's latest ``n`` such dates on or before
 it. Absence is summed in integer day units (:data:`fravaer.schema.DAY_UNITS`) so that thresholds
-compare exactly. Everything is one aggregation per pupil over the rows: no per-day pass.
+compare exactly. Every window ends at the as-of date, so it is fixed by its first date.
 """
 
 from __future__ import annotations
@@ -35,44 +35,106 @@ UNITS = "_units"
 """Column of a row's absence in day units, added by :func:`with_units`."""
 
 
+CODE = "_category_code"
+"""Column of a row's category as a small integer (0 present), added by :func:`with_units`."""
+
+CODES = {c: i for i, c in enumerate(s.ABSENCE_CATEGORIES, start=1)}
+
+
 def with_units(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
-    """The rows on or before ``as_of``, each with its absence in day units.
+    """The rows on or before ``as_of``, each with its absence in day units and its category as
+    a small integer code (:data:`CODE`), which is cheaper to carry through joins.
 
     >>> import polars as pl
     >>> from datetime import date, timedelta
     >>> frame = pl.LazyFrame(
-    ...     {"date": [date(2024, 3, 1), date(2024, 3, 4)], "absent_fraction": [1 / 6, 1.0]}
+    ...     {"date": [date(2024, 3, 1), date(2024, 3, 4)], "absent_fraction": [1 / 6, 1.0],
+    ...      "category": ["illness", "leave"]}
     ... )
-    >>> with_units(frame, as_of=date(2024, 3, 1)).collect()[UNITS].to_list()
-    [3003000]
+    >>> rows = with_units(frame, as_of=date(2024, 3, 1)).collect()
+    >>> rows[UNITS].to_list(), rows[CODE].to_list()
+    ([3003000], [1])
     """
+    code: pl.Expr = pl.lit(0, dtype=pl.Int8)
+    for category, number in CODES.items():
+        code = pl.when(pl.col(s.CATEGORY) == category).then(pl.lit(number, pl.Int8)).otherwise(code)
     return frame.filter(pl.col(s.DATE) <= as_of).with_columns(
-        units_expr(pl.col(s.ABSENT_FRACTION)).alias(UNITS)
+        units_expr(pl.col(s.ABSENT_FRACTION)).alias(UNITS), code.alias(CODE)
     )
 
 
-# The expressions below run inside a ``group_by(pupil_id)`` over the rows of ``with_units``: a
-# pupil may have several rows on one date (one per category), so days are *distinct* dates.
+def units_of_expr(category: str, within: pl.Expr) -> pl.Expr:
+    """Units of absence of ``category`` among the rows where ``within`` holds: a simple filtered
+    sum, which polars runs as a fast aggregation."""
+    return pl.col(UNITS).filter(within & (pl.col(CODE) == CODES[category])).sum()
+
+
+# A pupil's windows are suffixes of the pupil's distinct dates, newest first: each is fixed by
+# its first date. :func:`dates_expr` gathers those dates once per pupil; the window's first date,
+# school days and last date come from that short list, and a row is in the window when its date
+# is on or after the first date -- a plain row filter, so the sums stay simple aggregations.
+
+
+DATES = "_dates"
+"""Per-pupil column: the pupil's distinct dates up to the as-of date, newest first."""
+
+
+def dates_expr() -> pl.Expr:
+    """Inside ``group_by(pupil_id)``: the distinct dates, newest first (several rows may share
+    one date, one per category)."""
+    return pl.col(s.DATE).unique().sort(descending=True).alias(DATES)
+
+
+def window_key(window: Window) -> str:
+    """A short name for the window, unique among a policy's windows (``sd100``, ``q``)."""
+    if window.school_days is not None:
+        return f"sd{window.school_days}"
+    if window.weeks is not None:
+        return f"w{window.weeks}"
+    return "q" if window.period == "quarter" else "y"
+
+
+def window_first(window: Window, *, as_of: date) -> date | None:
+    """The first calendar date of a fixed window; None for a window of school days.
+
+    >>> from fravaer.policy import Window
+    >>> window_first(Window(weeks=2), as_of=date(2024, 3, 15))
+    datetime.date(2024, 3, 2)
+    """
+    if window.school_days is not None:
+        return None
+    if window.weeks is not None:
+        return as_of - timedelta(days=7 * window.weeks - 1)
+    return quarter_start(as_of) if window.period == "quarter" else school_year_start(as_of)
+
+
+def window_dates_expr(window: Window, *, as_of: date) -> pl.Expr:
+    """The window's dates, newest first, from the per-pupil :data:`DATES` list."""
+    dates = pl.col(DATES)
+    first = window_first(window, as_of=as_of)
+    if first is None:
+        assert window.school_days is not None
+        return dates.list.head(window.school_days)
+    return dates.list.filter(pl.element() >= first)
+
+
+def in_window_expr(window: Window, *, as_of: date, start: str) -> pl.Expr:
+    """Whether a row lies in the pupil's window (rows after the as-of date are already gone).
+
+    ``start`` names the per-row column holding the first date of a window of school days; a
+    fixed window needs no column.
+
+    >>> from fravaer.policy import Window
+    >>> str(in_window_expr(Window(weeks=2), as_of=date(2024, 3, 15), start="_"))
+    '[(col("date")) >= (2024-03-02)]'
+    """
+    first = window_first(window, as_of=as_of)
+    return pl.col(s.DATE) >= (pl.col(start) if first is None else pl.lit(first))
 
 
 def window_start_expr(school_days: int) -> pl.Expr:
-    """First date of the pupil's latest ``school_days`` distinct dates."""
+    """Inside a ``group_by``: the first date of the group's latest ``school_days`` dates."""
     return pl.col(s.DATE).unique().top_k(school_days).min()
-
-
-def in_window_expr(window: Window, *, as_of: date) -> pl.Expr:
-    """Whether a row lies in the pupil's window ending at ``as_of`` (rows after it are gone).
-
-    >>> from fravaer.policy import Window
-    >>> str(in_window_expr(Window(weeks=2), as_of=date(2024, 3, 15)))
-    '[(col("date")) > (2024-03-01)]'
-    """
-    if window.school_days is not None:
-        return pl.col(s.DATE) >= window_start_expr(window.school_days)
-    if window.weeks is not None:
-        return pl.col(s.DATE) > as_of - timedelta(days=7 * window.weeks)
-    first = quarter_start(as_of) if window.period == "quarter" else school_year_start(as_of)
-    return pl.col(s.DATE) >= first
 
 
 def longest_run_expr(absent: pl.Expr, within: pl.Expr) -> pl.Expr:
@@ -83,26 +145,6 @@ def longest_run_expr(absent: pl.Expr, within: pl.Expr) -> pl.Expr:
     """
     runs = absent.filter(within).sort_by(pl.col(s.DATE).filter(within)).rle()
     return runs.filter(runs.struct.field("value")).struct.field("len").max().fill_null(0)
-
-
-def school_days_expr(within: pl.Expr) -> pl.Expr:
-    """Number of distinct dates among the rows where ``within`` holds."""
-    return pl.col(s.DATE).filter(within).n_unique().cast(pl.Int64)
-
-
-def absent_units_expr(categories: tuple[str, ...], within: pl.Expr) -> pl.Expr:
-    """Units of absence of ``categories`` among the rows where ``within`` holds."""
-    return pl.col(UNITS).filter(within & pl.col(s.CATEGORY).is_in(categories)).sum()
-
-
-def latest_expr(column: str) -> pl.Expr:
-    """``column`` on the pupil's latest date.
-
-    Rows at two schools on that date resolve to the larger ``school_id``, and ``grade`` and
-    ``class_name`` come from a row of that same school, so the three always agree.
-    """
-    by = [s.DATE, s.SCHOOL_ID] if column == s.SCHOOL_ID else [s.DATE, s.SCHOOL_ID, column]
-    return pl.col(column).top_k_by(by, 1).first()
 
 
 def school_year_start(as_of: date) -> date:
