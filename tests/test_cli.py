@@ -729,3 +729,26 @@ def test_every_bundled_policy_classifies_the_example() -> None:
         result = run("classify", DEMO, "--policy", name, "--format", "csv")
         assert result.exit_code == 0, (name, result.output)
         assert result.stdout.splitlines()[0].startswith(CONTRACT + ",rule_")
+
+
+class _Panic(BaseException):
+    """Stands in for pyo3's PanicException, which a Rust panic in polars raises."""
+
+
+def test_a_library_panic_is_one_line_and_exit_70(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def panic(*args: object, **kwargs: object) -> None:
+        raise _Panic("called `Option::unwrap()` on fake-0001's row")
+
+    monkeypatch.setattr("fravaer.cli.classify_frame", panic)
+    target = tmp_path / "out.csv"
+
+    result = run("classify", DEMO, "-o", target)
+
+    assert result.exit_code == 70
+    assert (
+        result.stderr == "fravaer: error: internal error (_Panic); run with --debug for details\n"
+    )
+    assert result.stdout == ""
+    assert not target.exists()

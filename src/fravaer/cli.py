@@ -82,7 +82,9 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             _error("interrupted; no output file was written")
             ctx.exit(EXIT_INTERRUPTED)
-        except Exception as exc:
+        except SystemExit:
+            raise
+        except BaseException as exc:  # polars' Rust panics arrive as a BaseException
             if ctx.params.get("debug"):
                 traceback.print_exc()
             else:
