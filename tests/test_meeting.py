@@ -117,7 +117,8 @@ def test_the_html_is_self_contained_and_printable() -> None:
     _, page = _one_sheet()
 
     assert page.startswith("<!DOCTYPE html>")
-    assert "@page { size: A4" in page and "@media print" in page
+    assert "@page { size: A4" in page
+    assert "@media print" in page
     assert not re.search(r"<script|<link|src=|url\(|https?://", page)
 
 

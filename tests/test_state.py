@@ -50,9 +50,11 @@ def test_the_reference_is_the_latest_run_strictly_before_the_as_of_date() -> Non
 
     assert reference_run(state, DAY) is None
     run = reference_run(state, DAY + timedelta(weeks=2))
-    assert run is not None and run.as_of == DAY + timedelta(weeks=1)
+    assert run is not None
+    assert run.as_of == DAY + timedelta(weeks=1)
     run = reference_run(state, DAY + timedelta(days=100))
-    assert run is not None and run.as_of == DAY + timedelta(weeks=2)
+    assert run is not None
+    assert run.as_of == DAY + timedelta(weeks=2)
 
 
 def test_only_the_latest_runs_are_kept() -> None:

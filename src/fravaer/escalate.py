@@ -104,7 +104,12 @@ def _level_expr(column: str, national: Policy | None) -> pl.Expr:
     levels = {s.FLAG_NONE: 0} | (
         {step.label or str(step.step): step.step for step in national.steps} if national else {}
     )
-    return pl.col(column).cast(pl.String).replace_strict(levels, default=0, return_dtype=pl.Int8).fill_null(0)
+    return (
+        pl.col(column)
+        .cast(pl.String)
+        .replace_strict(levels, default=0, return_dtype=pl.Int8)
+        .fill_null(0)
+    )
 
 
 def _step_texts(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -304,7 +305,7 @@ def _inputs(config: ReportConfig, base: Path) -> tuple[list[str], SourceOptions]
         options = load_source(base / inputs.source_file)
     else:
         options = inputs.source or SourceOptions()
-    return [str(base / p) for p in inputs.paths], options
+    return [os.path.normpath(base / p) for p in inputs.paths], options
 
 
 def _latest(frame: pl.LazyFrame, where: str) -> date:
