@@ -100,6 +100,7 @@ def test_the_sheet_has_the_facts_the_actions_and_the_three_questions() -> None:
     assert "Fravær 20,5 % i perioden 2024-01-01 – 2024-02-29 (44 skoledage" in markdown
     assert "Sygdom 9,0 dage · ekstraordinær frihed 0,0 dage" in markdown
     assert "| 2024-02-29 | 5 | 1,0 | 20,0 % |" in markdown
+    assert markdown.count(" | 5 | 1,0 | 20,0 % |") == 6
     assert "| mandag | 9 | 9,0 |" in markdown
     assert "| tirsdag | 9 | 0,0 |" in markdown
     assert "## Det kræver handlevejledningen på trin 3" in markdown

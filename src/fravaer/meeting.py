@@ -287,9 +287,16 @@ def _parts(sheet: Sheet, *, policy: Policy, lang: Lang) -> _Parts:
     if row.get(s.QUARTER_UNLAWFUL_PCT) is not None:
         paragraphs.append(_w("quarter", lang, pct=_pct(row[s.QUARTER_UNLAWFUL_PCT], lang)))
     trend_header = tuple(_w(k, lang) for k in ("week_end", "school_days", "absent_days", "pct"))
+    # Every week of the trend, a week without school days (a holiday) included, oldest first.
+    as_of = row[s.AS_OF]
+    assert isinstance(as_of, date)
+    weeks = {w.end: w for w in sheet.weeks}
+    ends = [as_of - timedelta(days=7 * k) for k in reversed(range(TREND_WEEKS))]
     trend = tuple(
-        (w.end.isoformat(), str(w.school_days), _num(w.absent_days, lang), _pct(w.pct, lang))
-        for w in sheet.weeks
+        (end.isoformat(), str(w.school_days), _num(w.absent_days, lang), _pct(w.pct, lang))
+        if (w := weeks.get(end))
+        else (end.isoformat(), "0", "–", "–")
+        for end in ends
     )
     day_header = (_w("weekday", lang), _w("school_days", lang), _w("absent_days", lang))
     days = tuple(
