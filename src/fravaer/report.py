@@ -235,7 +235,9 @@ class Context:
     output_folder: Path
 
     def output(self, name: str, as_of: date) -> Path:
-        return self.output_folder / name.replace(AS_OF_FIELD, as_of.isoformat())
+        return Path(
+            os.path.normpath(self.output_folder / name.replace(AS_OF_FIELD, as_of.isoformat()))
+        )
 
 
 def _classification(run: Run, spec: Any, ctx: Context) -> list[Planned]:
@@ -384,11 +386,15 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
     """
     config = load_report_config(config_path)
     base = config_path.parent
+
+    def at(path: str) -> Path:  # relative to the config file, written without `a/../`
+        return Path(os.path.normpath(base / path))
+
     choice = policy_versions(_policy_ref(config.policy, base))
     paths, options = _inputs(config, base)
-    ctx = Context(base=base, output_folder=base / config.output_folder)
-    state_path = base / config.state if config.state is not None else None
-    lock_path = base / config.lock if config.lock is not None else ctx.output_folder / LOCK_NAME
+    ctx = Context(base=base, output_folder=at(config.output_folder))
+    state_path = at(config.state) if config.state is not None else None
+    lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
 
     def build() -> ReportResult:
         loaded = load(paths, options)
