@@ -110,7 +110,7 @@ def parse_config(data: dict[str, object], *, text: str, source: str) -> ReportCo
     ...     text='[[outputs]]\\nkind = "classification"\\ncolour = 1\\n', source="r.toml")
     Traceback (most recent call last):
     ...
-    fravaer.errors.PolicyError: r.toml:3: field 'outputs.0.colour': Extra inputs are not permitted
+    fravaer.errors.PolicyError: r.toml:3: field 'outputs.0.colour': Extra inputs are not permitted (and 1 more)
     """
     try:
         return ReportConfig.model_validate(data)
