@@ -105,12 +105,14 @@ class ReportConfig(_Strict):
 def parse_config(data: dict[str, object], *, text: str, source: str) -> ReportConfig:
     """Validate a parsed ``report.toml``; the first error names the file, line and field (78).
 
-    >>> parse_config({"output_folder": "ud", "inputs": {"paths": ["a.csv"]}, "outputs": [
-    ...     {"kind": "classification", "file": "x.csv", "colour": 1}]},
-    ...     text='[[outputs]]\\nkind = "classification"\\ncolour = 1\\n', source="r.toml")
+    >>> outputs = [{"kind": "meeting_notes", "folder": "m"},
+    ...            {"kind": "classification", "file": "x.csv", "colour": 1}]
+    >>> text = '[[outputs]]\nkind = "meeting_notes"\n[[outputs]]\ncolour = 1\n'
+    >>> parse_config({"output_folder": "ud", "inputs": {"paths": ["a.csv"]}, "outputs": outputs},
+    ...              text=text, source="r.toml")
     Traceback (most recent call last):
     ...
-    fravaer.errors.PolicyError: r.toml:3: field 'outputs.0.colour': Extra inputs are not permitted (and 1 more)
+    fravaer.errors.PolicyError: r.toml:4: field 'outputs.1.colour': Extra inputs are not permitted
     """
     try:
         return ReportConfig.model_validate(data)
