@@ -103,7 +103,7 @@ class ReportConfig(_Strict):
 
 
 def parse_config(data: dict[str, object], *, text: str, source: str) -> ReportConfig:
-    """Validate a parsed ``report.toml``; the first error names the file, line and field (78).
+    r"""Validate a parsed ``report.toml``; the first error names the file, line and field (78).
 
     >>> outputs = [{"kind": "meeting_notes", "folder": "m"},
     ...            {"kind": "classification", "file": "x.csv", "colour": 1}]
