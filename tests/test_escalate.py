@@ -85,7 +85,7 @@ def fast_escalations(
     ).collect()
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=attendance(),
     back=st.integers(1, 120),

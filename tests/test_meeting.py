@@ -27,7 +27,7 @@ from tests.test_classify import attendance
 AALBORG = load_policy("aalborg-2023")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance())
 def test_weekly_and_weekday_absence_equal_a_naive_count(data: tuple[list[Row], date]) -> None:
     rows, as_of = data
