@@ -38,8 +38,10 @@ from fravaer.errors import (
     Location,
     UsageError,
 )
+from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, steps_at
 from fravaer.ingest import read_export
 from fravaer.ingest.canonical import LINE
+from fravaer.ingest.files import read_state
 from fravaer.ingest.load import inspection, load, load_source
 from fravaer.ingest.policy import (
     bundled_policies,
@@ -49,19 +51,34 @@ from fravaer.ingest.policy import (
     resolve_policy,
 )
 from fravaer.ingest.source import SourceOptions
-from fravaer.output import Format, format_for_path, write_frame, write_frames, write_text
+from fravaer.output import (
+    Format,
+    ensure_folder,
+    format_for_path,
+    write_all,
+    write_frame,
+    write_frames,
+    write_text,
+    write_workbook,
+)
 from fravaer.policy import DEFAULT_POLICY, NATIONAL_POLICY
 from fravaer.pseudonymize import KEY_HINT, BadKeyError, invalid_cpr, parse_key
 from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
 from fravaer.render import (
+    escalation_headings,
+    escalation_sheet_names,
     render_check,
     render_classification,
+    render_escalations,
     render_explanation,
     render_inspection,
     render_policy,
     render_policy_list,
 )
+from fravaer.report import Planned, Run, escalation_files, meeting_note_files
+from fravaer.report import report as run_report
 from fravaer.schema import CANONICAL_SCHEMA, COUNT, DATE, PUPIL_ID
+from fravaer.state import advance, dump_state, reference_run, run_frame
 
 log = logging.getLogger("fravaer")
 
@@ -686,6 +703,168 @@ def pseudonymize(
     write_frame(result, out_format, output)
     pupils = result[PUPIL_ID].n_unique()
     log.info("pseudonymised %d row(s) of %d pupil(s) to %s", result.height, pupils, output)
+
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="Compare with the steps on this date, YYYY-MM-DD."),
+]
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        help="Compare with the previous run kept in this JSON state file, and record this run.",
+    ),
+]
+
+
+@app.command()
+def escalate(
+    exports: ExportsArgument,
+    since: SinceOption = None,
+    state: StateOption = None,
+    as_of: AsOfOption = None,
+    policy: PolicyOption = DEFAULT_POLICY,
+    no_national: Annotated[
+        bool,
+        typer.Option("--no-national", help="Do not evaluate the national quarter rule."),
+    ] = False,
+    split_by: Annotated[
+        Literal["school"] | None,
+        typer.Option("--split-by", help="school: one file per school in the folder -o DIR."),
+    ] = None,
+    fmt: FormatOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write here (atomically, mode 0600); a folder with --split-by. Default: stdout.",
+        ),
+    ] = None,
+    lang: LangOption = "da",
+    meeting_notes: Annotated[
+        Path | None,
+        typer.Option(
+            "--meeting-notes",
+            help="Write a preparation sheet (Markdown and HTML) per pupil at step 2+ here.",
+        ),
+    ] = None,
+    source: SourceFileOption = None,
+    encoding: EncodingOption = None,
+    separator: SeparatorOption = None,
+    date_format: DateFormatOption = None,
+    sheet: SheetOption = None,
+    shape: ShapeOption = None,
+) -> None:
+    """Pupils who moved up a step since a date or the previous run, with the required actions.
+
+    Also pupils who newly reached warn_parents or notify_municipality in the quarter. Pupils
+    whose step went down are listed apart as improvements. With --state, the run's steps are
+    recorded in the state file after every output is written, so the next run compares with them.
+    """
+    if (since is None) == (state is None):
+        raise UsageError("give either --since YYYY-MM-DD or --state PATH")
+    if split_by is not None and output is None:
+        raise UsageError("--split-by school writes one file per school: give -o FOLDER")
+    if split_by is not None:
+        out_format: Format = fmt or "xlsx"
+    else:
+        out_format = _resolve_format(fmt, output)
+    options = _source_options(source, encoding, separator, date_format, sheet, shape)
+    choice = policy_versions(policy)
+    since_day = _parse_date(since, "--since") if since else None
+    recorded = read_state(state) if state is not None else None  # refused before any work
+    frame, day = _read(exports, as_of, options)
+    chosen = pick_version(choice, as_of=day)
+    national = None if no_national else resolve_policy(NATIONAL_POLICY, as_of=day)
+    run = Run(frame, day, chosen, national, lang=lang)
+    if since_day is not None:
+        if since_day >= day:
+            raise UsageError(f"--since must be before the as-of date {day.isoformat()}")
+        run.reference = steps_at(frame, policy=chosen, national=national, as_of=since_day)
+        run.reference_as_of = since_day
+    else:
+        assert recorded is not None
+        previous = reference_run(recorded, day)
+        if previous is None:
+            log.info("no earlier run in the state file: every pupil is compared with step 0")
+        elif previous.policy != chosen.name:
+            log.warning("the previous run used policy %s: steps may not compare", previous.policy)
+        run.reference = run_frame(previous)
+        run.reference_as_of = previous.as_of if previous else None
+    planned: list[Planned] = []
+    if output is not None:
+        if split_by is not None:
+            ensure_folder(output)
+        planned += escalation_files(
+            run, fmt=out_format, target=output, split_by_school=split_by is not None
+        )
+    if meeting_notes is not None:
+        ensure_folder(meeting_notes)
+        planned += meeting_note_files(run, meeting_notes)
+    files = [(p.path, p.data) for p in planned]
+    if state is not None:
+        assert recorded is not None
+        advanced = advance(recorded, as_of=day, policy=chosen.name, pupils=run.state_pupils())
+        files.append((state, dump_state(advanced).encode("utf-8")))
+    rows = run.escalations()
+    if output is None:
+        if out_format == "table":
+            text = render_escalations(
+                rows,
+                policy=chosen,
+                national=national,
+                as_of=day,
+                reference_as_of=run.reference_as_of,
+                lang=lang,
+                width=_table_width(None),
+            )
+            write_text(text, None)
+        elif out_format == "xlsx":
+            write_workbook(_escalation_sheets(rows, lang), None)
+        else:
+            write_frame(rows, out_format, None)
+    write_all(files)
+    ups = rows.filter(pl.col(CHANGE) == ESCALATION).height
+    log.info(
+        "%d escalation(s) and %d improvement(s) as of %s since %s; %d file(s) written",
+        ups,
+        rows.height - ups,
+        day.isoformat(),
+        run.reference_as_of.isoformat() if run.reference_as_of else "no earlier run",
+        len(files),
+    )
+
+
+def _escalation_sheets(rows: pl.DataFrame, lang: Literal["da", "en"]) -> dict[str, pl.DataFrame]:
+    headings = escalation_headings(lang)
+    up, down = escalation_sheet_names(lang)
+    parts = {}
+    for name, change in ((up, ESCALATION), (down, IMPROVEMENT)):
+        part = rows.filter(pl.col(CHANGE) == change).drop(CHANGE)
+        parts[name] = part.rename({c: headings.get(c, c) for c in part.columns})
+    return parts
+
+
+@app.command()
+def report(
+    config: Annotated[
+        Path, typer.Option("--config", help="report.toml: inputs, policy, outputs, state.")
+    ],
+    as_of: AsOfOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be written; write nothing.")
+    ] = False,
+) -> None:
+    """Run a report.toml unattended (cron): every output, the state and a manifest, or nothing.
+
+    Holds a lock (a second run exits 75 at once), writes every file atomically (mode 0600) and
+    the manifest last, and prints one summary line of counts on stderr.
+    """
+    day = _parse_date(as_of, "--as-of") if as_of else None
+    result = run_report(config, as_of=day, dry_run=dry_run)
+    log.info("report %s", result.summary)
 
 
 def main() -> None:

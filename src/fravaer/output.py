@@ -12,16 +12,17 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Literal
 
+import filelock
 import polars as pl
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import xlsxwriter
 
-from fravaer.errors import CannotCreateOutputError, OutputIOError
+from fravaer.errors import CannotCreateOutputError, LockHeldError, OutputIOError
 
 Format = Literal["table", "csv", "json", "parquet", "xlsx"]
 BINARY_FORMATS: tuple[Format, ...] = ("parquet", "xlsx")
@@ -207,3 +208,139 @@ def _to_stdout(serialise: Callable[[IO[bytes]], object]) -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except OSError as exc:
         raise OutputIOError(f"stdout: write failed ({_reason(exc)})") from None
+
+
+# -- several files as one unit (escalate, report) -------------------------------------------------
+
+STAGED_SUFFIX = ".fravaer-tmp"
+"""Temporary files of :func:`write_all` end in this; a later run may remove stale ones."""
+
+
+def serialise_frame(frame: pl.DataFrame, fmt: Format, *, sheet: str = "data") -> bytes:
+    """``frame`` as the bytes of ``fmt`` (csv, json, parquet or xlsx), in memory."""
+    buffer = io.BytesIO()
+    _serialise(frame, fmt, sheet=sheet)(buffer)
+    return buffer.getvalue()
+
+
+def serialise_workbook(
+    sheets: Mapping[str, pl.DataFrame], *, formats: Mapping[str, str] | None = None
+) -> bytes:
+    """Several frames as the sheets of one xlsx workbook, in memory (see :func:`write_workbook`)."""
+    if not sheets:
+        raise ValueError("a workbook needs at least one sheet")
+    buffer = io.BytesIO()
+    _write_xlsx(sheets, buffer, formats=formats)
+    return buffer.getvalue()
+
+
+def ensure_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) mode 0700 if it is missing; exit 73 if it cannot be."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CannotCreateOutputError(f"{folder}: cannot create folder ({_reason(exc)})") from None
+    if not folder.is_dir():
+        raise CannotCreateOutputError(f"{folder}: is not a folder")
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    """Every byte of ``data`` with ``os.write`` (which may write fewer bytes than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """``data`` in a private temporary file beside ``path``, flushed and fsynced."""
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise CannotCreateOutputError(f"{path}: the folder does not exist")
+    if path.is_dir():
+        raise CannotCreateOutputError(f"{path}: is a folder")
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=STAGED_SUFFIX)
+    except OSError as exc:
+        raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
+    tmp = Path(name)
+    try:
+        try:
+            _write_fd(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write several files as one unit: all of them, or none.
+
+    Each file is first written in full to a private (0600) temporary file in its target's folder,
+    flushed and fsynced; only when every one is on disk are they renamed over their targets, and
+    the folders fsynced. Any failure before that removes the temporary files and leaves every
+    older file as it was: exit 73 when a file cannot be created, 74 when writing fails (a full
+    disk).
+    """
+    targets = [path for path, _ in files]
+    if len(set(targets)) != len(targets):
+        raise ValueError("two outputs with the same path")
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            staged.append((_stage(path, data), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise OutputIOError(f"rename failed ({_reason(exc)})") from None
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for folder in sorted({path.parent for path in targets}):
+        _fsync_folder(folder)
+
+
+def remove_stale(folder: Path, *, recursive: bool = True) -> int:
+    """Remove temporary files left in ``folder`` by a run that was killed; return how many.
+
+    Call only while holding the run's lock, so that no running write loses its file.
+    """
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    pattern = f".*{STAGED_SUFFIX}"
+    for stale in folder.rglob(pattern) if recursive else folder.glob(pattern):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed += 1
+    return removed
+
+
+@contextlib.contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold ``path`` as a lock for the block; exit 75 at once if another run holds it."""
+    lock = filelock.FileLock(path, timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise LockHeldError(
+            f"{path}: another run holds the lock",
+            hint="wait for it to finish; the lock is released when that process ends",
+        ) from None
+    except OSError as exc:
+        raise CannotCreateOutputError(f"{path}: cannot create the lock ({_reason(exc)})") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -575,3 +575,132 @@ def render_inspection(report: dict[str, Any], *, lang: Lang, width: int | None) 
     total.add_row(_INSPECT["dates"][lang], f"{report['first_date']} – {report['last_date']}")
     console.print(total)
     return buffer.getvalue()
+
+
+# -- fravaer escalate ---------------------------------------------------------------------------
+
+_ESCALATE: dict[str, dict[Lang, str]] = {
+    "title": {
+        "da": "Eskaleringer pr. {as_of} (siden {since}) · {policy}",
+        "en": "Escalations as of {as_of} (since {since}) · {policy}",
+    },
+    "first": {"da": "første kørsel", "en": "first run"},
+    "escalations": {"da": "Eskaleringer", "en": "Escalations"},
+    "improvements": {"da": "Forbedringer", "en": "Improvements"},
+    "no_escalations": {"da": "Ingen eskaleringer.", "en": "No escalations."},
+    "no_improvements": {"da": "Ingen forbedringer.", "en": "No improvements."},
+    "pupil_id": {"da": "Elev", "en": "Pupil"},
+    "school_id": {"da": "Skole", "en": "School"},
+    "class_name": {"da": "Klasse", "en": "Class"},
+    "grade": {"da": "Klassetrin", "en": "Grade"},
+    "previous_step": {"da": "Før trin", "en": "Step before"},
+    "step": {"da": "Trin", "en": "Step"},
+    "absence_pct": {"da": "Fravær %", "en": "Absence %"},
+    "window_start": {"da": "Periode fra", "en": "Window from"},
+    "window_end": {"da": "Periode til", "en": "Window to"},
+    "illness_days": {"da": "Sygdom", "en": "Illness"},
+    "leave_days": {"da": "Frihed", "en": "Leave"},
+    "unlawful_days": {"da": "Ulovligt", "en": "Unlawful"},
+    "quarter_unlawful_pct": {"da": "Ulovligt kvartal %", "en": "Unlawful quarter %"},
+    "quarter_flag": {"da": "Kvartal", "en": "Quarter"},
+    "previous_quarter_flag": {"da": "Kvartal før", "en": "Quarter before"},
+    "responsible": {"da": "Ansvarlig", "en": "Responsible"},
+    "actions": {"da": "Handlinger", "en": "Actions"},
+    "change": {"da": "Ændring", "en": "Change"},
+    "as_of": {"da": "Opgjort pr.", "en": "As of"},
+    "reference_as_of": {"da": "Sammenlignet med", "en": "Compared with"},
+    "escalation": {"da": "eskalering", "en": "escalation"},
+    "improvement": {"da": "forbedring", "en": "improvement"},
+}
+
+
+def escalation_headings(lang: Lang) -> dict[str, str]:
+    """Column name -> heading for the xlsx and table views of ``fravaer escalate``."""
+    return {k: v[lang] for k, v in _ESCALATE.items() if k not in ("title", "first")}
+
+
+def escalation_sheet_names(lang: Lang) -> tuple[str, str]:
+    """The two sheets of the escalation workbook: escalations and improvements."""
+    return _ESCALATE["escalations"][lang], _ESCALATE["improvements"][lang]
+
+
+def _flag_text(flag: str | None, lang: Lang) -> str:
+    if flag is None:
+        return "–"
+    return _WORDS[flag][lang] if flag in _WORDS else flag
+
+
+def render_escalations(
+    rows: pl.DataFrame,
+    *,
+    policy: Policy,
+    national: Policy | None,
+    as_of: date,
+    reference_as_of: date | None,
+    lang: Lang = "da",
+    width: int | None = None,
+) -> str:
+    """The escalations, then the improvements, then the actions each reached step requires."""
+    console, buffer = _console(width)
+    since = reference_as_of.isoformat() if reference_as_of else _ESCALATE["first"][lang]
+    title = _ESCALATE["title"][lang].format(
+        as_of=as_of.isoformat(), since=since, policy=policy.name
+    )
+    console.print(Text(title, style="bold"))
+    for change, key in (("escalation", "escalations"), ("improvement", "improvements")):
+        part = rows.filter(pl.col("change") == change)
+        console.print()
+        if part.is_empty():
+            console.print(_ESCALATE[f"no_{key}"][lang])
+            continue
+        table = Table(title=f"{_ESCALATE[key][lang]} ({part.height})", title_justify="left")
+        for column in ("pupil_id", "school_id", "class_name"):
+            table.add_column(_ESCALATE[column][lang])
+        for column in ("previous_step", "step", "absence_pct", "quarter_unlawful_pct"):
+            table.add_column(_ESCALATE[column][lang], justify="right")
+        for column in ("previous_quarter_flag", "quarter_flag", "responsible"):
+            table.add_column(_ESCALATE[column][lang])
+        for row in part.iter_rows(named=True):
+            table.add_row(
+                row["pupil_id"],
+                row["school_id"],
+                row["class_name"] or "",
+                "–" if row["previous_step"] is None else str(row["previous_step"]),
+                "–" if row["step"] is None else str(row["step"]),
+                _number(row["absence_pct"], lang),
+                _number(row["quarter_unlawful_pct"], lang),
+                _flag_text(row["previous_quarter_flag"], lang),
+                _flag_text(row["quarter_flag"], lang),
+                row["responsible"] or "",
+            )
+        console.print(table)
+    _print_escalation_actions(console, rows, policy, national, lang)
+    return buffer.getvalue()
+
+
+def _print_escalation_actions(
+    console: Console, rows: pl.DataFrame, policy: Policy, national: Policy | None, lang: Lang
+) -> None:
+    """The minimum actions of every step an escalated pupil newly reached, once per step."""
+    escalated = rows.filter(pl.col("change") == "escalation")
+    reached: set[int] = set()
+    for previous, step in escalated.select("previous_step", "step").iter_rows():
+        if step is not None:
+            reached |= set(range((previous or 0) + 1, step + 1))
+    flags = set(escalated["quarter_flag"].to_list()) - set(
+        escalated["previous_quarter_flag"].to_list()
+    )
+    if not reached and not (national and flags & {s.FLAG_WARN, s.FLAG_NOTIFY}):
+        return
+    console.print()
+    console.print(Text(_w("actions", lang), style="bold"))
+    for step in policy.steps:
+        if step.step in reached:
+            console.print(f"{_w('step', lang)} {step.step} · {step.responsible(lang)}")
+            for action in step.actions(lang):
+                console.print(f"  • {action}")
+    for step in national.steps if national else ():
+        if step.label in flags:
+            console.print(f"{_flag_text(step.label, lang)} · {step.responsible(lang)}")
+            for action in step.actions(lang):
+                console.print(f"  • {action}")

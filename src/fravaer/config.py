@@ -1,0 +1,137 @@
+"""The ``report.toml`` of ``fravaer report``: one file that says everything a cron run needs.
+
+It names the inputs (paths and globs, and how to read them: the ``source.toml`` options inline or
+a ``source_file``), the policy, the output folder, the state file and the outputs. Each output is
+an ``[[outputs]]`` table whose ``kind`` chooses what it writes; a new kind (such as ``stats``) is a
+new model in :data:`Output` and a builder in ``fravaer.report.BUILDERS``, nothing else.
+
+Unknown keys are refused with the file and line, like policy and source files (exit 78).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from fravaer.errors import PolicyError
+from fravaer.ingest.source import SourceOptions
+from fravaer.policy import DEFAULT_POLICY, Lang, toml_lines
+
+MachineFormat = Literal["csv", "json", "parquet", "xlsx"]
+EscalationFormat = Literal["xlsx", "csv", "json", "parquet", "table"]
+
+AS_OF_FIELD = "{as_of}"
+"""Written in a file name, replaced by the as-of date (``klassifikation-{as_of}.xlsx``)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Inputs(_Strict):
+    """The exports to read and how; relative paths are relative to the config file."""
+
+    paths: tuple[str, ...] = Field(min_length=1)
+    source_file: str | None = None
+    source: SourceOptions | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if self.source_file is not None and self.source is not None:
+            raise ValueError("give source_file or an [inputs.source] table, not both")
+        return self
+
+
+class ClassificationOutput(_Strict):
+    """Every pupil's step (the output of ``fravaer classify``) in one file."""
+
+    kind: Literal["classification"]
+    file: str = Field(min_length=1)
+    format: MachineFormat | None = None
+    include_left: bool = False
+
+
+class EscalationsOutput(_Strict):
+    """The escalation list (``fravaer escalate``): one file, or one per school in a folder."""
+
+    kind: Literal["escalations"]
+    file: str | None = None
+    split_by: Literal["school"] | None = None
+    folder: str | None = None
+    format: EscalationFormat = "xlsx"
+
+    @model_validator(mode="after")
+    def _file_or_folder(self) -> Self:
+        if self.split_by is None and (self.file is None or self.folder is not None):
+            raise ValueError("give file (one list), or split_by = 'school' and a folder")
+        if self.split_by is not None and (self.folder is None or self.file is not None):
+            raise ValueError("split_by = 'school' writes one file per school into folder")
+        return self
+
+
+class MeetingNotesOutput(_Strict):
+    """One preparation sheet per pupil at step 2 or higher, Markdown and HTML, in a folder."""
+
+    kind: Literal["meeting_notes"]
+    folder: str = Field(min_length=1)
+
+
+Output = Annotated[
+    ClassificationOutput | EscalationsOutput | MeetingNotesOutput, Field(discriminator="kind")
+]
+OUTPUT_KINDS = ("classification", "escalations", "meeting_notes")
+
+
+class ReportConfig(_Strict):
+    """The content of a ``report.toml``."""
+
+    output_folder: str = Field(min_length=1)
+    state: str | None = None
+    lock: str | None = None
+    policy: str = DEFAULT_POLICY
+    national: bool = True
+    lang: Lang = "da"
+    inputs: Inputs
+    outputs: tuple[Output, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _state_for_escalations(self) -> Self:
+        if self.state is None and any(isinstance(o, EscalationsOutput) for o in self.outputs):
+            raise ValueError("an escalations output needs a state file: set state = PATH")
+        return self
+
+
+def parse_config(data: dict[str, object], *, text: str, source: str) -> ReportConfig:
+    r"""Validate a parsed ``report.toml``; the first error names the file, line and field (78).
+
+    >>> outputs = [{"kind": "meeting_notes", "folder": "m"},
+    ...            {"kind": "classification", "file": "x.csv", "colour": 1}]
+    >>> text = '[[outputs]]\nkind = "meeting_notes"\n[[outputs]]\ncolour = 1\n'
+    >>> parse_config({"output_folder": "ud", "inputs": {"paths": ["a.csv"]}, "outputs": outputs},
+    ...              text=text, source="r.toml")
+    Traceback (most recent call last):
+    ...
+    fravaer.errors.PolicyError: r.toml:4: field 'outputs.1.colour': Extra inputs are not permitted
+    """
+    try:
+        return ReportConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raw = [str(part) for part in first["loc"]]
+        # pydantic puts the chosen kind into the path (outputs.0.classification.x): drop it.
+        path = [p for i, p in enumerate(raw) if not (p in OUTPUT_KINDS and i == 2)]
+        lines = toml_lines(text)
+        line = next(
+            (
+                lines[tuple(path[:end])]
+                for end in range(len(path), 0, -1)
+                if tuple(path[:end]) in lines
+            ),
+            None,
+        )
+        where = f"{source}:{line}" if line else source
+        field = f"field '{'.'.join(path)}': " if path else ""
+        problem = first["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise PolicyError(f"{where}: {field}{problem}{more}") from None

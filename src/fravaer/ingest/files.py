@@ -1,0 +1,66 @@
+"""Files that ``escalate`` and ``report`` read besides the exports: state, config, digests."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from fravaer.config import ReportConfig, parse_config
+from fravaer.errors import InputMissingError
+from fravaer.ingest.load import _resolve_paths
+from fravaer.policy import toml_data
+from fravaer.state import State, parse_state
+
+_CHUNK = 1 << 20
+
+
+def read_state(path: Path) -> State:
+    """The state file's content; a missing file is an empty state (a first run).
+
+    A corrupted file, or one from a newer fravaer, is refused (exit 65) and left as it is.
+    """
+    if not path.exists():
+        return State()
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError:
+        return parse_state("\ufffd", source=str(path))  # refused as not valid JSON
+    except OSError as exc:
+        raise InputMissingError(f"{path}: cannot read state file ({type(exc).__name__})") from None
+    return parse_state(text, source=str(path))
+
+
+def load_report_config(path: Path) -> ReportConfig:
+    """Read a ``report.toml``; errors name the file, line and field (exit 78).
+
+    Paths inside ``[inputs.source]`` (roster, calendar file) are relative to the config file, as
+    in a ``source.toml``; the other paths are resolved by the caller against the same folder.
+    """
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise InputMissingError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputMissingError(f"{path}: cannot read config file ({type(exc).__name__})") from None
+    data: dict[str, Any] = toml_data(text, source=str(path))
+    inputs = data.get("inputs")
+    if isinstance(inputs, dict) and isinstance(inputs.get("source"), dict):
+        _resolve_paths(inputs["source"], path.parent)
+    return parse_config(data, text=text, source=str(path))
+
+
+def digest(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files (their relative names and contents, in order)."""
+    sha = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    try:
+        for file in files:
+            if path.is_dir():
+                sha.update(file.relative_to(path).as_posix().encode("utf-8") + b"\0")
+            with file.open("rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    sha.update(chunk)
+    except OSError as exc:
+        raise InputMissingError(f"{path}: cannot read ({type(exc).__name__})") from None
+    return sha.hexdigest()

@@ -1,0 +1,418 @@
+"""Meeting preparation sheets: one page per pupil at step 2 or higher (Markdown and HTML).
+
+The coordinator (tovholder) meets the pupil, the parents and the school's people with the facts
+of the absence on one page: the current absence %, the trend over the latest weeks, the days per
+category and per weekday, the actions the guideline requires at the pupil's step, and the three
+questions schools use in such meetings, each with its sub-questions, left empty to be filled in.
+
+The measures are polars expressions over the canonical frame (:func:`weekly_absence`,
+:func:`weekday_absence`); the sheets are plain text built from collected values
+(:func:`sheet_markdown`, :func:`sheet_html`). The HTML is self-contained (no scripts, fonts or
+images) with a print style sheet, so a browser prints it on one A4 page.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final
+
+import polars as pl
+
+from fravaer import schema as s
+from fravaer.policy import Lang, Policy
+from fravaer.window import UNITS, days_expr, with_units
+
+MEETING_MIN_STEP: Final = 2
+"""Pupils at this step or higher get a sheet: from step 2 a coordinator owns the case."""
+
+TREND_WEEKS: Final = 6
+
+WEEK_END: Final = "week_end"
+WEEKDAY: Final = "weekday"
+SCHOOL_DAYS: Final = "school_days"
+
+
+def weekly_absence(
+    frame: pl.LazyFrame,
+    pupils: pl.LazyFrame,
+    *,
+    categories: tuple[str, ...],
+    as_of: date,
+    weeks: int = TREND_WEEKS,
+) -> pl.LazyFrame:
+    """Absence % per week for the latest ``weeks`` weeks ending at ``as_of``, per pupil.
+
+    Week *k* is the seven days ending ``as_of - 7k`` (k = 0 is the latest). Only weeks in which the
+    pupil has a school day are listed. Columns: ``pupil_id, week_end, school_days, absent_days,
+    absence_pct``.
+    """
+    first = as_of - timedelta(days=7 * weeks)
+    rows = with_units(frame.filter(pl.col(s.DATE) > first), as_of=as_of).join(
+        pupils.select(s.PUPIL_ID), on=s.PUPIL_ID, how="semi"
+    )
+    back = ((pl.lit(as_of, dtype=pl.Date) - pl.col(s.DATE)).dt.total_days() // 7).cast(pl.Int64)
+    counted = pl.col(UNITS).filter(pl.col(s.CATEGORY).is_in(categories)).sum()
+    return (
+        rows.with_columns(back.alias("_back"))
+        .group_by(s.PUPIL_ID, "_back")
+        .agg(pl.col(s.DATE).n_unique().cast(pl.Int64).alias(SCHOOL_DAYS), counted.alias(UNITS))
+        .with_columns(
+            (pl.lit(as_of, dtype=pl.Date) - pl.duration(days=pl.col("_back") * 7))
+            .cast(pl.Date)
+            .alias(WEEK_END),
+            days_expr(pl.col(UNITS)).alias(s.ABSENT_DAYS),
+            (100.0 * pl.col(UNITS) / (pl.col(SCHOOL_DAYS) * s.DAY_UNITS)).alias(s.ABSENCE_PCT),
+        )
+        .select(s.PUPIL_ID, WEEK_END, SCHOOL_DAYS, s.ABSENT_DAYS, s.ABSENCE_PCT)
+        .sort(s.PUPIL_ID, WEEK_END)
+    )
+
+
+def weekday_absence(
+    frame: pl.LazyFrame, pupils: pl.LazyFrame, *, categories: tuple[str, ...], as_of: date
+) -> pl.LazyFrame:
+    """Absent days per weekday (1 = Monday) in each pupil's window, from ``window_start``.
+
+    ``pupils`` carries ``pupil_id`` and ``window_start`` (from the classification). Columns:
+    ``pupil_id, weekday, school_days, absent_days``.
+    """
+    rows = with_units(frame, as_of=as_of).join(
+        pupils.select(s.PUPIL_ID, s.WINDOW_START), on=s.PUPIL_ID, how="inner"
+    )
+    counted = pl.col(UNITS).filter(pl.col(s.CATEGORY).is_in(categories)).sum()
+    return (
+        rows.filter(pl.col(s.DATE) >= pl.col(s.WINDOW_START))
+        .with_columns(pl.col(s.DATE).dt.weekday().alias(WEEKDAY))
+        .group_by(s.PUPIL_ID, WEEKDAY)
+        .agg(pl.col(s.DATE).n_unique().cast(pl.Int64).alias(SCHOOL_DAYS), counted.alias(UNITS))
+        .with_columns(days_expr(pl.col(UNITS)).alias(s.ABSENT_DAYS))
+        .select(s.PUPIL_ID, WEEKDAY, SCHOOL_DAYS, s.ABSENT_DAYS)
+        .sort(s.PUPIL_ID, WEEKDAY)
+    )
+
+
+@dataclass(frozen=True)
+class Week:
+    end: date
+    school_days: int
+    absent_days: float
+    pct: float
+
+
+@dataclass(frozen=True)
+class Weekday:
+    day: int  # 1 = Monday
+    school_days: int
+    absent_days: float
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What one preparation sheet shows: a classification row and the two breakdowns."""
+
+    pupil: dict[str, object]  # a row of `classify`'s output
+    weeks: tuple[Week, ...]
+    weekdays: tuple[Weekday, ...]
+
+
+_WORDS: dict[str, dict[Lang, str]] = {
+    "title": {"da": "Forberedelse til møde om fravær", "en": "Preparing a meeting on absence"},
+    "pupil": {"da": "Elev", "en": "Pupil"},
+    "school": {"da": "Skole", "en": "School"},
+    "class": {"da": "Klasse", "en": "Class"},
+    "as_of": {"da": "Opgjort pr.", "en": "As of"},
+    "step": {"da": "Trin", "en": "Step"},
+    "responsible": {"da": "Ansvarlig", "en": "Responsible"},
+    "facts": {"da": "Fraværet", "en": "The absence"},
+    "current": {
+        "da": "Fravær {pct} i perioden {start} – {end} ({days} skoledage, {window}).",
+        "en": "Absence {pct} from {start} to {end} ({days} school days, {window}).",
+    },
+    "categories": {
+        "da": "Sygdom {illness} dage · ekstraordinær frihed {leave} dage · ulovligt fravær "
+        "{unlawful} dage.",
+        "en": "Illness {illness} days · leave {leave} days · unlawful absence {unlawful} days.",
+    },
+    "quarter": {
+        "da": "Ulovligt fravær i kvartalet: {pct}.",
+        "en": "Unlawful absence in the quarter: {pct}.",
+    },
+    "trend": {"da": "Udvikling uge for uge", "en": "Week by week"},
+    "week_end": {"da": "Ugen til og med", "en": "Week ending"},
+    "school_days": {"da": "Skoledage", "en": "School days"},
+    "absent_days": {"da": "Fraværsdage", "en": "Absent days"},
+    "pct": {"da": "Fravær", "en": "Absence"},
+    "no_weeks": {
+        "da": "Ingen skoledage i de seneste {n} uger.",
+        "en": "No school days in the latest {n} weeks.",
+    },
+    "weekdays": {"da": "Fravær pr. ugedag i perioden", "en": "Absence per weekday in the window"},
+    "weekday": {"da": "Ugedag", "en": "Weekday"},
+    "actions": {
+        "da": "Det kræver handlevejledningen på trin {step}",
+        "en": "What the guideline requires at step {step}",
+    },
+    "questions": {"da": "Til mødet", "en": "For the meeting"},
+    "notes": {"da": "Noter:", "en": "Notes:"},
+}
+
+_DAY_NAMES: dict[Lang, tuple[str, ...]] = {
+    "da": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+QUESTIONS: Final[dict[Lang, tuple[tuple[str, tuple[str, ...]], ...]]] = {
+    "da": (
+        (
+            "Hvad virker?",
+            (
+                "Hvorfor virker det?",
+                "Hvordan virker det?",
+                "Hvordan sikrer vi, at det bliver ved med at virke?",
+                "Hvilke beskyttende faktorer giver det barnet?",
+            ),
+        ),
+        (
+            "Hvad virker ikke?",
+            (
+                "Hvorfor virker det ikke?",
+                "Hvad er der allerede gjort for at rette op på det?",
+                "Hvilke risikofaktorer giver det barnet?",
+            ),
+        ),
+        (
+            "Hvad skal der til?",
+            (
+                "Hvem skal inddrages for at rette op på det, der ikke virker?",
+                "Hvilke indsatser er relevante?",
+                "Hvordan sikrer vi, at der bliver rettet op på det?",
+            ),
+        ),
+    ),
+    "en": (
+        (
+            "What works?",
+            (
+                "Why does it work?",
+                "How does it work?",
+                "How do we make sure it keeps working?",
+                "Which protective factors does it give the child?",
+            ),
+        ),
+        (
+            "What does not work?",
+            (
+                "Why does it not work?",
+                "What has been tried to remedy it?",
+                "Which risk factors does it add?",
+            ),
+        ),
+        (
+            "What must happen?",
+            (
+                "Who should be involved to remedy what does not work?",
+                "Which interventions are relevant?",
+                "How do we make sure it gets remedied?",
+            ),
+        ),
+    ),
+}
+"""The three questions of the meeting, each with its sub-questions."""
+
+
+def _w(key: str, lang: Lang, **values: object) -> str:
+    return _WORDS[key][lang].format(**values)
+
+
+def _num(value: object, lang: Lang) -> str:
+    if not isinstance(value, int | float):
+        return "–"
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def _pct(value: object, lang: Lang) -> str:
+    return "–" if not isinstance(value, int | float) else f"{_num(value, lang)} %"
+
+
+def _date(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else "–"
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A sheet's content, independent of Markdown or HTML."""
+
+    title: str
+    facts_lines: tuple[tuple[str, str], ...]
+    paragraphs: tuple[str, ...]
+    trend: tuple[tuple[str, ...], ...]  # header, then rows
+    weekdays: tuple[tuple[str, ...], ...]
+    actions_title: str
+    actions: tuple[str, ...]
+
+
+def _parts(sheet: Sheet, *, policy: Policy, lang: Lang) -> _Parts:
+    row = sheet.pupil
+    step = row[s.STEP]
+    assert isinstance(step, int)
+    facts = (
+        (_w("pupil", lang), str(row[s.PUPIL_ID])),
+        (_w("school", lang), str(row[s.SCHOOL_ID])),
+        (_w("class", lang), str(row[s.CLASS_NAME] or "–")),
+        (_w("as_of", lang), _date(row[s.AS_OF])),
+        (_w("step", lang), str(step)),
+        (_w("responsible", lang), policy.step(step).responsible(lang)),
+    )
+    paragraphs = [
+        _w(
+            "current",
+            lang,
+            pct=_pct(row[s.ABSENCE_PCT], lang),
+            start=_date(row[s.WINDOW_START]),
+            end=_date(row[s.WINDOW_END]),
+            days=row[s.WINDOW_DAYS],
+            window=policy.primary.window.describe(lang),
+        ),
+        _w(
+            "categories",
+            lang,
+            illness=_num(row[s.ILLNESS_DAYS], lang),
+            leave=_num(row[s.LEAVE_DAYS], lang),
+            unlawful=_num(row[s.UNLAWFUL_DAYS], lang),
+        ),
+    ]
+    if row.get(s.QUARTER_UNLAWFUL_PCT) is not None:
+        paragraphs.append(_w("quarter", lang, pct=_pct(row[s.QUARTER_UNLAWFUL_PCT], lang)))
+    trend_header = tuple(_w(k, lang) for k in ("week_end", "school_days", "absent_days", "pct"))
+    # Every week of the trend, a week without school days (a holiday) included, oldest first.
+    as_of = row[s.AS_OF]
+    assert isinstance(as_of, date)
+    weeks = {w.end: w for w in sheet.weeks}
+    ends = [as_of - timedelta(days=7 * k) for k in reversed(range(TREND_WEEKS))]
+    trend = tuple(
+        (end.isoformat(), str(w.school_days), _num(w.absent_days, lang), _pct(w.pct, lang))
+        if (w := weeks.get(end))
+        else (end.isoformat(), "0", "–", "–")
+        for end in ends
+    )
+    day_header = (_w("weekday", lang), _w("school_days", lang), _w("absent_days", lang))
+    days = tuple(
+        (_DAY_NAMES[lang][d.day - 1], str(d.school_days), _num(d.absent_days, lang))
+        for d in sheet.weekdays
+    )
+    return _Parts(
+        title=_w("title", lang),
+        facts_lines=facts,
+        paragraphs=tuple(paragraphs),
+        trend=(trend_header, *trend) if trend else (),
+        weekdays=(day_header, *days) if days else (),
+        actions_title=_w("actions", lang, step=step),
+        actions=policy.step(step).actions(lang),
+    )
+
+
+def _md_table(rows: tuple[tuple[str, ...], ...]) -> list[str]:
+    header, *body = rows
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(r) + " |" for r in body]
+
+
+def sheet_markdown(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
+    """The preparation sheet as Markdown."""
+    p = _parts(sheet, policy=policy, lang=lang)
+    lines = [f"# {p.title}", ""]
+    lines += [f"- **{label}:** {value}" for label, value in p.facts_lines]
+    lines += ["", f"## {_w('facts', lang)}", ""]
+    for paragraph in p.paragraphs:
+        lines += [paragraph, ""]
+    lines += [f"### {_w('trend', lang)}", ""]
+    lines += _md_table(p.trend) if p.trend else [_w("no_weeks", lang, n=TREND_WEEKS)]
+    lines += ["", f"### {_w('weekdays', lang)}", ""]
+    lines += _md_table(p.weekdays) if p.weekdays else ["–"]
+    lines += ["", f"## {p.actions_title}", ""]
+    lines += [f"- {action}" for action in p.actions]
+    lines += ["", f"## {_w('questions', lang)}", ""]
+    for number, (question, subs) in enumerate(QUESTIONS[lang], start=1):
+        lines += [f"### {number}. {question}", ""]
+        for sub in subs:
+            lines += [f"- {sub}", "", "  …", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_CSS = """
+@page { size: A4; margin: 14mm; }
+body { font-family: "Helvetica Neue", Arial, sans-serif; font-size: 10pt; color: #111;
+       max-width: 180mm; margin: 0 auto; }
+h1 { font-size: 15pt; margin: 0 0 4pt; }
+h2 { font-size: 11.5pt; margin: 9pt 0 3pt; border-bottom: 1px solid #999; }
+h3 { font-size: 10.5pt; margin: 6pt 0 2pt; }
+p { margin: 2pt 0; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 1pt 8pt; margin: 0; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+table { border-collapse: collapse; margin: 2pt 0; }
+th, td { border: 1px solid #bbb; padding: 1pt 5pt; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.columns { display: flex; gap: 12pt; }
+ul { margin: 2pt 0; padding-left: 14pt; }
+.question li { min-height: 1.9em; }
+@media print { body { max-width: none; } h2, .question { break-inside: avoid; } }
+""".strip()
+
+
+def _html_table(rows: tuple[tuple[str, ...], ...]) -> str:
+    header, *body = rows
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+
+
+def sheet_html(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
+    """The preparation sheet as one self-contained, printable HTML page."""
+    p = _parts(sheet, policy=policy, lang=lang)
+    e = html.escape
+    facts = "".join(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in p.facts_lines)
+    paragraphs = "".join(f"<p>{e(text)}</p>" for text in p.paragraphs)
+    trend = _html_table(p.trend) if p.trend else f"<p>{e(_w('no_weeks', lang, n=TREND_WEEKS))}</p>"
+    days = _html_table(p.weekdays) if p.weekdays else "<p>–</p>"
+    actions = "".join(f"<li>{e(a)}</li>" for a in p.actions)
+    questions = "".join(
+        f'<div class="question"><h3>{number}. {e(q)}</h3><ul>'
+        + "".join(f"<li>{e(sub)}</li>" for sub in subs)
+        + "</ul></div>"
+        for number, (q, subs) in enumerate(QUESTIONS[lang], start=1)
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{e(p.title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
+        f"<h1>{e(p.title)}</h1>\n<dl>{facts}</dl>\n"
+        f"<h2>{e(_w('facts', lang))}</h2>\n{paragraphs}\n"
+        f'<div class="columns"><div><h3>{e(_w("trend", lang))}</h3>{trend}</div>'
+        f"<div><h3>{e(_w('weekdays', lang))}</h3>{days}</div></div>\n"
+        f"<h2>{e(p.actions_title)}</h2>\n<ul>{actions}</ul>\n"
+        f"<h2>{e(_w('questions', lang))}</h2>\n{questions}\n</body>\n</html>\n"
+    )
+
+
+def sheets(classified: pl.DataFrame, weeks: pl.DataFrame, weekdays: pl.DataFrame) -> list[Sheet]:
+    """One :class:`Sheet` per pupil at step 2 or higher, in the classification's order."""
+    by_week: dict[str, list[Week]] = {}
+    for row in weeks.iter_rows(named=True):
+        by_week.setdefault(row[s.PUPIL_ID], []).append(
+            Week(row[WEEK_END], row[SCHOOL_DAYS], row[s.ABSENT_DAYS], row[s.ABSENCE_PCT])
+        )
+    by_day: dict[str, list[Weekday]] = {}
+    for row in weekdays.iter_rows(named=True):
+        by_day.setdefault(row[s.PUPIL_ID], []).append(
+            Weekday(row[WEEKDAY], row[SCHOOL_DAYS], row[s.ABSENT_DAYS])
+        )
+    out = []
+    for row in classified.filter(pl.col(s.STEP) >= MEETING_MIN_STEP).iter_rows(named=True):
+        pupil = row[s.PUPIL_ID]
+        out.append(Sheet(row, tuple(by_week.get(pupil, ())), tuple(by_day.get(pupil, ()))))
+    return out

@@ -1,0 +1,144 @@
+"""The escalation state: each pupil's step and quarter flag per run, as versioned JSON.
+
+``fravaer escalate --state PATH`` and ``fravaer report`` compare the steps at the as-of date with
+those of the previous run, kept in a state file. The file holds the latest :data:`KEEP_RUNS` runs,
+one per as-of date, so that re-running the same as-of date compares with the same earlier run
+(the same list again, byte for byte) and replaces its own entry instead of advancing twice.
+
+This module only turns text into a :class:`State` and back; reading and writing the file is
+``ingest.state`` and ``output.write_all``.
+
+>>> state = advance(State(), as_of=date(2024, 3, 1), policy="aalborg-2023",
+...                 pupils={"007": (2, "none")})
+>>> parse_state(dump_state(state), source="s.json") == state
+True
+>>> reference_run(state, date(2024, 3, 8)).as_of, reference_run(state, date(2024, 3, 1))
+(datetime.date(2024, 3, 1), None)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Final, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fravaer import schema as s
+from fravaer.errors import EXIT_DATAERR, FravaerError
+
+STATE_FORMAT: Final = "fravaer-escalate-state"
+STATE_VERSION: Final = 1
+"""The state format this fravaer writes and the newest it reads."""
+
+KEEP_RUNS: Final = 12
+"""Runs kept in the state file: a quarter of weekly runs."""
+
+STATE_HINT: Final = (
+    "restore the state file from a backup, or move it away to start afresh "
+    "(the next run then reports every pupil at step 1 or higher)"
+)
+
+
+class StateError(FravaerError):
+    """The state file is corrupted or from a newer fravaer (exit 65); it is never overwritten."""
+
+    exit_code = EXIT_DATAERR
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Run(_Strict):
+    """One run: its as-of date, the policy, and each pupil's ``(step, quarter_flag)``."""
+
+    as_of: date
+    policy: str
+    pupils: dict[str, tuple[int | None, str | None]]
+
+
+class State(_Strict):
+    """The state file's content."""
+
+    format: Literal["fravaer-escalate-state"] = STATE_FORMAT
+    version: int = Field(default=STATE_VERSION, ge=1)
+    runs: tuple[Run, ...] = ()
+
+
+def parse_state(text: str, *, source: str) -> State:
+    """Read a state file's text; a corrupted or newer one is refused (exit 65).
+
+    >>> parse_state('{"format": "fravaer-escalate-state", "version": 9, "runs": []}', source="s")
+    Traceback (most recent call last):
+    ...
+    fravaer.state.StateError: s: state file version 9 is newer than this fravaer reads (1)
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StateError(
+            f"{source}:{exc.lineno}: corrupted state file (not valid JSON)", hint=STATE_HINT
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+        raise StateError(f"{source}: not a fravaer state file", hint=STATE_HINT)
+    version = data.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > STATE_VERSION:
+        raise StateError(
+            f"{source}: state file version {version} is newer than this fravaer reads "
+            f"({STATE_VERSION})",
+            hint="upgrade fravaer; the state file is left as it is",
+        )
+    try:
+        return State.model_validate(data)
+    except ValidationError as exc:
+        # Error paths pass through pupil ids (the keys of `pupils`): show only the run's place.
+        first = [str(p) for p in exc.errors()[0]["loc"]]
+        where = ".".join(first[: first.index("pupils") + 1] if "pupils" in first else first)
+        raise StateError(
+            f"{source}: corrupted state file (field '{where}', {exc.error_count()} problem(s))",
+            hint=STATE_HINT,
+        ) from None
+
+
+def dump_state(state: State) -> str:
+    """The state as JSON text: keys sorted, one pupil a line, the same bytes for the same state."""
+    data = state.model_dump(mode="json")
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def advance(
+    state: State,
+    *,
+    as_of: date,
+    policy: str,
+    pupils: Mapping[str, tuple[int | None, str | None]],
+) -> State:
+    """The state with this run in it: a run of the same as-of date is replaced, not added.
+
+    Runs are kept in date order, the latest :data:`KEEP_RUNS` of them.
+    """
+    run = Run(as_of=as_of, policy=policy, pupils=dict(sorted(pupils.items())))
+    runs = sorted([r for r in state.runs if r.as_of != as_of] + [run], key=lambda r: r.as_of)
+    return State(runs=tuple(runs[-KEEP_RUNS:]))
+
+
+def reference_run(state: State, as_of: date) -> Run | None:
+    """The run to compare with: the latest one strictly before ``as_of`` (None: a first run)."""
+    earlier = [r for r in state.runs if r.as_of < as_of]
+    return max(earlier, key=lambda r: r.as_of) if earlier else None
+
+
+def run_frame(run: Run | None) -> pl.LazyFrame:
+    """A run's pupils as a reference frame (pupil_id, step, quarter_flag); empty for None."""
+    pupils = run.pupils if run is not None else {}
+    return pl.LazyFrame(
+        {
+            s.PUPIL_ID: list(pupils),
+            s.STEP: [v[0] for v in pupils.values()],
+            s.QUARTER_FLAG: [v[1] for v in pupils.values()],
+        },
+        schema={s.PUPIL_ID: pl.String, s.STEP: pl.Int8, s.QUARTER_FLAG: pl.String},
+    )

@@ -1,0 +1,188 @@
+"""`fravaer escalate` on the command line: the contract, the state file and its refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+from pathlib import Path
+
+import polars as pl
+import pytest
+from fastexcel import read_excel
+from typer.testing import CliRunner, Result
+
+from fravaer.cli import app
+from fravaer.escalate import ESCALATE_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "demo-export.csv"
+CONTRACT = (
+    "pupil_id,school_id,class_name,grade,previous_step,step,absence_pct,window_start,window_end,"
+    "illness_days,leave_days,unlawful_days,quarter_unlawful_pct,quarter_flag,"
+    "previous_quarter_flag,responsible,actions"
+)
+
+
+def run(*args: object) -> Result:
+    return CliRunner().invoke(app, ["escalate", *(str(a) for a in args)])
+
+
+def frame(text: str) -> pl.DataFrame:
+    return pl.read_csv(io.StringIO(text), infer_schema=False)
+
+
+def test_csv_carries_the_contract_columns_first() -> None:
+    result = run(DEMO, "--since", "2024-02-23", "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0]
+    assert header.startswith(CONTRACT + ",")
+    assert header.split(",") == list(ESCALATE_COLUMNS)
+    rows = frame(result.stdout)
+    assert set(rows["change"]) == {"escalation", "improvement"}
+    assert (rows["reference_as_of"] == "2024-02-23").all()
+    assert result.stderr.startswith("fravaer: ")
+    assert not any(pupil in result.stderr for pupil in rows["pupil_id"])
+
+
+def test_since_agrees_with_classify_at_both_dates() -> None:
+    def steps(day: str) -> dict[str, str | None]:
+        out = CliRunner().invoke(
+            app, ["classify", str(DEMO), "--as-of", day, "--include-left", "--format", "csv"]
+        )
+        return dict(frame(out.stdout).select("pupil_id", "step").rows())
+
+    before, after = steps("2024-02-23"), steps("2024-03-08")
+    rows = frame(run(DEMO, "--since", "2024-02-23", "--format", "csv").stdout)
+
+    columns = (
+        "pupil_id",
+        "previous_step",
+        "step",
+        "change",
+        "quarter_flag",
+        "previous_quarter_flag",
+    )
+    for pupil, previous, step, change, flag, previous_flag in rows.select(columns).rows():
+        assert (previous, step) == (before[pupil], after[pupil])
+        if change == "improvement":
+            assert int(step) < int(previous)
+        else:
+            assert int(step) > int(previous or 0) or flag != previous_flag
+    risen = {p for p, s in after.items() if s and before.get(p) and int(s) > int(before[p] or 0)}
+    assert risen <= set(rows.filter(pl.col("change") == "escalation")["pupil_id"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "csv"),
+        ("--since", "2024-02-23", "--state", "s.json", "--format", "csv"),
+    ],
+)
+def test_since_or_state_is_required_but_not_both(args: tuple[str, ...]) -> None:
+    result = run(DEMO, *args)
+
+    assert result.exit_code == 2
+    assert "give either --since YYYY-MM-DD or --state PATH" in result.stderr
+
+
+def test_since_must_come_before_the_as_of_date() -> None:
+    result = run(DEMO, "--since", "2024-03-08", "--format", "csv")
+
+    assert result.exit_code == 2
+    assert "--since must be before the as-of date 2024-03-08" in result.stderr
+
+
+def test_the_state_reports_an_escalation_once_and_a_rerun_gives_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state.json"
+    first = run(DEMO, "--state", state, "--as-of", "2024-03-01", "--format", "csv")
+    assert first.exit_code == 0, first.output
+    assert "no earlier run in the state file" in first.stderr
+    assert frame(first.stdout)["previous_step"].null_count() == frame(first.stdout).height
+
+    second = run(DEMO, "--state", state, "--format", "csv")
+    after_second = state.read_bytes()
+    again = run(DEMO, "--state", state, "--format", "csv")
+
+    assert second.exit_code == again.exit_code == 0
+    assert again.stdout == second.stdout
+    assert state.read_bytes() == after_second
+    assert [r["as_of"] for r in json.loads(after_second)["runs"]] == ["2024-03-01", "2024-03-08"]
+    week = frame(second.stdout)
+    assert (week["reference_as_of"] == "2024-03-01").all()
+    # Against a --since of the same date, the same list (pupils who left aside).
+    since = frame(run(DEMO, "--since", "2024-03-01", "--format", "csv").stdout)
+    keep = ["pupil_id", "previous_step", "step", "change"]
+    assert week.select(keep).rows() == since.select(keep).rows()
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+
+
+def test_a_state_from_a_newer_fravaer_is_refused_and_left_alone(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    text = '{"format": "fravaer-escalate-state", "version": 99, "runs": []}'
+    state.write_text(text)
+    output = tmp_path / "e.csv"
+
+    result = run(DEMO, "--state", state, "-o", output)
+
+    assert result.exit_code == 65
+    assert result.stdout == ""
+    assert "state file version 99 is newer than this fravaer reads (1)" in result.stderr
+    assert state.read_text() == text
+    assert not output.exists()
+
+
+def test_split_by_school_writes_one_private_file_per_school(tmp_path: Path) -> None:
+    folder = tmp_path / "lists"
+    result = run(DEMO, "--since", "2024-02-23", "--split-by", "school", "-o", folder)
+
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        f"escalations-{school}-2024-03-08.xlsx" for school in ("851001", "851002", "851003")
+    ]
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        sheets = read_excel(path).sheet_names
+        assert sheets == ["Eskaleringer", "Forbedringer"]
+    workbook = read_excel(folder / names[0])
+    up = workbook.load_sheet("Eskaleringer").to_polars()
+    assert up.columns[:6] == ["Elev", "Skole", "Klasse", "Klassetrin", "Før trin", "Trin"]
+    assert "Handlinger" in up.columns
+    assert set(up["Skole"]) == {"851001"}
+
+
+def test_split_by_school_needs_a_folder() -> None:
+    result = run(DEMO, "--since", "2024-02-23", "--split-by", "school")
+
+    assert result.exit_code == 2
+    assert "give -o FOLDER" in result.stderr
+
+
+def test_english_sheets_and_headings(tmp_path: Path) -> None:
+    output = tmp_path / "e.xlsx"
+    result = run(DEMO, "--since", "2024-02-23", "-o", output, "--lang", "en")
+
+    assert result.exit_code == 0, result.output
+    workbook = read_excel(output)
+    assert workbook.sheet_names == ["Escalations", "Improvements"]
+    assert workbook.load_sheet("Escalations").to_polars().columns[4:6] == ["Step before", "Step"]
+
+
+def test_meeting_notes_for_every_pupil_at_step_2_or_higher(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    result = run(DEMO, "--since", "2024-02-23", "--meeting-notes", notes, "--format", "csv")
+    classified = frame(CliRunner().invoke(app, ["classify", str(DEMO), "--format", "csv"]).stdout)
+
+    assert result.exit_code == 0, result.output
+    at_2 = classified.filter(pl.col("step").cast(pl.Int8) >= 2)
+    expected = {f"{r[1]}-{r[0]}-2024-03-08" for r in at_2.select("pupil_id", "school_id").rows()}
+    assert {p.stem for p in notes.glob("*.md")} == expected
+    assert {p.stem for p in notes.glob("*.html")} == expected
+    text = next(notes.glob("*.md")).read_text()
+    assert text.startswith("# Forberedelse til møde om fravær")
+    assert "### 3. Hvad skal der til?" in text

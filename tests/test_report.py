@@ -1,0 +1,396 @@
+"""`fravaer report` as cron sees it: all outputs or none, the state after them, the manifest last.
+
+Every fault leaves no partial output, no visible temporary file and the previous outputs intact:
+an output folder that cannot be written (73), a full disk at write and at fsync (74), a run killed
+in the middle of writing (a subprocess, killed), and a second run while one holds the lock (75).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import filelock
+import polars as pl
+import pytest
+from typer.testing import CliRunner, Result
+
+from fravaer.cli import app
+from fravaer.output import STAGED_SUFFIX
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "demo-export.csv"
+PUPILS = [f"{i:07d}" for i in [*range(1, 41), *range(170, 200)]]
+FIRST, SECOND = "2024-03-01", "2024-03-08"
+
+CONFIG = """\
+output_folder = "out"
+state = "state/state.json"
+policy = "aalborg"
+
+[inputs]
+paths = ["export.csv"]
+
+[[outputs]]
+kind = "classification"
+file = "klassifikation-{as_of}.csv"
+
+[[outputs]]
+kind = "escalations"
+split_by = "school"
+folder = "eskaleringer"
+format = "csv"
+
+[[outputs]]
+kind = "escalations"
+file = "alle-eskaleringer.xlsx"
+
+[[outputs]]
+kind = "meeting_notes"
+folder = "moeder"
+"""
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """70 pupils of the example at three schools: small enough for many runs."""
+    raw = pl.read_csv(DEMO, infer_schema=False)
+    path = tmp_path_factory.mktemp("export") / "export.csv"
+    raw.filter(pl.col("pupil_id").is_in(PUPILS)).write_csv(path)
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, export: Path) -> Path:
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    path = tmp_path / "report.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def run(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, ["report", "--config", str(config), *args])
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones included), by relative path."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "export.csv" and p.name != "report.toml"
+    }
+
+
+def visible(files: dict[str, bytes]) -> set[str]:
+    return {name for name in files if not any(part.startswith(".") for part in name.split("/"))}
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return sorted(folder.rglob(f"*{STAGED_SUFFIX}"))
+
+
+def test_report_writes_every_output_privately_and_a_manifest_of_them(config: Path) -> None:
+    result = run(config, "--as-of", FIRST)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    out = config.parent / "out"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["as_of"] == FIRST
+    assert manifest["policy"] == {"name": "aalborg-2023", "version": "2023.1"}
+    (source,) = manifest["inputs"]
+    data = (config.parent / "export.csv").read_bytes()
+    assert source["sha256"] == hashlib.sha256(data).hexdigest()
+    assert source["rows"] == len(data.splitlines()) - 1
+    listed = {entry["path"]: entry for entry in manifest["outputs"]}
+    classification = pl.read_csv(out / f"klassifikation-{FIRST}.csv", infer_schema=False)
+    assert listed[f"klassifikation-{FIRST}.csv"]["rows"] == classification.height
+    assert 60 < classification.height <= len(PUPILS)  # pupils who left are omitted
+    schools = sorted(set(classification["school_id"]))
+    for school in schools:
+        name = f"eskaleringer/escalations-{school}-{FIRST}.csv"
+        rows = pl.read_csv(out / name, infer_schema=False).height
+        assert listed[name]["rows"] == rows
+    at_step_2 = classification.filter(pl.col("step").cast(pl.Int8) >= 2).height
+    notes = sorted((out / "moeder").iterdir())
+    assert len(notes) == 2 * at_step_2 > 0
+    assert {e["kind"] for e in listed.values()} == {
+        "classification",
+        "escalations",
+        "meeting_notes",
+    }
+    # Every file written is private; the manifest lists every output there is.
+    written = [p for p in config.parent.rglob("*") if p.is_file() and p.suffix != ".toml"]
+    for path in written:
+        if path.name in ("export.csv",) or path.name.endswith(".lock"):
+            continue
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    outputs = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert outputs - set(listed) == {"manifest.json", ".fravaer-report.lock"}
+    assert temporaries(config.parent) == []
+
+
+def test_the_summary_line_has_counts_and_no_pupil_data(config: Path) -> None:
+    result = run(config, "--as-of", FIRST)
+
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"fravaer: report as of {FIRST}: steps 0 ")
+    assert "escalation(s)" in lines[0]
+    assert "notify_municipality" in lines[0]
+    assert lines[0].endswith("file(s) written")
+    assert not any(pupil in result.stderr for pupil in PUPILS)
+
+
+def test_a_rerun_writes_the_same_bytes_and_advances_the_state_once(config: Path) -> None:
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    assert run(config, "--as-of", SECOND).exit_code == 0
+    second = snapshot(config.parent)
+
+    again = run(config, "--as-of", SECOND)
+
+    assert again.exit_code == 0, again.output
+    assert snapshot(config.parent) == second
+    state = json.loads((config.parent / "state" / "state.json").read_text())
+    assert [r["as_of"] for r in state["runs"]] == [FIRST, SECOND]
+    manifest = json.loads((config.parent / "out" / "manifest.json").read_text())
+    assert manifest["reference_as_of"] == FIRST  # the rerun compares with the same earlier run
+
+
+def test_the_second_week_reports_only_what_changed_since_the_first(config: Path) -> None:
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    assert run(config, "--as-of", SECOND).exit_code == 0
+
+    out = config.parent / "out"
+    first = pl.read_csv(out / f"klassifikation-{FIRST}.csv", infer_schema=False)
+    second = pl.read_csv(out / f"klassifikation-{SECOND}.csv", infer_schema=False)
+    steps = {
+        p: (a, b)
+        for p, a, b in first.join(second, on="pupil_id")
+        .select("pupil_id", "step", "step_right")
+        .rows()
+    }
+    escalated = set()
+    for path in (out / "eskaleringer").glob(f"*{SECOND}.csv"):
+        frame = pl.read_csv(path, infer_schema=False)
+        escalated |= set(frame.filter(pl.col("change") == "escalation")["pupil_id"])
+        for pupil, previous, step in frame.select("pupil_id", "previous_step", "step").rows():
+            assert (previous, step) == steps[pupil]
+    rose = {p for p, (a, b) in steps.items() if a and b and int(b) > int(a)}
+    assert rose <= escalated
+
+
+def test_a_dry_run_writes_nothing(config: Path) -> None:
+    result = run(config, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "fravaer: would write " in result.stderr
+    assert result.stderr.splitlines()[-1].endswith("file(s) would be written")
+    assert sorted(p.name for p in config.parent.iterdir()) == ["export.csv", "report.toml"]
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_75_at_once(config: Path) -> None:
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    before = snapshot(config.parent)
+    lock = filelock.FileLock(config.parent / "out" / ".fravaer-report.lock")
+
+    with lock.acquire(timeout=1):
+        started = time.monotonic()
+        result = run(config, "--as-of", SECOND)
+        elapsed = time.monotonic() - started
+
+    assert result.exit_code == 75, result.output
+    assert "another run holds the lock" in result.stderr
+    assert elapsed < 5
+    assert snapshot(config.parent) == before
+
+
+def _fail_on_call(number: int, error: int, real: Callable[..., object]) -> Callable[..., object]:
+    calls = {"n": 0}
+
+    def fake(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] >= number:
+            raise OSError(error, os.strerror(error))
+        return real(*args, **kwargs)
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "call", "exit_code"),
+    [
+        ("write", errno.ENOSPC, 1, 74),
+        ("write", errno.ENOSPC, 5, 74),  # a few files are already staged
+        ("fsync", errno.ENOSPC, 1, 74),
+        ("fsync", errno.EIO, 4, 74),
+    ],
+)
+def test_a_full_disk_leaves_the_previous_outputs_intact(
+    config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+    error: int,
+    call: int,
+    exit_code: int,
+) -> None:
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    before = snapshot(config.parent)
+    monkeypatch.setattr(os, target, _fail_on_call(call, error, getattr(os, target)))
+
+    result = run(config, "--as-of", SECOND)
+
+    monkeypatch.undo()
+    assert result.exit_code == exit_code, result.output
+    assert "write failed" in result.stderr
+    assert snapshot(config.parent) == before
+    assert temporaries(config.parent) == []
+
+
+def test_an_output_folder_that_cannot_be_written_is_exit_73(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    before = snapshot(config.parent)
+    out = config.parent / "out"
+    out.chmod(0o500)
+    if os.geteuid() == 0:  # root writes anyway: refuse the temporary file as the kernel would
+        monkeypatch.setattr(
+            tempfile,
+            "mkstemp",
+            _fail_on_call(1, errno.EACCES, tempfile.mkstemp),
+        )
+    try:
+        result = run(config, "--as-of", SECOND)
+    finally:
+        out.chmod(0o700)
+        monkeypatch.undo()
+
+    assert result.exit_code == 73, result.output
+    assert "cannot create" in result.stderr
+    assert snapshot(config.parent) == before
+    assert temporaries(config.parent) == []
+
+
+def test_an_output_folder_that_is_a_file_is_exit_73(config: Path) -> None:
+    (config.parent / "out").write_text("not a folder")
+
+    result = run(config)
+
+    assert result.exit_code == 73, result.output
+    assert (config.parent / "out").read_text() == "not a folder"
+
+
+_KILLED = """
+import os, sys, time
+from pathlib import Path
+
+marker = Path(sys.argv[1])
+
+def stalled_fsync(fd):
+    marker.write_text("writing")
+    time.sleep(120)
+
+os.fsync = stalled_fsync
+from fravaer.cli import main
+sys.argv = ["fravaer", "report", "--config", sys.argv[2], "--as-of", sys.argv[3]]
+main()
+"""
+
+
+def test_a_run_killed_mid_write_leaves_the_previous_outputs_and_no_visible_file(
+    config: Path,
+) -> None:
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    before = snapshot(config.parent)
+    marker = config.parent / "marker"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _KILLED, str(marker), str(config), SECOND],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert marker.exists(), "the run never started writing"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    marker.unlink()
+
+    after = snapshot(config.parent)
+    assert visible(after) == visible(before)
+    assert {k: after[k] for k in visible(before)} == {k: before[k] for k in visible(before)}
+    leftovers = temporaries(config.parent)
+    assert leftovers  # a killed process cannot clean up, but its files are hidden and marked
+    assert all(p.name.startswith(".") for p in leftovers)
+
+    # The next run clears them and completes.
+    result = run(config, "--as-of", SECOND)
+    assert result.exit_code == 0, result.output
+    assert "removed 1 temporary file(s) left by an interrupted run" in result.stderr
+    assert temporaries(config.parent) == []
+
+
+def test_a_corrupted_state_is_refused_and_left_alone(config: Path) -> None:
+    state = config.parent / "state" / "state.json"
+    state.parent.mkdir()
+    state.write_text('{"format": "fravaer-escalate-state", "version": 1, "runs": [')
+
+    result = run(config)
+
+    assert result.exit_code == 65, result.output
+    assert "corrupted state file" in result.stderr
+    assert state.read_text().endswith('"runs": [')
+    assert not (config.parent / "out" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('kind = "meeting_notes"', 'kind = "meeting_notes"\ncolour = "blue"'),
+            "report.toml:24: field 'outputs.3.colour': Extra inputs are not permitted",
+        ),
+        (
+            ('paths = ["export.csv"]', 'paths = ["export.csv"]\nencodng = "utf-8"'),
+            "report.toml:7: field 'inputs.encodng': Extra inputs are not permitted",
+        ),
+        (
+            ('state = "state/state.json"\n', ""),
+            "report.toml: an escalations output needs a state file: set state = PATH",
+        ),
+        (
+            ('format = "csv"', 'format = "pdf"'),
+            "report.toml:16: field 'outputs.1.format': Input should be",
+        ),
+    ],
+)
+def test_a_bad_config_names_the_file_and_line(
+    config: Path, change: tuple[str, str], message: str
+) -> None:
+    config.write_text(CONFIG.replace(*change), encoding="utf-8")
+
+    result = run(config)
+
+    assert result.exit_code == 78, result.output
+    assert f"fravaer: error: {config.parent}/{message}" in result.stderr
+    assert sorted(p.name for p in config.parent.iterdir()) == ["export.csv", "report.toml"]
+
+
+def test_a_missing_config_is_exit_66(tmp_path: Path) -> None:
+    result = run(tmp_path / "missing.toml")
+
+    assert result.exit_code == 66
+    assert "config file not found" in result.stderr
