@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
-from fravaer.classify import classify
+from fravaer.classify import classify, pupil_partition_expr
 from fravaer.ingest.policy import load_policy
 from fravaer.policy import Policy
 from tests import reference
@@ -368,6 +369,28 @@ def test_any_policy_equals_reference(
 ) -> None:
     rows, as_of = data
     assert_equal_to_reference(rows, as_of, to_policy(ref), ref, include_left=include_left)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), ref=policies(), include_left=st.booleans(), parts=st.integers(1, 4))
+def test_pupil_partitions_together_are_the_whole_run(
+    data: tuple[list[Row], date], ref: RefPolicy, include_left: bool, parts: int
+) -> None:
+    rows, as_of = data
+    frame, policy = to_frame(rows), to_policy(ref)
+
+    def run(partition: tuple[int, int] | None) -> pl.DataFrame:
+        return classify(
+            frame, policy=policy, as_of=as_of, include_left=include_left, partition=partition
+        ).collect()
+
+    pieces = pl.concat([run((k, parts)) for k in range(1, parts + 1)])
+    assert_frame_equal(pieces.sort(s.SCHOOL_ID, s.PUPIL_ID), run(None))
+
+
+def test_a_partition_outside_one_to_n_is_refused() -> None:
+    with pytest.raises(ValueError, match="between 1 and 3"):
+        pupil_partition_expr(0, 3)
 
 
 BUNDLED = ["aalborg-2023", "aalborg-2022", "odense", "slagelse", "national-unlawful"]

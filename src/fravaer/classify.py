@@ -329,6 +329,23 @@ def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.
     )
 
 
+def pupil_partition_expr(part: int, parts: int) -> pl.Expr:
+    """Whether a row's pupil is in bucket ``part`` (1 to ``parts``) of ``parts``.
+
+    A pupil's rows all fall in one bucket, so partitions classify independently. The bucket is
+    a seeded hash of the id: stable for one version of fravaer (and polars) on every machine,
+    which is what a partitioned run needs; it is not a format to store.
+
+    >>> frame = pl.DataFrame({"pupil_id": [f"{i:04d}" for i in range(1000)]})
+    >>> sizes = [frame.filter(pupil_partition_expr(k, 3)).height for k in (1, 2, 3)]
+    >>> sum(sizes), min(sizes) > 300
+    (1000, True)
+    """
+    if not 1 <= part <= parts:
+        raise ValueError(f"partition {part} is not between 1 and {parts}")
+    return pl.col(s.PUPIL_ID).hash(seed=0) % parts == part - 1
+
+
 def latest_date(frame: pl.LazyFrame) -> pl.LazyFrame:
     """The newest date in the data: the default as-of date (one row, column ``date``)."""
     return frame.select(pl.col(s.DATE).max())
@@ -347,6 +364,7 @@ def classify(
     national: Policy | None = None,
     include_left: bool = False,
     schools: Sequence[str] | None = None,
+    partition: tuple[int, int] | None = None,
 ) -> pl.LazyFrame:
     """Place every pupil on the policy's step at ``as_of``, with the national quarter rule.
 
@@ -365,6 +383,10 @@ def classify(
         Keep pupils with no registration in the last 5 school days of their school.
     schools
         Keep only pupils whose latest school is one of these (their window still spans schools).
+    partition
+        ``(k, n)``: only the pupils in bucket ``k`` of ``n`` (:func:`pupil_partition_expr`). The
+        "has left" rule still reads every school's days from all of ``frame``, so the ``n``
+        results together are exactly the whole run.
 
     Returns
     -------
@@ -392,7 +414,8 @@ def classify(
     ('007', 100, 10.0, 1, 'ok')
     """
     policies = {MUNICIPAL: policy} | ({NATIONAL: national} if national else {})
-    pupils = evaluate(frame, policies=policies, as_of=as_of)
+    rows = frame if partition is None else frame.filter(pupil_partition_expr(*partition))
+    pupils = evaluate(rows, policies=policies, as_of=as_of)
     if not include_left:
         pupils = _without_left(pupils, frame, as_of)
     if schools is not None:

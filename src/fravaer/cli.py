@@ -169,6 +169,15 @@ def _parse_date(text: str, option: str) -> date:
     raise UsageError(f"{option} must be a date written YYYY-MM-DD")
 
 
+def _parse_partition(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if match is None or not 1 <= int(match[1]) <= int(match[2]):
+        raise UsageError("--pupil-partition must be K/N with 1 <= K <= N, e.g. 3/8")
+    return int(match[1]), int(match[2])
+
+
 def _resolve_format(fmt: Format | None, output: Path | None) -> Format:
     """Explicit --format, else the output's suffix, else a table on a terminal and CSV in a pipe."""
     if fmt is None and output is not None:
@@ -301,6 +310,15 @@ def classify(
             help="Keep pupils with no registration in their school's last 5 school days.",
         ),
     ] = False,
+    pupil_partition: Annotated[
+        str | None,
+        typer.Option(
+            "--pupil-partition",
+            metavar="K/N",
+            help="Only the pupils in bucket K of N (1 <= K <= N), for runs split across "
+            "machines; the N outputs together are the whole run.",
+        ),
+    ] = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
@@ -319,6 +337,7 @@ def classify(
     rule_<name> column per rule of the policy with its measured value.
     """
     out_format = _resolve_format(fmt, output)
+    partition = _parse_partition(pupil_partition)
     options = _source_options(source, encoding, separator, date_format, sheet, shape)
     choice = policy_versions(policy)  # a bad policy fails before the export is read
     frame, day = _read(exports, as_of, options)
@@ -331,6 +350,7 @@ def classify(
         as_of=day,
         include_left=include_left,
         schools=school,
+        partition=partition,
     ).collect(engine="streaming")
     log.info("classified %d pupil(s) as of %s with %s", result.height, day.isoformat(), chosen.name)
     if school and result.is_empty():
