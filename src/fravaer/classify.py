@@ -163,14 +163,14 @@ def _window_aggs(columns: _Columns, within: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def _row_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
+def _row_aggs(rule: Rule, columns: _Columns, as_of: date | pl.Expr) -> list[pl.Expr]:
     """Absence units of a percent/days rule, over the pupil's rows (several per day)."""
     within = in_window_expr(rule.window, as_of=as_of)
     units = absent_units_expr(rule.categories, within).alias(columns.value)
     return [units, *_window_aggs(columns, within)]
 
 
-def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> list[pl.Expr]:
+def _run_aggs(rule: Rule, columns: _Columns, as_of: date | pl.Expr) -> list[pl.Expr]:
     """Longest run of a consecutive_days rule, over the pupil's days (one row per day)."""
     day_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in rule.categories)
     threshold = Fraction(rule.run_fraction) * s.DAY_UNITS  # whole: DAY_UNITS is divisible by 1000

@@ -60,8 +60,10 @@ def window_start_expr(school_days: int) -> pl.Expr:
     return pl.col(s.DATE).unique().top_k(school_days).min()
 
 
-def in_window_expr(window: Window, *, as_of: date) -> pl.Expr:
+def in_window_expr(window: Window, *, as_of: date | pl.Expr) -> pl.Expr:
     """Whether a row lies in the pupil's window ending at ``as_of`` (rows after it are gone).
+
+    ``as_of`` may be a date column (e.g. the end of each week of a trend), evaluated per row.
 
     >>> from fravaer.policy import Window
     >>> str(in_window_expr(Window(weeks=2), as_of=date(2024, 3, 15)))
@@ -71,6 +73,9 @@ def in_window_expr(window: Window, *, as_of: date) -> pl.Expr:
         return pl.col(s.DATE) >= window_start_expr(window.school_days)
     if window.weeks is not None:
         return pl.col(s.DATE) > as_of - timedelta(days=7 * window.weeks)
+    if isinstance(as_of, pl.Expr):
+        quarter = window.period == "quarter"
+        return pl.col(s.DATE) >= (quarter_start_expr(as_of) if quarter else year_start_expr(as_of))
     first = quarter_start(as_of) if window.period == "quarter" else school_year_start(as_of)
     return pl.col(s.DATE) >= first
 
@@ -123,3 +128,15 @@ def quarter_start(as_of: date) -> date:
     (datetime.date(2024, 1, 1), datetime.date(2024, 4, 1))
     """
     return date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+
+
+def quarter_start_expr(day: pl.Expr) -> pl.Expr:
+    """:func:`quarter_start` of a date column."""
+    return pl.date(day.dt.year(), 3 * ((day.dt.month() - 1) // 3) + 1, 1)
+
+
+def year_start_expr(day: pl.Expr) -> pl.Expr:
+    """:func:`school_year_start` of a date column."""
+    month, first = SCHOOL_YEAR_START
+    before = (day.dt.month() < month) | ((day.dt.month() == month) & (day.dt.day() < first))
+    return pl.date(day.dt.year() - before.cast(pl.Int32), month, first)
