@@ -171,6 +171,9 @@ EARLY_WARNING_COLUMNS: Final = (
     PROJECTED_DAYS,
     PROJECTED_DATE,
     FLAGS,
+    WEEKDAY_FLAG,
+    PARTIAL_DAYS,
+    LONGEST_RUN,
     REASONS,
 )
 """Machine formats of ``fravaer early-warning``: one row per pupil warned about."""
@@ -655,6 +658,24 @@ def patterns(
 # -- projection and early warning ------------------------------------------------------------------
 
 
+def pct_thresholds(policy: Policy) -> list[tuple[int, Decimal]]:
+    """The steps that are a single threshold on a percent primary rule, with their threshold.
+
+    These are the lines a chart of the primary window's % can draw (Aalborg: 10, 15 and 20).
+
+    >>> from fravaer import load_policy
+    >>> pct_thresholds(load_policy("aalborg-2023"))
+    [(1, Decimal('10')), (2, Decimal('15')), (3, Decimal('20'))]
+    """
+    if policy.primary.measure != "percent":
+        return []
+    return [
+        (step.step, step.when.at_least)
+        for step in policy.steps
+        if isinstance(step.when, Threshold) and step.when.rule == policy.primary_rule
+    ]
+
+
 def first_threshold(policy: Policy) -> Decimal:
     """The percentage the early warning projects towards.
 
@@ -665,14 +686,8 @@ def first_threshold(policy: Policy) -> Decimal:
     >>> first_threshold(load_policy("odense")), first_threshold(load_policy("slagelse"))
     (Decimal('10'), Decimal('10'))
     """
-    when = policy.steps[0].when
-    if (
-        isinstance(when, Threshold)
-        and when.rule == policy.primary_rule
-        and policy.primary.measure == "percent"
-    ):
-        return when.at_least
-    return Decimal(10)
+    lines = dict(pct_thresholds(policy))
+    return lines.get(policy.steps[0].step, Decimal(10))
 
 
 def future_school_days(frame: pl.LazyFrame, *, as_of: date, horizon: int) -> pl.LazyFrame:
@@ -823,7 +838,7 @@ def early_warning(
         s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME, s.AS_OF, s.ABSENCE_PCT, s.STEP
     )
     found = patterns(frame, policy=policy, as_of=as_of, schools=schools, fdr=fdr).select(
-        s.PUPIL_ID, FLAGS
+        s.PUPIL_ID, FLAGS, WEEKDAY_FLAG, PARTIAL_DAYS, LONGEST_RUN
     )
     moving = direction(frame, policy=policy, as_of=as_of, pupils=below).select(
         s.PUPIL_ID, PCT_BEFORE, DIRECTION
