@@ -128,7 +128,7 @@ def test_the_last_point_on_the_demo_export_is_classify() -> None:
         pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE),
         pl.col(s.GRADE).cast(pl.Int8),
     ).lazy()
-    as_of = date(2024, 2, 14)  # a Wednesday: the latest week is not complete
+    as_of = date(2024, 3, 6)  # a Wednesday: the latest week is not complete
     series = trend(frame, policy=AALBORG, as_of=as_of, weeks=2).collect()
     last = series.group_by(s.PUPIL_ID).agg(pl.col(s.ABSENCE_PCT, s.STEP).sort_by("week_end").last())
     classified = classify(frame, policy=AALBORG, as_of=as_of, include_left=True).collect()
@@ -335,7 +335,7 @@ def test_patterns_flag_few_pupils_without_patterns() -> None:
 @pytest.mark.slow
 def test_patterns_detection_and_false_discovery_rates_over_many_runs() -> None:
     rates = [detection(pupils=400, seed=seed)[0] for seed in range(10)]
-    assert min(rates) >= 0.75
+    assert min(rates) >= 0.7  # measured: 0.75-0.9, mean 0.82 (docs/trend.md)
     runs = 40
     with_findings = 0
     for seed in range(runs):
