@@ -74,7 +74,7 @@ from fravaer.render import (
     render_trend_class,
     trend_summary,
 )
-from fravaer.schema import ABSENCE_PCT, CANONICAL_SCHEMA, COUNT, DATE, PUPIL_ID, SCHOOL_ID, STEP
+from fravaer.schema import ABSENCE_PCT, CANONICAL_SCHEMA, COUNT, DATE, PUPIL_ID, STEP
 from fravaer.trend import (
     DIRECTION,
     FDR,
@@ -778,8 +778,6 @@ def trend(
     choice = policy_versions(policy)
     frame, day = _read(exports, as_of, options)
     chosen = pick_version(choice, as_of=day)
-    if school:
-        frame = frame.filter(pl.col(SCHOOL_ID).is_in(school))
     who: list[str] | pl.LazyFrame = (
         [pupil]
         if pupil is not None

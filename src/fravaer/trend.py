@@ -291,19 +291,27 @@ def _series(frame: pl.LazyFrame, *, policy: Policy, as_of: date, weeks: int) -> 
     )
 
 
-def class_pupils(frame: pl.LazyFrame, *, as_of: date, class_name: str) -> pl.LazyFrame:
+def class_pupils(
+    frame: pl.LazyFrame,
+    *,
+    as_of: date,
+    class_name: str,
+    schools: Sequence[str] | None = None,
+) -> pl.LazyFrame:
     """The pupils whose class on their latest school day up to ``as_of`` is ``class_name``.
 
-    One column, ``pupil_id``. A class name may repeat across schools; narrow the frame to one
-    school first when it does.
+    One column, ``pupil_id``. A class name may repeat across schools: ``schools`` keeps only
+    pupils whose latest school is one of these (their rows at other schools still count).
     """
-    return (
+    latest = (
         frame.filter(pl.col(s.DATE) <= as_of)
         .group_by(s.PUPIL_ID)
-        .agg(latest_expr(s.CLASS_NAME))
+        .agg(latest_expr(s.SCHOOL_ID), latest_expr(s.CLASS_NAME))
         .filter(pl.col(s.CLASS_NAME) == class_name)
-        .select(s.PUPIL_ID)
     )
+    if schools is not None:
+        latest = latest.filter(pl.col(s.SCHOOL_ID).is_in(list(schools)))
+    return latest.select(s.PUPIL_ID)
 
 
 def trend(
