@@ -27,6 +27,7 @@ from fravaer.trend import (
     REASONS,
     TREND_COLUMNS,
     WEEKDAY_FLAG,
+    class_pupils,
     early_warning,
     future_school_days,
     pattern_tests,
@@ -409,3 +410,30 @@ def test_early_warning_lists_only_pupils_below_step_1_with_a_reason() -> None:
     assert all(r for r in got[REASONS])
     projected = got.filter(pl.col(PROJECTED_DAYS).is_not_null())
     assert projected.filter(~pl.col(REASONS).str.contains("projected")).is_empty()
+
+
+def test_class_pupils_by_latest_class_and_school() -> None:
+    day1, day2 = date(2024, 3, 4), date(2024, 3, 5)
+    rows = [
+        Row("moved", "A", day1, "present", Fraction(0), 7, "7.B"),
+        Row("moved", "B", day2, "present", Fraction(0), 7, "7.B"),
+        Row("stayed", "A", day2, "present", Fraction(0), 7, "7.B"),
+        Row("changed", "A", day1, "present", Fraction(0), 7, "7.B"),
+        Row("changed", "A", day2, "present", Fraction(0), 7, "7.C"),
+    ]
+    frame = to_frame(rows)
+
+    def pupils(schools: list[str] | None) -> list[str]:
+        found = class_pupils(frame, as_of=day2, class_name="7.B", schools=schools)
+        return sorted(found.collect()[s.PUPIL_ID])
+
+    assert pupils(None) == ["moved", "stayed"]
+    assert pupils(["B"]) == ["moved"]
+    # The moved pupil's trend still counts the day at school A.
+    series = trend(
+        frame,
+        policy=AALBORG,
+        as_of=day2,
+        pupils=class_pupils(frame, as_of=day2, class_name="7.B", schools=["B"]),
+    ).collect()
+    assert series[s.WINDOW_DAYS].to_list() == [2]
