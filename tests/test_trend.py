@@ -437,3 +437,15 @@ def test_class_pupils_by_latest_class_and_school() -> None:
         pupils=class_pupils(frame, as_of=day2, class_name="7.B", schools=["B"]),
     ).collect()
     assert series[s.WINDOW_DAYS].to_list() == [2]
+
+
+def test_false_discovery_control_runs_over_all_tests_of_a_concatenated_plan() -> None:
+    # patterns() concatenates one frame per weekday: BH must see every p-value at once.
+    rows = [(k, 10, k + 2, 50) for k in range(8)] + [(k, 4, 9, 30) for k in range(5)]
+    schema = ["k", "n", "K", "N"]
+    whole = pattern_tests(pl.LazyFrame(rows, schema=schema, orient="row")).collect()
+    parts = [pl.LazyFrame(part, schema=schema, orient="row") for part in (rows[:3], rows[3:])]
+    split = pattern_tests(pl.concat(parts)).collect()
+    assert split["q"].to_list() == whole["q"].to_list()
+    alone = pattern_tests(parts[0]).collect()
+    assert alone["q"].to_list() != whole["q"].to_list()[:3]  # the test can tell the difference
