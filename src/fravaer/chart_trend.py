@@ -132,7 +132,8 @@ def trend_chart(
         figure.suptitle(
             _WORDS["title"][lang], fontsize=_FONT + 6, fontweight="bold", x=0.06, ha="left"
         )
-        axes.set_title(summary, fontsize=_FONT, loc="left", wrap=True)
+        # A no-break space keeps "15 %" together where the line wraps.
+        axes.set_title(summary.replace(" %", "\u00a0%"), fontsize=_FONT, loc="left", wrap=True)
         figure.tight_layout()
         buffer = io.BytesIO()
         metadata: dict[str, str | None] = (
