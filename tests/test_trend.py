@@ -38,7 +38,7 @@ from fravaer.trend import (
 from fravaer.trend import direction as fast_direction
 from tests import reference, reference_trend
 from tests.reference import RefPolicy, RefRule, Row, to_frame
-from tests.test_classify import attendance, make_policy, to_policy
+from tests.test_classify import POOL, attendance, make_policy, on_the_boundary, to_policy
 
 AALBORG = load_policy("aalborg-2023")
 
@@ -449,3 +449,14 @@ def test_false_discovery_control_runs_over_all_tests_of_a_concatenated_plan() ->
     assert split["q"].to_list() == whole["q"].to_list()
     alone = pattern_tests(parts[0]).collect()
     assert alone["q"].to_list() != whole["q"].to_list()[:3]  # the test can tell the difference
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=on_the_boundary())
+def test_the_series_steps_are_exact_on_the_boundary(case: tuple[list[Row], int, Fraction]) -> None:
+    # The latest point's window is exactly a threshold, or one smallest piece below it.
+    rows, window, exact_pct = case
+    ref = reference.aalborg_like(window, (Fraction(10), Fraction(15), Fraction(20)), 1)
+    _assert_series_equal(rows, ref, POOL[-1], 3)
+    last = _fast_series(rows, ref, POOL[-1], 1)
+    assert last[s.STEP].to_list() == [sum(exact_pct >= t for t in (10, 15, 20))]
