@@ -34,6 +34,7 @@ from fravaer.window import (
     longest_run_expr,
     units_of_expr,
     window_dates_expr,
+    window_first,
     window_key,
     window_start_expr,
     with_units,
@@ -160,22 +161,35 @@ def _start_col(window: Window) -> str:
 
 
 def _window_columns(
-    windows: dict[str, Window], columns: dict[str, list[_Columns]], as_of: date
-) -> list[pl.Expr]:
-    """Per pupil, from the list of distinct dates: each window's first date, school days and
-    last date, named for every rule over that window."""
+    windows: dict[str, Window], columns: dict[str, list[_Columns]], as_of: date | pl.Expr
+) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Each window's first date, school days and last date, named for every rule over it.
+
+    Returns the aggregations to run per pupil beside :func:`dates_expr` and the expressions
+    that then read the windows off the pupil's list of distinct dates. A fixed window whose
+    first date is a column (``as_of`` a column) is measured by an aggregation instead.
+    """
+    aggs: list[pl.Expr] = []
     out: list[pl.Expr] = []
     for key, window in windows.items():
-        dates = window_dates_expr(window, as_of=as_of)
-        days = dates.list.len().cast(pl.Int64)
-        start = dates.list.last()
+        first = window_first(window, as_of=as_of)
+        if isinstance(first, pl.Expr):
+            dates = pl.col(s.DATE).filter(pl.col(s.DATE) >= first)
+            aggs += [
+                dates.n_unique().cast(pl.Int64).alias(f"_days_{key}"),
+                dates.min().alias(f"_first_{key}"),
+            ]
+            days, start = pl.col(f"_days_{key}"), pl.col(f"_first_{key}")
+        else:
+            listed = window_dates_expr(window, first)
+            days, start = listed.list.len().cast(pl.Int64), listed.list.last()
         end = pl.when(days > 0).then(pl.col(DATES).list.first())
         if window.school_days is not None:
             out.append(start.alias(_start_col(window)))
         for rule_columns in columns[key]:
             out += [days.alias(rule_columns.days), start.alias(rule_columns.start)]
             out.append(end.alias(rule_columns.end))
-    return out
+    return aggs, out
 
 
 def _sum_col(window_key: str, category: str) -> str:
@@ -194,7 +208,7 @@ def _counted(policies: dict[str, Policy], key: str) -> set[str]:
     return counted
 
 
-def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> pl.Expr:
+def _run_aggs(rule: Rule, columns: _Columns, as_of: date | pl.Expr) -> pl.Expr:
     """Longest run of a consecutive_days rule, over the pupil's days (one row per day)."""
     day_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in rule.categories)
     threshold = Fraction(rule.run_fraction) * s.DAY_UNITS  # whole: DAY_UNITS is divisible by 1000
@@ -203,9 +217,9 @@ def _run_aggs(rule: Rule, columns: _Columns, as_of: date) -> pl.Expr:
     return longest_run_expr(absent, within).alias(columns.value)
 
 
-def _pupil_days(rows: pl.LazyFrame, starts: list[str]) -> pl.LazyFrame:
+def _pupil_days(rows: pl.LazyFrame, starts: list[str], by: list[str]) -> pl.LazyFrame:
     """One row per pupil per school day, absence units per category (for runs of days)."""
-    return rows.group_by(s.PUPIL_ID, s.DATE).agg(
+    return rows.group_by(*by, s.DATE).agg(
         *(
             units_of_expr(c, pl.lit(value=True)).alias(s.CATEGORY_UNITS[c])
             for c in s.ABSENCE_CATEGORIES
@@ -214,22 +228,23 @@ def _pupil_days(rows: pl.LazyFrame, starts: list[str]) -> pl.LazyFrame:
     )
 
 
-_SPELL = [s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME, s.GRADE]
+_ENROLMENT = [s.SCHOOL_ID, s.CLASS_NAME, s.GRADE]
 
 
-def _latest(spells: pl.LazyFrame) -> pl.LazyFrame:
-    """Each pupil's school, class and grade on their latest date.
+def _latest(spells: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
+    """Each pupil's school, class and grade on their latest date (from :data:`_ENROLMENT`
+    groups carrying their latest date in ``_latest``).
 
     Rows at two schools on that date resolve to the larger ``school_id``; ``grade`` and
     ``class_name`` are the largest given at that school on that date, so the three agree.
     """
-    latest = spells.with_columns(pl.col(_LATEST).max().over(s.PUPIL_ID).alias("_day")).filter(
+    latest = spells.with_columns(pl.col(_LATEST).max().over(by).alias("_day")).filter(
         pl.col(_LATEST) == pl.col("_day")
     )
-    school = latest.with_columns(pl.col(s.SCHOOL_ID).max().over(s.PUPIL_ID).alias("_school"))
+    school = latest.with_columns(pl.col(s.SCHOOL_ID).max().over(by).alias("_school"))
     return (
         school.filter(pl.col(s.SCHOOL_ID) == pl.col("_school"))
-        .group_by(s.PUPIL_ID)
+        .group_by(by)
         .agg(
             pl.col(s.SCHOOL_ID).first(),
             pl.col(s.CLASS_NAME).max(),
@@ -239,12 +254,35 @@ def _latest(spells: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def evaluate(frame: pl.LazyFrame, *, policies: dict[str, Policy], as_of: date) -> pl.LazyFrame:
+def latest(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """Each pupil's school, class and grade on their latest date up to ``as_of``.
+
+    Columns ``pupil_id, school_id, class_name, grade``; the rules of :func:`_latest`.
+    """
+    spells = (
+        frame.filter(pl.col(s.DATE) <= as_of)
+        .group_by(s.PUPIL_ID, *_ENROLMENT)
+        .agg(pl.col(s.DATE).max().alias(_LATEST))
+    )
+    return _latest(spells, [s.PUPIL_ID]).drop(_LATEST)
+
+
+def evaluate(
+    frame: pl.LazyFrame,
+    *,
+    policies: dict[str, Policy],
+    as_of: date | pl.Expr,
+    by: Sequence[str] = (s.PUPIL_ID,),
+) -> pl.LazyFrame:
     """Every rule of every policy, measured per pupil, and each policy's step.
 
     ``policies`` maps a short key to a policy; the result has, per pupil, the pupil's latest
     school, class and grade, the absence per category in the first policy's primary window, and
     per rule ``_<key>_<rule>_{value,days,start,end}`` plus ``_<key>_step``.
+
+    ``by`` are the columns that make one evaluation: the pupil, or e.g. the pupil and a point
+    in time whose date column is ``as_of`` (a trend evaluates every week end at once this way;
+    the rows must then be crossed with the points by the caller).
 
     Three simple aggregations, no per-pupil expression over the rows: the pupil's distinct dates
     (which fix every window's first date), then the rows -- each knowing its pupil's first dates
@@ -254,6 +292,7 @@ def evaluate(frame: pl.LazyFrame, *, policies: dict[str, Policy], as_of: date) -
     # panics projecting that column of a CSV plan through a join with its own aggregate.
     rows = with_units(frame, as_of=as_of).drop(s.CATEGORY)
     primary = next(iter(policies.values())).primary
+    keys = list(by)
 
     windows: dict[str, Window] = {window_key(primary.window): primary.window}
     columns: dict[str, list[_Columns]] = {window_key(primary.window): []}
@@ -286,27 +325,24 @@ def evaluate(frame: pl.LazyFrame, *, policies: dict[str, Policy], as_of: date) -
         if rule.measure != "consecutive_days"
     ]
 
-    per_pupil = (
-        rows.group_by(s.PUPIL_ID)
-        .agg(dates_expr())
-        .select(s.PUPIL_ID, *_window_columns(windows, columns, as_of))
-    )
+    window_aggs, window_columns = _window_columns(windows, columns, as_of)
+    per_pupil = rows.group_by(keys).agg(dates_expr(), *window_aggs).select(*keys, *window_columns)
     starts = [_start_col(w) for w in windows.values() if w.school_days is not None]
     if starts:
-        rows = rows.join(per_pupil.select(s.PUPIL_ID, *starts), on=s.PUPIL_ID, how="left")
-    spells = rows.group_by(_SPELL).agg(
+        rows = rows.join(per_pupil.select(*keys, *starts), on=keys, how="left")
+    spells = rows.group_by(*keys, *_ENROLMENT).agg(
         pl.col(s.DATE).max().alias(_LATEST), *(expr.alias(name) for name, expr in sums.items())
     )
     pupils = (
-        spells.group_by(s.PUPIL_ID)
+        spells.group_by(keys)
         .agg(pl.col(list(sums)).sum())
         .with_columns(values)
-        .join(_latest(spells), on=s.PUPIL_ID, how="left")
-        .join(per_pupil, on=s.PUPIL_ID, how="left")
+        .join(_latest(spells, keys), on=keys, how="left")
+        .join(per_pupil, on=keys, how="left")
     )
     if run_aggs:
-        runs = _pupil_days(rows, starts).group_by(s.PUPIL_ID).agg(run_aggs)
-        pupils = pupils.join(runs, on=s.PUPIL_ID, how="left")
+        runs = _pupil_days(rows, starts, keys).group_by(keys).agg(run_aggs)
+        pupils = pupils.join(runs, on=keys, how="left")
     return pupils.with_columns(
         step_expr(policy, key).alias(_step_col(key)) for key, policy in policies.items()
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,37 @@ from rich.text import Text
 
 from fravaer import schema as s
 from fravaer.policy import AllOf, Condition, Lang, Policy, Threshold
+from fravaer.trend import (
+    ABSENT_DAYS_WEEK,
+    CATEGORY_DAYS_WEEK,
+    DIRECTION,
+    EDGE_ABSENT_DAYS,
+    EDGE_DAYS,
+    FALLING,
+    FLAG_EDGE,
+    FLAG_PARTIAL,
+    FLAG_RUN,
+    FLAG_WEEKDAY,
+    FLAGS,
+    LONGEST_RUN,
+    PARTIAL_DAYS,
+    PARTIAL_DAYS_FLAG,
+    PCT_BEFORE,
+    PROJECTED_DATE,
+    PROJECTED_DAYS,
+    REASONS,
+    RECENT_DAYS,
+    RECENT_PCT,
+    RISING,
+    RUN_DAYS_FLAG,
+    SCHOOL_DAYS_WEEK,
+    WEEK_END,
+    WEEKDAY_FLAG,
+    WEEKDAY_PCT,
+    WEEKDAYS,
+    first_threshold,
+    pct_thresholds,
+)
 from fravaer.window import quarter_start
 
 _WORDS: dict[str, dict[Lang, str]] = {
@@ -704,3 +736,492 @@ def _print_escalation_actions(
             console.print(f"{_flag_text(step.label, lang)} · {step.responsible(lang)}")
             for action in step.actions(lang):
                 console.print(f"  • {action}")
+
+
+# -- trend, patterns, early warning (issue 8) ----------------------------------------------------
+
+_TREND: dict[str, dict[Lang, str]] = {
+    "trend_title": {
+        "da": "Elev {pupil} · fravær uge for uge til {as_of}",
+        "en": "Pupil {pupil} · absence week by week to {as_of}",
+    },
+    "class_title": {
+        "da": "Klasse {name} · fravær uge for uge til {as_of}",
+        "en": "Class {name} · absence week by week to {as_of}",
+    },
+    "window_line": {
+        "da": "Fravær i % af {window} · {title}",
+        "en": "Absence as % of the {window} · {title}",
+    },
+    "week": {"da": "Uge", "en": "Week"},
+    "week_end": {"da": "Sidste skoledag", "en": "Last school day"},
+    "pct": {"da": "Fravær %", "en": "Absence %"},
+    "days_week": {"da": "Fraværsdage i ugen", "en": "Absent days in week"},
+    "school_days_week": {"da": "Skoledage i ugen", "en": "School days in week"},
+    "series": {"da": "Uge for uge", "en": "Week by week"},
+    "change": {"da": "Retning", "en": "Direction"},
+    "rising": {"da": "stiger", "en": "rising"},
+    "falling": {"da": "falder", "en": "falling"},
+    "flat": {"da": "stabilt", "en": "flat"},
+    "limit": {"da": "grænse", "en": "limit"},
+    "sum_rising": {
+        "da": "Fraværet er steget fra {a} % til {b} % {weeks}.",
+        "en": "Absence has risen from {a} % to {b} % over {weeks}.",
+    },
+    "sum_falling": {
+        "da": "Fraværet er faldet fra {a} % til {b} % {weeks}.",
+        "en": "Absence has fallen from {a} % to {b} % over {weeks}.",
+    },
+    "sum_flat": {
+        "da": "Fraværet har ligget stabilt på {b} % {weeks}.",
+        "en": "Absence has stayed at {b} % over {weeks}.",
+    },
+    "sum_single": {"da": "Fraværet er {b} %.", "en": "Absence is {b} %."},
+    "sum_none": {
+        "da": "Der er endnu for få skoledage til en procent.",
+        "en": "There are too few school days for a percentage yet.",
+    },
+    "sum_below": {
+        "da": "Det er under grænsen på {t} %, hvor skolen skal reagere.",
+        "en": "That is below the {t} % limit at which the school must act.",
+    },
+    "sum_at": {
+        "da": "Det er på eller over grænsen på {t} %.",
+        "en": "That is at or above the {t} % limit.",
+    },
+    "no_weeks": {
+        "da": "Ingen skoleuger for eleven(erne) til og med {as_of}.",
+        "en": "No school weeks for the pupil(s) up to {as_of}.",
+    },
+    # patterns
+    "patterns_title": {
+        "da": "Fraværsmønstre pr. {as_of} · elevens seneste {days} skoledage (man.–fre.)",
+        "en": "Absence patterns as of {as_of} · the pupil's latest {days} school days (Mon–Fri)",
+    },
+    "patterns_note": {
+        "da": "Ugedag og weekend/ferie: højst {fdr} % falske fund (Benjamini-Hochberg). "
+        "Delvise dage: mindst {partial}. Sammenhængende fravær: mindst {run} hele dage i træk.",
+        "en": "Weekday and weekend/holiday: at most {fdr} % false findings (Benjamini-Hochberg). "
+        "Partial days: {partial} or more. Runs: {run} or more whole days in a row.",
+    },
+    "patterns_list": {"da": "Elever med et mønster", "en": "Pupils with a pattern"},
+    "patterns_all": {"da": "Alle elever", "en": "All pupils"},
+    "patterns_none": {
+        "da": "Ingen elever med et mønster.",
+        "en": "No pupil with a pattern.",
+    },
+    "patterns_count": {
+        "da": "{n} af {total} elever har et mønster.",
+        "en": "{n} of {total} pupils show a pattern.",
+    },
+    "mon": {"da": "Man", "en": "Mon"},
+    "tue": {"da": "Tir", "en": "Tue"},
+    "wed": {"da": "Ons", "en": "Wed"},
+    "thu": {"da": "Tor", "en": "Thu"},
+    "fri": {"da": "Fre", "en": "Fri"},
+    "edge": {"da": "Weekend/ferie", "en": "Weekend/holiday"},
+    "partial": {"da": "Delvise dage", "en": "Partial days"},
+    "run": {"da": "Længste række", "en": "Longest run"},
+    "found": {"da": "Mønster", "en": "Pattern"},
+    "monday": {"da": "mandag", "en": "Monday"},
+    "tuesday": {"da": "tirsdag", "en": "Tuesday"},
+    "wednesday": {"da": "onsdag", "en": "Wednesday"},
+    "thursday": {"da": "torsdag", "en": "Thursday"},
+    "friday": {"da": "fredag", "en": "Friday"},
+    "flag_weekday": {"da": "især {days}", "en": "mostly {days}"},
+    "flag_weekend_holiday": {"da": "omkring weekend/ferie", "en": "around weekends/holidays"},
+    "flag_partial_days": {"da": "{n} delvise dage", "en": "{n} partial days"},
+    "flag_run": {"da": "{n} dage i træk", "en": "{n} days in a row"},
+    # early warning
+    "ew_title": {
+        "da": "Tidlig varsling pr. {as_of} · elever under trin 1 · horisont {horizon} skoledage",
+        "en": "Early warning as of {as_of} · pupils below step 1 · horizon {horizon} school days",
+    },
+    "ew_note": {
+        "da": "Fremskrivning: elevens fravær i de seneste {recent} skoledage fortsætter; "
+        "grænse {t} %.",
+        "en": "Projection: the pupil's absence in the latest {recent} school days continues; "
+        "limit {t} %.",
+    },
+    "ew_none": {
+        "da": "Ingen elever under trin 1 med et mønster, stigende fravær eller en fremskrevet "
+        "overskridelse.",
+        "en": "No pupil below step 1 with a pattern, rising absence or a projected crossing.",
+    },
+    "recent": {"da": "Seneste 4 uger %", "en": "Latest 4 weeks %"},
+    "before": {"da": "For 3 uger siden %", "en": "3 weeks ago %"},
+    "crossing": {"da": "Over grænsen", "en": "Crosses limit"},
+    "reasons": {"da": "Hvorfor", "en": "Why"},
+    "reason_pattern": {"da": "mønster", "en": "pattern"},
+    "reason_rising": {"da": "stigende", "en": "rising"},
+    "reason_projected": {"da": "fremskrivning", "en": "projection"},
+    "in_days": {"da": "{date} (om {n} skoledage)", "en": "{date} (in {n} school days)"},
+    "in_day": {"da": "{date} (næste skoledag)", "en": "{date} (next school day)"},
+}
+
+_NUMBER_WORDS: dict[Lang, tuple[str, ...]] = {
+    "da": ("nul", "en", "to", "tre", "fire", "fem", "seks", "syv", "otte", "ni", "ti"),
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+}
+
+
+def _t(key: str, lang: Lang, **values: object) -> str:
+    return _TREND[key][lang].format(**values)
+
+
+def _weeks_text(weeks: int, lang: Lang) -> str:
+    """``de seneste tre uger`` / ``the last three weeks``; ``den seneste uge`` for one."""
+    if weeks == 1:
+        return "den seneste uge" if lang == "da" else "the last week"
+    words = _NUMBER_WORDS[lang]
+    count = words[weeks] if weeks < len(words) else str(weeks)
+    return f"de seneste {count} uger" if lang == "da" else f"the last {count} weeks"
+
+
+def shown_pcts(values: list[float], *, limits: list[Decimal], lang: Lang) -> list[str]:
+    """Percentages as a parent reads them: whole numbers, unless rounding one of them would reach
+    a limit it has not reached; then all with one decimal, rounded down (9.8 is ``9,8``, never
+    ``10``, beside a 10 % limit).
+
+    >>> shown_pcts([13.2, 11.0], limits=[Decimal(10)], lang="da")
+    ['13', '11']
+    >>> shown_pcts([8.8, 9.96], limits=[Decimal(10)], lang="da")
+    ['8,8', '9,9']
+    """
+    wholes = [math.floor(value + 0.5) for value in values]
+    if any(v < limit <= w for v, w in zip(values, wholes, strict=True) for limit in limits):
+        return [_number(math.floor(value * 10) / 10, lang) for value in values]
+    return [str(whole) for whole in wholes]
+
+
+def trend_summary(
+    *,
+    pct_before: float | None,
+    pct_now: float | None,
+    weeks_back: int,
+    direction: str | None,
+    step: int | None,
+    policy: Policy,
+    lang: Lang = "da",
+) -> str:
+    """One or two plain sentences about a pupil's trend, generated from the numbers.
+
+    ``direction`` is :func:`fravaer.trend.direction`'s (rising, falling, flat or None).
+
+    >>> from fravaer.ingest.policy import load_policy
+    >>> print(trend_summary(pct_before=13.2, pct_now=11.0, weeks_back=3, direction="falling",
+    ...                     step=1, policy=load_policy("aalborg-2023")))
+    Fraværet er faldet fra 13 % til 11 % de seneste tre uger. Det er på eller over grænsen på 10 %.
+    """
+    if pct_now is None:
+        return _t("sum_none", lang)
+    lines = dict(pct_thresholds(policy))
+    limits = list(lines.values())
+    if direction is None or pct_before is None:
+        first = _t("sum_single", lang, b=shown_pcts([pct_now], limits=limits, lang=lang)[0])
+    else:
+        key = {RISING: "sum_rising", FALLING: "sum_falling"}.get(direction, "sum_flat")
+        before, now = shown_pcts([pct_before, pct_now], limits=limits, lang=lang)
+        first = _t(key, lang, a=before, b=now, weeks=_weeks_text(weeks_back, lang))
+    if step is None:
+        return first
+    if step == 0:
+        limit = lines.get(policy.steps[0].step)
+        return f"{first} {_t('sum_below', lang, t=_decimal(limit, lang))}" if limit else first
+    limit = lines.get(step)
+    return f"{first} {_t('sum_at', lang, t=_decimal(limit, lang))}" if limit else first
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+SPARK_TOP = 25.0
+"""Sparklines share one scale, 0 to 25 %, so that pupils compare at a glance."""
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per week on a fixed 0-25 % scale; a space for a week without a value.
+
+    >>> sparkline([0.0, 5.0, 12.5, 25.0, 40.0, None])
+    '▁▂▅██ '
+    """
+    out = []
+    for value in values:
+        if value is None:
+            out.append(" ")
+            continue
+        level = min(value, SPARK_TOP) / SPARK_TOP * (len(_SPARKS) - 1)
+        out.append(_SPARKS[round(level)])
+    return "".join(out)
+
+
+def text_chart(
+    weeks: list[date], values: list[float | None], *, limits: list[Decimal], lang: Lang
+) -> str:
+    """A small line chart in text: one column per week, limits drawn as dotted lines.
+
+    Rows are whole percentage steps (2, 5 … when the values are high) and one row at each limit;
+    each week's value is a ``●`` in the highest row at or below it.
+    """
+    known = [v for v in values if v is not None]
+    top = max([*known, *(float(x) for x in limits), 5.0])
+    step = next(s for s in (1, 2, 5, 10, 20) if top / s <= 14)
+    # Rows at every step, plus a row exactly at each limit: a point is in the highest row at or
+    # below its value, so a point is on a limit's row only when it has reached the limit.
+    limit_levels = {float(x) for x in limits}
+    levels = sorted({*(float(k * step) for k in range(math.floor(top / step) + 1)), *limit_levels})
+    names = {level: _decimal(Decimal(str(level)), lang) for level in levels}
+    label_width = max(len(name) for name in names.values())
+    cell = 4
+    lines = []
+    for index in range(len(levels) - 1, -1, -1):
+        level = levels[index]
+        upper = levels[index + 1] if index + 1 < len(levels) else math.inf
+        is_limit = level in limit_levels
+        fill = "┈" if is_limit else " "
+        cells = []
+        for value in values:
+            hit = value is not None and level <= value < upper
+            cells.append(("●" if hit else fill).center(cell, fill))
+        suffix = f" {_t('limit', lang)} {names[level]} %" if is_limit else ""
+        lines.append(f"{names[level]:>{label_width}} ┤{''.join(cells)}{suffix}".rstrip())
+    axis = " " * label_width + " └" + "─" * (cell * len(values))
+    labels = " " * label_width + "  " + "".join(f"{d.isocalendar()[1]:>{cell - 1}} " for d in weeks)
+    week_word = _t("week", lang).lower()
+    return "\n".join([" %", *lines, axis, labels.rstrip() + f"  ({week_word})"])
+
+
+def render_trend(
+    series: pl.DataFrame,
+    *,
+    summary: str,
+    policy: Policy,
+    as_of: date,
+    lang: Lang = "da",
+    width: int | None = None,
+) -> str:
+    """One pupil's weeks: title, summary, a text chart with the limits, and the weekly table."""
+    console, buffer = _console(width)
+    if series.is_empty():
+        console.print(_t("no_weeks", lang, as_of=as_of.isoformat()))
+        return buffer.getvalue()
+    pupil = series[s.PUPIL_ID][0]
+    console.print(Text(_t("trend_title", lang, pupil=pupil, as_of=as_of.isoformat()), style="bold"))
+    console.print(
+        _t(
+            "window_line",
+            lang,
+            window=policy.primary.window.describe(lang),
+            title=policy.title(lang),
+        )
+    )
+    console.print()
+    console.print(Text(summary, style="bold"))
+    console.print()
+    limits = [x for _, x in pct_thresholds(policy)]
+    chart = text_chart(
+        series[WEEK_END].to_list(), series[s.ABSENCE_PCT].to_list(), limits=limits, lang=lang
+    )
+    console.print(Text(chart), soft_wrap=True)
+    console.print()
+    table = Table(title=_t("series", lang), title_justify="left")
+    table.add_column(_t("week", lang), justify="right")
+    table.add_column(_t("week_end", lang))
+    table.add_column(_t("pct", lang), justify="right")
+    table.add_column(_w("step", lang), justify="right")
+    table.add_column(_t("school_days_week", lang), justify="right")
+    table.add_column(_t("days_week", lang), justify="right")
+    for category in s.ABSENCE_CATEGORIES:
+        table.add_column(_w(f"{category}_days", lang), justify="right")
+    for row in series.iter_rows(named=True):
+        table.add_row(
+            str(row[WEEK_END].isocalendar()[1]),
+            row[WEEK_END].isoformat(),
+            _number(row[s.ABSENCE_PCT], lang),
+            "–" if row[s.STEP] is None else str(row[s.STEP]),
+            str(row[SCHOOL_DAYS_WEEK]),
+            _number(row[ABSENT_DAYS_WEEK], lang),
+            *(_number(row[CATEGORY_DAYS_WEEK[c]], lang) for c in s.ABSENCE_CATEGORIES),
+        )
+    console.print(table)
+    return buffer.getvalue()
+
+
+def render_trend_class(
+    series: pl.DataFrame,
+    directions: pl.DataFrame,
+    *,
+    name: str,
+    policy: Policy,
+    as_of: date,
+    lang: Lang = "da",
+    width: int | None = None,
+) -> str:
+    """A class at a glance: per pupil a sparkline of the weeks, then, now, step and direction."""
+    console, buffer = _console(width)
+    console.print(Text(_t("class_title", lang, name=name, as_of=as_of.isoformat()), style="bold"))
+    console.print(
+        _t(
+            "window_line",
+            lang,
+            window=policy.primary.window.describe(lang),
+            title=policy.title(lang),
+        )
+    )
+    if series.is_empty():
+        console.print(_t("no_weeks", lang, as_of=as_of.isoformat()))
+        return buffer.getvalue()
+    per_pupil = (
+        series.group_by(s.PUPIL_ID, maintain_order=True)
+        .agg(
+            pl.col(s.ABSENCE_PCT),
+            pl.col(s.ABSENCE_PCT).last().alias("_now"),
+            pl.col(s.STEP).last().alias("_step"),
+        )
+        .join(directions, on=s.PUPIL_ID, how="left")
+        .sort(["_step", "_now", s.PUPIL_ID], descending=[True, True, False], nulls_last=True)
+    )
+    table = Table()
+    table.add_column(_w("pupil_id", lang))
+    table.add_column(_t("series", lang))
+    table.add_column(_t("before", lang), justify="right")
+    table.add_column(_t("pct", lang), justify="right")
+    table.add_column(_w("step", lang), justify="right")
+    table.add_column(_t("change", lang))
+    for row in per_pupil.iter_rows(named=True):
+        table.add_row(
+            row[s.PUPIL_ID],
+            sparkline(row[s.ABSENCE_PCT]),
+            _number(row[PCT_BEFORE], lang),
+            _number(row["_now"], lang),
+            "–" if row["_step"] is None else str(row["_step"]),
+            _t(row[DIRECTION], lang) if row[DIRECTION] else "–",
+        )
+    console.print(table)
+    return buffer.getvalue()
+
+
+def _flag_words(row: dict[str, Any], lang: Lang) -> str:
+    words = []
+    for flag in (row[FLAGS] or "").split(";"):
+        if flag == FLAG_WEEKDAY:
+            days = ", ".join(_t(d, lang) for d in row[WEEKDAY_FLAG].split(","))
+            words.append(_t("flag_weekday", lang, days=days))
+        elif flag == FLAG_EDGE:
+            words.append(_t("flag_weekend_holiday", lang))
+        elif flag == FLAG_PARTIAL:
+            words.append(_t("flag_partial_days", lang, n=row[PARTIAL_DAYS]))
+        elif flag == FLAG_RUN:
+            words.append(_t("flag_run", lang, n=row[LONGEST_RUN]))
+    return "; ".join(words)
+
+
+def render_patterns(
+    result: pl.DataFrame,
+    *,
+    as_of: date,
+    days: int,
+    fdr: float,
+    lang: Lang = "da",
+    show_all: bool = False,
+    width: int | None = None,
+) -> str:
+    """Pupils with a pattern (or all): absence % per weekday, edge days, partial days, runs."""
+    console, buffer = _console(width)
+    console.print(
+        Text(_t("patterns_title", lang, as_of=as_of.isoformat(), days=days), style="bold")
+    )
+    note = _t(
+        "patterns_note",
+        lang,
+        fdr=_number(100 * fdr, lang, 0),
+        partial=PARTIAL_DAYS_FLAG,
+        run=RUN_DAYS_FLAG,
+    )
+    console.print(note)
+    flagged = result.filter(pl.col(FLAGS) != "")
+    console.print(_t("patterns_count", lang, n=flagged.height, total=result.height))
+    rows = result if show_all else flagged
+    if rows.is_empty():
+        console.print(_t("patterns_none", lang))
+        return buffer.getvalue()
+    table = Table(
+        title=_t("patterns_all" if show_all else "patterns_list", lang), title_justify="left"
+    )
+    for key in (s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME):
+        table.add_column(_w(key, lang))
+    table.add_column(_w("absence_pct", lang), justify="right")
+    for short in ("mon", "tue", "wed", "thu", "fri"):
+        table.add_column(f"{_t(short, lang)} %", justify="right")
+    table.add_column(_t("edge", lang), justify="right")
+    table.add_column(_t("partial", lang), justify="right")
+    table.add_column(_t("run", lang), justify="right")
+    table.add_column(_t("found", lang))
+    for row in rows.iter_rows(named=True):
+        edge = f"{row[EDGE_ABSENT_DAYS]}/{row[EDGE_DAYS]}" if row[EDGE_DAYS] is not None else "–"
+        table.add_row(
+            row[s.PUPIL_ID],
+            row[s.SCHOOL_ID] or "",
+            row[s.CLASS_NAME] or "",
+            _number(row[s.ABSENCE_PCT], lang),
+            *(_number(row[WEEKDAY_PCT[d]], lang, 0) for d in WEEKDAYS),
+            edge,
+            "–" if row[PARTIAL_DAYS] is None else str(row[PARTIAL_DAYS]),
+            "–" if row[LONGEST_RUN] is None else str(row[LONGEST_RUN]),
+            _flag_words(row, lang),
+        )
+    console.print(table)
+    return buffer.getvalue()
+
+
+def render_early_warning(
+    result: pl.DataFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    horizon: int,
+    lang: Lang = "da",
+    width: int | None = None,
+) -> str:
+    """Pupils below step 1 to act on now: why, the recent rate and the projected crossing."""
+    console, buffer = _console(width)
+    console.print(
+        Text(_t("ew_title", lang, as_of=as_of.isoformat(), horizon=horizon), style="bold")
+    )
+    limit = _decimal(first_threshold(policy), lang)
+    console.print(_t("ew_note", lang, recent=RECENT_DAYS, t=limit))
+    if result.is_empty():
+        console.print(_t("ew_none", lang))
+        return buffer.getvalue()
+    table = Table()
+    for key in (s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME):
+        table.add_column(_w(key, lang))
+    table.add_column(_t("before", lang), justify="right")
+    table.add_column(_w("absence_pct", lang), justify="right")
+    table.add_column(_t("recent", lang), justify="right")
+    table.add_column(_t("crossing", lang))
+    table.add_column(_t("reasons", lang))
+    for row in result.iter_rows(named=True):
+        crossing = (
+            _t(
+                "in_day" if row[PROJECTED_DAYS] == 1 else "in_days",
+                lang,
+                date=row[PROJECTED_DATE].isoformat(),
+                n=row[PROJECTED_DAYS],
+            )
+            if row[PROJECTED_DATE] is not None
+            else "–"
+        )
+        reasons = [_t(f"reason_{r}", lang) for r in row[REASONS].split(";")]
+        flags = _flag_words(row, lang)
+        why = ", ".join(reasons) + (f" ({flags})" if flags else "")
+        table.add_row(
+            row[s.PUPIL_ID],
+            row[s.SCHOOL_ID] or "",
+            row[s.CLASS_NAME] or "",
+            _number(row[PCT_BEFORE], lang),
+            _number(row[s.ABSENCE_PCT], lang),
+            _number(row[RECENT_PCT], lang),
+            crossing,
+            why,
+        )
+    console.print(table)
+    return buffer.getvalue()

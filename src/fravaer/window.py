@@ -41,7 +41,7 @@ CODE = "_category_code"
 CODES = {c: i for i, c in enumerate(s.ABSENCE_CATEGORIES, start=1)}
 
 
-def with_units(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+def with_units(frame: pl.LazyFrame, *, as_of: date | pl.Expr) -> pl.LazyFrame:
     """The rows on or before ``as_of``, each with its absence in day units and its category as
     a small integer code (:data:`CODE`), which is cheaper to carry through joins.
 
@@ -94,8 +94,11 @@ def window_key(window: Window) -> str:
     return "q" if window.period == "quarter" else "y"
 
 
-def window_first(window: Window, *, as_of: date) -> date | None:
+def window_first(window: Window, *, as_of: date | pl.Expr) -> date | pl.Expr | None:
     """The first calendar date of a fixed window; None for a window of school days.
+
+    ``as_of`` may be a date column (e.g. the end of each week of a trend); the first date is
+    then a column too.
 
     >>> from fravaer.policy import Window
     >>> window_first(Window(weeks=2), as_of=date(2024, 3, 15))
@@ -105,20 +108,23 @@ def window_first(window: Window, *, as_of: date) -> date | None:
         return None
     if window.weeks is not None:
         return as_of - timedelta(days=7 * window.weeks - 1)
+    if isinstance(as_of, pl.Expr):
+        quarter = window.period == "quarter"
+        return quarter_start_expr(as_of) if quarter else year_start_expr(as_of)
     return quarter_start(as_of) if window.period == "quarter" else school_year_start(as_of)
 
 
-def window_dates_expr(window: Window, *, as_of: date) -> pl.Expr:
-    """The window's dates, newest first, from the per-pupil :data:`DATES` list."""
+def window_dates_expr(window: Window, first: date | None) -> pl.Expr:
+    """The window's dates, newest first, from the per-pupil :data:`DATES` list; ``first`` is
+    :func:`window_first` for a fixed window (a date: a list can't be filtered by a column)."""
     dates = pl.col(DATES)
-    first = window_first(window, as_of=as_of)
     if first is None:
         assert window.school_days is not None
         return dates.list.head(window.school_days)
     return dates.list.filter(pl.element() >= first)
 
 
-def in_window_expr(window: Window, *, as_of: date, start: str) -> pl.Expr:
+def in_window_expr(window: Window, *, as_of: date | pl.Expr, start: str) -> pl.Expr:
     """Whether a row lies in the pupil's window (rows after the as-of date are already gone).
 
     ``start`` names the per-row column holding the first date of a window of school days; a
@@ -129,7 +135,9 @@ def in_window_expr(window: Window, *, as_of: date, start: str) -> pl.Expr:
     '[(col("date")) >= (2024-03-02)]'
     """
     first = window_first(window, as_of=as_of)
-    return pl.col(s.DATE) >= (pl.col(start) if first is None else pl.lit(first))
+    if first is None:
+        return pl.col(s.DATE) >= pl.col(start)
+    return pl.col(s.DATE) >= (first if isinstance(first, pl.Expr) else pl.lit(first))
 
 
 def window_start_expr(school_days: int) -> pl.Expr:
@@ -165,3 +173,15 @@ def quarter_start(as_of: date) -> date:
     (datetime.date(2024, 1, 1), datetime.date(2024, 4, 1))
     """
     return date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+
+
+def quarter_start_expr(day: pl.Expr) -> pl.Expr:
+    """:func:`quarter_start` of a date column."""
+    return pl.date(day.dt.year(), 3 * ((day.dt.month() - 1) // 3) + 1, 1)
+
+
+def year_start_expr(day: pl.Expr) -> pl.Expr:
+    """:func:`school_year_start` of a date column."""
+    month, first = SCHOOL_YEAR_START
+    before = (day.dt.month() < month) | ((day.dt.month() == month) & (day.dt.day() < first))
+    return pl.date(day.dt.year() - before.cast(pl.Int32), month, first)

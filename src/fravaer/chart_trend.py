@@ -1,0 +1,143 @@
+"""A pupil's weekly absence as a chart a parent can read (PNG or SVG), drawn with matplotlib.
+
+An edge module like :mod:`fravaer.render`: it takes collected numbers and returns the file's
+bytes; :mod:`fravaer.output` writes them. The chart is for the conversation with parents: large
+type, one black line, the limits as labelled grey lines in plain words, no ids and no jargon,
+and readable when printed in black and white. The output is byte-for-byte deterministic (fixed
+SVG hash salt, no creation date or software version in the metadata), so re-runs are identical.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+import matplotlib as mpl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from fravaer.policy import Lang, Policy
+from fravaer.render import shown_pcts
+from fravaer.trend import pct_thresholds
+
+ChartFormat = Literal["png", "svg"]
+CHART_SUFFIXES: dict[str, ChartFormat] = {".png": "png", ".svg": "svg"}
+
+_WORDS: dict[str, dict[Lang, str]] = {
+    "title": {"da": "Fravær uge for uge", "en": "Absence week by week"},
+    "y": {"da": "Fravær i % af {window}", "en": "Absence as % of the {window}"},
+    "x": {"da": "Uge", "en": "Week"},
+}
+# The limits in plain words, by their order in the policy (first, second, third and later).
+_LIMIT_WORDS: dict[Lang, tuple[str, ...]] = {
+    "da": ("skolen følger op", "skolen laver en plan", "skolen inddrager flere"),
+    "en": ("the school follows up", "the school makes a plan", "the school involves others"),
+}
+_DASHES = ((0, (6, 3)), (0, (2, 2)), (0, (8, 2, 2, 2)))
+_SVG_SALT = "fravaer"
+_FONT = 16
+
+
+def limit_label(order: int, threshold: Decimal, lang: Lang) -> str:
+    """``10 %: skolen følger op`` for the first limit, and so on.
+
+    >>> limit_label(0, Decimal(10), "da"), limit_label(1, Decimal("12.5"), "en")
+    ('10 %: skolen følger op', '12.5 %: the school makes a plan')
+    """
+    words = _LIMIT_WORDS[lang]
+    text = f"{threshold.normalize():f}"
+    number = text.replace(".", ",") if lang == "da" else text
+    return f"{number} %: {words[min(order, len(words) - 1)]}"
+
+
+def trend_chart(
+    weeks: list[date],
+    values: list[float | None],
+    *,
+    summary: str,
+    policy: Policy,
+    fmt: ChartFormat,
+    lang: Lang = "da",
+) -> bytes:
+    """The chart's bytes: the week-end % as a black line with dots, the limits as grey lines.
+
+    >>> from datetime import date
+    >>> from fravaer.ingest.policy import load_policy
+    >>> data = trend_chart([date(2024, 3, 1), date(2024, 3, 8)], [13.0, 11.0], summary="x",
+    ...                    policy=load_policy("aalborg-2023"), fmt="svg")
+    >>> data[:5], data == trend_chart([date(2024, 3, 1), date(2024, 3, 8)], [13.0, 11.0],
+    ...     summary="x", policy=load_policy("aalborg-2023"), fmt="svg")
+    (b'<?xml', True)
+    """
+    with mpl.rc_context(
+        {
+            "svg.hashsalt": _SVG_SALT,
+            "svg.fonttype": "path",  # no dependence on the reader's fonts
+            "font.size": _FONT,
+            "font.family": "DejaVu Sans",
+        }
+    ):
+        figure = Figure(figsize=(11, 6.5), dpi=100)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        positions = list(range(len(weeks)))
+        known = [v for v in values if v is not None]
+        limits = pct_thresholds(policy)
+        top = max([*known, *(float(x) for _, x in limits), 5.0]) * 1.15
+        for order, (_, threshold) in enumerate(limits):
+            axes.axhline(
+                float(threshold),
+                color="0.45",
+                linewidth=2,
+                linestyle=_DASHES[min(order, len(_DASHES) - 1)],
+            )
+            axes.text(
+                -0.4,
+                float(threshold) + top * 0.012,
+                limit_label(order, threshold, lang),
+                color="0.25",
+                fontsize=_FONT - 1,
+                va="bottom",
+                ha="left",
+            )
+        axes.plot(
+            positions,
+            [float("nan") if v is None else v for v in values],
+            color="black",
+            linewidth=3,
+            marker="o",
+            markersize=9,
+        )
+        if known and values[-1] is not None:
+            last = values[-1]
+            axes.annotate(
+                f"{shown_pcts([last], limits=[x for _, x in limits], lang=lang)[0]} %",
+                (positions[-1], last),
+                textcoords="offset points",
+                xytext=(0, 12),
+                ha="center",
+                fontsize=_FONT + 2,
+                fontweight="bold",
+            )
+        axes.set_xticks(positions, [f"{d.isocalendar()[1]}" for d in weeks], fontsize=_FONT - 1)
+        axes.set_xlim(-0.5, max(len(weeks) - 0.5, 0.5))
+        axes.set_ylim(0, top)
+        axes.set_xlabel(_WORDS["x"][lang])
+        axes.set_ylabel(_WORDS["y"][lang].format(window=policy.primary.window.describe(lang)))
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.grid(axis="y", color="0.9", linewidth=1)
+        axes.set_axisbelow(True)
+        figure.suptitle(
+            _WORDS["title"][lang], fontsize=_FONT + 6, fontweight="bold", x=0.06, ha="left"
+        )
+        # A no-break space keeps "15 %" together where the line wraps.
+        axes.set_title(summary.replace(" %", "\u00a0%"), fontsize=_FONT, loc="left", wrap=True)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        metadata: dict[str, str | None] = (
+            {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+        )
+        figure.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
