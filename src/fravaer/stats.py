@@ -458,13 +458,17 @@ def hidden_cells(
     A cell with fewer than ``min_cell`` pupils is hidden (primary suppression). Then, while some
     line (see :func:`lines`) hides exactly one cell, that cell could be recovered by subtracting
     the line's shown cells from its total, so the line's smallest shown cell is hidden as well
-    (complementary suppression), until every line hides none or at least two.
+    (complementary suppression), until every line hides none or at least two. A cell alone in
+    one of its lines is chosen last, since its value is that line's total.
 
     >>> sorted(hidden_cells([("A",), ("B",), ("C",)], [3, 40, 12], ["school_id"], min_cell=10))
     [0, 2]
     """
     hidden = {i for i, n in enumerate(sizes) if n < min_cell}
     all_lines = lines(cells, keys)
+    # A cell alone in a line equals that line's total, which another grouping may publish:
+    # hide it as a complement only when the line offers nothing else.
+    alone = {line[0] for line in all_lines if len(line) == 1}
     changed = True
     while changed:
         changed = False
@@ -474,7 +478,7 @@ def hidden_cells(
             shown = [i for i in line if i not in hidden]
             if not shown:
                 continue
-            hidden.add(min(shown, key=lambda i: (sizes[i], i)))
+            hidden.add(min(shown, key=lambda i: (i in alone, sizes[i], i)))
             changed = True
     return hidden
 
