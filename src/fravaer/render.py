@@ -681,6 +681,7 @@ def render_stats(
             for source in reference.sources:
                 console.print(_st("source", lang, year=reference.period, source=source))
     if len(periods) > 1:
+        console.print(Text(_st("trend", lang), style="italic"))
         console.print(_trend_table(table, keys, [p[0] for p in periods], lang))
     console.print(_freshness_table(freshness, lang))
     if min_cell is not None:
@@ -730,7 +731,7 @@ def _stats_table(
         "share_over_10",
     ]
     for key in keys:
-        table.add_column(_st(key, lang))
+        table.add_column(_st(key, lang), no_wrap=True)
     for column in figures:
         table.add_column(_st(column, lang), justify="right")
     for n in steps:
@@ -754,7 +755,7 @@ def _stats_table(
 
 
 def _trend_table(table: pl.DataFrame, keys: list[str], labels: list[str], lang: Lang) -> Table:
-    trend = Table(title=_st("trend", lang), title_justify="left")
+    trend = Table()
     for key in keys:
         trend.add_column(_st(key, lang))
     for label in labels:
