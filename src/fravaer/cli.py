@@ -829,7 +829,7 @@ def stats(
         len(periods),
         day.isoformat(),
         chosen.name,
-        f"{hidden} hidden (fewer than {min_cell} pupils, or to protect them)"
+        f"{hidden} group(s) hidden (fewer than {min_cell} pupils, or to protect another)"
         if threshold is not None
         else "NOT suppressed: for internal use only",
     )

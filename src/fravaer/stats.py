@@ -265,14 +265,21 @@ def _with_steps(units: pl.LazyFrame, steps: pl.LazyFrame, keys: list[str]) -> pl
     return units.join(latest, on=[s.PUPIL_ID, *keys], how="left", nulls_equal=True)
 
 
+_SCALE = 1 << 14
+"""Fixed-point scale of the ministry's weighted terms (see :func:`_weighted_pct`)."""
+
+
 def _weighted_pct(units: pl.Expr) -> pl.Expr:
     """The ministry's mean: units' percentages weighted by their months with registrations.
 
-    The terms are sorted before summing so that the float sum does not depend on row order.
+    Each term ``months x units / days`` is summed as an integer in 1/16384 day units, so the
+    result does not depend on the order in which the engine adds the terms (a float sum does,
+    in the last digits). The error is below 4e-10 percentage points; Int64 holds the sum for
+    500,000 pupils of 36 months each at 100 % absence.
     """
-    term = pl.col(_MONTHS) * 100.0 * units / (pl.col(_DAYS) * s.DAY_UNITS)
+    term = (pl.col(_MONTHS) * units * _SCALE) // pl.col(_DAYS)
     weight = pl.col(_MONTHS).sum()
-    return pl.when(weight > 0).then(term.sort().sum() / weight)
+    return pl.when(weight > 0).then(100.0 * term.sum() / (weight * _SCALE * s.DAY_UNITS))
 
 
 def _aggregations(policy: Policy) -> list[pl.Expr]:
@@ -432,7 +439,7 @@ def lines(cells: Sequence[tuple[object, ...]], keys: Sequence[str]) -> list[list
     for (a class across schools) are left out.
 
     >>> lines([("A", 1), ("A", 2), ("B", 1)], ["school_id", "grade"])
-    [[0, 1], [2], [0, 2], [1]]
+    [[0, 2], [1], [0, 1], [2]]
     """
     found: list[list[int]] = []
     for d, column in enumerate(keys):
