@@ -146,8 +146,11 @@ def test_a_trend_gives_one_block_per_period() -> None:
     frame = csv_frame(result.stdout)
     assert frame["period"].unique(maintain_order=True).to_list() == ["2023Q3", "2023Q4", "2024Q1"]
     assert frame.filter(pl.col("school_id").is_null()).height == 3
-    table = run("stats", DEMO, "--period", "2023Q3,2024Q1", "--format", "table", "--lang", "en")
+    table = run("stats", DEMO, "--period", "2022/23,2023/24", "--format", "table", "--lang", "en")
     assert "Trend: share of pupils over 10 % absence" in table.stdout
+    trend = table.stdout.split("Trend:")[1]
+    assert "National" in trend
+    assert "20.0" in trend  # 2022/23's own national figure; none published for 2023/24
 
 
 def test_xlsx_has_one_sheet_per_period_and_is_private(tmp_path: Path) -> None:
@@ -161,6 +164,17 @@ def test_xlsx_has_one_sheet_per_period_and_is_private(tmp_path: Path) -> None:
     assert sheets == ["2023-24", "2024Q1", "landstal", "aktualitet"]
     first = fastexcel.read_excel(target).load_sheet(0).to_polars()
     assert first.columns == f"school_id,{METRICS}".split(",")
+
+
+def test_xlsx_without_suppression_says_so_first(tmp_path: Path) -> None:
+    target = tmp_path / "internal.xlsx"
+
+    result = run("stats", DEMO, "--no-suppression", "--lang", "en", "-o", target)
+
+    assert result.exit_code == 0, result.output
+    workbook = fastexcel.read_excel(target)
+    assert workbook.sheet_names[0] == "internal"
+    assert workbook.load_sheet(0).to_polars()["note"].to_list() == ["NOT SUPPRESSED"]
 
 
 def test_reference_file_replaces_the_bundled_figures(tmp_path: Path) -> None:
@@ -265,6 +279,21 @@ def test_chart_is_a_valid_private_deterministic_file(tmp_path: Path, suffix: str
         assert root.tag.endswith("svg")
         assert b"851002" in data or b"<path" in data
     assert sorted(os.listdir(tmp_path)) == sorted([first.name, second.name])
+
+
+def test_the_chart_is_per_school_whatever_the_grouping(tmp_path: Path) -> None:
+    chart = tmp_path / "c.png"
+
+    result = run("stats", DEMO, "--by", "grade", "--format", "csv", "--chart", chart)
+
+    assert result.exit_code == 0, result.output
+    assert chart.read_bytes() == run_chart_by_school(tmp_path)
+
+
+def run_chart_by_school(tmp_path: Path) -> bytes:
+    chart = tmp_path / "school.png"
+    assert run("stats", DEMO, "--format", "csv", "--chart", chart).exit_code == 0
+    return chart.read_bytes()
 
 
 def test_a_failed_run_writes_no_chart(tmp_path: Path) -> None:

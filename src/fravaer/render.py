@@ -603,6 +603,7 @@ _STATS: dict[str, dict[Lang, str]] = {
     "step": {"da": "Trin {n}", "en": "Step {n}"},
     "municipality": {"da": "Kommunen", "en": "Municipality"},
     "national": {"da": "Landsplan {year}", "en": "National {year}"},
+    "national_plain": {"da": "Landsplan", "en": "National"},
     "no_national": {
         "da": "Ingen landstal for perioden.",
         "en": "No national figures for the period.",
@@ -682,7 +683,7 @@ def render_stats(
                 console.print(_st("source", lang, year=reference.period, source=source))
     if len(periods) > 1:
         console.print(Text(_st("trend", lang), style="italic"))
-        console.print(_trend_table(table, keys, [p[0] for p in periods], lang))
+        console.print(_trend_table(table, keys, [p[0] for p in periods], references, lang))
     console.print(_freshness_table(freshness, lang))
     if min_cell is not None:
         console.print(_st("hidden_mark", lang, mark=HIDDEN_MARK, n=min_cell))
@@ -754,7 +755,13 @@ def _stats_table(
     return table
 
 
-def _trend_table(table: pl.DataFrame, keys: list[str], labels: list[str], lang: Lang) -> Table:
+def _trend_table(
+    table: pl.DataFrame,
+    keys: list[str],
+    labels: list[str],
+    references: list[st.Reference | None],
+    lang: Lang,
+) -> Table:
     trend = Table()
     for key in keys:
         trend.add_column(_st(key, lang))
@@ -781,6 +788,12 @@ def _trend_table(table: pl.DataFrame, keys: list[str], labels: list[str], lang: 
         match = table.filter(pl.col(st.MUNICIPALITY), pl.col(st.PERIOD) == label)
         totals.append(_stats_cell(match.row(0, named=True), st.SHARE_OVER_10, lang))
     trend.add_row(_st("municipality", lang), *[""] * (len(keys) - 1), *totals)
+    national = [
+        _number(r.share_over_10, lang) if r and r.period == label and r.share_over_10 else ""
+        for label, r in zip(labels, references, strict=True)
+    ]
+    if any(national):  # only a period's own school year: the trend compares like with like
+        trend.add_row(_st("national_plain", lang), *[""] * (len(keys) - 1), *national)
     return trend
 
 

@@ -494,8 +494,8 @@ def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.D
     """Hide small groups and their complements in each period; hidden cells become null.
 
     ``table`` is :func:`stats`'s collected result. The municipality row is hidden only when the
-    whole municipality has fewer than ``min_cell`` pupils. A hidden row keeps its group columns
-    and period, has every figure null and ``suppressed`` true.
+    whole municipality has fewer than ``min_cell`` pupils (but some). A hidden row keeps its
+    group columns and period, has every figure null and ``suppressed`` true.
     """
     flags = [False] * table.height
     for period in table[PERIOD].unique(maintain_order=True).to_list():
@@ -507,7 +507,7 @@ def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.D
         for i in hidden:
             flags[index[i]] = True
         for i, n in part.filter(pl.col(MUNICIPALITY)).select("_i", PUPILS).iter_rows():
-            flags[i] = n < min_cell
+            flags[i] = 0 < n < min_cell  # no pupils at all: nothing to hide
     hide = pl.Series(SUPPRESSED, flags, dtype=pl.Boolean)
     figures = [c for c in table.columns if c not in (*keys, PERIOD, SUPPRESSED, MUNICIPALITY)]
     return table.with_columns(hide).with_columns(
