@@ -43,8 +43,8 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "national": {"da": "Landsplan {year}", "en": "National {year}"},
     "national_plain": {"da": "Landsplan", "en": "National"},
     "hidden": {
-        "da": "Skjult (for få elever): {schools}",
-        "en": "Hidden (too few pupils): {schools}",
+        "da": "Skjult for at beskytte små grupper: {schools}",
+        "en": "Hidden to protect small groups: {schools}",
     },
 }
 
@@ -94,7 +94,7 @@ def share_chart(
     axes.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, fontsize="small", frameon=False
     )
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
     buffer = io.BytesIO()
     metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
     with matplotlib.rc_context({"svg.hashsalt": "fravaer", "svg.fonttype": "path"}):
@@ -167,14 +167,8 @@ def _bars(
     axes.set_xlabel(_w("axis", lang))
     axes.set_ylabel(_w("school", lang))
     if hidden:
-        axes.text(
-            0.99,
-            0.01,
-            _w("hidden", lang, schools=", ".join(hidden)),
-            transform=axes.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize="small",
+        axes.figure.text(
+            0.01, 0.01, _w("hidden", lang, schools=", ".join(hidden)), fontsize="small"
         )
     drawn = {name: (float(bar.get_width()),) for name, bar in zip(names, bars, strict=True)}
     lines = {line.get_label(): line for line in axes.get_lines()}
