@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fravaer import schema as s
+from fravaer import stats as st
 from fravaer.policy import AllOf, Condition, Lang, Policy, Threshold
 from fravaer.trend import (
     ABSENT_DAYS_WEEK,
@@ -1225,3 +1226,232 @@ def render_early_warning(
         )
     console.print(table)
     return buffer.getvalue()
+
+
+# -- fravaer stats ----------------------------------------------------------------------------
+
+_STATS: dict[str, dict[Lang, str]] = {
+    "title": {
+        "da": "Fraværsstatistik pr. {as_of} · {policy}",
+        "en": "Absence statistics as of {as_of} · {policy}",
+    },
+    "period": {"da": "Periode {label}: {start} – {end}", "en": "Period {label}: {start} – {end}"},
+    s.SCHOOL_ID: {"da": "Skole", "en": "School"},
+    s.GRADE: {"da": "Klassetrin", "en": "Grade"},
+    s.CLASS_NAME: {"da": "Klasse", "en": "Class"},
+    "pupils": {"da": "Elever", "en": "Pupils"},
+    "school_days": {"da": "Elevskoledage", "en": "Pupil school days"},
+    "absence_pct": {"da": "Fravær %", "en": "Absence %"},
+    "absence_pct_pooled": {"da": "Fravær % samlet", "en": "Absence % pooled"},
+    "illness_pct": {"da": "Sygdom %", "en": "Illness %"},
+    "leave_pct": {"da": "Frihed %", "en": "Leave %"},
+    "unlawful_pct": {"da": "Ulovligt %", "en": "Unlawful %"},
+    "pupils_0_5": {"da": "0–5 %", "en": "0–5 %"},
+    "pupils_5_10": {"da": "5,01–10 %", "en": "5.01–10 %"},
+    "pupils_over_10": {"da": "Over 10 %", "en": "Over 10 %"},
+    "share_over_10": {"da": "Andel over 10 %", "en": "Share over 10 %"},
+    "step": {"da": "Trin {n}", "en": "Step {n}"},
+    "municipality": {"da": "Kommunen", "en": "Municipality"},
+    "national": {"da": "Landsplan {year}", "en": "National {year}"},
+    "national_plain": {"da": "Landsplan", "en": "National"},
+    "no_national": {
+        "da": "Ingen landstal for perioden.",
+        "en": "No national figures for the period.",
+    },
+    "source": {"da": "Kilde ({year}): {source}", "en": "Source ({year}): {source}"},
+    "trend": {
+        "da": "Udvikling: andel elever over 10 % fravær",
+        "en": "Trend: share of pupils over 10 % absence",
+    },
+    "group": {"da": "Gruppe", "en": "Group"},
+    "freshness": {"da": "Seneste registrering pr. skole", "en": "Latest registration per school"},
+    "latest": {"da": "Seneste dato", "en": "Latest date"},
+    "behind": {"da": "Skoledage bagud", "en": "School days behind"},
+    "hidden_mark": {
+        "da": "{mark} = skjult: færre end {n} elever, eller skjult for at en anden skjult gruppe "
+        "ikke kan regnes ud af totalerne.",
+        "en": "{mark} = hidden: fewer than {n} pupils, or hidden so that another hidden group "
+        "cannot be worked out from the totals.",
+    },
+    "no_suppression": {
+        "da": "UDEN DISKRETIONERING (--no-suppression): små grupper vises. Kun til intern brug; "
+        "må ikke offentliggøres.",
+        "en": "NOT SUPPRESSED (--no-suppression): small groups are shown. For internal use only; "
+        "do not publish.",
+    },
+    "methods": {
+        "da": "Fravær %: ministeriets metode, elevernes fravær i procent vægtet med antal måneder "
+        "med registreringer på skolen. Fravær % samlet: alle fraværsdage ÷ alle elevskoledage. "
+        "Trin: elever på handlevejledningens trin ved periodens slutning.",
+        "en": "Absence %: the ministry's method, pupils' absence percentages weighted by their "
+        "months with registrations at the school. Absence % pooled: all absent days ÷ all pupil "
+        "school days. Steps: pupils at the guideline's step at the end of the period.",
+    },
+}
+
+HIDDEN_MARK = "x"
+"""How the table marks a suppressed cell."""
+
+
+def _st(key: str, lang: Lang, **values: object) -> str:
+    return _STATS[key][lang].format(**values)
+
+
+def render_stats(
+    table: pl.DataFrame,
+    *,
+    keys: list[str],
+    periods: list[tuple[str, date, date]],
+    references: list[st.Reference | None],
+    freshness: pl.DataFrame,
+    policy: Policy,
+    as_of: date,
+    min_cell: int | None,
+    lang: Lang = "da",
+    width: int | None = None,
+) -> str:
+    """Per period a table of the groups, the municipality and the nation; then trend, freshness.
+
+    ``periods`` holds each period's label, first and last counted day; ``references`` the
+    national figures per period (``stats.Reference`` or None); ``min_cell`` None means the table
+    was not suppressed, which the text then says first.
+    """
+    console, buffer = _console(width)
+    console.print(
+        Text(_st("title", lang, as_of=as_of.isoformat(), policy=policy.title(lang)), style="bold")
+    )
+    if min_cell is None:
+        console.print(Text(_st("no_suppression", lang), style="bold"))
+    steps = [step.step for step in policy.steps]
+    for (label, start, end), reference in zip(periods, references, strict=True):
+        part = table.filter(pl.col(st.PERIOD) == label)
+        console.print(_stats_table(part, keys, steps, reference, label, start, end, lang))
+        if reference is None:
+            console.print(_st("no_national", lang))
+        else:
+            for source in reference.sources:
+                console.print(_st("source", lang, year=reference.period, source=source))
+    if len(periods) > 1:
+        console.print(Text(_st("trend", lang), style="italic"))
+        console.print(_trend_table(table, keys, [p[0] for p in periods], references, lang))
+    console.print(_freshness_table(freshness, lang))
+    if min_cell is not None:
+        console.print(_st("hidden_mark", lang, mark=HIDDEN_MARK, n=min_cell))
+    console.print(_st("methods", lang))
+    return buffer.getvalue()
+
+
+def _stats_cell(row: dict[str, Any], column: str, lang: Lang) -> str:
+    if row[st.SUPPRESSED]:
+        return HIDDEN_MARK
+    value = row[column]
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return _number(value, lang)
+    return str(value)
+
+
+def _group_cells(row: dict[str, Any], keys: list[str]) -> list[str]:
+    return ["–" if row[k] is None else str(row[k]) for k in keys]
+
+
+def _stats_table(
+    part: pl.DataFrame,
+    keys: list[str],
+    steps: list[int],
+    reference: st.Reference | None,
+    label: str,
+    start: date,
+    end: date,
+    lang: Lang,
+) -> Table:
+    title = _st("period", lang, label=label, start=start.isoformat(), end=end.isoformat())
+    table = Table(title=title, title_justify="left")
+    figures = [
+        "pupils",
+        "school_days",
+        "absence_pct",
+        "absence_pct_pooled",
+        "illness_pct",
+        "leave_pct",
+        "unlawful_pct",
+        "pupils_0_5",
+        "pupils_5_10",
+        "pupils_over_10",
+        "share_over_10",
+    ]
+    for key in keys:
+        table.add_column(_st(key, lang), no_wrap=True)
+    for column in figures:
+        table.add_column(_st(column, lang), justify="right")
+    for n in steps:
+        table.add_column(_st("step", lang, n=n), justify="right")
+    columns = [*figures, *(st.step_column(n) for n in steps)]
+    groups = part.filter(~pl.col(st.MUNICIPALITY))
+    for row in groups.iter_rows(named=True):
+        table.add_row(*_group_cells(row, keys), *(_stats_cell(row, c, lang) for c in columns))
+    table.add_section()
+    for row in part.filter(pl.col(st.MUNICIPALITY)).iter_rows(named=True):
+        name = [_st("municipality", lang), *[""] * (len(keys) - 1)]
+        table.add_row(*name, *(_stats_cell(row, c, lang) for c in columns))
+    if reference is not None:
+        national = {"absence_pct": reference.absence_pct, "share_over_10": reference.share_over_10}
+        table.add_row(
+            _st("national", lang, year=reference.period),
+            *[""] * (len(keys) - 1),
+            *(_number(national[c], lang) if national.get(c) is not None else "" for c in columns),
+        )
+    return table
+
+
+def _trend_table(
+    table: pl.DataFrame,
+    keys: list[str],
+    labels: list[str],
+    references: list[st.Reference | None],
+    lang: Lang,
+) -> Table:
+    trend = Table()
+    for key in keys:
+        trend.add_column(_st(key, lang))
+    for label in labels:
+        trend.add_column(label, justify="right")
+    groups = table.filter(~pl.col(st.MUNICIPALITY))
+    names = groups.select(keys).unique(maintain_order=True).sort(keys, nulls_last=True)
+    for name in names.iter_rows():
+        cells = []
+        for label in labels:
+            match = groups.filter(
+                pl.col(st.PERIOD) == label,
+                *(pl.col(k).eq_missing(v) for k, v in zip(keys, name, strict=True)),
+            )
+            cells.append(
+                _stats_cell(match.row(0, named=True), st.SHARE_OVER_10, lang)
+                if match.height
+                else ""
+            )
+        trend.add_row(*("–" if v is None else str(v) for v in name), *cells)
+    trend.add_section()
+    totals = []
+    for label in labels:
+        match = table.filter(pl.col(st.MUNICIPALITY), pl.col(st.PERIOD) == label)
+        totals.append(_stats_cell(match.row(0, named=True), st.SHARE_OVER_10, lang))
+    trend.add_row(_st("municipality", lang), *[""] * (len(keys) - 1), *totals)
+    national = [
+        _number(r.share_over_10, lang) if r and r.period == label and r.share_over_10 else ""
+        for label, r in zip(labels, references, strict=True)
+    ]
+    if any(national):  # only a period's own school year: the trend compares like with like
+        trend.add_row(_st("national_plain", lang), *[""] * (len(keys) - 1), *national)
+    return trend
+
+
+def _freshness_table(freshness: pl.DataFrame, lang: Lang) -> Table:
+    table = Table(title=_st("freshness", lang), title_justify="left")
+    table.add_column(_st(s.SCHOOL_ID, lang))
+    table.add_column(_st("latest", lang))
+    table.add_column(_st("behind", lang), justify="right")
+    for school, latest, behind in freshness.iter_rows():
+        table.add_row(school, latest.isoformat(), str(behind))
+    return table

@@ -1,0 +1,254 @@
+"""Charts of the share of pupils over 10 % absence per school (``fravaer stats --chart``).
+
+An edge module: the only one that imports matplotlib. It draws into memory and returns the bytes
+with the values it plotted (read back from the drawn bars and lines), so the caller writes the
+file atomically and the tests can compare the points with the table. Nothing here touches files.
+
+Charts must be legible printed in black and white: bars are white with black hatching, lines
+differ by marker and line style, and the municipality and national lines by weight and dashes.
+Output is deterministic: no dates or versions in the metadata, a fixed SVG hash salt.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import matplotlib
+import numpy as np
+import polars as pl
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from fravaer import schema as s
+from fravaer.policy import Lang
+from fravaer.stats import MUNICIPALITY, PERIOD, SHARE_OVER_10, SUPPRESSED, Reference
+
+ChartFormat = Literal["png", "svg"]
+
+_WORDS: dict[str, dict[Lang, str]] = {
+    "title": {
+        "da": "Andel elever med over 10 % fravær pr. skole",
+        "en": "Share of pupils with over 10 % absence per school",
+    },
+    "axis": {"da": "Andel elever over 10 % fravær (%)", "en": "Pupils over 10 % absence (%)"},
+    "school": {"da": "Skole", "en": "School"},
+    "period": {"da": "Periode", "en": "Period"},
+    "municipality": {"da": "Kommunen", "en": "Municipality"},
+    "national": {"da": "Landsplan {year}", "en": "National {year}"},
+    "national_plain": {"da": "Landsplan", "en": "National"},
+    "hidden": {
+        "da": "Skjult for at beskytte små grupper: {schools}",
+        "en": "Hidden to protect small groups: {schools}",
+    },
+}
+
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+_STYLES = ("-", "--", ":", "-.")
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What the chart shows, read back from the drawn artists (None: hidden or no figure)."""
+
+    periods: tuple[str, ...]
+    schools: dict[str, tuple[float | None, ...]]
+    municipality: tuple[float | None, ...]
+    national: tuple[float | None, ...]
+
+
+def _w(key: str, lang: Lang, **values: object) -> str:
+    return _WORDS[key][lang].format(**values)
+
+
+def _value(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def share_chart(
+    table: pl.DataFrame,
+    *,
+    references: Sequence[Reference | None],
+    fmt: ChartFormat,
+    lang: Lang = "da",
+) -> tuple[bytes, ChartData]:
+    """Draw ``share_over_10`` per school: sorted bars for one period, lines for several.
+
+    ``table`` is a (suppressed) ``stats`` result grouped by school: per period the schools and
+    the municipality row. ``references`` holds the national figures for each period, in order.
+    """
+    periods = tuple(table[PERIOD].unique(maintain_order=True).to_list())
+    figure = Figure(figsize=(8, 5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    if len(periods) == 1:
+        data = _bars(axes, table, references[0], periods, lang)
+    else:
+        data = _lines(axes, table, references, periods, lang)
+    axes.set_title(_w("title", lang))
+    axes.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, fontsize="small", frameon=False
+    )
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    buffer = io.BytesIO()
+    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    with matplotlib.rc_context({"svg.hashsalt": "fravaer", "svg.fonttype": "path"}):
+        figure.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue(), data
+
+
+def _schools(table: pl.DataFrame) -> pl.DataFrame:
+    return table.filter(~pl.col(MUNICIPALITY))
+
+
+def _municipality(table: pl.DataFrame, period: str) -> float | None:
+    row = table.filter(pl.col(MUNICIPALITY) & (pl.col(PERIOD) == period))
+    return row[SHARE_OVER_10].item() if row.height else None
+
+
+def _national_label(reference: Reference | None, lang: Lang) -> str:
+    if reference is None:
+        return _w("national_plain", lang)
+    return _w("national", lang, year=reference.period)
+
+
+def _bars(
+    axes: object,
+    table: pl.DataFrame,
+    reference: Reference | None,
+    periods: tuple[str, ...],
+    lang: Lang,
+) -> ChartData:
+    from matplotlib.axes import Axes
+
+    assert isinstance(axes, Axes)
+    schools = _schools(table)
+    shown = schools.filter(~pl.col(SUPPRESSED)).sort(
+        [SHARE_OVER_10, s.SCHOOL_ID], descending=[False, True]
+    )
+    hidden = schools.filter(pl.col(SUPPRESSED))[s.SCHOOL_ID].to_list()
+    names = shown[s.SCHOOL_ID].to_list()
+    bars = axes.barh(
+        names,
+        shown[SHARE_OVER_10].to_list(),
+        color="white",
+        edgecolor="black",
+        hatch="///",
+        linewidth=0.8,
+    )
+    for bar in bars:
+        axes.annotate(
+            f"{bar.get_width():.1f}".replace(".", "," if lang == "da" else "."),
+            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+        )
+    municipality = _municipality(table, periods[0])
+    if municipality is not None:
+        axes.axvline(
+            municipality, color="black", linewidth=2, linestyle="-", label=_w("municipality", lang)
+        )
+    national = reference.share_over_10 if reference else None
+    if national is not None:
+        axes.axvline(
+            national,
+            color="dimgray",
+            linewidth=1.5,
+            linestyle="--",
+            label=_national_label(reference, lang),
+        )
+    axes.set_xlabel(_w("axis", lang))
+    axes.set_ylabel(_w("school", lang))
+    if hidden:
+        axes.figure.text(
+            0.01, 0.01, _w("hidden", lang, schools=", ".join(hidden)), fontsize="small"
+        )
+    drawn = {name: (float(bar.get_width()),) for name, bar in zip(names, bars, strict=True)}
+    lines = {line.get_label(): line for line in axes.get_lines()}
+    return ChartData(
+        periods=periods,
+        schools={**drawn, **dict.fromkeys(hidden, (None,))},
+        municipality=(_line_x(lines.get(_w("municipality", lang))),),
+        national=(_line_x(lines.get(_national_label(reference, lang))),),
+    )
+
+
+def _line_x(line: Line2D | None) -> float | None:
+    if line is None:
+        return None
+    return float(np.asarray(line.get_xdata(), dtype=float)[0])
+
+
+def _ys(line: Line2D) -> tuple[float | None, ...]:
+    return tuple(_value(float(v)) for v in np.asarray(line.get_ydata(), dtype=float))
+
+
+def _lines(
+    axes: Axes,
+    table: pl.DataFrame,
+    references: Sequence[Reference | None],
+    periods: tuple[str, ...],
+    lang: Lang,
+) -> ChartData:
+    x = list(range(len(periods)))
+    schools = _schools(table)
+    data: dict[str, tuple[float | None, ...]] = {}
+    for i, school in enumerate(sorted(schools[s.SCHOOL_ID].unique().to_list())):
+        values = []
+        for period in periods:
+            row = schools.filter((pl.col(s.SCHOOL_ID) == school) & (pl.col(PERIOD) == period))
+            value = row[SHARE_OVER_10].item() if row.height else None
+            values.append(math.nan if value is None else value)
+        (line,) = axes.plot(
+            x,
+            values,
+            color="black",
+            linewidth=1,
+            marker=_MARKERS[i % len(_MARKERS)],
+            markerfacecolor="white",
+            linestyle=_STYLES[(i // len(_MARKERS)) % len(_STYLES)],
+            label=school,
+        )
+        data[school] = _ys(line)
+    municipality = [_municipality(table, p) for p in periods]
+    (total,) = axes.plot(
+        x,
+        [math.nan if v is None else v for v in municipality],
+        color="black",
+        linewidth=3,
+        marker="o",
+        label=_w("municipality", lang),
+    )
+    national = [
+        r.share_over_10 if r and r.period == p else None
+        for r, p in zip(references, periods, strict=True)
+    ]
+    drawn_national: tuple[float | None, ...] = (None,) * len(periods)
+    if any(v is not None for v in national):
+        (reference_line,) = axes.plot(
+            x,
+            [math.nan if v is None else v for v in national],
+            color="dimgray",
+            linewidth=1.5,
+            linestyle="--",
+            marker="x",
+            markersize=8,
+            label=_w("national_plain", lang),
+        )
+        drawn_national = _ys(reference_line)
+    axes.set_xticks(x, list(periods))
+    axes.set_xlabel(_w("period", lang))
+    axes.set_ylabel(_w("axis", lang))
+    return ChartData(
+        periods=periods,
+        schools=data,
+        municipality=_ys(total),
+        national=drawn_national,
+    )

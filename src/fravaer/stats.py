@@ -1,0 +1,561 @@
+"""School statistics the way the ministry counts them, with small-cell suppression (issue 6).
+
+The unit of the statistics is a pupil *at a school* in a period: a pupil who changed school
+counts at each school, for that school's own days (the distinct dates of the pupil's rows at
+that school in the period). Grouping by grade or class makes the unit a pupil at a school in a
+grade or class, so a pupil who moved class counts in each class for that class's own days.
+
+Two methods of averaging are reported side by side:
+
+* ``absence_pct`` (the ministry's): the mean of the units' absence percentages, each weighted by
+  the number of calendar months in which the unit has a registration;
+* ``absence_pct_pooled``: all absent days of the group divided by all its school days.
+
+Bands (``0-5 %``, ``5.01-10 %``, ``over 10 %``) are decided exactly in integer day units: a unit
+at exactly 5 % is in the first band, at exactly 10 % in the second. Steps are the guideline's,
+from :func:`fravaer.classify.classify` at the end of the period (or the as-of date, if earlier),
+counted at the school, grade and class where the pupil was last registered.
+
+Everything before :func:`suppress` is lazy; :func:`suppress` works on the small collected table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final, Literal
+
+import polars as pl
+
+from fravaer import schema as s
+from fravaer.classify import classify
+from fravaer.errors import UsageError
+from fravaer.policy import SCHOOL_YEAR_START, Policy
+from fravaer.window import UNITS, with_units
+
+# -- output columns (the contract of `fravaer stats`) ----------------------------------------
+PERIOD: Final = "period"
+PUPILS: Final = "pupils"
+SCHOOL_DAYS: Final = "school_days"
+ABSENCE_PCT: Final = s.ABSENCE_PCT
+ABSENCE_PCT_POOLED: Final = "absence_pct_pooled"
+ILLNESS_PCT: Final = "illness_pct"
+LEAVE_PCT: Final = "leave_pct"
+UNLAWFUL_PCT: Final = "unlawful_pct"
+CATEGORY_PCT: Final = {s.ILLNESS: ILLNESS_PCT, s.LEAVE: LEAVE_PCT, s.UNLAWFUL: UNLAWFUL_PCT}
+PUPILS_0_5: Final = "pupils_0_5"
+PUPILS_5_10: Final = "pupils_5_10"
+PUPILS_OVER_10: Final = "pupils_over_10"
+SHARE_OVER_10: Final = "share_over_10"
+SUPPRESSED: Final = "suppressed"
+
+GROUP_COLUMNS: Final = (s.SCHOOL_ID, s.GRADE, s.CLASS_NAME)
+"""The group columns in the order they appear, whichever of them ``--by`` asks for."""
+
+BY_CHOICES: Final = {
+    "school": (s.SCHOOL_ID,),
+    "grade": (s.GRADE,),
+    # A class exists only within its school: 7.B at two schools are two classes.
+    "class": (s.SCHOOL_ID, s.CLASS_NAME),
+}
+
+MUNICIPALITY: Final = "_municipality"
+"""Internal marker of the municipality row (dropped from the output by :func:`contract_columns`)."""
+
+MIN_CELL_DEFAULT: Final = 10
+MIN_CELL_FLOOR: Final = 5
+
+FRESHNESS_LAG_DAYS: Final = 5
+LATEST_DATE: Final = "latest_date"
+DAYS_BEHIND: Final = "school_days_behind"
+
+# -- reference figures ------------------------------------------------------------------------
+REF_PERIOD: Final = "period"
+REF_MEASURE: Final = "measure"
+REF_VALUE: Final = "value"
+REF_SOURCE: Final = "source"
+REFERENCE_COLUMNS: Final = (REF_PERIOD, REF_MEASURE, REF_VALUE, REF_SOURCE)
+REFERENCE_MEASURES: Final = (ABSENCE_PCT, SHARE_OVER_10)
+
+# internal per-unit columns
+_MONTH = "_month"
+_DAYS = "_days"
+_MONTHS = "_months"
+_ABSENT = "_absent"
+_STEP = "_step"
+_ORDER = "_order"
+
+
+def step_column(step: int) -> str:
+    """``pupils_step_<n>``: pupils at step ``n`` at the end of the period."""
+    return f"pupils_step_{step}"
+
+
+def metric_columns(policy: Policy) -> list[str]:
+    """The columns after ``period`` in the contract; one ``pupils_step_<n>`` per policy step."""
+    return [
+        PUPILS,
+        SCHOOL_DAYS,
+        ABSENCE_PCT,
+        ABSENCE_PCT_POOLED,
+        ILLNESS_PCT,
+        LEAVE_PCT,
+        UNLAWFUL_PCT,
+        PUPILS_0_5,
+        PUPILS_5_10,
+        PUPILS_OVER_10,
+        SHARE_OVER_10,
+        *(step_column(step.step) for step in policy.steps),
+    ]
+
+
+def contract_columns(keys: Sequence[str], policy: Policy) -> list[str]:
+    """The machine-format columns, in order: group columns, period, metrics, ``suppressed``."""
+    return [*keys, PERIOD, *metric_columns(policy), SUPPRESSED]
+
+
+# -- periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A labelled date range, both ends included."""
+
+    label: str
+    start: date
+    end: date
+    kind: Literal["school_year", "quarter", "range"]
+
+    def until(self, as_of: date) -> date:
+        """The last day counted: the period's end, or ``as_of`` when it comes first."""
+        return min(self.end, as_of)
+
+
+_SCHOOL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2}):(\d{4}-\d{2}-\d{2})$")
+
+
+def school_year(first_year: int) -> Period:
+    """The school year starting 1 August of ``first_year``.
+
+    >>> school_year(2023)
+    Period(label='2023/24', start=datetime.date(2023, 8, 1), end=datetime.date(2024, 7, 31), kind='school_year')
+    """  # noqa: E501
+    month, day = SCHOOL_YEAR_START
+    start = date(first_year, month, day)
+    end = date(first_year + 1, month, day) - timedelta(days=1)
+    return Period(f"{first_year}/{(first_year + 1) % 100:02d}", start, end, "school_year")
+
+
+def parse_period(text: str) -> Period:
+    """A period written ``2023/24`` (school year), ``2024Q1`` (quarter) or ``FROM:TO`` (dates).
+
+    >>> parse_period("2024Q1").end, parse_period("2024-01-08:2024-01-12").label
+    (datetime.date(2024, 3, 31), '2024-01-08:2024-01-12')
+    """
+    text = text.strip()
+    if match := _SCHOOL_YEAR.match(text):
+        first = int(match[1])
+        if (first + 1) % 100 != int(match[2]):
+            raise UsageError(f"--period: a school year is written like 2023/24, not '{text}'")
+        return school_year(first)
+    if match := _QUARTER.match(text):
+        year, quarter = int(match[1]), int(match[2])
+        start = date(year, 3 * quarter - 2, 1)
+        end = (date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)) - (
+            timedelta(days=1)
+        )
+        return Period(f"{year}Q{quarter}", start, end, "quarter")
+    if match := _RANGE.match(text):
+        try:
+            start, end = date.fromisoformat(match[1]), date.fromisoformat(match[2])
+        except ValueError:
+            raise UsageError(f"--period: '{text}' holds a date that does not exist") from None
+        if end < start:
+            raise UsageError(f"--period: '{text}' ends before it starts")
+        return Period(text, start, end, "range")
+    raise UsageError(
+        f"--period: cannot read '{text}'",
+        hint="write a school year (2023/24), a quarter (2024Q1) or a range "
+        "(2024-01-01:2024-03-31); separate several with commas",
+    )
+
+
+def parse_periods(text: str | None, *, as_of: date) -> list[Period]:
+    """Comma-separated periods; none given means the school year containing ``as_of``.
+
+    >>> [p.label for p in parse_periods(None, as_of=date(2024, 3, 8))]
+    ['2023/24']
+    """
+    if text is None:
+        month, day = SCHOOL_YEAR_START
+        first = as_of.year if (as_of.month, as_of.day) >= (month, day) else as_of.year - 1
+        return [school_year(first)]
+    periods = [parse_period(part) for part in text.split(",") if part.strip()]
+    if not periods:
+        raise UsageError("--period: no period given")
+    labels = [p.label for p in periods]
+    if len(set(labels)) != len(labels):
+        raise UsageError("--period: a period is given twice")
+    for period in periods:
+        if period.start > as_of:
+            raise UsageError(
+                f"--period: {period.label} starts after the as-of date {as_of.isoformat()}"
+            )
+    return periods
+
+
+def parse_by(text: str) -> tuple[str, ...]:
+    """The group columns for ``--by`` (``school``, ``grade``, ``class``, comma-separated).
+
+    >>> parse_by("grade,school"), parse_by("class")
+    (('school_id', 'grade'), ('school_id', 'class_name'))
+    """
+    wanted: set[str] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if part not in BY_CHOICES:
+            raise UsageError(
+                f"--by: unknown grouping '{part}'",
+                hint="group by school, grade or class, or several joined by commas",
+            )
+        wanted.update(BY_CHOICES[part])
+    return tuple(c for c in GROUP_COLUMNS if c in wanted)
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+def _month_level(frame: pl.LazyFrame, period: Period, as_of: date, keys: list[str]) -> pl.LazyFrame:
+    """Days and absence units per pupil, school, group and calendar month of the period."""
+    rows = with_units(frame, as_of=period.until(as_of)).filter(pl.col(s.DATE) >= period.start)
+    month = (pl.col(s.DATE).dt.year().cast(pl.Int32) * 12 + pl.col(s.DATE).dt.month()).alias(_MONTH)
+    return rows.group_by(s.PUPIL_ID, *keys, month).agg(
+        pl.col(s.DATE).n_unique().cast(pl.Int64).alias(_DAYS),
+        *(
+            pl.col(UNITS).filter(pl.col(s.CATEGORY) == c).sum().alias(s.CATEGORY_UNITS[c])
+            for c in s.ABSENCE_CATEGORIES
+        ),
+    )
+
+
+def _units(months: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """One row per pupil at a school (and group): days, months with registrations, units."""
+    return (
+        months.group_by(s.PUPIL_ID, *keys)
+        .agg(
+            pl.col(_DAYS).sum(),
+            pl.col(_MONTH).n_unique().cast(pl.Int64).alias(_MONTHS),
+            *(pl.col(s.CATEGORY_UNITS[c]).sum() for c in s.ABSENCE_CATEGORIES),
+        )
+        .with_columns(
+            pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in s.ABSENCE_CATEGORIES).alias(
+                _ABSENT
+            )
+        )
+    )
+
+
+def _with_steps(units: pl.LazyFrame, steps: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """Each unit with the pupil's step if it is where the pupil was last registered, else null."""
+    latest = steps.select(s.PUPIL_ID, *keys, pl.col(s.STEP).alias(_STEP))
+    return units.join(latest, on=[s.PUPIL_ID, *keys], how="left", nulls_equal=True)
+
+
+_SCALE = 1 << 14
+"""Fixed-point scale of the ministry's weighted terms (see :func:`_weighted_pct`)."""
+
+
+def _weighted_pct(units: pl.Expr) -> pl.Expr:
+    """The ministry's mean: units' percentages weighted by their months with registrations.
+
+    Each term ``months x units / days`` is summed as an integer in 1/16384 day units, so the
+    result does not depend on the order in which the engine adds the terms (a float sum does,
+    in the last digits). The error is below 4e-10 percentage points; Int64 holds the sum for
+    500,000 pupils of 36 months each at 100 % absence.
+    """
+    term = (pl.col(_MONTHS) * units * _SCALE) // pl.col(_DAYS)
+    weight = pl.col(_MONTHS).sum()
+    return pl.when(weight > 0).then(100.0 * term.sum() / (weight * _SCALE * s.DAY_UNITS))
+
+
+def _aggregations(policy: Policy) -> list[pl.Expr]:
+    absent, days = pl.col(_ABSENT), pl.col(_DAYS)
+    over_10 = absent * 10 > days * s.DAY_UNITS  # exactly: 100 * absent / (days * D) > 10
+    upto_5 = absent * 20 <= days * s.DAY_UNITS  # exactly: ... <= 5
+    pupils = pl.len().cast(pl.Int64)
+    total_days = days.sum().cast(pl.Int64)
+    return [
+        pupils.alias(PUPILS),
+        total_days.alias(SCHOOL_DAYS),
+        _weighted_pct(absent).alias(ABSENCE_PCT),
+        pl.when(total_days > 0)
+        .then(100.0 * absent.sum() / (total_days * s.DAY_UNITS))
+        .alias(ABSENCE_PCT_POOLED),
+        *(
+            _weighted_pct(pl.col(s.CATEGORY_UNITS[c])).alias(CATEGORY_PCT[c])
+            for c in s.ABSENCE_CATEGORIES
+        ),
+        upto_5.sum().cast(pl.Int64).alias(PUPILS_0_5),
+        (~upto_5 & ~over_10).sum().cast(pl.Int64).alias(PUPILS_5_10),
+        over_10.sum().cast(pl.Int64).alias(PUPILS_OVER_10),
+        pl.when(pupils > 0).then(100.0 * over_10.sum() / pupils).alias(SHARE_OVER_10),
+        *(
+            (pl.col(_STEP) == step.step).sum().cast(pl.Int64).alias(step_column(step.step))
+            for step in policy.steps
+        ),
+    ]
+
+
+def _period_stats(
+    frame: pl.LazyFrame, period: Period, *, keys: list[str], as_of: date, policy: Policy
+) -> pl.LazyFrame:
+    school_keys = [s.SCHOOL_ID, *(k for k in keys if k != s.SCHOOL_ID)]
+    months = _month_level(frame, period, as_of, school_keys)
+    steps = classify(frame, policy=policy, as_of=period.until(as_of))
+    aggs = _aggregations(policy)
+    units = _with_steps(_units(months, school_keys), steps, school_keys)
+    groups = units.group_by(keys).agg(aggs).with_columns(pl.lit(False).alias(MUNICIPALITY))
+    if school_keys == [s.SCHOOL_ID]:
+        school_units = units
+    else:  # the municipality counts each pupil once per school, whatever the grouping
+        school_units = _with_steps(_units(months, [s.SCHOOL_ID]), steps, [s.SCHOOL_ID])
+    total = school_units.select(aggs).with_columns(
+        *(pl.lit(None, dtype=s.CANONICAL_SCHEMA[k]).alias(k) for k in keys),
+        pl.lit(True).alias(MUNICIPALITY),
+    )
+    return pl.concat(
+        [groups.sort(keys, nulls_last=True), total], how="diagonal_relaxed"
+    ).with_columns(pl.lit(period.label).alias(PERIOD))
+
+
+def stats(
+    frame: pl.LazyFrame,
+    *,
+    by: Sequence[str],
+    periods: Sequence[Period],
+    as_of: date,
+    policy: Policy,
+) -> pl.LazyFrame:
+    """Statistics per group and for the whole municipality, for each period (not suppressed).
+
+    Parameters
+    ----------
+    frame
+        The canonical attendance frame (SPEC §3).
+    by
+        Group columns, a subset of :data:`GROUP_COLUMNS` in that order (see :func:`parse_by`).
+    periods
+        The periods; each counts the rows from its start to its end or ``as_of``, whichever is
+        first. Several periods give a trend table: their rows follow each other.
+    as_of
+        No row after this date is counted, and steps are taken at the period's end or here.
+    policy
+        The guideline whose steps are counted (``pupils_step_<n>``).
+
+    Returns
+    -------
+    pl.LazyFrame
+        Per period the groups sorted by their columns, then the municipality row (group columns
+        empty); columns :func:`contract_columns`, ``suppressed`` false, plus the internal
+        ``_municipality`` marker that :func:`suppress` uses.
+
+    Examples
+    --------
+    Two pupils at one school over ten days: one is absent 1 day (10 %, the 5.01-10 % band), the
+    other half a day (5 %, the 0-5 % band):
+
+    >>> from datetime import date, timedelta
+    >>> from fravaer import load_policy
+    >>> days = [date(2024, 1, 1) + timedelta(days=i) for i in range(10)]
+    >>> frame = pl.LazyFrame(
+    ...     {"pupil_id": ["1"] * 10 + ["2"] * 10, "school_id": ["A"] * 20, "date": days * 2,
+    ...      "category": ["illness"] + ["present"] * 9 + ["leave"] + ["present"] * 9,
+    ...      "absent_fraction": [1.0] + [0.0] * 9 + [0.5] + [0.0] * 9},
+    ...     schema_overrides={"category": s.CATEGORY_DTYPE},
+    ... ).with_columns(grade=pl.lit(1, pl.Int8), class_name=pl.lit("1.A"))
+    >>> out = stats(frame, by=["school_id"], periods=[parse_period("2024Q1")],
+    ...             as_of=days[-1], policy=load_policy("aalborg-2023")).collect()
+    >>> out.select("school_id", "pupils", "absence_pct", "pupils_0_5", "pupils_5_10").rows()
+    [('A', 2, 7.5, 1, 1), (None, 2, 7.5, 1, 1)]
+    """
+    keys = list(by)
+    parts = [
+        _period_stats(frame, period, keys=keys, as_of=as_of, policy=policy).with_columns(
+            pl.lit(i).alias(_ORDER)
+        )
+        for i, period in enumerate(periods)
+    ]
+    return (
+        pl.concat(parts, how="vertical_relaxed")
+        .with_columns(pl.lit(False).alias(SUPPRESSED))
+        .select(*contract_columns(keys, policy), MUNICIPALITY)
+    )
+
+
+# -- freshness ----------------------------------------------------------------------------------
+
+
+def freshness(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """Each school's latest registration on or before ``as_of``, and how far it lags.
+
+    ``school_days_behind`` counts the dates with a registration at any school after the school's
+    latest date, up to the newest date in the data. Sorted by school.
+
+    >>> from datetime import date
+    >>> frame = pl.LazyFrame({"school_id": ["A", "A", "B"],
+    ...     "date": [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 4)]})
+    >>> freshness(frame, as_of=date(2024, 3, 8)).collect().rows()
+    [('A', datetime.date(2024, 3, 5), 0), ('B', datetime.date(2024, 3, 4), 1)]
+    """
+    rows = frame.filter(pl.col(s.DATE) <= as_of)
+    dates = rows.select(pl.col(s.DATE).unique().alias("_d"))
+    latest = rows.group_by(s.SCHOOL_ID).agg(pl.col(s.DATE).max().alias(LATEST_DATE))
+    behind = (
+        latest.join(dates, how="cross")
+        .group_by(s.SCHOOL_ID, LATEST_DATE)
+        .agg((pl.col("_d") > pl.col(LATEST_DATE)).sum().cast(pl.Int64).alias(DAYS_BEHIND))
+    )
+    return behind.sort(s.SCHOOL_ID)
+
+
+# -- suppression ----------------------------------------------------------------------------
+
+
+def _publishable(keys: frozenset[str]) -> bool:
+    """Whether a grouping can be asked for: a class is only ever grouped with its school."""
+    return s.CLASS_NAME not in keys or s.SCHOOL_ID in keys
+
+
+def lines(cells: Sequence[tuple[object, ...]], keys: Sequence[str]) -> list[list[int]]:
+    """The rows and columns of a grouped table, as lists of cell indexes.
+
+    For each group column, the cells that agree on all the other group columns form a line whose
+    total is a grouping that can be published too (by another ``--by``); with one group column,
+    all cells form one line whose total is the municipality. Lines whose total cannot be asked
+    for (a class across schools) are left out.
+
+    >>> lines([("A", 1), ("A", 2), ("B", 1)], ["school_id", "grade"])
+    [[0, 2], [1], [0, 1], [2]]
+    """
+    found: list[list[int]] = []
+    for d, column in enumerate(keys):
+        rest = frozenset(keys) - {column}
+        if not _publishable(rest):
+            continue
+        by_rest: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for i, cell in enumerate(cells):
+            by_rest[tuple(v for j, v in enumerate(cell) if j != d)].append(i)
+        found += by_rest.values()
+    return found
+
+
+def hidden_cells(
+    cells: Sequence[tuple[object, ...]],
+    sizes: Sequence[int],
+    keys: Sequence[str],
+    *,
+    min_cell: int,
+) -> set[int]:
+    """Indexes of the cells to hide: the small ones, and complements so no line hides only one.
+
+    A cell with fewer than ``min_cell`` pupils is hidden (primary suppression). Then, while some
+    line (see :func:`lines`) hides exactly one cell, that cell could be recovered by subtracting
+    the line's shown cells from its total, so the line's smallest shown cell is hidden as well
+    (complementary suppression), until every line hides none or at least two. A cell alone in
+    one of its lines is chosen last, since its value is that line's total.
+
+    >>> sorted(hidden_cells([("A",), ("B",), ("C",)], [3, 40, 12], ["school_id"], min_cell=10))
+    [0, 2]
+    """
+    hidden = {i for i, n in enumerate(sizes) if n < min_cell}
+    all_lines = lines(cells, keys)
+    # A cell alone in a line equals that line's total, which another grouping may publish:
+    # hide it as a complement only when the line offers nothing else.
+    alone = {line[0] for line in all_lines if len(line) == 1}
+    changed = True
+    while changed:
+        changed = False
+        for line in all_lines:
+            if len([i for i in line if i in hidden]) != 1:
+                continue
+            shown = [i for i in line if i not in hidden]
+            if not shown:
+                continue
+            hidden.add(min(shown, key=lambda i: (i in alone, sizes[i], i)))
+            changed = True
+    return hidden
+
+
+def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.DataFrame:
+    """Hide small groups and their complements in each period; hidden cells become null.
+
+    ``table`` is :func:`stats`'s collected result. The municipality row is hidden only when the
+    whole municipality has fewer than ``min_cell`` pupils (but some). A hidden row keeps its
+    group columns and period, has every figure null and ``suppressed`` true.
+    """
+    flags = [False] * table.height
+    for period in table[PERIOD].unique(maintain_order=True).to_list():
+        part = table.with_row_index("_i").filter(pl.col(PERIOD) == period)
+        groups = part.filter(~pl.col(MUNICIPALITY))
+        cells = list(groups.select(keys).iter_rows()) if keys else []
+        hidden = hidden_cells(cells, groups[PUPILS].to_list(), keys, min_cell=min_cell)
+        index = groups["_i"].to_list()
+        for i in hidden:
+            flags[index[i]] = True
+        for i, n in part.filter(pl.col(MUNICIPALITY)).select("_i", PUPILS).iter_rows():
+            flags[i] = 0 < n < min_cell  # no pupils at all: nothing to hide
+    hide = pl.Series(SUPPRESSED, flags, dtype=pl.Boolean)
+    figures = [c for c in table.columns if c not in (*keys, PERIOD, SUPPRESSED, MUNICIPALITY)]
+    return table.with_columns(hide).with_columns(
+        pl.when(~pl.col(SUPPRESSED)).then(pl.col(c)).alias(c) for c in figures
+    )
+
+
+# -- national reference ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    """National figures to show beside a period: the school year they are for, and sources."""
+
+    period: str
+    absence_pct: float | None
+    share_over_10: float | None
+    sources: tuple[str, ...]
+
+
+def reference_for(reference: pl.DataFrame, period: Period) -> Reference | None:
+    """The national figures for the school year of ``period``, or the latest earlier one.
+
+    ``reference`` has :data:`REFERENCE_COLUMNS`; its periods are school years (``2021/22``).
+    A quarter or a range is compared with the school year its last day falls in. National
+    figures are published a year or more late, so the latest earlier year is used when the
+    period's own is missing, labelled with its year.
+
+    >>> ref = pl.DataFrame({"period": ["2021/22"], "measure": ["absence_pct"],
+    ...                     "value": [8.0], "source": ["BUVM"]})
+    >>> reference_for(ref, parse_period("2023Q1"))
+    Reference(period='2021/22', absence_pct=8.0, share_over_10=None, sources=('BUVM',))
+    """
+    month, day = SCHOOL_YEAR_START
+    last = period.end
+    first_year = last.year if (last.month, last.day) >= (month, day) else last.year - 1
+    own = school_year(first_year).label
+    years = sorted(
+        (p for p in reference[REF_PERIOD].unique().to_list() if _SCHOOL_YEAR.match(p) and p <= own),
+        reverse=True,
+    )
+    if not years:
+        return None
+    chosen = reference.filter(pl.col(REF_PERIOD) == years[0])
+    values = dict(zip(chosen[REF_MEASURE].to_list(), chosen[REF_VALUE].to_list(), strict=True))
+    return Reference(
+        period=years[0],
+        absence_pct=values.get(ABSENCE_PCT),
+        share_over_10=values.get(SHARE_OVER_10),
+        sources=tuple(dict.fromkeys(chosen[REF_SOURCE].to_list())),
+    )

@@ -1,0 +1,91 @@
+"""The chart on the example data: a valid file whose plotted points are the table's figures."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from fravaer.chart import share_chart
+from fravaer.ingest import read_export
+from fravaer.ingest.policy import load_policy
+from fravaer.ingest.reference import read_reference
+from fravaer.stats import (
+    MUNICIPALITY,
+    PERIOD,
+    SHARE_OVER_10,
+    SUPPRESSED,
+    parse_periods,
+    reference_for,
+    stats,
+    suppress,
+)
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-export.csv"
+AS_OF = date(2024, 3, 8)
+
+
+def table(periods: str | None, min_cell: int) -> tuple[pl.DataFrame, list[object]]:
+    chosen = parse_periods(periods, as_of=AS_OF)
+    frame = read_export(DEMO)
+    result = stats(
+        frame, by=["school_id"], periods=chosen, as_of=AS_OF, policy=load_policy("aalborg-2023")
+    ).collect()
+    reference = read_reference(None)
+    return suppress(result, keys=["school_id"], min_cell=min_cell), [
+        reference_for(reference, p) for p in chosen
+    ]
+
+
+def figures(result: pl.DataFrame, period: str) -> dict[str, float | None]:
+    rows = result.filter(~pl.col(MUNICIPALITY), pl.col(PERIOD) == period)
+    return dict(zip(rows["school_id"], rows[SHARE_OVER_10], strict=True))
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_one_period_plots_the_table_and_the_reference_lines(fmt: str) -> None:
+    result, references = table(None, 10)
+
+    data, drawn = share_chart(result, references=references, fmt=fmt)  # type: ignore[arg-type]
+
+    if fmt == "png":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert ET.fromstring(data).tag.endswith("svg")
+    assert drawn.periods == ("2023/24",)
+    assert {k: v[0] for k, v in drawn.schools.items()} == figures(result, "2023/24")
+    total = result.filter(pl.col(MUNICIPALITY))[SHARE_OVER_10].item()
+    assert drawn.municipality == (total,)
+    assert drawn.national == (20.0,)  # 2022/23, the latest published before 2023/24
+
+
+def test_hidden_schools_are_not_plotted() -> None:
+    result, references = table(None, 160)  # 851001 has 154 pupils; one more hides with it
+    assert result[SUPPRESSED].sum() == 2
+
+    _, drawn = share_chart(result, references=references, fmt="png")
+
+    hidden = result.filter(pl.col(SUPPRESSED))["school_id"].to_list()
+    assert all(drawn.schools[school] == (None,) for school in hidden)
+    assert sum(v[0] is not None for v in drawn.schools.values()) == 1
+
+
+def test_several_periods_draw_one_line_per_school() -> None:
+    result, references = table("2021/22,2023Q3,2023Q4,2024Q1", 10)
+
+    _, drawn = share_chart(result, references=references, fmt="svg", lang="en")
+
+    assert drawn.periods == ("2021/22", "2023Q3", "2023Q4", "2024Q1")
+    for i, period in enumerate(drawn.periods):
+        want = figures(result, period)
+        assert {k: v[i] for k, v in drawn.schools.items() if v[i] is not None} == {
+            k: v for k, v in want.items() if v is not None
+        }
+    assert drawn.municipality[1:] == tuple(
+        result.filter(pl.col(MUNICIPALITY))[SHARE_OVER_10].to_list()[1:]
+    )
+    # The example has no data for 2021/22, but the nation does: 25.2 % over 10 %.
+    assert drawn.national == (25.2, None, None, None)
