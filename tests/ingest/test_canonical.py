@@ -553,6 +553,30 @@ def test_typed_parquet_equals_the_csv_of_the_same_data(
     assert_frame_equal(out, read_csv(write(tmp_path, SAME_DATA_CSV)).collect())
 
 
+def test_parquet_strips_only_the_columns_with_padded_values(tmp_path: Path) -> None:
+    # pupil ids padded, school ids clean: both read as the canonical values.
+    padded = typed_frame(**{s.PUPIL_ID: pl.Series([" 007", "007 ", "007", "0123"])})
+    path = write_parquet(tmp_path, padded.with_columns(pl.col(s.CLASS_NAME).fill_null("  ")))
+
+    out = read_parquet(path).collect()
+
+    assert out[s.PUPIL_ID].to_list() == ["007", "007", "007", "0123"]
+    assert out[s.SCHOOL_ID].to_list() == ["0851001"] * 4
+    assert out[s.CLASS_NAME].to_list() == ["5.A", "5.A", "5.A", None]
+
+
+def test_parquet_enum_with_a_foreign_category_is_refused(tmp_path: Path) -> None:
+    foreign = pl.Enum(["illness", "leave", "present", "unlawful", "sick"])
+    frame = typed_frame(
+        **{s.CATEGORY: pl.Series(["illness", "sick", "present", "unlawful"], dtype=foreign)}
+    )
+    path = write_parquet(tmp_path, frame)
+
+    with pytest.raises(BadInputError, match=r"export.parquet:2:4 .*unknown category") as info:
+        read_parquet(path)
+    assert "sick" not in str(info.value)
+
+
 def test_all_string_parquet_equals_the_csv_of_the_same_data(tmp_path: Path) -> None:
     csv_path = write(tmp_path, SAME_DATA_CSV)
     strings = pl.read_csv(csv_path, infer_schema=False)

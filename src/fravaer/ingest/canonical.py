@@ -67,10 +67,17 @@ class _Check:
 
 @dataclass(frozen=True)
 class _Plan:
-    """How one source column becomes a canonical column, and what makes a cell bad."""
+    """How one source column becomes a canonical column, and what makes a cell bad.
+
+    A text column is stripped of surrounding spaces; when no cell has any (``padded`` is
+    false on every row), ``unpadded`` gives the same column without paying the strip again in
+    every later pass over the data.
+    """
 
     typed: pl.Expr
     checks: tuple[_Check, ...] = ()
+    unpadded: pl.Expr | None = None
+    padded: pl.Expr | None = None
 
 
 def _blank(column: str) -> pl.Expr:
@@ -80,8 +87,10 @@ def _blank(column: str) -> pl.Expr:
 def _text_plan(column: str, dtype: pl.DataType | None, what: str) -> _Plan:
     if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
         raise _TypeProblem(column, "must be text (ids are strings: leading zeros matter)")
-    typed = pl.col(column).cast(pl.String).str.strip_chars()
-    return _Plan(typed, (_Check(column, f"missing {what}", _blank(column)),))
+    text = pl.col(column).cast(pl.String)
+    typed = text.str.strip_chars()
+    check = _Check(column, f"missing {what}", _blank(column))
+    return _Plan(typed, (check,), unpadded=text, padded=text != typed)
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,12 @@ def _category_plan(dtype: pl.DataType | None, codes: _CodeRule | None) -> tuple[
     if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
         raise _TypeProblem(s.CATEGORY, "must be text")
     problem = f"unknown category (expected one of {', '.join(s.CATEGORIES)})"
+    if isinstance(dtype, pl.Enum) and set(dtype.categories) <= set(s.CATEGORIES):
+        # A typed export (our own Parquet): every value is a canonical name already, and a
+        # cast between enums maps categories, not rows. Measured on 19 M rows: the text path
+        # cost 2 s of the 2.4 s that reading every typed column takes.
+        category = pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE)
+        return _Plan(category, (_Check(s.CATEGORY, problem, category.is_null()),)), category
     if codes is None:
         text = pl.col(s.CATEGORY).cast(pl.String).str.strip_chars()
         unknown = ~text.is_in(s.CATEGORIES) | text.is_null()
@@ -236,8 +251,13 @@ def _grade_plan(dtype: pl.DataType | None) -> _Plan:
 def _class_plan(dtype: pl.DataType | None) -> _Plan:
     if dtype is None:
         return _Plan(pl.lit(None, dtype=pl.String))
-    typed = pl.col(s.CLASS_NAME).cast(pl.String).str.strip_chars()
-    return _Plan(pl.when(typed != "").then(typed))
+    text = pl.col(s.CLASS_NAME).cast(pl.String)
+    typed = text.str.strip_chars()
+    return _Plan(
+        pl.when(typed != "").then(typed),
+        unpadded=pl.when(text != "").then(text),
+        padded=text != typed,
+    )
 
 
 class _TypeProblem(Exception):
@@ -357,28 +377,43 @@ def validate(
 
     checks = [check for plan in plans.values() for check in plan.checks]
     bad = [check.bad for check in checks]
-    first_bad = raw.select(
+    # Whether any cell fails is one parallel pass without a row index; where the first bad
+    # cell is, is looked up only for the checks that failed.
+    padding = {name: plan.padded for name, plan in plans.items() if plan.padded is not None}
+    summary = unindexed.select(
         pl.len().alias("rows"),
-        *(pl.col(_ROW).filter(flag).min().alias(str(i)) for i, flag in enumerate(bad)),
+        *(flag.any().alias(str(i)) for i, flag in enumerate(bad)),
+        *(flag.any().alias(f"padded {name}") for name, flag in padding.items()),
     )
-    n_rows, *found = _collect(first_bad, source).row(0)
+    n_rows, *hits = _collect(summary, source).row(0)
+    padded = {name for name, hit in zip(padding, hits[len(bad) :], strict=True) if hit}
+    hits = hits[: len(bad)]
     if n_rows == 0:
         raise source.at_line(None, None, "no data rows")
-    failures = [(row, i) for i, row in enumerate(found) if row is not None]
-    if failures:
-        row, i = min(failures)
+    failing = [i for i, hit in enumerate(hits) if hit]
+    if failing:
+        first_bad = raw.select(pl.col(_ROW).filter(bad[i]).min().alias(str(i)) for i in failing)
+        found = _collect(first_bad, source).row(0)
+        row, i = min((row, i) for row, i in zip(found, failing, strict=True) if row is not None)
         check = checks[i]
         if check.explain is not None:
             raise check.explain(row)
         raise source.at(row, check.column, check.problem)
 
-    typed = [plan.typed.alias(name) for name, plan in plans.items()]
+    typed = [
+        (plan.typed if plan.unpadded is None or name in padded else plan.unpadded).alias(name)
+        for name, plan in plans.items()
+    ]
     # A lesson-level export repeats a pupil's day once per lesson: its day checks are made after
     # the lessons are added up (shapes.from_lessons), and the lesson is passed on as text.
     lesson = LESSON in schema
     if lesson:
         day_checks = False
-    repeated = _check_days(raw.select(pl.col(_ROW), *typed), source) if day_checks else []
+    repeated = (
+        _check_days(raw.select(pl.col(_ROW), *typed), unindexed.select(typed), source)
+        if day_checks
+        else []
+    )
     if repeated:
         raw = raw.filter(~pl.col(_ROW).is_in(repeated))
     if lesson:
@@ -400,39 +435,62 @@ def _require_columns(schema: pl.Schema | list[str], source: Source, *, hint: boo
         )
 
 
-def _check_days(typed: pl.LazyFrame, source: Source) -> list[int]:
+def _check_days(typed: pl.LazyFrame, unindexed: pl.LazyFrame, source: Source) -> list[int]:
     """Refuse conflicting duplicates and over-full days; return the rows that repeat another.
 
-    One pass groups by pupil-day; only the (normally few) days that repeat a category are
-    looked at row by row, so a clean national file costs one aggregation.
+    One pass counts rows per category and absence per pupil-day, without a row index; only the
+    (normally no) days that repeat a category or hold more than a whole day of absence are then
+    read row by row, so a clean national file costs one plain aggregation. ``typed`` carries
+    the record index in ``_row``; ``unindexed`` is the same rows without it.
     """
     day = [s.PUPIL_ID, s.DATE]
-    suspicious = _collect(
-        typed.group_by(day)
+    # Rows per category of a pupil-day, counted in one sum: category i adds 2^(16 i), so each
+    # 16-bit field of the sum is one category's count (a day has far fewer than 65,536 rows).
+    field = {c: 2 ** (16 * i) for i, c in enumerate(s.CATEGORIES)}
+    tally: pl.Expr = pl.lit(0, dtype=pl.UInt64)
+    for category, weight in field.items():
+        tally = (
+            pl.when(pl.col(s.CATEGORY) == category).then(pl.lit(weight, pl.UInt64)).otherwise(tally)
+        )
+    counts = [(pl.col(_CATEGORIES) // weight) % 2**16 for weight in field.values()]
+    suspicious = (
+        unindexed.group_by(day)
         .agg(
             pl.len().alias(_COUNT),
-            pl.col(s.CATEGORY).n_unique().alias(_CATEGORIES),
+            tally.sum().alias(_CATEGORIES),
             units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
-            pl.col(_ROW).min().alias(_FIRST),
         )
-        .filter((pl.col(_COUNT) > pl.col(_CATEGORIES)) | (pl.col(_UNITS) > s.DAY_UNITS)),
-        source,
+        .filter(
+            (pl.col(_COUNT) > 1) & pl.any_horizontal(count > 1 for count in counts)
+            | (pl.col(_UNITS) > s.DAY_UNITS)
+        )
+        .select(day)
     )
-    repeating = suspicious.filter(pl.col(_COUNT) > pl.col(_CATEGORIES)).select(day)
+    rows = _collect(typed.join(_collect(suspicious, source).lazy(), on=day, how="semi"), source)
+    if rows.is_empty():
+        return []
+    repeating = (
+        rows.group_by(day)
+        .agg(pl.len().alias(_COUNT), pl.col(s.CATEGORY).n_unique().alias(_CATEGORIES))
+        .filter(pl.col(_COUNT) > pl.col(_CATEGORIES))
+    )
     repeated: list[int] = []
+    kept = rows
     if not repeating.is_empty():
-        rows = _collect(typed.join(repeating.lazy(), on=day, how="semi"), source)
-        kept = _refuse_conflicts(rows, source)
-        repeated = sorted(set(rows[_ROW]) - set(kept[_ROW]))
+        repeats = rows.join(repeating, on=day, how="semi")
+        kept_repeats = _refuse_conflicts(repeats, source)
+        repeated = sorted(set(repeats[_ROW]) - set(kept_repeats[_ROW]))
         log.warning("%s: ignored %d repeated row(s)", source.path, len(repeated))
-        recounted = kept.group_by(day).agg(
+        kept = rows.filter(~pl.col(_ROW).is_in(repeated))
+    over_full = (
+        kept.group_by(day)
+        .agg(
             units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
             pl.col(_ROW).min().alias(_FIRST),
         )
-        suspicious = pl.concat(
-            [suspicious.join(repeating, on=day, how="anti").select(recounted.columns), recounted]
-        )
-    over_full = suspicious.select(pl.col(_FIRST).filter(pl.col(_UNITS) > s.DAY_UNITS).min()).item()
+        .select(pl.col(_FIRST).filter(pl.col(_UNITS) > s.DAY_UNITS).min())
+        .item()
+    )
     if over_full is not None:
         raise source.at(
             over_full,
