@@ -120,6 +120,13 @@ def test_a_boundary_pupil_is_on_the_step_in_every_baseline(tmp_path: Path) -> No
         assert got["absence_pct"] == pytest.approx(10.0, abs=1e-12)
 
 
+def test_the_query_in_the_docs_is_the_query_that_runs() -> None:
+    page = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    shown = page.split("```sql\n", 1)[1].split("```", 1)[0]
+
+    assert shown.split() == baselines.SQL.split()
+
+
 def test_compare_refuses_a_different_step_or_pupil(tmp_path: Path) -> None:
     ours = tmp_path / "ours.parquet"
     pl.DataFrame(
