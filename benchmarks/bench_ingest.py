@@ -17,6 +17,7 @@ Results go to ``benchmarks/results/ingest-SIZE.json``.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -43,10 +44,18 @@ def main() -> None:
 
 
 def run(size: str, repeat: int) -> Path:
+    """Measure ingest on one size's ``;`` CSV; return the results file."""
+    scratch = Path(tempfile.mkdtemp(prefix="fravaer-bench-"))
+    try:
+        return run_in(scratch, size, repeat)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_in(scratch: Path, size: str, repeat: int) -> Path:
     pupils = pupils_for(size)
     path = csv_set(pupils)
     as_of = latest_date(parquet_set(pupils))
-    scratch = Path(tempfile.mkdtemp(prefix="fravaer-bench-"))
     python = sys.executable
     ours, theirs = scratch / "classify.parquet", scratch / "polars.parquet"
     commands = {
