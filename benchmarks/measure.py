@@ -38,24 +38,23 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def watch(child: subprocess.Popen[bytes], cap: float) -> tuple[int, bool]:
+    """Wait for ``child``, killing it once its resident set is over ``cap`` MB."""
+    while True:
+        try:
+            return child.wait(timeout=0.1), False
+        except subprocess.TimeoutExpired:
+            if rss_mb(child.pid) > cap:
+                child.kill()
+                child.wait()
+                return KILLED, True
+
+
 def main() -> int:
     cap = float(os.environ.get("FRAVAER_BENCH_MAX_RSS_MB", "0"))
     start = time.perf_counter()
     child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
-    killed = False
-    while not cap:
-        code = child.wait()
-        break
-    while cap:
-        try:
-            code = child.wait(timeout=0.1)
-            break
-        except subprocess.TimeoutExpired:
-            if cap and rss_mb(child.pid) > cap:
-                child.kill()
-                child.wait()
-                killed, code = True, KILLED
-                break
+    code, killed = watch(child, cap) if cap else (child.wait(), False)
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if killed:
