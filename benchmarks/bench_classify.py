@@ -156,6 +156,12 @@ def run_in(scratch: Path, size: str, repeat: int) -> Path:
                 print(f"[{size}] {name} failed: {exc}", file=sys.stderr, flush=True)
         if attempt == 0:  # answers first: a wrong answer's time is not kept
             agreement = check_answers(commands, failed, out)
+    # A baseline that could not be checked keeps its figures apart: they count for no ratio.
+    unchecked = {
+        name: summarise(commands[name], runs[name])
+        for name, why in failed.items()
+        if why.startswith("not checked") and runs[name]
+    }
     for name in failed:
         runs.pop(name, None)
     summary = {name: summarise(commands[name], walls) for name, walls in runs.items() if walls}
@@ -173,6 +179,7 @@ def run_in(scratch: Path, size: str, repeat: int) -> Path:
         "agreement": agreement,
         "skipped": skipped,
         "failed": failed,
+        "unchecked": unchecked,
         "ratios": ratios(summary),
     }
     return write_result(f"classify-{size}", result)
