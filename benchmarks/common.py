@@ -161,9 +161,13 @@ def parquet_glob(path: Path) -> str:
 class RunFailed(Exception):
     """A measured command exited with an error, or was killed over the memory cap."""
 
-    def __init__(self, returncode: int, killed_over_mb: float | None) -> None:
+    def __init__(
+        self, returncode: int, killed_over_mb: float | None, after_s: float | None = None
+    ) -> None:
         self.returncode, self.killed_over_mb = returncode, killed_over_mb
         what = f"killed over {killed_over_mb:g} MB" if killed_over_mb else f"exit {returncode}"
+        if killed_over_mb and after_s is not None:
+            what += f" after {after_s:.0f} s"
         super().__init__(what)
 
 
@@ -185,7 +189,7 @@ def measure(command: list[str]) -> dict[str, float]:
     lines = done.stdout.strip().splitlines()
     result: dict[str, float] = json.loads(lines[-1]) if lines else {}
     if done.returncode != 0:
-        raise RunFailed(done.returncode, result.get("killed_over_mb"))
+        raise RunFailed(done.returncode, result.get("killed_over_mb"), result.get("wall_s"))
     return result
 
 
