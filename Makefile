@@ -9,13 +9,14 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 EXAMPLE := examples/demo-export.csv
 
-.PHONY: help demo test test-all lint types contracts pytest bench lock example clean
+.PHONY: help demo test test-all lint types contracts pytest bench bench-national bench-summary lock example clean
 
 help:
 	@echo "make demo      classify the bundled example export (sets up .venv)"
 	@echo "make test      format check, lint, mypy --strict, import contract, pytest"
 	@echo "make test-all  make test plus the slow tests"
-	@echo "make bench     benchmarks (never part of make test)"
+	@echo "make bench     benchmarks on 4 M and 20 M rows (never part of make test)"
+	@echo "make bench-national  the same plus the 100 M national year (slow)"
 	@echo "make example   regenerate examples/ with fravaer demo-data"
 	@echo "make lock      re-resolve the pinned lock files (needs network to PyPI)"
 
@@ -54,9 +55,19 @@ test: lint types contracts pytest
 test-all: lint types contracts $(DEV_STAMP)
 	$(BIN)/pytest -m ''
 
+# Data is cached under $(FRAVAER_BENCH_DATA) (default benchmarks/data); results go to
+# benchmarks/results/*.json. See docs/performance.md.
+BENCH_SIZES ?= 4m 20m
+BENCH_REPEAT ?= 3
+
 bench: $(DEV_STAMP)
-	$(BIN)/python benchmarks/bench_classify.py
-	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench.py $(BENCH_SIZES) --repeat $(BENCH_REPEAT)
+
+bench-national: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench.py 4m 20m 100m --repeat $(BENCH_REPEAT)
+
+bench-summary: $(DEV_STAMP)
+	$(BIN)/python benchmarks/summary.py
 
 example: $(RUN_STAMP)
 	$(BIN)/fravaer demo-data --pupils 500 --schools 3 --year 2023/24 --until 2024-03-08 --seed 7 -o $(EXAMPLE)

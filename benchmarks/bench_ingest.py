@@ -1,57 +1,109 @@
-"""Benchmark CSV ingest against polars' own read_csv of the same file (issue 3's target: <= 1.5x).
+"""Benchmark CSV ingest on the ``;``-separated, decimal-comma set against polars' own read_csv.
 
-Run with ``make bench``. Data comes from ``fravaer demo-data`` and is cached under
-``benchmarks/data/`` (ignored by git). Both sides run in a fresh process; the figure is the ratio
-of the medians in the same run.
+    python benchmarks/bench_ingest.py --size 20m [--repeat 3]
 
-    python benchmarks/bench_ingest.py [--pupils 100000] [--repeat 3]
+Two pairs, each run in a fresh process under ``measure.py``, interleaved:
+
+- **ingest + classify** (issue 5's target, at most 1.5x): ``fravaer classify FILE.csv`` against
+  ``pl.read_csv`` of the same file with its schema given, then fravaer's own
+  :func:`fravaer.classify.classify` on it (``baselines.py polars-csv-classify``). The two must
+  give the same pupils, % and steps; the difference is what fravaer's ingest costs: sniffing the
+  dialect, Danish headers and codes, and every check of docs/ingest.md.
+- **ingest alone** (issue 3's target): ``read_export`` against ``pl.read_csv(infer_schema=False)``.
+
+Results go to ``benchmarks/results/ingest-SIZE.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import subprocess
+import shutil
 import sys
-import time
+import tempfile
 from pathlib import Path
+from typing import Any
 
-from common import RESULTS, dataset
+from bench_classify import BASELINES, compare, pupils_for, ratio_of, summarise
+from common import RunFailed, csv_set, latest_date, machine, measure, parquet_set, write_result
 
-BASELINE = "import sys, polars as pl; pl.read_csv(sys.argv[1], infer_schema=False).height"
-OURS = (
+READ_CSV = (
+    "import sys, polars as pl; pl.read_csv(sys.argv[1], separator=';', infer_schema=False).height"
+)
+READ_EXPORT = (
     "import sys; from pathlib import Path; from fravaer.ingest import read_export; "
     "read_export(Path(sys.argv[1])).select('pupil_id').collect().height"
 )
 
 
-def median_wall(code: str, path: Path, repeat: int) -> float:
-    walls = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code, str(path)], check=True)
-        walls.append(time.perf_counter() - start)
-    return statistics.median(walls)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pupils", type=int, default=100_000)
+    parser.add_argument("--size", default="20m")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    path = dataset(args.pupils, ".csv")
-    baseline = median_wall(BASELINE, path, args.repeat)
-    ours = median_wall(OURS, path, args.repeat)
-    result = {
+    print(run(args.size, args.repeat))
+
+
+def run(size: str, repeat: int) -> Path:
+    """Measure ingest on one size's ``;`` CSV; return the results file."""
+    scratch = Path(tempfile.mkdtemp(prefix="fravaer-bench-"))
+    try:
+        return run_in(scratch, size, repeat)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_in(scratch: Path, size: str, repeat: int) -> Path:
+    pupils = pupils_for(size)
+    path = csv_set(pupils)
+    as_of = latest_date(parquet_set(pupils))
+    python = sys.executable
+    ours, theirs = scratch / "classify.parquet", scratch / "polars.parquet"
+    commands = {
+        "read_csv_classify": [python, str(BASELINES), "polars-csv-classify", str(path),
+                              as_of.isoformat(), str(theirs)],
+        "classify_csv": [python, "-m", "fravaer", "classify", str(path),
+                         "--format", "parquet", "-o", str(ours)],
+        "read_csv": [python, "-c", READ_CSV, str(path)],
+        "read_export": [python, "-c", READ_EXPORT, str(path)],
+    }  # fmt: skip
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+    agreement = {}
+    failed: dict[str, str] = {}
+    for attempt in range(repeat):
+        for name, command in commands.items():
+            if name in failed:
+                continue
+            print(f"[{size} csv] {name} run {attempt + 1}/{repeat}", file=sys.stderr, flush=True)
+            try:
+                runs[name].append(measure(command))
+            except RunFailed as exc:
+                failed[name] = str(exc)
+                print(f"[{size} csv] {name} failed: {exc}", file=sys.stderr, flush=True)
+        if attempt == 0 and not {"classify_csv", "read_csv_classify"} & set(failed):
+            agreement["read_csv_classify"] = compare(ours, theirs, "read_csv + classify")
+        elif attempt == 0:
+            failed.setdefault("read_csv_classify", "not checked: a classify run failed")
+    summary = {name: summarise(commands[name], w) for name, w in runs.items() if name not in failed}
+    result: dict[str, Any] = {
+        "benchmark": "ingest",
+        "size": size,
+        "pupils": pupils,
+        "source": path.name,
         "file_mb": round(path.stat().st_size / 1e6, 1),
-        "polars_read_csv_s": baseline,
-        "read_export_s": ours,
-        "read_export_over_read_csv": ours / baseline,
+        "as_of": as_of.isoformat(),
+        "repeat": repeat,
+        "machine": machine(),
+        "runs": summary,
+        "agreement": agreement,
+        "failed": failed,
+        "ratios": {
+            "classify_csv_over_read_csv_classify": ratio_of(
+                summary, "classify_csv", "read_csv_classify"
+            ),
+            "read_export_over_read_csv": ratio_of(summary, "read_export", "read_csv"),
+        },
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"ingest-{args.pupils}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    return write_result(f"ingest-{size}", result)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,33 @@
+"""Run the benchmarks of issue 5 for the given sizes, then print the targets with pass or miss.
+
+    python benchmarks/bench.py [SIZE...] [--repeat 3]
+
+``make bench`` runs ``4m 20m``; ``make bench-national`` (or ``BENCH_SIZES="4m 20m 100m"``) adds
+the national year. Sizes run in the order given, smallest first, so that a mistake shows early.
+For every size except ``100m`` the ``;``-separated CSV ingest benchmark runs too.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import bench_classify
+import bench_ingest
+import summary
+from common import RESULTS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sizes", nargs="*", default=["4m", "20m"])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for size in args.sizes:
+        print(bench_classify.run(size, args.repeat), flush=True)
+        if size != "100m":
+            print(bench_ingest.run(size, args.repeat), flush=True)
+    print(summary.render(summary.targets(RESULTS), markdown=False))
+
+
+if __name__ == "__main__":
+    main()
