@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import polars as pl
 
 from fravaer import schema as s
 from fravaer.ingest.policy import load_policy
-from fravaer.render import render_classification
+from fravaer.render import progress, render_classification
 
 
 def result_row(pupil: str, step: int | None, flag: str, pct: float = 3.0) -> dict[str, object]:
@@ -88,3 +89,20 @@ def test_combined_conditions_are_written_out_with_rule_names() -> None:
     )
     aalborg = load_policy("aalborg-2023")
     assert condition_text(aalborg.steps[1].when, aalborg, "da", top=True) == "≥ 15 %"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_a_terminal_and_nothing_elsewhere() -> None:
+    terminal, pipe = _Terminal(), io.StringIO()
+
+    with progress(terminal) as stage:
+        stage("reading and checking 1 input(s)")
+    with progress(pipe) as stage:
+        stage("reading and checking 1 input(s)")
+
+    assert "reading and checking 1 input(s)" in terminal.getvalue()
+    assert pipe.getvalue() == ""

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -70,6 +71,7 @@ from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
 from fravaer.render import (
     escalation_headings,
     escalation_sheet_names,
+    progress,
     render_check,
     render_classification,
     render_early_warning,
@@ -127,13 +129,18 @@ from fravaer.trend import trend as trend_frame
 
 log = logging.getLogger("fravaer")
 
+_STAGE: list[Callable[[str], None]] = [lambda text: None]
+"""Names the stage on the progress line (a terminal's stderr only); set for each invocation."""
+
 
 class _Group(TyperGroup):
     """Turns every error into one line on stderr and the documented exit code."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
-            return super().invoke(ctx)
+            with progress() as stage:
+                _STAGE[0] = stage
+                return super().invoke(ctx)
         except FravaerError as exc:
             _error(exc.message)
             if exc.hint:
@@ -462,8 +469,11 @@ def _read(
 ) -> tuple[pl.LazyFrame, date]:
     """The validated exports as one frame, and the as-of date (given, or the latest in the data)."""
     day = _parse_date(as_of, "--as-of") if as_of else None
+    _STAGE[0](f"reading and checking {len(exports)} input(s)")
     frame = load(exports, options).frame
-    return frame, day or _latest_date(frame, Path(exports[0]))
+    day = day or _latest_date(frame, Path(exports[0]))
+    _STAGE[0](f"computing as of {day.isoformat()}")
+    return frame, day
 
 
 def _latest_date(frame: pl.LazyFrame, export: Path) -> date:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -1455,3 +1459,26 @@ def _freshness_table(freshness: pl.DataFrame, lang: Lang) -> Table:
     for school, latest, behind in freshness.iter_rows():
         table.add_row(school, latest.isoformat(), str(behind))
     return table
+
+
+# -- progress -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def progress(stream: IO[str] | None = None) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current stage and the elapsed time on a terminal's stderr.
+
+    Yields a function that names the stage (``"reading 2 input file(s)"``); stage texts carry
+    no personal data. When ``stream`` (default stderr) is not a terminal -- a pipe, a file, cron
+    -- nothing is drawn and the function does nothing. The line is removed when the block ends,
+    so messages and errors printed after it stand alone.
+    """
+    stream = sys.stderr if stream is None else stream
+    if not stream.isatty():
+        yield lambda text: None
+        return
+    console = Console(file=stream)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("fravaer", total=None)
+        yield lambda text: bar.update(task, description=f"fravaer: {text}")
