@@ -142,7 +142,8 @@ def _category_plan(dtype: pl.DataType | None, codes: _CodeRule | None) -> tuple[
         # cheapest map, and no cell is unknown, so its nulls are the blank cells.
         category = pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE, strict=False)
         if any(raw.strip() == "" for raw in codes.meanings):
-            category = category.fill_null(s.PRESENT)
+            # A typed literal: a plain string would make the column String, not the enum.
+            category = category.fill_null(pl.lit(s.PRESENT, dtype=s.CATEGORY_DTYPE))
     else:
         category = (
             pl.col(s.CATEGORY)
@@ -664,6 +665,12 @@ def read_csv_table(
     where = Source(path, header, d.line_of(path, dialect), header_line=1)
     if frame.width != len(header):
         raise where.at(None, None, "not a readable CSV file (header)")
+    if _may_be_padded(frame):
+        ragged = d.first_ragged_line(path, dialect)
+        if ragged is not None:
+            raise BadInputError(
+                Location(str(path), ragged), "row has a different number of fields than the header"
+            )
     headers = map_headers(header, columns=options.columns, file=str(path), line=1)
     source = Source(
         path, list(headers.header), where.line_of, header_line=1, positions=headers.positions
@@ -678,6 +685,21 @@ def read_csv_table(
         table = table.with_columns(pl.all().str.replace_all(placeholder, "¤", literal=True))
     detected = Detected("csv", encoding=dialect.encoding, separator=dialect.separator)
     return Table(table, source, headers, detected, decimal_comma=dialect.decimal_comma, lines=lines)
+
+
+def _may_be_padded(frame: pl.DataFrame) -> bool:
+    """Whether a record may be shorter than the header: polars pads one with empty cells.
+
+    Only a record whose last cell is empty but which is not blank throughout can be short; the
+    file is read again with the csv module (:func:`~fravaer.ingest.dialect.first_ragged_line`)
+    only when there is one, so a file whose last column is always filled costs one small pass.
+    """
+    if frame.width < 2:
+        return False
+    *others, last = frame.columns
+    # polars reads an empty cell as null; the csv module then decides on the cells' text.
+    padded = pl.col(last).is_null() & pl.any_horizontal(pl.col(others).is_not_null())
+    return bool(frame.select(padded.any()).item())
 
 
 def _record_lines(frame: pl.DataFrame, first: int) -> pl.Series:
@@ -753,8 +775,8 @@ def read_csv(
 ) -> pl.LazyFrame:
     """Read and validate a CSV export in any supported dialect (docs/ingest.md).
 
-    Blank lines (often left at the end by spreadsheets) are skipped. A row that ends early
-    leaves its missing cells empty; a row with too many fields is refused. ``keep_lines`` adds
+    Blank lines (often left at the end by spreadsheets) are skipped. A row with fewer or more
+    fields than the header is refused. ``keep_lines`` adds
     each row's line as :data:`LINE`; ``day_checks=False`` keeps repeated, conflicting and
     over-full pupil-days (for ``fravaer check``).
     """
