@@ -339,6 +339,7 @@ def validate(
     plans: dict[str, _Plan] | None = None,
     lines: pl.Expr | None = None,
     day_checks: bool = True,
+    decode_all: bool = False,
 ) -> Validated:
     """Check every cell, then duplicates and day totals; the canonical frame and its row counts.
 
@@ -348,6 +349,10 @@ def validate(
     if given, is kept as the column :data:`LINE` (each row's line or row number, computed from
     ``raw``); ``day_checks=False`` keeps repeated, conflicting and over-full pupil-days. A
     ``lesson`` column (lesson-level exports) is kept as text and turns the day checks off.
+
+    ``decode_all`` (Parquet, which every later query reads again) also decodes the columns that
+    have no check, so that a damaged page is refused here (exit 65) instead of failing a later
+    query as an internal error.
     """
     _require_columns(schema, source)
     if plans is None:
@@ -358,11 +363,19 @@ def validate(
 
     checks = [check for plan in plans.values() for check in plan.checks]
     bad = [check.bad for check in checks]
+    unchecked = [
+        plan.typed.null_count().alias(f"_decoded_{name}")
+        for name, plan in plans.items()
+        if decode_all and not plan.checks and name in schema
+    ]
     first_bad = raw.select(
         pl.len().alias("rows"),
         *(pl.col(_ROW).filter(flag).min().alias(str(i)) for i, flag in enumerate(bad)),
+        *unchecked,
     )
-    n_rows, *found = _collect(first_bad, source).row(0)
+    n_rows, *found = (
+        _collect(first_bad, source).drop([e.meta.output_name() for e in unchecked]).row(0)
+    )
     if n_rows == 0:
         raise source.at_line(None, None, "no data rows")
     failures = [(row, i) for i, row in enumerate(found) if row is not None]
@@ -471,10 +484,14 @@ def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
 
 
 def _collect(frame: pl.LazyFrame, source: Source) -> pl.DataFrame:
-    """Collect, translating polars' errors: their messages can quote cells."""
+    """Collect, translating polars' errors: their messages can quote cells.
+
+    A panic while the file's cells are first read is a damaged file (a Parquet page that does
+    not decode), not a bug of ours: it is refused like any unreadable file.
+    """
     try:
         return frame.collect(engine="streaming")
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
         raise source.at(None, None, f"cannot read the data ({type(exc).__name__})") from None
 
 
@@ -805,6 +822,7 @@ def read_parquet_detected(
         unindexed=scan,
         lines=pl.col(_ROW) + 1 if keep_lines else None,
         day_checks=day_checks,
+        decode_all=True,
     )
     date_format = ISO if isinstance(schema.get(s.DATE), pl.String) else None
     detected = Detected(
