@@ -340,3 +340,38 @@ def test_two_runs_at_once_each_write_whole_files(
         assert ERROR not in stderr
     assert files(out) == expected
     assert temporaries(out) == []
+
+
+REPORT = """\
+output_folder = "out"
+state = "out/state.json"
+
+[inputs]
+paths = ["export.csv"]
+
+[[outputs]]
+kind = "escalations"
+file = "eskaleringer.csv"
+format = "csv"
+"""
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_report_refuses_a_state_that_cannot_be_trusted_and_writes_nothing(
+    tmp_path: Path, state: str
+) -> None:
+    """tests/test_report.py covers a corrupted state; here every untrusted kind, for report too."""
+    (tmp_path / "export.csv").write_text(csv_text(), encoding="utf-8")
+    config = tmp_path / "report.toml"
+    config.write_text(REPORT, encoding="utf-8")
+    assert invoke(["report", "--config", str(config), "--as-of", "2024-03-08"]).exit_code == 0
+    out = tmp_path / "out"
+    text, problem = STATES[state]
+    (out / "state.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    before = files(out)
+
+    result = invoke(["report", "--config", str(config)])
+
+    line = one_error(result, 65)
+    assert problem in line
+    assert files(out) == before

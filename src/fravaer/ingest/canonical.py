@@ -793,9 +793,9 @@ def read_csv(
     """Read and validate a CSV export in any supported dialect (docs/ingest.md).
 
     Blank lines (often left at the end by spreadsheets) are skipped. A row with fewer or more
-    fields than the header is refused. ``keep_lines`` adds
-    each row's line as :data:`LINE`; ``day_checks=False`` keeps repeated, conflicting and
-    over-full pupil-days (for ``fravaer check``).
+    fields than the header is refused. ``keep_lines`` adds each row's line as :data:`LINE`;
+    ``day_checks=False`` keeps repeated, conflicting and over-full pupil-days (for
+    ``fravaer check``).
     """
     return read_csv_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]
 
