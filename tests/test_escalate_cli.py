@@ -131,7 +131,7 @@ def test_a_state_from_a_newer_fravaer_is_refused_and_left_alone(tmp_path: Path) 
 
     assert result.exit_code == 65
     assert result.stdout == ""
-    assert "state file version 99 is newer than this fravaer reads (1)" in result.stderr
+    assert "state file version 99 is newer than this fravaer reads (2)" in result.stderr
     assert state.read_text() == text
     assert not output.exists()
 

@@ -136,7 +136,18 @@ def test_report_writes_every_output_privately_and_a_manifest_of_them(config: Pat
             continue
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     outputs = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert outputs - set(listed) == {"manifest.json", ".fravaer-report.lock"}
+    notes_listed = listed.pop("moeder")  # one entry: the sheets' names hold pupil ids
+    assert notes_listed == {
+        "path": "moeder",
+        "kind": "meeting_notes",
+        "files": 2 * at_step_2,
+        "rows": at_step_2,
+    }
+    assert not any(pupil in json.dumps(manifest) for pupil in PUPILS)
+    assert {o for o in outputs if not o.startswith("moeder/")} - set(listed) == {
+        "manifest.json",
+        ".fravaer-report.lock",
+    }
     assert temporaries(config.parent) == []
 
 

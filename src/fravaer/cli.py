@@ -866,7 +866,7 @@ def escalate(
             log.info("no earlier run in the state file: every pupil is compared with step 0")
         elif previous.policy != chosen.name:
             log.warning("the previous run used policy %s: steps may not compare", previous.policy)
-        run.reference = run_frame(previous)
+        run.reference = run_frame(previous, key=recorded.key, pupils=run.state_pupils())
         run.reference_as_of = previous.as_of if previous else None
     planned: list[Planned] = []
     if output is not None:

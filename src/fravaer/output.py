@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ import filelock
 import polars as pl
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from fravaer.errors import CannotCreateOutputError, LockHeldError, OutputIOError
 
@@ -63,11 +65,10 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
         _fsync_folder(folder)
-    except OSError as exc:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) or _io_errno(exc) is not None:
+            raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
         raise
 
 
@@ -80,8 +81,27 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _reason(exc: OSError) -> str:
-    return os.strerror(exc.errno) if exc.errno else type(exc).__name__
+_ERRNO = re.compile(r"\[Errno (\d+)\]")
+
+
+def _io_errno(exc: BaseException) -> int | None:
+    """The errno of an I/O error, also when polars passes it on wrapped (``... [Errno 28] ...``).
+
+    polars re-raises a failed write of its own as an ``OSError`` without ``errno``, a failed
+    Parquet write as a ``ComputeError``, and xlsxwriter as a ``FileCreateError``: they carry the
+    operating system's text, never data.
+    """
+    if isinstance(exc, OSError) and exc.errno:
+        return exc.errno
+    if isinstance(exc, OSError | pl.exceptions.PolarsError | FileCreateError):
+        found = _ERRNO.search(str(exc))
+        return int(found[1]) if found else None
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    number = _io_errno(exc)
+    return os.strerror(number) if number else type(exc).__name__
 
 
 def _serialise(frame: pl.DataFrame, fmt: Format, *, sheet: str) -> Callable[[IO[bytes]], object]:

@@ -64,7 +64,11 @@ from fravaer.state import State, advance, dump_state, reference_run, run_frame
 log = logging.getLogger("fravaer")
 
 MANIFEST_NAME: Final = "manifest.json"
-MANIFEST_VERSION: Final = 1
+MANIFEST_VERSION: Final = 2
+"""2: a folder of meeting sheets is one entry (their names hold pupil ids)."""
+PER_PUPIL_KINDS: Final = ("meeting_notes",)
+"""Outputs with one file per pupil, named by the pupil's id: the manifest and the log name their
+folder and count them, and never list the names."""
 LOCK_NAME: Final = ".fravaer-report.lock"
 ESCALATION_PREFIX: Final = "escalations"
 _EXTENSIONS: Final[dict[str, str]] = {
@@ -349,10 +353,45 @@ def manifest(
         ),
         "reference_as_of": run.reference_as_of.isoformat() if run.reference_as_of else None,
         "inputs": inputs,
-        "outputs": [{"path": shown(p.path), "kind": p.kind, "rows": p.rows} for p in files],
+        "outputs": _listed(files, shown),
         "state": str(state) if state is not None else None,
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _listed(files: list[Planned], shown: Callable[[Path], str]) -> list[dict[str, Any]]:
+    """The manifest's outputs: one entry per file, but one per folder of per-pupil files.
+
+    A per-pupil folder's entry has ``files`` (Markdown and HTML sheets) and ``rows`` (pupils).
+    """
+    entries: list[dict[str, Any]] = []
+    folders: dict[Path, dict[str, Any]] = {}
+    for planned in files:
+        if planned.kind not in PER_PUPIL_KINDS:
+            entries.append(
+                {"path": shown(planned.path), "kind": planned.kind, "rows": planned.rows}
+            )
+            continue
+        folder = planned.path.parent
+        if folder not in folders:
+            folders[folder] = {"path": shown(folder), "kind": planned.kind, "files": 0, "rows": 0}
+            entries.append(folders[folder])
+        folders[folder]["files"] += 1
+        folders[folder]["rows"] += 1 if planned.path.suffix == ".md" else 0
+    return entries
+
+
+def _log_dry_run(files: list[tuple[Path, bytes]], planned: list[Planned]) -> None:
+    """What a dry run would write, one line per file; a per-pupil folder as one line."""
+    per_pupil = {p.path for p in planned if p.kind in PER_PUPIL_KINDS}
+    folders: dict[Path, list[int]] = {}
+    for path, data in files:
+        if path in per_pupil:
+            folders.setdefault(path.parent, []).append(len(data))
+        else:
+            log.info("would write %s (%d bytes)", path, len(data))
+    for folder, sizes in folders.items():
+        log.info("would write %d file(s) in %s (%d bytes)", len(sizes), folder, sum(sizes))
 
 
 def summary(run: Run, *, files: int, escalations: bool, dry_run: bool) -> str:
@@ -410,7 +449,7 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
                 previous.policy,
                 policy.name,
             )
-        run.reference = run_frame(previous)
+        run.reference = run_frame(previous, key=state.key, pupils=run.state_pupils())
         run.reference_as_of = previous.as_of if previous is not None else None
         planned: list[Planned] = []
         for spec in config.outputs:
@@ -435,8 +474,7 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
         )
         line = summary(run, files=len(files), escalations=state_path is not None, dry_run=dry_run)
         if dry_run:
-            for path, data in files:
-                log.info("would write %s (%d bytes)", path, len(data))
+            _log_dry_run(files, planned)
         else:
             for folder in sorted({path.parent for path, _ in files}):
                 ensure_folder(folder)

@@ -1,25 +1,35 @@
 """The escalation state: each pupil's step and quarter flag per run, as versioned JSON.
 
 ``fravaer escalate --state PATH`` and ``fravaer report`` compare the steps at the as-of date with
-those of the previous run, kept in a state file. The file holds the latest :data:`KEEP_RUNS` runs,
+those of the previous run, kept in a state file. The file names no pupil: each pupil is kept
+under :func:`pupil_key`, an HMAC-SHA256 of the id with a random key kept in the file itself
+(made by ``ingest.files.read_state``), so reading the file, or a backup of it, shows no id, yet
+a run can find its pupils' previous steps. It is still personal data (docs/privacy.md): whoever
+holds the file can test a candidate id against it. The file holds the latest :data:`KEEP_RUNS` runs,
 one per as-of date, so that re-running the same as-of date compares with the same earlier run
 (the same list again, byte for byte) and replaces its own entry instead of advancing twice.
 
 This module only turns text into a :class:`State` and back; reading and writing the file is
 ``ingest.state`` and ``output.write_all``.
 
->>> state = advance(State(), as_of=date(2024, 3, 1), policy="aalborg-2023",
+>>> state = advance(State(key="00" * 32), as_of=date(2024, 3, 1), policy="aalborg-2023",
 ...                 pupils={"007": (2, "none")})
 >>> parse_state(dump_state(state), source="s.json") == state
 True
+>>> "007" in dump_state(state)
+False
 >>> reference_run(state, date(2024, 3, 8)).as_of, reference_run(state, date(2024, 3, 1))
 (datetime.date(2024, 3, 1), None)
+>>> run_frame(state.runs[0], key=state.key, pupils=["007", "008"]).collect().rows()
+[('007', 2, 'none')]
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Final, Literal
 
@@ -30,8 +40,11 @@ from fravaer import schema as s
 from fravaer.errors import EXIT_DATAERR, FravaerError
 
 STATE_FORMAT: Final = "fravaer-escalate-state"
-STATE_VERSION: Final = 1
-"""The state format this fravaer writes and the newest it reads."""
+STATE_VERSION: Final = 2
+"""The state format this fravaer writes and the newest it reads.
+
+Version 1 kept pupils under their ids; it is still read, and re-keyed by :func:`keyed`."""
+KEY_BYTES: Final = 32
 
 KEEP_RUNS: Final = 12
 """Runs kept in the state file: a quarter of weekly runs."""
@@ -53,7 +66,10 @@ class _Strict(BaseModel):
 
 
 class Run(_Strict):
-    """One run: its as-of date, the policy, and each pupil's ``(step, quarter_flag)``."""
+    """One run: its as-of date, the policy, and each pupil's ``(step, quarter_flag)``.
+
+    ``pupils`` is keyed by :func:`pupil_key` (by the id itself in a version 1 file).
+    """
 
     as_of: date
     policy: str
@@ -65,7 +81,30 @@ class State(_Strict):
 
     format: Literal["fravaer-escalate-state"] = STATE_FORMAT
     version: int = Field(default=STATE_VERSION, ge=1)
+    key: str | None = Field(default=None, pattern=f"^[0-9a-f]{{{2 * KEY_BYTES}}}$")
+    """The HMAC key of :func:`pupil_key`, hex; None only in a version 1 file or a new state."""
     runs: tuple[Run, ...] = ()
+
+
+def pupil_key(key: str, pupil_id: str) -> str:
+    """What a state file keeps a pupil under: HMAC-SHA256 of the id with the state's key, hex.
+
+    >>> pupil_key("00" * 32, "007")[:16]
+    '46970a3ebfd1f21d'
+    """
+    return hmac.new(bytes.fromhex(key), pupil_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyed(state: State, key: str) -> State:
+    """``state`` with a key: a state without one (new, or version 1) gets ``key``, and a version
+    1 state's pupils, kept under their ids, are re-keyed by :func:`pupil_key`."""
+    if state.key is not None:
+        return state
+    runs = tuple(
+        run.model_copy(update={"pupils": {pupil_key(key, p): v for p, v in run.pupils.items()}})
+        for run in state.runs
+    )
+    return State(key=key, runs=runs)
 
 
 def parse_state(text: str, *, source: str) -> State:
@@ -74,7 +113,7 @@ def parse_state(text: str, *, source: str) -> State:
     >>> parse_state('{"format": "fravaer-escalate-state", "version": 9, "runs": []}', source="s")
     Traceback (most recent call last):
     ...
-    fravaer.state.StateError: s: state file version 9 is newer than this fravaer reads (1)
+    fravaer.state.StateError: s: state file version 9 is newer than this fravaer reads (2)
     """
     try:
         data = json.loads(text)
@@ -92,7 +131,7 @@ def parse_state(text: str, *, source: str) -> State:
             hint="upgrade fravaer; the state file is left as it is",
         )
     try:
-        return State.model_validate(data)
+        state = State.model_validate(data)
     except ValidationError as exc:
         # Error paths pass through pupil ids (the keys of `pupils`): show only the run's place.
         first = [str(p) for p in exc.errors()[0]["loc"]]
@@ -101,10 +140,18 @@ def parse_state(text: str, *, source: str) -> State:
             f"{source}: corrupted state file (field '{where}', {exc.error_count()} problem(s))",
             hint=STATE_HINT,
         ) from None
+    if state.version >= 2 and state.key is None and state.runs:
+        # Its pupils are kept under a key it no longer has: no pupil would be found again.
+        raise StateError(
+            f"{source}: corrupted state file (field 'key' is missing)", hint=STATE_HINT
+        )
+    return state
 
 
 def dump_state(state: State) -> str:
     """The state as JSON text: keys sorted, one pupil a line, the same bytes for the same state."""
+    if state.key is None:
+        raise ValueError("a state is written with a key (see keyed)")
     data = state.model_dump(mode="json")
     return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
@@ -118,11 +165,16 @@ def advance(
 ) -> State:
     """The state with this run in it: a run of the same as-of date is replaced, not added.
 
-    Runs are kept in date order, the latest :data:`KEEP_RUNS` of them.
+    Runs are kept in date order, the latest :data:`KEEP_RUNS` of them. Pupils are kept under
+    :func:`pupil_key`: the state must have a key (:func:`keyed`).
     """
-    run = Run(as_of=as_of, policy=policy, pupils=dict(sorted(pupils.items())))
+    if state.key is None:
+        raise ValueError("a state needs a key to record pupils (see keyed)")
+    key = state.key
+    kept = dict(sorted((pupil_key(key, pupil), value) for pupil, value in pupils.items()))
+    run = Run(as_of=as_of, policy=policy, pupils=kept)
     runs = sorted([r for r in state.runs if r.as_of != as_of] + [run], key=lambda r: r.as_of)
-    return State(runs=tuple(runs[-KEEP_RUNS:]))
+    return State(key=key, runs=tuple(runs[-KEEP_RUNS:]))
 
 
 def reference_run(state: State, as_of: date) -> Run | None:
@@ -131,14 +183,25 @@ def reference_run(state: State, as_of: date) -> Run | None:
     return max(earlier, key=lambda r: r.as_of) if earlier else None
 
 
-def run_frame(run: Run | None) -> pl.LazyFrame:
-    """A run's pupils as a reference frame (pupil_id, step, quarter_flag); empty for None."""
-    pupils = run.pupils if run is not None else {}
+def run_frame(
+    run: Run | None, *, key: str | None = None, pupils: Iterable[str] = ()
+) -> pl.LazyFrame:
+    """A run's pupils as a reference frame (pupil_id, step, quarter_flag); empty for None.
+
+    The run keeps pupils under :func:`pupil_key` with ``key``: the frame has those of ``pupils``
+    (the ids of the current run) found in it. Without a key, the run's own keys are the ids.
+    """
+    kept = run.pupils if run is not None else {}
+    if key is None:
+        found = dict(kept)
+    else:
+        keys = {pupil_key(key, pupil): pupil for pupil in pupils}
+        found = {keys[k]: v for k, v in kept.items() if k in keys}
     return pl.LazyFrame(
         {
-            s.PUPIL_ID: list(pupils),
-            s.STEP: [v[0] for v in pupils.values()],
-            s.QUARTER_FLAG: [v[1] for v in pupils.values()],
+            s.PUPIL_ID: list(found),
+            s.STEP: [v[0] for v in found.values()],
+            s.QUARTER_FLAG: [v[1] for v in found.values()],
         },
         schema={s.PUPIL_ID: pl.String, s.STEP: pl.Int8, s.QUARTER_FLAG: pl.String},
     )

@@ -436,17 +436,40 @@ def test_csv_repeated_header_name_is_refused(tmp_path: Path) -> None:
     assert error.message == f"{path}:1:4 (column 'category'): the header repeats this column name"
 
 
-@pytest.mark.xfail(
-    reason="known gap (docs/decisions.md): polars fills a short row's trailing cells with nulls; a "
-    "missing required cell is still refused, but missing optional cells become defaults",
-    strict=True,
+@pytest.mark.parametrize(
+    ("rows", "line"),
+    [
+        (["SECRET42,851001,2024-01-03,illness,0.5"], 4),
+        (["SECRET42,851001,2024-01-03,illness,0.5,5,5.A", "SECRET42"], 5),
+        # An empty last cell is not a short row; the short row after it is.
+        (["SECRET42,851001,2024-01-03,illness,0.5,5,", "SECRET42,851001,2024-01-04"], 5),
+        # A short row of blank cells is a blank line, skipped like one.
+        (["SECRET42,851001,2024-01-03,illness,0.5,5,", ",,", "SECRET42,851001"], 6),
+    ],
+    ids=["last-row", "one-cell", "after-an-empty-last-cell", "after-a-blank-short-row"],
 )
-def test_csv_row_shorter_than_header_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, export("SECRET42,851001,2024-01-03,illness,0.5"))
+def test_csv_row_shorter_than_header_is_refused(tmp_path: Path, rows: list[str], line: int) -> None:
+    path = write(tmp_path, export(*rows))
 
     error = refusal(read_csv, path)
 
-    assert error.message == f"{path}:4: row has a different number of fields than the header"
+    assert error.message == f"{path}:{line}: row has a different number of fields than the header"
+
+
+def test_csv_blank_codes_keep_the_category_an_enum(tmp_path: Path) -> None:
+    """A blank code is present; the column stayed String once, and streaming queries panicked."""
+    path = write(tmp_path, f"{HEADER}\n007,851001,2024-01-02,,0,5,5.A\n\n")
+
+    frame = read_csv(path)
+
+    assert frame.collect_schema() == s.CANONICAL_SCHEMA
+    assert frame.collect(engine="streaming")[s.CATEGORY].to_list() == ["present"]
+
+
+def test_csv_rows_with_empty_last_cells_are_not_short(tmp_path: Path) -> None:
+    path = write(tmp_path, export("007,851001,2024-01-03,illness,0.5,5,", ",,,,,,", ",,"))
+
+    assert read_csv(path).collect()[s.CLASS_NAME].to_list() == ["5.A\nafternoon group", None]
 
 
 def test_csv_trailing_blank_line_is_ignored(tmp_path: Path) -> None:

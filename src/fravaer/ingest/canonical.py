@@ -157,7 +157,8 @@ def _category_plan(dtype: pl.DataType | None, codes: _CodeRule | None) -> tuple[
         # cheapest map, and no cell is unknown, so its nulls are the blank cells.
         category = pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE, strict=False)
         if any(raw.strip() == "" for raw in codes.meanings):
-            category = category.fill_null(s.PRESENT)
+            # A typed literal: a plain string would make the column String, not the enum.
+            category = category.fill_null(pl.lit(s.PRESENT, dtype=s.CATEGORY_DTYPE))
     else:
         category = (
             pl.col(s.CATEGORY)
@@ -358,6 +359,7 @@ def validate(
     plans: dict[str, _Plan] | None = None,
     lines: pl.Expr | None = None,
     day_checks: bool = True,
+    decode_all: bool = False,
 ) -> Validated:
     """Check every cell, then duplicates and day totals; the canonical frame and its row counts.
 
@@ -367,6 +369,10 @@ def validate(
     if given, is kept as the column :data:`LINE` (each row's line or row number, computed from
     ``raw``); ``day_checks=False`` keeps repeated, conflicting and over-full pupil-days. A
     ``lesson`` column (lesson-level exports) is kept as text and turns the day checks off.
+
+    ``decode_all`` (Parquet, which every later query reads again) also decodes the columns that
+    have no check, so that a damaged page is refused here (exit 65) instead of failing a later
+    query as an internal error.
     """
     _require_columns(schema, source)
     if plans is None:
@@ -378,15 +384,22 @@ def validate(
     checks = [check for plan in plans.values() for check in plan.checks]
     bad = [check.bad for check in checks]
     # Whether any cell fails is one parallel pass without a row index; where the first bad
-    # cell is, is looked up only for the checks that failed.
+    # cell is, is looked up only for the checks that failed. ``decode_all`` also decodes the
+    # columns that have no check, so a damaged file fails here rather than in a later query.
     padding = {name: plan.padded for name, plan in plans.items() if plan.padded is not None}
+    unchecked = [
+        plan.typed.null_count().alias(f"_decoded_{name}")
+        for name, plan in plans.items()
+        if decode_all and not plan.checks and name in schema
+    ]
     summary = unindexed.select(
         pl.len().alias("rows"),
         *(flag.any().alias(str(i)) for i, flag in enumerate(bad)),
         *(flag.any().alias(f"padded {name}") for name, flag in padding.items()),
+        *unchecked,
     )
     n_rows, *hits = _collect(summary, source).row(0)
-    padded = {name for name, hit in zip(padding, hits[len(bad) :], strict=True) if hit}
+    padded = {name for name, hit in zip(padding, hits[len(bad) :], strict=False) if hit}
     hits = hits[: len(bad)]
     if n_rows == 0:
         raise source.at_line(None, None, "no data rows")
@@ -528,10 +541,14 @@ def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
 
 
 def _collect(frame: pl.LazyFrame, source: Source) -> pl.DataFrame:
-    """Collect, translating polars' errors: their messages can quote cells."""
+    """Collect, translating polars' errors: their messages can quote cells.
+
+    A panic while the file's cells are first read is a damaged file (a Parquet page that does
+    not decode), not a bug of ours: it is refused like any unreadable file.
+    """
     try:
         return frame.collect(engine="streaming")
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
         raise source.at(None, None, f"cannot read the data ({type(exc).__name__})") from None
 
 
@@ -722,6 +739,12 @@ def read_csv_table(
     where = Source(path, header, d.line_of(path, dialect), header_line=1)
     if frame.width != len(header):
         raise where.at(None, None, "not a readable CSV file (header)")
+    if _may_be_padded(frame):
+        ragged = d.first_ragged_line(path, dialect)
+        if ragged is not None:
+            raise BadInputError(
+                Location(str(path), ragged), "row has a different number of fields than the header"
+            )
     headers = map_headers(header, columns=options.columns, file=str(path), line=1)
     source = Source(
         path, list(headers.header), where.line_of, header_line=1, positions=headers.positions
@@ -736,6 +759,21 @@ def read_csv_table(
         table = table.with_columns(pl.all().str.replace_all(placeholder, "¤", literal=True))
     detected = Detected("csv", encoding=dialect.encoding, separator=dialect.separator)
     return Table(table, source, headers, detected, decimal_comma=dialect.decimal_comma, lines=lines)
+
+
+def _may_be_padded(frame: pl.DataFrame) -> bool:
+    """Whether a record may be shorter than the header: polars pads one with empty cells.
+
+    Only a record whose last cell is empty but which is not blank throughout can be short; the
+    file is read again with the csv module (:func:`~fravaer.ingest.dialect.first_ragged_line`)
+    only when there is one, so a file whose last column is always filled costs one small pass.
+    """
+    if frame.width < 2:
+        return False
+    *others, last = frame.columns
+    # polars reads an empty cell as null; the csv module then decides on the cells' text.
+    padded = pl.col(last).is_null() & pl.any_horizontal(pl.col(others).is_not_null())
+    return bool(frame.select(padded.any()).item())
 
 
 def _record_lines(frame: pl.DataFrame, first: int) -> pl.Series:
@@ -811,10 +849,10 @@ def read_csv(
 ) -> pl.LazyFrame:
     """Read and validate a CSV export in any supported dialect (docs/ingest.md).
 
-    Blank lines (often left at the end by spreadsheets) are skipped. A row that ends early
-    leaves its missing cells empty; a row with too many fields is refused. ``keep_lines`` adds
-    each row's line as :data:`LINE`; ``day_checks=False`` keeps repeated, conflicting and
-    over-full pupil-days (for ``fravaer check``).
+    Blank lines (often left at the end by spreadsheets) are skipped. A row with fewer or more
+    fields than the header is refused. ``keep_lines`` adds each row's line as :data:`LINE`;
+    ``day_checks=False`` keeps repeated, conflicting and over-full pupil-days (for
+    ``fravaer check``).
     """
     return read_csv_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]
 
@@ -841,6 +879,7 @@ def read_parquet_detected(
         unindexed=scan,
         lines=pl.col(_ROW) + 1 if keep_lines else None,
         day_checks=day_checks,
+        decode_all=True,
     )
     date_format = ISO if isinstance(schema.get(s.DATE), pl.String) else None
     detected = Detected(

@@ -338,11 +338,16 @@ def line_of(path: Path, dialect: Dialect) -> Callable[[int], int]:
 
 
 def first_ragged_line(path: Path, dialect: Dialect) -> int | None:
-    """The first line starting a record with more fields than the header (read on error)."""
+    """The first line starting a record with more or fewer fields than the header, or None.
+
+    A record whose cells are all blank is a blank line, whatever its width (it is skipped).
+    Read only when polars failed, or when a record may have been padded (see
+    ``canonical.read_csv_table``).
+    """
     width = None
     for start, fields in _records(path, dialect):
         if width is None:
             width = len(fields)
-        elif len(fields) > width:
+        elif len(fields) > width or (len(fields) < width and any(f.strip() for f in fields)):
             return start
     return None

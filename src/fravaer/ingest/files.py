@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from fravaer.config import ReportConfig, parse_config
 from fravaer.errors import InputMissingError
 from fravaer.ingest.load import _resolve_paths
 from fravaer.policy import toml_data
-from fravaer.state import State, parse_state
+from fravaer.state import KEY_BYTES, State, keyed, parse_state
 
 _CHUNK = 1 << 20
 
@@ -18,17 +19,19 @@ _CHUNK = 1 << 20
 def read_state(path: Path) -> State:
     """The state file's content; a missing file is an empty state (a first run).
 
-    A corrupted file, or one from a newer fravaer, is refused (exit 65) and left as it is.
+    A corrupted file, or one from a newer fravaer, is refused (exit 65) and left as it is. A new
+    state, or one of version 1, gets a random key for its pupils (``state.keyed``).
     """
+    key = secrets.token_hex(KEY_BYTES)
     if not path.exists():
-        return State()
+        return keyed(State(), key)
     try:
         text = path.read_text("utf-8")
     except UnicodeDecodeError:
         return parse_state("\ufffd", source=str(path))  # refused as not valid JSON
     except OSError as exc:
         raise InputMissingError(f"{path}: cannot read state file ({type(exc).__name__})") from None
-    return parse_state(text, source=str(path))
+    return keyed(parse_state(text, source=str(path)), key)
 
 
 def load_report_config(path: Path) -> ReportConfig:

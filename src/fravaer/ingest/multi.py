@@ -280,7 +280,9 @@ def read_hive(root: Path) -> pl.LazyFrame:
     source.header = list(schema)
     for key in (k for k in keys if k in in_files):
         _check_key(root, key, source)
-    return validate(scan.with_row_index(_ROW), schema, source, unindexed=scan).frame
+    return validate(
+        scan.with_row_index(_ROW), schema, source, unindexed=scan, decode_all=True
+    ).frame
 
 
 def _check_key(root: Path, key: str, source: Source) -> None:

@@ -1,0 +1,624 @@
+"""Bad inputs through every command that reads exports (issue 9, SPEC §5).
+
+Each case is an export (or a policy, source or report file) with one fault. Every command that
+reads exports (see :mod:`tests.harden`) runs on it with ``-o`` into an empty folder, and each run
+must give the documented exit code, exactly one ``fravaer: error:`` line on stderr (plus at most
+one hint) naming the file, line and column where they apply, no traceback, no cell value, and no
+file in the output folder. The single-reader tests in ``tests/ingest/`` pin the exact wording of
+each message; this battery pins that every command keeps the promise.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.harden import (
+    COMMANDS,
+    ERROR,
+    HEADER,
+    PUPIL,
+    READERS,
+    REQUIRED_ARGS,
+    Invocation,
+    assert_one_error,
+    documented_exit_codes,
+    option_names,
+)
+
+SECRET = "SECRET"
+"""Cells that must never reach a message carry this marker (and 31337 in numbers)."""
+
+DAYS = [date(2024, 3, 4) + timedelta(days=i) for i in range(12)]
+DAYS = [d for d in DAYS if d.weekday() < 5]  # Mon 4 - Fri 15 March 2024: ten school days
+
+
+def good_rows() -> list[str]:
+    rows = []
+    for pupil, school, grade in ((PUPIL, "851001", 5), ("0000002", "851002", 7)):
+        for i, day in enumerate(DAYS):
+            category, fraction = ("illness", "1") if i % 4 == 1 else ("present", "0")
+            rows.append(
+                f"{pupil},{school},{day.isoformat()},{category},{fraction},{grade},{grade}.A"
+            )
+    return rows
+
+
+def csv_text(*extra: str, header: str = HEADER, rows: list[str] | None = None) -> str:
+    """The good export with ``extra`` rows after its 20 rows: the first extra row is line 22."""
+    return "\n".join([header, *(good_rows() if rows is None else rows), *extra]) + "\n"
+
+
+def good_frame() -> pl.DataFrame:
+    return pl.read_csv(csv_text().encode(), infer_schema=False)
+
+
+Build = Callable[[Path], Path]
+
+
+def text(content: str, name: str = "export.csv", encoding: str = "utf-8") -> Build:
+    def build(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(content.encode(encoding))
+        return path
+
+    return build
+
+
+def raw(data: bytes, name: str = "export.csv") -> Build:
+    def build(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(data)
+        return path
+
+    return build
+
+
+def parquet(edit: Callable[[pl.DataFrame], pl.DataFrame]) -> Build:
+    def build(folder: Path) -> Path:
+        path = folder / "export.parquet"
+        edit(good_frame()).write_parquet(path)
+        return path
+
+    return build
+
+
+def damaged_parquet(cut: Callable[[bytes], bytes]) -> Build:
+    def build(folder: Path) -> Path:
+        path = folder / "export.parquet"
+        good_frame().write_parquet(path)
+        path.write_bytes(cut(path.read_bytes()))
+        return path
+
+    return build
+
+
+def toml(content: str, name: str) -> Build:
+    return text(content, name)
+
+
+GOOD = text(csv_text())
+LINE = 22  # the first extra row's line
+POLICY_TEXT = (resources.files("fravaer") / "policies" / "aalborg-2023.toml").read_text("utf-8")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: what to build, the documented outcome, and where the error points.
+
+    ``where`` is a regular expression for what follows the file's name in the error line, up to
+    and including ``: ``; ``problem`` one that the rest of the line must start with. The file
+    named is the export, or the policy, source or report file that holds the fault (``at``).
+    """
+
+    export: Build
+    exit_code: int
+    where: str
+    problem: str
+    at: str = "export"
+    options: dict[str, str] = field(default_factory=dict)
+    policy: Build | None = None
+    source: Build | None = None
+    report_config: Callable[[Invocation], str] | None = None
+    check_reports: bool = False
+    """``check`` writes its report and then exits 65 (conflicts, over-full days: check.md)."""
+
+
+COL = r":{line}:{col} \(column '{name}'\): "
+
+
+def at(line: int, col: int, name: str) -> str:
+    return COL.format(line=line, col=col, name=re.escape(name))
+
+
+UTF16_TEXT = csv_text()
+CASES: dict[str, Case] = {
+    # -- encodings and byte-order marks
+    "utf16-le-bom": Case(text(UTF16_TEXT, encoding="utf-16"), 65, ": ", "UTF-16 text"),
+    "utf16-be-bom": Case(
+        raw(codecs.BOM_UTF16_BE + UTF16_TEXT.encode("utf-16-be")), 65, ": ", "UTF-16 text"
+    ),
+    "utf16-without-bom": Case(
+        raw(UTF16_TEXT.encode("utf-16-le")), 65, ": ", r"UTF-16 text is not supported \(NUL"
+    ),
+    "broken-utf8-forced": Case(
+        raw(csv_text().encode() + b"SECRET9,851001,2024-03-05,present,0,5,5.\xf8\n"),
+        65,
+        f":{LINE}: ",
+        "not UTF-8 text",
+        options={"encoding": "utf-8"},
+    ),
+    "bom-then-broken-utf8": Case(
+        raw(
+            codecs.BOM_UTF8 + csv_text().encode() + b"SECRET9,851001,2024-03-05,present,0,5,\xf8\n"
+        ),
+        65,
+        f":{LINE}: ",
+        "not UTF-8 text",
+    ),
+    "bom-with-cp1252-forced": Case(
+        raw(codecs.BOM_UTF8 + csv_text().encode()),
+        65,
+        ":1: ",
+        "the file starts with a UTF-8 byte-order mark",
+        options={"encoding": "cp1252"},
+    ),
+    "nul-byte": Case(
+        raw(
+            csv_text()
+            .encode()
+            .replace(b"0000002,851002,2024-03-04", b"SECRET\x00,851002,2024-03-04")
+        ),
+        65,
+        ":12: ",
+        "NUL byte in the text",
+    ),
+    # -- separators and quoting
+    "no-separator": Case(
+        text("pupil_id school_id date category\nSECRET 851001 2024-03-04 present\n"),
+        65,
+        ":1: ",
+        "cannot tell the separator",
+    ),
+    "two-separators-tie": Case(
+        text("pupil_id,school_id;date,category;absent_fraction\nSECRET,851001;2024-03-04,x;0\n"),
+        65,
+        ":1: ",
+        "cannot tell the separator: comma and semicolon",
+    ),
+    "wrong-separator-forced": Case(
+        GOOD, 65, ":1: ", "missing required column", options={"separator": ";"}
+    ),
+    "unterminated-quote": Case(
+        text(csv_text('SECRET9,851001,2024-03-05,illness,1,5,"5.A')), 65, ": ", "not a readable"
+    ),
+    "quote-in-the-middle-of-a-date": Case(
+        text(csv_text('SECRET9,851001,"2024-03-05"x,illness,1,5,5.A')),
+        65,
+        r"(:\d+(:\d+ \(column 'date'\))?)?: ",
+        "(not a date|not a readable|row has a different)",
+    ),
+    # -- ragged rows
+    "row-longer-than-header": Case(
+        text(csv_text("SECRET9,851001,2024-03-05,illness,1,5,5.A,SECRET")),
+        65,
+        f":{LINE}: ",
+        "row has a different number of fields than the header",
+    ),
+    "row-shorter-than-header": Case(
+        text(csv_text("SECRET9,851001,2024-03-05,illness,0.5")),
+        65,
+        f":{LINE}: ",
+        "row has a different number of fields than the header",
+    ),
+    # -- headers
+    "repeated-header": Case(
+        text(csv_text(header=HEADER.replace("grade", "category"))),
+        65,
+        at(1, 4, "category"),
+        "the header repeats this column name",
+    ),
+    "two-aliases-for-one-column": Case(
+        text(csv_text(header=HEADER.replace("grade", "elev"))),
+        65,
+        r":1(:\d+ \(column '[^']+'\))?: ",
+        "",
+    ),
+    "missing-required-column": Case(
+        text("pupil_id,school_id,date\nSECRET9,851001,2024-03-04\n"),
+        65,
+        ":1: ",
+        "missing required column 'category'",
+    ),
+    "no-header-names": Case(text(",,,\nSECRET9,851001,2024-03-04,present\n"), 65, ":1: ", ""),
+    # -- empty files
+    "empty-file": Case(text(""), 65, ":1: ", r"file is empty \(no header\)"),
+    "header-only": Case(text(HEADER + "\n"), 65, ": ", "no data rows"),
+    "header-and-blank-lines": Case(text(HEADER + "\n\n,,,,,,\n\n"), 65, ": ", "no data rows"),
+    "blank-first-line": Case(text("\n" + csv_text()), 65, ":1: ", r"file is empty \(no header\)"),
+    # -- huge lines
+    "huge-date-cell": Case(
+        text(csv_text(f"SECRET9,851001,{'2024-03-05' * 100_000},illness,1,5,5.A")),
+        65,
+        at(LINE, 3, "date"),
+        "not a date",
+    ),
+    "huge-header-without-separator": Case(
+        text("SECRET" * 50_000 + "\n1\n"), 65, ":1: ", "cannot tell the separator"
+    ),
+    # -- dates
+    "impossible-date": Case(
+        text(csv_text("SECRET9,851001,2024-02-30,illness,1,5,5.A")),
+        65,
+        at(LINE, 3, "date"),
+        "not a date",
+    ),
+    "impossible-day-first-date": Case(
+        text(
+            "elev;skole;dato;kode\n"
+            + "".join(f"{PUPIL};851001;{d.strftime('%d.%m.%Y')};M\n" for d in DAYS)
+            + "SECRET9;851001;31.04.2024;S\n"
+        ),
+        65,
+        at(12, 3, "dato"),
+        "",
+    ),
+    "mixed-date-formats": Case(
+        text(csv_text("SECRET9,851001,05-03-2024,illness,1,5,5.A")),
+        65,
+        at(LINE, 3, "date"),
+        "dates in more than one format",
+    ),
+    "date-not-in-the-forced-format": Case(
+        GOOD, 65, at(2, 3, "date"), "not a date", options={"date_format": "%d.%m.%Y"}
+    ),
+    "date-is-text": Case(
+        text(csv_text("SECRET9,851001,SECRET-yesterday,illness,1,5,5.A")),
+        65,
+        at(LINE, 3, "date"),
+        "not a date",
+    ),
+    "missing-date": Case(
+        text(csv_text("SECRET9,851001,,illness,1,5,5.A")), 65, at(LINE, 3, "date"), "missing date"
+    ),
+    # -- codes and categories
+    "unknown-category": Case(
+        text(csv_text("SECRET9,851001,2024-03-05,SECRET43,1,5,5.A")),
+        65,
+        at(LINE, 4, "category"),
+        "unknown category",
+    ),
+    "unknown-danish-code": Case(
+        text(
+            "elev;skole;dato;fraværskode\n"
+            + "".join(f"{PUPIL};851001;{d.isoformat()};M\n" for d in DAYS)
+            + "SECRET9;851001;2024-03-05;X\n"
+        ),
+        65,
+        at(12, 4, "fraværskode"),
+        r"unknown category codes: X \(1\)",
+    ),
+    # -- duplicates and day totals
+    "conflicting-duplicate": Case(
+        text(csv_text("0000001,851001,2024-03-05,illness,0.5,5,5.A")),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "differs from an earlier row",
+        check_reports=True,
+    ),
+    "day-over-one": Case(
+        text(csv_text("0000001,851001,2024-03-05,unlawful,0.31337,5,5.A")),
+        65,
+        at(3, 5, "absent_fraction"),  # the pupil-day's first row
+        "absent fractions of one pupil-day add up to more than 1",
+        check_reports=True,
+    ),
+    # -- cells
+    "fraction-above-one": Case(
+        text(csv_text("SECRET9,851001,2024-03-18,illness,1.31337,5,5.A")),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "absent fraction must be between 0 and 1",
+    ),
+    "fraction-below-zero": Case(
+        text(csv_text("SECRET9,851001,2024-03-18,illness,-0.31337,5,5.A")),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "absent fraction must be between 0 and 1",
+    ),
+    "fraction-nan": Case(
+        text(csv_text("SECRET9,851001,2024-03-18,illness,NaN,5,5.A")),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "absent fraction must be between 0 and 1",
+    ),
+    "fraction-infinite": Case(
+        text(csv_text("SECRET9,851001,2024-03-18,illness,inf,5,5.A")),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "absent fraction must be between 0 and 1",
+    ),
+    "fraction-is-text": Case(
+        text(csv_text("SECRET9,851001,2024-03-18,illness,SECRET,5,5.A")),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "not a number",
+    ),
+    "decimal-comma-in-a-comma-file": Case(
+        text(csv_text('SECRET9,851001,2024-03-18,illness,"0,31337",5,5.A')),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "not a number",
+    ),
+    "present-with-absence": Case(
+        text(csv_text("SECRET9,851001,2024-03-18,present,0.31337,5,5.A")),
+        65,
+        at(LINE, 5, "absent_fraction"),
+        "a present row cannot have an absent fraction above 0",
+    ),
+    "grade-eleven": Case(
+        text(csv_text("SECRET9,851001,2024-03-18,illness,1,11,5.A")),
+        65,
+        at(LINE, 6, "grade"),
+        "grade must be a whole number",
+    ),
+    "missing-pupil-id": Case(
+        text(csv_text(",851001,2024-03-18,illness,1,5,5.A")),
+        65,
+        at(LINE, 1, "pupil_id"),
+        "missing pupil id",
+    ),
+    # -- files that are not exports
+    "unsupported-suffix": Case(text(csv_text(), name="export.json"), 65, ": ", "unsupported file"),
+    "excel-that-is-not-excel": Case(
+        text(csv_text(), name="export.xlsx"), 65, ": ", "not a readable"
+    ),
+    "parquet-corrupt-footer": Case(
+        damaged_parquet(lambda data: data[:-12] + b"\x00" * 8 + data[-4:]),
+        65,
+        ": ",
+        "not a readable Parquet file",
+    ),
+    "parquet-truncated": Case(
+        damaged_parquet(lambda data: data[: len(data) // 2]), 65, ": ", "not a readable Parquet"
+    ),
+    "parquet-that-is-csv": Case(
+        text(csv_text(), name="export.parquet"), 65, ": ", "not a readable Parquet file"
+    ),
+    "parquet-pupil-id-not-text": Case(
+        parquet(lambda f: f.with_columns(pl.col("pupil_id").cast(pl.Int64))),
+        65,
+        r" \(column 'pupil_id'\): ",
+        "column must be text",
+    ),
+    "parquet-date-is-a-number": Case(
+        parquet(lambda f: f.with_columns(pl.lit(20240304).alias("date"))),
+        65,
+        r" \(column 'date'\): ",
+        "column must be a date",
+    ),
+    "parquet-fraction-is-a-date": Case(
+        parquet(lambda f: f.with_columns(pl.lit(date(2024, 1, 1)).alias("absent_fraction"))),
+        65,
+        r" \(column 'absent_fraction'\): ",
+        "column must be a number",
+    ),
+    "parquet-fraction-out-of-range": Case(
+        parquet(
+            lambda f: f.with_columns(pl.col("absent_fraction").cast(pl.Float64)).with_columns(
+                pl.when(pl.int_range(pl.len()) == 4)
+                .then(31337.0)
+                .otherwise(pl.col("absent_fraction"))
+                .alias("absent_fraction")
+            )
+        ),
+        65,
+        at(5, 5, "absent_fraction"),
+        "absent fraction must be between 0 and 1",
+    ),
+    "parquet-missing-column": Case(
+        parquet(lambda f: f.drop("category")), 65, ": ", "missing required column 'category'"
+    ),
+    # -- policies, source and report files
+    "policy-unknown-key": Case(
+        GOOD,
+        78,
+        r":\d+: ",
+        "field 'colour'",
+        at="policy",
+        policy=toml("colour = 'blue'\n" + POLICY_TEXT, "policy.toml"),
+    ),
+    "policy-bad-threshold": Case(
+        GOOD,
+        78,
+        r":\d+: ",
+        "field 'steps",
+        at="policy",
+        policy=toml(POLICY_TEXT.replace("at_least = 10", 'at_least = "ti"', 1), "policy.toml"),
+    ),
+    "policy-not-toml": Case(
+        GOOD,
+        78,
+        r":\d+:\d+: ",
+        "not valid TOML",
+        at="policy",
+        policy=toml("name = \n" + POLICY_TEXT, "policy.toml"),
+    ),
+    "source-unknown-key": Case(
+        GOOD,
+        78,
+        ":1: ",
+        "field 'encodng'",
+        at="source",
+        source=toml('encodng = "utf-8"\n', "source.toml"),
+    ),
+    "source-bad-encoding": Case(
+        GOOD,
+        78,
+        ":2: ",
+        "field 'encoding'",
+        at="source",
+        source=toml('separator = ";"\nencoding = "utf-16"\n', "source.toml"),
+    ),
+    "source-code-fraction-above-one": Case(
+        GOOD,
+        78,
+        r":\d+: ",
+        "field 'codes.F",
+        at="source",
+        source=toml('[codes]\nF = { category = "unlawful", fraction = 2 }\n', "source.toml"),
+    ),
+    "report-unknown-key": Case(
+        GOOD,
+        78,
+        r":\d+: ",
+        "field 'outputs.0.colour'",
+        at="config",
+        report_config=lambda inv: inv.report_toml() + 'colour = "blue"\n',
+    ),
+    "report-bad-format": Case(
+        GOOD,
+        78,
+        r":\d+: ",
+        "field 'outputs.0.format'",
+        at="config",
+        report_config=lambda inv: inv.report_toml() + 'format = "pdf"\n',
+    ),
+    # -- missing input
+    "missing-file": Case(lambda folder: folder / "nowhere.csv", 66, ": ", "no such file"),
+}
+
+
+def applies(command: str, case: Case) -> bool:
+    names = option_names(command)
+    if case.report_config is not None:
+        return command == "report"
+    if case.policy is not None and "policy" not in names:
+        return False
+    if case.source is not None and "source" not in names:
+        return False
+    return all(option in names for option in case.options)
+
+
+PAIRS = [
+    pytest.param(command, name, id=f"{command}-{name}")
+    for name, case in CASES.items()
+    for command in READERS
+    if applies(command, case)
+]
+
+
+def invocation(tmp_path: Path, command: str, case: Case) -> tuple[Invocation, Path]:
+    """The run, and the file its error must name."""
+    export = case.export(tmp_path)
+    run = Invocation(command, export, tmp_path / "out", options=dict(case.options))
+    if case.policy is not None:
+        run.policy = case.policy(tmp_path)
+    if case.source is not None:
+        run.source = case.source(tmp_path)
+    if case.report_config is not None:
+        run.config_text = case.report_config(run)
+    named = {
+        "export": export,
+        "policy": run.policy,
+        "source": run.source,
+        "config": tmp_path / "report.toml",
+    }[case.at]
+    assert named is not None
+    return run, named
+
+
+@pytest.mark.parametrize(("command", "name"), PAIRS)
+def test_bad_input_is_one_clean_line_and_writes_nothing(
+    tmp_path: Path, command: str, name: str
+) -> None:
+    case = CASES[name]
+    run, named = invocation(tmp_path, command, case)
+
+    result = run.run()
+
+    if command == "check" and case.check_reports:
+        # check's report is its output: written, summed up in one line, then exit 65.
+        assert result.stderr.startswith("fravaer: checked 21 row(s)")
+        line = assert_one_error(result, 65, skip=1)
+        assert line == (
+            f"{ERROR}{run.export}: the numbers cannot be trusted: conflicting rows or "
+            "pupil-days over 1 (see the report)"
+        )
+        assert run.written() == ["result.csv"]
+        return
+    line = assert_one_error(result, case.exit_code)
+    pattern = re.escape(f"{ERROR}{named}") + case.where + case.problem
+    assert re.match(pattern, line), (line, pattern)
+    assert SECRET not in result.stderr
+    assert "31337" not in result.stderr
+    assert result.stdout == ""
+    assert run.written() == []
+
+
+def test_the_battery_is_large_and_its_exit_codes_are_documented() -> None:
+    assert len(CASES) >= 40
+    assert {case.exit_code for case in CASES.values()} <= documented_exit_codes()
+
+
+def test_every_command_that_reads_exports_is_in_the_battery() -> None:
+    assert {"classify", "explain", "inspect", "check", "pseudonymize", "escalate"} <= set(COMMANDS)
+    for command in READERS:
+        assert sum(1 for p in PAIRS if p.values[0] == command) >= 40, command
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_required_option_is_known(command: str) -> None:
+    """A new command with a required option needs its value in REQUIRED_ARGS to be battered."""
+    required = {
+        p.name for p in COMMANDS[command].params[1:] if p.required and p.name not in ("output",)
+    }
+    given = {a.lstrip("-").replace("-", "_") for a in REQUIRED_ARGS.get(command, [])[::2]}
+    assert required <= given, f"add {command}'s required options to tests.harden.REQUIRED_ARGS"
+
+
+# -- accepted inputs: what looks wrong but is documented to be read ------------------------------
+
+ACCEPTED: dict[str, Build] = {
+    # Dates after the as-of date are not refused: the as-of date defaults to the latest in the
+    # data, and `check --as-of` reports them (check.md).
+    "a-date-far-in-the-future": text(csv_text("0000001,851001,2099-03-05,illness,1,5,5.A")),
+    # Day-first is fixed, so 1/3/2024 is the first of March, never January the third.
+    "day-first-without-zeros": text(
+        "elev;skole;dato;kode\n"
+        + "".join(f"{PUPIL};851001;{d.day}/{d.month}/{d.year};M\n" for d in DAYS)
+    ),
+    "exact-repeated-row": text(csv_text(good_rows()[0])),
+    "blank-and-empty-lines": text(csv_text("", ",,,,,,", "")),
+    "empty-last-cells": text(csv_text("0000003,851001,2024-03-15,present,0,,")),
+    "crlf-and-bom": raw(codecs.BOM_UTF8 + csv_text().replace("\n", "\r\n").encode()),
+    "cp1252-class-name": raw(
+        csv_text("0000003,851001,2024-03-15,present,0,5,5.\xd8").encode("cp1252")
+    ),
+    "quoted-separator-and-line-break": text(
+        csv_text('0000003,851001,2024-03-15,present,0,5,"5.A,\nB"')
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ACCEPTED))
+@pytest.mark.parametrize("command", READERS)
+def test_inputs_that_look_odd_but_are_documented_are_read(
+    tmp_path: Path, command: str, name: str
+) -> None:
+    run = Invocation(command, ACCEPTED[name](tmp_path), tmp_path / "out")
+
+    result = run.run()
+
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(line.startswith(ERROR) for line in result.stderr.splitlines())
+    assert run.written(), "a successful run writes its output"

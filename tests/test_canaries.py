@@ -1,0 +1,239 @@
+"""Children's-data canaries (issue 9, SPEC §6): recognisable fake ids, CPR numbers and names.
+
+The fixture export carries a pupil id ``CANARY-0101``, a CPR number ``010101-4000`` as another
+pupil's id, and a name and a remark column full of ``Kanariefugl``. Every command that reads
+exports runs on it, succeeding and failing; afterwards no canary may be found on stderr (the log),
+in a manifest, a state file, the statistics-like outputs (``inspect``, ``check``,
+``pseudonymize`` and any command not known to list pupils), and the name and remark never
+anywhere. Ids may appear only in outputs meant to list pupils.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fravaer.cli import app
+from tests.harden import COMMANDS, ERROR, PUPIL, READERS, Invocation
+
+CANARY_ID = "CANARY-0101"
+CANARY_CPR = "010101-4000"
+NAME = "Kanariefugl"
+IDS = (CANARY_ID, CANARY_CPR, "0101014000", "101014000", "CANARY")
+NAMES = (NAME, "Testesen", "ringede")
+
+LISTS_PUPILS = {"classify", "explain", "escalate", "trend", "patterns", "early-warning"}
+"""Commands whose output is a list of pupils, so ids may appear in it (never names)."""
+
+DAYS = [date(2024, 2, 5) + timedelta(days=i) for i in range(42)]
+DAYS = [d for d in DAYS if d.weekday() < 5 and not date(2024, 2, 12) <= d <= date(2024, 2, 16)]
+
+
+def canary_export(*, extra: str = "") -> str:
+    """A Danish ``;`` export of 25 school days: the canary pupil at step 3, the CPR pupil at 2."""
+    lines = ["elevnummer;navn;skole;dato;fraværskode;klasse;bemærkning"]
+    pupils = [
+        (CANARY_ID, f"{NAME} Testesen", 3),  # absent every third day: 33 %
+        (CANARY_CPR, f"{NAME} Andersen", 7),  # every seventh: 16 % of 25 days
+        (PUPIL, "Anna Jensen", 0),  # the pupil `explain --pupil` asks for
+    ]
+    for pupil, name, every in pupils:
+        for i, day in enumerate(DAYS):
+            absent = every and i % every == 0
+            code = "S" if absent else "M"
+            remark = f"{NAME} ringede" if absent else ""
+            lines.append(f"{pupil};{name};851001;{day.isoformat()};{code};5.A;{remark}")
+    return "\n".join(lines) + "\n" + extra
+
+
+def found(text: str, words: tuple[str, ...]) -> list[str]:
+    return [w for w in words if w in text]
+
+
+def files_under(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes().decode("utf-8", "replace")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def binary_text(path: Path) -> str:
+    """A Parquet or xlsx output's cells as text (xlsx is zipped; Parquet may compress)."""
+    if path.suffix == ".parquet":
+        import polars as pl
+
+        return pl.read_parquet(path).write_csv()
+    if path.suffix == ".xlsx":
+        import polars as pl
+
+        sheets = pl.read_excel(path, sheet_id=0)
+        return "\n".join(frame.write_csv() for frame in sheets.values())
+    return path.read_bytes().decode("utf-8", "replace")
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "eksport.csv"
+    path.write_text(canary_export(), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_succeeding_run_keeps_canaries_out_of_the_log_and_statistics(
+    export: Path, command: str
+) -> None:
+    run = Invocation(command, export, export.parent / "out")
+
+    result = run.run()
+
+    assert result.exit_code == 0, result.stderr
+    assert found(result.stderr, IDS + NAMES) == []
+    written = run.written()
+    assert written
+    for name in written:
+        text = binary_text(run.out / name)
+        assert found(text, NAMES) == [], (name, "names and remarks never leave ingest")
+        if command not in LISTS_PUPILS:
+            assert found(text, IDS) == [], (command, name)
+    if command in LISTS_PUPILS - {"explain", "trend", "early-warning"}:
+        # The canary pupil is at step 3: a list of pupils that misses it would prove nothing.
+        # (explain and trend show the one pupil asked for; early warning those below step 1.)
+        assert any(CANARY_ID in binary_text(run.out / n) for n in written), command
+
+
+def test_pseudonymized_output_holds_neither_ids_nor_cpr_numbers(export: Path) -> None:
+    run = Invocation("pseudonymize", export, export.parent / "out")
+
+    result = run.run()
+
+    assert result.exit_code == 0, result.stderr
+    text = binary_text(run.out / run.written()[0])
+    assert found(text, IDS + NAMES) == []
+    assert text.count("\n") == 3 * len(DAYS) + 1
+
+
+REPORT = """\
+output_folder = "out"
+state = "state/state.json"
+
+[inputs]
+paths = ["eksport.csv"]
+
+[[outputs]]
+kind = "classification"
+file = "klassifikation-{as_of}.csv"
+
+[[outputs]]
+kind = "escalations"
+file = "eskaleringer.csv"
+format = "csv"
+
+[[outputs]]
+kind = "meeting_notes"
+folder = "moeder"
+"""
+
+
+def test_report_keeps_canaries_out_of_manifest_state_and_summary(export: Path) -> None:
+    config = export.parent / "report.toml"
+    config.write_text(REPORT, encoding="utf-8")
+
+    dry = CliRunner().invoke(app, ["report", "--config", str(config), "--dry-run"])
+    result = CliRunner().invoke(app, ["report", "--config", str(config)])
+
+    assert dry.exit_code == 0, dry.stderr
+    assert "would write 4 file(s) in" in dry.stderr  # two pupils at step 2 or higher
+    assert found(dry.stderr, IDS + NAMES) == []
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("fravaer: report as of ")
+    assert found(result.stderr, IDS + NAMES) == []
+    out = files_under(export.parent / "out")
+    manifest = out.pop("manifest.json")
+    assert found(manifest, IDS + NAMES) == []
+    assert json.loads(manifest)["outputs"]
+    state = (export.parent / "state" / "state.json").read_text(encoding="utf-8")
+    assert found(state, IDS + NAMES) == []
+    for name, text in out.items():
+        assert found(text, NAMES) == [], name
+    # The lists are meant to list pupils: the canary pupil (step 3) is in them, by id.
+    assert CANARY_ID in out["eskaleringer.csv"]
+    assert any(CANARY_ID in name for name in out), "meeting notes are per pupil"
+
+
+def test_escalate_state_file_holds_no_ids(export: Path) -> None:
+    state = export.parent / "state.json"
+    out = export.parent / "eskaleringer.csv"
+    args = ["escalate", str(export), "--state", str(state), "-o", str(out)]
+
+    first = CliRunner().invoke(app, [*args, "--as-of", "2024-03-01"])
+    second = CliRunner().invoke(app, args)
+
+    assert first.exit_code == 0, first.stderr
+    assert second.exit_code == 0, second.stderr
+    assert found(state.read_text(encoding="utf-8"), IDS + NAMES) == []
+    assert found(first.stderr + second.stderr, IDS + NAMES) == []
+
+
+FAULTS = {
+    # name: (an extra row that breaks the export, the exit code)
+    "unknown-code-of-the-canary": (f"{CANARY_ID};{NAME} Testesen;851001;2024-03-15;Q;5.A;x\n", 65),
+    "conflicting-row-of-the-cpr-pupil": (
+        f"{CANARY_CPR};{NAME} Andersen;851001;{DAYS[0].isoformat()};S;5.B;{NAME}\n",
+        65,
+    ),
+    "impossible-date-of-the-canary": (
+        f"{CANARY_ID};{NAME} Testesen;851001;2024-02-30;S;5.A;{NAME} ringede\n",
+        65,
+    ),
+    "code-that-is-a-name": (f"0000001;Anna;851001;2024-03-15;{NAME} Testesen;5.A;\n", 65),
+    "code-that-is-a-cpr-number": (f"0000001;Anna;851001;2024-03-15;{CANARY_CPR};5.A;\n", 65),
+    "short-row-of-the-canary": (f"{CANARY_ID};{NAME} Testesen;851001\n", 65),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("command", READERS)
+def test_a_failing_run_keeps_canaries_out_of_the_log(
+    tmp_path: Path, command: str, fault: str
+) -> None:
+    extra, exit_code = FAULTS[fault]
+    export = tmp_path / "eksport.csv"
+    export.write_text(canary_export(extra=extra), encoding="utf-8")
+    run = Invocation(command, export, tmp_path / "out")
+
+    result = run.run()
+
+    if command == "check" and fault.startswith("conflicting"):
+        assert result.exit_code == 65  # check reports it, then refuses to vouch for the numbers
+        for name in run.written():
+            assert found((run.out / name).read_text(encoding="utf-8"), IDS + NAMES) == []
+    else:
+        assert result.exit_code == exit_code, result.stderr
+        assert run.written() == []
+    assert [line for line in result.stderr.splitlines() if line.startswith(ERROR)]
+    assert found(result.stderr, IDS + NAMES) == []
+
+
+def test_explain_of_an_unknown_pupil_does_not_echo_the_id(export: Path) -> None:
+    args = ["explain", str(export), "--pupil", "CANARY-9999", "--format", "csv"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 2
+    assert found(result.stderr, ("CANARY",)) == []
+
+
+def test_the_fixture_is_read_as_meant(export: Path) -> None:
+    """The canary pupil is at step 3 and the CPR pupil at step 2, so the lists hold them."""
+    result = CliRunner().invoke(app, ["classify", str(export), "--format", "csv"])
+
+    assert result.exit_code == 0, result.stderr
+    steps = {line.split(",")[0]: line.split(",")[13] for line in result.stdout.splitlines()[1:]}
+    assert steps[CANARY_ID] == "3"
+    assert steps[CANARY_CPR] == "2"
+    assert steps[PUPIL] == "0"
