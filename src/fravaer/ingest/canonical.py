@@ -360,6 +360,7 @@ def validate(
     lines: pl.Expr | None = None,
     day_checks: bool = True,
     decode_all: bool = False,
+    materialize: bool = False,
 ) -> Validated:
     """Check every cell, then duplicates and day totals; the canonical frame and its row counts.
 
@@ -370,9 +371,10 @@ def validate(
     ``raw``); ``day_checks=False`` keeps repeated, conflicting and over-full pupil-days. A
     ``lesson`` column (lesson-level exports) is kept as text and turns the day checks off.
 
-    ``decode_all`` (Parquet, which every later query reads again) also decodes the columns that
-    have no check, so that a damaged page is refused here (exit 65) instead of failing a later
-    query as an internal error.
+    ``materialize`` (text sources, already in memory) computes the typed columns once and
+    returns a frame over them. ``decode_all`` (Parquet, which every later query reads again)
+    also decodes the columns that have no check, so that a damaged page is refused here (exit
+    65) instead of failing a later query as an internal error.
     """
     _require_columns(schema, source)
     if plans is None:
@@ -383,6 +385,8 @@ def validate(
 
     checks = [check for plan in plans.values() for check in plan.checks]
     bad = [check.bad for check in checks]
+    if materialize:
+        return _materialized(raw, plans, checks, source, lines=lines, day_checks=day_checks)
     # Whether any cell fails is one parallel pass without a row index; where the first bad
     # cell is, is looked up only for the checks that failed. ``decode_all`` also decodes the
     # columns that have no check, so a damaged file fails here rather than in a later query.
@@ -437,6 +441,54 @@ def validate(
     # Without repeated rows the row index is not needed, and dropping it keeps the scan parallel.
     selected = (raw if repeated else unindexed).select(typed)
     return Validated(selected, n_rows - len(repeated), n_rows)
+
+
+def _materialized(
+    raw: pl.LazyFrame,
+    plans: dict[str, _Plan],
+    checks: list[_Check],
+    source: Source,
+    *,
+    lines: pl.Expr | None,
+    day_checks: bool,
+) -> Validated:
+    """:func:`validate` for a source held in memory as text (CSV, Excel), in one pass.
+
+    Reading text is the expensive part of such a source (dates and numbers parsed, spaces
+    stripped, codes mapped), and the checks parse the same cells as the typed columns do: one
+    query computes both (polars shares the common parts), the checks are then read off their
+    flag columns, and the day checks and every later query read the typed columns.
+    """
+    typed = [plan.typed.alias(name) for name, plan in plans.items()]
+    flags = [check.bad.alias(f"_bad_{i}") for i, check in enumerate(checks)]
+    columns = [*typed]
+    if LESSON in raw.collect_schema():
+        columns.append(pl.col(LESSON).cast(pl.String).str.strip_chars().alias(LESSON))
+    if lines is not None:
+        columns.append(lines.cast(pl.Int64).alias(LINE))
+    frame = _collect(raw.select(pl.col(_ROW), *columns, *flags), source)
+    n_rows = frame.height
+    if n_rows == 0:
+        raise source.at_line(None, None, "no data rows")
+    names = [flag.meta.output_name() for flag in flags]
+    found = frame.select(pl.col(_ROW).filter(pl.col(n)).min().alias(n) for n in names).row(0)
+    failures = [(row, i) for i, row in enumerate(found) if row is not None]
+    if failures:
+        row, i = min(failures)
+        check = checks[i]
+        if check.explain is not None:
+            raise check.explain(row)
+        raise source.at(row, check.column, check.problem)
+    frame = frame.drop(names)
+    day = [e.meta.output_name() for e in typed]
+    repeated = (
+        _check_days(frame.lazy().select(_ROW, *day), frame.lazy().select(day), source)
+        if day_checks and LESSON not in frame.columns
+        else []
+    )
+    if repeated:
+        frame = frame.filter(~pl.col(_ROW).is_in(repeated))
+    return Validated(frame.drop(_ROW).lazy(), n_rows - len(repeated), n_rows)
 
 
 def _require_columns(schema: pl.Schema | list[str], source: Source, *, hint: bool = False) -> None:
@@ -605,6 +657,7 @@ def finish(
         plans=plans,
         lines=pl.col(LINE) if keep_lines else None,
         day_checks=day_checks,
+        materialize=True,
     )
     detected = replace(
         table.detected,
