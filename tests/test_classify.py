@@ -509,3 +509,20 @@ def test_explain_agrees_with_classify() -> None:
     assert explained["result_step"].unique().to_list() == classified[s.STEP].to_list()
     for row in explained.iter_rows(named=True):
         assert row["value"] == classified[f"rule_{row['rule']}"].item()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), ref=policies(), include_left=st.booleans(), parts=st.integers(2, 4))
+def test_evaluating_in_parts_gives_the_same_result(
+    data: tuple[list[Row], date], ref: RefPolicy, include_left: bool, parts: int
+) -> None:
+    rows, as_of = data
+    frame, policy = to_frame(rows), to_policy(ref)
+
+    def run(n: int) -> pl.DataFrame:
+        return classify(
+            frame, policy=policy, national=NATIONAL, as_of=as_of, include_left=include_left,
+            parts=n,
+        ).collect()  # fmt: skip
+
+    assert_frame_equal(run(parts), run(1))

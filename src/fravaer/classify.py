@@ -36,12 +36,14 @@ from fravaer.window import (
     window_dates_expr,
     window_first,
     window_key,
-    window_start_expr,
     with_units,
 )
 
 LEFT_AFTER_SCHOOL_DAYS = 5
 """A pupil with no registration in the last 5 school days of their school has left."""
+
+ROWS_PER_PART = 30_000_000
+"""Rows that one evaluation holds at once on an ordinary machine (docs/performance.md)."""
 
 RULE_PREFIX = "rule_"
 """Machine outputs carry each municipal rule's measured value as ``rule_<name>``."""
@@ -353,10 +355,14 @@ def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.
 
     A school's school days are the dates on which it has any registration (SPEC §3).
     """
+    # The distinct school-days first (a few hundred per school, a streaming aggregation), then
+    # each school's latest five: grouping the rows by school directly held every row's date.
     recent = (
-        with_units(frame, as_of=as_of)  # the same plan as evaluate's rows: polars scans once
+        frame.filter(pl.col(s.DATE) <= as_of)
+        .group_by(s.SCHOOL_ID, s.DATE)
+        .agg()
         .group_by(s.SCHOOL_ID)
-        .agg(window_start_expr(LEFT_AFTER_SCHOOL_DAYS).alias(_SCHOOL_RECENT))
+        .agg(pl.col(s.DATE).top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT))
     )
     return (
         pupils.join(recent, on=s.SCHOOL_ID, how="left")
@@ -401,6 +407,7 @@ def classify(
     include_left: bool = False,
     schools: Sequence[str] | None = None,
     partition: tuple[int, int] | None = None,
+    parts: int = 1,
 ) -> pl.LazyFrame:
     """Place every pupil on the policy's step at ``as_of``, with the national quarter rule.
 
@@ -423,6 +430,10 @@ def classify(
         ``(k, n)``: only the pupils in bucket ``k`` of ``n`` (:func:`pupil_partition_expr`). The
         "has left" rule still reads every school's days from all of ``frame``, so the ``n``
         results together are exactly the whole run.
+    parts
+        Evaluate the pupils in this many buckets, one after another (the same result): each
+        bucket reads the rows again but holds only its pupils' dates, which bounds the memory
+        of a national year (:data:`ROWS_PER_PART` rows a part is the measured choice).
 
     Returns
     -------
@@ -451,7 +462,14 @@ def classify(
     """
     policies = {MUNICIPAL: policy} | ({NATIONAL: national} if national else {})
     rows = frame if partition is None else frame.filter(pupil_partition_expr(*partition))
-    pupils = evaluate(rows, policies=policies, as_of=as_of)
+    if parts > 1:  # one bucket of pupils after another: memory for a part of the year only
+        buckets = (rows.filter(pupil_partition_expr(k, parts)) for k in range(1, parts + 1))
+        pupils = pl.concat(
+            [evaluate(bucket, policies=policies, as_of=as_of) for bucket in buckets],
+            parallel=False,
+        )
+    else:
+        pupils = evaluate(rows, policies=policies, as_of=as_of)
     if not include_left:
         pupils = _without_left(pupils, frame, as_of)
     if schools is not None:

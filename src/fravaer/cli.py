@@ -27,9 +27,9 @@ from fravaer.calendar import parse_school_year, public_holidays
 from fravaer.chart_trend import CHART_SUFFIXES, ChartFormat, trend_chart
 from fravaer.check import check as check_frame
 from fravaer.check import has_errors
+from fravaer.classify import ROWS_PER_PART, latest_date
 from fravaer.classify import classify as classify_frame
 from fravaer.classify import explain as explain_frame
-from fravaer.classify import latest_date
 from fravaer.demo import DemoSpec, generate
 from fravaer.errors import (
     EXIT_INTERNAL,
@@ -403,6 +403,7 @@ def classify(
         include_left=include_left,
         schools=school,
         partition=partition,
+        parts=_parts(frame),
     ).collect(engine="streaming")
     log.info("classified %d pupil(s) as of %s with %s", result.height, day.isoformat(), chosen.name)
     if school and result.is_empty():
@@ -474,6 +475,12 @@ def _read(
     day = day or _latest_date(frame, Path(exports[0]))
     _STAGE[0](f"computing as of {day.isoformat()}")
     return frame, day
+
+
+def _parts(frame: pl.LazyFrame) -> int:
+    """How many buckets of pupils classify evaluates one after another (1 up to 30 M rows)."""
+    rows: int = frame.select(pl.len()).collect(engine="streaming").item()
+    return max(1, -(-rows // ROWS_PER_PART))
 
 
 def _latest_date(frame: pl.LazyFrame, export: Path) -> date:

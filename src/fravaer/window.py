@@ -140,11 +140,6 @@ def in_window_expr(window: Window, *, as_of: date | pl.Expr, start: str) -> pl.E
     return pl.col(s.DATE) >= (first if isinstance(first, pl.Expr) else pl.lit(first))
 
 
-def window_start_expr(school_days: int) -> pl.Expr:
-    """Inside a ``group_by``: the first date of the group's latest ``school_days`` dates."""
-    return pl.col(s.DATE).unique().top_k(school_days).min()
-
-
 def longest_run_expr(absent: pl.Expr, within: pl.Expr) -> pl.Expr:
     """Longest run of consecutive school days (rows of a pupil-day frame) where ``absent`` holds.
 

@@ -24,6 +24,7 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
+from fravaer.classify import pupil_partition_expr
 from fravaer.errors import BadInputError, InputMissingError, Location
 from fravaer.ingest import dialect as d
 from fravaer.ingest.codes import Meaning, code_table, unknown_codes_problem
@@ -427,7 +428,9 @@ def validate(
     if lesson:
         day_checks = False
     repeated = (
-        _check_days(raw.select(pl.col(_ROW), *typed), unindexed.select(typed), source)
+        _check_days(
+            raw.select(pl.col(_ROW), *typed), unindexed.select(typed), source, n_rows=n_rows
+        )
         if day_checks
         else []
     )
@@ -482,7 +485,9 @@ def _materialized(
     frame = frame.drop(names)
     day = [e.meta.output_name() for e in typed]
     repeated = (
-        _check_days(frame.lazy().select(_ROW, *day), frame.lazy().select(day), source)
+        _check_days(
+            frame.lazy().select(_ROW, *day), frame.lazy().select(day), source, n_rows=n_rows
+        )
         if day_checks and LESSON not in frame.columns
         else []
     )
@@ -500,7 +505,13 @@ def _require_columns(schema: pl.Schema | list[str], source: Source, *, hint: boo
         )
 
 
-def _check_days(typed: pl.LazyFrame, unindexed: pl.LazyFrame, source: Source) -> list[int]:
+DAY_CHECK_ROWS = 30_000_000
+"""Rows per pass of the pupil-day check; a national year (100 M rows) takes four passes."""
+
+
+def _check_days(
+    typed: pl.LazyFrame, unindexed: pl.LazyFrame, source: Source, *, n_rows: int
+) -> list[int]:
     """Refuse conflicting duplicates and over-full days; return the rows that repeat another.
 
     One pass counts rows per category and absence per pupil-day, without a row index; only the
@@ -518,20 +529,32 @@ def _check_days(typed: pl.LazyFrame, unindexed: pl.LazyFrame, source: Source) ->
             pl.when(pl.col(s.CATEGORY) == category).then(pl.lit(weight, pl.UInt64)).otherwise(tally)
         )
     counts = [(pl.col(_CATEGORIES) // weight) % 2**16 for weight in field.values()]
-    suspicious = (
-        unindexed.group_by(day)
-        .agg(
-            pl.len().alias(_COUNT),
-            tally.sum().alias(_CATEGORIES),
-            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
+
+    def suspicious(rows: pl.LazyFrame) -> pl.DataFrame:
+        return _collect(
+            rows.group_by(day)
+            .agg(
+                pl.len().alias(_COUNT),
+                tally.sum().alias(_CATEGORIES),
+                units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
+            )
+            .filter(
+                (pl.col(_COUNT) > 1) & pl.any_horizontal(count > 1 for count in counts)
+                | (pl.col(_UNITS) > s.DAY_UNITS)
+            )
+            .select(day),
+            source,
         )
-        .filter(
-            (pl.col(_COUNT) > 1) & pl.any_horizontal(count > 1 for count in counts)
-            | (pl.col(_UNITS) > s.DAY_UNITS)
-        )
-        .select(day)
+
+    # The aggregation holds one entry per pupil-day: a national year is split into buckets of
+    # pupils (each pass reads the rows again, but holds a part of the days).
+    parts = max(1, -(-n_rows // DAY_CHECK_ROWS))
+    found = pl.concat(
+        [suspicious(unindexed.filter(pupil_partition_expr(k, parts))) for k in range(1, parts + 1)]
+        if parts > 1
+        else [suspicious(unindexed)]
     )
-    rows = _collect(typed.join(_collect(suspicious, source).lazy(), on=day, how="semi"), source)
+    rows = _collect(typed.join(found.lazy(), on=day, how="semi"), source)
     if rows.is_empty():
         return []
     repeating = (
