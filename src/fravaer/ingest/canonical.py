@@ -412,11 +412,7 @@ def validate(
     if failing:
         first_bad = raw.select(pl.col(_ROW).filter(bad[i]).min().alias(str(i)) for i in failing)
         found = _collect(first_bad, source).row(0)
-        row, i = min((row, i) for row, i in zip(found, failing, strict=True) if row is not None)
-        check = checks[i]
-        if check.explain is not None:
-            raise check.explain(row)
-        raise source.at(row, check.column, check.problem)
+        _refuse_first_bad(list(zip(found, failing, strict=True)), checks, source)
 
     typed = [
         (plan.typed if plan.unpadded is None or name in padded else plan.unpadded).alias(name)
@@ -444,6 +440,21 @@ def validate(
     # Without repeated rows the row index is not needed, and dropping it keeps the scan parallel.
     selected = (raw if repeated else unindexed).select(typed)
     return Validated(selected, n_rows - len(repeated), n_rows)
+
+
+def _refuse_first_bad(
+    found: list[tuple[int | None, int]], checks: list[_Check], source: Source
+) -> None:
+    """Refuse the earliest bad cell: ``found`` pairs each check's first bad record (None when
+    it has none) with the check's index; ties go to the earlier check."""
+    present = [(row, i) for row, i in found if row is not None]
+    if not present:
+        return
+    row, i = min(present)
+    check = checks[i]
+    if check.explain is not None:
+        raise check.explain(row)
+    raise source.at(row, check.column, check.problem)
 
 
 def _materialized(
@@ -475,13 +486,7 @@ def _materialized(
         raise source.at_line(None, None, "no data rows")
     names = [flag.meta.output_name() for flag in flags]
     found = frame.select(pl.col(_ROW).filter(pl.col(n)).min().alias(n) for n in names).row(0)
-    failures = [(row, i) for i, row in enumerate(found) if row is not None]
-    if failures:
-        row, i = min(failures)
-        check = checks[i]
-        if check.explain is not None:
-            raise check.explain(row)
-        raise source.at(row, check.column, check.problem)
+    _refuse_first_bad([(row, i) for i, row in enumerate(found)], checks, source)
     frame = frame.drop(names)
     day = [e.meta.output_name() for e in typed]
     repeated = (
