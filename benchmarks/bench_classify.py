@@ -13,11 +13,8 @@ any time is kept; a disagreement stops the benchmark. Results go to
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,8 +25,10 @@ from common import (
     SIZES,
     RunFailed,
     hive_set,
+    in_scratch,
     latest_date,
     machine,
+    main,
     measure,
     parquet_set,
     scan,
@@ -85,21 +84,9 @@ def compare(ours: Path, theirs: Path, name: str) -> str:
     return f"{a.height} pupils agree (absence_pct within {TOLERANCE}, step equal)"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="20m")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    print(run(args.size, args.repeat))
-
-
 def run(size: str, repeat: int) -> Path:
     """Measure everything on one data set; return the results file."""
-    scratch = Path(tempfile.mkdtemp(prefix="fravaer-bench-"))
-    try:
-        return run_in(scratch, size, repeat)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    return in_scratch(run_in, size, repeat)
 
 
 def run_in(scratch: Path, size: str, repeat: int) -> Path:
@@ -255,4 +242,4 @@ def ratios(runs: dict[str, dict[str, Any]]) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    main(run_in, __doc__)

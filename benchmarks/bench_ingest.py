@@ -16,15 +16,22 @@ Results go to ``benchmarks/results/ingest-SIZE.json``.
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench_classify import BASELINES, compare, pupils_for, ratio_of, summarise
-from common import RunFailed, csv_set, latest_date, machine, measure, parquet_set, write_result
+from common import (
+    RunFailed,
+    csv_set,
+    in_scratch,
+    latest_date,
+    machine,
+    main,
+    measure,
+    parquet_set,
+    write_result,
+)
 
 READ_CSV = (
     "import sys, polars as pl; pl.read_csv(sys.argv[1], separator=';', infer_schema=False).height"
@@ -35,21 +42,9 @@ READ_EXPORT = (
 )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="20m")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    print(run(args.size, args.repeat))
-
-
 def run(size: str, repeat: int) -> Path:
     """Measure ingest on one size's ``;`` CSV; return the results file."""
-    scratch = Path(tempfile.mkdtemp(prefix="fravaer-bench-"))
-    try:
-        return run_in(scratch, size, repeat)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    return in_scratch(run_in, size, repeat)
 
 
 def run_in(scratch: Path, size: str, repeat: int) -> Path:
@@ -107,4 +102,4 @@ def run_in(scratch: Path, size: str, repeat: int) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    main(run_in, __doc__)

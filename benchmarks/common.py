@@ -8,13 +8,16 @@ never confused with another size or layout.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -246,3 +249,25 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+RunIn = Callable[[Path, str, int], Path]
+"""A benchmark: measure one size in a scratch folder, ``repeat`` times; return the results file."""
+
+
+def in_scratch(run_in: RunIn, size: str, repeat: int) -> Path:
+    """Run a benchmark in a scratch folder that is removed afterwards, whatever happens."""
+    scratch = Path(tempfile.mkdtemp(prefix="fravaer-bench-"))
+    try:
+        return run_in(scratch, size, repeat)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main(run_in: RunIn, description: str | None) -> None:
+    """The command line of one benchmark script: ``--size`` and ``--repeat``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", default="20m")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(in_scratch(run_in, args.size, args.repeat))
