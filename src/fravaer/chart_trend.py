@@ -14,10 +14,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-import matplotlib as mpl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from fravaer.policy import Lang, Policy
 from fravaer.render import shown_pcts
 from fravaer.trend import pct_thresholds
@@ -71,6 +67,11 @@ def trend_chart(
     ...     summary="x", policy=load_policy("aalborg-2023"), fmt="svg")
     (b'<?xml', True)
     """
+    # matplotlib is slow to import (0.5 s): only when drawing, not for every command.
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     with mpl.rc_context(
         {
             "svg.hashsalt": _SVG_SALT,

@@ -26,7 +26,6 @@ from typing import Final
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from fravaer import schema as s
 from fravaer.calendar import public_holidays
@@ -430,6 +429,8 @@ def direction(
 
 def _hypergeom_sf(values: pl.Series) -> pl.Series:
     """P(X >= k) for X ~ Hypergeometric(N days, K absent days, n days drawn), elementwise."""
+    from scipy import stats  # slow to import (0.8 s): only when testing patterns
+
     k, n, big_k, big_n = (values.struct.field(f).to_numpy() for f in ("k", "n", "K", "N"))
     p = stats.hypergeom.sf(k - 1, big_n, big_k, n)
     return pl.Series(np.clip(p, 0.0, 1.0), dtype=pl.Float64)
@@ -437,6 +438,8 @@ def _hypergeom_sf(values: pl.Series) -> pl.Series:
 
 def _bh(values: pl.Series) -> pl.Series:
     """Benjamini-Hochberg adjusted p-values of the whole column (empty stays empty)."""
+    from scipy import stats  # slow to import (0.8 s): only when testing patterns
+
     p = values.to_numpy()
     if p.size == 0:
         return pl.Series([], dtype=pl.Float64)
