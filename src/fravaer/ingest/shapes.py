@@ -818,25 +818,27 @@ def detect_shape(
         return DetectedShape(options.shape, "set in the source options")
     if LESSON in frame.collect_schema().names():
         return DetectedShape("lesson", f"the export has a '{LESSON}' column")
-    (stats,) = _collect(
+    # The frame is validated, so the category is exact: no strip (which polars 2.1 cannot apply
+    # after an Enum->String cast in some plans), and no cast (an enum compares with its names).
+    (counts,) = _collect(
         [
             frame.select(
                 pl.len().alias("rows"),
-                # The frame is validated, so the category is exact; no strip (which polars 2.1
-                # cannot apply after an Enum->String cast in some plans).
-                (pl.col(s.CATEGORY).cast(pl.String) == s.PRESENT).sum().alias("present"),
-                pl.col(s.PUPIL_ID).n_unique().alias("pupils"),
+                (pl.col(s.CATEGORY) == s.PRESENT).sum().alias("present"),
                 pl.col(s.DATE).min().alias("first"),
                 pl.col(s.DATE).max().alias("last"),
             )
         ],
         origin,
     )
-    rows, present, pupils, first, last = stats.row(0)
+    rows, present, first, last = counts.row(0)
     if rows == 0 or first is None or last is None:
         return DetectedShape("register", "the export has no rows")
     if present:
         return DetectedShape("register", f"{present} of {rows} rows are present rows")
+    # Only an export without present rows needs its pupils counted (the costly part).
+    (pupils_frame,) = _collect([frame.select(pl.col(s.PUPIL_ID).n_unique())], origin)
+    pupils = pupils_frame.item()
     density = rows / (pupils * max(1, weekdays_between(first, last)))
     if density >= SPARSE_BELOW:
         return DetectedShape(
