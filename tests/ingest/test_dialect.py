@@ -429,8 +429,13 @@ def _written(frame: pl.DataFrame, draw: st.DrawFn, separator: str, encoding: str
         codes[s.PRESENT] = ""
     comma = separator != ","
     buffer = io.StringIO(newline="")
+    # Quoting every cell sends the file through polars' text reader, quoting only where
+    # needed (often nowhere) through its categorical one: both must read the same.
     writer = csv.writer(
-        buffer, delimiter=separator, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))
+        buffer,
+        delimiter=separator,
+        lineterminator=draw(st.sampled_from(["\n", "\r\n"])),
+        quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
     )
     writer.writerow(headers)
     for pupil, school, day, category, fraction, grade, class_name in frame.iter_rows():

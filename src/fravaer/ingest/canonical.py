@@ -38,6 +38,7 @@ from fravaer.ingest.dates import (
     working_format,
 )
 from fravaer.ingest.detected import Detected
+from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
 from fravaer.ingest.headers import LESSON, HeaderMap, map_headers, missing_column_hint
 from fravaer.ingest.source import SourceOptions
 from fravaer.window import units_expr
@@ -52,6 +53,7 @@ _SECOND = "_second"
 _FIRST = "_first"
 _UNITS = "_units"
 _CATEGORIES = "_categories"
+_PUPIL = "_pupil"
 ISO_DATE = ISO
 
 Explain = Callable[[int], BadInputError]
@@ -361,7 +363,6 @@ def validate(
     lines: pl.Expr | None = None,
     day_checks: bool = True,
     decode_all: bool = False,
-    materialize: bool = False,
 ) -> Validated:
     """Check every cell, then duplicates and day totals; the canonical frame and its row counts.
 
@@ -372,8 +373,7 @@ def validate(
     ``raw``); ``day_checks=False`` keeps repeated, conflicting and over-full pupil-days. A
     ``lesson`` column (lesson-level exports) is kept as text and turns the day checks off.
 
-    ``materialize`` (text sources, already in memory) computes the typed columns once and
-    returns a frame over them. ``decode_all`` (Parquet, which every later query reads again)
+    ``decode_all`` (Parquet, which every later query reads again)
     also decodes the columns that have no check, so that a damaged page is refused here (exit
     65) instead of failing a later query as an internal error.
     """
@@ -386,8 +386,6 @@ def validate(
 
     checks = [check for plan in plans.values() for check in plan.checks]
     bad = [check.bad for check in checks]
-    if materialize:
-        return _materialized(raw, plans, checks, source, lines=lines, day_checks=day_checks)
     # Whether any cell fails is one parallel pass without a row index; where the first bad
     # cell is, is looked up only for the checks that failed. ``decode_all`` also decodes the
     # columns that have no check, so a damaged file fails here rather than in a later query.
@@ -458,47 +456,93 @@ def _refuse_first_bad(
 
 
 def _materialized(
-    raw: pl.LazyFrame,
+    rows: pl.DataFrame,
     plans: dict[str, _Plan],
-    checks: list[_Check],
     source: Source,
     *,
-    lines: pl.Expr | None,
+    keep_lines: bool,
     day_checks: bool,
 ) -> Validated:
-    """:func:`validate` for a source held in memory as text (CSV, Excel), in one pass.
+    """Validation of a source held in memory (CSV, Excel): the checks, then the day checks.
 
-    Reading text is the expensive part of such a source (dates and numbers parsed, spaces
-    stripped, codes mapped), and the checks parse the same cells as the typed columns do: one
-    query computes both (polars shares the common parts), the checks are then read off their
-    flag columns, and the day checks and every later query read the typed columns.
+    ``rows`` are the source's non-blank records with their index in ``_row``, every cell as
+    text or as a categorical of its text. Reading text is the expensive part of such a source
+    (dates and numbers parsed, spaces stripped, codes mapped); on categorical columns each
+    distinct text is read once (:func:`~fravaer.ingest.dictionary.evaluate`), and the typed
+    frame returned is a look-up over ``rows`` that later queries compute as they read it.
     """
-    typed = [plan.typed.alias(name) for name, plan in plans.items()]
-    flags = [check.bad.alias(f"_bad_{i}") for i, check in enumerate(checks)]
-    columns = [*typed]
-    if LESSON in raw.collect_schema():
-        columns.append(pl.col(LESSON).cast(pl.String).str.strip_chars().alias(LESSON))
-    if lines is not None:
-        columns.append(lines.cast(pl.Int64).alias(LINE))
-    frame = _collect(raw.select(pl.col(_ROW), *columns, *flags), source)
-    n_rows = frame.height
-    if n_rows == 0:
+    if rows.is_empty():
         raise source.at_line(None, None, "no data rows")
-    names = [flag.meta.output_name() for flag in flags]
-    found = frame.select(pl.col(_ROW).filter(pl.col(n)).min().alias(n) for n in names).row(0)
-    _refuse_first_bad([(row, i) for i, row in enumerate(found)], checks, source)
-    frame = frame.drop(names)
-    day = [e.meta.output_name() for e in typed]
-    repeated = (
-        _check_days(
-            frame.lazy().select(_ROW, *day), frame.lazy().select(day), source, n_rows=n_rows
-        )
-        if day_checks and LESSON not in frame.columns
-        else []
+    checks = [check for plan in plans.values() for check in plan.checks]
+    flags = evaluate(rows, {_ROW: pl.col(_ROW)} | {str(i): c.bad for i, c in enumerate(checks)})
+    first_bad = flags.select(
+        pl.col(_ROW).filter(pl.col(str(i))).min().alias(str(i)) for i in range(len(checks))
     )
+    found = _collect(first_bad, source).row(0)
+    _refuse_first_bad([(row, i) for i, row in enumerate(found)], checks, source)
+
+    columns = {_ROW: pl.col(_ROW)} | {name: plan.typed for name, plan in plans.items()}
+    if LESSON in rows.columns:
+        columns[LESSON] = pl.col(LESSON).cast(pl.String).str.strip_chars()
+    if keep_lines:
+        columns[LINE] = pl.col(LINE).cast(pl.Int64)
+    typed = evaluate(rows, columns)
+    repeated = []
+    if day_checks and LESSON not in rows.columns:
+        repeated = _check_days_in_memory(rows, typed.select(_ROW, *plans), plans, source)
     if repeated:
-        frame = frame.filter(~pl.col(_ROW).is_in(repeated))
-    return Validated(frame.drop(_ROW).lazy(), n_rows - len(repeated), n_rows)
+        typed = typed.filter(~pl.col(_ROW).is_in(repeated))
+    return Validated(typed.drop(_ROW), rows.height - len(repeated), rows.height)
+
+
+def _check_days_in_memory(
+    rows: pl.DataFrame, typed: pl.LazyFrame, plans: dict[str, _Plan], source: Source
+) -> list[int]:
+    """:func:`_check_days` on rows in memory; on the days with several rows alone when the rows
+    of each pupil-day are known to be next to each other (:func:`_rows_of_shared_days`)."""
+    days = evaluate(rows, {_ROW: pl.col(_ROW), s.DATE: plans[s.DATE].typed})
+    pupils = ordinal(rows, plans[s.PUPIL_ID].typed)
+    shared = _rows_of_shared_days(days.with_columns(pl.lit(pupils).alias(_PUPIL)), source)
+    if shared is None:
+        return _check_days(typed, typed.drop(_ROW), source, n_rows=rows.height)
+    if shared.is_empty():
+        return []
+    candidates = _collect(typed.filter(pl.col(_ROW).is_in(shared.implode())), source)
+    return _check_days(
+        candidates.lazy(), candidates.lazy().drop(_ROW), source, n_rows=candidates.height
+    )
+
+
+def _rows_of_shared_days(days: pl.LazyFrame, source: Source) -> pl.Series | None:
+    """The records of pupil-days that have more than one row, or None when that is not cheap.
+
+    ``days`` has each row's record, date and pupil (as a number, ``_pupil``). Exports list
+    each pupil's days together and in date order. When every pupil's rows are one run (pupils
+    in order, or as many runs as pupils) with dates that never go back, the rows of one pupil-
+    day are next to each other, and a day with several rows is found by comparing each row
+    with the one before it. Only those days can repeat a category or add up to more than a
+    whole day (a single row is at most a whole day, checked per cell), so the aggregation over
+    every pupil-day is needed for them alone. Measured on 20 M rows: 0.15 s instead of 0.9 s.
+    """
+    pupil, day = pl.col(_PUPIL), pl.col(s.DATE)
+    same_pupil = (pupil == pupil.shift(1)).fill_null(value=False)
+    same_day = same_pupil & (day == day.shift(1)).fill_null(value=False)
+    runs, pupils, dates_in_order, pupils_in_order, shared = _collect(
+        days.select(
+            (~same_pupil).sum().alias("runs"),
+            pupil.n_unique().alias("pupils"),
+            (~same_pupil | (day >= day.shift(1))).all().alias("dates_in_order"),
+            (pupil >= pupil.shift(1)).fill_null(value=True).all().alias("pupils_in_order"),
+            same_day.any().alias("shared"),
+        ),
+        source,
+    ).row(0)
+    if not dates_in_order or (not pupils_in_order and runs != pupils):
+        return None
+    if not shared:
+        return pl.Series(_ROW, [], dtype=pl.UInt32)
+    in_shared_day = same_day | same_day.shift(-1).fill_null(value=False)
+    return _collect(days.filter(in_shared_day).select(_ROW), source).to_series()
 
 
 def _require_columns(schema: pl.Schema | list[str], source: Source, *, hint: bool = False) -> None:
@@ -665,28 +709,22 @@ def finish(
     source = table.source
     frame = table.frame
     _require_columns(frame.columns, source, hint=True)
-    blank = pl.all_horizontal(_blank(c) for c in frame.columns)
-    with_lines = frame
+    blanks = evaluate(frame, {c: _blank(c) for c in frame.columns}).collect()
+    rows = frame.with_row_index(_ROW)
     if keep_lines:
         if table.lines is None:
             raise ValueError("keep_lines needs a table read with its line numbers")
-        with_lines = frame.with_columns(table.lines.alias(LINE))
-    indexed = with_lines.lazy().with_row_index(_ROW).filter(~blank)
-    unindexed = with_lines.lazy().filter(~blank)
+        rows = rows.with_columns(table.lines.alias(LINE))
+    blank = blanks.select(pl.all_horizontal(pl.all())).to_series()
+    if blank.any():
+        rows = rows.filter(~blank)
 
     codes, counts = _code_rule(frame, source, options)
-    dates, date_format = _date_rule(frame, indexed, source, options, excel=table.excel_dates)
-    plans = _plans(frame.schema, dates=dates, codes=codes, decimal_comma=table.decimal_comma)
-    validated = validate(
-        indexed,
-        frame.schema,
-        source,
-        unindexed=unindexed,
-        plans=plans,
-        lines=pl.col(LINE) if keep_lines else None,
-        day_checks=day_checks,
-        materialize=True,
-    )
+    dates, date_format = _date_rule(frame, rows.lazy(), source, options, excel=table.excel_dates)
+    # Text columns are as the plans for text sources expect, whatever their polars type.
+    schema = pl.Schema(dict.fromkeys(frame.columns, pl.String))
+    plans = _plans(schema, dates=dates, codes=codes, decimal_comma=table.decimal_comma)
+    validated = _materialized(rows, plans, source, keep_lines=keep_lines, day_checks=day_checks)
     detected = replace(
         table.detected,
         date_format=date_format,
@@ -721,11 +759,12 @@ def _code_rule(
     are counted as blank codes here and taken off by the caller.
     """
     table = code_table(options.codes)
-    found = frame.group_by(pl.col(s.CATEGORY).fill_null("")).len()
+    found = frame.group_by(s.CATEGORY).len()
     meanings: dict[str, Meaning] = {}
     known: dict[str, int] = {}
     unknown: dict[str, int] = {}
-    for raw, n in found.iter_rows():
+    for cell, n in found.iter_rows():
+        raw = cell or ""  # the plans read an empty cell as ""
         code = raw.strip()
         meaning = table.lookup(code)
         if meaning is None:
@@ -753,7 +792,7 @@ def _date_rule(
     """The working date format, the diagnosis if it fails, and the format to report."""
     if s.DATE not in frame.columns:
         return _DateRule(BY_STRFTIME[ISO]), None
-    text = pl.col(s.DATE).str.strip_chars()
+    text = pl.col(s.DATE).cast(pl.String).str.strip_chars()
     reported: str | None = None
     if excel:  # a sheet is small: the text cells are those that are not Excel dates
         values = frame.select(pl.when(excel_date_expr(text).is_null()).then(text)).to_series()
@@ -837,7 +876,9 @@ def read_csv_table(
     columns = [pl.col(frame.columns[i]).alias(c) for c, i in headers.positions.items()]
     table = frame.select(columns)
     if placeholder is not None:
-        table = table.with_columns(pl.all().str.replace_all(placeholder, "¤", literal=True))
+        table = table.with_columns(
+            pl.all().cast(pl.String).str.replace_all(placeholder, "¤", literal=True)
+        )
     detected = Detected("csv", encoding=dialect.encoding, separator=dialect.separator)
     return Table(table, source, headers, detected, decimal_comma=dialect.decimal_comma, lines=lines)
 
@@ -863,7 +904,8 @@ def _record_lines(frame: pl.DataFrame, first: int) -> pl.Series:
     Every column counts, the dropped ones too, and a blank line is a record of its own.
     """
     breaks = pl.sum_horizontal(
-        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
+        pl.col(c).cast(pl.String).str.count_matches("\n", literal=True).fill_null(0)
+        for c in frame.columns
     )
     earlier = breaks.cum_sum().shift(1, fill_value=0)
     return frame.select((pl.int_range(pl.len()) + first + earlier).cast(pl.Int64)).to_series()
@@ -879,11 +921,18 @@ def _read_text(
     try:
         if dialect.polars_direct:
             frame = pl.read_csv(
-                path, infer_schema=False, separator=dialect.separator, encoding="utf8"
+                path,
+                schema_overrides=_cell_types(d.has_quote(path), len(header)),
+                separator=dialect.separator,
+                encoding="utf8",
             )
             return frame, dialect, None
         data = d.transcode(path, dialect)
-        frame = pl.read_csv(data.data, infer_schema=False, separator=data.separator)
+        frame = pl.read_csv(
+            data.data,
+            schema_overrides=_cell_types(b'"' in data.data, len(header)),
+            separator=data.separator,
+        )
     except UnicodeDecodeError:
         return _read_text(path, _not_utf8(path, dialect, options), options)
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -900,6 +949,18 @@ def _read_text(
             Location(str(path)), f"not a readable CSV file ({type(exc).__name__})"
         ) from None
     return frame, dialect, data.placeholder
+
+
+def _cell_types(quoted: bool, width: int) -> list[pl.DataType]:
+    """How polars reads each cell: as a categorical of its text (each distinct text is then
+    read once, :mod:`~fravaer.ingest.dictionary`), or as text when the file has a quote.
+
+    polars' categorical reader does not refuse a badly quoted cell (``"2024-03-05"x`` becomes
+    ``2024-03-05``); its text reader does, so a file with quotes is read as text.
+    """
+    if quoted:
+        return [pl.String()] * width
+    return categorical_columns(width)
 
 
 def _not_utf8(path: Path, dialect: d.Dialect, options: SourceOptions) -> d.Dialect:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -211,6 +212,14 @@ def _sample_records(text: str, separator: str, *, complete: bool) -> list[list[s
 def separator_name(separator: str) -> str:
     """A separator as a user would name it (``tab`` rather than an invisible character)."""
     return {"\t": "tab", ",": "comma", ";": "semicolon"}.get(separator, separator)
+
+
+def has_quote(path: Path) -> bool:
+    """Whether the file has a ``"`` anywhere (one scan of the bytes, 0.07 s for 850 MB)."""
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') >= 0
 
 
 def first_non_utf8_line(path: Path) -> int | None:

@@ -1,0 +1,102 @@
+"""The pupil-day checks of a text export, with and without the short cut for ordered exports.
+
+When each pupil's rows are together and in date order, only the days with several rows are
+aggregated (``canonical._rows_of_shared_days``); otherwise every pupil-day is. Both must give
+the same answer on any export: the same rows kept, the same repeated rows dropped, or the same
+refusal at the same line and column.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from fravaer.errors import BadInputError
+from fravaer.ingest import canonical, read_csv
+
+HEADER = "pupil_id;school_id;date;category;absent_fraction;grade;class_name"
+START = date(2024, 3, 4)
+SPLITS = [
+    [("present", "0")],
+    [("illness", "1")],
+    [("leave", "0,5"), ("present", "0")],
+    [("unlawful", "0,1"), ("illness", "0,25"), ("leave", "0,625")],
+    [("illness", "0,75"), ("leave", "0,5")],  # more than a whole day
+]
+
+
+@st.composite
+def exports(draw: st.DrawFn) -> list[str]:
+    """Records of a register export, some days split, some rows repeated or contradicted."""
+    records = []
+    pupils = draw(st.lists(st.sampled_from(["1", "2", "10", "007", " 2"]), min_size=1, max_size=3))
+    for pupil in dict.fromkeys(pupils):
+        for offset in sorted(draw(st.sets(st.integers(0, 12), min_size=1, max_size=4))):
+            day = (START + timedelta(days=offset)).isoformat()
+            for category, fraction in draw(st.sampled_from(SPLITS)):
+                records.append(f"{pupil};851001;{day};{category};{fraction};3;3.A")
+    extra = draw(st.sampled_from(["none", "repeat", "contradict"]))
+    if extra != "none":
+        index = draw(st.integers(0, len(records) - 1))
+        record = records[index]
+        if extra == "contradict":
+            record = record.replace("3;3.A", "4;3.A")
+        records.insert(draw(st.integers(0, len(records))), record)
+    if draw(st.booleans()):
+        random.Random(draw(st.integers(0, 2**16))).shuffle(records)
+    return records
+
+
+def _read(path: Path) -> pl.DataFrame | str:
+    try:
+        return read_csv(path).collect()
+    except BadInputError as exc:
+        return str(exc)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(records=exports())
+def test_the_short_cut_gives_the_answer_of_every_pupil_day(
+    tmp_path: Path, records: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([HEADER, *records]) + "\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="fravaer"):
+        caplog.clear()
+        fast = _read(path)
+        fast_log = caplog.text
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(canonical, "_rows_of_shared_days", lambda days, source: None)
+            caplog.clear()
+            slow = _read(path)
+            slow_log = caplog.text
+    assert fast_log == slow_log
+    if isinstance(slow, str):
+        assert fast == slow
+    else:
+        assert isinstance(fast, pl.DataFrame)
+        assert_frame_equal(fast, slow)
+
+
+def test_an_ordered_export_with_no_shared_day_is_not_aggregated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "export.csv"
+    rows = [f"{p};851001;2024-03-0{d};present;0;3;3.A" for p in ("1", "2") for d in (4, 5)]
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+
+    def aggregated(*args: object, **kwargs: object) -> list[int]:
+        raise AssertionError("every pupil-day was aggregated")
+
+    monkeypatch.setattr(canonical, "_check_days", aggregated)
+    assert read_csv(path).collect().height == 4
