@@ -213,6 +213,7 @@ def test_the_summary_judges_each_target(tmp_path: Path) -> None:
             }
         ),
         "classify-100m": result({"classify": (25.0, 5000), "duckdb": (50.0, 4000)}),
+        "ingest-20m": result({"read_export": (3.0, 1000), "read_csv": (2.0, 900)}),
     }
     for name, data in files.items():
         (tmp_path / f"{name}.json").write_text(json.dumps(data))
@@ -227,6 +228,8 @@ def test_the_summary_judges_each_target(tmp_path: Path) -> None:
         "100 M hive: classify peak ÷ DuckDB peak": "miss",  # 1.25
         "100 M ÷ 20 M classify time": "miss",  # 6.25
         "20 M ; CSV: classify ÷ (read_csv + classify)": "not run",
+        "20 M ; CSV: read_export ÷ read_csv (issue 3)": "pass",  # 1.5 <= 1.5
+        "20 M ; CSV: read_export peak ÷ read_csv peak (issue 3)": "miss",  # 1.11
         "4 M Parquet: pandas ÷ classify": "miss",
         "20 M: slagelse ÷ aalborg-2023 (policy issue)": "pass",
     }
