@@ -920,19 +920,10 @@ def _read_text(
         raise BadInputError(Location(str(path), 1), "file is empty (no header)")
     try:
         if dialect.polars_direct:
-            frame = pl.read_csv(
-                path,
-                schema_overrides=_cell_types(d.has_quote(path), len(header)),
-                separator=dialect.separator,
-                encoding="utf8",
-            )
+            frame = _read_cells(path, dialect.separator, quoted=d.has_quote(path), width=len(header))
             return frame, dialect, None
         data = d.transcode(path, dialect)
-        frame = pl.read_csv(
-            data.data,
-            schema_overrides=_cell_types(b'"' in data.data, len(header)),
-            separator=data.separator,
-        )
+        frame = _read_cells(data.data, data.separator, quoted=b'"' in data.data, width=len(header))
     except UnicodeDecodeError:
         return _read_text(path, _not_utf8(path, dialect, options), options)
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -951,16 +942,20 @@ def _read_text(
     return frame, dialect, data.placeholder
 
 
-def _cell_types(quoted: bool, width: int) -> list[pl.DataType]:
-    """How polars reads each cell: as a categorical of its text (each distinct text is then
-    read once, :mod:`~fravaer.ingest.dictionary`), or as text when the file has a quote.
+def _read_cells(source: Path | bytes, separator: str, *, quoted: bool, width: int) -> pl.DataFrame:
+    """Every cell as a categorical of its text: each distinct text is then read once
+    (:mod:`~fravaer.ingest.dictionary`).
 
     polars' categorical reader does not refuse a badly quoted cell (``"2024-03-05"x`` becomes
-    ``2024-03-05``); its text reader does, so a file with quotes is read as text.
+    ``2024-03-05``); its text reader does. A file with a quote is therefore read as text and
+    its columns made categorical afterwards (0.8 s more for 20 M rows of 7 columns).
     """
-    if quoted:
-        return [pl.String()] * width
-    return categorical_columns(width)
+    if not quoted:
+        types = categorical_columns(width)
+        return pl.read_csv(source, schema_overrides=types, separator=separator, encoding="utf8")
+    text = pl.read_csv(source, infer_schema=False, separator=separator, encoding="utf8")
+    types = categorical_columns(text.width)
+    return text.select(pl.col(c).cast(t) for c, t in zip(text.columns, types, strict=True))
 
 
 def _not_utf8(path: Path, dialect: d.Dialect, options: SourceOptions) -> d.Dialect:
