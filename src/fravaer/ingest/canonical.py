@@ -684,8 +684,9 @@ class Table:
     """A source's rows as text under canonical column names, before validation.
 
     ``frame`` holds the mapped columns only (the canonical ones and ``lesson``), every cell as
-    text, blank lines included so that record indexes match the source's lines; the other
-    columns were dropped on reading. ``detected`` holds what reading found so far.
+    text or as a categorical of its text (CSV: :mod:`~fravaer.ingest.dictionary`), blank lines
+    included so that record indexes match the source's lines; the other columns were dropped
+    on reading. ``detected`` holds what reading found so far.
     """
 
     frame: pl.DataFrame
@@ -845,7 +846,8 @@ _DEFAULT_OPTIONS = SourceOptions()
 def read_csv_table(
     path: Path, options: SourceOptions = _DEFAULT_OPTIONS, *, keep_lines: bool = False
 ) -> Table:
-    """Read a CSV export of any dialect into a :class:`Table`: mapped columns, all text.
+    """Read a CSV export of any dialect into a :class:`Table`: mapped columns, categoricals of
+    their text.
 
     The dialect is detected (or taken from ``options``), the file read by polars (transcoded to
     UTF-8 in memory first when it is not UTF-8 or is ``¤``-separated), and the header mapped.
