@@ -922,7 +922,9 @@ def _read_text(
         raise BadInputError(Location(str(path), 1), "file is empty (no header)")
     try:
         if dialect.polars_direct:
-            frame = _read_cells(path, dialect.separator, quoted=d.has_quote(path), width=len(header))
+            frame = _read_cells(
+                path, dialect.separator, quoted=d.has_quote(path), width=len(header)
+            )
             return frame, dialect, None
         data = d.transcode(path, dialect)
         frame = _read_cells(data.data, data.separator, quoted=b'"' in data.data, width=len(header))

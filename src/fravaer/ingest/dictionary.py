@@ -26,6 +26,7 @@ import polars as pl
 MAX_COMBINATIONS: Final = 1_000_000
 """Combinations of several columns' texts above which an expression is computed row by row."""
 
+
 def categorical_columns(width: int) -> list[pl.DataType]:
     """A Categorical type for each of ``width`` columns, each with categories of its own.
 
