@@ -455,7 +455,7 @@ def _refuse_first_bad(
     raise source.at(row, check.column, check.problem)
 
 
-def _materialized(
+def _validate_in_memory(
     rows: pl.DataFrame,
     plans: dict[str, _Plan],
     source: Source,
@@ -463,7 +463,8 @@ def _materialized(
     keep_lines: bool,
     day_checks: bool,
 ) -> Validated:
-    """Validation of a source held in memory (CSV, Excel): the checks, then the day checks.
+    """Validation of a source held in memory (CSV, Excel): the checks, then the day checks;
+    the typed frame is returned lazily.
 
     ``rows`` are the source's non-blank records with their index in ``_row``, every cell as
     text or as a categorical of its text. Reading text is the expensive part of such a source
@@ -708,9 +709,12 @@ def finish(
     keeps repeated, conflicting and over-full pupil-days (for ``fravaer check``).
     """
     source = table.source
-    frame = table.frame
+    # Each distinct text is read once (dictionary.py); a table read as text is made categorical.
+    text = [name for name, dtype in table.frame.schema.items() if dtype == pl.String]
+    types = dict(zip(text, categorical_columns(len(text)), strict=True))
+    frame = table.frame.with_columns(pl.col(name).cast(types[name]) for name in text)
     _require_columns(frame.columns, source, hint=True)
-    blanks = evaluate(frame, {c: _blank(c) for c in frame.columns}).collect()
+    blanks = _collect(evaluate(frame, {c: _blank(c) for c in frame.columns}), source)
     rows = frame.with_row_index(_ROW)
     if keep_lines:
         if table.lines is None:
@@ -725,7 +729,9 @@ def finish(
     # Text columns are as the plans for text sources expect, whatever their polars type.
     schema = pl.Schema(dict.fromkeys(frame.columns, pl.String))
     plans = _plans(schema, dates=dates, codes=codes, decimal_comma=table.decimal_comma)
-    validated = _materialized(rows, plans, source, keep_lines=keep_lines, day_checks=day_checks)
+    validated = _validate_in_memory(
+        rows, plans, source, keep_lines=keep_lines, day_checks=day_checks
+    )
     detected = replace(
         table.detected,
         date_format=date_format,
@@ -947,19 +953,19 @@ def _read_text(
 
 
 def _read_cells(source: Path | bytes, separator: str, *, quoted: bool, width: int) -> pl.DataFrame:
-    """Every cell as a categorical of its text: each distinct text is then read once
-    (:mod:`~fravaer.ingest.dictionary`).
+    """Every cell as a categorical of its text, or as text (which :func:`finish` then makes
+    categorical, 0.8 s more for 20 M rows of 7 columns).
 
     polars' categorical reader does not refuse a badly quoted cell (``"2024-03-05"x`` becomes
-    ``2024-03-05``); its text reader does. A file with a quote is therefore read as text and
-    its columns made categorical afterwards (0.8 s more for 20 M rows of 7 columns).
+    ``2024-03-05``); its text reader does. A file with a quote is therefore read as text.
     """
     if not quoted:
         types = categorical_columns(width)
-        return pl.read_csv(source, schema_overrides=types, separator=separator, encoding="utf8")
-    text = pl.read_csv(source, infer_schema=False, separator=separator, encoding="utf8")
-    types = categorical_columns(text.width)
-    return text.select(pl.col(c).cast(t) for c, t in zip(text.columns, types, strict=True))
+        try:
+            return pl.read_csv(source, schema_overrides=types, separator=separator, encoding="utf8")
+        except pl.exceptions.SchemaError:
+            pass  # polars sees another number of columns: the text reader says what is wrong
+    return pl.read_csv(source, infer_schema=False, separator=separator, encoding="utf8")
 
 
 def _not_utf8(path: Path, dialect: d.Dialect, options: SourceOptions) -> d.Dialect:

@@ -215,11 +215,18 @@ def separator_name(separator: str) -> str:
 
 
 def has_quote(path: Path) -> bool:
-    """Whether the file has a ``"`` anywhere (one scan of the bytes, 0.07 s for 850 MB)."""
-    if path.stat().st_size == 0:
-        return False
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(b'"') >= 0
+    """Whether the file has a ``"`` anywhere: one scan of the bytes, mapped into memory (0.07 s
+    for 850 MB), or read in chunks (0.16 s) where the file cannot be mapped."""
+    with path.open("rb") as handle:
+        try:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return data.find(b'"') >= 0
+        except (OSError, ValueError):  # an empty file, or a file system without mmap
+            pass
+        while chunk := handle.read(CHUNK_BYTES):
+            if b'"' in chunk:
+                return True
+    return False
 
 
 def first_non_utf8_line(path: Path) -> int | None:

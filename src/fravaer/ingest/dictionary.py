@@ -10,9 +10,9 @@ text, and the texts are the column's categories, numbered 0 to k-1.
 check a cell) on the k texts plus the empty cell, and gives each row the result of its index
 with one gather. An expression of several columns (the absent fraction depends on the code) is
 computed on every combination of their texts, when there are not too many. Any other
-expression is computed row by row on the columns as text, so the result is always the same as
-evaluating the expression on a frame of text columns; only the cost differs. On the 20 M-row
-benchmark export, what ingest adds to polars' reading went from 8.7 s to 0.7 s
+expression is computed row by row on the columns as text. For elementwise expressions the
+result is the same as evaluating them on a frame of text columns; only the cost differs. On
+the 20 M-row benchmark export, what ingest adds to polars' reading went from 8.7 s to 0.7 s
 (docs/performance.md#csv-ingest).
 """
 
@@ -24,7 +24,8 @@ from typing import Final
 import polars as pl
 
 MAX_COMBINATIONS: Final = 1_000_000
-"""Combinations of several columns' texts above which an expression is computed row by row."""
+"""Combinations of several columns' texts above which an expression is computed row by row
+(an expression of one column is always looked up: its table is no longer than the column)."""
 
 
 def categorical_columns(width: int) -> list[pl.DataType]:
@@ -88,14 +89,17 @@ def _names(exprs: list[pl.Expr]) -> list[str]:
 
 def _looked_up(expr: pl.Expr, roots: list[str], texts: dict[str, pl.Series]) -> pl.Expr | None:
     """``expr`` as a look-up of its value on every combination of its roots' texts, or None
-    when a root is not categorical or the combinations are too many."""
+    when a root is not categorical, the combinations of several roots are too many, or the
+    expression does not give a value per combination (a literal or an aggregation; with one
+    combination that cannot be told, which is why :func:`evaluate` asks for elementwise
+    expressions)."""
     if any(root not in texts for root in roots):
         return None
     sizes = [texts[root].len() for root in roots]
     combinations = 1
     for size in sizes:
         combinations *= size
-    if combinations > MAX_COMBINATIONS:
+    if len(roots) > 1 and combinations > MAX_COMBINATIONS:
         return None
     # Combination i has root j's text number (i // stride_j) % size_j, the last root fastest.
     strides = [1] * len(roots)
@@ -107,7 +111,7 @@ def _looked_up(expr: pl.Expr, roots: list[str], texts: dict[str, pl.Series]) -> 
         for root, stride, size in zip(roots, strides, sizes, strict=True)
     )
     values = table.select(expr).to_series()
-    if values.len() != combinations:  # an aggregation, or a literal
+    if values.len() != combinations:
         return None
     if len(roots) == 1:
         return _single(values, roots[0])
@@ -118,13 +122,14 @@ def _looked_up(expr: pl.Expr, roots: list[str], texts: dict[str, pl.Series]) -> 
 
 
 def _single(values: pl.Series, root: str) -> pl.Expr:
-    """The look-up for one column; without a gather when the texts all give the same value.
+    """The look-up for one column; for a flag that every text gives alike, without a gather.
 
     That is the usual case of a check (no text fails it) and of "is this cell blank" (only the
-    empty cell is): the answer then depends only on whether the cell is empty.
+    empty cell is): the answer then depends only on whether the cell is empty. (Only for
+    flags: ``n_unique`` takes 0.0 and -0.0 for one value.)
     """
     on_text, on_empty = values.head(values.len() - 1), values.tail(1)
-    if on_text.n_unique() <= 1:
+    if values.dtype == pl.Boolean and on_text.n_unique() <= 1:
         empty = pl.lit(on_empty).first()
         if on_text.is_empty():
             return empty
