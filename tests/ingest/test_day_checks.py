@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from fravaer.errors import BadInputError
-from fravaer.ingest import canonical, read_csv
+from fravaer.ingest import canonical, read_export
 
 HEADER = "pupil_id;school_id;date;category;absent_fraction;grade;class_name"
 START = date(2024, 3, 4)
@@ -55,22 +55,37 @@ def exports(draw: st.DrawFn) -> list[str]:
     return records
 
 
+def _write(tmp_path: Path, records: list[str], suffix: str) -> Path:
+    """The records as a ``;`` CSV, or as Parquet with text ids (padding kept) and typed cells."""
+    path = tmp_path / f"export{suffix}"
+    if suffix == ".csv":
+        path.write_text("\n".join([HEADER, *records]) + "\n", encoding="utf-8")
+        return path
+    cells = [record.split(";") for record in records]
+    frame = pl.DataFrame(cells, schema=HEADER.split(";"), orient="row").with_columns(
+        pl.col("date").str.to_date(),
+        pl.col("absent_fraction").str.replace(",", ".").cast(pl.Float64),
+        pl.col("grade").cast(pl.Int8),
+    )
+    frame.write_parquet(path)
+    return path
+
+
 def _read(path: Path) -> pl.DataFrame | str:
     try:
-        return read_csv(path).collect()
+        return read_export(path).collect()
     except BadInputError as exc:
         return str(exc)
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(records=exports())
+@given(records=exports(), suffix=st.sampled_from([".csv", ".parquet"]))
 def test_the_short_cut_gives_the_answer_of_every_pupil_day(
-    tmp_path: Path, records: list[str], caplog: pytest.LogCaptureFixture
+    tmp_path: Path, records: list[str], suffix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "export.csv"
-    path.write_text("\n".join([HEADER, *records]) + "\n", encoding="utf-8")
+    path = _write(tmp_path, records, suffix)
     with caplog.at_level(logging.WARNING, logger="fravaer"):
         caplog.clear()
         fast = _read(path)
@@ -99,4 +114,4 @@ def test_an_ordered_export_with_no_shared_day_is_not_aggregated(
         raise AssertionError("every pupil-day was aggregated")
 
     monkeypatch.setattr(canonical, "_check_days", aggregated)
-    assert read_csv(path).collect().height == 4
+    assert read_export(path).collect().height == 4

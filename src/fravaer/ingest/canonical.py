@@ -54,6 +54,7 @@ _FIRST = "_first"
 _UNITS = "_units"
 _CATEGORIES = "_categories"
 _PUPIL = "_pupil"
+_POSITION = "_position"
 ISO_DATE = ISO
 
 Explain = Callable[[int], BadInputError]
@@ -422,8 +423,12 @@ def validate(
     if lesson:
         day_checks = False
     repeated = (
-        _check_days(
-            raw.select(pl.col(_ROW), *typed), unindexed.select(typed), source, n_rows=n_rows
+        _check_shared_days(
+            raw.select(pl.col(_ROW), *typed),
+            unindexed.select(typed),
+            unindexed.select(typed).select(pl.col(s.PUPIL_ID).alias(_PUPIL), s.DATE),
+            source,
+            n_rows=n_rows,
         )
         if day_checks
         else []
@@ -490,34 +495,51 @@ def _validate_in_memory(
     typed = evaluate(rows, columns)
     repeated = []
     if day_checks and LESSON not in rows.columns:
-        repeated = _check_days_in_memory(rows, typed.select(_ROW, *plans), plans, source)
+        # The pupils as numbers in the ids' order: comparing them is cheaper than comparing text.
+        pupils = ordinal(rows, plans[s.PUPIL_ID].typed)
+        days = evaluate(rows, {s.DATE: plans[s.DATE].typed}).with_columns(
+            pl.lit(pupils).alias(_PUPIL)
+        )
+        day_columns = typed.select(_ROW, *plans)
+        repeated = _check_shared_days(
+            day_columns, day_columns.drop(_ROW), days, source, n_rows=rows.height
+        )
     if repeated:
         typed = typed.filter(~pl.col(_ROW).is_in(repeated))
     return Validated(typed.drop(_ROW), rows.height - len(repeated), rows.height)
 
 
-def _check_days_in_memory(
-    rows: pl.DataFrame, typed: pl.LazyFrame, plans: dict[str, _Plan], source: Source
+def _check_shared_days(
+    typed: pl.LazyFrame,
+    unindexed: pl.LazyFrame,
+    days: pl.LazyFrame,
+    source: Source,
+    *,
+    n_rows: int,
 ) -> list[int]:
-    """:func:`_check_days` on rows in memory; on the days with several rows alone when the rows
-    of each pupil-day are known to be next to each other (:func:`_rows_of_shared_days`)."""
-    days = evaluate(rows, {_ROW: pl.col(_ROW), s.DATE: plans[s.DATE].typed})
-    pupils = ordinal(rows, plans[s.PUPIL_ID].typed)
-    shared = _rows_of_shared_days(days.with_columns(pl.lit(pupils).alias(_PUPIL)), source)
+    """:func:`_check_days` on the days with several rows alone when the rows of each pupil-day
+    are known to be next to each other (:func:`_rows_of_shared_days`), on every day otherwise.
+
+    ``typed`` carries the record in ``_row``, ``unindexed`` is the same rows without it, and
+    ``days`` has each row's pupil (``_pupil``: the id, or a number in the same order) and date.
+    """
+    shared = _rows_of_shared_days(days, source)
     if shared is None:
-        return _check_days(typed, typed.drop(_ROW), source, n_rows=rows.height)
+        return _check_days(typed, unindexed, source, n_rows=n_rows)
     if shared.is_empty():
         return []
-    candidates = _collect(typed.filter(pl.col(_ROW).is_in(shared.implode())), source)
+    rows = typed.with_row_index(_POSITION).filter(pl.col(_POSITION).is_in(shared.implode()))
+    candidates = _collect(rows.drop(_POSITION), source)
     return _check_days(
         candidates.lazy(), candidates.lazy().drop(_ROW), source, n_rows=candidates.height
     )
 
 
 def _rows_of_shared_days(days: pl.LazyFrame, source: Source) -> pl.Series | None:
-    """The records of pupil-days that have more than one row, or None when that is not cheap.
+    """The positions of the rows of pupil-days that have more than one row, or None when that
+    is not cheap.
 
-    ``days`` has each row's record, date and pupil (as a number, ``_pupil``). Exports list
+    ``days`` has each row's date and pupil (``_pupil``, in an order of pupils). Exports list
     each pupil's days together and in date order. When every pupil's rows are one run (pupils
     in order, or as many runs as pupils) with dates that never go back, the rows of one pupil-
     day are next to each other, and a day with several rows is found by comparing each row
@@ -541,9 +563,10 @@ def _rows_of_shared_days(days: pl.LazyFrame, source: Source) -> pl.Series | None
     if not dates_in_order or (not pupils_in_order and runs != pupils):
         return None
     if not shared:
-        return pl.Series(_ROW, [], dtype=pl.UInt32)
+        return pl.Series(_POSITION, [], dtype=pl.UInt32)
     in_shared_day = same_day | same_day.shift(-1).fill_null(value=False)
-    return _collect(days.filter(in_shared_day).select(_ROW), source).to_series()
+    positions = days.with_row_index(_POSITION).filter(in_shared_day).select(_POSITION)
+    return _collect(positions, source).to_series()
 
 
 def _require_columns(schema: pl.Schema | list[str], source: Source, *, hint: bool = False) -> None:
