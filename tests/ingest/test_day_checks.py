@@ -37,12 +37,18 @@ SPLITS = [
 def exports(draw: st.DrawFn) -> list[str]:
     """Records of a register export, some days split, some rows repeated or contradicted."""
     records = []
+    moved = []  # a pupil's later rows listed after everyone's, as under a second school
     pupils = draw(st.lists(st.sampled_from(["1", "2", "10", "007", " 2"]), min_size=1, max_size=3))
     for pupil in dict.fromkeys(pupils):
+        rows = []
         for offset in sorted(draw(st.sets(st.integers(0, 12), min_size=1, max_size=4))):
             day = (START + timedelta(days=offset)).isoformat()
             for category, fraction in draw(st.sampled_from(SPLITS)):
-                records.append(f"{pupil};851001;{day};{category};{fraction};3;3.A")
+                rows.append(f"{pupil};851001;{day};{category};{fraction};3;3.A")
+        cut = draw(st.integers(0, len(rows)))  # may cut a day in two
+        records.extend(rows[:cut])
+        moved.extend(rows[cut:])
+    records.extend(moved)
     extra = draw(st.sampled_from(["none", "repeat", "contradict"]))
     if extra != "none":
         index = draw(st.integers(0, len(records) - 1))
