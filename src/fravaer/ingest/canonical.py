@@ -957,12 +957,13 @@ def _record_lines(frame: pl.DataFrame, first: int) -> pl.Series:
 
     Every column counts, the dropped ones too, and a blank line is a record of its own.
     """
-    breaks = pl.sum_horizontal(
-        pl.col(c).cast(pl.String).str.count_matches("\n", literal=True).fill_null(0)
-        for c in frame.columns
-    )
-    earlier = breaks.cum_sum().shift(1, fill_value=0)
-    return frame.select((pl.int_range(pl.len()) + first + earlier).cast(pl.Int64)).to_series()
+    counts = {
+        c: pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
+    }
+    breaks = evaluate(frame, counts).select(pl.sum_horizontal(pl.all()).alias("breaks"))
+    earlier = pl.col("breaks").cum_sum().shift(1, fill_value=0)
+    lines = breaks.select((pl.int_range(pl.len()) + first + earlier).cast(pl.Int64))
+    return lines.collect().to_series()
 
 
 def _read_text(
