@@ -349,7 +349,12 @@ def remove_stale(folder: Path, *, recursive: bool = True) -> int:
 
 @contextlib.contextmanager
 def run_lock(path: Path) -> Iterator[None]:
-    """Hold ``path`` as a lock for the block; exit 75 at once if another run holds it."""
+    """Hold ``path`` as a lock for the block; exit 75 at once if another run holds it.
+
+    A missing folder is refused (exit 73) as for any output, not created by the lock.
+    """
+    if not path.parent.is_dir():
+        raise CannotCreateOutputError(f"{path}: the folder does not exist")
     lock = filelock.FileLock(path, timeout=0, mode=0o600)
     try:
         lock.acquire()
