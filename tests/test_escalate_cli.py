@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import stat
+import time
 from pathlib import Path
 
+import filelock
 import polars as pl
 import pytest
 from fastexcel import read_excel
@@ -134,6 +136,34 @@ def test_a_state_from_a_newer_fravaer_is_refused_and_left_alone(tmp_path: Path) 
     assert "state file version 99 is newer than this fravaer reads (2)" in result.stderr
     assert state.read_text() == text
     assert not output.exists()
+
+
+def test_a_second_run_on_a_state_in_use_exits_75_and_changes_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    assert run(DEMO, "--state", state, "--as-of", "2024-03-01", "--format", "csv").exit_code == 0
+    recorded = state.read_bytes()
+    output = tmp_path / "e.csv"
+
+    with filelock.FileLock(tmp_path / "state.json.lock").acquire(timeout=1):
+        started = time.monotonic()
+        result = run(DEMO, "--state", state, "-o", output)
+        elapsed = time.monotonic() - started
+
+    assert result.exit_code == 75, result.output
+    assert "state.json.lock: another run holds the lock" in result.stderr
+    assert elapsed < 5
+    assert state.read_bytes() == recorded
+    assert not output.exists()
+    assert stat.S_IMODE((tmp_path / "state.json.lock").stat().st_mode) == 0o600
+
+
+def test_a_state_in_a_missing_folder_is_refused_before_any_work(tmp_path: Path) -> None:
+    result = run(DEMO, "--state", tmp_path / "no" / "state.json", "--format", "csv")
+
+    assert result.exit_code == 73
+    assert result.stdout == ""
+    assert "state.json.lock: the folder does not exist" in result.stderr
+    assert not (tmp_path / "no").exists()
 
 
 def test_split_by_school_writes_one_private_file_per_school(tmp_path: Path) -> None:

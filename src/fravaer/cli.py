@@ -6,6 +6,7 @@ stdout carries data only; messages go to stderr. Errors are caught in exactly on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -59,6 +60,7 @@ from fravaer.output import (
     atomic_file,
     ensure_folder,
     format_for_path,
+    run_lock,
     write_all,
     write_frame,
     write_frames,
@@ -856,58 +858,61 @@ def escalate(
     options = _source_options(source, encoding, separator, date_format, sheet, shape)
     choice = policy_versions(policy)
     since_day = _parse_date(since, "--since") if since else None
-    recorded = read_state(state) if state is not None else None  # refused before any work
-    frame, day = _read(exports, as_of, options)
-    chosen = pick_version(choice, as_of=day)
-    national = None if no_national else resolve_policy(NATIONAL_POLICY, as_of=day)
-    run = Run(frame, day, chosen, national, lang=lang)
-    if since_day is not None:
-        if since_day >= day:
-            raise UsageError(f"--since must be before the as-of date {day.isoformat()}")
-        run.reference = steps_at(frame, policy=chosen, national=national, as_of=since_day)
-        run.reference_as_of = since_day
-    else:
-        assert recorded is not None
-        previous = reference_run(recorded, day)
-        if previous is None:
-            log.info("no earlier run in the state file: every pupil is compared with step 0")
-        elif previous.policy != chosen.name:
-            log.warning("the previous run used policy %s: steps may not compare", previous.policy)
-        run.reference = run_frame(previous, key=recorded.key, pupils=run.state_pupils())
-        run.reference_as_of = previous.as_of if previous else None
-    planned: list[Planned] = []
-    if output is not None:
-        if split_by is not None:
-            ensure_folder(output)
-        planned += escalation_files(
-            run, fmt=out_format, target=output, split_by_school=split_by is not None
-        )
-    if meeting_notes is not None:
-        ensure_folder(meeting_notes)
-        planned += meeting_note_files(run, meeting_notes)
-    files = [(p.path, p.data) for p in planned]
-    if state is not None:
-        assert recorded is not None
-        advanced = advance(recorded, as_of=day, policy=chosen.name, pupils=run.state_pupils())
-        files.append((state, dump_state(advanced).encode("utf-8")))
-    rows = run.escalations()
-    if output is None:
-        if out_format == "table":
-            text = render_escalations(
-                rows,
-                policy=chosen,
-                national=national,
-                as_of=day,
-                reference_as_of=run.reference_as_of,
-                lang=lang,
-                width=_table_width(None),
-            )
-            write_text(text, None)
-        elif out_format == "xlsx":
-            write_workbook(_escalation_sheets(rows, lang), None)
+    with _state_lock(state):
+        recorded = read_state(state) if state is not None else None  # refused before any work
+        frame, day = _read(exports, as_of, options)
+        chosen = pick_version(choice, as_of=day)
+        national = None if no_national else resolve_policy(NATIONAL_POLICY, as_of=day)
+        run = Run(frame, day, chosen, national, lang=lang)
+        if since_day is not None:
+            if since_day >= day:
+                raise UsageError(f"--since must be before the as-of date {day.isoformat()}")
+            run.reference = steps_at(frame, policy=chosen, national=national, as_of=since_day)
+            run.reference_as_of = since_day
         else:
-            write_frame(rows, out_format, None)
-    write_all(files)
+            assert recorded is not None
+            previous = reference_run(recorded, day)
+            if previous is None:
+                log.info("no earlier run in the state file: every pupil is compared with step 0")
+            elif previous.policy != chosen.name:
+                log.warning(
+                    "the previous run used policy %s: steps may not compare", previous.policy
+                )
+            run.reference = run_frame(previous, key=recorded.key, pupils=run.state_pupils())
+            run.reference_as_of = previous.as_of if previous else None
+        planned: list[Planned] = []
+        if output is not None:
+            if split_by is not None:
+                ensure_folder(output)
+            planned += escalation_files(
+                run, fmt=out_format, target=output, split_by_school=split_by is not None
+            )
+        if meeting_notes is not None:
+            ensure_folder(meeting_notes)
+            planned += meeting_note_files(run, meeting_notes)
+        files = [(p.path, p.data) for p in planned]
+        if state is not None:
+            assert recorded is not None
+            advanced = advance(recorded, as_of=day, policy=chosen.name, pupils=run.state_pupils())
+            files.append((state, dump_state(advanced).encode("utf-8")))
+        rows = run.escalations()
+        if output is None:
+            if out_format == "table":
+                text = render_escalations(
+                    rows,
+                    policy=chosen,
+                    national=national,
+                    as_of=day,
+                    reference_as_of=run.reference_as_of,
+                    lang=lang,
+                    width=_table_width(None),
+                )
+                write_text(text, None)
+            elif out_format == "xlsx":
+                write_workbook(_escalation_sheets(rows, lang), None)
+            else:
+                write_frame(rows, out_format, None)
+        write_all(files)
     ups = rows.filter(pl.col(CHANGE) == ESCALATION).height
     log.info(
         "%d escalation(s) and %d improvement(s) as of %s since %s; %d file(s) written",
@@ -917,6 +922,17 @@ def escalate(
         run.reference_as_of.isoformat() if run.reference_as_of else "no earlier run",
         len(files),
     )
+
+
+def _state_lock(state: Path | None) -> contextlib.AbstractContextManager[None]:
+    """``escalate --state``: hold ``STATE.lock`` from reading the state to recording this run.
+
+    Two runs on one state would otherwise both compare with the same previous run and both
+    record over it; the second exits 75 at once instead, as ``report`` does.
+    """
+    if state is None:
+        return contextlib.nullcontext()
+    return run_lock(state.with_name(f"{state.name}.lock"))
 
 
 def _escalation_sheets(rows: pl.DataFrame, lang: Literal["da", "en"]) -> dict[str, pl.DataFrame]:
