@@ -202,6 +202,20 @@ def test_write_frame_parquet_round_trips(tmp_path: Path) -> None:
     assert_frame_equal(pl.read_parquet(target), frame)
 
 
+def test_write_frame_parquet_bytes_do_not_depend_on_how_the_rows_are_chunked(
+    tmp_path: Path,
+) -> None:
+    rows = pl.DataFrame({"pupil_id": [f"{i:07d}" for i in range(300_000)], "n": range(300_000)})
+    paths = []
+    for cut in (1_000, 150_000):
+        chunked = pl.concat([rows[:cut], rows[cut:]], rechunk=False)
+        assert chunked.n_chunks() == 2
+        paths.append(tmp_path / f"cut-{cut}.parquet")
+        write_frame(chunked, "parquet", paths[-1])
+
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
 def test_write_frame_xlsx_is_a_workbook_with_the_sheet(tmp_path: Path) -> None:
     frame = sample()
     target = tmp_path / "out.xlsx"

@@ -110,7 +110,9 @@ def _serialise(frame: pl.DataFrame, fmt: Format, *, sheet: str) -> Callable[[IO[
     if fmt == "json":
         return lambda handle: handle.write(frame.write_json().encode("utf-8"))
     if fmt == "parquet":
-        return lambda handle: frame.write_parquet(handle)
+        # polars cuts row groups at chunk boundaries, and a streaming or bucketed collect chunks
+        # the same rows differently from run to run: one chunk makes the bytes the same.
+        return lambda handle: frame.rechunk().write_parquet(handle)
     if fmt == "xlsx":
         return lambda handle: _write_xlsx({sheet: frame}, handle)
     raise ValueError(f"not a data format: {fmt}")
