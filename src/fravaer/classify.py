@@ -45,6 +45,15 @@ LEFT_AFTER_SCHOOL_DAYS = 5
 ROWS_PER_PART = 30_000_000
 """Rows that one evaluation holds at once on an ordinary machine (docs/performance.md)."""
 
+
+def parts_for(frame: pl.LazyFrame) -> int:
+    """How many buckets of pupils :func:`classify` should evaluate one after another for
+    ``frame`` (1 up to :data:`ROWS_PER_PART` rows). Counts the rows: one cheap collect, for the
+    edges that run a classification."""
+    rows: int = frame.select(pl.len()).collect(engine="streaming").item()
+    return max(1, -(-rows // ROWS_PER_PART))
+
+
 RULE_PREFIX = "rule_"
 """Machine outputs carry each municipal rule's measured value as ``rule_<name>``."""
 

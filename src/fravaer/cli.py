@@ -28,9 +28,9 @@ from fravaer.calendar import parse_school_year, public_holidays
 from fravaer.chart_trend import CHART_SUFFIXES, ChartFormat, trend_chart
 from fravaer.check import check as check_frame
 from fravaer.check import has_errors
-from fravaer.classify import ROWS_PER_PART, latest_date
 from fravaer.classify import classify as classify_frame
 from fravaer.classify import explain as explain_frame
+from fravaer.classify import latest_date, parts_for
 from fravaer.demo import DemoSpec, generate
 from fravaer.errors import (
     EXIT_INTERNAL,
@@ -405,7 +405,7 @@ def classify(
         include_left=include_left,
         schools=school,
         partition=partition,
-        parts=_parts(frame),
+        parts=parts_for(frame),
     ).collect(engine="streaming")
     log.info("classified %d pupil(s) as of %s with %s", result.height, day.isoformat(), chosen.name)
     if school and result.is_empty():
@@ -477,12 +477,6 @@ def _read(
     day = day or _latest_date(frame, Path(exports[0]))
     _STAGE[0](f"computing as of {day.isoformat()}")
     return frame, day
-
-
-def _parts(frame: pl.LazyFrame) -> int:
-    """How many buckets of pupils classify evaluates one after another (1 up to 30 M rows)."""
-    rows: int = frame.select(pl.len()).collect(engine="streaming").item()
-    return max(1, -(-rows // ROWS_PER_PART))
 
 
 def _latest_date(frame: pl.LazyFrame, export: Path) -> date:
@@ -863,11 +857,13 @@ def escalate(
         frame, day = _read(exports, as_of, options)
         chosen = pick_version(choice, as_of=day)
         national = None if no_national else resolve_policy(NATIONAL_POLICY, as_of=day)
-        run = Run(frame, day, chosen, national, lang=lang)
+        run = Run(frame, day, chosen, national, lang=lang, parts=parts_for(frame))
         if since_day is not None:
             if since_day >= day:
                 raise UsageError(f"--since must be before the as-of date {day.isoformat()}")
-            run.reference = steps_at(frame, policy=chosen, national=national, as_of=since_day)
+            run.reference = steps_at(
+                frame, policy=chosen, national=national, as_of=since_day, parts=run.parts
+            )
             run.reference_as_of = since_day
         else:
             assert recorded is not None
@@ -1281,13 +1277,18 @@ def stats(
     frame, day = _read(exports, as_of, options)
     chosen = pick_version(choice, as_of=day)
     periods = parse_periods(period, as_of=day)
+    parts = parts_for(frame)
     plans = [
-        stats_frame(frame, by=keys, periods=periods, as_of=day, policy=chosen),
+        stats_frame(frame, by=keys, periods=periods, as_of=day, policy=chosen, parts=parts),
         freshness(frame, as_of=day),
     ]
     by_school = chart is not None and keys != [SCHOOL_ID]
     if by_school:
-        plans.append(stats_frame(frame, by=[SCHOOL_ID], periods=periods, as_of=day, policy=chosen))
+        plans.append(
+            stats_frame(
+                frame, by=[SCHOOL_ID], periods=periods, as_of=day, policy=chosen, parts=parts
+            )
+        )
     collected = pl.collect_all(plans, engine="streaming")
     result, fresh = collected[0], collected[1]
     _check_group_keys(result, keys, Path(exports[0]))

@@ -88,14 +88,22 @@ def reference_steps(classified: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def steps_at(
-    frame: pl.LazyFrame, *, policy: Policy, national: Policy | None, as_of: date
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    national: Policy | None,
+    as_of: date,
+    parts: int = 1,
 ) -> pl.LazyFrame:
     """Every pupil's step and quarter flag at ``as_of`` (a reference for :func:`escalate`).
 
     Pupils who had left by then are kept: a pupil's step on the reference date is what it was,
-    whether or not the pupil was still registered in the school's last days.
+    whether or not the pupil was still registered in the school's last days. ``parts`` is
+    :func:`~fravaer.classify.classify`'s buckets of pupils.
     """
-    classified = classify(frame, policy=policy, national=national, as_of=as_of, include_left=True)
+    classified = classify(
+        frame, policy=policy, national=national, as_of=as_of, include_left=True, parts=parts
+    )
     return reference_steps(classified)
 
 

@@ -26,7 +26,7 @@ import polars as pl
 
 from fravaer import __version__
 from fravaer import schema as s
-from fravaer.classify import classify, latest_date
+from fravaer.classify import classify, latest_date, parts_for
 from fravaer.config import (
     AS_OF_FIELD,
     ClassificationOutput,
@@ -101,6 +101,8 @@ class Run:
     lang: Lang = "da"
     reference: pl.LazyFrame | None = None
     reference_as_of: date | None = None
+    parts: int = 1
+    """Buckets of pupils that classify evaluates one after another (see ``parts_for``)."""
     _classified: pl.DataFrame | None = field(default=None, repr=False)
     _escalations: pl.DataFrame | None = field(default=None, repr=False)
 
@@ -108,7 +110,11 @@ class Run:
         """Every current pupil's step at the as-of date (pupils who have left omitted)."""
         if self._classified is None:
             self._classified = classify(
-                self.frame, policy=self.policy, national=self.national, as_of=self.as_of
+                self.frame,
+                policy=self.policy,
+                national=self.national,
+                as_of=self.as_of,
+                parts=self.parts,
             ).collect(engine="streaming")
         return self._classified
 
@@ -258,6 +264,7 @@ def _classification(run: Run, spec: Any, ctx: Context) -> list[Planned]:
             national=run.national,
             as_of=run.as_of,
             include_left=True,
+            parts=run.parts,
         ).collect(engine="streaming")
     sheet = "elever" if run.lang == "da" else "pupils"
     return [Planned(path, serialise_frame(rows, fmt, sheet=sheet), "classification", rows.height)]
@@ -440,7 +447,9 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
         day = as_of or _latest(loaded.frame, paths[0])
         policy = pick_version(choice, as_of=day)
         national = resolve_policy(NATIONAL_POLICY, as_of=day) if config.national else None
-        run = Run(loaded.frame, day, policy, national, lang=config.lang)
+        run = Run(
+            loaded.frame, day, policy, national, lang=config.lang, parts=parts_for(loaded.frame)
+        )
         state = read_state(state_path) if state_path is not None else State()
         previous = reference_run(state, day)
         if previous is not None and previous.policy != policy.name:

@@ -311,11 +311,17 @@ def _aggregations(policy: Policy) -> list[pl.Expr]:
 
 
 def _period_stats(
-    frame: pl.LazyFrame, period: Period, *, keys: list[str], as_of: date, policy: Policy
+    frame: pl.LazyFrame,
+    period: Period,
+    *,
+    keys: list[str],
+    as_of: date,
+    policy: Policy,
+    parts: int,
 ) -> pl.LazyFrame:
     school_keys = [s.SCHOOL_ID, *(k for k in keys if k != s.SCHOOL_ID)]
     months = _month_level(frame, period, as_of, school_keys)
-    steps = classify(frame, policy=policy, as_of=period.until(as_of))
+    steps = classify(frame, policy=policy, as_of=period.until(as_of), parts=parts)
     aggs = _aggregations(policy)
     units = _with_steps(_units(months, school_keys), steps, school_keys)
     groups = units.group_by(keys).agg(aggs).with_columns(pl.lit(False).alias(MUNICIPALITY))
@@ -339,6 +345,7 @@ def stats(
     periods: Sequence[Period],
     as_of: date,
     policy: Policy,
+    parts: int = 1,
 ) -> pl.LazyFrame:
     """Statistics per group and for the whole municipality, for each period (not suppressed).
 
@@ -355,6 +362,9 @@ def stats(
         No row after this date is counted, and steps are taken at the period's end or here.
     policy
         The guideline whose steps are counted (``pupils_step_<n>``).
+    parts
+        Classify the pupils in this many buckets, one after another (the same result, less
+        memory: :func:`fravaer.classify.classify`).
 
     Returns
     -------
@@ -383,14 +393,14 @@ def stats(
     [('A', 2, 7.5, 1, 1), (None, 2, 7.5, 1, 1)]
     """
     keys = list(by)
-    parts = [
-        _period_stats(frame, period, keys=keys, as_of=as_of, policy=policy).with_columns(
-            pl.lit(i).alias(_ORDER)
-        )
+    tables = [
+        _period_stats(
+            frame, period, keys=keys, as_of=as_of, policy=policy, parts=parts
+        ).with_columns(pl.lit(i).alias(_ORDER))
         for i, period in enumerate(periods)
     ]
     return (
-        pl.concat(parts, how="vertical_relaxed")
+        pl.concat(tables, how="vertical_relaxed")
         .with_columns(pl.lit(False).alias(SUPPRESSED))
         .select(*contract_columns(keys, policy), MUNICIPALITY)
     )
