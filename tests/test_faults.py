@@ -121,7 +121,8 @@ def prepared(
     assert first.exit_code == 0, first.stderr
     out = tmp_path / "out"
     for path in out.rglob("*"):
-        if path.is_file() and path.name not in ("state.json", "key.txt"):
+        # The state, the key and a lock file are not last week's outputs: left as they are.
+        if path.is_file() and path.name not in ("state.json", "key.txt", "state.json.lock"):
             path.write_bytes(MARK + path.name.encode())
     before = files(out)
     assert before
@@ -323,21 +324,26 @@ def _run_module(args: list[str]) -> subprocess.Popen[str]:
 def test_two_runs_at_once_each_write_whole_files(
     prepared: tuple[list[str], Path, dict[str, bytes]],
 ) -> None:
-    """Without a lock (only report takes one) the later rename wins, but no file is mixed."""
+    """Two runs at once: without a lock (classify) the later rename wins, but no file is mixed;
+    escalate --state takes the state's lock, so a run that finds it held exits 75 at once."""
     args, out, before = prepared
     expected_run = invoke(args)  # what one run alone writes
     assert expected_run.exit_code == 0, expected_run.stderr
     expected = files(out)
     for name in before:
-        if name != "state.json":
+        if name not in ("state.json", "state.json.lock"):
             (out / name).write_bytes(MARK)
 
     runs = [_run_module(args), _run_module(args)]
     results = [(p.wait(timeout=120), p.communicate()) for p in runs]
 
     for code, (_, stderr) in results:
+        if code == 75 and "--state" in args:
+            assert "state.json.lock: another run holds the lock" in stderr
+            continue
         assert code == 0, stderr
         assert ERROR not in stderr
+    assert 0 in [code for code, _ in results]
     assert files(out) == expected
     assert temporaries(out) == []
 
