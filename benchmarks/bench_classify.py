@@ -23,14 +23,13 @@ from typing import Any
 import polars as pl
 from common import (
     SIZES,
-    RunFailed,
     hive_set,
     in_scratch,
     latest_date,
     machine,
     main,
-    measure,
     parquet_set,
+    run_interleaved,
     scan,
     write_result,
 )
@@ -128,21 +127,12 @@ def run_in(scratch: Path, size: str, repeat: int) -> Path:
     else:
         skipped.append("escalate (not a subcommand of this fravaer)")
 
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
-    failed: dict[str, str] = {}
     agreement: dict[str, str] = {}
-    for attempt in range(repeat):
-        for name, command in commands.items():
-            if name in failed:
-                continue
-            print(f"[{size}] {name} run {attempt + 1}/{repeat}", file=sys.stderr, flush=True)
-            try:
-                runs[name].append(measure(command))
-            except RunFailed as exc:  # recorded: "classify on 100 M completes" is a target
-                failed[name] = str(exc)
-                print(f"[{size}] {name} failed: {exc}", file=sys.stderr, flush=True)
-        if attempt == 0:  # answers first: a wrong answer's time is not kept
-            agreement = check_answers(commands, failed, out)
+
+    def check(failed: dict[str, str]) -> None:  # answers first: a wrong answer's time is not kept
+        agreement.update(check_answers(commands, failed, out))
+
+    runs, failed = run_interleaved(commands, repeat, size, check)
     # A baseline that could not be checked keeps its figures apart: they count for no ratio.
     unchecked = {
         name: summarise(commands[name], runs[name])

@@ -22,14 +22,13 @@ from typing import Any
 
 from bench_classify import BASELINES, compare, pupils_for, ratio_of, summarise
 from common import (
-    RunFailed,
     csv_set,
     in_scratch,
     latest_date,
     machine,
     main,
-    measure,
     parquet_set,
+    run_interleaved,
     write_result,
 )
 
@@ -61,23 +60,15 @@ def run_in(scratch: Path, size: str, repeat: int) -> Path:
         "read_csv": [python, "-c", READ_CSV, str(path)],
         "read_export": [python, "-c", READ_EXPORT, str(path)],
     }  # fmt: skip
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
-    agreement = {}
-    failed: dict[str, str] = {}
-    for attempt in range(repeat):
-        for name, command in commands.items():
-            if name in failed:
-                continue
-            print(f"[{size} csv] {name} run {attempt + 1}/{repeat}", file=sys.stderr, flush=True)
-            try:
-                runs[name].append(measure(command))
-            except RunFailed as exc:
-                failed[name] = str(exc)
-                print(f"[{size} csv] {name} failed: {exc}", file=sys.stderr, flush=True)
-        if attempt == 0 and not {"classify_csv", "read_csv_classify"} & set(failed):
+    agreement: dict[str, str] = {}
+
+    def check(failed: dict[str, str]) -> None:
+        if not {"classify_csv", "read_csv_classify"} & set(failed):
             agreement["read_csv_classify"] = compare(ours, theirs, "read_csv + classify")
-        elif attempt == 0:
+        else:
             failed.setdefault("read_csv_classify", "not checked: a classify run failed")
+
+    runs, failed = run_interleaved(commands, repeat, f"{size} csv", check)
     summary = {name: summarise(commands[name], w) for name, w in runs.items() if name not in failed}
     result: dict[str, Any] = {
         "benchmark": "ingest",

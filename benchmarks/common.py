@@ -196,6 +196,40 @@ def measure(command: list[str]) -> dict[str, float]:
     return result
 
 
+Runs = dict[str, list[dict[str, float]]]
+"""Each command's name -> one :func:`measure` result per run."""
+
+
+def run_interleaved(
+    commands: dict[str, list[str]],
+    repeat: int,
+    label: str,
+    after_first: Callable[[dict[str, str]], None],
+) -> tuple[Runs, dict[str, str]]:
+    """Every command ``repeat`` times, interleaved: each once, then each again, so that a burst
+    of load on a shared machine hits all of them rather than one. Returns the runs and, by
+    name, why a command failed (it is not run again: "completes" can itself be a target).
+
+    ``after_first(failed)`` runs after the first round, to check the answers before any time is
+    kept; it may add to ``failed`` (a baseline whose answer could not be checked).
+    """
+    runs: Runs = {name: [] for name in commands}
+    failed: dict[str, str] = {}
+    for attempt in range(repeat):
+        for name, command in commands.items():
+            if name in failed:
+                continue
+            print(f"[{label}] {name} run {attempt + 1}/{repeat}", file=sys.stderr, flush=True)
+            try:
+                runs[name].append(measure(command))
+            except RunFailed as exc:
+                failed[name] = str(exc)
+                print(f"[{label}] {name} failed: {exc}", file=sys.stderr, flush=True)
+        if attempt == 0:
+            after_first(failed)
+    return runs, failed
+
+
 def machine() -> dict[str, Any]:
     import duckdb
     import pandas
