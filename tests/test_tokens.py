@@ -118,3 +118,12 @@ def test_a_key_that_cannot_be_created_is_exit_73(tmp_path: Path) -> None:
 
     with pytest.raises(CannotCreateOutputError):
         token_key(None, None, tmp_path / "file")
+
+
+def test_a_huge_key_file_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    path = tmp_path / "big.key"
+    path.write_text("# " + "x" * 100_000 + "\n" + KEY.hex() + "\n")
+    path.chmod(0o600)
+
+    with pytest.raises(BadKeyError, match="larger than a key file"):
+        token_key(None, path, tmp_path)

@@ -24,6 +24,10 @@ ENV_NAMED = "the environment variable named by --key-env"
 KEY_FILE_NAMED = "the file given as the key file"
 """How messages name a key file whose path could be a key (:func:`shown_key_path`)."""
 
+KEY_FILE_MAX_BYTES = 1 << 16
+"""A key file is a key and some comment lines: a larger file is not read whole (a mistake, or
+``--key-file`` pointed at an export)."""
+
 _KEY_LIKE = re.compile(r"[A-Za-z0-9+/_=-]{43,}")
 """Text that could hold a key of 32 bytes or more: 43 base64 or 64 hex characters, no dot."""
 
@@ -63,12 +67,17 @@ def read_key_file(path: Path) -> bytes:
     if not path.is_file():
         raise InputMissingError(f"{shown}: no such key file")
     try:
-        data = path.read_bytes()
-        mode = path.stat().st_mode
+        with path.open("rb") as handle:
+            data = handle.read(KEY_FILE_MAX_BYTES + 1)
+            mode = os.fstat(handle.fileno()).st_mode
     except OSError as exc:
         raise InputMissingError(
             f"{shown}: cannot read ({exc.strerror or type(exc).__name__})"
         ) from None
+    if len(data) > KEY_FILE_MAX_BYTES:
+        raise BadKeyError(
+            f"{shown}: larger than a key file ({KEY_FILE_MAX_BYTES} bytes at most)", hint=KEY_HINT
+        )
     if mode & 0o077:
         log.warning("%s: the key file can be read by others; chmod 600 it", shown)
     try:
