@@ -8,6 +8,7 @@ leaves no new or partial file, and an older output stays intact.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
 import re
@@ -310,7 +311,8 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     flushed and fsynced; only when every one is on disk are they renamed over their targets, and
     the folders fsynced. Any failure before that removes the temporary files and leaves every
     older file as it was: exit 73 when a file cannot be created, 74 when writing fails (a full
-    disk).
+    disk). The error names the file's folder and a count, never the file: a unit's files may
+    be a pupil's (docs/privacy.md).
     """
     targets = [path for path, _ in files]
     if len(set(targets)) != len(targets):
@@ -354,7 +356,12 @@ def _in_folder(exc: FravaerError, path: Path, targets: Sequence[Path]) -> Fravae
     found = _PROBLEM.fullmatch(text)
     assert found is not None  # the pattern matches every text
     problem, reason = found["problem"], found["reason"] or ""
-    return type(exc)(f"{folder}: {problem} for 1 of {there} file(s){reason}", hint=exc.hint)
+    hint = exc.hint if exc.hint is None or path.name not in exc.hint else None
+    named = copy.copy(exc)  # the same class and exit code, whatever its constructor takes
+    named.message = f"{folder}: {problem} for 1 of {there} file(s){reason}"
+    named.hint = hint
+    named.args = (named.message,)
+    return named
 
 
 def remove_stale(folder: Path, *, recursive: bool = True) -> int:
