@@ -501,3 +501,16 @@ def test_two_outputs_that_differ_only_in_case_are_refused(config: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "two outputs would have the same file name (letter case ignored" in result.stderr
     assert not (config.parent / "out" / "manifest.json").exists()
+
+
+def test_an_output_over_the_token_key_is_refused(tmp_path: Path, export: Path) -> None:
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    config = tmp_path / "report.toml"
+    over = '\n[[outputs]]\nkind = "classification"\nfile = ".fravaer-token.key"\nformat = "csv"\n'
+    config.write_text(NOTES_ONLY.format(extra="") + over, encoding="utf-8")
+
+    result = run(config)
+
+    assert result.exit_code == 78, result.output
+    assert "an output would overwrite the token key of the meeting sheets" in result.stderr
+    assert not (tmp_path / "out" / "manifest.json").exists()

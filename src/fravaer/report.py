@@ -60,7 +60,7 @@ from fravaer.policy import NATIONAL_POLICY, Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.render import escalation_headings, escalation_sheet_names, render_escalations
 from fravaer.state import State, advance, dump_state, reference_run, run_frame
-from fravaer.tokens import school_names, token_key
+from fravaer.tokens import school_names, token_key, token_key_path
 
 log = logging.getLogger("fravaer")
 
@@ -297,6 +297,19 @@ def _meeting_notes(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     return meeting_note_files(run, ctx.output(spec.folder, run.as_of), key=ctx.token_key())
 
 
+def _not_the_key(planned: list[Planned], ctx: Context) -> None:
+    """Refuse (78) an output that would overwrite the token key: every sheet would be renamed."""
+    keys = {str(token_key_path(ctx.state, ctx.output_folder)).casefold()}
+    if ctx.key_file is not None:
+        keys.add(str(ctx.key_file).casefold())
+    for item in planned:
+        if str(item.path).casefold() in keys:
+            raise PolicyError(
+                f"{item.path}: an output would overwrite the token key of the meeting sheets",
+                hint="name the output otherwise (docs/escalate.md#file-names)",
+            )
+
+
 Builder = Callable[[Run, Any, Context], list[Planned]]
 BUILDERS: Final[dict[str, Builder]] = {
     "classification": _classification,
@@ -480,6 +493,7 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
         for spec in config.outputs:
             planned += BUILDERS[spec.kind](run, spec, ctx)
         _unique(planned)
+        _not_the_key(planned, ctx)
         files = [(p.path, p.data) for p in planned]
         if state_path is not None:
             advanced = advance(state, as_of=day, policy=policy.name, pupils=run.state_pupils())
