@@ -10,7 +10,9 @@ anywhere. Ids may appear only in outputs meant to list pupils.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -162,7 +164,76 @@ def test_report_keeps_canaries_out_of_manifest_state_and_summary(export: Path) -
         assert found(text, NAMES) == [], name
     # The lists are meant to list pupils: the canary pupil (step 3) is in them, by id.
     assert CANARY_ID in out["eskaleringer.csv"]
-    assert any(CANARY_ID in name for name in out), "meeting notes are per pupil"
+    # A meeting sheet holds the id inside; no file or folder name holds it (a token instead).
+    assert any(f"**Elev:** {CANARY_ID}" in text for name, text in out.items() if "moeder/" in name)
+    assert found("\n".join(names_under(export.parent)), IDS) == []
+
+
+def names_under(folder: Path) -> list[str]:
+    """Every file and folder name under ``folder``, hidden ones included."""
+    return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*"))]
+
+
+def _escalate_with_sheets(export: Path, *extra: str) -> list[str]:
+    out = export.parent / "out"
+    return [
+        "escalate",
+        str(export),
+        "--since",
+        DAYS[-6].isoformat(),
+        "-o",
+        str(out / "lister"),
+        "--split-by",
+        "school",
+        "--meeting-notes",
+        str(out / "moeder"),
+        *extra,
+    ]
+
+
+def test_no_file_or_folder_name_holds_an_id(export: Path) -> None:
+    state = export.parent / "out" / "state.json"
+    by_since = CliRunner().invoke(app, _escalate_with_sheets(export))
+    notes = export.parent / "out" / "moeder2"
+    by_state = CliRunner().invoke(
+        app, ["escalate", str(export), "--state", str(state), "--meeting-notes", str(notes)]
+    )
+
+    assert by_since.exit_code == by_state.exit_code == 0, by_since.stderr + by_state.stderr
+    names = names_under(export.parent / "out")
+    assert len([n for n in names if n.endswith(".md")]) == 4  # two pupils, two runs
+    assert found("\n".join(names), IDS) == []
+    assert found(by_since.stderr + by_state.stderr, IDS + NAMES) == []
+
+
+def test_a_full_disk_on_a_meeting_sheet_names_the_folder_and_a_count(
+    export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error line of a failed sheet names its folder and counts; the sheet's name (token)
+    and the pupil's id never appear (cron mail, the journal)."""
+    args = _escalate_with_sheets(export)
+    assert CliRunner().invoke(app, args).exit_code == 0
+    sheets = [n for n in names_under(export.parent / "out" / "moeder") if not n.startswith(".")]
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        if ".md." in os.readlink(f"/proc/self/fd/{fd}"):  # a sheet being staged
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    result = CliRunner().invoke(app, args)
+    monkeypatch.undo()
+
+    assert result.exit_code == 74, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith(ERROR)]
+    folder = export.parent / "out" / "moeder"
+    assert errors == [
+        f"{ERROR}{folder}: write failed for 1 of {len(sheets)} file(s) (No space left on device)"
+    ]
+    assert found(result.stderr, IDS + NAMES) == []
+    for sheet in sheets:
+        assert Path(sheet).stem not in result.stderr
 
 
 def test_escalate_state_file_holds_no_ids(export: Path) -> None:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
 from fravaer.escalate import ESCALATE_COLUMNS
+from fravaer.pseudonymize import pupil_token
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
@@ -210,9 +211,153 @@ def test_meeting_notes_for_every_pupil_at_step_2_or_higher(tmp_path: Path) -> No
 
     assert result.exit_code == 0, result.output
     at_2 = classified.filter(pl.col("step").cast(pl.Int8) >= 2)
-    expected = {f"{r[1]}-{r[0]}-2024-03-08" for r in at_2.select("pupil_id", "school_id").rows()}
+    key = bytes.fromhex((notes / ".fravaer-token.key").read_text())
+    expected = {
+        f"{school}-{pupil_token(key, pupil)}-2024-03-08"
+        for pupil, school in at_2.select("pupil_id", "school_id").rows()
+    }
     assert {p.stem for p in notes.glob("*.md")} == expected
     assert {p.stem for p in notes.glob("*.html")} == expected
     text = next(notes.glob("*.md")).read_text()
     assert text.startswith("# Forberedelse til møde om fravær")
     assert "### 3. Hvad skal der til?" in text
+
+
+# -- file names: the pupil's token, never the id; school ids apart where case is ignored ----------
+
+SMALL_PUPILS = [f"{i:07d}" for i in [*range(1, 41), *range(170, 200)]]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """70 pupils of the example; its schools 851001 and 851002 renamed ``ABC`` and ``abc``."""
+    raw = pl.read_csv(DEMO, infer_schema=False).filter(pl.col("pupil_id").is_in(SMALL_PUPILS))
+    renamed = raw.with_columns(pl.col("school_id").replace({"851001": "ABC", "851002": "abc"}))
+    path = tmp_path_factory.mktemp("small") / "export.csv"
+    renamed.write_csv(path)
+    return path
+
+
+def names_under(folder: Path) -> list[str]:
+    return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*"))]
+
+
+def test_meeting_sheets_are_named_by_a_stable_token_never_by_the_id(
+    tmp_path: Path, small: Path
+) -> None:
+    notes = tmp_path / "moeder"
+
+    first = run(small, "--since", "2024-02-23", "--meeting-notes", notes, "--format", "csv")
+    names = names_under(notes)
+    again = run(small, "--since", "2024-02-23", "--meeting-notes", notes, "--format", "csv")
+
+    assert first.exit_code == again.exit_code == 0, first.output
+    key_path = notes / ".fravaer-token.key"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    key = bytes.fromhex(key_path.read_text().strip())
+    assert len(key) == 32
+    sheets = [n for n in names if n.endswith(".md")]
+    assert len(sheets) > 3
+    for name in names:
+        assert not any(pupil in name for pupil in SMALL_PUPILS), name
+    assert names_under(notes) == names  # the same names the next run: the key was kept
+    for sheet in sheets:
+        pupil = next(p for p in SMALL_PUPILS if f"**Elev:** {p}\n" in (notes / sheet).read_text())
+        school, token = sheet.removesuffix("-2024-03-08.md").rsplit("-", 1)
+        assert token == pupil_token(key, pupil)
+        assert school in ("ABC-b5d4045c", "abc", "851003")
+
+
+def test_with_a_state_the_token_key_lives_beside_it_and_key_file_overrides(
+    tmp_path: Path, small: Path
+) -> None:
+    state = tmp_path / "state.json"
+    given = tmp_path / "token.key"
+    given.write_text("# the school's token key\n" + bytes(range(100, 132)).hex() + "\n")
+    given.chmod(0o600)
+
+    by_state = run(small, "--state", state, "--meeting-notes", tmp_path / "a", "--format", "csv")
+    by_file = run(
+        small,
+        "--since",
+        "2024-02-23",
+        "--meeting-notes",
+        tmp_path / "b",
+        "--key-file",
+        given,
+        "--format",
+        "csv",
+    )
+
+    assert by_state.exit_code == by_file.exit_code == 0, by_state.output + by_file.output
+    key_path = tmp_path / "state.json.key"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    state_key = bytes.fromhex(key_path.read_text())
+    assert not (tmp_path / "a" / ".fravaer-token.key").exists()
+    assert not (tmp_path / "b" / ".fravaer-token.key").exists()
+    a_tokens = {n.split("-")[-4] for n in names_under(tmp_path / "a")}
+    b_tokens = {n.split("-")[-4] for n in names_under(tmp_path / "b")}
+    assert len(a_tokens) > 3
+    assert a_tokens == {pupil_token(state_key, p) for p in SMALL_PUPILS} & a_tokens
+    assert b_tokens == {pupil_token(bytes(range(100, 132)), p) for p in SMALL_PUPILS} & b_tokens
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "problem"),
+    [
+        (["--key-file", "{tmp}/nope.key"], 66, "nope.key: no such key file"),
+        (["--key-file", "{tmp}/demo.key"], 78, "published demo key"),
+    ],
+)
+def test_a_token_key_file_that_is_missing_or_unusable_is_refused(
+    tmp_path: Path, small: Path, args: list[str], exit_code: int, problem: str
+) -> None:
+    demo = ROOT / "examples" / "pseudonymize" / "demo-key-never-for-real-data.txt"
+    (tmp_path / "demo.key").write_bytes(demo.read_bytes())
+    notes = tmp_path / "moeder"
+    options = [a.replace("{tmp}", str(tmp_path)) for a in args]
+
+    result = run(small, "--since", "2024-02-23", "--meeting-notes", notes, *options)
+
+    assert result.exit_code == exit_code, result.output
+    assert problem in result.stderr
+    assert not notes.exists() or names_under(notes) == []
+
+
+def test_key_file_without_meeting_notes_is_a_usage_error(tmp_path: Path, small: Path) -> None:
+    result = run(small, "--since", "2024-02-23", "--key-file", tmp_path / "k", "--format", "csv")
+
+    assert result.exit_code == 2
+    assert "--key-file names the meeting sheets" in result.stderr
+
+
+def test_two_pupils_with_one_token_are_a_clear_error_and_nothing_is_written(
+    tmp_path: Path, small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fravaer.pseudonymize.TOKEN_LENGTH", 1)  # 16 tokens for > 16 pupils
+    notes = tmp_path / "moeder"
+    output = tmp_path / "e.csv"
+
+    result = run(small, "--since", "2024-02-23", "--meeting-notes", notes, "-o", output)
+
+    assert result.exit_code == 78, result.output
+    assert "the token key gives two pupils the same file name token" in result.stderr
+    assert not output.exists()
+    assert [n for n in names_under(notes) if not n.startswith(".")] == []
+
+
+def test_school_ids_that_differ_in_case_get_names_that_differ_without_case(
+    tmp_path: Path, small: Path
+) -> None:
+    folder = tmp_path / "lister"
+
+    result = run(small, "--since", "2024-02-23", "--split-by", "school", "-o", folder)
+
+    assert result.exit_code == 0, result.output
+    names = names_under(folder)
+    assert names == [
+        "escalations-851003-2024-03-08.xlsx",
+        "escalations-ABC-b5d4045c-2024-03-08.xlsx",
+        "escalations-abc-2024-03-08.xlsx",
+    ]
+    assert len({n.casefold() for n in names}) == 3

@@ -394,3 +394,45 @@ def test_write_frames_csv_header_comes_even_from_an_empty_first_frame(tmp_path: 
 
     back = pl.read_csv(io.BytesIO(target.read_bytes()), schema=sample().schema)
     assert_frame_equal(back, sample(0, 2))
+
+
+# -- a unit's errors name the folder and a count, never a file (its name may be a pupil's) -------
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "expected"),
+    [
+        ("fsync", 28, "write failed for 1 of 2 file(s) (No space left on device)"),
+        ("replace", 5, "rename failed for 1 of 2 file(s) (Input/output error)"),
+    ],
+)
+def test_a_unit_error_names_the_folder_and_a_count_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, error: int, expected: str
+) -> None:
+    import os
+
+    from fravaer.output import write_all
+
+    sheets = tmp_path / "moeder"
+    sheets.mkdir()
+    files = [
+        (tmp_path / "liste.csv", b"a\n"),
+        (sheets / "851001-3f9c0a6d1e2b4c57-2024-03-08.md", b"x"),
+        (sheets / "851001-3f9c0a6d1e2b4c57-2024-03-08.html", b"x"),
+    ]
+    real = getattr(os, target)
+
+    def fail(*args: object) -> object:
+        path = str(args[-1]) if target == "replace" else os.readlink(f"/proc/self/fd/{args[0]}")
+        if "3f9c0a6d1e2b4c57" in path:
+            raise OSError(error, os.strerror(error))
+        return real(*args)
+
+    monkeypatch.setattr(os, target, fail)
+    with pytest.raises((OutputIOError, CannotCreateOutputError)) as caught:
+        write_all(files)
+    monkeypatch.undo()
+
+    assert caught.value.message == f"{sheets}: {expected}"
+    assert "3f9c0a6d1e2b4c57" not in caught.value.message
+    assert sorted(p.name for p in sheets.iterdir()) == []

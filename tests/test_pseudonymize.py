@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import stat
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,7 @@ from typer.testing import CliRunner, Result
 from fravaer import schema as s
 from fravaer.cli import app
 from fravaer.pseudonymize import (
+    DEMO_KEY_HEX,
     KEY_MIN_BYTES,
     BadKeyError,
     cpr_birth_date_expr,
@@ -31,6 +33,7 @@ from fravaer.pseudonymize import (
     pseudonymize,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
 HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
@@ -118,15 +121,53 @@ def test_never_a_plain_hash() -> None:
 @pytest.mark.parametrize(
     ("text", "length"),
     [
-        ("00" * 32, 32),
-        ("AB" * 40 + "\n", 40),
-        (base64.b64encode(bytes(32)).decode() + "\n", 32),
-        (base64.urlsafe_b64encode(b"\xff" * 33).decode(), 33),
-        ("# demo key: never for real data\n" + "11" * 32 + "\n", 32),
+        (KEY.hex(), 32),
+        (bytes(range(40)).hex().upper() + "\n", 40),
+        (base64.b64encode(KEY).decode() + "\n", 32),
+        (base64.urlsafe_b64encode(bytes(range(223, 256))).decode(), 33),  # with - and _
+        ("# test key: never for real data\n" + OTHER_KEY.hex() + "\n", 32),
     ],
 )
 def test_keys_are_hex_or_base64_text(text: str, length: int) -> None:
     assert len(parse_key(text)) == length
+
+
+DEMO_KEY_FILE = ROOT / "examples" / "pseudonymize" / "demo-key-never-for-real-data.txt"
+
+
+def test_the_published_demo_key_is_refused_in_every_spelling() -> None:
+    demo = bytes.fromhex(DEMO_KEY_HEX)
+    spellings = [
+        DEMO_KEY_FILE.read_text(encoding="ascii"),  # the file as published
+        DEMO_KEY_HEX.upper(),
+        base64.b64encode(demo).decode(),
+        base64.urlsafe_b64encode(demo).decode(),
+    ]
+    for text in spellings:
+        with pytest.raises(BadKeyError, match="published demo key") as caught:
+            parse_key(text)
+        assert caught.value.exit_code == 78
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "00" * 32,  # all zero
+        "00112233445566778899aabbccddeeff" * 2,  # typed by hand: 16 byte values
+        "ab" * 40,
+        base64.urlsafe_b64encode(b"\xff" * 33).decode(),
+    ],
+)
+def test_a_key_that_is_visibly_not_random_is_refused(text: str) -> None:
+    with pytest.raises(BadKeyError, match="not random") as caught:
+        parse_key(text)
+    assert caught.value.exit_code == 78
+
+
+def test_random_keys_are_not_refused_as_not_random() -> None:
+    """32 random bytes have fewer than 17 byte values with a chance of about 2e-15."""
+    for _ in range(2000):
+        parse_key(secrets.token_hex(32))
 
 
 @pytest.mark.parametrize(
@@ -327,8 +368,61 @@ def test_an_unset_key_variable_and_a_missing_key_file(tmp_path: Path) -> None:
     missing = run("pseudonymize", source, "-o", out, "--key-file", tmp_path / "nope")
 
     assert unset.exit_code == 78
-    assert "FRAVAER_NO_SUCH_VARIABLE_X is not set" in unset.stderr
+    assert "the environment variable named by --key-env is not set" in unset.stderr
     assert missing.exit_code == 66
+
+
+def test_a_key_given_where_its_name_belongs_is_never_echoed(tmp_path: Path) -> None:
+    """``--key-env "$KEY"`` or ``--key-file "$KEY"``: the key is not on stderr (cron mail)."""
+    source = export(tmp_path, ["0000001"])
+    out = tmp_path / "out.csv"
+    secret = secrets.token_hex(32)
+    wrapped = f"# the school's key\n{secret}\n"
+
+    as_name = run("pseudonymize", source, "-o", out, "--key-env", secret)
+    as_text = run("pseudonymize", source, "-o", out, "--key-env", wrapped)
+    as_path = run("pseudonymize", source, "-o", out, "--key-file", secret)
+    b64 = base64.b64encode(bytes.fromhex(secret)).decode()
+    as_b64_path = run("pseudonymize", source, "-o", out, "--key-file", b64)
+
+    assert (as_name.exit_code, as_text.exit_code) == (78, 78)
+    assert (as_path.exit_code, as_b64_path.exit_code) == (66, 66)
+    for result in (as_name, as_text, as_path, as_b64_path):
+        assert_private(result, secret, secret[:16], b64, b64[:16])
+    assert "the file given as the key file: no such key file" in as_path.stderr
+    assert not out.exists()
+
+
+def test_no_message_shows_a_key_files_text(tmp_path: Path) -> None:
+    source = export(tmp_path, ["0000001"])
+    out = tmp_path / "out.csv"
+    short = secrets.token_hex(20)  # 20 bytes: too short, and not to be shown
+    typed = "0011223344556677" * 4
+
+    not_ascii = tmp_path / "2.k"
+    not_ascii.write_bytes(f"{short}ø".encode())
+    not_ascii.chmod(0o600)
+    paths = [key_file(tmp_path, short, "0.k"), key_file(tmp_path, typed, "1.k"), not_ascii]
+
+    results = [run("pseudonymize", source, "-o", out, "--key-file", path) for path in paths]
+
+    for result in results:
+        assert result.exit_code == 78, result.output
+        assert_private(result, short, short[:12], typed[:16])
+
+
+def test_the_demo_key_is_refused_by_the_command_with_a_hint(tmp_path: Path) -> None:
+    source = export(tmp_path, ["0000001"])
+    out = tmp_path / "out.csv"
+    demo = key_file(tmp_path, DEMO_KEY_FILE.read_text(encoding="ascii"), "demo.txt")
+
+    result = run("pseudonymize", source, "-o", out, "--key-file", demo)
+
+    assert result.exit_code == 78
+    assert f"{demo}: the key is fravaer's published demo key" in result.stderr
+    assert "fravaer: hint: make a key with" in result.stderr
+    assert_private(result, DEMO_KEY_HEX, "0000001")
+    assert not out.exists()
 
 
 def test_a_key_file_others_can_read_gets_a_warning(tmp_path: Path, key: Path) -> None:

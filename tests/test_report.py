@@ -27,6 +27,7 @@ from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
 from fravaer.output import STAGED_SUFFIX
+from fravaer.pseudonymize import pupil_token
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
@@ -405,3 +406,111 @@ def test_a_missing_config_is_exit_66(tmp_path: Path) -> None:
 
     assert result.exit_code == 66
     assert "config file not found" in result.stderr
+
+
+# -- file names: tokens, the token key, letter case ----------------------------------------------
+
+NOTES_ONLY = """\
+output_folder = "out"
+{extra}
+[inputs]
+paths = ["export.csv"]
+
+[[outputs]]
+kind = "meeting_notes"
+folder = "moeder"
+"""
+
+
+def sheet_tokens(folder: Path) -> set[str]:
+    """The token in each sheet's name ``SCHOOL-TOKEN-ASOF.md``."""
+    return {p.name.removesuffix(".md")[:-11].rsplit("-", 1)[1] for p in folder.glob("*.md")}
+
+
+def test_meeting_sheets_are_named_by_tokens_under_the_key_beside_the_state(config: Path) -> None:
+    notes = config.parent / "out" / "moeder"
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    first = sheet_tokens(notes)
+    assert run(config, "--as-of", SECOND).exit_code == 0
+
+    key_path = config.parent / "state" / "state.json.key"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    key = bytes.fromhex(key_path.read_text())
+    both = sheet_tokens(notes)
+    assert first
+    assert both <= {pupil_token(key, p) for p in PUPILS}
+    assert not any(p in n.name for n in notes.iterdir() for p in PUPILS)
+    # Week after week the same key: a pupil at step 2 both weeks keeps the name's token.
+    second = {
+        n.name.removesuffix(f"-{SECOND}.md").rsplit("-", 1)[1] for n in notes.glob(f"*{SECOND}.md")
+    }
+    assert first & second
+
+
+def test_without_a_state_the_key_is_in_the_output_folder_and_key_file_wins(
+    tmp_path: Path, export: Path
+) -> None:
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    plain = tmp_path / "plain.toml"
+    plain.write_text(NOTES_ONLY.format(extra=""), encoding="utf-8")
+    given = tmp_path / "keys" / "token.key"
+    given.parent.mkdir()
+    given.write_text(bytes(range(64, 96)).hex())
+    given.chmod(0o600)
+    keyed = tmp_path / "keyed.toml"
+    keyed.write_text(
+        NOTES_ONLY.format(extra='key_file = "keys/token.key"').replace('"out"', '"out2"'),
+        encoding="utf-8",
+    )
+
+    dry = run(plain, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert not (tmp_path / "out").exists()  # a dry run makes no key
+    assert run(plain).exit_code == run(keyed).exit_code == 0
+
+    key = bytes.fromhex((tmp_path / "out" / ".fravaer-token.key").read_text())
+    assert sheet_tokens(tmp_path / "out" / "moeder") <= {pupil_token(key, p) for p in PUPILS}
+    assert not (tmp_path / "out2" / ".fravaer-token.key").exists()
+    by_file = sheet_tokens(tmp_path / "out2" / "moeder")
+    assert by_file
+    assert by_file <= {pupil_token(bytes(range(64, 96)), p) for p in PUPILS}
+
+
+def test_a_missing_key_file_is_exit_66_and_writes_nothing(tmp_path: Path, export: Path) -> None:
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    config = tmp_path / "report.toml"
+    config.write_text(NOTES_ONLY.format(extra='key_file = "nope.key"'), encoding="utf-8")
+
+    result = run(config)
+
+    assert result.exit_code == 66, result.output
+    assert "nope.key: no such key file" in result.stderr
+    assert not (tmp_path / "out" / "moeder").exists()
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_two_outputs_that_differ_only_in_case_are_refused(config: Path) -> None:
+    twice = CONFIG.replace(
+        'file = "alle-eskaleringer.xlsx"',
+        'file = "Klassifikation-{as_of}.csv"\nformat = "csv"',
+    ).replace('kind = "escalations"\nfile', 'kind = "classification"\nfile')
+
+    config.write_text(twice, encoding="utf-8")
+    result = run(config, "--as-of", FIRST)
+
+    assert result.exit_code == 2, result.output
+    assert "two outputs would have the same file name (letter case ignored" in result.stderr
+    assert not (config.parent / "out" / "manifest.json").exists()
+
+
+def test_an_output_over_the_token_key_is_refused(tmp_path: Path, export: Path) -> None:
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    config = tmp_path / "report.toml"
+    over = '\n[[outputs]]\nkind = "classification"\nfile = ".fravaer-token.key"\nformat = "csv"\n'
+    config.write_text(NOTES_ONLY.format(extra="") + over, encoding="utf-8")
+
+    result = run(config)
+
+    assert result.exit_code == 78, result.output
+    assert "an output would overwrite the token key of the meeting sheets" in result.stderr
+    assert not (tmp_path / "out" / "manifest.json").exists()

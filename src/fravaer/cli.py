@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
 import sys
 import traceback
@@ -37,7 +36,6 @@ from fravaer.errors import (
     EXIT_INTERRUPTED,
     BadInputError,
     FravaerError,
-    InputMissingError,
     Location,
     UsageError,
 )
@@ -45,6 +43,7 @@ from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, steps_at
 from fravaer.ingest import read_export
 from fravaer.ingest.canonical import LINE
 from fravaer.ingest.files import read_state
+from fravaer.ingest.keys import read_key_env, read_key_file
 from fravaer.ingest.load import inspection, load, load_source
 from fravaer.ingest.policy import (
     bundled_policies,
@@ -68,7 +67,7 @@ from fravaer.output import (
     write_workbook,
 )
 from fravaer.policy import DEFAULT_POLICY, NATIONAL_POLICY, Policy
-from fravaer.pseudonymize import KEY_HINT, BadKeyError, invalid_cpr, parse_key
+from fravaer.pseudonymize import KEY_HINT, invalid_cpr
 from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
 from fravaer.render import (
     escalation_headings,
@@ -112,6 +111,7 @@ from fravaer.stats import (
     suppress,
 )
 from fravaer.stats import stats as stats_frame
+from fravaer.tokens import token_key
 from fravaer.trend import (
     DIRECTION,
     FDR,
@@ -700,33 +700,9 @@ def _read_key(key_file: Path | None, key_env: str | None) -> bytes:
             "key; " + KEY_HINT,
         )
     if key_env is not None:
-        text = os.environ.get(key_env)
-        if text is None:
-            raise BadKeyError(f"environment variable {key_env} is not set", hint=KEY_HINT)
-        try:
-            return parse_key(text)
-        except BadKeyError as exc:
-            raise BadKeyError(f"{key_env}: {exc.message}", hint=exc.hint) from None
+        return read_key_env(key_env)
     assert key_file is not None
-    if not key_file.is_file():
-        raise InputMissingError(f"{key_file}: no such key file")
-    try:
-        data = key_file.read_bytes()
-        mode = key_file.stat().st_mode
-    except OSError as exc:
-        raise InputMissingError(
-            f"{key_file}: cannot read ({exc.strerror or type(exc).__name__})"
-        ) from None
-    if mode & 0o077:
-        log.warning("%s: the key file can be read by others; chmod 600 it", key_file)
-    try:
-        return parse_key(data.decode("ascii"))
-    except UnicodeDecodeError:
-        raise BadKeyError(
-            f"{key_file}: the key is neither hexadecimal nor base64 text", hint=KEY_HINT
-        ) from None
-    except BadKeyError as exc:
-        raise BadKeyError(f"{key_file}: {exc.message}", hint=exc.hint) from None
+    return read_key_file(key_file)
 
 
 PseudonymFormat = Literal["csv", "parquet"]
@@ -828,6 +804,14 @@ def escalate(
             help="Write a preparation sheet (Markdown and HTML) per pupil at step 2+ here.",
         ),
     ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Key of the pupils' tokens in the sheets' file names. Default: STATE.key beside "
+            "--state, else DIR/.fravaer-token.key; made on first use.",
+        ),
+    ] = None,
     source: SourceFileOption = None,
     encoding: EncodingOption = None,
     separator: SeparatorOption = None,
@@ -845,6 +829,8 @@ def escalate(
         raise UsageError("give either --since YYYY-MM-DD or --state PATH")
     if split_by is not None and output is None:
         raise UsageError("--split-by school writes one file per school: give -o FOLDER")
+    if key_file is not None and meeting_notes is None:
+        raise UsageError("--key-file names the meeting sheets: give --meeting-notes FOLDER")
     if split_by is not None:
         out_format: Format = fmt or "xlsx"
     else:
@@ -885,7 +871,8 @@ def escalate(
             )
         if meeting_notes is not None:
             ensure_folder(meeting_notes)
-            planned += meeting_note_files(run, meeting_notes)
+            key = token_key(state, key_file, meeting_notes)
+            planned += meeting_note_files(run, meeting_notes, key=key)
         files = [(p.path, p.data) for p in planned]
         if state is not None:
             assert recorded is not None

@@ -89,6 +89,8 @@ class ReportConfig(_Strict):
     output_folder: str = Field(min_length=1)
     state: str | None = None
     lock: str | None = None
+    key_file: str | None = None
+    """The token key of the meeting sheets' names; default beside the state (fravaer.tokens)."""
     policy: str = DEFAULT_POLICY
     national: bool = True
     lang: Lang = "da"

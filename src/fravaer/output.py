@@ -8,6 +8,7 @@ leaves no new or partial file, and an older output stays intact.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
 import re
@@ -24,7 +25,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from fravaer.errors import CannotCreateOutputError, LockHeldError, OutputIOError
+from fravaer.errors import CannotCreateOutputError, FravaerError, LockHeldError, OutputIOError
 
 Format = Literal["table", "csv", "json", "parquet", "xlsx"]
 BINARY_FORMATS: tuple[Format, ...] = ("parquet", "xlsx")
@@ -310,7 +311,8 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     flushed and fsynced; only when every one is on disk are they renamed over their targets, and
     the folders fsynced. Any failure before that removes the temporary files and leaves every
     older file as it was: exit 73 when a file cannot be created, 74 when writing fails (a full
-    disk).
+    disk). The error names the file's folder and a count, never the file: a unit's files may
+    be a pupil's (docs/privacy.md).
     """
     targets = [path for path, _ in files]
     if len(set(targets)) != len(targets):
@@ -318,19 +320,48 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     staged: list[tuple[Path, Path]] = []
     try:
         for path, data in files:
-            staged.append((_stage(path, data), path))
+            try:
+                staged.append((_stage(path, data), path))
+            except FravaerError as exc:
+                raise _in_folder(exc, path, targets) from None
         for tmp, path in staged:
-            os.replace(tmp, path)
-    except OSError as exc:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise OutputIOError(f"rename failed ({_reason(exc)})") from None
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                problem = OutputIOError(f"{path}: rename failed ({_reason(exc)})")
+                raise _in_folder(problem, path, targets) from None
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
         raise
     for folder in sorted({path.parent for path in targets}):
         _fsync_folder(folder)
+
+
+_PROBLEM = re.compile(r"(?P<problem>.*?)(?P<reason> \([^()]*\))?")
+
+
+def _in_folder(exc: FravaerError, path: Path, targets: Sequence[Path]) -> FravaerError:
+    """``exc`` of one file of a unit, naming its folder and a count instead of the file.
+
+    The files of a unit may be a pupil's (a meeting sheet's name holds a token, a school id): an
+    error line names the folder, how many of the unit's files are there, and the problem, e.g.
+    ``out/moeder: write failed for 1 of 37 file(s) (No space left on device)``.
+    """
+    folder = path.parent if str(path.parent) else Path()
+    there = sum(1 for target in targets if target.parent == path.parent)
+    text = exc.message.removeprefix(f"{path}: ")
+    if path.name in text:  # a message that names the file some other way: only its kind
+        text = "cannot be written"
+    found = _PROBLEM.fullmatch(text)
+    assert found is not None  # the pattern matches every text
+    problem, reason = found["problem"], found["reason"] or ""
+    hint = exc.hint if exc.hint is None or path.name not in exc.hint else None
+    named = copy.copy(exc)  # the same class and exit code, whatever its constructor takes
+    named.message = f"{folder}: {problem} for 1 of {there} file(s){reason}"
+    named.hint = hint
+    named.args = (named.message,)
+    return named
 
 
 def remove_stale(folder: Path, *, recursive: bool = True) -> int:
@@ -371,3 +402,37 @@ def run_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+# -- a key made on first use (the token key of file names) ----------------------------------------
+
+
+def create_key_file(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text``, mode 0600, only if it does not exist; True if created.
+
+    ``O_CREAT | O_EXCL`` makes the creation exclusive: a key that exists is never replaced (the
+    names made with it would change), and of two runs creating it at once one wins and the other
+    reads it. A write that fails removes the file again (exit 73/74, naming the key file: it
+    holds no pupil data).
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise CannotCreateOutputError(
+            f"{path}: cannot create the key file ({_reason(exc)})"
+        ) from None
+    try:
+        try:
+            _write_fd(fd, text.encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException as exc:
+        path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
+        raise
+    _fsync_folder(path.parent if str(path.parent) else Path())
+    return True

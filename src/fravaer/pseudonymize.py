@@ -28,6 +28,11 @@ valid. The century comes from the 7th digit (the first of the four after the dat
 (for 5–8 the split is at 57/58, not 36/37). A CPR-shaped id is hashed without its hyphen, so
 ``010190-1234`` and ``0101901234`` get the same pseudonym. Other ids are hashed as written.
 
+The same keyed hash names a pupil where a *name* is needed without the id: :func:`pupil_token`
+gives the token in the file names of meeting sheets (and of ``fravaer site``), and the state file
+keeps pupils under :func:`keyed_digest` (``state.pupil_key``). :func:`keyed_digest` is the one
+HMAC of fravaer.
+
 Everything here is pure: the caller reads the key and the data.
 """
 
@@ -38,6 +43,7 @@ import binascii
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -57,6 +63,20 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _PSEUDONYM = "_pseudonym"
 
+TOKEN_LENGTH = 16
+"""Hex digits of a pupil's token in file names: 64 bits, see :func:`pupil_token`."""
+
+_TOKEN_CONTEXT = "fravaer file name token\0"
+"""Put before the id in a token's HMAC, so that a token is not the start of the pseudonym that
+the same key gives (a key file may serve both); no id holds a NUL (ingest refuses it)."""
+
+DEMO_KEY_HEX = "c1b7d5b73cf57f0f94b8a6a253b4ac3c8428ae50893d9257ace8d414c9effe2f"
+"""The key of ``examples/pseudonymize/demo-key-never-for-real-data.txt``: published, so refused."""
+
+KEY_MIN_DISTINCT_BYTES = 17
+"""A key with fewer different byte values is typed by hand (``0011…ff0011…ff``, ``00…00``), not
+random: 32 random bytes have that few with a chance of about 2·10^-15 (docs/pseudonymize.md)."""
+
 KEY_HINT = (
     "make a key with: (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' "
     "> fravaer.key)"
@@ -74,7 +94,7 @@ def parse_key(text: str) -> bytes:
     such as a file's final newline, is ignored. The same rule applies to a key file and to an
     environment variable, so one key gives one set of pseudonyms either way.
 
-    >>> len(parse_key("00" * 32))
+    >>> len(parse_key(bytes(range(32)).hex()))
     32
     >>> parse_key("abcd")
     Traceback (most recent call last):
@@ -99,7 +119,60 @@ def parse_key(text: str) -> bytes:
         raise BadKeyError(
             f"the key is {len(key)} bytes; at least {KEY_MIN_BYTES} are needed", hint=KEY_HINT
         )
+    if key == bytes.fromhex(DEMO_KEY_HEX):
+        raise BadKeyError(
+            "the key is fravaer's published demo key: anyone can recompute its pseudonyms",
+            hint=KEY_HINT,
+        )
+    if len(set(key)) < KEY_MIN_DISTINCT_BYTES:
+        raise BadKeyError(
+            f"the key is not random: it has only {len(set(key))} different byte values",
+            hint=KEY_HINT,
+        )
     return key
+
+
+def keyed_digest(key: bytes, text: str) -> str:
+    """HMAC-SHA256 of ``text``'s UTF-8 bytes under ``key``, as 64 lowercase hex digits.
+
+    Every keyed hash of fravaer (pseudonyms, tokens, the state's pupil keys) is this one.
+
+    >>> keyed_digest(bytes(32), "007")[:16]
+    '46970a3ebfd1f21d'
+    """
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def pupil_token(key: bytes, pupil_id: str) -> str:
+    """The name of a pupil in file names: :data:`TOKEN_LENGTH` lowercase hex digits of an HMAC.
+
+    The same key gives the same token week after week, so a pupil's files keep their names; the
+    token shows nothing of the id without the key. It is not the start of the pupil's
+    pseudonym under the same key. 64 bits: two of 500,000 pupils share a token with a chance of
+    about 7·10^-9; :func:`pupil_tokens` refuses a run in which two do.
+
+    >>> key = bytes(range(32))
+    >>> token = pupil_token(key, "0000001")
+    >>> len(token), token == pupil_token(key, "0000001"), token == pseudonym(key, "0000001")[:16]
+    (16, True, False)
+    """
+    return keyed_digest(key, _TOKEN_CONTEXT + pupil_id)[:TOKEN_LENGTH]
+
+
+def pupil_tokens(key: bytes, pupil_ids: Iterable[str]) -> dict[str, str]:
+    """Each id's :func:`pupil_token`; two ids with one token are refused (exit 78).
+
+    A shared token would give two pupils one file name. The chance is tiny, and a new key ends
+    it: the message names no id and no token.
+    """
+    tokens = {pupil: pupil_token(key, pupil) for pupil in pupil_ids}
+    if len(set(tokens.values())) != len(tokens):
+        raise BadKeyError(
+            "the token key gives two pupils the same file name token",
+            hint="move the token key file away (a new one is made, and every sheet gets a new "
+            "name), or give another with --key-file / key_file",
+        )
+    return tokens
 
 
 def pseudonym(key: bytes, pupil_id: str) -> str:
@@ -115,7 +188,7 @@ def pseudonym(key: bytes, pupil_id: str) -> str:
     """
     if re.fullmatch(CPR_PATTERN, pupil_id):
         pupil_id = pupil_id.replace("-", "")
-    return hmac.new(key, pupil_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return keyed_digest(key, pupil_id)
 
 
 def cpr_shaped_expr(column: str = s.PUPIL_ID) -> pl.Expr:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -58,17 +57,19 @@ from fravaer.output import (
     write_all,
 )
 from fravaer.policy import NATIONAL_POLICY, Lang, Policy
+from fravaer.pseudonymize import pupil_tokens
 from fravaer.render import escalation_headings, escalation_sheet_names, render_escalations
 from fravaer.state import State, advance, dump_state, reference_run, run_frame
+from fravaer.tokens import school_names, token_key, token_key_path
 
 log = logging.getLogger("fravaer")
 
 MANIFEST_NAME: Final = "manifest.json"
 MANIFEST_VERSION: Final = 2
-"""2: a folder of meeting sheets is one entry (their names hold pupil ids)."""
+"""2: a folder of meeting sheets is one entry (one file per pupil)."""
 PER_PUPIL_KINDS: Final = ("meeting_notes",)
-"""Outputs with one file per pupil, named by the pupil's id: the manifest and the log name their
-folder and count them, and never list the names."""
+"""Outputs with one file per pupil, named by the pupil's token (``fravaer.tokens``): the manifest
+and the log name their folder and count them, and never list the names."""
 LOCK_NAME: Final = ".fravaer-report.lock"
 ESCALATION_PREFIX: Final = "escalations"
 _EXTENSIONS: Final[dict[str, str]] = {
@@ -138,22 +139,19 @@ class Run:
         return {pupil: (step, flag) for pupil, step, flag in rows}
 
 
-def safe_name(text: str) -> str:
-    """An id as part of a file name: letters, digits, ``.``, ``_`` and ``-``; others become ``_``.
-
-    >>> safe_name("851 001/ø")
-    '851_001__'
-    """
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text) or "_"
-
-
 def _unique(planned: list[Planned]) -> list[Planned]:
-    paths = [p.path for p in planned]
+    """``planned``, if no two of its paths are one file, also where a file system ignores case.
+
+    School ids are kept apart by ``tokens.school_names`` and pupils by their tokens, so what is
+    left is two outputs of a config naming one file (or an id made to look like another's
+    name with its hash).
+    """
+    paths = [str(p.path).casefold() for p in planned]
     if len(set(paths)) != len(paths):
         raise UsageError(
-            "two outputs would have the same file name",
-            hint="two school or pupil ids differ only in characters a file name cannot hold, "
-            "or two outputs name the same file",
+            "two outputs would have the same file name (letter case ignored, as on SMB shares "
+            "and macOS)",
+            hint="two outputs name the same file or folder, or differ only in letter case",
         )
     return planned
 
@@ -197,10 +195,11 @@ def escalation_files(
     if not split_by_school:
         return [Planned(target, _escalation_bytes(rows, fmt, run), "escalations", rows.height)]
     schools = sorted(set(run.classified()[s.SCHOOL_ID].to_list()))
+    names = school_names(schools)
     planned = []
     for school in schools:
         part = rows.filter(pl.col(s.SCHOOL_ID) == school)
-        name = f"{ESCALATION_PREFIX}-{safe_name(school)}-{run.as_of.isoformat()}{_EXTENSIONS[fmt]}"
+        name = f"{ESCALATION_PREFIX}-{names[school]}-{run.as_of.isoformat()}{_EXTENSIONS[fmt]}"
         planned.append(
             Planned(target / name, _escalation_bytes(part, fmt, run), "escalations", part.height)
         )
@@ -210,23 +209,26 @@ def escalation_files(
 # -- meeting notes --------------------------------------------------------------------------------
 
 
-def meeting_note_files(run: Run, folder: Path) -> list[Planned]:
-    """A Markdown and an HTML preparation sheet per pupil at step 2 or higher."""
+def meeting_note_files(run: Run, folder: Path, *, key: bytes) -> list[Planned]:
+    """A Markdown and an HTML preparation sheet per pupil at step 2 or higher.
+
+    Each is named ``SCHOOL-TOKEN-ASOF``: the school as ``tokens.school_names`` makes it, and the
+    pupil's token under ``key`` (``pseudonymize.pupil_token``), never the id, which is only in
+    the sheet. The same key gives the same names every week.
+    """
     classified = run.classified()
     pupils = classified.filter(pl.col(s.STEP) >= 2).select(s.PUPIL_ID, s.WINDOW_START).lazy()
     categories = run.policy.primary.categories
     weeks = weekly_absence(run.frame, pupils, categories=categories, as_of=run.as_of)
     days = weekday_absence(run.frame, pupils, categories=categories, as_of=run.as_of)
     weeks_df, days_df = pl.collect_all([weeks, days])
+    found = sheets(classified, weeks_df, days_df)
+    tokens = pupil_tokens(key, (str(sheet.pupil[s.PUPIL_ID]) for sheet in found))
+    schools = school_names({str(sheet.pupil[s.SCHOOL_ID]) for sheet in found})
     planned = []
-    for sheet in sheets(classified, weeks_df, days_df):
-        stem = "-".join(
-            (
-                safe_name(str(sheet.pupil[s.SCHOOL_ID])),
-                safe_name(str(sheet.pupil[s.PUPIL_ID])),
-                run.as_of.isoformat(),
-            )
-        )
+    for sheet in found:
+        school, pupil = str(sheet.pupil[s.SCHOOL_ID]), str(sheet.pupil[s.PUPIL_ID])
+        stem = f"{schools[school]}-{tokens[pupil]}-{run.as_of.isoformat()}"
         markdown = sheet_markdown(sheet, policy=run.policy, lang=run.lang)
         page = sheet_html(sheet, policy=run.policy, lang=run.lang)
         planned.append(Planned(folder / f"{stem}.md", markdown.encode(), "meeting_notes", 1))
@@ -243,6 +245,14 @@ class Context:
 
     base: Path  # the config file's folder
     output_folder: Path
+    state: Path | None = None
+    key_file: Path | None = None
+    dry_run: bool = False
+
+    def token_key(self) -> bytes:
+        """The key of the pupils' tokens in file names (``tokens.token_key``); a dry run makes
+        none."""
+        return token_key(self.state, self.key_file, self.output_folder, create=not self.dry_run)
 
     def output(self, name: str, as_of: date) -> Path:
         return Path(
@@ -284,7 +294,20 @@ def _escalations(run: Run, spec: Any, ctx: Context) -> list[Planned]:
 
 def _meeting_notes(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     assert isinstance(spec, MeetingNotesOutput)
-    return meeting_note_files(run, ctx.output(spec.folder, run.as_of))
+    return meeting_note_files(run, ctx.output(spec.folder, run.as_of), key=ctx.token_key())
+
+
+def _not_the_key(planned: list[Planned], ctx: Context) -> None:
+    """Refuse (78) an output that would overwrite the token key: every sheet would be renamed."""
+    keys = {str(token_key_path(ctx.state, ctx.output_folder)).casefold()}
+    if ctx.key_file is not None:
+        keys.add(str(ctx.key_file).casefold())
+    for item in planned:
+        if str(item.path).casefold() in keys:
+            raise PolicyError(
+                f"{item.path}: an output would overwrite the token key of the meeting sheets",
+                hint="name the output otherwise (docs/escalate.md#file-names)",
+            )
 
 
 Builder = Callable[[Run, Any, Context], list[Planned]]
@@ -438,8 +461,14 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
 
     choice = policy_versions(_policy_ref(config.policy, base))
     paths, options = _inputs(config, base)
-    ctx = Context(base=base, output_folder=at(config.output_folder))
     state_path = at(config.state) if config.state is not None else None
+    ctx = Context(
+        base=base,
+        output_folder=at(config.output_folder),
+        state=state_path,
+        key_file=at(config.key_file) if config.key_file is not None else None,
+        dry_run=dry_run,
+    )
     lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
 
     def build() -> ReportResult:
@@ -464,6 +493,7 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
         for spec in config.outputs:
             planned += BUILDERS[spec.kind](run, spec, ctx)
         _unique(planned)
+        _not_the_key(planned, ctx)
         files = [(p.path, p.data) for p in planned]
         if state_path is not None:
             advanced = advance(state, as_of=day, policy=policy.name, pupils=run.state_pupils())

@@ -26,8 +26,6 @@ False
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -38,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fravaer import schema as s
 from fravaer.errors import EXIT_DATAERR, FravaerError
+from fravaer.pseudonymize import keyed_digest
 
 STATE_FORMAT: Final = "fravaer-escalate-state"
 STATE_VERSION: Final = 2
@@ -92,7 +91,7 @@ def pupil_key(key: str, pupil_id: str) -> str:
     >>> pupil_key("00" * 32, "007")[:16]
     '46970a3ebfd1f21d'
     """
-    return hmac.new(bytes.fromhex(key), pupil_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return keyed_digest(bytes.fromhex(key), pupil_id)
 
 
 def keyed(state: State, key: str) -> State:
