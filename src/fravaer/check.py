@@ -83,6 +83,31 @@ def closed_expr(holidays: Collection[date]) -> pl.Expr:
     return (pl.col(s.DATE).dt.weekday() >= 6) | pl.col(s.DATE).is_in(days.implode())
 
 
+def closed_only_pupils(
+    frame: pl.LazyFrame, *, as_of: date, holidays: Collection[date]
+) -> pl.LazyFrame:
+    """How many pupils have rows on or before ``as_of`` only on closed days (one row, ``count``).
+
+    Such a pupil has no school day of their own, so the "has left" rule drops them from every
+    list as if they had left (docs/classify.md#pupils-who-left): the commands say so with this
+    count, never with the ids. Closed days are :func:`closed_expr`'s: Saturdays, Sundays and
+    ``holidays``.
+
+    >>> rows = pl.LazyFrame(
+    ...     {"pupil_id": ["a", "a", "b", "c"],
+    ...      "date": [date(2024, 3, 2), date(2024, 3, 4), date(2024, 3, 3), date(2024, 3, 9)]}
+    ... )
+    >>> closed_only_pupils(rows, as_of=date(2024, 3, 8), holidays=()).collect().item()
+    1
+    """
+    return (
+        frame.filter(pl.col(s.DATE) <= as_of)
+        .group_by(s.PUPIL_ID)
+        .agg(closed_expr(holidays).all().alias("_closed"))
+        .select(pl.col("_closed").sum().cast(pl.Int64).alias(s.COUNT))
+    )
+
+
 def _summary(items: pl.LazyFrame, finding: str, *, line: str) -> pl.LazyFrame:
     """One finding's row from its items (one per occurrence, with a line and a school list)."""
     shown = FIRST_LINES_SHOWN
