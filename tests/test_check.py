@@ -551,3 +551,30 @@ def test_missing_export_is_66_and_unreadable_cells_65(tmp_path: Path) -> None:
     assert unreadable.exit_code == 65
     assert f"{bad}:2:3" in unreadable.stderr
     assert_no_pupil_data(unreadable, "2024-13-04")
+
+
+def test_check_takes_classify_s_default_as_of_and_lists_rows_after_today(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped year must not move check's as-of date either: the row is listed instead."""
+    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    path = write_export(
+        tmp_path,
+        [
+            f"{SECRET},851001,2024-03-04,present,0,3,3.A",
+            f"{SECRET},851001,2024-03-05,present,0,3,3.A",
+            f"{SECRET},851001,2204-03-08,leave,1,3,3.A",
+        ],
+    )
+
+    result = run("check", path, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    found = {f["finding"]: f for f in json.loads(result.stdout)}
+    assert (found["after_as_of"]["count"], found["after_as_of"]["first_lines"]) == (1, "4")
+    assert result.stderr.splitlines() == [
+        "fravaer: warning: 1 row(s) dated after today (2026-12-07), the latest 2204-03-08, are "
+        "left out; give --as-of to include them",
+        "fravaer: checked 3 row(s) as of 2024-03-05: 1 finding(s)",
+    ]
+    assert_no_pupil_data(result)
