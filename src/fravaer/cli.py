@@ -261,7 +261,11 @@ OutputOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Classify as of this date, YYYY-MM-DD. Default: latest in data."),
+    typer.Option(
+        "--as-of",
+        help="Classify as of this date, YYYY-MM-DD. Default: the latest date in the data on or "
+        "before today.",
+    ),
 ]
 LangOption = Annotated[
     Literal["da", "en"], typer.Option("--lang", help="Language of tables: da or en.")
