@@ -100,11 +100,16 @@ def closed_only_pupils(
     >>> closed_only_pupils(rows, as_of=date(2024, 3, 8), holidays=()).collect().item()
     1
     """
-    return (
-        frame.filter(pl.col(s.DATE) <= as_of)
-        .group_by(s.PUPIL_ID)
-        .agg(closed_expr(holidays).all().alias("_closed"))
-        .select(pl.col("_closed").sum().cast(pl.Int64).alias(s.COUNT))
+    # Rows on closed days are few: find their pupils first, then look for an open day of those
+    # pupils only. A group-by of every row by pupil cost 40 times as much (docs/decisions.md).
+    rows = frame.filter(pl.col(s.DATE) <= as_of)
+    closed = closed_expr(holidays)
+    candidates = rows.filter(closed).select(s.PUPIL_ID).unique()
+    with_open_day = (
+        rows.filter(~closed).join(candidates, on=s.PUPIL_ID, how="semi").select(s.PUPIL_ID).unique()
+    )
+    return candidates.join(with_open_day, on=s.PUPIL_ID, how="anti").select(
+        pl.len().cast(pl.Int64).alias(s.COUNT)
     )
 
 
