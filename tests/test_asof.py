@@ -90,6 +90,7 @@ def test_as_of_facts_equal_a_loop(offsets: list[int], today_offset: int) -> None
         min(days, default=None),
         len(later),
         max(later, default=None),
+        sorted({d.year for d in days}),
     )
 
 

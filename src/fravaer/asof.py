@@ -21,7 +21,7 @@ import polars as pl
 
 from fravaer.calendar import public_holidays
 from fravaer.check import closed_only_pupils
-from fravaer.classify import EARLIEST, LATER_LATEST, LATER_ROWS, LATEST, as_of_facts
+from fravaer.classify import EARLIEST, LATER_LATEST, LATER_ROWS, LATEST, YEARS, as_of_facts
 from fravaer.errors import BadInputError, Location
 
 log = logging.getLogger("fravaer")
@@ -107,15 +107,18 @@ def resolve_as_of(frame: pl.LazyFrame, *, given: date | None, today: date, where
                 today.isoformat(),
                 later_latest.isoformat(),
             )
-    _warn_closed_only(frame, as_of=day, earliest=facts[EARLIEST])
+    _warn_closed_only(frame, as_of=day, earliest=facts[EARLIEST], years=facts[YEARS])
     assert isinstance(day, date)
     return day
 
 
-def _warn_closed_only(frame: pl.LazyFrame, *, as_of: date, earliest: date | None) -> None:
+def _warn_closed_only(
+    frame: pl.LazyFrame, *, as_of: date, earliest: date | None, years: list[int]
+) -> None:
     if earliest is None or earliest > as_of:
         return
-    holidays = public_holidays(earliest.year, as_of.year)
+    # The holidays of the years in the data only: a stray year 0001 must not cost 2,000 years.
+    holidays = frozenset().union(*(public_holidays(y, y) for y in years if y <= as_of.year))
     pupils = closed_only_pupils(frame, as_of=as_of, holidays=holidays)
     count = pupils.collect(engine="streaming").item()
     if count:
