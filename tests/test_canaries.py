@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fravaer.cli import app
-from tests.harden import COMMANDS, ERROR, PUPIL, READERS, Invocation
+from tests.harden import COMMANDS, ERROR, PUPIL, READERS, Invocation, option_names
 
 CANARY_ID = "CANARY-0101"
 CANARY_CPR = "010101-4000"
@@ -308,3 +308,35 @@ def test_the_fixture_is_read_as_meant(export: Path) -> None:
     assert steps[CANARY_ID] == "3"
     assert steps[CANARY_CPR] == "2"
     assert steps[PUPIL] == "0"
+
+
+FUTURE_AND_WEEKEND = (
+    f"{CANARY_ID};{NAME} Testesen;851001;2204-03-08;S;5.A;{NAME} ringede\n"
+    f"CANARY-0202;{NAME} Weekend;851001;2024-03-02;M;5.A;\n"
+    f"CANARY-0202;{NAME} Weekend;851001;2024-03-03;M;5.A;\n"
+)
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_the_as_of_warnings_count_and_never_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A row dated after the run's day and a pupil only on weekends: warned of by count."""
+    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    export = tmp_path / "eksport.csv"
+    export.write_text(canary_export(extra=FUTURE_AND_WEEKEND), encoding="utf-8")
+    run = Invocation(command, export, tmp_path / "out")
+
+    result = run.run()
+
+    assert result.exit_code == 0, result.stderr
+    assert found(result.stderr, IDS + NAMES) == []
+    takes_as_of = command == "report" or "as_of" in option_names(command)
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    expected = [
+        "fravaer: warning: 1 row(s) dated after today (2026-12-07), the latest 2204-03-08, are "
+        "left out; give --as-of to include them",
+        "fravaer: warning: 1 pupil(s) have rows only on Saturdays, Sundays or public holidays: "
+        "no school day, so they look as if they had left (fravaer check lists the rows)",
+    ]
+    assert [w for w in warnings if w in expected] == (expected if takes_as_of else [])

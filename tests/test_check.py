@@ -102,13 +102,15 @@ def reference(rows: list[Row], *, as_of: date, holidays: set[date]) -> dict[str,
             line = min(r.line for r in day_rows if r.school != first_school)
             two_schools.append((line, schools))
 
+    # Gaps and stale schools: only the rows on or before the as-of date.
+    counted = [r for r in clean if r.day <= as_of]
     school_days: dict[str, set[date]] = defaultdict(set)
-    for row in clean:
+    for row in counted:
         if not closed(row.day):
             school_days[row.school].add(row.day)
     pupil_dates: dict[str, set[date]] = defaultdict(set)
     spans: dict[tuple[str, str], list[date]] = defaultdict(list)
-    for row in clean:
+    for row in counted:
         pupil_dates[row.pupil].add(row.day)
         spans[(row.pupil, row.school)].append(row.day)
     missing: dict[tuple[str, date], set[str]] = defaultdict(set)
@@ -119,20 +121,20 @@ def reference(rows: list[Row], *, as_of: date, holidays: set[date]) -> dict[str,
     gaps: Items = []
     for (pupil, day), schools in missing.items():
         before = max(d for d in pupil_dates[pupil] if d < day)
-        line = min(r.line for r in pupil_day_rows[(pupil, before)])
+        line = min(r.line for r in pupil_day_rows[(pupil, before)] if r.day <= as_of)
         gaps.append((line, schools))
 
     latest: dict[str, date] = {}
-    for row in clean:
+    for row in counted:
         latest[row.school] = max(latest.get(row.school, row.day), row.day)
-    open_dates = {r.day for r in clean if not closed(r.day)}
+    open_dates = {r.day for r in counted if not closed(r.day)}
     stale: Items = []
     if latest:
         newest = max(latest.values())
         for school, day in latest.items():
             behind = sum(1 for d in open_dates if day < d <= newest)
             if behind > 5:
-                line = min(r.line for r in clean if r.school == school and r.day == day)
+                line = min(r.line for r in counted if r.school == school and r.day == day)
                 stale.append((line, {school}))
 
     found = {
@@ -235,19 +237,30 @@ CASES: dict[str, tuple[list[Row], dict[str, tuple]]] = {
     ),
     "gap": (
         [row(2), row(3, n=3), row(4, "p2"), row(5, "p2", n=1), row(6, "p2", n=2)],
-        {"gaps": (2, "2", "s1"), "after_as_of": (2, "3 6", "s1")},
+        {"gaps": (2, "2", "s1")},
     ),
     "stale school": (
         [row(2, school="s1")] + [row(3 + n, "p2", "s2", n) for n in range(9) if n not in (5, 6)],
-        {"stale_schools": (1, "2", "s1"), "after_as_of": (5, "5 6 7 10 11", "s2")},
+        {"stale_schools": (1, "2", "s1")},
+    ),
+    "leave ahead makes no gap and no stale school": (
+        [row(2), row(3, n=1), row(4, "p2"), row(5, "p2", n=1), row(6, "p3", school="s2")]
+        + [
+            row(7 + i, "p2", n=n, category="leave", fraction="1")
+            for i, n in enumerate((7, 8, 9, 10, 11, 14))
+        ]
+        + [row(20, n=15, category="leave", fraction="1")],
+        {"after_as_of": (7, "7 8 9 10 11", "s1")},
     ),
 }
+AS_OF = {"gap": day(9), "stale school": day(9)}
+"""The as-of date of a case, when not day(1)."""
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_hand_built_cases(case: str) -> None:
     rows, expected = CASES[case]
-    as_of = day(1)
+    as_of = AS_OF.get(case, day(1))
 
     got = fast(rows, as_of=as_of, holidays=set())
 
@@ -551,3 +564,30 @@ def test_missing_export_is_66_and_unreadable_cells_65(tmp_path: Path) -> None:
     assert unreadable.exit_code == 65
     assert f"{bad}:2:3" in unreadable.stderr
     assert_no_pupil_data(unreadable, "2024-13-04")
+
+
+def test_check_takes_classify_s_default_as_of_and_lists_rows_after_today(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped year must not move check's as-of date either: the row is listed instead."""
+    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    path = write_export(
+        tmp_path,
+        [
+            f"{SECRET},851001,2024-03-04,present,0,3,3.A",
+            f"{SECRET},851001,2024-03-05,present,0,3,3.A",
+            f"{SECRET},851001,2204-03-08,leave,1,3,3.A",
+        ],
+    )
+
+    result = run("check", path, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    found = {f["finding"]: f for f in json.loads(result.stdout)}
+    assert (found["after_as_of"]["count"], found["after_as_of"]["first_lines"]) == (1, "4")
+    assert result.stderr.splitlines() == [
+        "fravaer: warning: 1 row(s) dated after today (2026-12-07), the latest 2204-03-08, are "
+        "left out; give --as-of to include them",
+        "fravaer: checked 3 row(s) as of 2024-03-05: 1 finding(s)",
+    ]
+    assert_no_pupil_data(result)

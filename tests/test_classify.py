@@ -526,3 +526,36 @@ def test_evaluating_in_parts_gives_the_same_result(
         ).collect()  # fmt: skip
 
     assert_frame_equal(run(parts), run(1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), years=st.integers(1, 180), include_left=st.booleans())
+def test_rows_dated_after_the_as_of_date_change_nothing(
+    data: tuple[list[Row], date], years: int, include_left: bool
+) -> None:
+    """Leave registered ahead of time, or a mistyped year: in no window, not in the quarter."""
+    rows, as_of = data
+    ahead = [
+        Row(
+            r.pupil_id,
+            r.school_id,
+            date(as_of.year + years, 3, 8),
+            r.category,
+            r.fraction,
+            r.grade,
+            r.class_name,
+        )
+        for r in rows[:5]
+    ]
+    policy = load_policy("aalborg-2023")
+
+    def run(extra: list[Row]) -> pl.DataFrame:
+        return classify(
+            to_frame(rows + extra),
+            policy=policy,
+            national=NATIONAL,
+            as_of=as_of,
+            include_left=include_left,
+        ).collect()
+
+    assert_frame_equal(run(ahead), run([]))

@@ -752,3 +752,155 @@ def test_a_library_panic_is_one_line_and_exit_70(
     )
     assert result.stdout == ""
     assert not target.exists()
+
+
+# -- the day of the run: rows dated after it, pupils only on weekends ------------------------------
+
+RUN_DAY = date(2026, 12, 7)
+FUTURE_ROW = "0000042,851001,2204-03-08,leave,1,5,5.A"
+AFTER_TODAY = (
+    "fravaer: warning: 1 row(s) dated after today (2026-12-07), the latest 2204-03-08, are left "
+    "out; give --as-of to include them"
+)
+
+
+def _quarter_export(*extra: str) -> str:
+    """Three pupils, 2 January to 8 March 2024: 0000042 unlawfully absent every 8th school day
+    (12.5 % of the quarter: warn_parents), 0000043 always present, 0000044 ill every other day
+    of the latest 8 (below step 1, rising: early warning)."""
+    days = [date(2024, 1, 2) + timedelta(days=i) for i in range(67)]
+    days = [d for d in days if d.weekday() < 5]
+    rows = []
+    for i, day in enumerate(days):
+        absent = i % 8 == 0
+        rows.append(
+            f"0000042,851001,{day},{'unlawful' if absent else 'present'},{int(absent)},5,5.A"
+        )
+        rows.append(f"0000043,851001,{day},present,0,5,5.A")
+        ill = i >= len(days) - 8 and i % 2 == 0
+        rows.append(f"0000044,851001,{day},{'illness' if ill else 'present'},{int(ill)},5,5.A")
+    return _canonical(*rows, *extra)
+
+
+@pytest.fixture
+def run_day(monkeypatch: pytest.MonkeyPatch) -> date:
+    """Fix the day of the run (the CLI reads it through ``_today`` only)."""
+    monkeypatch.setattr("fravaer.cli._today", lambda: RUN_DAY)
+    return RUN_DAY
+
+
+def test_a_row_dated_after_today_keeps_the_as_of_and_the_quarter_flag(
+    tmp_path: Path, run_day: date
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(_quarter_export(FUTURE_ROW), encoding="utf-8")
+
+    result = run("classify", export, "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    frame = read_csv_text(result.stdout)
+    assert set(frame[s.AS_OF]) == {"2024-03-08"}
+    flags = dict(zip(frame[s.PUPIL_ID], frame[s.QUARTER_FLAG], strict=True))
+    assert flags == {"0000042": s.FLAG_WARN, "0000043": s.FLAG_NONE, "0000044": s.FLAG_NONE}
+    assert result.stderr.splitlines() == [
+        AFTER_TODAY,
+        "fravaer: classified 3 pupil(s) as of 2024-03-08 with aalborg-2023",
+    ]
+
+
+AS_OF_COMMANDS: dict[str, list[str]] = {
+    "classify": [],
+    "explain": ["--pupil", "0000042"],
+    "trend": ["--pupil", "0000042"],
+    "patterns": ["--all"],
+    "early-warning": [],
+    "stats": ["--no-suppression"],
+    "escalate": ["--since", "2024-01-10"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(AS_OF_COMMANDS))
+def test_rows_dated_after_today_change_no_command_s_output(
+    tmp_path: Path, run_day: date, command: str
+) -> None:
+    """Every measure ends at the as-of date: rows after the run's day are in no window."""
+    plain, future = tmp_path / "plain.csv", tmp_path / "future.csv"
+    plain.write_text(_quarter_export(), encoding="utf-8")
+    future.write_text(
+        _quarter_export(FUTURE_ROW, "0000043,851001,2204-03-09,unlawful,1,5,5.A"),
+        encoding="utf-8",
+    )
+    args = [*AS_OF_COMMANDS[command], "--format", "csv"]
+
+    before = run(command, plain, *args)
+    after = run(command, future, *args)
+
+    assert before.exit_code == after.exit_code == 0, after.output
+    assert after.stdout == before.stdout
+    assert len(after.stdout.splitlines()) > 1, "an empty output would prove nothing"
+    warning = AFTER_TODAY.replace("1 row(s)", "2 row(s)").replace("2204-03-08", "2204-03-09")
+    assert [line for line in after.stderr.splitlines() if "after today" in line] == [warning]
+    assert not re.search(r"00000\d\d", after.stderr)
+
+
+def test_an_explicit_as_of_after_today_wins_with_a_warning(tmp_path: Path, run_day: date) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(_quarter_export(FUTURE_ROW), encoding="utf-8")
+
+    result = run("classify", export, "--as-of", "2204-03-08", "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    assert set(read_csv_text(result.stdout)[s.AS_OF]) == {"2204-03-08"}
+    assert result.stderr.splitlines()[0] == (
+        "fravaer: warning: --as-of 2204-03-08 is after today (2026-12-07): rows up to it count, "
+        "leave registered ahead of time included"
+    )
+
+
+def test_an_export_dated_only_after_today_has_no_default_as_of(
+    tmp_path: Path, run_day: date
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(_canonical(FUTURE_ROW), encoding="utf-8")
+
+    result = run("classify", export, "--format", "csv")
+
+    line = assert_clean_failure(result, 65)
+    assert line == (
+        f"{ERROR}{export}: every row is dated after today (2026-12-07): there is no default "
+        "as-of date"
+    )
+    assert "2204" not in result.stderr
+
+
+def test_python_m_fravaer_reads_the_real_day_of_the_run(tmp_path: Path) -> None:
+    """A subprocess cannot be monkeypatched: a row in 2204 is after any real day of a run."""
+    (tmp_path / "export.csv").write_text(_quarter_export(FUTURE_ROW), encoding="utf-8")
+
+    done = run_module("classify", "export.csv", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert read_csv_text(done.stdout)[s.AS_OF].unique().to_list() == ["2024-03-08"]
+    assert re.fullmatch(
+        r"fravaer: warning: 1 row\(s\) dated after today \(20\d\d-\d\d-\d\d\), the latest "
+        r"2204-03-08, are left out; give --as-of to include them",
+        done.stderr.splitlines()[0],
+    ), done.stderr
+
+
+def test_a_pupil_only_on_weekends_is_counted_on_stderr_not_named(
+    tmp_path: Path, run_day: date
+) -> None:
+    weekend = [f"0000099,851001,2024-03-0{d},present,0,5,5.A" for d in (2, 3)]
+    export = tmp_path / "export.csv"
+    export.write_text(_quarter_export(*weekend), encoding="utf-8")
+
+    result = run("classify", export, "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    assert "0000099" not in result.stdout  # the "has left" rule drops the pupil...
+    assert result.stderr.splitlines()[0] == (  # ...but no longer without a word
+        "fravaer: warning: 1 pupil(s) have rows only on Saturdays, Sundays or public holidays: "
+        "no school day, so they look as if they had left (fravaer check lists the rows)"
+    )
+    assert "0000099" not in result.stderr

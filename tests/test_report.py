@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import filelock
@@ -514,3 +515,30 @@ def test_an_output_over_the_token_key_is_refused(tmp_path: Path, export: Path) -
     assert result.exit_code == 78, result.output
     assert "an output would overwrite the token key of the meeting sheets" in result.stderr
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_a_row_dated_after_today_does_not_move_the_report_s_as_of(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same default as every command: the latest date on or before the run's day."""
+    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    export = config.parent / "export.csv"
+    with export.open("a", encoding="utf-8") as handle:
+        handle.write(f"{PUPILS[0]},851001,2204-03-08,leave,1.0,8,8.A\n")
+
+    dry = run(config, "--dry-run")
+    result = run(config)
+
+    assert dry.exit_code == result.exit_code == 0, result.output
+    manifest = json.loads((config.parent / "out" / "manifest.json").read_text())
+    assert manifest["as_of"] == SECOND
+    assert (config.parent / "out" / f"klassifikation-{SECOND}.csv").exists()
+    warning = (
+        "fravaer: warning: 1 row(s) dated after today (2026-12-07), the latest 2204-03-08, are "
+        "left out; give --as-of to include them"
+    )
+    for run_result in (dry, result):
+        lines = run_result.stderr.splitlines()
+        assert lines.count(warning) == 1, run_result.stderr
+        assert PUPILS[0] not in run_result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"fravaer: report as of {SECOND}: ")

@@ -29,7 +29,9 @@ a look. Rows repeating an earlier row are left out of every finding after ``dupl
 of rows sharing pupil, date and category only the first counts towards a day's total, as in
 ingest. A *school day* of a school is a date on which it registered anyone, except Saturdays,
 Sundays and public holidays (already reported), so one stray weekend row does not turn into a
-gap for every other pupil.
+gap for every other pupil. Gaps and stale schools look only at rows on or before the as-of date
+(the rows every command counts), so leave registered ahead of time makes no gap and no stale
+school.
 
 Each finding's lines: the row itself; for an over-full day or a day at two schools the first
 row of that pupil-day (at the second school); for a gap, the pupil's last registration before
@@ -81,6 +83,36 @@ def closed_expr(holidays: Collection[date]) -> pl.Expr:
     """True on a Saturday, a Sunday or one of ``holidays``: not a school day."""
     days = pl.Series(sorted(holidays), dtype=pl.Date)
     return (pl.col(s.DATE).dt.weekday() >= 6) | pl.col(s.DATE).is_in(days.implode())
+
+
+def closed_only_pupils(
+    frame: pl.LazyFrame, *, as_of: date, holidays: Collection[date]
+) -> pl.LazyFrame:
+    """How many pupils have rows on or before ``as_of`` only on closed days (one row, ``count``).
+
+    Such a pupil has no school day of their own, so the "has left" rule drops them from every
+    list as if they had left (docs/classify.md#pupils-who-left): the commands say so with this
+    count, never with the ids. Closed days are :func:`closed_expr`'s: Saturdays, Sundays and
+    ``holidays``.
+
+    >>> rows = pl.LazyFrame(
+    ...     {"pupil_id": ["a", "a", "b", "c"],
+    ...      "date": [date(2024, 3, 2), date(2024, 3, 4), date(2024, 3, 3), date(2024, 3, 9)]}
+    ... )
+    >>> closed_only_pupils(rows, as_of=date(2024, 3, 8), holidays=()).collect().item()
+    1
+    """
+    # Rows on closed days are few: find their pupils first, then look for an open day of those
+    # pupils only. A group-by of every row by pupil cost 40 times as much (docs/decisions.md).
+    rows = frame.filter(pl.col(s.DATE) <= as_of)
+    closed = closed_expr(holidays)
+    candidates = rows.filter(closed).select(s.PUPIL_ID).unique()
+    with_open_day = (
+        rows.filter(~closed).join(candidates, on=s.PUPIL_ID, how="semi").select(s.PUPIL_ID).unique()
+    )
+    return candidates.join(with_open_day, on=s.PUPIL_ID, how="anti").select(
+        pl.len().cast(pl.Int64).alias(s.COUNT)
+    )
 
 
 def _summary(items: pl.LazyFrame, finding: str, *, line: str) -> pl.LazyFrame:
@@ -209,7 +241,7 @@ def check(
         ``date``, ``category``, ``absent_fraction``), repeated and conflicting rows included,
         plus the source line of each row in the column ``line``.
     as_of
-        Rows after this date are reported.
+        Rows after this date are reported, and left out of the gaps and the stale schools.
     holidays
         Dates that are never school days besides Saturdays and Sundays
         (:func:`fravaer.calendar.public_holidays`).
@@ -249,7 +281,10 @@ def check(
     rows = marked.filter(~pl.col("_duplicate"))
     first_rows = rows.filter(~pl.col("_later"))
     closed = closed_expr(holidays)
-    open_rows = rows.filter(~closed)
+    # Gaps and stale schools are measured on the rows that count, those on or before the as-of
+    # date: leave registered ahead of time would otherwise make school days of the future.
+    counted = rows.filter(pl.col(s.DATE) <= as_of)
+    open_counted = counted.filter(~closed)
 
     items = {
         "conflicting_rows": _row_items(rows, pl.col("_later"), line=line),
@@ -258,8 +293,8 @@ def check(
         "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line),
         "weekend_or_holiday": _row_items(rows, closed, line=line),
         "two_schools_one_day": _two_schools(rows, line=line),
-        "gaps": _gaps(rows, open_rows, line=line),
-        "stale_schools": _stale(rows, open_rows, line=line),
+        "gaps": _gaps(counted, open_counted, line=line),
+        "stale_schools": _stale(counted, open_counted, line=line),
     }
     return pl.concat([_summary(found, name, line=line) for name, found in items.items()])
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import reduce
 from operator import and_, or_
+from typing import Final
 
 import polars as pl
 
@@ -397,9 +398,38 @@ def pupil_partition_expr(part: int, parts: int) -> pl.Expr:
     return pl.col(s.PUPIL_ID).hash(seed=0) % parts == part - 1
 
 
-def latest_date(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """The newest date in the data: the default as-of date (one row, column ``date``)."""
-    return frame.select(pl.col(s.DATE).max())
+LATEST: Final = "latest"
+EARLIEST: Final = "earliest"
+LATER_ROWS: Final = "later_rows"
+LATER_LATEST: Final = "later_latest"
+YEARS: Final = "years"
+
+
+def as_of_facts(frame: pl.LazyFrame, *, today: date) -> pl.LazyFrame:
+    """What the default as-of date needs, in one pass over the rows (one row).
+
+    ``latest`` is the newest date on or before ``today`` (the default as-of date; null when no
+    row is that early), ``earliest`` the oldest date, ``later_rows`` the rows dated after
+    ``today`` and ``later_latest`` the newest of them (null when there are none), ``years`` the
+    distinct calendar years of all rows, ascending (the holidays to look up). ``today`` is
+    the day of the run, read by the caller: leave approved ahead of time is real, but a row
+    dated after the run's day must not move the default as-of date (docs/classify.md#as-of-date).
+
+    >>> frame = pl.LazyFrame({"date": [date(2024, 3, 7), date(2024, 3, 8), date(2204, 3, 8)]})
+    >>> facts = as_of_facts(frame, today=date(2026, 12, 7)).collect().row(0)
+    >>> facts[:4]
+    (datetime.date(2024, 3, 8), datetime.date(2024, 3, 7), 1, datetime.date(2204, 3, 8))
+    >>> facts[4]
+    [2024, 2204]
+    """
+    later = pl.col(s.DATE) > today
+    return frame.select(
+        pl.col(s.DATE).filter(~later).max().alias(LATEST),
+        pl.col(s.DATE).min().alias(EARLIEST),
+        later.sum().cast(pl.Int64).alias(LATER_ROWS),
+        pl.col(s.DATE).filter(later).max().alias(LATER_LATEST),
+        pl.col(s.DATE).dt.year().unique().sort().implode().alias(YEARS),
+    )
 
 
 def rule_columns(policy: Policy) -> list[str]:

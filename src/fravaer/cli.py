@@ -13,7 +13,7 @@ import re
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,13 +23,14 @@ from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from fravaer import __version__
+from fravaer.asof import danish_date, resolve_as_of
 from fravaer.calendar import parse_school_year, public_holidays
 from fravaer.chart_trend import CHART_SUFFIXES, ChartFormat, trend_chart
 from fravaer.check import check as check_frame
 from fravaer.check import has_errors
 from fravaer.classify import classify as classify_frame
 from fravaer.classify import explain as explain_frame
-from fravaer.classify import latest_date, parts_for
+from fravaer.classify import parts_for
 from fravaer.demo import DemoSpec, generate
 from fravaer.errors import (
     EXIT_INTERNAL,
@@ -260,7 +261,11 @@ OutputOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Classify as of this date, YYYY-MM-DD. Default: latest in data."),
+    typer.Option(
+        "--as-of",
+        help="Classify as of this date, YYYY-MM-DD. Default: the latest date in the data on or "
+        "before today.",
+    ),
 ]
 LangOption = Annotated[
     Literal["da", "en"], typer.Option("--lang", help="Language of tables: da or en.")
@@ -470,21 +475,21 @@ def explain(
 def _read(
     exports: list[str], as_of: str | None, options: SourceOptions
 ) -> tuple[pl.LazyFrame, date]:
-    """The validated exports as one frame, and the as-of date (given, or the latest in the data)."""
-    day = _parse_date(as_of, "--as-of") if as_of else None
+    """The validated exports as one frame, and the as-of date: given, or the latest in the data
+    on or before the day of the run (:func:`fravaer.asof.resolve_as_of`)."""
+    given = _parse_date(as_of, "--as-of") if as_of else None
     _STAGE[0](f"reading and checking {len(exports)} input(s)")
     frame = load(exports, options).frame
-    day = day or _latest_date(frame, Path(exports[0]))
+    day = resolve_as_of(frame, given=given, today=_today(), where=str(Path(exports[0])))
     _STAGE[0](f"computing as of {day.isoformat()}")
     return frame, day
 
 
-def _latest_date(frame: pl.LazyFrame, export: Path) -> date:
-    latest = latest_date(frame).collect().item()
-    if latest is None:
-        raise BadInputError(Location(str(export)), "no data rows")
-    assert isinstance(latest, date)
-    return latest
+def _today() -> date:
+    """The day of the run: today's date in Denmark. The only place fravaer reads the clock, once
+    per run, so that rows dated later cannot move the default as-of date (docs/decisions.md).
+    Tests replace this function to fix the day."""
+    return danish_date(datetime.now(UTC))
 
 
 def _table_width(output: Path | None) -> int | None:
@@ -658,12 +663,12 @@ def check(
     out_format = _resolve_format(fmt, output)
     if out_format not in ("table", "csv", "json"):
         raise UsageError(f"check writes table, csv or json, not {out_format}")
-    day = _parse_date(as_of, "--as-of") if as_of else None
+    given = _parse_date(as_of, "--as-of") if as_of else None
     options = _source_options(source, encoding, separator, date_format, sheet, None)
     frame = read_export(export, options, keep_lines=True, day_checks=False)
+    day = resolve_as_of(frame, given=given, today=_today(), where=str(export))
     span = frame.select(pl.len(), pl.col(DATE).min().alias("first"), pl.col(DATE).max())
     rows, first, last = span.collect().row(0)
-    day = day or last
     findings = check_frame(
         frame, as_of=day, holidays=public_holidays(first.year, last.year), line=LINE
     ).collect(engine="streaming")
@@ -944,7 +949,7 @@ def report(
     the manifest last, and prints one summary line of counts on stderr.
     """
     day = _parse_date(as_of, "--as-of") if as_of else None
-    result = run_report(config, as_of=day, dry_run=dry_run)
+    result = run_report(config, as_of=day, today=_today(), dry_run=dry_run)
     log.info("report %s", result.summary)
 
 

@@ -25,7 +25,8 @@ import polars as pl
 
 from fravaer import __version__
 from fravaer import schema as s
-from fravaer.classify import classify, latest_date, parts_for
+from fravaer.asof import resolve_as_of
+from fravaer.classify import classify, parts_for
 from fravaer.config import (
     AS_OF_FIELD,
     ClassificationOutput,
@@ -34,7 +35,7 @@ from fravaer.config import (
     MeetingNotesOutput,
     ReportConfig,
 )
-from fravaer.errors import BadInputError, Location, PolicyError, UsageError
+from fravaer.errors import PolicyError, UsageError
 from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, escalate
 from fravaer.ingest.files import digest, load_report_config, read_state
 from fravaer.ingest.load import Loaded, load, load_source
@@ -344,14 +345,6 @@ def _inputs(config: ReportConfig, base: Path) -> tuple[list[str], SourceOptions]
     return [os.path.normpath(base / p) for p in inputs.paths], options
 
 
-def _latest(frame: pl.LazyFrame, where: str) -> date:
-    latest = latest_date(frame).collect().item()
-    if latest is None:
-        raise BadInputError(Location(where), "no data rows")
-    assert isinstance(latest, date)
-    return latest
-
-
 def manifest(
     run: Run,
     *,
@@ -446,12 +439,14 @@ def summary(run: Run, *, files: int, escalations: bool, dry_run: bool) -> str:
     return "; ".join(parts)
 
 
-def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportResult:
+def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool) -> ReportResult:
     """Run a ``report.toml``: read, classify, build every output, and write them all as one.
 
     Without ``dry_run`` the run holds the lock (exit 75 if another run holds it) from before the
     data is read until the manifest is written. Temporary files left by a killed run are removed
-    first. A dry run reads everything, writes nothing and takes no lock.
+    first. A dry run reads everything, writes nothing and takes no lock. ``today`` is the day of
+    the run, read by the CLI: without ``as_of`` the as-of date is the latest in the data on or
+    before it (:func:`fravaer.asof.resolve_as_of`).
     """
     config = load_report_config(config_path)
     base = config_path.parent
@@ -473,7 +468,7 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
 
     def build() -> ReportResult:
         loaded = load(paths, options)
-        day = as_of or _latest(loaded.frame, paths[0])
+        day = resolve_as_of(loaded.frame, given=as_of, today=today, where=paths[0])
         policy = pick_version(choice, as_of=day)
         national = resolve_policy(NATIONAL_POLICY, as_of=day) if config.national else None
         run = Run(
