@@ -49,12 +49,14 @@ from fravaer.ingest.policy import (
 from fravaer.ingest.source import SourceOptions
 from fravaer.meeting import sheet_html, sheet_markdown, sheets, weekday_absence, weekly_absence
 from fravaer.output import (
+    check_target,
     ensure_folder,
     format_for_path,
     remove_stale,
     run_lock,
     serialise_frame,
     serialise_workbook,
+    state_lock,
     write_all,
 )
 from fravaer.policy import NATIONAL_POLICY, Lang, Policy
@@ -426,9 +428,10 @@ def summary(run: Run, *, files: int, escalations: bool, dry_run: bool) -> str:
 def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportResult:
     """Run a ``report.toml``: read, classify, build every output, and write them all as one.
 
-    Without ``dry_run`` the run holds the lock (exit 75 if another run holds it) from before the
-    data is read until the manifest is written. Temporary files left by a killed run are removed
-    first. A dry run reads everything, writes nothing and takes no lock.
+    Without ``dry_run`` the run holds its lock and the state's lock (exit 75 if another run
+    holds either) from before the data is read until the manifest is written. Temporary files
+    left by a killed run are removed first. A dry run reads everything, writes nothing and takes
+    no lock.
     """
     config = load_report_config(config_path)
     base = config_path.parent
@@ -440,6 +443,8 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
     paths, options = _inputs(config, base)
     ctx = Context(base=base, output_folder=at(config.output_folder))
     state_path = at(config.state) if config.state is not None else None
+    if state_path is not None:
+        check_target(state_path)  # a FIFO would hang the reading, a device be replaced
     lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
 
     def build() -> ReportResult:
@@ -493,10 +498,11 @@ def report(config_path: Path, *, as_of: date | None, dry_run: bool) -> ReportRes
     if dry_run:
         return build()
     ensure_folder(lock_path.parent)
-    with run_lock(lock_path):
-        stale = remove_stale(ctx.output_folder)
+    if state_path is not None:
+        ensure_folder(state_path.parent)
+    # The state's own lock too, the one `escalate --state` holds: one lock for one state file.
+    with run_lock(lock_path), state_lock(state_path):
+        remove_stale(ctx.output_folder)
         if state_path is not None and state_path.parent != ctx.output_folder:
-            stale += remove_stale(state_path.parent, recursive=False)
-        if stale:
-            log.warning("removed %d temporary file(s) left by an interrupted run", stale)
+            remove_stale(state_path.parent, recursive=False)
         return build()
