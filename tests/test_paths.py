@@ -10,9 +10,14 @@ files. Signals, kills and locks are tested with real processes.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 import socket
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +28,7 @@ from typer.testing import CliRunner, Result
 import fravaer.output
 from fravaer.cli import app
 from fravaer.errors import CannotCreateOutputError
-from fravaer.output import atomic_file, write_all, write_frame
+from fravaer.output import atomic_file, remove_stale, write_all, write_frame
 from tests.harden import assert_one_error
 from tests.test_battery import csv_text
 
@@ -225,3 +230,327 @@ def test_a_report_output_that_is_a_fifo_is_refused_before_anything_is_written(
         "state.json.lock",
         "steps.csv",
     ]
+
+
+# -- -o - is stdout -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["classify", "{export}", "--format", "csv"],
+        ["escalate", "{export}", "--since", "2024-03-01", "--format", "csv"],
+        ["pseudonymize", "{export}", "--key-file", "{key}", "--format", "csv"],
+        ["policy", "list", "--format", "csv"],
+        ["inspect", "{export}", "--format", "json"],
+    ],
+    ids=lambda a: a[0] if a[0] != "policy" else "policy-list",
+)
+def test_dash_is_stdout_and_no_file_named_dash(
+    tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    key = tmp_path / "key.txt"
+    key.write_text("00112233445566778899aabbccddeeff" * 2)
+    key.chmod(0o600)
+    monkeypatch.chdir(tmp_path)
+    filled = [a.replace("{export}", str(export)).replace("{key}", str(key)) for a in args]
+    assert invoke([*filled, "-o", str(tmp_path / "file.out")]).exit_code == 0
+
+    result = invoke([*filled, "-o", "-"])
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (tmp_path / "file.out").read_text(encoding="utf-8") != ""
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["demo-data", "-o", "-"], "demo-data -o writes files: give a path, not -"),
+        (
+            ["escalate", "{export}", "--since", "2024-03-01", "--split-by", "school", "-o", "-"],
+            "--split-by school writes one file per school: give -o FOLDER, not -",
+        ),
+        (
+            ["escalate", "{export}", "--since", "2024-03-01", "--meeting-notes", "-"],
+            "--meeting-notes writes files: give a path, not -",
+        ),
+        (["escalate", "{export}", "--state", "-"], "--state writes files: give a path, not -"),
+        (
+            ["stats", "{export}", "--chart", "-", "--format", "csv"],
+            "--chart writes files: give a path, not -",
+        ),
+    ],
+    ids=["demo-data", "split-by", "meeting-notes", "state", "chart"],
+)
+def test_dash_where_a_file_or_folder_is_needed_is_a_usage_error(
+    tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], problem: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = invoke([a.replace("{export}", str(export)) for a in args])
+
+    line = assert_one_error(result, 2)
+    assert problem in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]
+
+
+# -- temporary files of dead and of live runs -----------------------------------------------------
+
+_STALLED = """
+import os, sys, time
+from pathlib import Path
+
+marker = Path(sys.argv[1])
+
+def stalled_fsync(fd):
+    marker.write_text("writing")
+    time.sleep(120)
+
+os.fsync = stalled_fsync
+sys.argv = ["fravaer", *sys.argv[2:]]
+from fravaer.entry import main
+main()
+"""
+
+
+def _stalled(args: list[str], folder: Path) -> subprocess.Popen[str]:
+    """A real run (through the console script's entry) that stops at its first fsync."""
+    marker = folder / "marker"
+    marker.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _STALLED, str(marker), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    if not marker.exists():
+        process.kill()
+        _, stderr = process.communicate(timeout=30)
+        pytest.fail(f"the run never started writing: {stderr}")
+    marker.unlink()
+    return process
+
+
+def _steps(export: Path, out: Path, name: str = "steps.xlsx") -> list[str]:
+    return ["classify", str(export), "-o", str(out / name)]
+
+
+def _escalate(export: Path, out: Path) -> list[str]:
+    return [
+        "escalate",
+        str(export),
+        "--state",
+        str(out / "state.json"),
+        "-o",
+        str(out / "eskaleringer"),
+        "--split-by",
+        "school",
+        "--meeting-notes",
+        str(out / "moeder"),
+    ]
+
+
+def _temporaries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob(".*") if p.name.endswith((".tmp", ".fravaer-tmp")))
+
+
+def test_the_next_write_removes_what_a_killed_run_left(tmp_path: Path, export: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    process = _stalled(_steps(export, out), tmp_path)
+    process.kill()
+    process.communicate(timeout=30)
+    left = _temporaries(out)
+    assert len(left) == 1
+    assert left[0].name.startswith(".steps.xlsx.")
+    # An older version's name for the same file, left the same way:
+    legacy = out / ".steps.xlsx.k3j_9a2b.tmp"
+    legacy.write_bytes(b"pupil rows")
+
+    result = invoke(_steps(export, out, "other.csv"))  # another output in the same folder
+
+    assert result.exit_code == 0, result.stderr
+    assert "removed 1 temporary file(s) left by an interrupted run" in result.stderr
+    assert legacy.exists()  # another file's legacy name: left until that file is written
+    assert invoke(_steps(export, out)).exit_code == 0
+    assert _temporaries(out) == []
+
+
+def test_a_live_runs_temporary_file_is_never_removed(tmp_path: Path, export: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    process = _stalled(_steps(export, out), tmp_path)
+    try:
+        held = _temporaries(out)
+        assert len(held) == 1
+
+        result = invoke(_steps(export, out, "other.csv"))
+
+        assert result.exit_code == 0, result.stderr
+        assert "removed" not in result.stderr
+        assert _temporaries(out) == held
+        assert remove_stale(out) == 0  # report's sweep under its lock: the same rule
+        assert _temporaries(out) == held
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert _temporaries(out) == []
+
+
+def test_a_file_of_another_program_is_never_removed(tmp_path: Path) -> None:
+    others = [".notes.txt.swp", ".x.tmp", ".report.csv.tmp", "data.fravaer-tmp", ".a.fravaer-tmp/"]
+    for name in others[:-1]:
+        (tmp_path / name).write_bytes(b"not ours")
+    (tmp_path / others[-1]).mkdir()
+    locked = tmp_path / ".held.csv.abcd1234.fravaer-tmp"
+    locked.write_bytes(b"a live run's")
+    with locked.open("rb+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        write_frame(pl.DataFrame({"a": [1]}), "csv", tmp_path / "report.csv")
+
+        assert locked.exists()
+    for name in others:
+        assert (tmp_path / name.rstrip("/")).exists()
+
+
+# -- SIGINT and SIGTERM ---------------------------------------------------------------------------
+
+STOPS = {
+    "SIGTERM": (
+        signal.SIGTERM,
+        143,
+        "fravaer: error: terminated (SIGTERM); no partial output is left",
+    ),
+    "SIGINT": (
+        signal.SIGINT,
+        130,
+        "fravaer: error: interrupted (SIGINT); no partial output is left",
+    ),
+}
+
+
+@pytest.mark.parametrize("stop", list(STOPS))
+@pytest.mark.parametrize("command", ["classify-xlsx", "escalate-state-and-notes"])
+def test_a_signal_while_writing_is_one_line_its_exit_code_and_no_temporary_file(
+    tmp_path: Path, export: Path, stop: str, command: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    args = _steps(export, out) if command == "classify-xlsx" else _escalate(export, out)
+    first = invoke(args)
+    assert first.exit_code == 0, first.stderr
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    number, code, line = STOPS[stop]
+
+    process = _stalled(args, tmp_path)
+    process.send_signal(number)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == code, stderr
+    assert stderr.splitlines()[-1] == line
+    assert "Traceback" not in stderr
+    assert all(not s.startswith("fravaer: error") for s in stderr.splitlines()[:-1])
+    assert stdout == ""
+    assert _temporaries(out) == []
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+_SLOW_IMPORT = """
+import sys, time, runpy
+from pathlib import Path
+
+marker = Path(sys.argv[1])
+
+class SlowPolars:
+    def find_spec(self, name, path=None, target=None):
+        if name == "polars":
+            marker.write_text("importing")
+            time.sleep(120)
+        return None
+
+sys.meta_path.insert(0, SlowPolars())
+sys.argv = ["fravaer", *sys.argv[2:]]
+runpy.run_module("fravaer", run_name="__main__")  # python -m fravaer
+"""
+
+
+@pytest.mark.parametrize("stop", list(STOPS))
+def test_a_signal_while_starting_up_is_one_line_too(
+    tmp_path: Path, export: Path, stop: str
+) -> None:
+    """Importing polars takes a moment; a Ctrl-C then printed a traceback."""
+    marker = tmp_path / "marker"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_IMPORT, str(marker), "classify", str(export)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    assert marker.exists(), process.communicate()[1]
+    number, code, line = STOPS[stop]
+
+    process.send_signal(number)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert (process.returncode, stderr, stdout) == (code, line + "\n", "")
+
+
+def test_the_console_script_installs_the_handlers_before_the_cli() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'fravaer = "fravaer.entry:main"' in text
+    found = subprocess.run(
+        [sys.executable, "-c", "import sys, fravaer.entry; print('polars' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout == "False\n"
+
+
+# -- one lock for one state file ------------------------------------------------------------------
+
+REPORT = """\
+output_folder = "out"
+state = "out/state.json"
+
+[inputs]
+paths = ["export.csv"]
+
+[[outputs]]
+kind = "escalations"
+file = "eskaleringer.csv"
+format = "csv"
+"""
+
+
+@pytest.mark.parametrize("first", ["report", "escalate"])
+def test_report_and_escalate_on_one_state_cannot_run_at_once(
+    tmp_path: Path, export: Path, first: str
+) -> None:
+    config = tmp_path / "report.toml"
+    config.write_text(REPORT, encoding="utf-8")
+    state = tmp_path / "out" / "state.json"
+    report = ["report", "--config", str(config)]
+    escalate = ["escalate", str(export), "--state", str(state), "--format", "csv"]
+    assert invoke(report).exit_code == 0
+    recorded = state.read_bytes()
+    running, second = (report, escalate) if first == "report" else (escalate, report)
+
+    process = _stalled(running, tmp_path)
+    try:
+        result = invoke(second)
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+
+    line = assert_one_error(result, 75)
+    assert line.endswith("state.json.lock: another run holds the lock")
+    assert state.read_bytes() == recorded
