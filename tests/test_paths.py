@@ -554,3 +554,174 @@ def test_report_and_escalate_on_one_state_cannot_run_at_once(
     line = assert_one_error(result, 75)
     assert line.endswith("state.json.lock: another run holds the lock")
     assert state.read_bytes() == recorded
+
+
+# -- report.toml: outputs stay inside output_folder and off fravaer's own files --------------------
+
+ONE_OUTPUT = """\
+output_folder = "out"
+state = "out/state.json"
+
+[inputs]
+paths = ["export.csv"]
+
+[[outputs]]
+kind = "{kind}"
+{key} = "{name}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "name", "problem"),
+    [
+        ("classification", "file", "../../x.csv", "'..' leads out of output_folder"),
+        ("classification", "file", "a/../../x.csv", "'..' leads out of output_folder"),
+        ("classification", "file", "{abs}", "not an absolute path"),
+        ("meeting_notes", "folder", "../moeder", "'..' leads out of output_folder"),
+        ("meeting_notes", "folder", "{abs}", "not an absolute path"),
+        ("classification", "file", ".fravaer-report.lock", "hidden names"),
+        ("classification", "file", ".x.csv", "hidden names"),
+        ("classification", "file", "x.csv.tmp", "no part may end in .tmp"),
+        ("classification", "file", "x.fravaer-tmp", "no part may end in"),
+        ("classification", "file", "state.json.lock", "no part may end in"),
+        ("classification", "file", "manifest.json", "the name of the run's manifest"),
+        ("classification", "file", "state.json", "is the same file as the state file"),
+        ("classification", "file", "../export.csv", "'..' leads out of output_folder"),
+        ("classification", "file", ".", "must name a file"),
+    ],
+)
+def test_report_refuses_an_output_outside_its_folder_or_over_its_own_files(
+    tmp_path: Path, export: Path, kind: str, key: str, name: str, problem: str
+) -> None:
+    """`file = "../../x.csv"` was written outside output_folder while the manifest showed it
+    inside; `manifest.json` gave exit 70."""
+    config = tmp_path / "report.toml"
+    name = name.replace("{abs}", str(tmp_path / "elsewhere" / "x.csv"))
+    text = ONE_OUTPUT.replace("{kind}", kind).replace("{key}", key).replace("{name}", name)
+    if key == "file":
+        text += 'format = "csv"\n'
+    config.write_text(text, encoding="utf-8")
+    before = sorted(tmp_path.parent.rglob("*"))
+
+    result = invoke(["report", "--config", str(config)])
+
+    line = assert_one_error(result, 78)
+    assert line.startswith(f"fravaer: error: {config}:9: field 'outputs.0.{key}': ")
+    assert problem in line
+    assert sorted(tmp_path.parent.rglob("*")) == before
+
+
+def test_report_refuses_a_state_that_is_the_manifest(tmp_path: Path, export: Path) -> None:
+    config = tmp_path / "report.toml"
+    text = ONE_OUTPUT.replace("{kind}", "meeting_notes").replace("{key}", "folder")
+    config.write_text(text.replace("{name}", "m").replace("out/state.json", "out/manifest.json"))
+
+    line = assert_one_error(invoke(["report", "--config", str(config)]), 78)
+
+    assert line.endswith("report.toml:2: field 'state': is the same file as the manifest")
+
+
+# -- TOML that no parser should be asked to hold --------------------------------------------------
+
+DEEP = "a = " + "[" * 100_000 + "]" * 100_000 + "\n"
+
+
+def _toml_run(kind: str, tmp_path: Path, export: Path, text: str) -> tuple[Result, str]:
+    """Run the command that reads a TOML file of ``kind``; return the result and the file."""
+    path = tmp_path / f"{kind}.toml"
+    path.write_text(text, encoding="utf-8")
+    if kind == "report":
+        return invoke(["report", "--config", str(path)]), str(path)
+    if kind == "source":
+        return invoke(["classify", str(export), "--source", str(path), "--format", "csv"]), str(
+            path
+        )
+    return invoke(["classify", str(export), "--policy", str(path), "--format", "csv"]), str(path)
+
+
+@pytest.mark.parametrize("kind", ["report", "source", "policy"])
+def test_deeply_nested_toml_is_78_not_70(tmp_path: Path, export: Path, kind: str) -> None:
+    result, path = _toml_run(kind, tmp_path, export, DEEP)
+
+    line = assert_one_error(result, 78)
+    assert line == f"fravaer: error: {path}: not valid TOML: nested more than 32 levels deep"
+
+
+@pytest.mark.parametrize("kind", ["report", "source", "policy"])
+def test_toml_nested_just_past_the_limit_is_78(tmp_path: Path, export: Path, kind: str) -> None:
+    """Deep enough to pass the parser, too deep for fravaer: the same refusal, with its line."""
+    text = "\n\nx = " + "[" * 40 + "1" + "]" * 40 + "\n"
+
+    result, path = _toml_run(kind, tmp_path, export, text)
+
+    line = assert_one_error(result, 78)
+    assert line.startswith(f"fravaer: error: {path}:3: field 'x.0.0")
+    assert line.endswith("nested more than 32 levels deep")
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "field"),
+    [
+        (
+            "report",
+            ONE_OUTPUT.replace("{kind}", "classification")
+            .replace("{key}", "file")
+            .replace("{name}", "x\\u0000.csv"),
+            "outputs.0.file",
+        ),
+        ("report", 'output_folder = "o\\u0000ut"\n', "output_folder"),
+        ("source", 'roster = "ros\\u0000ter.csv"\n', "roster"),
+        ("policy", 'name = "a\\u0000b"\n', "name"),
+    ],
+    ids=["report-output", "report-folder", "source-roster", "policy-name"],
+)
+def test_a_nul_in_a_configured_path_is_78(
+    tmp_path: Path, export: Path, kind: str, text: str, field: str
+) -> None:
+    """A NUL reached os calls as a ValueError: exit 70."""
+    result, path = _toml_run(kind, tmp_path, export, text)
+
+    line = assert_one_error(result, 78)
+    assert f"{path}:" in line
+    assert line.endswith(f"field '{field}': holds a NUL character")
+
+
+# -- a folder every user may write in -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sticky", [False, True], ids=["world-writable", "sticky-like-tmp"])
+def test_a_world_writable_output_folder_is_named_once_on_stderr(
+    tmp_path: Path, export: Path, sticky: bool
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777 if sticky else 0o777)
+
+    result = invoke(
+        [
+            "escalate",
+            str(export),
+            "--since",
+            "2024-03-01",
+            "-o",
+            str(shared / "e.csv"),
+            "--meeting-notes",
+            str(shared),
+        ]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, result.stderr
+    assert warnings[0].startswith(f"fravaer: warning: {shared}: every user of this machine can ")
+    assert ("replace or delete" in warnings[0]) is not sticky
+    assert stat.S_IMODE((shared / "e.csv").stat().st_mode) == 0o600
+
+
+def test_a_private_output_folder_gets_no_warning(tmp_path: Path, export: Path) -> None:
+    (tmp_path / "out").mkdir(mode=0o755)
+
+    result = invoke(["classify", str(export), "-o", str(tmp_path / "out" / "x.csv")])
+
+    assert result.exit_code == 0
+    assert "warning" not in result.stderr

@@ -29,6 +29,8 @@ from fravaer import schema as s
 from fravaer.classify import classify, latest_date, parts_for
 from fravaer.config import (
     AS_OF_FIELD,
+    LOCK_NAME,
+    MANIFEST_NAME,
     ClassificationOutput,
     EscalationFormat,
     EscalationsOutput,
@@ -65,13 +67,11 @@ from fravaer.state import State, advance, dump_state, reference_run, run_frame
 
 log = logging.getLogger("fravaer")
 
-MANIFEST_NAME: Final = "manifest.json"
 MANIFEST_VERSION: Final = 2
 """2: a folder of meeting sheets is one entry (their names hold pupil ids)."""
 PER_PUPIL_KINDS: Final = ("meeting_notes",)
 """Outputs with one file per pupil, named by the pupil's id: the manifest and the log name their
 folder and count them, and never list the names."""
-LOCK_NAME: Final = ".fravaer-report.lock"
 ESCALATION_PREFIX: Final = "escalations"
 _EXTENSIONS: Final[dict[str, str]] = {
     "csv": ".csv",
