@@ -725,3 +725,44 @@ def test_a_private_output_folder_gets_no_warning(tmp_path: Path, export: Path) -
 
     assert result.exit_code == 0
     assert "warning" not in result.stderr
+
+
+STATE_TOML = """\
+output_folder = "out"
+state = "state.json"
+
+[inputs]
+paths = ["export.csv"]
+
+[[outputs]]
+kind = "escalations"
+file = "e.csv"
+format = "csv"
+"""
+
+
+@pytest.mark.parametrize("command", ["escalate", "report"])
+def test_a_state_path_that_is_a_fifo_is_refused_not_read_or_replaced(
+    tmp_path: Path, export: Path, command: str
+) -> None:
+    """Reading a FIFO state waited for a writer for ever, and the rename replaced the node: a
+    subprocess with a time limit, so that the old behaviour fails instead of hanging."""
+    state = tmp_path / "state.json"
+    os.mkfifo(state)
+    config = tmp_path / "report.toml"
+    config.write_text(STATE_TOML, encoding="utf-8")
+    args = (
+        ["escalate", str(export), "--state", str(state), "--format", "csv"]
+        if command == "escalate"
+        else ["report", "--config", str(config)]
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "fravaer", *args], capture_output=True, text=True, timeout=60
+    )
+
+    assert (done.returncode, done.stdout) == (73, "")
+    assert done.stderr == (
+        f"fravaer: error: {state}: is a FIFO (named pipe); fravaer writes only regular files\n"
+    )
+    assert stat.S_ISFIFO(os.lstat(state).st_mode)
