@@ -766,3 +766,26 @@ def test_a_state_path_that_is_a_fifo_is_refused_not_read_or_replaced(
         f"fravaer: error: {state}: is a FIFO (named pipe); fravaer writes only regular files\n"
     )
     assert stat.S_ISFIFO(os.lstat(state).st_mode)
+
+
+def test_a_new_temporary_file_a_cleaner_holds_is_given_up_for_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cleaner may lock our brand-new file in the instant before we do, and is about to remove
+    it: writing into it would end in a failed rename. The writer starts again with a new one."""
+    real_flock = fcntl.flock
+    held: list[int] = []  # the inode of the file the "cleaner" holds
+
+    def held_once(fd: int, operation: int) -> None:
+        if not held:
+            held.append(os.fstat(fd).st_ino)
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", held_once)
+
+    fd, tmp = fravaer.output._locked_temp(tmp_path, tmp_path / "out.csv", suffix=".fravaer-tmp")
+    os.close(fd)
+
+    assert held
+    assert tmp.stat().st_ino != held[0]

@@ -179,18 +179,18 @@ def _locked_temp(folder: Path, path: Path, *, suffix: str) -> tuple[int, Path]:
     for _ in range(5):
         try:
             fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
-        except OSError as exc:
-            raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
-        except ValueError as exc:
+        except (OSError, ValueError) as exc:
             raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
         tmp = Path(name)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if _same_file(fd, tmp):
                 return fd, tmp
-        except OSError:
-            # A file system without flock: write unlocked; only our own cleanup removes it.
-            if _same_file(fd, tmp):
+        except OSError as exc:
+            # Held: a cleaner took our new file for a dead run's and removes it; start again.
+            # Any other error: a file system without flock, so write unlocked (a cleaner that
+            # cannot lock a file leaves it alone, and our own cleanup removes it).
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN) and _same_file(fd, tmp):
                 return fd, tmp
         except BaseException:
             os.close(fd)
