@@ -229,7 +229,7 @@ def test_a_full_disk_on_a_meeting_sheet_names_the_folder_and_a_count(
     errors = [line for line in result.stderr.splitlines() if line.startswith(ERROR)]
     folder = export.parent / "out" / "moeder"
     assert errors == [
-        f"{ERROR}{folder}: write failed for 1 of {len(sheets)} file(s) (No space left on device)"
+        f"{ERROR}{folder}: 1 of {len(sheets)} file(s): write failed (No space left on device)"
     ]
     assert found(result.stderr, IDS + NAMES) == []
     for sheet in sheets:

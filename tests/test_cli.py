@@ -676,7 +676,7 @@ def test_interrupt_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> 
 
     assert result.exit_code == 130
     assert result.stdout == ""
-    assert result.stderr == "fravaer: error: interrupted; no output file was written\n"
+    assert result.stderr == "fravaer: error: interrupted (SIGINT); no partial output is left\n"
 
 
 # -- explain and the national rule ----------------------------------------------------------------

@@ -163,7 +163,7 @@ def test_a_state_in_a_missing_folder_is_refused_before_any_work(tmp_path: Path) 
 
     assert result.exit_code == 73
     assert result.stdout == ""
-    assert "state.json.lock: the folder does not exist" in result.stderr
+    assert "state.json: the folder does not exist" in result.stderr
     assert not (tmp_path / "no").exists()
 
 

@@ -175,31 +175,30 @@ def _full_disk_at_write(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # One file names itself (`PATH: write failed (…)`); a unit of files (escalate) names the folder
-# and a count instead (`FOLDER: write failed for 1 of N file(s) (…)`), as a sheet's name is a
-# pupil's.
-_UNIT = r"( for 1 of \d+ file\(s\))? "
+# and a count instead (`FOLDER: 1 of N file(s): write failed (…)`), as a sheet is a pupil's.
+_UNIT = r"(1 of \d+ file\(s\): )?"
 FAULTS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], int, str]] = {
     "unwritable-folder": (
         lambda mp: mp.setattr(
             tempfile, "mkstemp", _fail_from_call(1, errno.EACCES, tempfile.mkstemp)
         ),
         73,
-        rf"cannot create{_UNIT}\(Permission denied\)",
+        rf"{_UNIT}cannot create \(Permission denied\)",
     ),
     "disk-full-at-write": (
         _full_disk_at_write,
         74,
-        rf"write failed{_UNIT}\(No space left on device\)",
+        rf"{_UNIT}write failed \(No space left on device\)",
     ),
     "disk-full-at-fsync": (
         lambda mp: mp.setattr(os, "fsync", _fail_from_call(1, errno.ENOSPC, os.fsync)),
         74,
-        rf"write failed{_UNIT}\(No space left on device\)",
+        rf"{_UNIT}write failed \(No space left on device\)",
     ),
     "io-error-at-fsync": (
         lambda mp: mp.setattr(os, "fsync", _fail_from_call(1, errno.EIO, os.fsync)),
         74,
-        rf"write failed{_UNIT}\(Input/output error\)",
+        rf"{_UNIT}write failed \(Input/output error\)",
     ),
 }
 

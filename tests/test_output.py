@@ -402,8 +402,8 @@ def test_write_frames_csv_header_comes_even_from_an_empty_first_frame(tmp_path: 
 @pytest.mark.parametrize(
     ("target", "error", "expected"),
     [
-        ("fsync", 28, "write failed for 1 of 2 file(s) (No space left on device)"),
-        ("replace", 5, "rename failed for 1 of 2 file(s) (Input/output error)"),
+        ("fsync", 28, "1 of 2 file(s): write failed (No space left on device)"),
+        ("replace", 5, "1 of 2 file(s): rename failed (Input/output error)"),
     ],
 )
 def test_a_unit_error_names_the_folder_and_a_count_not_the_file(

@@ -507,13 +507,18 @@ def test_two_outputs_that_differ_only_in_case_are_refused(config: Path) -> None:
 def test_an_output_over_the_token_key_is_refused(tmp_path: Path, export: Path) -> None:
     (tmp_path / "export.csv").write_bytes(export.read_bytes())
     config = tmp_path / "report.toml"
-    over = '\n[[outputs]]\nkind = "classification"\nfile = ".fravaer-token.key"\nformat = "csv"\n'
-    config.write_text(NOTES_ONLY.format(extra="") + over, encoding="utf-8")
+    over = '\n[[outputs]]\nkind = "classification"\nfile = "state.json.key"\nformat = "csv"\n'
+    state = 'state = "out/state.json"'
+    config.write_text(NOTES_ONLY.format(extra=state) + over, encoding="utf-8")
 
     result = run(config)
 
     assert result.exit_code == 78, result.output
     assert "an output would overwrite the token key of the meeting sheets" in result.stderr
+    # The folder's own key is hidden, and hidden output names are refused before any planning.
+    hidden = NOTES_ONLY.format(extra="") + over.replace("state.json.key", ".fravaer-token.key")
+    config.write_text(hidden, encoding="utf-8")
+    assert run(config).exit_code == 78
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 

@@ -1,5 +1,5 @@
 """``python -m fravaer``."""
 
-from fravaer.cli import main
+from fravaer.entry import main
 
 main()

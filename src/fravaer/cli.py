@@ -6,7 +6,6 @@ stdout carries data only; messages go to stderr. Errors are caught in exactly on
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -34,11 +33,13 @@ from fravaer.classify import parts_for
 from fravaer.demo import DemoSpec, generate
 from fravaer.errors import (
     EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     BadInputError,
     FravaerError,
+    Interrupted,
     Location,
+    Stopped,
     UsageError,
+    stopped,
 )
 from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, steps_at
 from fravaer.ingest import read_export
@@ -58,9 +59,10 @@ from fravaer.ingest.source import SourceOptions
 from fravaer.output import (
     Format,
     atomic_file,
+    check_output,
     ensure_folder,
     format_for_path,
-    run_lock,
+    state_lock,
     write_all,
     write_frame,
     write_frames,
@@ -151,11 +153,12 @@ class _Group(TyperGroup):
             ctx.exit(exc.exit_code)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
-        except KeyboardInterrupt:
-            _error("interrupted; no output file was written")
-            ctx.exit(EXIT_INTERRUPTED)
         except SystemExit:
             raise
+        except (KeyboardInterrupt, Stopped) as exc:  # SIGINT, SIGTERM (see fravaer.entry)
+            kind = stopped(exc) or Interrupted
+            _error(kind.line)
+            ctx.exit(kind.exit_code)
         except BaseException as exc:  # polars' Rust panics arrive as a BaseException
             if ctx.params.get("debug"):
                 traceback.print_exc()
@@ -246,6 +249,47 @@ def _resolve_format(fmt: Format | None, output: Path | None) -> Format:
     return fmt
 
 
+def _stdout_or_file(value: Path | None) -> Path | None:
+    """``-o -`` is stdout, as in every Unix tool; any other path is checked before any work.
+
+    A missing folder, or anything but a regular file at the path (a device, FIFO, socket,
+    folder or symbolic link), is refused with exit 73 (docs/exit-codes.md#output-files).
+    """
+    if value is None or str(value) == "-":
+        return None
+    check_output(value)
+    return value
+
+
+def _stdout_or_any(value: Path | None) -> Path | None:
+    """``-o -`` is stdout; the path is checked by the command (it may be a file or a folder)."""
+    return None if value is None or str(value) == "-" else value
+
+
+def _a_file(option: str) -> Callable[[Path | None], Path | None]:
+    """An option that names a file or folder of its own: ``-`` (stdout) is a usage error."""
+
+    def check(value: Path | None) -> Path | None:
+        if value is not None and str(value) == "-":
+            raise UsageError(f"{option} writes files: give a path, not - (stdout)")
+        return value
+
+    return check
+
+
+def _a_file_checked(option: str) -> Callable[[Path | None], Path | None]:
+    """Like :func:`_a_file`, and the file's place is checked before any work (exit 73)."""
+    named = _a_file(option)
+
+    def check(value: Path | None) -> Path | None:
+        value = named(value)
+        if value is not None:
+            check_output(value)
+        return value
+
+    return check
+
+
 FormatOption = Annotated[
     Format | None,
     typer.Option(
@@ -257,7 +301,12 @@ FormatOption = Annotated[
 ]
 OutputOption = Annotated[
     Path | None,
-    typer.Option("-o", "--output", help="Write here (atomically, mode 0600) instead of stdout."),
+    typer.Option(
+        "-o",
+        "--output",
+        help="Write here (atomically, mode 0600) instead of stdout; - is stdout.",
+        callback=_stdout_or_file,
+    ),
 ]
 AsOfOption = Annotated[
     str | None,
@@ -598,7 +647,13 @@ def policy_validate(
 @app.command("demo-data")
 def demo_data(
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Where to write (.csv or .parquet).")
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Where to write (.csv or .parquet).",
+            callback=_a_file_checked("demo-data -o"),
+        ),
     ],
     pupils: Annotated[int, typer.Option("--pupils", min=1, help="Number of pupils.")] = 2000,
     schools: Annotated[int, typer.Option("--schools", min=1, help="Number of schools.")] = 5,
@@ -717,9 +772,12 @@ PseudonymFormat = Literal["csv", "parquet"]
 def pseudonymize(
     export: ExportArgument,
     output: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "-o", "--output", help="Where to write (.csv or .parquet), atomically, mode 0600."
+            "-o",
+            "--output",
+            help="Where to write (.csv or .parquet), atomically, mode 0600; - is stdout.",
+            callback=_stdout_or_file,
         ),
     ],
     key_file: Annotated[
@@ -745,9 +803,12 @@ def pseudonymize(
     Refuses to run without a key (a plain hash is reversible) or with one shorter than 32 bytes.
     CPR-shaped ids are checked for format and calendar date (not modulus 11) first.
     """
-    out_format = fmt or format_for_path(output)
+    out_format = fmt or (format_for_path(output) if output is not None else None)
     if out_format not in ("csv", "parquet"):
-        raise UsageError(f"cannot tell csv or parquet from '{output.name}'; give --format")
+        named = f"'{output.name}'" if output is not None else "-o -"
+        raise UsageError(f"cannot tell csv or parquet from {named}; give --format")
+    if output is None and out_format == "parquet" and sys.stdout.isatty():
+        raise UsageError("parquet is binary: give -o PATH or redirect stdout")
     key = _read_key(key_file, key_env)
     options = _source_options(source, encoding, separator, date_format, sheet, None)
     frame = read_export(export, options, keep_lines=True)
@@ -761,7 +822,9 @@ def pseudonymize(
     result = pseudonymize_frame(frame.drop(LINE), key).collect(engine="streaming")
     write_frame(result, out_format, output)
     pupils = result[PUPIL_ID].n_unique()
-    log.info("pseudonymised %d row(s) of %d pupil(s) to %s", result.height, pupils, output)
+    log.info(
+        "pseudonymised %d row(s) of %d pupil(s) to %s", result.height, pupils, output or "stdout"
+    )
 
 
 SinceOption = Annotated[
@@ -773,6 +836,7 @@ StateOption = Annotated[
     typer.Option(
         "--state",
         help="Compare with the previous run kept in this JSON state file, and record this run.",
+        callback=_a_file_checked("--state"),
     ),
 ]
 
@@ -798,7 +862,9 @@ def escalate(
         typer.Option(
             "-o",
             "--output",
-            help="Write here (atomically, mode 0600); a folder with --split-by. Default: stdout.",
+            help="Write here (atomically, mode 0600); a folder with --split-by. Default or -: "
+            "stdout.",
+            callback=_stdout_or_any,
         ),
     ] = None,
     lang: LangOption = "da",
@@ -807,6 +873,7 @@ def escalate(
         typer.Option(
             "--meeting-notes",
             help="Write a preparation sheet (Markdown and HTML) per pupil at step 2+ here.",
+            callback=_a_file("--meeting-notes"),
         ),
     ] = None,
     key_file: Annotated[
@@ -833,9 +900,11 @@ def escalate(
     if (since is None) == (state is None):
         raise UsageError("give either --since YYYY-MM-DD or --state PATH")
     if split_by is not None and output is None:
-        raise UsageError("--split-by school writes one file per school: give -o FOLDER")
+        raise UsageError("--split-by school writes one file per school: give -o FOLDER, not -")
     if key_file is not None and meeting_notes is None:
         raise UsageError("--key-file names the meeting sheets: give --meeting-notes FOLDER")
+    if split_by is None and output is not None:
+        check_output(output)
     if split_by is not None:
         out_format: Format = fmt or "xlsx"
     else:
@@ -843,7 +912,7 @@ def escalate(
     options = _source_options(source, encoding, separator, date_format, sheet, shape)
     choice = policy_versions(policy)
     since_day = _parse_date(since, "--since") if since else None
-    with _state_lock(state):
+    with state_lock(state):
         recorded = read_state(state) if state is not None else None  # refused before any work
         frame, day = _read(exports, as_of, options)
         chosen = pick_version(choice, as_of=day)
@@ -912,17 +981,6 @@ def escalate(
     )
 
 
-def _state_lock(state: Path | None) -> contextlib.AbstractContextManager[None]:
-    """``escalate --state``: hold ``STATE.lock`` from reading the state to recording this run.
-
-    Two runs on one state would otherwise both compare with the same previous run and both
-    record over it; the second exits 75 at once instead, as ``report`` does.
-    """
-    if state is None:
-        return contextlib.nullcontext()
-    return run_lock(state.with_name(f"{state.name}.lock"))
-
-
 def _escalation_sheets(rows: pl.DataFrame, lang: Literal["da", "en"]) -> dict[str, pl.DataFrame]:
     headings = escalation_headings(lang)
     up, down = escalation_sheet_names(lang)
@@ -986,7 +1044,9 @@ def trend(
     chart: Annotated[
         Path | None,
         typer.Option(
-            "--chart", help="With --pupil: also write a chart for parents (.png or .svg)."
+            "--chart",
+            help="With --pupil: also write a chart for parents (.png or .svg).",
+            callback=_a_file_checked("--chart"),
         ),
     ] = None,
     fmt: FormatOption = None,
@@ -1237,7 +1297,11 @@ def stats(
     output: OutputOption = None,
     chart: Annotated[
         Path | None,
-        typer.Option("--chart", help="Also draw the share over 10 % per school: a .png or .svg."),
+        typer.Option(
+            "--chart",
+            help="Also draw the share over 10 % per school: a .png or .svg.",
+            callback=_a_file_checked("--chart"),
+        ),
     ] = None,
     lang: LangOption = "da",
     source: SourceFileOption = None,

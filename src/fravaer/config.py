@@ -10,7 +10,9 @@ Unknown keys are refused with the file and line, like policy and source files (e
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+import posixpath
+from pathlib import PurePosixPath
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -23,6 +25,11 @@ EscalationFormat = Literal["xlsx", "csv", "json", "parquet", "table"]
 
 AS_OF_FIELD = "{as_of}"
 """Written in a file name, replaced by the as-of date (``klassifikation-{as_of}.xlsx``)."""
+MANIFEST_NAME: Final = "manifest.json"
+LOCK_NAME: Final = ".fravaer-report.lock"
+"""The report's lock in its output folder, unless ``lock`` names another file."""
+RESERVED_SUFFIXES: Final = (".tmp", ".fravaer-tmp", ".lock")
+"""Endings of fravaer's temporary files and locks: no output may be named like them."""
 
 
 class _Strict(BaseModel):
@@ -117,7 +124,7 @@ def parse_config(data: dict[str, object], *, text: str, source: str) -> ReportCo
     fravaer.errors.PolicyError: r.toml:4: field 'outputs.1.colour': Extra inputs are not permitted
     """
     try:
-        return ReportConfig.model_validate(data)
+        config = ReportConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         raw = [str(part) for part in first["loc"]]
@@ -137,3 +144,83 @@ def parse_config(data: dict[str, object], *, text: str, source: str) -> ReportCo
         problem = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise PolicyError(f"{where}: {field}{problem}{more}") from None
+    check_paths(config, text=text, source=source)
+    return config
+
+
+def _name_problem(name: str, *, is_file: bool) -> str | None:
+    """Why an output's ``file`` or ``folder`` may not be used, if it may not."""
+    if posixpath.isabs(name) or name.startswith("~"):
+        return "must be relative to output_folder, not an absolute path"
+    parts = PurePosixPath(name).parts
+    if ".." in parts:
+        return "'..' leads out of output_folder"
+    if is_file and not parts:
+        return "must name a file inside output_folder"
+    for part in parts:
+        if part.startswith("."):
+            return (
+                "no part may start with '.': hidden names are fravaer's locks and temporary files"
+            )
+        if part.endswith(RESERVED_SUFFIXES):
+            return f"no part may end in {', '.join(RESERVED_SUFFIXES)}: fravaer's own files do"
+    if is_file and parts[-1] == MANIFEST_NAME:
+        return f"{MANIFEST_NAME} is the name of the run's manifest"
+    return None
+
+
+def check_paths(config: ReportConfig, *, text: str, source: str) -> None:
+    r"""Refuse (78, with the line) outputs written outside ``output_folder`` or over its own files.
+
+    An output's ``file`` or ``folder`` is relative to ``output_folder`` and stays inside it: no
+    absolute path, no ``..``, no hidden part, nothing named like a lock, a temporary file or the
+    manifest; and no output, state, lock or manifest may be the same file as another, or as an
+    input named by its path.
+
+    >>> text = 'output_folder = "ud"\n[[outputs]]\nkind = "classification"\nfile = "../x.csv"\n'
+    >>> out = {"kind": "classification", "file": "../x.csv"}
+    >>> data = {"output_folder": "ud", "inputs": {"paths": ["a.csv"]}, "outputs": [out]}
+    >>> parse_config(data, text=text, source="r.toml")
+    Traceback (most recent call last):
+    ...
+    fravaer.errors.PolicyError: r.toml:4: field 'outputs.0.file': '..' leads out of output_folder
+    """
+    lines = toml_lines(text)
+
+    def refuse(path: tuple[str, ...], problem: str) -> PolicyError:
+        line = lines.get(path)
+        where = f"{source}:{line}" if line else source
+        return PolicyError(f"{where}: field '{'.'.join(path)}': {problem}")
+
+    def at(name: str) -> str:  # relative to the config file's folder, like report.py resolves
+        return posixpath.normpath(name)
+
+    folder = at(config.output_folder)
+    taken: dict[str, str] = {posixpath.join(folder, MANIFEST_NAME): "the manifest"}
+    for i, name in enumerate(config.inputs.paths):
+        taken.setdefault(at(name), f"input {i + 1}")
+    lock = at(config.lock) if config.lock is not None else posixpath.join(folder, LOCK_NAME)
+    for key, path, what in (
+        ("state", at(config.state) if config.state else None, "the state file"),
+        ("lock", lock if config.lock else None, "the lock"),
+    ):
+        if path is None:
+            continue
+        if path in taken:
+            raise refuse((key,), f"is the same file as {taken[path]}")
+        taken[path] = what
+    if config.state is not None and lock == at(config.state) + ".lock":
+        raise refuse(("lock",), "is the state file's own lock")
+    taken.setdefault(lock, "the lock")
+    for i, output in enumerate(config.outputs):
+        key = "file" if getattr(output, "file", None) is not None else "folder"
+        name = getattr(output, key)
+        assert isinstance(name, str)
+        problem = _name_problem(name, is_file=key == "file")
+        if problem is None and key == "file":
+            path = at(posixpath.join(folder, name))
+            if path in taken:
+                problem = f"is the same file as {taken[path]}"
+            taken[path] = f"output {i + 1}"
+        if problem is not None:
+            raise refuse(("outputs", str(i), key), problem)

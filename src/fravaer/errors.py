@@ -20,6 +20,7 @@ EXIT_IOERR = 74
 EXIT_TEMPFAIL = 75
 EXIT_CONFIG = 78
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,34 @@ class PolicyError(FravaerError):
     """A policy or configuration file is invalid (exit 78)."""
 
     exit_code = EXIT_CONFIG
+
+
+class Stopped(BaseException):
+    """A signal ends the run: raised in the main thread, so that every writer's cleanup runs.
+
+    Not an :class:`Exception`, so that nothing on the way catches it as an error; the CLI turns
+    it into one line and the signal's exit code (docs/exit-codes.md).
+    """
+
+    exit_code: ClassVar[int] = EXIT_INTERRUPTED
+    line: ClassVar[str] = "interrupted (SIGINT); no partial output is left"
+
+
+class Interrupted(Stopped):
+    """SIGINT (Ctrl-C): exit 130."""
+
+
+class Terminated(Stopped):
+    """SIGTERM (``kill``, systemd, a cron timeout): exit 143."""
+
+    exit_code = EXIT_TERMINATED
+    line = "terminated (SIGTERM); no partial output is left"
+
+
+def stopped(exc: BaseException) -> type[Stopped] | None:
+    """The kind of stop ``exc`` is (a ``KeyboardInterrupt`` counts as SIGINT), if it is one."""
+    if isinstance(exc, Stopped):
+        return type(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted
+    return None

@@ -1,31 +1,47 @@
-"""Atomic, private writers for the machine formats (SPEC §5, §6).
+"""Atomic, private writers for the machine formats (docs/exit-codes.md#output-files).
 
 Every file is written to a temporary file in the target's folder — created mode 0600 by
-``tempfile.mkstemp`` — flushed, fsynced and then renamed over the target. A failed run therefore
-leaves no new or partial file, and an older output stays intact.
+``tempfile.mkstemp`` and held under an exclusive ``flock`` while it is written — flushed, fsynced
+and then renamed over the target. A failed run therefore leaves no new or partial file, and an
+older output stays intact. The rename only ever lands on a new name or a regular file: a device,
+FIFO, socket, folder or symbolic link at the target is refused (exit 73) before any work is
+written, and again just before the rename. A temporary file whose writer died (``kill -9``, or a
+SIGTERM while polars held the interpreter) is removed by the next write in its folder, since
+nobody holds its lock any more (docs/privacy.md#interrupted-runs-and-temporary-files).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import errno
+import fcntl
 import io
+import logging
 import os
 import re
+import resource
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Literal
 
-import filelock
 import polars as pl
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from fravaer.errors import CannotCreateOutputError, FravaerError, LockHeldError, OutputIOError
+
+log = logging.getLogger("fravaer")
+
+STAGED_SUFFIX = ".fravaer-tmp"
+"""Every temporary file of fravaer ends in this; a later write in the folder removes stale ones."""
 
 Format = Literal["table", "csv", "json", "parquet", "xlsx"]
 BINARY_FORMATS: tuple[Format, ...] = ("parquet", "xlsx")
@@ -48,29 +64,214 @@ def format_for_path(path: Path) -> Format | None:
 
 @contextlib.contextmanager
 def atomic_file(path: Path) -> Iterator[IO[bytes]]:
-    """Yield a private temporary file that replaces ``path`` only if the block succeeds."""
-    folder = path.parent if str(path.parent) else Path()
-    if not folder.is_dir():
-        raise CannotCreateOutputError(f"{path}: the folder does not exist")
-    if path.is_dir():
-        raise CannotCreateOutputError(f"{path}: is a folder")
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
-    tmp = Path(tmp_name)
+    """Yield a private temporary file that replaces ``path`` only if the block succeeds.
+
+    ``path`` must be a new name or a regular file (exit 73 otherwise, checked before the block
+    runs and again just before the rename).
+    """
+    folder = _target_folder(path)
+    check_target(path)
+    remove_stale(folder, recursive=False, name=path.name)
+    fd, tmp = _locked_temp(folder, path, suffix=STAGED_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+            check_target(path)
+            # Closed after the rename: the lock on the temporary file lasts until it has its name.
+            os.replace(tmp, path)
         _fsync_folder(folder)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) or _io_errno(exc) is not None:
             raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
         raise
+
+
+# -- what a target may be -------------------------------------------------------------------------
+
+_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISDIR, "is a folder"),
+    (stat.S_ISLNK, "is a symbolic link; give the path it points to"),
+    (stat.S_ISCHR, "is a device"),
+    (stat.S_ISBLK, "is a device"),
+    (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "is a socket"),
+)
+_WARNED_FOLDERS: set[str] = set()
+
+
+def _target_folder(path: Path) -> Path:
+    """The existing folder ``path`` is written in (exit 73 when it is missing)."""
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise CannotCreateOutputError(f"{path}: the folder does not exist")
+    warn_if_shared(folder)
+    return folder
+
+
+def check_target(path: Path) -> None:
+    """Refuse (exit 73) anything at ``path`` that an atomic rename must not replace.
+
+    Only a new name or a regular file may be replaced: a rename over a device, FIFO or socket
+    would swap the node itself (``-o /dev/null`` as root), and a symbolic link would be replaced
+    rather than followed. ``os.lstat`` looks at the name itself, never at what a link points to.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        raise CannotCreateOutputError(f"{path}: cannot use as output ({_reason(exc)})") from None
+    if stat.S_ISREG(mode):
+        return
+    problem = next((text for test, text in _KINDS if test(mode)), "is not a regular file")
+    raise CannotCreateOutputError(f"{path}: {problem}; fravaer writes only regular files")
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output path before any work is done: a missing folder or a target that is not
+    a regular file (exit 73). The writers check it again just before the rename."""
+    _target_folder(path)
+    check_target(path)
+
+
+def warn_if_shared(folder: Path) -> None:
+    """Warn once per folder when every user of the machine may write in it (docs/privacy.md).
+
+    The files themselves stay 0600, so nobody else can read them; but in a folder without the
+    sticky bit anybody can delete or replace them, and in any such folder see their names.
+    """
+    key = os.path.abspath(folder)
+    if key in _WARNED_FOLDERS:
+        return
+    try:
+        mode = os.stat(folder).st_mode
+    except (OSError, ValueError):
+        return
+    if not mode & stat.S_IWOTH:
+        return
+    _WARNED_FOLDERS.add(key)
+    if mode & stat.S_ISVTX:
+        log.warning(
+            "%s: every user of this machine can create files in this folder and see their "
+            "names; keep pupil data in a private folder",
+            folder,
+        )
+    else:
+        log.warning(
+            "%s: every user of this machine can write in this folder and replace or delete "
+            "what fravaer writes there; keep pupil data in a private folder",
+            folder,
+        )
+
+
+# -- temporary files, their locks, and the ones a dead run left -----------------------------------
+
+
+def _locked_temp(folder: Path, path: Path, *, suffix: str) -> tuple[int, Path]:
+    """A new private temporary file beside ``path``, under an exclusive ``flock``.
+
+    The lock says "a live run writes this": :func:`remove_stale` removes only files whose lock it
+    can take. A cleaner could take the lock of our brand-new file in the instant before we do
+    and remove it; then the name no longer leads to our file, and we start again.
+    """
+    for _ in range(5):
+        try:
+            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
+        except (OSError, ValueError) as exc:
+            raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
+        tmp = Path(name)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, tmp):
+                return fd, tmp
+        except OSError as exc:
+            # Held: a cleaner took our new file for a dead run's and removes it; start again.
+            # Any other error: a file system without flock, so write unlocked (a cleaner that
+            # cannot lock a file leaves it alone, and our own cleanup removes it).
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN) and _same_file(fd, tmp):
+                return fd, tmp
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+    raise CannotCreateOutputError(f"{path}: cannot create (temporary files keep disappearing)")
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Does ``path`` still name the file open as ``fd``?"""
+    try:
+        found, held = os.lstat(path), os.fstat(fd)
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
+
+
+# Names of fravaer's temporary files: `.NAME.RANDOM.fravaer-tmp` (every writer now) and
+# `.NAME.RANDOM.tmp` (single files of older versions; mkstemp's 8 random characters).
+_LEGACY_TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def _is_temp_name(name: str, legacy_for: str | None) -> bool:
+    if name.startswith(".") and name.endswith(STAGED_SUFFIX) and len(name) > len(STAGED_SUFFIX) + 1:
+        return True
+    return (
+        legacy_for is not None
+        and name.startswith(f".{legacy_for}.")
+        and _LEGACY_TEMP.match(name) is not None
+        and len(name) == len(legacy_for) + 14
+    )
+
+
+def _remove_if_stale(path: Path) -> bool:
+    """Remove ``path`` if it is our user's regular file and no live process holds its lock."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(found.st_mode) or found.st_uid != os.geteuid():
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a live run is writing it (or the file system cannot tell: keep it)
+        if not _same_file(fd, path):
+            return False
+        try:
+            path.unlink()
+        except OSError:
+            return False
+        return True
+    finally:
+        os.close(fd)
+
+
+def remove_stale(folder: Path, *, recursive: bool = True, name: str | None = None) -> int:
+    """Remove temporary files that a killed run left in ``folder``; return how many.
+
+    Only fravaer's own names count (``.NAME.RANDOM.fravaer-tmp``, and with ``name`` also an
+    older version's ``.NAME.RANDOM.tmp`` for that file), only regular files of this user, and
+    only those whose ``flock`` can be taken: a file a live run is writing is never touched.
+    Every atomic write calls this for its folder, so a leftover lives until the next run there.
+    """
+    if not folder.is_dir():
+        return 0
+    found = folder.rglob(".*") if recursive else folder.glob(".*")
+    removed = 0
+    for candidate in found:
+        if _is_temp_name(candidate.name, name) and _remove_if_stale(candidate):
+            removed += 1
+    if removed:
+        log.warning("%s: removed %d temporary file(s) left by an interrupted run", folder, removed)
+    return removed
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -235,9 +436,6 @@ def _to_stdout(serialise: Callable[[IO[bytes]], object]) -> None:
 
 # -- several files as one unit (escalate, report) -------------------------------------------------
 
-STAGED_SUFFIX = ".fravaer-tmp"
-"""Temporary files of :func:`write_all` end in this; a later run may remove stale ones."""
-
 
 def serialise_frame(frame: pl.DataFrame, fmt: Format, *, sheet: str = "data") -> bytes:
     """``frame`` as the bytes of ``fmt`` (csv, json, parquet or xlsx), in memory."""
@@ -258,12 +456,16 @@ def serialise_workbook(
 
 
 def ensure_folder(folder: Path) -> None:
-    """Create ``folder`` (and its parents) mode 0700 if it is missing; exit 73 if it cannot be."""
+    """Create ``folder`` (and its parents) mode 0700 if it is missing; exit 73 if it cannot be.
+
+    An existing folder that every user may write in is used, with a warning (docs/privacy.md).
+    """
     if folder.is_dir():
+        warn_if_shared(folder)
         return
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise CannotCreateOutputError(f"{folder}: cannot create folder ({_reason(exc)})") from None
     if not folder.is_dir():
         raise CannotCreateOutputError(f"{folder}: is not a folder")
@@ -277,68 +479,110 @@ def _write_fd(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _stage(path: Path, data: bytes) -> Path:
-    """``data`` in a private temporary file beside ``path``, flushed and fsynced."""
+def _stage(path: Path, data: bytes) -> tuple[Path, int]:
+    """``data`` in a private temporary file beside ``path``, flushed and fsynced.
+
+    Returns the file and its descriptor, still open and locked: the caller closes it after the
+    rename, so that no other run takes the file for a dead run's leftover in between.
+    """
     folder = path.parent if str(path.parent) else Path()
-    if not folder.is_dir():
-        raise CannotCreateOutputError(f"{path}: the folder does not exist")
-    if path.is_dir():
-        raise CannotCreateOutputError(f"{path}: is a folder")
+    fd, tmp = _locked_temp(folder, path, suffix=STAGED_SUFFIX)
     try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=STAGED_SUFFIX)
+        _write_fd(fd, data)
+        os.fsync(fd)
     except OSError as exc:
-        raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
-    tmp = Path(name)
-    try:
-        try:
-            _write_fd(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
+        os.close(fd)
         tmp.unlink(missing_ok=True)
         raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
     except BaseException:
+        os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
-    return tmp
+    return tmp, fd
+
+
+def _allow_open_files(count: int) -> None:
+    """Raise the soft limit of open files so that ``count`` locked temporary files fit.
+
+    A run with many meeting sheets holds one descriptor per staged file until the renames.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count + 64
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the block (the renames of one unit), then deliver them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     """Write several files as one unit: all of them, or none.
 
-    Each file is first written in full to a private (0600) temporary file in its target's folder,
-    flushed and fsynced; only when every one is on disk are they renamed over their targets, and
-    the folders fsynced. Any failure before that removes the temporary files and leaves every
-    older file as it was: exit 73 when a file cannot be created, 74 when writing fails (a full
-    disk). The error names the file's folder and a count, never the file: a unit's files may
-    be a pupil's (docs/privacy.md).
+    Every target is checked first (a missing folder, or anything but a regular file at the
+    path: exit 73). Each file is then written in full to a private (0600), locked temporary file
+    in its target's folder, flushed and fsynced; only when every one is on disk are the targets
+    checked again and the files renamed over them — with SIGINT and SIGTERM held back, so that a
+    signal cannot stop the unit half-renamed — and the folders fsynced. Any failure before that
+    removes the temporary files and leaves every older file as it was: exit 73 when a file
+    cannot be created, 74 when writing fails (a full disk). The error names the file's folder
+    and a count, never the file: a unit's files may be a pupil's (docs/privacy.md).
     """
     targets = [path for path, _ in files]
     if len(set(targets)) != len(targets):
         raise ValueError("two outputs with the same path")
-    staged: list[tuple[Path, Path]] = []
+    folders = sorted({path.parent if str(path.parent) else Path() for path in targets})
+    for path in targets:
+        try:
+            check_output(path)
+        except FravaerError as exc:
+            raise _in_folder(exc, path, targets) from None
+    for folder in folders:
+        remove_stale(folder, recursive=False)
+    _allow_open_files(len(files))
+    staged: list[tuple[Path, int, Path]] = []
     try:
         for path, data in files:
             try:
-                staged.append((_stage(path, data), path))
+                tmp, fd = _stage(path, data)
             except FravaerError as exc:
                 raise _in_folder(exc, path, targets) from None
-        for tmp, path in staged:
+            staged.append((tmp, fd, path))
+        for path in targets:
             try:
-                os.replace(tmp, path)
-            except OSError as exc:
-                problem = OutputIOError(f"{path}: rename failed ({_reason(exc)})")
-                raise _in_folder(problem, path, targets) from None
+                check_target(path)
+            except FravaerError as exc:
+                raise _in_folder(exc, path, targets) from None
+        with _signals_held():
+            for tmp, _, path in staged:
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    problem = OutputIOError(f"{path}: rename failed ({_reason(exc)})")
+                    raise _in_folder(problem, path, targets) from None
+    except OSError as exc:
+        _discard(staged)
+        raise OutputIOError(f"write failed ({_reason(exc)})") from None
     except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        _discard(staged)
         raise
-    for folder in sorted({path.parent for path in targets}):
+    for _, fd, _ in staged:
+        os.close(fd)
+    for folder in folders:
         _fsync_folder(folder)
-
-
-_PROBLEM = re.compile(r"(?P<problem>.*?)(?P<reason> \([^()]*\))?")
 
 
 def _in_folder(exc: FravaerError, path: Path, targets: Sequence[Path]) -> FravaerError:
@@ -346,62 +590,75 @@ def _in_folder(exc: FravaerError, path: Path, targets: Sequence[Path]) -> Fravae
 
     The files of a unit may be a pupil's (a meeting sheet's name holds a token, a school id): an
     error line names the folder, how many of the unit's files are there, and the problem, e.g.
-    ``out/moeder: write failed for 1 of 37 file(s) (No space left on device)``.
+    ``out/moeder: 1 of 37 file(s): write failed (No space left on device)``.
     """
     folder = path.parent if str(path.parent) else Path()
     there = sum(1 for target in targets if target.parent == path.parent)
     text = exc.message.removeprefix(f"{path}: ")
     if path.name in text:  # a message that names the file some other way: only its kind
         text = "cannot be written"
-    found = _PROBLEM.fullmatch(text)
-    assert found is not None  # the pattern matches every text
-    problem, reason = found["problem"], found["reason"] or ""
     hint = exc.hint if exc.hint is None or path.name not in exc.hint else None
     named = copy.copy(exc)  # the same class and exit code, whatever its constructor takes
-    named.message = f"{folder}: {problem} for 1 of {there} file(s){reason}"
+    named.message = f"{folder}: 1 of {there} file(s): {text}"
     named.hint = hint
     named.args = (named.message,)
     return named
 
 
-def remove_stale(folder: Path, *, recursive: bool = True) -> int:
-    """Remove temporary files left in ``folder`` by a run that was killed; return how many.
-
-    Call only while holding the run's lock, so that no running write loses its file.
-    """
-    removed = 0
-    if not folder.is_dir():
-        return 0
-    pattern = f".*{STAGED_SUFFIX}"
-    for stale in folder.rglob(pattern) if recursive else folder.glob(pattern):
+def _discard(staged: list[tuple[Path, int, Path]]) -> None:
+    for tmp, fd, _ in staged:
         with contextlib.suppress(OSError):
-            stale.unlink()
-            removed += 1
-    return removed
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def run_lock(path: Path) -> Iterator[None]:
     """Hold ``path`` as a lock for the block; exit 75 at once if another run holds it.
 
-    A missing folder is refused (exit 73) as for any output, not created by the lock.
+    The lock is an exclusive ``flock`` on a private (0600) file that stays after the run. A
+    missing folder is refused (exit 73) as for any output, not created by the lock; so is a lock
+    path that is not a regular file (a symbolic link is never followed, nor a file truncated).
     """
     if not path.parent.is_dir():
         raise CannotCreateOutputError(f"{path}: the folder does not exist")
-    lock = filelock.FileLock(path, timeout=0, mode=0o600)
+    check_target(path)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise LockHeldError(
-            f"{path}: another run holds the lock",
-            hint="wait for it to finish; the lock is released when that process ends",
-        ) from None
-    except OSError as exc:
+        fd = os.open(path, flags, 0o600)
+    except (OSError, ValueError) as exc:
         raise CannotCreateOutputError(f"{path}: cannot create the lock ({_reason(exc)})") from None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CannotCreateOutputError(f"{path}: the lock is not a regular file")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise LockHeldError(
+                    f"{path}: another run holds the lock",
+                    hint="wait for it to finish; the lock is released when that process ends",
+                ) from None
+            raise CannotCreateOutputError(f"{path}: cannot lock ({_reason(exc)})") from None
         yield
     finally:
-        lock.release()
+        os.close(fd)
+
+
+def lock_path_of(state: Path) -> Path:
+    """The lock of a state file: ``STATE.lock`` beside it."""
+    return state.with_name(f"{state.name}.lock")
+
+
+def state_lock(state: Path | None) -> contextlib.AbstractContextManager[None]:
+    """Hold ``STATE.lock`` from reading the state to recording a run (``escalate``, ``report``).
+
+    Two runs on one state would otherwise both compare with the same previous run and both record
+    over it; the second exits 75 at once instead. No state, no lock.
+    """
+    if state is None:
+        return contextlib.nullcontext()
+    return run_lock(lock_path_of(state))
 
 
 # -- a key made on first use (the token key of file names) ----------------------------------------

@@ -315,16 +315,59 @@ def _line_of(text: str, path: list[str]) -> int | None:
     return None
 
 
+MAX_TOML_DEPTH = 32
+"""Tables and arrays nested deeper than this are refused: no fravaer file needs a third of it."""
+
+
 def toml_data(text: str, *, source: str) -> dict[str, object]:
-    """Parse TOML; a syntax error names ``source``, line and column (exit 78)."""
+    r"""Parse TOML; a syntax error names ``source``, line and column (exit 78).
+
+    Nesting deeper than :data:`MAX_TOML_DEPTH` (which can exhaust Python's stack in the parser)
+    and a NUL character in any key or string (no path or name may hold one; the operating system
+    refuses it) are refused the same way, with the line where it can be told.
+
+    >>> toml_data('[inputs]\npaths = ["a\\u0000.csv"]', source="r.toml")
+    Traceback (most recent call last):
+    ...
+    fravaer.errors.PolicyError: r.toml:2: field 'inputs.paths.0': holds a NUL character
+    """
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib says "... (at line 2, column 23)": put the place where every error puts it.
         place = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
         where = f"{source}:{place[1]}:{place[2]}" if place else source
         problem = str(exc)[: place.start()].strip() if place else str(exc)
         raise PolicyError(f"{where}: not valid TOML: {problem}") from None
+    except RecursionError:
+        raise PolicyError(
+            f"{source}: not valid TOML: nested more than {MAX_TOML_DEPTH} levels deep"
+        ) from None
+    _check_values(data, text=text, source=source)
+    return data
+
+
+def _check_values(data: dict[str, object], *, text: str, source: str) -> None:
+    """Refuse deep nesting and NUL characters, walking without recursion."""
+    stack: list[tuple[tuple[str, ...], object]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        problem = None
+        if len(path) > MAX_TOML_DEPTH:
+            problem = f"nested more than {MAX_TOML_DEPTH} levels deep"
+        elif isinstance(value, dict):
+            if any("\0" in str(key) for key in value):
+                problem = "a key holds a NUL character"
+            stack += [((*path, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*path, str(i)), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and "\0" in value:
+            problem = "holds a NUL character"
+        if problem is not None:
+            line = _line_of(text, list(path)) if path else None
+            where = f"{source}:{line}" if line else source
+            field = f"field '{'.'.join(path[:MAX_TOML_DEPTH])}': " if path else ""
+            raise PolicyError(f"{where}: {field}{problem}")
 
 
 def toml_validation_error(exc: ValidationError, *, text: str, source: str) -> PolicyError:

@@ -29,6 +29,8 @@ from fravaer.asof import resolve_as_of
 from fravaer.classify import classify, parts_for
 from fravaer.config import (
     AS_OF_FIELD,
+    LOCK_NAME,
+    MANIFEST_NAME,
     ClassificationOutput,
     EscalationFormat,
     EscalationsOutput,
@@ -49,12 +51,14 @@ from fravaer.ingest.policy import (
 from fravaer.ingest.source import SourceOptions
 from fravaer.meeting import sheet_html, sheet_markdown, sheets, weekday_absence, weekly_absence
 from fravaer.output import (
+    check_target,
     ensure_folder,
     format_for_path,
     remove_stale,
     run_lock,
     serialise_frame,
     serialise_workbook,
+    state_lock,
     write_all,
 )
 from fravaer.policy import NATIONAL_POLICY, Lang, Policy
@@ -65,13 +69,11 @@ from fravaer.tokens import school_names, token_key, token_key_path
 
 log = logging.getLogger("fravaer")
 
-MANIFEST_NAME: Final = "manifest.json"
 MANIFEST_VERSION: Final = 2
 """2: a folder of meeting sheets is one entry (one file per pupil)."""
 PER_PUPIL_KINDS: Final = ("meeting_notes",)
 """Outputs with one file per pupil, named by the pupil's token (``fravaer.tokens``): the manifest
 and the log name their folder and count them, and never list the names."""
-LOCK_NAME: Final = ".fravaer-report.lock"
 ESCALATION_PREFIX: Final = "escalations"
 _EXTENSIONS: Final[dict[str, str]] = {
     "csv": ".csv",
@@ -442,11 +444,11 @@ def summary(run: Run, *, files: int, escalations: bool, dry_run: bool) -> str:
 def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool) -> ReportResult:
     """Run a ``report.toml``: read, classify, build every output, and write them all as one.
 
-    Without ``dry_run`` the run holds the lock (exit 75 if another run holds it) from before the
-    data is read until the manifest is written. Temporary files left by a killed run are removed
-    first. A dry run reads everything, writes nothing and takes no lock. ``today`` is the day of
-    the run, read by the CLI: without ``as_of`` the as-of date is the latest in the data on or
-    before it (:func:`fravaer.asof.resolve_as_of`).
+    Without ``dry_run`` the run holds its lock and the state's lock (exit 75 if another run
+    holds either) from before the data is read until the manifest is written. Temporary files
+    left by a killed run are removed first. A dry run reads everything, writes nothing and takes
+    no lock. ``today`` is the day of the run, read by the CLI: without ``as_of`` the as-of date
+    is the latest in the data on or before it (:func:`fravaer.asof.resolve_as_of`).
     """
     config = load_report_config(config_path)
     base = config_path.parent
@@ -464,6 +466,8 @@ def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool)
         key_file=at(config.key_file) if config.key_file is not None else None,
         dry_run=dry_run,
     )
+    if state_path is not None:
+        check_target(state_path)  # a FIFO would hang the reading, a device be replaced
     lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
 
     def build() -> ReportResult:
@@ -518,10 +522,11 @@ def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool)
     if dry_run:
         return build()
     ensure_folder(lock_path.parent)
-    with run_lock(lock_path):
-        stale = remove_stale(ctx.output_folder)
+    if state_path is not None:
+        ensure_folder(state_path.parent)
+    # The state's own lock too, the one `escalate --state` holds: one lock for one state file.
+    with run_lock(lock_path), state_lock(state_path):
+        remove_stale(ctx.output_folder)
         if state_path is not None and state_path.parent != ctx.output_folder:
-            stale += remove_stale(state_path.parent, recursive=False)
-        if stale:
-            log.warning("removed %d temporary file(s) left by an interrupted run", stale)
+            remove_stale(state_path.parent, recursive=False)
         return build()
