@@ -22,7 +22,7 @@ Everything before :func:`suppress` is lazy; :func:`suppress` works on the small 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -463,6 +463,106 @@ def lines(cells: Sequence[tuple[object, ...]], keys: Sequence[str]) -> list[list
     return found
 
 
+@dataclass(frozen=True)
+class Line:
+    """Rows whose figures add up to a total, as a reader can add them up.
+
+    Pupils, school days, absent days and the band and step counts of ``cells`` add up to the
+    total's. ``total`` is the index of the row that holds the total when the same output shows
+    it (the municipality row), so it can be hidden too; None when only another grouping shows
+    it (a school's total in ``--by school,class`` comes from ``--by school``), so it is taken as
+    known and cannot be hidden here.
+    """
+
+    cells: tuple[int, ...]
+    total: int | None = None
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        """The cells and, when this output shows it, the total."""
+        return self.cells if self.total is None else (*self.cells, self.total)
+
+
+def output_lines(
+    cells: Sequence[tuple[object, ...]], keys: Sequence[str], *, municipality: int | None
+) -> list[Line]:
+    """The lines of one period of one output: rows and columns, and the municipality.
+
+    ``cells`` are the period's groups, indexed from 0; ``municipality`` is the index of the
+    period's municipality row in the same numbering, or None when it is taken from elsewhere.
+    With several group columns, the rows and columns of :func:`lines` have totals that another
+    ``--by`` publishes; with any, all groups add up to the municipality, whose row this output
+    shows: a school alone in its line (``--by school,class`` with one class) is protected by it.
+
+    >>> output_lines([("A", "1.A"), ("A", "2.A"), ("B", "1.A")], ["school_id", "class_name"],
+    ...              municipality=3)
+    [Line(cells=(0, 1), total=None), Line(cells=(2,), total=None), Line(cells=(0, 1, 2), total=3)]
+    """
+    found = [Line(tuple(line)) for line in lines(cells, keys)] if len(keys) > 1 else []
+    return [*found, Line(tuple(range(len(cells))), municipality)]
+
+
+def protect(sizes: Sequence[int], all_lines: Sequence[Line], *, min_cell: int) -> set[int]:
+    """Indexes of the rows to hide so that no line hides exactly one of its members.
+
+    A row with fewer than ``min_cell`` pupils (but some) is hidden (primary suppression). While
+    a line hides exactly one member, that member is its total minus the others, so one more of
+    its cells is hidden (complementary suppression); the line's total only when every cell is
+    hidden already. The cell chosen is, in this order: not alone in a line (a cell alone equals
+    a total that another grouping publishes), one that makes the fewest new lines with exactly
+    one hidden member (and closes the most), the fewest pupils, the first row. Last, complements
+    that turned out not to be needed are shown again, largest first, so every hidden row with
+    ``min_cell`` pupils or more is the second hidden member of some line.
+
+    A line of one cell whose total only another grouping shows cannot be protected here (see
+    docs/stats.md, known limits).
+
+    >>> protect([3, 40, 12, 55], [Line((0, 1, 2), total=3)], min_cell=10)
+    {0, 2}
+    """
+    primary = {i for i, n in enumerate(sizes) if 0 < n < min_cell}
+    hidden = set(primary)
+    of: dict[int, list[int]] = defaultdict(list)
+    for k, line in enumerate(all_lines):
+        for i in line.members:
+            of[i].append(k)
+    count = [sum(i in hidden for i in line.members) for line in all_lines]
+    alone = {line.cells[0] for line in all_lines if line.total is None and len(line.cells) == 1}
+
+    def protectable(k: int) -> bool:
+        return len(all_lines[k].members) > 1
+
+    def exposed(k: int) -> bool:
+        return count[k] == 1 and protectable(k)
+
+    def cost(i: int, k: int) -> tuple[bool, int, int, int]:
+        others = [m for m in of[i] if m != k and protectable(m)]
+        new = sum(count[m] == 0 for m in others) - sum(count[m] == 1 for m in others)
+        return (i in alone, new, sizes[i], i)
+
+    work = deque(k for k in range(len(all_lines)) if exposed(k))
+    while work:
+        k = work.popleft()
+        if not exposed(k):
+            continue
+        line = all_lines[k]
+        shown = [i for i in line.cells if i not in hidden]
+        if not shown and line.total is not None:
+            shown = [line.total]  # its one cell is hidden: only the total is left
+        pick = min(shown, key=lambda i: cost(i, k))
+        hidden.add(pick)
+        for m in of[pick]:
+            count[m] += 1
+            if exposed(m):
+                work.append(m)
+    for i in sorted(hidden - primary, key=lambda i: (-sizes[i], -i)):
+        if not any(count[m] == 2 and protectable(m) for m in of[i]):
+            hidden.discard(i)
+            for m in of[i]:
+                count[m] -= 1
+    return hidden
+
+
 def hidden_cells(
     cells: Sequence[tuple[object, ...]],
     sizes: Sequence[int],
@@ -470,55 +570,50 @@ def hidden_cells(
     *,
     min_cell: int,
 ) -> set[int]:
-    """Indexes of the cells to hide: the small ones, and complements so no line hides only one.
+    """Indexes of the cells of one grouped table to hide, its total taken as shown elsewhere.
 
-    A cell with fewer than ``min_cell`` pupils is hidden (primary suppression). Then, while some
-    line (see :func:`lines`) hides exactly one cell, that cell could be recovered by subtracting
-    the line's shown cells from its total, so the line's smallest shown cell is hidden as well
-    (complementary suppression), until every line hides none or at least two. A cell alone in
-    one of its lines is chosen last, since its value is that line's total.
+    :func:`protect` over the rows and columns of :func:`lines` and the line of all cells, whose
+    total (the municipality) is taken as known and never hidden; :func:`suppress` protects the
+    municipality row of an output with its groups.
 
     >>> sorted(hidden_cells([("A",), ("B",), ("C",)], [3, 40, 12], ["school_id"], min_cell=10))
     [0, 2]
     """
-    hidden = {i for i, n in enumerate(sizes) if n < min_cell}
-    all_lines = lines(cells, keys)
-    # A cell alone in a line equals that line's total, which another grouping may publish:
-    # hide it as a complement only when the line offers nothing else.
-    alone = {line[0] for line in all_lines if len(line) == 1}
-    changed = True
-    while changed:
-        changed = False
-        for line in all_lines:
-            if len([i for i in line if i in hidden]) != 1:
-                continue
-            shown = [i for i in line if i not in hidden]
-            if not shown:
-                continue
-            hidden.add(min(shown, key=lambda i: (i in alone, sizes[i], i)))
-            changed = True
-    return hidden
+    return protect(sizes, output_lines(cells, keys, municipality=None), min_cell=min_cell)
 
 
 def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.DataFrame:
     """Hide small groups and their complements in each period; hidden cells become null.
 
-    ``table`` is :func:`stats`'s collected result. The municipality row is hidden only when the
-    whole municipality has fewer than ``min_cell`` pupils (but some). A hidden row keeps its
-    group columns and period, has every figure null and ``suppressed`` true.
+    ``table`` is :func:`stats`'s collected result. Per period, the groups and the municipality
+    row are protected together (:func:`output_lines`, :func:`protect`): the municipality row is
+    hidden when the whole municipality has fewer than ``min_cell`` pupils (but some), or when a
+    line has nothing else left to hide. A hidden row keeps its group columns and period, has
+    every figure null and ``suppressed`` true.
+
+    School B's one class of one pupil is hidden; the municipality minus school A's classes
+    would give it back, so two of A's classes are hidden too (one would be A's total minus the
+    other, and ``--by school`` publishes A's total):
+
+    >>> table = pl.DataFrame({"school_id": ["A", "A", "A", "B", None],
+    ...     "class_name": ["1.A", "2.A", "3.A", "S.1", None], "period": "2024Q1",
+    ...     "pupils": [12, 14, 20, 1, 47], "_municipality": [False] * 4 + [True],
+    ...     "suppressed": False})
+    >>> suppress(table, keys=["school_id", "class_name"], min_cell=10)["suppressed"].to_list()
+    [True, True, False, True, False]
     """
-    flags = [False] * table.height
+    all_lines: list[Line] = []
     for period in table[PERIOD].unique(maintain_order=True).to_list():
         part = table.with_row_index("_i").filter(pl.col(PERIOD) == period)
         groups = part.filter(~pl.col(MUNICIPALITY))
         cells = list(groups.select(keys).iter_rows()) if keys else []
-        hidden = hidden_cells(cells, groups[PUPILS].to_list(), keys, min_cell=min_cell)
-        index = groups["_i"].to_list()
-        for i in hidden:
-            flags[index[i]] = True
-        for i, n in part.filter(pl.col(MUNICIPALITY)).select("_i", PUPILS).iter_rows():
-            flags[i] = 0 < n < min_cell  # no pupils at all: nothing to hide
-    hide = pl.Series(SUPPRESSED, flags, dtype=pl.Boolean)
+        rows = [*groups["_i"], *part.filter(pl.col(MUNICIPALITY))["_i"]]
+        municipality = len(cells) if len(rows) > len(cells) else None
+        for line in output_lines(cells, keys, municipality=municipality):
+            total = None if line.total is None else rows[line.total]
+            all_lines.append(Line(tuple(rows[i] for i in line.cells), total))
+    hidden = protect(table[PUPILS].to_list(), all_lines, min_cell=min_cell)
+    hide = pl.Series(SUPPRESSED, [i in hidden for i in range(table.height)], dtype=pl.Boolean)
     figures = [c for c in table.columns if c not in (*keys, PERIOD, SUPPRESSED, MUNICIPALITY)]
     return table.with_columns(hide).with_columns(
         pl.when(~pl.col(SUPPRESSED)).then(pl.col(c)).alias(c) for c in figures
