@@ -29,6 +29,7 @@ from fravaer.stats import (
 )
 from tests import reference, reference_stats
 from tests.reference import Row, to_frame
+from tests.reference_suppression import attack
 from tests.test_classify import day_rows, make_policy
 
 START = date(2024, 1, 1)  # a Monday; the pool spans two quarters' ends and 1 August
@@ -317,6 +318,132 @@ def test_suppressed_rows_are_null_and_marked_not_zeroed(
             groups[SUPPRESSED].sum() != 1
             or table.filter(pl.col(MUNICIPALITY))[PUPILS].item() < min_cell
         )
+
+
+# -- suppression across the levels of one output -------------------------------------------
+
+GROUPINGS = [
+    ("school_id",),
+    ("grade",),
+    ("school_id", "class_name"),
+    ("school_id", "grade"),
+    ("school_id", "grade", "class_name"),
+]
+
+
+@st.composite
+def municipalities(draw: st.DrawFn, min_cell: int) -> list[tuple[str, int, str, int]]:
+    """Classes as (school, grade, class, pupils): sizes 1, 2, min_cell - 1, min_cell, ... 40."""
+    size = st.one_of(
+        st.sampled_from([1, 2, min_cell - 1, min_cell, min_cell + 1]), st.integers(1, 40)
+    )
+    classes = []
+    for school in range(draw(st.integers(1, 5))):
+        grades = draw(st.lists(st.integers(0, 3), min_size=1, max_size=4))
+        for n, grade in enumerate(grades):
+            classes.append((f"S{school}", grade, f"{grade}.{'ABCD'[n]}", draw(size)))
+    return classes
+
+
+def published_table(
+    classes: list[tuple[str, int, str, int]], keys: tuple[str, ...], periods: int
+) -> pl.DataFrame:
+    """A table shaped as stats() returns it; in a second period every class has one pupil less."""
+    column = {"school_id": 0, "grade": 1, "class_name": 2}
+    rows: list[dict[str, object]] = []
+    for p in range(periods):
+        groups: dict[tuple[object, ...], int] = {}
+        days = 0
+        for c in classes:
+            if c[3] - p > 0:
+                key = tuple(c[column[k]] for k in keys)
+                groups[key] = groups.get(key, 0) + c[3] - p
+        for key, pupils in sorted(groups.items()):
+            days += 37 * pupils + len(rows)
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "period": f"P{p}",
+                    PUPILS: pupils,
+                    "school_days": 37 * pupils + len(rows),
+                    MUNICIPALITY: False,
+                }
+            )
+        total = sum(groups.values())
+        rows.append(
+            {
+                **dict.fromkeys(keys),
+                "period": f"P{p}",
+                PUPILS: total,
+                "school_days": days,
+                MUNICIPALITY: True,
+            }
+        )
+    schema = {"school_id": pl.String, "grade": pl.Int8, "class_name": pl.String}
+    return pl.DataFrame(rows, schema_overrides=schema).with_columns(pl.lit(False).alias(SUPPRESSED))
+
+
+def protected_lines(rows: list[dict[str, object]], keys: tuple[str, ...]) -> list[list[int]]:
+    """Per period: all groups with the municipality row, and the rows and columns of the groups."""
+    out: list[list[int]] = []
+    for period in dict.fromkeys(str(r["period"]) for r in rows):
+        part = [i for i, r in enumerate(rows) if r["period"] == period]
+        groups = [i for i in part if not rows[i][MUNICIPALITY]]
+        out.append(part)
+        cells = [tuple(rows[i][k] for k in keys) for i in groups]
+        if len(keys) > 1:
+            out += [[groups[j] for j in line] for line in table_lines(cells, keys)]
+    return out
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    data=st.data(),
+    keys=st.sampled_from(GROUPINGS),
+    min_cell=st.integers(5, 12),
+    periods=st.integers(1, 2),
+)
+def test_no_hidden_group_can_be_worked_out_from_one_output(
+    data: st.DataObject, keys: tuple[str, ...], min_cell: int, periods: int
+) -> None:
+    table = published_table(data.draw(municipalities(min_cell)), keys, periods)
+    out = suppress(table, keys=keys, min_cell=min_cell)
+    rows = out.with_columns(pl.col(PUPILS).cast(pl.Int64)).to_dicts()
+    sizes = table[PUPILS].to_list()
+    hidden = {i for i, r in enumerate(rows) if r[SUPPRESSED]}
+
+    # Every small group is hidden, and nothing else when no group is small.
+    assert {i for i, n in enumerate(sizes) if 0 < n < min_cell} <= hidden
+    if all(n >= min_cell for n in sizes):
+        assert not hidden
+    # A reader of this output works out no hidden group's pupils or school days.
+    assert attack(rows, keys) == {}
+    # Each complement is needed: some line hides exactly it and one other row, so showing it
+    # would give that other row away.
+    counts = [(line, len(hidden.intersection(line))) for line in protected_lines(rows, keys)]
+    assert all(n != 1 or len(line) == 1 for line, n in counts)
+    for i in hidden:
+        if sizes[i] >= min_cell:
+            assert any(i in line and n == 2 for line, n in counts), (i, sizes[i])
+
+
+def test_a_school_with_one_class_is_protected_by_the_others() -> None:
+    classes = [
+        ("A", 1, "1.A", 12),
+        ("A", 2, "2.A", 14),
+        ("A", 3, "3.A", 30),
+        ("B", 1, "1.A", 13),
+        ("B", 2, "2.A", 15),
+        ("C", 5, "S.1", 1),
+    ]
+    keys = ("school_id", "class_name")
+    rows = suppress(published_table(classes, keys, 1), keys=keys, min_cell=10).to_dicts()
+
+    hidden = [(r["school_id"], r["class_name"]) for r in rows if r[SUPPRESSED]]
+    # The lone class, and the two smallest of one school (so that school's total, which
+    # --by school publishes, does not give them away either); the municipality stays.
+    assert hidden == [("A", "1.A"), ("A", "2.A"), ("C", "S.1")]
+    assert attack(rows, keys) == {}
 
 
 # -- periods, groupings, freshness, reference -----------------------------------------------
