@@ -331,60 +331,69 @@ GROUPINGS = [
 ]
 
 
+Class = tuple[str, int, str, int, int]  # school, grade, class, pupils, pupils who leave
+WEEKS = ("2024-01-08:2024-01-19", "2024-01-08:2024-01-12", "2024-01-15:2024-01-19")
+SPANS = {p: (date.fromisoformat(p[:10]), date.fromisoformat(p[11:])) for p in WEEKS}
+
+
 @st.composite
-def municipalities(draw: st.DrawFn, min_cell: int) -> list[tuple[str, int, str, int]]:
-    """Classes as (school, grade, class, pupils): sizes 1, 2, min_cell - 1, min_cell, ... 40."""
-    size = st.one_of(
-        st.sampled_from([1, 2, min_cell - 1, min_cell, min_cell + 1]), st.integers(1, 40)
-    )
+def municipalities(draw: st.DrawFn, min_cell: int) -> list[Class]:
+    """Classes of 1, 2, min_cell - 1, min_cell, min_cell + 1 or up to 40 pupils."""
+    sizes = [1, 2, min_cell - 1, min_cell, min_cell + 1]
+    size = st.one_of(st.sampled_from(sizes), st.integers(1, 40))
     classes = []
     for school in range(draw(st.integers(1, 5))):
         grades = draw(st.lists(st.integers(0, 3), min_size=1, max_size=4))
         for n, grade in enumerate(grades):
-            classes.append((f"S{school}", grade, f"{grade}.{'ABCD'[n]}", draw(size)))
+            pupils = draw(size)
+            leaving = draw(st.integers(0, pupils))
+            classes.append((f"S{school}", grade, f"{grade}.{'ABCD'[n]}", pupils, leaving))
     return classes
 
 
-def published_table(
-    classes: list[tuple[str, int, str, int]], keys: tuple[str, ...], periods: int
-) -> pl.DataFrame:
-    """A table shaped as stats() returns it; in a second period every class has one pupil less."""
+def published_table(classes: list[Class], keys: tuple[str, ...], layout: str) -> pl.DataFrame:
+    """A table shaped as stats() returns it, for one period, two, or a fortnight and its weeks.
+
+    In the weeks, the leaving pupils are there in the first only; a class's school days in the
+    fortnight are those of its weeks added up.
+    """
     column = {"school_id": 0, "grade": 1, "class_name": 2}
+    periods: list[tuple[str, list[tuple[Class, int, int]]]]  # class, pupils, school days
+    if layout == "one":
+        periods = [("2024Q1", [(c, c[3], 37 * c[3] + i) for i, c in enumerate(classes)])]
+    elif layout == "two":
+        periods = [
+            ("2024Q1", [(c, c[3], 37 * c[3] + i) for i, c in enumerate(classes)]),
+            ("2024Q2", [(c, c[3] - 1, 30 * (c[3] - 1)) for c in classes]),
+        ]
+    else:
+        first = [(c, c[3], 5 * c[3]) for c in classes]
+        second = [(c, c[3] - c[4], 5 * (c[3] - c[4]) - (c[3] > c[4])) for c in classes]
+        both = [(c, c[3], a[2] + b[2]) for c, a, b in zip(classes, first, second, strict=True)]
+        periods = list(zip(WEEKS, [both, first, second], strict=True))
     rows: list[dict[str, object]] = []
-    for p in range(periods):
-        groups: dict[tuple[object, ...], int] = {}
-        days = 0
-        for c in classes:
-            if c[3] - p > 0:
+    for label, counted in periods:
+        groups: dict[tuple[object, ...], tuple[int, int]] = {}
+        for c, pupils, days in counted:
+            if pupils > 0:
                 key = tuple(c[column[k]] for k in keys)
-                groups[key] = groups.get(key, 0) + c[3] - p
-        for key, pupils in sorted(groups.items()):
-            days += 37 * pupils + len(rows)
-            rows.append(
-                {
-                    **dict(zip(keys, key, strict=True)),
-                    "period": f"P{p}",
-                    PUPILS: pupils,
-                    "school_days": 37 * pupils + len(rows),
-                    MUNICIPALITY: False,
-                }
-            )
-        total = sum(groups.values())
-        rows.append(
-            {
-                **dict.fromkeys(keys),
-                "period": f"P{p}",
-                PUPILS: total,
-                "school_days": days,
-                MUNICIPALITY: True,
-            }
-        )
+                before = groups.get(key, (0, 0))
+                groups[key] = (before[0] + pupils, before[1] + days)
+        for key, (pupils, days) in sorted(groups.items()):
+            group = dict(zip(keys, key, strict=True))
+            rows.append({**group, "period": label, PUPILS: pupils, "school_days": days})
+        pupils, days = (sum(v[j] for v in groups.values()) for j in (0, 1))
+        rows.append({**dict.fromkeys(keys), "period": label, PUPILS: pupils, "school_days": days})
     schema = {"school_id": pl.String, "grade": pl.Int8, "class_name": pl.String}
-    return pl.DataFrame(rows, schema_overrides=schema).with_columns(pl.lit(False).alias(SUPPRESSED))
+    return pl.DataFrame(rows, schema_overrides=schema).with_columns(
+        pl.all_horizontal(pl.col(k).is_null() for k in keys).alias(MUNICIPALITY),
+        pl.lit(False).alias(SUPPRESSED),
+    )
 
 
 def protected_lines(rows: list[dict[str, object]], keys: tuple[str, ...]) -> list[list[int]]:
-    """Per period: all groups with the municipality row, and the rows and columns of the groups."""
+    """Per period all groups with the municipality row, and the rows and columns of the groups;
+    and each group (and the municipality) in the fortnight with its weeks."""
     out: list[list[int]] = []
     for period in dict.fromkeys(str(r["period"]) for r in rows):
         part = [i for i, r in enumerate(rows) if r["period"] == period]
@@ -393,7 +402,11 @@ def protected_lines(rows: list[dict[str, object]], keys: tuple[str, ...]) -> lis
         cells = [tuple(rows[i][k] for k in keys) for i in groups]
         if len(keys) > 1:
             out += [[groups[j] for j in line] for line in table_lines(cells, keys)]
-    return out
+    by_group: dict[tuple[object, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        if r["period"] in WEEKS:
+            by_group.setdefault(tuple(r[k] for k in keys), []).append(i)
+    return out + list(by_group.values())
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -401,14 +414,14 @@ def protected_lines(rows: list[dict[str, object]], keys: tuple[str, ...]) -> lis
     data=st.data(),
     keys=st.sampled_from(GROUPINGS),
     min_cell=st.integers(5, 12),
-    periods=st.integers(1, 2),
+    layout=st.sampled_from(["one", "two", "weeks"]),
 )
 def test_no_hidden_group_can_be_worked_out_from_one_output(
-    data: st.DataObject, keys: tuple[str, ...], min_cell: int, periods: int
+    data: st.DataObject, keys: tuple[str, ...], min_cell: int, layout: str
 ) -> None:
-    table = published_table(data.draw(municipalities(min_cell)), keys, periods)
+    table = published_table(data.draw(municipalities(min_cell)), keys, layout)
     out = suppress(table, keys=keys, min_cell=min_cell)
-    rows = out.with_columns(pl.col(PUPILS).cast(pl.Int64)).to_dicts()
+    rows = out.to_dicts()
     sizes = table[PUPILS].to_list()
     hidden = {i for i, r in enumerate(rows) if r[SUPPRESSED]}
 
@@ -417,7 +430,7 @@ def test_no_hidden_group_can_be_worked_out_from_one_output(
     if all(n >= min_cell for n in sizes):
         assert not hidden
     # A reader of this output works out no hidden group's pupils or school days.
-    assert attack(rows, keys) == {}
+    assert attack(rows, keys, spans=SPANS if layout == "weeks" else None) == {}
     # Each complement is needed: some line hides exactly it and one other row, so showing it
     # would give that other row away.
     counts = [(line, len(hidden.intersection(line))) for line in protected_lines(rows, keys)]
@@ -429,15 +442,15 @@ def test_no_hidden_group_can_be_worked_out_from_one_output(
 
 def test_a_school_with_one_class_is_protected_by_the_others() -> None:
     classes = [
-        ("A", 1, "1.A", 12),
-        ("A", 2, "2.A", 14),
-        ("A", 3, "3.A", 30),
-        ("B", 1, "1.A", 13),
-        ("B", 2, "2.A", 15),
-        ("C", 5, "S.1", 1),
+        ("A", 1, "1.A", 12, 0),
+        ("A", 2, "2.A", 14, 0),
+        ("A", 3, "3.A", 30, 0),
+        ("B", 1, "1.A", 13, 0),
+        ("B", 2, "2.A", 15, 0),
+        ("C", 5, "S.1", 1, 0),
     ]
     keys = ("school_id", "class_name")
-    rows = suppress(published_table(classes, keys, 1), keys=keys, min_cell=10).to_dicts()
+    rows = suppress(published_table(classes, keys, "one"), keys=keys, min_cell=10).to_dicts()
 
     hidden = [(r["school_id"], r["class_name"]) for r in rows if r[SUPPRESSED]]
     # The lone class, and the two smallest of one school (so that school's total, which

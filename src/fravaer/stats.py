@@ -582,11 +582,64 @@ def hidden_cells(
     return protect(sizes, output_lines(cells, keys, municipality=None), min_cell=min_cell)
 
 
-def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.DataFrame:
-    """Hide small groups and their complements in each period; hidden cells become null.
+def _weekday(day: date) -> date:
+    """The first Monday-to-Friday date on or after ``day``: no school is held at weekends."""
+    return day + timedelta(days=7 - day.weekday() if day.weekday() >= 5 else 0)
+
+
+def tilings(spans: Sequence[tuple[date, date]]) -> list[tuple[int, list[int]]]:
+    """Periods that cover another's weekdays one for one: ``(whole, parts)`` pairs.
+
+    ``spans`` are the periods' first and last counted days. Over parts that hold each weekday
+    of the whole exactly once (weekends between them do not matter: no school is held), a
+    group's school days and absent days add up to the whole's (pupils do not: a pupil can be
+    in several), so they form a line as the groups of a period do.
+
+    >>> d = date.fromisoformat
+    >>> tilings([(d("2024-01-08"), d("2024-01-19")), (d("2024-01-08"), d("2024-01-12")),
+    ...          (d("2024-01-15"), d("2024-01-19"))])
+    [(0, [1, 2])]
+    """
+    found: list[tuple[int, list[int]]] = []
+    for whole, (start, end) in enumerate(spans):
+        inside = [
+            q
+            for q, (a, b) in enumerate(spans)
+            if q != whole and start <= a and b <= end and _weekday(a) <= b
+        ]
+        stack: list[tuple[date, list[int]]] = [(_weekday(start), [])]
+        while stack:
+            cursor, chosen = stack.pop()
+            if cursor > end:
+                if chosen:
+                    found.append((whole, chosen))
+                continue
+            stack += [
+                (_weekday(spans[q][1] + timedelta(days=1)), [*chosen, q])
+                for q in reversed(inside)
+                if _weekday(spans[q][0]) == cursor
+            ]
+    return found
+
+
+def _spans(labels: Sequence[str], as_of: date | None) -> list[tuple[date, date]] | None:
+    """The counted days of each period label, or None when a label is not a period."""
+    try:
+        periods = [parse_period(label) for label in labels]
+    except UsageError:
+        return None
+    return [(p.start, p.end if as_of is None else p.until(as_of)) for p in periods]
+
+
+def suppress(
+    table: pl.DataFrame, *, keys: Sequence[str], min_cell: int, as_of: date | None = None
+) -> pl.DataFrame:
+    """Hide small groups and their complements, in all periods at once; hidden cells become null.
 
     ``table`` is :func:`stats`'s collected result. Per period, the groups and the municipality
-    row are protected together (:func:`output_lines`, :func:`protect`): the municipality row is
+    row are protected together (:func:`output_lines`, :func:`protect`); and where periods of
+    the table cover another day for day (:func:`tilings`, the periods counted up to ``as_of``),
+    each group's rows in the parts and in the whole form a line too. The municipality row is
     hidden when the whole municipality has fewer than ``min_cell`` pupils (but some), or when a
     line has nothing else left to hide. A hidden row keeps its group columns and period, has
     every figure null and ``suppressed`` true.
@@ -603,8 +656,11 @@ def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.D
     [True, True, False, True, False]
     """
     all_lines: list[Line] = []
-    for period in table[PERIOD].unique(maintain_order=True).to_list():
-        part = table.with_row_index("_i").filter(pl.col(PERIOD) == period)
+    labels = table[PERIOD].unique(maintain_order=True).to_list()
+    numbered = table.with_row_index("_i")
+    row_of: list[dict[tuple[object, ...], int]] = []  # per period: row of each group
+    for period in labels:
+        part = numbered.filter(pl.col(PERIOD) == period)
         groups = part.filter(~pl.col(MUNICIPALITY))
         cells = list(groups.select(keys).iter_rows()) if keys else []
         rows = [*groups["_i"], *part.filter(pl.col(MUNICIPALITY))["_i"]]
@@ -612,6 +668,15 @@ def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.D
         for line in output_lines(cells, keys, municipality=municipality):
             total = None if line.total is None else rows[line.total]
             all_lines.append(Line(tuple(rows[i] for i in line.cells), total))
+        at = dict(zip(cells, rows, strict=False))
+        if municipality is not None:
+            at[()] = rows[municipality]  # no group has an empty key
+        row_of.append(at)
+    spans = _spans(labels, as_of)
+    for whole, parts in tilings(spans) if spans is not None else []:
+        for group, total in row_of[whole].items():
+            members = tuple(row_of[q][group] for q in parts if group in row_of[q])
+            all_lines.append(Line(members, total))
     hidden = protect(table[PUPILS].to_list(), all_lines, min_cell=min_cell)
     hide = pl.Series(SUPPRESSED, [i in hidden for i in range(table.height)], dtype=pl.Boolean)
     figures = [c for c in table.columns if c not in (*keys, PERIOD, SUPPRESSED, MUNICIPALITY)]
