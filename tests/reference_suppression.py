@@ -115,14 +115,29 @@ def attack(
     spans: Mapping[str, tuple[date, date]] | None = None,
 ) -> dict[int, dict[str, float]]:
     """The hidden rows (by index in ``rows``) whose figures the attacker works out, and those."""
+    return {i: got for (_, i), got in attack_all([(rows, keys)], spans=spans).items()}
+
+
+def attack_all(
+    outputs: Sequence[tuple[Sequence[Mapping[str, object]], Sequence[str]]],
+    *,
+    spans: Mapping[str, tuple[date, date]] | None = None,
+) -> dict[tuple[int, int], dict[str, float]]:
+    """:func:`attack` on several outputs of the same data at once, the finest grouping first.
+
+    Returns the hidden rows worked out, by (output, row) index.
+    """
+    rows, keys = outputs[0]
     found = group_relations(rows, keys)
     if spans is not None:
-        found += period_relations(rows, keys, spans)
+        for more, level in outputs:
+            found += period_relations(more, level, spans)
     known: dict[tuple[Node, str], float] = {}
-    for row in rows:
-        if not _hidden(row):
-            for figure, value in _figures(row).items():
-                known[(node_of(row, keys), figure)] = value
+    for more, level in outputs:
+        for row in more:
+            if not _hidden(row):
+                for figure, value in _figures(row).items():
+                    known[(node_of(row, level), figure)] = value
     figures = {f for (_, f) in known}
     changed = True
     while changed:
@@ -138,10 +153,11 @@ def attack(
                     rest = sum(known[(k, f)] for k in kids if k != unknown[0])
                     known[(unknown[0], f)] = known[(total, f)] - rest
                 changed = True
-    recovered: dict[int, dict[str, float]] = {}
-    for i, row in enumerate(rows):
-        node = node_of(row, keys)
-        got = {f: known[(node, f)] for f in sorted(figures) if (node, f) in known}
-        if _hidden(row) and got:
-            recovered[i] = got
+    recovered: dict[tuple[int, int], dict[str, float]] = {}
+    for o, (more, level) in enumerate(outputs):
+        for i, row in enumerate(more):
+            node = node_of(row, level)
+            got = {f: known[(node, f)] for f in sorted(figures) if (node, f) in known}
+            if _hidden(row) and got:
+                recovered[(o, i)] = got
     return recovered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import combinations
 
 import polars as pl
 import pytest
@@ -29,7 +30,7 @@ from fravaer.stats import (
 )
 from tests import reference, reference_stats
 from tests.reference import Row, to_frame
-from tests.reference_suppression import attack
+from tests.reference_suppression import attack, attack_all
 from tests.test_classify import day_rows, make_policy
 
 START = date(2024, 1, 1)  # a Monday; the pool spans two quarters' ends and 1 August
@@ -391,22 +392,39 @@ def published_table(classes: list[Class], keys: tuple[str, ...], layout: str) ->
     )
 
 
-def protected_lines(rows: list[dict[str, object]], keys: tuple[str, ...]) -> list[list[int]]:
-    """Per period all groups with the municipality row, and the rows and columns of the groups;
-    and each group (and the municipality) in the fortnight with its weeks."""
-    out: list[list[int]] = []
+def coarser(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The other groupings whose groups these groups add up to (a class across schools is none)."""
+    return [
+        level
+        for n in range(1, len(keys))
+        for level in combinations(keys, n)
+        if "class_name" not in level or "school_id" in level
+    ]
+
+
+def protected_lines(
+    rows: list[dict[str, object]], keys: tuple[str, ...], elsewhere: set[tuple[object, ...]]
+) -> list[tuple[list[int], int]]:
+    """Lines as (rows, hidden totals): per period all groups with the municipality row, the
+    rows and columns of the groups (their total hidden when ``elsewhere`` holds its period and
+    values), and each group (and the municipality) in the fortnight with its weeks."""
+    out: list[tuple[list[int], int]] = []
     for period in dict.fromkeys(str(r["period"]) for r in rows):
         part = [i for i, r in enumerate(rows) if r["period"] == period]
         groups = [i for i in part if not rows[i][MUNICIPALITY]]
-        out.append(part)
-        cells = [tuple(rows[i][k] for k in keys) for i in groups]
-        if len(keys) > 1:
-            out += [[groups[j] for j in line] for line in table_lines(cells, keys)]
+        out.append((part, 0))
+        for column in keys if len(keys) > 1 else ():
+            rest = tuple(k for k in keys if k != column)
+            if column == "school_id" and "class_name" in keys:
+                continue  # a class across schools is no grouping anyone can publish
+            for value in dict.fromkeys(tuple(rows[i][k] for k in rest) for i in groups):
+                line = [i for i in groups if tuple(rows[i][k] for k in rest) == value]
+                out.append((line, int((period, rest, *value) in elsewhere)))
     by_group: dict[tuple[object, ...], list[int]] = {}
     for i, r in enumerate(rows):
         if r["period"] in WEEKS:
             by_group.setdefault(tuple(r[k] for k in keys), []).append(i)
-    return out + list(by_group.values())
+    return out + [(line, 0) for line in by_group.values()]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -419,25 +437,46 @@ def protected_lines(rows: list[dict[str, object]], keys: tuple[str, ...]) -> lis
 def test_no_hidden_group_can_be_worked_out_from_one_output(
     data: st.DataObject, keys: tuple[str, ...], min_cell: int, layout: str
 ) -> None:
-    table = published_table(data.draw(municipalities(min_cell)), keys, layout)
+    classes = data.draw(municipalities(min_cell))
+    table = published_table(classes, keys, layout)
     out = suppress(table, keys=keys, min_cell=min_cell)
     rows = out.to_dicts()
     sizes = table[PUPILS].to_list()
     hidden = {i for i, r in enumerate(rows) if r[SUPPRESSED]}
+    spans = SPANS if layout == "weeks" else None
 
     # Every small group is hidden, and nothing else when no group is small.
     assert {i for i, n in enumerate(sizes) if 0 < n < min_cell} <= hidden
     if all(n >= min_cell for n in sizes):
         assert not hidden
     # A reader of this output works out no hidden group's pupils or school days.
-    assert attack(rows, keys, spans=SPANS if layout == "weeks" else None) == {}
-    # Each complement is needed: some line hides exactly it and one other row, so showing it
-    # would give that other row away.
-    counts = [(line, len(hidden.intersection(line))) for line in protected_lines(rows, keys)]
-    assert all(n != 1 or len(line) == 1 for line, n in counts)
+    assert attack(rows, keys, spans=spans) == {}
+    # Classes nest in schools: a reader who also has --by school of the same data and periods
+    # works out nothing either. (Not so in general: a group alone in its grade column of
+    # --by school,grade equals the grade's total in --by grade; see docs/stats.md.)
+    others = {
+        level: suppress(published_table(classes, level, layout), keys=level, min_cell=min_cell)
+        for level in coarser(keys)
+    }
+    if keys == ("school_id", "class_name"):
+        published = [(rows, keys), (others["school_id",].to_dicts(), ("school_id",))]
+        assert attack_all(published, spans=spans) == {}
+    # Each complement is needed: some line hides exactly it and one other member (a row or a
+    # total another grouping hides), so showing it would give that other away.
+    elsewhere = {
+        (r["period"], level, *(r[k] for k in level))
+        for level, o in others.items()
+        for r in o.to_dicts()
+        if r[SUPPRESSED] and not r[MUNICIPALITY]
+    }
+    counts = [
+        (line, len(hidden.intersection(line)) + extra, len(line) + extra)
+        for line, extra in protected_lines(rows, keys, elsewhere)
+    ]
+    assert all(n != 1 or members == 1 for line, n, members in counts), counts
     for i in hidden:
         if sizes[i] >= min_cell:
-            assert any(i in line and n == 2 for line, n in counts), (i, sizes[i])
+            assert any(i in line and n == 2 for line, n, _ in counts), (i, sizes[i])
 
 
 def test_a_school_with_one_class_is_protected_by_the_others() -> None:
@@ -451,12 +490,20 @@ def test_a_school_with_one_class_is_protected_by_the_others() -> None:
     ]
     keys = ("school_id", "class_name")
     rows = suppress(published_table(classes, keys, "one"), keys=keys, min_cell=10).to_dicts()
+    schools = suppress(
+        published_table(classes, ("school_id",), "one"), keys=("school_id",), min_cell=10
+    ).to_dicts()
 
+    # --by school hides C (one pupil) and B, the smallest other school (or the municipality
+    # minus A and B would give C).
+    assert [r["school_id"] for r in schools if r[SUPPRESSED]] == ["B", "C"]
+    # --by school,class hides the lone class, and one of B's: B's total is hidden in --by
+    # school, so one of its classes is enough, and showing both would give that total away.
+    # The municipality stays.
     hidden = [(r["school_id"], r["class_name"]) for r in rows if r[SUPPRESSED]]
-    # The lone class, and the two smallest of one school (so that school's total, which
-    # --by school publishes, does not give them away either); the municipality stays.
-    assert hidden == [("A", "1.A"), ("A", "2.A"), ("C", "S.1")]
+    assert hidden == [("B", "1.A"), ("C", "S.1")]
     assert attack(rows, keys) == {}
+    assert attack_all([(rows, keys), (schools, ("school_id",))]) == {}
 
 
 # -- periods, groupings, freshness, reference -----------------------------------------------

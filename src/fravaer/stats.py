@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal
@@ -440,6 +440,22 @@ def _publishable(keys: frozenset[str]) -> bool:
     return s.CLASS_NAME not in keys or s.SCHOOL_ID in keys
 
 
+def _rows_and_columns(
+    cells: Sequence[tuple[object, ...]], keys: Sequence[str]
+) -> list[tuple[tuple[str, ...], tuple[object, ...], list[int]]]:
+    """:func:`lines` with each line's total: its grouping and that grouping's values."""
+    found: list[tuple[tuple[str, ...], tuple[object, ...], list[int]]] = []
+    for d, column in enumerate(keys):
+        rest = tuple(k for k in keys if k != column)
+        if not _publishable(frozenset(rest)):
+            continue
+        by_rest: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for i, cell in enumerate(cells):
+            by_rest[tuple(v for j, v in enumerate(cell) if j != d)].append(i)
+        found += [(rest, value, indexes) for value, indexes in by_rest.items()]
+    return found
+
+
 def lines(cells: Sequence[tuple[object, ...]], keys: Sequence[str]) -> list[list[int]]:
     """The rows and columns of a grouped table, as lists of cell indexes.
 
@@ -451,16 +467,7 @@ def lines(cells: Sequence[tuple[object, ...]], keys: Sequence[str]) -> list[list
     >>> lines([("A", 1), ("A", 2), ("B", 1)], ["school_id", "grade"])
     [[0, 2], [1], [0, 1], [2]]
     """
-    found: list[list[int]] = []
-    for d, column in enumerate(keys):
-        rest = frozenset(keys) - {column}
-        if not _publishable(rest):
-            continue
-        by_rest: dict[tuple[object, ...], list[int]] = defaultdict(list)
-        for i, cell in enumerate(cells):
-            by_rest[tuple(v for j, v in enumerate(cell) if j != d)].append(i)
-        found += by_rest.values()
-    return found
+    return [indexes for _, _, indexes in _rows_and_columns(cells, keys)]
 
 
 @dataclass(frozen=True)
@@ -483,26 +490,13 @@ class Line:
         return self.cells if self.total is None else (*self.cells, self.total)
 
 
-def output_lines(
-    cells: Sequence[tuple[object, ...]], keys: Sequence[str], *, municipality: int | None
-) -> list[Line]:
-    """The lines of one period of one output: rows and columns, and the municipality.
-
-    ``cells`` are the period's groups, indexed from 0; ``municipality`` is the index of the
-    period's municipality row in the same numbering, or None when it is taken from elsewhere.
-    With several group columns, the rows and columns of :func:`lines` have totals that another
-    ``--by`` publishes; with any, all groups add up to the municipality, whose row this output
-    shows: a school alone in its line (``--by school,class`` with one class) is protected by it.
-
-    >>> output_lines([("A", "1.A"), ("A", "2.A"), ("B", "1.A")], ["school_id", "class_name"],
-    ...              municipality=3)
-    [Line(cells=(0, 1), total=None), Line(cells=(2,), total=None), Line(cells=(0, 1, 2), total=3)]
-    """
-    found = [Line(tuple(line)) for line in lines(cells, keys)] if len(keys) > 1 else []
-    return [*found, Line(tuple(range(len(cells))), municipality)]
-
-
-def protect(sizes: Sequence[int], all_lines: Sequence[Line], *, min_cell: int) -> set[int]:
+def protect(
+    sizes: Sequence[int],
+    all_lines: Sequence[Line],
+    *,
+    min_cell: int,
+    hidden_elsewhere: Collection[int] = (),
+) -> set[int]:
     """Indexes of the rows to hide so that no line hides exactly one of its members.
 
     A row with fewer than ``min_cell`` pupils (but some) is hidden (primary suppression). While
@@ -514,13 +508,15 @@ def protect(sizes: Sequence[int], all_lines: Sequence[Line], *, min_cell: int) -
     that turned out not to be needed are shown again, largest first, so every hidden row with
     ``min_cell`` pupils or more is the second hidden member of some line.
 
-    A line of one cell whose total only another grouping shows cannot be protected here (see
-    docs/stats.md, known limits).
+    ``hidden_elsewhere`` are rows hidden from the start whatever their size: the totals that
+    the coarser grouping which publishes them hides (see :func:`suppress`). A line of one cell
+    whose total only another grouping shows cannot be protected here (see docs/stats.md, known
+    limits).
 
     >>> protect([3, 40, 12, 55], [Line((0, 1, 2), total=3)], min_cell=10)
     {0, 2}
     """
-    primary = {i for i, n in enumerate(sizes) if 0 < n < min_cell}
+    primary = {i for i, n in enumerate(sizes) if 0 < n < min_cell} | set(hidden_elsewhere)
     hidden = set(primary)
     of: dict[int, list[int]] = defaultdict(list)
     for k, line in enumerate(all_lines):
@@ -572,14 +568,15 @@ def hidden_cells(
 ) -> set[int]:
     """Indexes of the cells of one grouped table to hide, its total taken as shown elsewhere.
 
-    :func:`protect` over the rows and columns of :func:`lines` and the line of all cells, whose
-    total (the municipality) is taken as known and never hidden; :func:`suppress` protects the
-    municipality row of an output with its groups.
+    :func:`protect` over the rows and columns of :func:`lines` (with several group columns) and
+    the line of all cells, all with totals taken as known and shown; :func:`suppress` protects
+    an output's municipality row with its groups, and knows what coarser groupings hide.
 
     >>> sorted(hidden_cells([("A",), ("B",), ("C",)], [3, 40, 12], ["school_id"], min_cell=10))
     [0, 2]
     """
-    return protect(sizes, output_lines(cells, keys, municipality=None), min_cell=min_cell)
+    found = [Line(tuple(line)) for line in lines(cells, keys)] if len(keys) > 1 else []
+    return protect(sizes, [*found, Line(tuple(range(len(cells))))], min_cell=min_cell)
 
 
 def _weekday(day: date) -> date:
@@ -631,30 +628,53 @@ def _spans(labels: Sequence[str], as_of: date | None) -> list[tuple[date, date]]
     return [(p.start, p.end if as_of is None else p.until(as_of)) for p in periods]
 
 
-def suppress(
-    table: pl.DataFrame, *, keys: Sequence[str], min_cell: int, as_of: date | None = None
-) -> pl.DataFrame:
-    """Hide small groups and their complements, in all periods at once; hidden cells become null.
+def _coarser(table: pl.DataFrame, rest: Sequence[str]) -> pl.DataFrame:
+    """The rows ``--by rest`` would publish, pupils added up from ``table``'s, in its order.
 
-    ``table`` is :func:`stats`'s collected result. Per period, the groups and the municipality
-    row are protected together (:func:`output_lines`, :func:`protect`); and where periods of
-    the table cover another day for day (:func:`tilings`, the periods counted up to ``as_of``),
-    each group's rows in the parts and in the whole form a line too. The municipality row is
-    hidden when the whole municipality has fewer than ``min_cell`` pupils (but some), or when a
-    line has nothing else left to hide. A hidden row keeps its group columns and period, has
-    every figure null and ``suppressed`` true.
-
-    School B's one class of one pupil is hidden; the municipality minus school A's classes
-    would give it back, so two of A's classes are hidden too (one would be A's total minus the
-    other, and ``--by school`` publishes A's total):
-
-    >>> table = pl.DataFrame({"school_id": ["A", "A", "A", "B", None],
-    ...     "class_name": ["1.A", "2.A", "3.A", "S.1", None], "period": "2024Q1",
-    ...     "pupils": [12, 14, 20, 1, 47], "_municipality": [False] * 4 + [True],
-    ...     "suppressed": False})
-    >>> suppress(table, keys=["school_id", "class_name"], min_cell=10)["suppressed"].to_list()
-    [True, True, False, True, False]
+    Periods in ``table``'s order, per period the groups sorted by their columns, then the
+    municipality row, as :func:`stats` gives them.
     """
+    labels = table[PERIOD].unique(maintain_order=True).to_list()
+    groups = (
+        table.filter(~pl.col(MUNICIPALITY))
+        .group_by(PERIOD, *rest)
+        .agg(pl.col(PUPILS).sum())
+        .with_columns(pl.lit(False).alias(MUNICIPALITY))
+    )
+    total = table.filter(pl.col(MUNICIPALITY)).select(PERIOD, *rest, PUPILS, MUNICIPALITY)
+    order = pl.col(PERIOD).replace_strict(labels, list(range(len(labels))))
+    return (
+        pl.concat([groups, total], how="diagonal_relaxed")
+        .sort(order, MUNICIPALITY, *rest, nulls_last=True)
+        .select(PERIOD, *rest, PUPILS, MUNICIPALITY)
+    )
+
+
+def _hidden_rows(
+    table: pl.DataFrame, *, keys: Sequence[str], min_cell: int, as_of: date | None
+) -> set[int]:
+    """The rows of ``table`` to hide: :func:`protect` over all lines of all its periods.
+
+    A row or column whose total a coarser grouping publishes (a school's classes: ``--by
+    school``) takes that grouping's own pattern, worked out the same way from the pupils added
+    up: where it hides the total, the total counts as a hidden member of the line here. So this
+    output neither shows a total that one hides (a school with one class, or all its classes
+    shown) nor hides a single group beside a total it shows.
+    """
+    sizes: list[int] = table[PUPILS].to_list()
+    elsewhere: list[int] = []
+    hidden_totals: dict[tuple[str, ...], set[tuple[object, ...]]] = {}
+    if len(keys) > 1:
+        for column in keys:
+            rest = tuple(k for k in keys if k != column)
+            if _publishable(frozenset(rest)):
+                coarse = _coarser(table, rest)
+                hidden = _hidden_rows(coarse, keys=rest, min_cell=min_cell, as_of=as_of)
+                hidden_totals[rest] = {
+                    (row[0], *row[1 : 1 + len(rest)])
+                    for i, row in enumerate(coarse.iter_rows())
+                    if i in hidden
+                }
     all_lines: list[Line] = []
     labels = table[PERIOD].unique(maintain_order=True).to_list()
     numbered = table.with_row_index("_i")
@@ -664,20 +684,56 @@ def suppress(
         groups = part.filter(~pl.col(MUNICIPALITY))
         cells = list(groups.select(keys).iter_rows()) if keys else []
         rows = [*groups["_i"], *part.filter(pl.col(MUNICIPALITY))["_i"]]
-        municipality = len(cells) if len(rows) > len(cells) else None
-        for line in output_lines(cells, keys, municipality=municipality):
-            total = None if line.total is None else rows[line.total]
-            all_lines.append(Line(tuple(rows[i] for i in line.cells), total))
+        municipality = rows[len(cells)] if len(rows) > len(cells) else None
+        for rest, value, indexes in _rows_and_columns(cells, keys) if len(keys) > 1 else []:
+            total = None
+            if (period, *value) in hidden_totals[rest]:
+                total = len(sizes) + len(elsewhere)
+                elsewhere.append(total)
+            all_lines.append(Line(tuple(rows[i] for i in indexes), total))
+        all_lines.append(Line(tuple(rows[: len(cells)]), municipality))
         at = dict(zip(cells, rows, strict=False))
         if municipality is not None:
-            at[()] = rows[municipality]  # no group has an empty key
+            at[()] = municipality  # no group has an empty key
         row_of.append(at)
     spans = _spans(labels, as_of)
     for whole, parts in tilings(spans) if spans is not None else []:
         for group, total in row_of[whole].items():
             members = tuple(row_of[q][group] for q in parts if group in row_of[q])
             all_lines.append(Line(members, total))
-    hidden = protect(table[PUPILS].to_list(), all_lines, min_cell=min_cell)
+    hidden = protect(
+        [*sizes, *(0 for _ in elsewhere)], all_lines, min_cell=min_cell, hidden_elsewhere=elsewhere
+    )
+    return {i for i in hidden if i < table.height}
+
+
+def suppress(
+    table: pl.DataFrame, *, keys: Sequence[str], min_cell: int, as_of: date | None = None
+) -> pl.DataFrame:
+    """Hide small groups and their complements, in all periods at once; hidden cells become null.
+
+    ``table`` is :func:`stats`'s collected result. Per period, the groups and the municipality
+    row are protected together (:func:`protect`), with the rows and columns whose totals a
+    coarser ``--by`` publishes, known or hidden as that output has them; and where periods of
+    the table cover another's weekdays (:func:`tilings`, the periods counted up to ``as_of``),
+    each group's rows in the parts and in the whole form a line too. The municipality row is
+    hidden when the whole municipality has fewer than ``min_cell`` pupils (but some), or when a
+    line has nothing else left to hide. A hidden row keeps its group columns and period, has
+    every figure null and ``suppressed`` true.
+
+    School B's one class of one pupil is hidden; the municipality minus school A's classes
+    would give it back, so one of A's classes is hidden too. One is enough: ``--by school``
+    hides A's total as well (the municipality minus A would give B), so A's classes already
+    have a hidden total:
+
+    >>> table = pl.DataFrame({"school_id": ["A", "A", "A", "B", None],
+    ...     "class_name": ["1.A", "2.A", "3.A", "S.1", None], "period": "2024Q1",
+    ...     "pupils": [12, 14, 20, 1, 47], "_municipality": [False] * 4 + [True],
+    ...     "suppressed": False})
+    >>> suppress(table, keys=["school_id", "class_name"], min_cell=10)["suppressed"].to_list()
+    [True, False, False, True, False]
+    """
+    hidden = _hidden_rows(table, keys=keys, min_cell=min_cell, as_of=as_of)
     hide = pl.Series(SUPPRESSED, [i in hidden for i in range(table.height)], dtype=pl.Boolean)
     figures = [c for c in table.columns if c not in (*keys, PERIOD, SUPPRESSED, MUNICIPALITY)]
     return table.with_columns(hide).with_columns(
