@@ -1,4 +1,4 @@
-"""School statistics the way the ministry counts them, with small-cell suppression (issue 6).
+"""School statistics the way the ministry counts them, with small-cell suppression (docs/stats.md).
 
 The unit of the statistics is a pupil *at a school* in a period: a pupil who changed school
 counts at each school, for that school's own days (the distinct dates of the pupil's rows at
@@ -352,7 +352,7 @@ def stats(
     Parameters
     ----------
     frame
-        The canonical attendance frame (SPEC §3).
+        The canonical attendance frame (docs/data-format.md).
     by
         Group columns, a subset of :data:`GROUP_COLUMNS` in that order (see :func:`parse_by`).
     periods
