@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
 from fravaer.stats import MUNICIPALITY
-from tests.reference_suppression import attack
+from tests.reference_suppression import attack, attack_all
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
@@ -355,9 +355,8 @@ def _special_school_export(tmp_path: Path) -> Path:
 
 
 def test_a_lone_small_class_cannot_be_worked_out_from_the_municipality(tmp_path: Path) -> None:
-    result = run(
-        "stats", _special_school_export(tmp_path), "--by", "school,class", "--format", "csv"
-    )
+    export = _special_school_export(tmp_path)
+    result = run("stats", export, "--by", "school,class", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv_frame(result.stdout).iter_rows(named=True))
 
@@ -368,6 +367,14 @@ def test_a_lone_small_class_cannot_be_worked_out_from_the_municipality(tmp_path:
     # Neither the municipality row minus the classes shown, nor any other sum of this output,
     # gives back a hidden class: pupils, school days or absent days.
     assert attack(rows, ["school_id", "class_name"]) == {}
+    # Nor does this output beside --by school of the same export.
+    schools = run("stats", export, "--by", "school", "--format", "csv")
+    assert schools.exit_code == 0, schools.output
+    both = [
+        (rows, ["school_id", "class_name"]),
+        (list(csv_frame(schools.stdout).iter_rows(named=True)), ["school_id"]),
+    ]
+    assert attack_all(both) == {}
 
 
 def test_a_group_small_in_one_week_cannot_be_worked_out_from_the_fortnight(
