@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import combinations
 
 import polars as pl
 import pytest
@@ -29,6 +30,7 @@ from fravaer.stats import (
 )
 from tests import reference, reference_stats
 from tests.reference import Row, to_frame
+from tests.reference_suppression import attack, attack_all
 from tests.test_classify import day_rows, make_policy
 
 START = date(2024, 1, 1)  # a Monday; the pool spans two quarters' ends and 1 August
@@ -317,6 +319,191 @@ def test_suppressed_rows_are_null_and_marked_not_zeroed(
             groups[SUPPRESSED].sum() != 1
             or table.filter(pl.col(MUNICIPALITY))[PUPILS].item() < min_cell
         )
+
+
+# -- suppression across the levels of one output -------------------------------------------
+
+GROUPINGS = [
+    ("school_id",),
+    ("grade",),
+    ("school_id", "class_name"),
+    ("school_id", "grade"),
+    ("school_id", "grade", "class_name"),
+]
+
+
+Class = tuple[str, int, str, int, int]  # school, grade, class, pupils, pupils who leave
+WEEKS = ("2024-01-08:2024-01-19", "2024-01-08:2024-01-12", "2024-01-15:2024-01-19")
+SPANS = {p: (date.fromisoformat(p[:10]), date.fromisoformat(p[11:])) for p in WEEKS}
+
+
+@st.composite
+def municipalities(draw: st.DrawFn, min_cell: int) -> list[Class]:
+    """Classes of 1, 2, min_cell - 1, min_cell, min_cell + 1 or up to 40 pupils."""
+    sizes = [1, 2, min_cell - 1, min_cell, min_cell + 1]
+    size = st.one_of(st.sampled_from(sizes), st.integers(1, 40))
+    classes = []
+    for school in range(draw(st.integers(1, 5))):
+        grades = draw(st.lists(st.integers(0, 3), min_size=1, max_size=4))
+        for n, grade in enumerate(grades):
+            pupils = draw(size)
+            leaving = draw(st.integers(0, pupils))
+            classes.append((f"S{school}", grade, f"{grade}.{'ABCD'[n]}", pupils, leaving))
+    return classes
+
+
+def published_table(classes: list[Class], keys: tuple[str, ...], layout: str) -> pl.DataFrame:
+    """A table shaped as stats() returns it, for one period, two, or a fortnight and its weeks.
+
+    In the weeks, the leaving pupils are there in the first only; a class's school days in the
+    fortnight are those of its weeks added up.
+    """
+    column = {"school_id": 0, "grade": 1, "class_name": 2}
+    periods: list[tuple[str, list[tuple[Class, int, int]]]]  # class, pupils, school days
+    if layout == "one":
+        periods = [("2024Q1", [(c, c[3], 37 * c[3] + i) for i, c in enumerate(classes)])]
+    elif layout == "two":
+        periods = [
+            ("2024Q1", [(c, c[3], 37 * c[3] + i) for i, c in enumerate(classes)]),
+            ("2024Q2", [(c, c[3] - 1, 30 * (c[3] - 1)) for c in classes]),
+        ]
+    else:
+        first = [(c, c[3], 5 * c[3]) for c in classes]
+        second = [(c, c[3] - c[4], 5 * (c[3] - c[4]) - (c[3] > c[4])) for c in classes]
+        both = [(c, c[3], a[2] + b[2]) for c, a, b in zip(classes, first, second, strict=True)]
+        periods = list(zip(WEEKS, [both, first, second], strict=True))
+    rows: list[dict[str, object]] = []
+    for label, counted in periods:
+        groups: dict[tuple[object, ...], tuple[int, int]] = {}
+        for c, pupils, days in counted:
+            if pupils > 0:
+                key = tuple(c[column[k]] for k in keys)
+                before = groups.get(key, (0, 0))
+                groups[key] = (before[0] + pupils, before[1] + days)
+        for key, (pupils, days) in sorted(groups.items()):
+            group = dict(zip(keys, key, strict=True))
+            rows.append({**group, "period": label, PUPILS: pupils, "school_days": days})
+        pupils, days = (sum(v[j] for v in groups.values()) for j in (0, 1))
+        rows.append({**dict.fromkeys(keys), "period": label, PUPILS: pupils, "school_days": days})
+    schema = {"school_id": pl.String, "grade": pl.Int8, "class_name": pl.String}
+    return pl.DataFrame(rows, schema_overrides=schema).with_columns(
+        pl.all_horizontal(pl.col(k).is_null() for k in keys).alias(MUNICIPALITY),
+        pl.lit(False).alias(SUPPRESSED),
+    )
+
+
+def coarser(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The other groupings whose groups these groups add up to (a class across schools is none)."""
+    return [
+        level
+        for n in range(1, len(keys))
+        for level in combinations(keys, n)
+        if "class_name" not in level or "school_id" in level
+    ]
+
+
+def protected_lines(
+    rows: list[dict[str, object]], keys: tuple[str, ...], elsewhere: set[tuple[object, ...]]
+) -> list[tuple[list[int], int]]:
+    """Lines as (rows, hidden totals): per period all groups with the municipality row, the
+    rows and columns of the groups (their total hidden when ``elsewhere`` holds its period and
+    values), and each group (and the municipality) in the fortnight with its weeks."""
+    out: list[tuple[list[int], int]] = []
+    for period in dict.fromkeys(str(r["period"]) for r in rows):
+        part = [i for i, r in enumerate(rows) if r["period"] == period]
+        groups = [i for i in part if not rows[i][MUNICIPALITY]]
+        out.append((part, 0))
+        for column in keys if len(keys) > 1 else ():
+            rest = tuple(k for k in keys if k != column)
+            if column == "school_id" and "class_name" in keys:
+                continue  # a class across schools is no grouping anyone can publish
+            for value in dict.fromkeys(tuple(rows[i][k] for k in rest) for i in groups):
+                line = [i for i in groups if tuple(rows[i][k] for k in rest) == value]
+                out.append((line, int((period, rest, *value) in elsewhere)))
+    by_group: dict[tuple[object, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        if r["period"] in WEEKS:
+            by_group.setdefault(tuple(r[k] for k in keys), []).append(i)
+    return out + [(line, 0) for line in by_group.values()]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    data=st.data(),
+    keys=st.sampled_from(GROUPINGS),
+    min_cell=st.integers(5, 12),
+    layout=st.sampled_from(["one", "two", "weeks"]),
+)
+def test_no_hidden_group_can_be_worked_out_from_one_output(
+    data: st.DataObject, keys: tuple[str, ...], min_cell: int, layout: str
+) -> None:
+    classes = data.draw(municipalities(min_cell))
+    table = published_table(classes, keys, layout)
+    out = suppress(table, keys=keys, min_cell=min_cell)
+    rows = out.to_dicts()
+    sizes = table[PUPILS].to_list()
+    hidden = {i for i, r in enumerate(rows) if r[SUPPRESSED]}
+    spans = SPANS if layout == "weeks" else None
+
+    # Every small group is hidden, and nothing else when no group is small.
+    assert {i for i, n in enumerate(sizes) if 0 < n < min_cell} <= hidden
+    if all(n >= min_cell for n in sizes):
+        assert not hidden
+    # A reader of this output works out no hidden group's pupils or school days.
+    assert attack(rows, keys, spans=spans) == {}
+    # Classes nest in schools: a reader who also has --by school of the same data and periods
+    # works out nothing either. (Not so in general: a group alone in its grade column of
+    # --by school,grade equals the grade's total in --by grade; see docs/stats.md.)
+    others = {
+        level: suppress(published_table(classes, level, layout), keys=level, min_cell=min_cell)
+        for level in coarser(keys)
+    }
+    if keys == ("school_id", "class_name"):
+        published = [(rows, keys), (others["school_id",].to_dicts(), ("school_id",))]
+        assert attack_all(published, spans=spans) == {}
+    # Each complement is needed: some line hides exactly it and one other member (a row or a
+    # total another grouping hides), so showing it would give that other away.
+    elsewhere = {
+        (r["period"], level, *(r[k] for k in level))
+        for level, o in others.items()
+        for r in o.to_dicts()
+        if r[SUPPRESSED] and not r[MUNICIPALITY]
+    }
+    counts = [
+        (line, len(hidden.intersection(line)) + extra, len(line) + extra)
+        for line, extra in protected_lines(rows, keys, elsewhere)
+    ]
+    assert all(n != 1 or members == 1 for line, n, members in counts), counts
+    for i in hidden:
+        if sizes[i] >= min_cell:
+            assert any(i in line and n == 2 for line, n, _ in counts), (i, sizes[i])
+
+
+def test_a_school_with_one_class_is_protected_by_the_others() -> None:
+    classes = [
+        ("A", 1, "1.A", 12, 0),
+        ("A", 2, "2.A", 14, 0),
+        ("A", 3, "3.A", 30, 0),
+        ("B", 1, "1.A", 13, 0),
+        ("B", 2, "2.A", 15, 0),
+        ("C", 5, "S.1", 1, 0),
+    ]
+    keys = ("school_id", "class_name")
+    rows = suppress(published_table(classes, keys, "one"), keys=keys, min_cell=10).to_dicts()
+    schools = suppress(
+        published_table(classes, ("school_id",), "one"), keys=("school_id",), min_cell=10
+    ).to_dicts()
+
+    # --by school hides C (one pupil) and B, the smallest other school (or the municipality
+    # minus A and B would give C).
+    assert [r["school_id"] for r in schools if r[SUPPRESSED]] == ["B", "C"]
+    # --by school,class hides the lone class, and one of B's: B's total is hidden in --by
+    # school, so one of its classes is enough, and showing both would give that total away.
+    # The municipality stays.
+    hidden = [(r["school_id"], r["class_name"]) for r in rows if r[SUPPRESSED]]
+    assert hidden == [("B", "1.A"), ("C", "S.1")]
+    assert attack(rows, keys) == {}
+    assert attack_all([(rows, keys), (schools, ("school_id",))]) == {}
 
 
 # -- periods, groupings, freshness, reference -----------------------------------------------

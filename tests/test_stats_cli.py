@@ -22,6 +22,7 @@ from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
 from fravaer.stats import MUNICIPALITY
+from tests.reference_suppression import attack, attack_all
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
@@ -322,3 +323,94 @@ def test_machine_rows_and_table_agree(by_school: pl.DataFrame) -> None:
         share = f"{float(row['share_over_10']):.1f}".replace(".", ",")
         assert share in table
     assert MUNICIPALITY not in table
+
+
+# -- suppression holds across the levels of one output ------------------------------------------
+
+
+def _special_school_export(tmp_path: Path) -> Path:
+    """Three schools of classes with 12-15 pupils, and a special school's group of one pupil."""
+    days = [date(2024, 1, 8) + timedelta(days=i) for i in range(12)]
+    days = [d for d in days if d.weekday() < 5]
+    classes = {
+        "101": {"1.A": 12, "2.A": 15, "3.A": 13},
+        "102": {"1.A": 14, "2.A": 12},
+        "103": {"4.A": 15, "5.A": 13, "6.A": 14},
+        "199": {"S.1": 1},
+    }
+    lines = ["pupil_id,school_id,date,category,absent_fraction,grade,class_name"]
+    pupil = 0
+    for school, sizes in classes.items():
+        for name, size in sizes.items():
+            for _ in range(size):
+                pupil += 1
+                for n, d in enumerate(days):
+                    absent = (pupil + n) % 7 == 0
+                    category, fraction = ("illness", 1) if absent else ("present", 0)
+                    grade = 5 if name.startswith("S") else name[0]
+                    lines.append(f"{pupil:05d},{school},{d},{category},{fraction},{grade},{name}")
+    target = tmp_path / "special.csv"
+    target.write_text("\n".join(lines) + "\n", "utf-8")
+    return target
+
+
+def test_a_lone_small_class_cannot_be_worked_out_from_the_municipality(tmp_path: Path) -> None:
+    export = _special_school_export(tmp_path)
+    result = run("stats", export, "--by", "school,class", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv_frame(result.stdout).iter_rows(named=True))
+
+    special = [r for r in rows if r["school_id"] == "199"]
+    assert [r["suppressed"] for r in special] == ["true"]
+    municipality = [r for r in rows if not r["school_id"]]
+    assert [r["suppressed"] for r in municipality] == ["false"]
+    # Neither the municipality row minus the classes shown, nor any other sum of this output,
+    # gives back a hidden class: pupils, school days or absent days.
+    assert attack(rows, ["school_id", "class_name"]) == {}
+    # Nor does this output beside --by school of the same export.
+    schools = run("stats", export, "--by", "school", "--format", "csv")
+    assert schools.exit_code == 0, schools.output
+    both = [
+        (rows, ["school_id", "class_name"]),
+        (list(csv_frame(schools.stdout).iter_rows(named=True)), ["school_id"]),
+    ]
+    assert attack_all(both) == {}
+
+
+def test_a_group_small_in_one_week_cannot_be_worked_out_from_the_fortnight(
+    tmp_path: Path,
+) -> None:
+    # 101's class 1.A has 12 pupils in the first week and 4 in the second: hidden there. Its
+    # fortnight minus its first week would give the second week's school days and absence.
+    days = [date(2024, 1, 8) + timedelta(days=i) for i in range(12)]
+    days = [d for d in days if d.weekday() < 5]
+    classes = {("101", "1.A"): 12, ("101", "2.A"): 15, ("101", "3.A"): 13, ("102", "1.A"): 14}
+    lines = ["pupil_id,school_id,date,category,absent_fraction,grade,class_name"]
+    pupil = 0
+    for (school, name), size in classes.items():
+        for n in range(size):
+            pupil += 1
+            for d in days:
+                if (school, name) == ("101", "1.A") and n >= 4 and d >= date(2024, 1, 15):
+                    continue  # moved away after the first week
+                category = "illness" if (pupil + d.day) % 5 == 0 else "present"
+                absent = 1 if category == "illness" else 0
+                lines.append(f"{pupil:05d},{school},{d},{category},{absent},{name[0]},{name}")
+    export = tmp_path / "weeks.csv"
+    export.write_text("\n".join(lines) + "\n", "utf-8")
+    periods = ["2024-01-08:2024-01-19", "2024-01-08:2024-01-12", "2024-01-15:2024-01-19"]
+
+    result = run(
+        "stats", export, "--by", "school,class", "--period", ",".join(periods), "--format", "csv"
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv_frame(result.stdout).iter_rows(named=True))
+
+    small = [
+        r
+        for r in rows
+        if (r["school_id"], r["class_name"], r["period"]) == ("101", "1.A", periods[2])
+    ]
+    assert [r["suppressed"] for r in small] == ["true"]
+    spans = {p: (date.fromisoformat(p[:10]), date.fromisoformat(p[11:])) for p in periods}
+    assert attack(rows, ["school_id", "class_name"], spans=spans) == {}

@@ -1350,14 +1350,14 @@ def stats(
     _check_group_keys(result, keys, Path(exports[0]))
     threshold = None if no_suppression else min_cell
     if threshold is not None:
-        result = suppress(result, keys=keys, min_cell=threshold)
+        result = suppress(result, keys=keys, min_cell=threshold, as_of=day)
     references = [reference_for(references_frame, p) for p in periods]
     _warn_stale(fresh)
     drawn = None
     if chart is not None and chart_format is not None:
         schools = collected[2] if by_school else result
         if by_school and threshold is not None:
-            schools = suppress(schools, keys=[SCHOOL_ID], min_cell=threshold)
+            schools = suppress(schools, keys=[SCHOOL_ID], min_cell=threshold, as_of=day)
         from fravaer.chart import share_chart  # matplotlib is slow to import: only when drawing
 
         drawn, _ = share_chart(schools, references=references, fmt=chart_format, lang=lang)

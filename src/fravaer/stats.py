@@ -1,4 +1,4 @@
-"""School statistics the way the ministry counts them, with small-cell suppression (issue 6).
+"""School statistics the way the ministry counts them, with small-cell suppression (docs/stats.md).
 
 The unit of the statistics is a pupil *at a school* in a period: a pupil who changed school
 counts at each school, for that school's own days (the distinct dates of the pupil's rows at
@@ -22,8 +22,8 @@ Everything before :func:`suppress` is lazy; :func:`suppress` works on the small 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, deque
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal
@@ -352,7 +352,7 @@ def stats(
     Parameters
     ----------
     frame
-        The canonical attendance frame (SPEC §3).
+        The canonical attendance frame (docs/data-format.md).
     by
         Group columns, a subset of :data:`GROUP_COLUMNS` in that order (see :func:`parse_by`).
     periods
@@ -440,6 +440,22 @@ def _publishable(keys: frozenset[str]) -> bool:
     return s.CLASS_NAME not in keys or s.SCHOOL_ID in keys
 
 
+def _rows_and_columns(
+    cells: Sequence[tuple[object, ...]], keys: Sequence[str]
+) -> list[tuple[tuple[str, ...], tuple[object, ...], list[int]]]:
+    """:func:`lines` with each line's total: its grouping and that grouping's values."""
+    found: list[tuple[tuple[str, ...], tuple[object, ...], list[int]]] = []
+    for d, column in enumerate(keys):
+        rest = tuple(k for k in keys if k != column)
+        if not _publishable(frozenset(rest)):
+            continue
+        by_rest: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for i, cell in enumerate(cells):
+            by_rest[tuple(v for j, v in enumerate(cell) if j != d)].append(i)
+        found += [(rest, value, indexes) for value, indexes in by_rest.items()]
+    return found
+
+
 def lines(cells: Sequence[tuple[object, ...]], keys: Sequence[str]) -> list[list[int]]:
     """The rows and columns of a grouped table, as lists of cell indexes.
 
@@ -451,16 +467,96 @@ def lines(cells: Sequence[tuple[object, ...]], keys: Sequence[str]) -> list[list
     >>> lines([("A", 1), ("A", 2), ("B", 1)], ["school_id", "grade"])
     [[0, 2], [1], [0, 1], [2]]
     """
-    found: list[list[int]] = []
-    for d, column in enumerate(keys):
-        rest = frozenset(keys) - {column}
-        if not _publishable(rest):
+    return [indexes for _, _, indexes in _rows_and_columns(cells, keys)]
+
+
+@dataclass(frozen=True)
+class Line:
+    """Rows whose figures add up to a total, as a reader can add them up.
+
+    Pupils, school days, absent days and the band and step counts of ``cells`` add up to the
+    total's. ``total`` is the index of the row that holds the total when the same output shows
+    it (the municipality row), so it can be hidden too; None when only another grouping shows
+    it (a school's total in ``--by school,class`` comes from ``--by school``), so it is taken as
+    known and cannot be hidden here.
+    """
+
+    cells: tuple[int, ...]
+    total: int | None = None
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        """The cells and, when this output shows it, the total."""
+        return self.cells if self.total is None else (*self.cells, self.total)
+
+
+def protect(
+    sizes: Sequence[int],
+    all_lines: Sequence[Line],
+    *,
+    min_cell: int,
+    hidden_elsewhere: Collection[int] = (),
+) -> set[int]:
+    """Indexes of the rows to hide so that no line hides exactly one of its members.
+
+    A row with fewer than ``min_cell`` pupils (but some) is hidden (primary suppression). While
+    a line hides exactly one member, that member is its total minus the others, so one more of
+    its cells is hidden (complementary suppression); the line's total only when every cell is
+    hidden already. The cell chosen is, in this order: not alone in a line (a cell alone equals
+    a total that another grouping publishes), one that makes the fewest new lines with exactly
+    one hidden member (and closes the most), the fewest pupils, the first row. Last, complements
+    that turned out not to be needed are shown again, largest first, so every hidden row with
+    ``min_cell`` pupils or more is the second hidden member of some line.
+
+    ``hidden_elsewhere`` are rows hidden from the start whatever their size: the totals that
+    the coarser grouping which publishes them hides (see :func:`suppress`). A line of one cell
+    whose total only another grouping shows cannot be protected here (see docs/stats.md, known
+    limits).
+
+    >>> protect([3, 40, 12, 55], [Line((0, 1, 2), total=3)], min_cell=10)
+    {0, 2}
+    """
+    primary = {i for i, n in enumerate(sizes) if 0 < n < min_cell} | set(hidden_elsewhere)
+    hidden = set(primary)
+    of: dict[int, list[int]] = defaultdict(list)
+    for k, line in enumerate(all_lines):
+        for i in line.members:
+            of[i].append(k)
+    count = [sum(i in hidden for i in line.members) for line in all_lines]
+    alone = {line.cells[0] for line in all_lines if line.total is None and len(line.cells) == 1}
+
+    def protectable(k: int) -> bool:
+        return len(all_lines[k].members) > 1
+
+    def exposed(k: int) -> bool:
+        return count[k] == 1 and protectable(k)
+
+    def cost(i: int, k: int) -> tuple[bool, int, int, int]:
+        others = [m for m in of[i] if m != k and protectable(m)]
+        new = sum(count[m] == 0 for m in others) - sum(count[m] == 1 for m in others)
+        return (i in alone, new, sizes[i], i)
+
+    work = deque(k for k in range(len(all_lines)) if exposed(k))
+    while work:
+        k = work.popleft()
+        if not exposed(k):
             continue
-        by_rest: dict[tuple[object, ...], list[int]] = defaultdict(list)
-        for i, cell in enumerate(cells):
-            by_rest[tuple(v for j, v in enumerate(cell) if j != d)].append(i)
-        found += by_rest.values()
-    return found
+        line = all_lines[k]
+        shown = [i for i in line.cells if i not in hidden]
+        if not shown and line.total is not None:
+            shown = [line.total]  # its one cell is hidden: only the total is left
+        pick = min(shown, key=lambda i: cost(i, k))
+        hidden.add(pick)
+        for m in of[pick]:
+            count[m] += 1
+            if exposed(m):
+                work.append(m)
+    for i in sorted(hidden - primary, key=lambda i: (-sizes[i], -i)):
+        if not any(count[m] == 2 and protectable(m) for m in of[i]):
+            hidden.discard(i)
+            for m in of[i]:
+                count[m] -= 1
+    return hidden
 
 
 def hidden_cells(
@@ -470,55 +566,175 @@ def hidden_cells(
     *,
     min_cell: int,
 ) -> set[int]:
-    """Indexes of the cells to hide: the small ones, and complements so no line hides only one.
+    """Indexes of the cells of one grouped table to hide, its total taken as shown elsewhere.
 
-    A cell with fewer than ``min_cell`` pupils is hidden (primary suppression). Then, while some
-    line (see :func:`lines`) hides exactly one cell, that cell could be recovered by subtracting
-    the line's shown cells from its total, so the line's smallest shown cell is hidden as well
-    (complementary suppression), until every line hides none or at least two. A cell alone in
-    one of its lines is chosen last, since its value is that line's total.
+    :func:`protect` over the rows and columns of :func:`lines` (with several group columns) and
+    the line of all cells, all with totals taken as known and shown; :func:`suppress` protects
+    an output's municipality row with its groups, and knows what coarser groupings hide.
 
     >>> sorted(hidden_cells([("A",), ("B",), ("C",)], [3, 40, 12], ["school_id"], min_cell=10))
     [0, 2]
     """
-    hidden = {i for i, n in enumerate(sizes) if n < min_cell}
-    all_lines = lines(cells, keys)
-    # A cell alone in a line equals that line's total, which another grouping may publish:
-    # hide it as a complement only when the line offers nothing else.
-    alone = {line[0] for line in all_lines if len(line) == 1}
-    changed = True
-    while changed:
-        changed = False
-        for line in all_lines:
-            if len([i for i in line if i in hidden]) != 1:
-                continue
-            shown = [i for i in line if i not in hidden]
-            if not shown:
-                continue
-            hidden.add(min(shown, key=lambda i: (i in alone, sizes[i], i)))
-            changed = True
-    return hidden
+    found = [Line(tuple(line)) for line in lines(cells, keys)] if len(keys) > 1 else []
+    return protect(sizes, [*found, Line(tuple(range(len(cells))))], min_cell=min_cell)
 
 
-def suppress(table: pl.DataFrame, *, keys: Sequence[str], min_cell: int) -> pl.DataFrame:
-    """Hide small groups and their complements in each period; hidden cells become null.
+def _weekday(day: date) -> date:
+    """The first Monday-to-Friday date on or after ``day``: no school is held at weekends."""
+    return day + timedelta(days=7 - day.weekday() if day.weekday() >= 5 else 0)
 
-    ``table`` is :func:`stats`'s collected result. The municipality row is hidden only when the
-    whole municipality has fewer than ``min_cell`` pupils (but some). A hidden row keeps its
-    group columns and period, has every figure null and ``suppressed`` true.
+
+def tilings(spans: Sequence[tuple[date, date]]) -> list[tuple[int, list[int]]]:
+    """Periods that cover another's weekdays one for one: ``(whole, parts)`` pairs.
+
+    ``spans`` are the periods' first and last counted days. Over parts that hold each weekday
+    of the whole exactly once (weekends between them do not matter: no school is held), a
+    group's school days and absent days add up to the whole's (pupils do not: a pupil can be
+    in several), so they form a line as the groups of a period do.
+
+    >>> d = date.fromisoformat
+    >>> tilings([(d("2024-01-08"), d("2024-01-19")), (d("2024-01-08"), d("2024-01-12")),
+    ...          (d("2024-01-15"), d("2024-01-19"))])
+    [(0, [1, 2])]
     """
-    flags = [False] * table.height
-    for period in table[PERIOD].unique(maintain_order=True).to_list():
-        part = table.with_row_index("_i").filter(pl.col(PERIOD) == period)
+    found: list[tuple[int, list[int]]] = []
+    for whole, (start, end) in enumerate(spans):
+        inside = [
+            q
+            for q, (a, b) in enumerate(spans)
+            if q != whole and start <= a and b <= end and _weekday(a) <= b
+        ]
+        stack: list[tuple[date, list[int]]] = [(_weekday(start), [])]
+        while stack:
+            cursor, chosen = stack.pop()
+            if cursor > end:
+                if chosen:
+                    found.append((whole, chosen))
+                continue
+            stack += [
+                (_weekday(spans[q][1] + timedelta(days=1)), [*chosen, q])
+                for q in reversed(inside)
+                if _weekday(spans[q][0]) == cursor
+            ]
+    return found
+
+
+def _spans(labels: Sequence[str], as_of: date | None) -> list[tuple[date, date]] | None:
+    """The counted days of each period label, or None when a label is not a period."""
+    try:
+        periods = [parse_period(label) for label in labels]
+    except UsageError:
+        return None
+    return [(p.start, p.end if as_of is None else p.until(as_of)) for p in periods]
+
+
+def _coarser(table: pl.DataFrame, rest: Sequence[str]) -> pl.DataFrame:
+    """The rows ``--by rest`` would publish, pupils added up from ``table``'s, in its order.
+
+    Periods in ``table``'s order, per period the groups sorted by their columns, then the
+    municipality row, as :func:`stats` gives them.
+    """
+    labels = table[PERIOD].unique(maintain_order=True).to_list()
+    groups = (
+        table.filter(~pl.col(MUNICIPALITY))
+        .group_by(PERIOD, *rest)
+        .agg(pl.col(PUPILS).sum())
+        .with_columns(pl.lit(False).alias(MUNICIPALITY))
+    )
+    total = table.filter(pl.col(MUNICIPALITY)).select(PERIOD, *rest, PUPILS, MUNICIPALITY)
+    order = pl.col(PERIOD).replace_strict(labels, list(range(len(labels))))
+    return (
+        pl.concat([groups, total], how="diagonal_relaxed")
+        .sort(order, MUNICIPALITY, *rest, nulls_last=True)
+        .select(PERIOD, *rest, PUPILS, MUNICIPALITY)
+    )
+
+
+def _hidden_rows(
+    table: pl.DataFrame, *, keys: Sequence[str], min_cell: int, as_of: date | None
+) -> set[int]:
+    """The rows of ``table`` to hide: :func:`protect` over all lines of all its periods.
+
+    A row or column whose total a coarser grouping publishes (a school's classes: ``--by
+    school``) takes that grouping's own pattern, worked out the same way from the pupils added
+    up: where it hides the total, the total counts as a hidden member of the line here. So this
+    output neither shows a total that one hides (a school with one class, or all its classes
+    shown) nor hides a single group beside a total it shows.
+    """
+    sizes: list[int] = table[PUPILS].to_list()
+    elsewhere: list[int] = []
+    hidden_totals: dict[tuple[str, ...], set[tuple[object, ...]]] = {}
+    if len(keys) > 1:
+        for column in keys:
+            rest = tuple(k for k in keys if k != column)
+            if _publishable(frozenset(rest)):
+                coarse = _coarser(table, rest)
+                hidden = _hidden_rows(coarse, keys=rest, min_cell=min_cell, as_of=as_of)
+                hidden_totals[rest] = {
+                    (row[0], *row[1 : 1 + len(rest)])
+                    for i, row in enumerate(coarse.iter_rows())
+                    if i in hidden
+                }
+    all_lines: list[Line] = []
+    labels = table[PERIOD].unique(maintain_order=True).to_list()
+    numbered = table.with_row_index("_i")
+    row_of: list[dict[tuple[object, ...], int]] = []  # per period: row of each group
+    for period in labels:
+        part = numbered.filter(pl.col(PERIOD) == period)
         groups = part.filter(~pl.col(MUNICIPALITY))
         cells = list(groups.select(keys).iter_rows()) if keys else []
-        hidden = hidden_cells(cells, groups[PUPILS].to_list(), keys, min_cell=min_cell)
-        index = groups["_i"].to_list()
-        for i in hidden:
-            flags[index[i]] = True
-        for i, n in part.filter(pl.col(MUNICIPALITY)).select("_i", PUPILS).iter_rows():
-            flags[i] = 0 < n < min_cell  # no pupils at all: nothing to hide
-    hide = pl.Series(SUPPRESSED, flags, dtype=pl.Boolean)
+        rows = [*groups["_i"], *part.filter(pl.col(MUNICIPALITY))["_i"]]
+        municipality = rows[len(cells)] if len(rows) > len(cells) else None
+        for rest, value, indexes in _rows_and_columns(cells, keys) if len(keys) > 1 else []:
+            total = None
+            if (period, *value) in hidden_totals[rest]:
+                total = len(sizes) + len(elsewhere)
+                elsewhere.append(total)
+            all_lines.append(Line(tuple(rows[i] for i in indexes), total))
+        all_lines.append(Line(tuple(rows[: len(cells)]), municipality))
+        at = dict(zip(cells, rows, strict=False))
+        if municipality is not None:
+            at[()] = municipality  # no group has an empty key
+        row_of.append(at)
+    spans = _spans(labels, as_of)
+    for whole, parts in tilings(spans) if spans is not None else []:
+        for group, total in row_of[whole].items():
+            members = tuple(row_of[q][group] for q in parts if group in row_of[q])
+            all_lines.append(Line(members, total))
+    hidden = protect(
+        [*sizes, *(0 for _ in elsewhere)], all_lines, min_cell=min_cell, hidden_elsewhere=elsewhere
+    )
+    return {i for i in hidden if i < table.height}
+
+
+def suppress(
+    table: pl.DataFrame, *, keys: Sequence[str], min_cell: int, as_of: date | None = None
+) -> pl.DataFrame:
+    """Hide small groups and their complements, in all periods at once; hidden cells become null.
+
+    ``table`` is :func:`stats`'s collected result. Per period, the groups and the municipality
+    row are protected together (:func:`protect`), with the rows and columns whose totals a
+    coarser ``--by`` publishes, known or hidden as that output has them; and where periods of
+    the table cover another's weekdays (:func:`tilings`, the periods counted up to ``as_of``),
+    each group's rows in the parts and in the whole form a line too. The municipality row is
+    hidden when the whole municipality has fewer than ``min_cell`` pupils (but some), or when a
+    line has nothing else left to hide. A hidden row keeps its group columns and period, has
+    every figure null and ``suppressed`` true.
+
+    School B's one class of one pupil is hidden; the municipality minus school A's classes
+    would give it back, so one of A's classes is hidden too. One is enough: ``--by school``
+    hides A's total as well (the municipality minus A would give B), so A's classes already
+    have a hidden total:
+
+    >>> table = pl.DataFrame({"school_id": ["A", "A", "A", "B", None],
+    ...     "class_name": ["1.A", "2.A", "3.A", "S.1", None], "period": "2024Q1",
+    ...     "pupils": [12, 14, 20, 1, 47], "_municipality": [False] * 4 + [True],
+    ...     "suppressed": False})
+    >>> suppress(table, keys=["school_id", "class_name"], min_cell=10)["suppressed"].to_list()
+    [True, False, False, True, False]
+    """
+    hidden = _hidden_rows(table, keys=keys, min_cell=min_cell, as_of=as_of)
+    hide = pl.Series(SUPPRESSED, [i in hidden for i in range(table.height)], dtype=pl.Boolean)
     figures = [c for c in table.columns if c not in (*keys, PERIOD, SUPPRESSED, MUNICIPALITY)]
     return table.with_columns(hide).with_columns(
         pl.when(~pl.col(SUPPRESSED)).then(pl.col(c)).alias(c) for c in figures
