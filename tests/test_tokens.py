@@ -127,3 +127,13 @@ def test_a_huge_key_file_is_refused_without_reading_it_whole(tmp_path: Path) -> 
 
     with pytest.raises(BadKeyError, match="larger than a key file"):
         token_key(None, path, tmp_path)
+
+
+def test_a_cpr_shaped_school_id_never_stands_in_a_file_name() -> None:
+    # A ten-digit school id is most likely a pupil's CPR number in the wrong column.
+    names = school_names(["0102031234", "010203-1234", "851001"])
+    assert names["851001"] == "851001"
+    for cpr in ("0102031234", "010203-1234"):
+        assert "0102031234" not in names[cpr].replace("-", "")
+        assert names[cpr].startswith("school-")
+    assert len(set(names.values())) == 3

@@ -33,7 +33,7 @@ from typing import Final
 
 from fravaer.ingest.keys import read_key_file
 from fravaer.output import create_key_file, ensure_folder
-from fravaer.pseudonymize import KEY_MIN_BYTES, BadKeyError
+from fravaer.pseudonymize import CPR_PATTERN, KEY_MIN_BYTES, BadKeyError
 
 TOKEN_KEY_NAME: Final = ".fravaer-token.key"
 """The token key in a folder written without a state file (see :func:`token_key_path`)."""
@@ -105,6 +105,9 @@ def school_names(schools: Iterable[str]) -> dict[str, str]:
     """
     names = {}
     for school in schools:
+        if re.fullmatch(CPR_PATTERN, school):
+            names[school] = _cpr_shaped_name(school)
+            continue
         if _PLAIN.fullmatch(school) and len(school) <= SCHOOL_NAME_MAX:
             names[school] = school
             continue
@@ -112,3 +115,15 @@ def school_names(schools: Iterable[str]) -> dict[str, str]:
         safe = re.sub(r"[^A-Za-z0-9._-]|^[.-]", "_", school)[:SCHOOL_NAME_MAX] or "_"
         names[school] = f"{safe}-{digest}"
     return names
+
+
+def _cpr_shaped_name(school: str) -> str:
+    """A school id shaped like a CPR number is never written into a name, only its hash.
+
+    Institution numbers have six digits; a ten-digit school id is most likely a pupil's CPR
+    number in the wrong column, and a file name is seen by everyone who lists the folder.
+
+    >>> _cpr_shaped_name("010203-1234")
+    'school-ebe9f50e'
+    """
+    return f"school-{hashlib.sha256(school.encode('utf-8')).hexdigest()[:_SCHOOL_HASH_LENGTH]}"
