@@ -11,12 +11,23 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
+from markdown_it import MarkdownIt
 
+from fravaer import schema
+from fravaer import schema as s
+from fravaer.ingest.policy import load_policy
+from fravaer.meeting import Sheet, Week, Weekday, sheet_html, sheet_markdown
 from fravaer.output import serialise_frame, serialise_workbook, write_frame, write_workbook
+from fravaer.policy import Policy, TextList
+from fravaer.policy import Text as PolicyText
+
+AALBORG = load_policy("aalborg-2023")
 
 FORMULAS = (
     '=HYPERLINK("http://evil","klik")',
@@ -119,3 +130,133 @@ def test_a_sheet_name_becomes_one_excel_takes(wanted: list[str], given: list[str
 
     book = ET.fromstring(_workbook_parts(data)["xl/workbook.xml"])
     assert [sheet.get("name") for sheet in book.iter(f"{_MAIN}sheet")] == given
+
+
+# -- Markdown and HTML meeting sheets ------------------------------------------------------------
+
+MARKUP = (
+    "<script>alert(1)</script>",
+    "[klik](javascript:alert(1))",
+    "![x](http://evil/x.png)",
+    "<javascript:alert(1)>",
+    "7.B\n- **Trin:** 0",
+    "7.B\r\n\r\n# Overskrift",
+    "`kode` *fed* _skrå_ ~~streg~~ $x$ :smile:",
+    "1. klasse",
+    "- 5.A",
+    "# 5.A",
+    "> citat",
+    "a | b | c",
+    "&lt;script&gt; &amp; &#60;",
+    "www.evil.dk http://evil a@evil.dk",
+    "back\\slash\\",
+    "5.A\x1b[31m\x1b]8;;http://evil\x07klik\x1b]8;;\x07",
+    "0000123\u200b\u202eevil",
+    '" onmouseover="alert(1)',
+)
+
+
+def _policy_with(text: str) -> Policy:
+    steps = tuple(
+        step.model_copy(
+            update={
+                "responsible": PolicyText(da=text, en=text),
+                "actions": TextList(da=(text, "Noget andet."), en=(text, "Something else.")),
+            }
+        )
+        for step in AALBORG.steps
+    )
+    return AALBORG.model_copy(update={"steps": steps})
+
+
+def _sheet(pupil: str, school: str, class_name: str) -> Sheet:
+    row: dict[str, object] = {
+        s.PUPIL_ID: pupil,
+        s.SCHOOL_ID: school,
+        s.CLASS_NAME: class_name,
+        s.AS_OF: date(2024, 3, 8),
+        s.STEP: 3,
+        s.ABSENCE_PCT: 21.0,
+        s.WINDOW_START: date(2023, 10, 2),
+        s.WINDOW_END: date(2024, 3, 8),
+        s.WINDOW_DAYS: 100,
+        s.ILLNESS_DAYS: 20.0,
+        s.LEAVE_DAYS: 0.0,
+        s.UNLAWFUL_DAYS: 1.0,
+        s.QUARTER_UNLAWFUL_PCT: 2.0,
+    }
+    weeks = (Week(date(2024, 3, 8), 5, 1.0, 20.0),)
+    return Sheet(row, weeks, (Weekday(1, 20, 5.0),))
+
+
+def _commonmark() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _blocks(markdown: str) -> list[tuple[str, int]]:
+    """The block structure a CommonMark reader sees: each token's type and nesting level."""
+    return [(t.type, t.level) for t in _commonmark().parse(markdown) if t.type != "inline"]
+
+
+def _inline(markdown: str) -> list[list[tuple[str, str]]]:
+    return [
+        [(child.type, child.content) for child in t.children or []]
+        for t in _commonmark().parse(markdown)
+        if t.type == "inline"
+    ]
+
+
+@pytest.mark.parametrize("hostile", MARKUP)
+def test_a_markdown_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> None:
+    plain = sheet_markdown(_sheet("0042", "851001", "4.B"), policy=_policy_with("Nogen."))
+    markdown = sheet_markdown(_sheet(hostile, hostile, hostile), policy=_policy_with(hostile))
+
+    # A CommonMark reader sees the same blocks (headings, list items, tables) as for plain text,
+    # and inside them the same inline kinds: the data is text, never a link, image, HTML, code
+    # or emphasis ...
+    assert _blocks(markdown) == _blocks(plain)
+    got, want = _inline(markdown), _inline(plain)
+    assert [[kind for kind, _ in line] for line in got] == [[k for k, _ in line] for line in want]
+    # ... and shows it as it was: pupil, school, class, responsible and an action each time.
+    shown = schema.shown_text(hostile, hidden=" ").strip()
+    lines = ["".join(content for _, content in line) for line in got]
+    assert sum(line.endswith(shown) for line in lines) >= 5, lines
+    assert "<" not in markdown
+    assert "](javascript:" not in markdown
+    assert sum(line.startswith("- **") for line in markdown.splitlines()) == 6
+    assert sum(line.startswith("- **Trin:**") for line in markdown.splitlines()) == 1
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202e]", markdown)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str, str | None]] = []
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [(tag, name, value) for name, value in attrs if tag != "div"]
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+
+def _tags_of(page: str) -> list[str]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+@pytest.mark.parametrize("hostile", MARKUP)
+def test_an_html_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> None:
+    page = sheet_html(_sheet(hostile, hostile, hostile), policy=_policy_with(hostile))
+
+    parser = _Tags()
+    parser.feed(page)
+    plain = sheet_html(_sheet("0042", "851001", "4.B"), policy=_policy_with("Nogen."))
+    assert parser.tags == _tags_of(plain)
+    assert parser.attributes == [("html", "lang", "da"), ("meta", "charset", "utf-8")]
+    assert schema.shown_text(hostile) in "".join(parser.texts)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202e]", page)
