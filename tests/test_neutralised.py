@@ -9,25 +9,39 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
 from markdown_it import MarkdownIt
+from typer.testing import CliRunner
 
 from fravaer import schema
 from fravaer import schema as s
+from fravaer.cli import app
 from fravaer.ingest.policy import load_policy
 from fravaer.meeting import Sheet, Week, Weekday, sheet_html, sheet_markdown
 from fravaer.output import serialise_frame, serialise_workbook, write_frame, write_workbook
 from fravaer.policy import Policy, TextList
 from fravaer.policy import Text as PolicyText
+from fravaer.render import (
+    render_check,
+    render_classification,
+    render_escalations,
+    render_inspection,
+    render_policy,
+    terminal_text,
+)
+from tests.test_render import result_row
 
 AALBORG = load_policy("aalborg-2023")
+NATIONAL = load_policy("national-unlawful")
+EXAMPLES = Path(__file__).parent.parent / "examples"
 
 FORMULAS = (
     '=HYPERLINK("http://evil","klik")',
@@ -260,3 +274,206 @@ def test_an_html_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> None
     assert parser.attributes == [("html", "lang", "da"), ("meta", "charset", "utf-8")]
     assert schema.shown_text(hostile) in "".join(parser.texts)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202e]", page)
+
+
+# -- terminal -------------------------------------------------------------------------------------
+
+TERMINAL = (
+    "[/5.A]",
+    "[bold]0000009[/bold]",
+    "[link=http://evil]klik[/link]",
+    ":smile: :warning:",
+    "5.A\x1b[31mRED\x1b[0m",
+    "5.A\x1b]8;;http://evil\x07klik\x1b]8;;\x07",
+    "5.A\x1b[2J\x1b[H",
+    "5.A\r0000001",
+    "5.A\n│ 0000001 │ 851001 │",
+    "0000123\u200b",
+    "\u202e4321",
+    "5.A\x9b31m\x7f",
+)
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def assert_terminal_safe(text: str, hostile: str, *, color: bool = False) -> None:
+    """No control character but the line ends (and rich's own colours), and the text literally."""
+    seen = _SGR.sub("", text) if color else text
+    assert not [c for c in seen if c != "\n" and unicodedata.category(c) in {"Cc", "Cf"}]
+    assert terminal_text(hostile) in seen
+
+
+def _hostile_rows(hostile: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            result_row("0000001", 2, s.FLAG_NONE)
+            | {s.PUPIL_ID: hostile, s.SCHOOL_ID: hostile, s.CLASS_NAME: hostile},
+            result_row("0000002", 1, s.FLAG_WARN),
+        ]
+    )
+
+
+@pytest.mark.parametrize("color", [False, True])
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_the_table_view_shows_hostile_text_literally(hostile: str, color: bool) -> None:
+    def table(rows: pl.DataFrame) -> str:
+        return render_classification(
+            rows,
+            policy=AALBORG,
+            national=NATIONAL,
+            as_of=date(2024, 1, 31),
+            show_all=True,
+            width=300,
+            color=color,
+        )
+
+    text = table(_hostile_rows(hostile))
+
+    assert_terminal_safe(text, hostile, color=color)
+    # No row forged or lost: as many lines as with plain text.
+    assert len(text.splitlines()) == len(table(_hostile_rows("0000003")).splitlines())
+
+
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_the_escalation_view_shows_hostile_text_literally(hostile: str) -> None:
+    rows = pl.DataFrame(
+        {
+            "change": ["escalation"],
+            "pupil_id": [hostile],
+            "school_id": [hostile],
+            "class_name": [hostile],
+            "previous_step": [0],
+            "step": [2],
+            "absence_pct": [16.0],
+            "quarter_unlawful_pct": [0.0],
+            "previous_quarter_flag": [s.FLAG_NONE],
+            "quarter_flag": [s.FLAG_NONE],
+            "responsible": [hostile],
+        }
+    )
+
+    text = render_escalations(
+        rows,
+        policy=_policy_with(hostile),
+        national=NATIONAL,
+        as_of=date(2024, 3, 8),
+        reference_as_of=None,
+        width=300,
+    )
+
+    assert_terminal_safe(text, hostile)
+    assert text.count(terminal_text(hostile)) >= 5
+
+
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_a_policy_shows_its_hostile_text_literally(hostile: str) -> None:
+    policy = _policy_with(hostile).model_copy(
+        update={
+            "title": PolicyText(da=hostile, en=hostile),
+            "description": PolicyText(da=hostile, en=hostile),
+            "source": hostile,
+        }
+    )
+
+    text = render_policy(policy, lang="da", width=300)
+
+    assert_terminal_safe(text, hostile)
+    assert text.count(terminal_text(hostile)) >= 6
+    rows = render_classification(
+        _hostile_rows("0000001"), policy=policy, national=NATIONAL, as_of=date(2024, 1, 31)
+    )
+    assert_terminal_safe(rows, hostile)
+
+
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_check_and_inspect_show_hostile_names_literally(hostile: str) -> None:
+    findings = pl.DataFrame(
+        {
+            s.FINDING: ["gaps"],
+            s.SEVERITY: [s.SEVERITY_WARNING],
+            s.COUNT: [1],
+            s.FIRST_LINES: [hostile],
+            s.SCHOOLS: [hostile],
+        }
+    )
+    checked = render_check(findings, file=hostile, rows=1, as_of=date(2024, 3, 8), width=300)
+    assert_terminal_safe(checked, hostile)
+
+    entry = {
+        "file": hostile,
+        "file_type": "csv",
+        "encoding": "utf-8",
+        "separator": hostile,
+        "columns": {"class_name": hostile},
+        "dropped_columns": [hostile],
+        "codes": {hostile: {"category": "illness", "rows": 1}},
+        "shape": "register",
+        "shape_reason": hostile,
+    }
+    report = {
+        "files": [entry],
+        "rows": 1,
+        "pupils": 1,
+        "schools": [hostile],
+        "first_date": "2024-03-08",
+        "last_date": "2024-03-08",
+    }
+    inspected = render_inspection(report, lang="da", width=300)
+    assert_terminal_safe(inspected, hostile)
+    assert inspected.count(terminal_text(hostile)) >= 6
+
+
+def test_the_table_view_of_the_cli_shows_hostile_text_literally_or_refuses_it(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "export.csv"
+    monday = date(2024, 1, 1)
+    lines = ["pupil_id,school_id,date,category,absent_fraction,grade,class_name"]
+    for day in range(40):
+        when = monday + timedelta(days=day)
+        if when.weekday() < 5:
+            absent = day % 3 == 0
+            category = "illness" if absent else "present"
+            lines.append(f"0000009,851001,{when},{category},{int(absent)},5,[/5.A]")
+            lines.append(f'"[bold]0000010[/bold]",851001,{when},{category},{int(absent)},5,"5.A"')
+    export.write_text("\n".join(lines) + "\n")
+    target = tmp_path / "out.txt"
+
+    result = CliRunner().invoke(
+        app, ["classify", str(export), "--all", "--format", "table", "-o", str(target)]
+    )
+
+    # Ingest may refuse markup-like cells (65); the table view itself never fails on them.
+    assert result.exit_code in (0, 65), result.output
+    if result.exit_code == 0:
+        text = target.read_text()
+        assert "[/5.A]" in text
+        assert "[bold]0000010[/bold]" in text
+
+
+def test_a_policy_with_markup_in_its_text_is_shown_literally_by_the_cli(tmp_path: Path) -> None:
+    text = (EXAMPLES / "policies" / "aalborg-2019.toml").read_text()
+    text = text.replace('"Skolelederen"', '"[/Skolelederen]"').replace(
+        '"Skolen handler på fraværet."', '"[bold]Skolen[/bold] handler :warning:"'
+    )
+    policy = tmp_path / "policy.toml"
+    policy.write_text(text)
+    target = tmp_path / "out.txt"
+    args = ["classify", str(EXAMPLES / "demo-export.csv"), "--policy", str(policy)]
+
+    result = CliRunner().invoke(app, [*args, "--format", "table", "-o", str(target)])
+
+    assert result.exit_code == 0, result.output
+    shown = target.read_text()
+    assert "[/Skolelederen]" in shown
+    assert "[bold]Skolen[/bold] handler :warning:" in shown
+
+
+def test_an_error_line_shows_an_escape_sequence_in_a_path_as_u_fffd(tmp_path: Path) -> None:
+    missing = tmp_path / "uge\x1b]8;;mailto:evil\x07klik\x1b]8;;\x07\x1b[2J.csv"
+
+    result = CliRunner().invoke(app, ["classify", str(missing)])
+
+    assert result.exit_code == 66
+    assert "\x1b" not in result.stderr
+    assert "\x07" not in result.stderr
+    assert "uge\ufffd]8;;mailto:evil\ufffdklik" in result.stderr
