@@ -7,6 +7,7 @@ neutralised in outputs, and how").
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import unicodedata
@@ -23,6 +24,8 @@ from typer.testing import CliRunner
 
 from fravaer import schema
 from fravaer import schema as s
+from fravaer.chart import share_chart
+from fravaer.chart_trend import trend_chart
 from fravaer.cli import app
 from fravaer.ingest.policy import load_policy
 from fravaer.meeting import Sheet, Week, Weekday, sheet_html, sheet_markdown
@@ -37,6 +40,8 @@ from fravaer.render import (
     render_policy,
     terminal_text,
 )
+from fravaer.stats import MUNICIPALITY, Reference
+from tests.test_chart import table as chart_table
 from tests.test_render import result_row
 
 AALBORG = load_policy("aalborg-2023")
@@ -477,3 +482,62 @@ def test_an_error_line_shows_an_escape_sequence_in_a_path_as_u_fffd(tmp_path: Pa
     assert "\x1b" not in result.stderr
     assert "\x07" not in result.stderr
     assert "uge\ufffd]8;;mailto:evil\ufffdklik" in result.stderr
+
+
+# -- charts ---------------------------------------------------------------------------------------
+
+SCHOOL_NAMES = (
+    ("$x^2$", "$\\foo$", "<script>alert(1)</script>"),  # the example has three schools
+    ("_skjult", "5.A\x1b[31m&amp;", "851\n002"),
+)
+
+
+def _hostile_schools(
+    periods: str | None, hostile: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[Reference | None], dict[str, str]]:
+    result, references = chart_table(periods, 10)
+    schools = sorted(result.filter(~pl.col(MUNICIPALITY))[s.SCHOOL_ID].unique().to_list())
+    names = dict(zip(schools, hostile, strict=True))
+    renamed = result.with_columns(pl.col(s.SCHOOL_ID).replace(names))
+    return renamed, references, names  # type: ignore[return-value]
+
+
+def _svg_texts(data: bytes) -> list[str]:
+    """The texts matplotlib drew, from the comment it writes before each text's paths."""
+    return [html.unescape(t) for t in re.findall(r"<!-- (.*?) -->", data.decode("utf-8"), re.S)]
+
+
+@pytest.mark.parametrize("hostile", SCHOOL_NAMES)
+@pytest.mark.parametrize("periods", [None, "2021/22,2023Q3,2023Q4,2024Q1"])
+def test_a_chart_draws_school_ids_as_written_never_as_maths_or_markup(
+    periods: str | None, hostile: tuple[str, ...]
+) -> None:
+    table, references, names = _hostile_schools(periods, hostile)
+
+    data, drawn = share_chart(table, references=references, fmt="svg")
+
+    root = ET.fromstring(data)  # well-formed XML: no control character got through
+    assert not [e for e in root.iter() if e.tag.split("}")[-1] in ("script", "a", "foreignObject")]
+    texts = _svg_texts(data)
+    for name in names.values():
+        assert any(schema.shown_text(name) in text for text in texts), (name, texts)
+    assert "Oblique" not in data.decode()  # no maths italic: "$x^2$" is not read as maths
+    assert set(drawn.schools) == set(names.values())
+    png, _ = share_chart(table, references=references, fmt="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_trend_chart_draws_its_summary_as_written() -> None:
+    summary = "Fraværet $\\foo$ er faldet til $x^2$ <script>"
+
+    data = trend_chart(
+        [date(2024, 3, 1), date(2024, 3, 8)],
+        [13.0, 11.0],
+        summary=summary,
+        policy=AALBORG,
+        fmt="svg",
+    )
+
+    ET.fromstring(data)
+    assert summary in "".join(_svg_texts(data))
+    assert "Oblique" not in data.decode()
