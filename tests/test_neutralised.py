@@ -29,7 +29,7 @@ from fravaer.chart_trend import trend_chart
 from fravaer.cli import app
 from fravaer.ingest.policy import load_policy
 from fravaer.meeting import Sheet, Week, Weekday, sheet_html, sheet_markdown
-from fravaer.output import serialise_frame, serialise_workbook, write_frame, write_workbook
+from fravaer.output import Format, serialise_frame, serialise_workbook, write_frame, write_workbook
 from fravaer.policy import Policy, TextList
 from fravaer.policy import Text as PolicyText
 from fravaer.render import (
@@ -149,6 +149,23 @@ def test_a_sheet_name_becomes_one_excel_takes(wanted: list[str], given: list[str
 
     book = ET.fromstring(_workbook_parts(data)["xl/workbook.xml"])
     assert [sheet.get("name") for sheet in book.iter(f"{_MAIN}sheet")] == given
+
+
+# -- machine formats ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_machine_formats_keep_every_value_exact(tmp_path: Path, fmt: Format) -> None:
+    """Machine formats are an API: no ``'`` prefix or other change (docs/privacy.md)."""
+    frame = hostile_frame()
+    target = tmp_path / f"out.{fmt}"
+
+    write_frame(frame, fmt, target)
+
+    read = {"csv": pl.read_csv, "json": pl.read_json, "parquet": pl.read_parquet}[fmt]
+    back = read(target, **({"infer_schema": False} if fmt == "csv" else {}))
+    assert back["pupil_id"].to_list() == list(FORMULAS)
+    assert back["school_id"].to_list() == list(reversed(FORMULAS))
 
 
 # -- Markdown and HTML meeting sheets ------------------------------------------------------------

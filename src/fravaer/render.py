@@ -463,7 +463,8 @@ def render_policy(policy: Policy, *, lang: Lang, width: int | None) -> str:
     )
     console.print(f"{_w('source', lang)}: {policy.source}")
     console.print()
-    console.print(policy.description(lang))
+    for line in policy.description(lang).splitlines():  # the author's line breaks
+        console.print(line)
     console.print(_w("min_days", lang, n=policy.min_school_days))
     console.print()
     console.print(_text(_w("rules", lang), style="bold"))
@@ -1063,7 +1064,7 @@ def render_trend(
     chart = text_chart(
         series[WEEK_END].to_list(), series[s.ABSENCE_PCT].to_list(), limits=limits, lang=lang
     )
-    console.print(_text(chart), soft_wrap=True)
+    console.print(Text(chart), soft_wrap=True)  # drawn here from numbers: its own lines
     console.print()
     table = Table(title=_t("series", lang), title_justify="left")
     table.add_column(_t("week", lang), justify="right")
