@@ -167,6 +167,10 @@ HOSTILE_STATES = [
         state_text(run_of({"0101101234": [1, "none"]})),
         "s.json: corrupted state file (a pupil is not kept under a keyed hash, 1 problem(s))",
     ),
+    (
+        state_text(version=1, key=KEY),
+        "s.json: corrupted state file (a version 1 file has no key, 1 problem(s))",
+    ),
     (state_text(run_of(as_of="2024-03-08"), run_of(as_of="2024-03-01")), _ORDER),
     (state_text(run_of(as_of="2024-03-08"), run_of(as_of="2024-03-08")), _ORDER),
     (

@@ -134,7 +134,7 @@ def _municipality(table: pl.DataFrame, period: str) -> float | None:
 def _national_label(reference: Reference | None, lang: Lang) -> str:
     if reference is None:
         return _w("national_plain", lang)
-    return _w("national", lang, year=reference.period)
+    return _w("national", lang, year=shown_text(reference.period))
 
 
 def _bars(

@@ -1517,7 +1517,7 @@ def progress(stream: IO[str] | None = None) -> Iterator[Callable[[str], None]]:
         yield lambda text: None
         return
     console = Console(file=stream)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("fravaer", total=None)
         yield lambda text: bar.update(task, description=f"fravaer: {text}")

@@ -131,6 +131,8 @@ class State(_Strict):
         dates = [run.as_of for run in self.runs]
         if any(later <= earlier for earlier, later in pairwise(dates)):
             raise ValueError("runs are not in date order, one per as-of date")
+        if self.version == 1 and self.key is not None:
+            raise ValueError("a version 1 file has no key")
         if self.version >= 2 and not all(
             _KEY_HEX.fullmatch(pupil) for run in self.runs for pupil in run.pupils
         ):
