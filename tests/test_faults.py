@@ -30,6 +30,7 @@ from typer.testing import CliRunner, Result
 from fravaer.cli import app
 from tests.harden import ERROR, READERS, Invocation, assert_one_error
 from tests.test_battery import csv_text
+from tests.test_state import one_pupil, run_of, state_text
 
 MARK = b"an older output, from last week\n"
 KEPT = ("state.json", "key.txt", "state.json.lock", "state.json.key")
@@ -232,6 +233,25 @@ STATES = {
     "newer": ('{"format": "fravaer-escalate-state", "version": 99, "runs": []}', "is newer"),
     "not-a-state": ('{"pupils": {}}', "not a fravaer state file"),
     "not-utf8": ("\udcff", "corrupted"),
+    # A state is untrusted input: every value is checked, and refused with 65, never 70.
+    "step-of-1000": (state_text(one_pupil([1000, "none"])), "field 'runs.0.pupils'"),
+    "step-of-minus-5": (state_text(one_pupil([-5, "none"])), "field 'runs.0.pupils'"),
+    "unknown-flag": (state_text(one_pupil([1, "0101101234"])), "field 'runs.0.pupils'"),
+    "as-of-in-seconds": (state_text(run_of(as_of=1709856000)), "field 'runs.0.as_of'"),
+    "policy-with-escapes": (
+        state_text(run_of(policy="\x1b]8;;http://evil\x07klik\x1b]8;;\x07")),
+        "field 'runs.0.policy'",
+    ),
+    "id-as-a-field-name": (state_text(**{"0101101234": 1}), "an unknown field"),
+    "ids-not-keyed": (state_text(run_of({"0101101234": [1, "none"]})), "keyed hash"),
+    "deeply-nested": (
+        state_text().replace('"runs": []', '"runs": ' + "[" * 100_000 + "]" * 100_000),
+        "nested too deeply",
+    ),
+    "number-too-long": (
+        state_text().replace('"version": 2', '"version": ' + "1" * 5000),
+        "a number too long",
+    ),
 }
 
 
@@ -249,6 +269,8 @@ def test_a_state_that_cannot_be_trusted_is_refused_and_nothing_is_written(
 
     line = one_error(result, 65)
     assert problem in line
+    assert "0101101234" not in result.stderr
+    assert "\x1b" not in result.stderr
     assert files(out) == before
 
 
@@ -390,4 +412,6 @@ def test_report_refuses_a_state_that_cannot_be_trusted_and_writes_nothing(
 
     line = one_error(result, 65)
     assert problem in line
+    assert "0101101234" not in result.stderr
+    assert "\x1b" not in result.stderr
     assert files(out) == before

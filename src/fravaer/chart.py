@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 
 from fravaer import schema as s
 from fravaer.policy import Lang
+from fravaer.schema import shown_text
 from fravaer.stats import MUNICIPALITY, PERIOD, SHARE_OVER_10, SUPPRESSED, Reference
 
 ChartFormat = Literal["png", "svg"]
@@ -83,21 +84,40 @@ def share_chart(
     the municipality row. ``references`` holds the national figures for each period, in order.
     """
     periods = tuple(table[PERIOD].unique(maintain_order=True).to_list())
-    figure = Figure(figsize=(8, 5), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    if len(periods) == 1:
-        data = _bars(axes, table, references[0], periods, lang)
-    else:
-        data = _lines(axes, table, references, periods, lang)
-    axes.set_title(_w("title", lang))
-    axes.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, fontsize="small", frameon=False
-    )
-    figure.tight_layout(rect=(0, 0.04, 1, 1))
-    buffer = io.BytesIO()
-    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-    with matplotlib.rc_context({"svg.hashsalt": "fravaer", "svg.fonttype": "path"}):
+    # Text is drawn as written: a school id "$x^2$" is not maths (nor "$\\foo$" an error), and no
+    # data reaches LaTeX even where a matplotlibrc turns it on. From the first artist on: a text
+    # reads these when it is made.
+    with matplotlib.rc_context(
+        {
+            "svg.hashsalt": "fravaer",
+            "svg.fonttype": "path",
+            "text.parse_math": False,
+            "text.usetex": False,
+        }
+    ):
+        figure = Figure(figsize=(8, 5), dpi=100)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        if len(periods) == 1:
+            data = _bars(axes, table, references[0], periods, lang)
+        else:
+            data = _lines(axes, table, references, periods, lang)
+        axes.set_title(_w("title", lang))
+        # Handles and labels given, not collected: a label from the data that begins with "_"
+        # would otherwise be left out of the legend.
+        lines = axes.get_lines()
+        axes.legend(
+            lines,
+            [str(line.get_label()) for line in lines],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncol=4,
+            fontsize="small",
+            frameon=False,
+        )
+        figure.tight_layout(rect=(0, 0.04, 1, 1))
+        buffer = io.BytesIO()
+        metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
         figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue(), data
 
@@ -114,7 +134,7 @@ def _municipality(table: pl.DataFrame, period: str) -> float | None:
 def _national_label(reference: Reference | None, lang: Lang) -> str:
     if reference is None:
         return _w("national_plain", lang)
-    return _w("national", lang, year=reference.period)
+    return _w("national", lang, year=shown_text(reference.period))
 
 
 def _bars(
@@ -134,7 +154,7 @@ def _bars(
     hidden = schools.filter(pl.col(SUPPRESSED))[s.SCHOOL_ID].to_list()
     names = shown[s.SCHOOL_ID].to_list()
     bars = axes.barh(
-        names,
+        [shown_text(name) for name in names],
         shown[SHARE_OVER_10].to_list(),
         color="white",
         edgecolor="black",
@@ -168,7 +188,10 @@ def _bars(
     axes.set_ylabel(_w("school", lang))
     if hidden:
         axes.figure.text(
-            0.01, 0.01, _w("hidden", lang, schools=", ".join(hidden)), fontsize="small"
+            0.01,
+            0.01,
+            _w("hidden", lang, schools=", ".join(shown_text(name) for name in hidden)),
+            fontsize="small",
         )
     drawn = {name: (float(bar.get_width()),) for name, bar in zip(names, bars, strict=True)}
     lines = {line.get_label(): line for line in axes.get_lines()}
@@ -214,7 +237,7 @@ def _lines(
             marker=_MARKERS[i % len(_MARKERS)],
             markerfacecolor="white",
             linestyle=_STYLES[(i // len(_MARKERS)) % len(_STYLES)],
-            label=school,
+            label=shown_text(school),
         )
         data[school] = _ys(line)
     municipality = [_municipality(table, p) for p in periods]
@@ -243,7 +266,7 @@ def _lines(
             label=_w("national_plain", lang),
         )
         drawn_national = _ys(reference_line)
-    axes.set_xticks(x, list(periods))
+    axes.set_xticks(x, [shown_text(period) for period in periods])
     axes.set_xlabel(_w("period", lang))
     axes.set_ylabel(_w("axis", lang))
     return ChartData(

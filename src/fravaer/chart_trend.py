@@ -16,6 +16,7 @@ from typing import Literal
 
 from fravaer.policy import Lang, Policy
 from fravaer.render import shown_pcts
+from fravaer.schema import shown_text
 from fravaer.trend import pct_thresholds
 
 ChartFormat = Literal["png", "svg"]
@@ -78,6 +79,8 @@ def trend_chart(
             "svg.fonttype": "path",  # no dependence on the reader's fonts
             "font.size": _FONT,
             "font.family": "DejaVu Sans",
+            "text.parse_math": False,  # policy text is drawn as written, never as maths
+            "text.usetex": False,
         }
     ):
         figure = Figure(figsize=(11, 6.5), dpi=100)
@@ -134,7 +137,15 @@ def trend_chart(
             _WORDS["title"][lang], fontsize=_FONT + 6, fontweight="bold", x=0.06, ha="left"
         )
         # A no-break space keeps "15 %" together where the line wraps.
-        axes.set_title(summary.replace(" %", "\u00a0%"), fontsize=_FONT, loc="left", wrap=True)
+        # matplotlib measures a wrapped text as maths whatever parse_math says (a "$\\foo$"
+        # fails): here every "$" is escaped instead, which mathtext then draws as a plain "$".
+        axes.set_title(
+            shown_text(summary).replace(" %", "\u00a0%").replace("$", r"\$"),
+            fontsize=_FONT,
+            loc="left",
+            wrap=True,
+            parse_math=True,
+        )
         figure.tight_layout()
         buffer = io.BytesIO()
         metadata: dict[str, str | None] = (

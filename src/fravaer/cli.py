@@ -92,7 +92,16 @@ from fravaer.render import (
 )
 from fravaer.report import Planned, Run, escalation_files, meeting_note_files
 from fravaer.report import report as run_report
-from fravaer.schema import ABSENCE_PCT, CANONICAL_SCHEMA, COUNT, DATE, PUPIL_ID, SCHOOL_ID, STEP
+from fravaer.schema import (
+    ABSENCE_PCT,
+    CANONICAL_SCHEMA,
+    COUNT,
+    DATE,
+    PUPIL_ID,
+    SCHOOL_ID,
+    STEP,
+    shown_text,
+)
 from fravaer.state import advance, dump_state, reference_run, run_frame
 from fravaer.stats import (
     FRESHNESS_LAG_DAYS,
@@ -149,7 +158,7 @@ class _Group(TyperGroup):
         except FravaerError as exc:
             _error(exc.message)
             if exc.hint:
-                typer.echo(f"fravaer: hint: {exc.hint}", err=True)
+                typer.echo(f"fravaer: hint: {shown_text(exc.hint)}", err=True)
             ctx.exit(exc.exit_code)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
@@ -173,11 +182,12 @@ class _MessageFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         level = "" if record.levelno <= logging.INFO else f"{record.levelname.lower()}: "
-        return f"fravaer: {level}{record.getMessage()}"
+        return f"fravaer: {level}{shown_text(record.getMessage())}"
 
 
 def _error(message: str) -> None:
-    typer.echo(f"fravaer: error: {message}", err=True)
+    # A path or a school id in a message may hold an escape sequence: never raw on a terminal.
+    typer.echo(f"fravaer: error: {shown_text(message)}", err=True)
 
 
 app = typer.Typer(

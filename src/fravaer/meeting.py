@@ -14,6 +14,8 @@ images) with a print style sheet, so a browser prints it on one A4 page.
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
@@ -23,6 +25,8 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.policy import Lang, Policy
 from fravaer.window import UNITS, days_expr, with_units
+
+TextFn = Callable[[str], str]
 
 MEETING_MIN_STEP: Final = 2
 """Pupils at this step or higher get a sheet: from step 2 a coordinator owns the case."""
@@ -254,17 +258,18 @@ class _Parts:
     actions: tuple[str, ...]
 
 
-def _parts(sheet: Sheet, *, policy: Policy, lang: Lang) -> _Parts:
+def _parts(sheet: Sheet, *, policy: Policy, lang: Lang, text: TextFn) -> _Parts:
+    """The sheet's content; ``text`` makes each text from the data or the policy safe to show."""
     row = sheet.pupil
     step = row[s.STEP]
     assert isinstance(step, int)
     facts = (
-        (_w("pupil", lang), str(row[s.PUPIL_ID])),
-        (_w("school", lang), str(row[s.SCHOOL_ID])),
-        (_w("class", lang), str(row[s.CLASS_NAME] or "–")),
+        (_w("pupil", lang), text(str(row[s.PUPIL_ID]))),
+        (_w("school", lang), text(str(row[s.SCHOOL_ID]))),
+        (_w("class", lang), text(str(row[s.CLASS_NAME] or "–"))),
         (_w("as_of", lang), _date(row[s.AS_OF])),
         (_w("step", lang), str(step)),
-        (_w("responsible", lang), policy.step(step).responsible(lang)),
+        (_w("responsible", lang), text(policy.step(step).responsible(lang))),
     )
     paragraphs = [
         _w(
@@ -310,8 +315,39 @@ def _parts(sheet: Sheet, *, policy: Policy, lang: Lang) -> _Parts:
         trend=(trend_header, *trend) if trend else (),
         weekdays=(day_header, *days) if days else (),
         actions_title=_w("actions", lang, step=step),
-        actions=policy.step(step).actions(lang),
+        actions=tuple(text(action) for action in policy.step(step).actions(lang)),
     )
+
+
+_MARKDOWN_INLINE: Final = re.compile(r"[\\`*_\[\]~|$:@=^{}]|(?i:(?<=www)\.)")
+_MARKDOWN_START: Final = re.compile(r"^([#+\-=])|^(\d+)([.)])(?=\s|$)")
+_MARKDOWN_ENTITIES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def markdown_text(value: str) -> str:
+    r"""Text from the data or a policy as Markdown that shows it and does nothing else.
+
+    - Control and invisible characters become a space, so a line break cannot start a line of
+      its own (a forged ``- **Trin:** 0``); the text is stripped of spaces at either end.
+    - Every character CommonMark or GitHub Markdown reads inside a line is backslash-escaped:
+      ``\ ` * _ [ ] ~ | $ : @ = ^ { }`` and a ``.`` after ``www``. No emphasis, code, link,
+      image, autolink (``http:``, ``www.``, ``a@b``), table cell, maths or emoji can begin.
+    - At the start, where a list item's text may open a block, ``# + - =`` and a number's
+      ``.`` or ``)`` before a space are escaped: no heading, list or rule.
+    - ``&``, ``<`` and ``>`` become entities: no HTML, raw autolink or entity passes through.
+
+    Punctuation that means nothing there (``, . ( ) - ' " ? %``) is left as it is, so the text
+    stays readable in the file itself; a Markdown reader shows the text as it was.
+
+    >>> markdown_text("7.B"), markdown_text("010203-1234"), markdown_text("1. klasse")
+    ('7.B', '010203-1234', '1\\. klasse')
+    >>> print(markdown_text("[klik](javascript:alert(1)) <script>\n- **Trin:** 0"))
+    \[klik\](javascript\:alert(1)) &lt;script&gt; - \*\*Trin\:\*\* 0
+    """
+    text = s.shown_text(value, hidden=" ").strip()
+    text = _MARKDOWN_INLINE.sub(lambda m: "\\" + m[0], text)
+    text = _MARKDOWN_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+    return re.sub(r"[&<>]", lambda m: _MARKDOWN_ENTITIES[m[0]], text)
 
 
 def _md_table(rows: tuple[tuple[str, ...], ...]) -> list[str]:
@@ -321,8 +357,8 @@ def _md_table(rows: tuple[tuple[str, ...], ...]) -> list[str]:
 
 
 def sheet_markdown(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
-    """The preparation sheet as Markdown."""
-    p = _parts(sheet, policy=policy, lang=lang)
+    """The preparation sheet as Markdown; text from the data passes :func:`markdown_text`."""
+    p = _parts(sheet, policy=policy, lang=lang, text=markdown_text)
     lines = [f"# {p.title}", ""]
     lines += [f"- **{label}:** {value}" for label, value in p.facts_lines]
     lines += ["", f"## {_w('facts', lang)}", ""]
@@ -373,8 +409,12 @@ def _html_table(rows: tuple[tuple[str, ...], ...]) -> str:
 
 
 def sheet_html(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
-    """The preparation sheet as one self-contained, printable HTML page."""
-    p = _parts(sheet, policy=policy, lang=lang)
+    """The preparation sheet as one self-contained, printable HTML page.
+
+    Every text is HTML-escaped (quotes too, so also safe in an attribute), and text from the
+    data has its control and invisible characters shown as U+FFFD (``schema.shown_text``).
+    """
+    p = _parts(sheet, policy=policy, lang=lang, text=s.shown_text)
     e = html.escape
     facts = "".join(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in p.facts_lines)
     paragraphs = "".join(f"<p>{e(text)}</p>" for text in p.paragraphs)

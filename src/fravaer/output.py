@@ -326,12 +326,38 @@ def _write_xlsx(
     *,
     formats: Mapping[str, str] | None = None,
 ) -> None:
-    workbook = xlsxwriter.Workbook(handle, {"in_memory": True})
+    # Text from the data is only ever text: xlsxwriter would otherwise turn "=..." into a live
+    # formula, "http://..." into a link and "1e5" into a number (docs/privacy.md).
+    workbook = xlsxwriter.Workbook(
+        handle,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     workbook.set_properties({"created": _XLSX_CREATED})
+    used: set[str] = set()
+
+    def sheet_name(wanted: str) -> str:
+        """``wanted`` as a name Excel takes: no []:*?/\\ or control character, no ' at either
+        end, at most 31 UTF-16 units, and unlike every earlier name in any case."""
+        base = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f-\x9f]", "_", wanted).strip("'") or "data"
+        name, number = base, 1
+        while len(name.encode("utf-16-le")) > 62 or name.lower() in used or name.endswith("'"):
+            if len(name.encode("utf-16-le")) > 62 or name.endswith("'"):
+                base = base[:-1]
+            else:
+                number += 1
+            name = base if number == 1 else f"{base}~{number}"
+        used.add(name.lower())
+        return name
+
     for sheet, frame in sheets.items():
         frame.write_excel(
             workbook,
-            worksheet=sheet,
+            worksheet=sheet_name(sheet),
             autofit=True,
             freeze_panes=(1, 0),
             float_precision=1,

@@ -20,6 +20,7 @@ from rich.text import Text
 from fravaer import schema as s
 from fravaer import stats as st
 from fravaer.policy import AllOf, Condition, Lang, Policy, Threshold
+from fravaer.schema import shown_text
 from fravaer.trend import (
     ABSENT_DAYS_WEEK,
     CATEGORY_DAYS_WEEK,
@@ -164,6 +165,38 @@ def _w(key: str, lang: Lang, **values: object) -> str:
     return _WORDS[key][lang].format(**values)
 
 
+# -- text on a terminal ---------------------------------------------------------------------------
+
+
+def terminal_text(value: object) -> str:
+    """Any text on its way to a terminal: control and invisible characters shown as U+FFFD.
+
+    An ESC or an OSC 8 sequence in a class name would otherwise reach the terminal raw (colours,
+    a hidden link, a moved cursor), a line break would forge a row and a bidi override reorder
+    one. rich markup (``[/5.A]``, ``[bold]0000009[/bold]``) and emoji codes are never read: every
+    console here has ``markup=False`` and ``emoji=False`` (docs/privacy.md).
+
+    >>> terminal_text("[bold]0000009[/bold]") == "[bold]0000009[/bold]"
+    True
+    >>> terminal_text("5.A\x1b[31m") == "5.A\ufffd[31m"
+    True
+    """
+    return shown_text(str(value))
+
+
+class _Console(Console):
+    """A console that reads no markup or emoji codes and passes every string through
+    :func:`terminal_text`: table cells, titles and headings as well as printed lines."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(terminal_text(text), **options)
+
+
+def _text(value: str, style: str = "") -> Text:
+    """A styled line of text: the only way text reaches a console other than as a string."""
+    return Text(terminal_text(value), style=style)
+
+
 def _number(value: float | None, lang: Lang, decimals: int = 1) -> str:
     """Rounded for reading; Danish uses a decimal comma."""
     if value is None:
@@ -184,11 +217,8 @@ def render_classification(
     color: bool = False,
 ) -> str:
     """The summary per step and the list of pupils (step >= 1, or all), as text for a terminal."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False
-    )
-    console.print(Text(_w("title", lang, as_of=as_of.isoformat()), style="bold"))
+    console, buffer = _console(width, color=color)
+    console.print(_text(_w("title", lang, as_of=as_of.isoformat()), style="bold"))
     console.print(
         _w(
             "policy",
@@ -274,7 +304,7 @@ def _print_actions(console: Console, result: pl.DataFrame, policy: Policy, lang:
     if not present:
         return
     console.print()
-    console.print(Text(_w("actions", lang), style="bold"))
+    console.print(_text(_w("actions", lang), style="bold"))
     for step in policy.steps:
         if step.step in present:
             console.print(f"{_w('step', lang)} {step.step} · {step.responsible(lang)}")
@@ -324,8 +354,14 @@ def _pupil_table(result: pl.DataFrame, lang: Lang, *, show_all: bool) -> Table |
 
 def _console(width: int | None, *, color: bool = False) -> tuple[Console, io.StringIO]:
     buffer = io.StringIO()
-    console = Console(
-        file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False
+    console = _Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        emoji=False,
     )
     return console, buffer
 
@@ -350,7 +386,7 @@ def render_explanation(rows: pl.DataFrame, *, policy: Policy, lang: Lang, width:
     console, buffer = _console(width)
     first = rows.row(0, named=True)
     console.print(
-        Text(
+        _text(
             _w(
                 "explain_title",
                 lang,
@@ -390,9 +426,9 @@ def render_explanation(rows: pl.DataFrame, *, policy: Policy, lang: Lang, width:
         console.print(table)
     result = first["result_step"]
     if result is None:
-        console.print(Text(_w("result_none", lang, n=policy.min_school_days), style="bold"))
+        console.print(_text(_w("result_none", lang, n=policy.min_school_days), style="bold"))
     else:
-        console.print(Text(_w("result", lang, step=result), style="bold"))
+        console.print(_text(_w("result", lang, step=result), style="bold"))
         if result:
             for action in policy.step(result).actions(lang):
                 console.print(f"  • {action}")
@@ -420,17 +456,18 @@ def render_policy_list(listing: pl.DataFrame, *, lang: Lang, width: int | None) 
 def render_policy(policy: Policy, *, lang: Lang, width: int | None) -> str:
     """A policy in words, for staff: rules, steps, who acts and the minimum actions."""
     console, buffer = _console(width)
-    console.print(Text(policy.title(lang), style="bold"))
+    console.print(_text(policy.title(lang), style="bold"))
     console.print(
         f"{policy.name} · {_w('version', lang).lower()} {policy.version} · "
         f"{_w('effective_from', lang).lower()} {policy.effective_from.isoformat()}"
     )
     console.print(f"{_w('source', lang)}: {policy.source}")
     console.print()
-    console.print(policy.description(lang))
+    for line in policy.description(lang).splitlines():  # the author's line breaks
+        console.print(line)
     console.print(_w("min_days", lang, n=policy.min_school_days))
     console.print()
-    console.print(Text(_w("rules", lang), style="bold"))
+    console.print(_text(_w("rules", lang), style="bold"))
     for name, rule in policy.rules.items():
         whole = rule.run_fraction == 1
         fraction = _decimal(rule.run_fraction, lang)
@@ -440,7 +477,7 @@ def render_policy(policy: Policy, *, lang: Lang, width: int | None) -> str:
         window = rule.window.describe(lang)
         console.print(f"  {name}: {measure}, {window}; {_w('categories', lang)} {categories}")
     console.print()
-    console.print(Text(_w("steps", lang), style="bold"))
+    console.print(_text(_w("steps", lang), style="bold"))
     for step in policy.steps:
         label = f" ({step.label})" if step.label else ""
         trigger = condition_text(step.when, policy, lang, top=True)
@@ -522,7 +559,7 @@ def render_check(
     """The data-quality findings as a table: counts, first lines and schools, never a cell."""
     console, buffer = _console(width)
     console.print(
-        Text(_w("check_title", lang, file=file, rows=rows, as_of=as_of.isoformat()), style="bold")
+        _text(_w("check_title", lang, file=file, rows=rows, as_of=as_of.isoformat()), style="bold")
     )
     table = Table()
     for key in ("check_finding", "check_severity", "check_count", "check_lines", "check_schools"):
@@ -683,7 +720,7 @@ def render_escalations(
     title = _ESCALATE["title"][lang].format(
         as_of=as_of.isoformat(), since=since, policy=policy.name
     )
-    console.print(Text(title, style="bold"))
+    console.print(_text(title, style="bold"))
     for change, key in (("escalation", "escalations"), ("improvement", "improvements")):
         part = rows.filter(pl.col("change") == change)
         console.print()
@@ -730,7 +767,7 @@ def _print_escalation_actions(
     if not reached and not (national and flags & {s.FLAG_WARN, s.FLAG_NOTIFY}):
         return
     console.print()
-    console.print(Text(_w("actions", lang), style="bold"))
+    console.print(_text(_w("actions", lang), style="bold"))
     for step in policy.steps:
         if step.step in reached:
             console.print(f"{_w('step', lang)} {step.step} · {step.responsible(lang)}")
@@ -1009,7 +1046,9 @@ def render_trend(
         console.print(_t("no_weeks", lang, as_of=as_of.isoformat()))
         return buffer.getvalue()
     pupil = series[s.PUPIL_ID][0]
-    console.print(Text(_t("trend_title", lang, pupil=pupil, as_of=as_of.isoformat()), style="bold"))
+    console.print(
+        _text(_t("trend_title", lang, pupil=pupil, as_of=as_of.isoformat()), style="bold")
+    )
     console.print(
         _t(
             "window_line",
@@ -1019,13 +1058,13 @@ def render_trend(
         )
     )
     console.print()
-    console.print(Text(summary, style="bold"))
+    console.print(_text(summary, style="bold"))
     console.print()
     limits = [x for _, x in pct_thresholds(policy)]
     chart = text_chart(
         series[WEEK_END].to_list(), series[s.ABSENCE_PCT].to_list(), limits=limits, lang=lang
     )
-    console.print(Text(chart), soft_wrap=True)
+    console.print(Text(chart), soft_wrap=True)  # drawn here from numbers: its own lines
     console.print()
     table = Table(title=_t("series", lang), title_justify="left")
     table.add_column(_t("week", lang), justify="right")
@@ -1062,7 +1101,7 @@ def render_trend_class(
 ) -> str:
     """A class at a glance: per pupil a sparkline of the weeks, then, now, step and direction."""
     console, buffer = _console(width)
-    console.print(Text(_t("class_title", lang, name=name, as_of=as_of.isoformat()), style="bold"))
+    console.print(_text(_t("class_title", lang, name=name, as_of=as_of.isoformat()), style="bold"))
     console.print(
         _t(
             "window_line",
@@ -1132,7 +1171,7 @@ def render_patterns(
     """Pupils with a pattern (or all): absence % per weekday, edge days, partial days, runs."""
     console, buffer = _console(width)
     console.print(
-        Text(_t("patterns_title", lang, as_of=as_of.isoformat(), days=days), style="bold")
+        _text(_t("patterns_title", lang, as_of=as_of.isoformat(), days=days), style="bold")
     )
     note = _t(
         "patterns_note",
@@ -1189,7 +1228,7 @@ def render_early_warning(
     """Pupils below step 1 to act on now: why, the recent rate and the projected crossing."""
     console, buffer = _console(width)
     console.print(
-        Text(_t("ew_title", lang, as_of=as_of.isoformat(), horizon=horizon), style="bold")
+        _text(_t("ew_title", lang, as_of=as_of.isoformat(), horizon=horizon), style="bold")
     )
     limit = _decimal(first_threshold(policy), lang)
     console.print(_t("ew_note", lang, recent=RECENT_DAYS, t=limit))
@@ -1322,10 +1361,10 @@ def render_stats(
     """
     console, buffer = _console(width)
     console.print(
-        Text(_st("title", lang, as_of=as_of.isoformat(), policy=policy.title(lang)), style="bold")
+        _text(_st("title", lang, as_of=as_of.isoformat(), policy=policy.title(lang)), style="bold")
     )
     if min_cell is None:
-        console.print(Text(_st("no_suppression", lang), style="bold"))
+        console.print(_text(_st("no_suppression", lang), style="bold"))
     steps = [step.step for step in policy.steps]
     for (label, start, end), reference in zip(periods, references, strict=True):
         part = table.filter(pl.col(st.PERIOD) == label)
@@ -1336,7 +1375,7 @@ def render_stats(
             for source in reference.sources:
                 console.print(_st("source", lang, year=reference.period, source=source))
     if len(periods) > 1:
-        console.print(Text(_st("trend", lang), style="italic"))
+        console.print(_text(_st("trend", lang), style="italic"))
         console.print(_trend_table(table, keys, [p[0] for p in periods], references, lang))
     console.print(_freshness_table(freshness, lang))
     if min_cell is not None:
@@ -1478,7 +1517,7 @@ def progress(stream: IO[str] | None = None) -> Iterator[Callable[[str], None]]:
         yield lambda text: None
         return
     console = Console(file=stream)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("fravaer", total=None)
         yield lambda text: bar.update(task, description=f"fravaer: {text}")

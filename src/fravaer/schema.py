@@ -12,6 +12,7 @@ decimals, becomes an exact whole number of units.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Final
 
 import polars as pl
@@ -115,3 +116,33 @@ SEVERITY_ERROR: Final = "error"
 SEVERITY_WARNING: Final = "warning"
 
 CHECK_COLUMNS: Final = (FINDING, SEVERITY, COUNT, FIRST_LINES, SCHOOLS)
+
+
+# -- text from the data where people read it ------------------------------------------------------
+HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
+"""Unicode categories of control and invisible characters: C0 and C1 controls, DEL and ESC (Cc);
+zero-width spaces and joiners, bidi marks, embeddings, overrides and isolates (Cf); line and
+paragraph separators (Zl, Zp)."""
+INVISIBLE_LETTERS: Final = "\u034f\u115f\u1160\u3164\uffa0"
+"""Invisible characters outside those categories: a combining grapheme joiner, Hangul fillers."""
+
+
+def shown_text(value: str, *, hidden: str = "\ufffd") -> str:
+    r"""``value`` with each control or invisible character replaced by ``hidden``.
+
+    Ingest refuses such text, but frames also come from the library API and from state and
+    config files: every writer for people (terminal, Markdown, HTML, charts) passes data text
+    through this, so an escape sequence, a forged line break or a bidi override never acts where
+    the output is read (docs/privacy.md#what-is-neutralised-in-outputs-and-how).
+
+    >>> shown_text("7.B"), shown_text("a\r\nb", hidden=" ")
+    ('7.B', 'a  b')
+    >>> shown_text("5.A\x1b]8;;http://x\x07") == "5.A\ufffd]8;;http://x\ufffd"
+    True
+    """
+    if value.isascii() and value.isprintable():
+        return value
+    return "".join(
+        hidden if unicodedata.category(c) in HIDDEN_CATEGORIES or c in INVISIBLE_LETTERS else c
+        for c in value
+    )

@@ -27,12 +27,22 @@ False
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Final, Literal
+from itertools import pairwise
+from typing import Annotated, Final, Literal, Self
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
 
 from fravaer import schema as s
 from fravaer.errors import EXIT_DATAERR, FravaerError
@@ -64,25 +74,69 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A state file is untrusted input (docs/escalate.md#the-state-file): every value is checked for
+# what fravaer itself writes there, and nothing is coerced (no "2" for 2, no true for 1, no
+# number of seconds for a date).
+MAX_STEP: Final = 9
+"""A policy has at most nine steps (``policy.Step``); 0 is below step 1."""
+MAX_POLICY_NAME: Final = 200
+MAX_PUPIL_ID: Final = 128
+"""The longest pupil id a version 1 file may keep a pupil under."""
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_KEY_HEX: Final = re.compile(f"[0-9a-f]{{{2 * KEY_BYTES}}}")
+
+
+def _iso_date(value: object) -> object:
+    """A date as fravaer writes it (``2024-03-08``), or a ``date`` given in Python."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return date.fromisoformat(value)  # a ValueError (2024-02-30) is a validation error
+    raise ValueError("not a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+StepValue = Annotated[int, Strict(), Field(ge=0, le=MAX_STEP)]
+QuarterFlag = Literal["none", "warn_parents", "notify_municipality"]
+"""``schema.QUARTER_FLAGS``: the flags of the bundled national rule."""
+PupilKey = Annotated[str, Field(min_length=1, max_length=MAX_PUPIL_ID)]
+
+
 class Run(_Strict):
     """One run: its as-of date, the policy, and each pupil's ``(step, quarter_flag)``.
 
-    ``pupils`` is keyed by :func:`pupil_key` (by the id itself in a version 1 file).
+    ``pupils`` is keyed by :func:`pupil_key` (by the id itself in a version 1 file). A step is
+    0 to :data:`MAX_STEP` or None (too few school days); a quarter flag one of the national
+    rule's, or None (the national rule was not evaluated).
     """
 
-    as_of: date
-    policy: str
-    pupils: dict[str, tuple[int | None, str | None]]
+    as_of: IsoDate
+    policy: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=MAX_POLICY_NAME)
+    pupils: dict[PupilKey, tuple[StepValue | None, QuarterFlag | None]]
 
 
 class State(_Strict):
     """The state file's content."""
 
     format: Literal["fravaer-escalate-state"] = STATE_FORMAT
-    version: int = Field(default=STATE_VERSION, ge=1)
+    version: Annotated[int, Strict()] = Field(default=STATE_VERSION, ge=1, le=STATE_VERSION)
     key: str | None = Field(default=None, pattern=f"^[0-9a-f]{{{2 * KEY_BYTES}}}$")
     """The HMAC key of :func:`pupil_key`, hex; None only in a version 1 file or a new state."""
-    runs: tuple[Run, ...] = ()
+    runs: tuple[Run, ...] = Field(default=(), max_length=KEEP_RUNS)
+
+    @model_validator(mode="after")
+    def _as_written(self) -> Self:
+        """Runs in date order, one per as-of date; from version 2 pupils under HMAC keys only."""
+        dates = [run.as_of for run in self.runs]
+        if any(later <= earlier for earlier, later in pairwise(dates)):
+            raise ValueError("runs are not in date order, one per as-of date")
+        if self.version == 1 and self.key is not None:
+            raise ValueError("a version 1 file has no key")
+        if self.version >= 2 and not all(
+            _KEY_HEX.fullmatch(pupil) for run in self.runs for pupil in run.pupils
+        ):
+            raise ValueError("a pupil is not kept under a keyed hash")
+        return self
 
 
 def pupil_key(key: str, pupil_id: str) -> str:
@@ -106,6 +160,28 @@ def keyed(state: State, key: str) -> State:
     return State(key=key, runs=runs)
 
 
+_FIELDS: Final = frozenset({"format", "version", "key", "runs", "as_of", "policy", "pupils"})
+
+
+def _problem(exc: ValidationError) -> str:
+    """Where the first problem is, in the file's own field names and run numbers only.
+
+    Never a value, and never a name the file made up: an unknown key may be a pupil's id, and
+    so may everything below ``pupils``.
+    """
+    error = exc.errors()[0]
+    place: list[str] = []
+    for part in error["loc"]:
+        if not isinstance(part, int) and part not in _FIELDS:
+            return "an unknown field" + (f" in '{'.'.join(place)}'" if place else "")
+        place.append(str(part))
+        if part == "pupils":
+            break
+    if place:
+        return f"field '{'.'.join(place)}'"
+    return str(error.get("ctx", {}).get("error", "not as fravaer writes it"))  # _as_written's
+
+
 def parse_state(text: str, *, source: str) -> State:
     """Read a state file's text; a corrupted or newer one is refused (exit 65).
 
@@ -120,10 +196,22 @@ def parse_state(text: str, *, source: str) -> State:
         raise StateError(
             f"{source}:{exc.lineno}: corrupted state file (not valid JSON)", hint=STATE_HINT
         ) from None
+    except RecursionError:
+        raise StateError(
+            f"{source}: corrupted state file (nested too deeply)", hint=STATE_HINT
+        ) from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise StateError(
+            f"{source}: corrupted state file (a number too long)", hint=STATE_HINT
+        ) from None
     if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
         raise StateError(f"{source}: not a fravaer state file", hint=STATE_HINT)
     version = data.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > STATE_VERSION:
+    if (
+        isinstance(version, int)
+        and not isinstance(version, bool)
+        and STATE_VERSION < version < 1000
+    ):
         raise StateError(
             f"{source}: state file version {version} is newer than this fravaer reads "
             f"({STATE_VERSION})",
@@ -132,11 +220,8 @@ def parse_state(text: str, *, source: str) -> State:
     try:
         state = State.model_validate(data)
     except ValidationError as exc:
-        # Error paths pass through pupil ids (the keys of `pupils`): show only the run's place.
-        first = [str(p) for p in exc.errors()[0]["loc"]]
-        where = ".".join(first[: first.index("pupils") + 1] if "pupils" in first else first)
         raise StateError(
-            f"{source}: corrupted state file (field '{where}', {exc.error_count()} problem(s))",
+            f"{source}: corrupted state file ({_problem(exc)}, {exc.error_count()} problem(s))",
             hint=STATE_HINT,
         ) from None
     if state.version >= 2 and state.key is None and state.runs:
@@ -171,7 +256,7 @@ def advance(
         raise ValueError("a state needs a key to record pupils (see keyed)")
     key = state.key
     kept = dict(sorted((pupil_key(key, pupil), value) for pupil, value in pupils.items()))
-    run = Run(as_of=as_of, policy=policy, pupils=kept)
+    run = Run.model_validate({"as_of": as_of, "policy": policy, "pupils": kept})
     runs = sorted([r for r in state.runs if r.as_of != as_of] + [run], key=lambda r: r.as_of)
     return State(key=key, runs=tuple(runs[-KEEP_RUNS:]))
 

@@ -19,12 +19,16 @@ _CHUNK = 1 << 20
 def read_state(path: Path) -> State:
     """The state file's content; a missing file is an empty state (a first run).
 
-    A corrupted file, or one from a newer fravaer, is refused (exit 65) and left as it is. A new
-    state, or one of version 1, gets a random key for its pupils (``state.keyed``).
+    A corrupted file, or one from a newer fravaer, is refused (exit 65) and left as it is, and so
+    is one that holds anything fravaer does not write there (docs/escalate.md#the-state-file);
+    a path that is not a regular file is refused (exit 66). A new state, or one of version 1,
+    gets a random key for its pupils (``state.keyed``).
     """
     key = secrets.token_hex(KEY_BYTES)
     if not path.exists():
         return keyed(State(), key)
+    if not path.is_file():  # a FIFO would block the run, /dev/zero fill the memory
+        raise InputMissingError(f"{path}: the state file is not a regular file")
     try:
         text = path.read_text("utf-8")
     except UnicodeDecodeError:

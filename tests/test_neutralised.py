@@ -1,0 +1,560 @@
+"""Every writer is safe on its own: hostile text in a frame never runs where the output is opened.
+
+Ingest refuses such cells, but frames also come from the library API and from state and config
+files, so each writer is tested here directly with hostile text (docs/privacy.md, "What is
+neutralised in outputs, and how").
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+from markdown_it import MarkdownIt
+from typer.testing import CliRunner
+
+from fravaer import schema
+from fravaer import schema as s
+from fravaer.chart import share_chart
+from fravaer.chart_trend import trend_chart
+from fravaer.cli import app
+from fravaer.ingest.policy import load_policy
+from fravaer.meeting import Sheet, Week, Weekday, sheet_html, sheet_markdown
+from fravaer.output import Format, serialise_frame, serialise_workbook, write_frame, write_workbook
+from fravaer.policy import Policy, TextList
+from fravaer.policy import Text as PolicyText
+from fravaer.render import (
+    render_check,
+    render_classification,
+    render_escalations,
+    render_inspection,
+    render_policy,
+    terminal_text,
+)
+from fravaer.stats import MUNICIPALITY, Reference
+from tests.test_chart import table as chart_table
+from tests.test_render import result_row
+
+AALBORG = load_policy("aalborg-2023")
+NATIONAL = load_policy("national-unlawful")
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+FORMULAS = (
+    '=HYPERLINK("http://evil","klik")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-1+1",
+    "@SUM(A1)",
+    "http://evil",
+    "mailto:x@evil",
+    "1e5",
+    "0000123",
+)
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_HYPERLINK_REL = "relationships/hyperlink"
+
+
+def _workbook_parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as workbook:
+        return {name: workbook.read(name) for name in workbook.namelist()}
+
+
+def _shared_strings(parts: dict[str, bytes]) -> list[str]:
+    root = ET.fromstring(parts["xl/sharedStrings.xml"])
+    return ["".join(t.text or "" for t in si.iter(f"{_MAIN}t")) for si in root]
+
+
+def assert_inert(data: bytes) -> list[str]:
+    """No formula, no hyperlink and no number parsed from text in any sheet; the texts back."""
+    parts = _workbook_parts(data)
+    sheets = [name for name in parts if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name)]
+    assert sheets
+    for name in sheets:
+        root = ET.fromstring(parts[name])
+        assert list(root.iter(f"{_MAIN}f")) == [], f"a formula in {name}"
+        assert list(root.iter(f"{_MAIN}hyperlinks")) == [], f"a hyperlink in {name}"
+    for name, content in parts.items():
+        if name.endswith(".rels"):
+            assert _HYPERLINK_REL.encode() not in content, f"a hyperlink relationship in {name}"
+    return _shared_strings(parts)
+
+
+def hostile_frame() -> pl.DataFrame:
+    n = len(FORMULAS)
+    return pl.DataFrame(
+        {
+            "pupil_id": list(FORMULAS),
+            "school_id": list(reversed(FORMULAS)),
+            "class_name": list(FORMULAS),
+            "absence_pct": [12.5] * n,
+        }
+    )
+
+
+# -- xlsx -----------------------------------------------------------------------------------------
+
+
+def test_an_xlsx_frame_holds_hostile_text_as_text_only(tmp_path: Path) -> None:
+    frame = hostile_frame()
+    target = tmp_path / "out.xlsx"
+
+    write_frame(frame, "xlsx", target)
+
+    texts = assert_inert(target.read_bytes())
+    for value in FORMULAS:  # every value kept exactly, as a text cell
+        assert value in texts
+    assert assert_inert(serialise_frame(frame, "xlsx")) == texts
+
+
+def test_an_xlsx_workbook_holds_hostile_text_as_text_only(tmp_path: Path) -> None:
+    frame = hostile_frame()
+    target = tmp_path / "book.xlsx"
+
+    write_workbook({"one": frame, "two": frame.reverse()}, target, formats={"absence_pct": "0.0"})
+
+    assert set(FORMULAS) <= set(assert_inert(target.read_bytes()))
+    assert set(FORMULAS) <= set(assert_inert(serialise_workbook({"one": frame})))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "given"),
+    [
+        (["2024-01-01:2024-03-31"], ["2024-01-01_2024-03-31"]),
+        (["[5.A]/*?\\"], ["_5.A_____"]),
+        (["'0101101234'"], ["0101101234"]),
+        (["\x1b[31mred"], ["__31mred"]),
+        (["x" * 40], ["x" * 31]),
+        (["ø" * 40], ["ø" * 31]),
+        (["😀" * 20], ["😀" * 15]),  # 31 UTF-16 units at most: an emoji is two
+        (["abc'" + "y" * 40], ["abc'" + "y" * 27]),
+        (["a" * 30 + "'b"], ["a" * 30]),  # cut at 31, then no ' at the end
+        (["", "data", "DATA", "Data"], ["data", "data~2", "DATA~3", "Data~4"]),
+        (["x" * 40, "x" * 35], ["x" * 31, "x" * 29 + "~2"]),
+    ],
+)
+def test_a_sheet_name_becomes_one_excel_takes(wanted: list[str], given: list[str]) -> None:
+    frame = pl.DataFrame({"a": [1]})
+
+    data = serialise_workbook(dict.fromkeys(wanted, frame))
+
+    book = ET.fromstring(_workbook_parts(data)["xl/workbook.xml"])
+    assert [sheet.get("name") for sheet in book.iter(f"{_MAIN}sheet")] == given
+
+
+# -- machine formats ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_machine_formats_keep_every_value_exact(tmp_path: Path, fmt: Format) -> None:
+    """Machine formats are an API: no ``'`` prefix or other change (docs/privacy.md)."""
+    frame = hostile_frame()
+    target = tmp_path / f"out.{fmt}"
+
+    write_frame(frame, fmt, target)
+
+    read = {"csv": pl.read_csv, "json": pl.read_json, "parquet": pl.read_parquet}[fmt]
+    back = read(target, **({"infer_schema": False} if fmt == "csv" else {}))
+    assert back["pupil_id"].to_list() == list(FORMULAS)
+    assert back["school_id"].to_list() == list(reversed(FORMULAS))
+
+
+# -- Markdown and HTML meeting sheets ------------------------------------------------------------
+
+MARKUP = (
+    "<script>alert(1)</script>",
+    "[klik](javascript:alert(1))",
+    "![x](http://evil/x.png)",
+    "<javascript:alert(1)>",
+    "7.B\n- **Trin:** 0",
+    "7.B\r\n\r\n# Overskrift",
+    "`kode` *fed* _skrå_ ~~streg~~ $x$ :smile:",
+    "1. klasse",
+    "- 5.A",
+    "# 5.A",
+    "> citat",
+    "a | b | c",
+    "&lt;script&gt; &amp; &#60;",
+    "www.evil.dk http://evil a@evil.dk",
+    "back\\slash\\",
+    "5.A\x1b[31m\x1b]8;;http://evil\x07klik\x1b]8;;\x07",
+    "0000123\u200b\u202eevil",
+    '" onmouseover="alert(1)',
+)
+
+
+def _policy_with(text: str) -> Policy:
+    steps = tuple(
+        step.model_copy(
+            update={
+                "responsible": PolicyText(da=text, en=text),
+                "actions": TextList(da=(text, "Noget andet."), en=(text, "Something else.")),
+            }
+        )
+        for step in AALBORG.steps
+    )
+    return AALBORG.model_copy(update={"steps": steps})
+
+
+def _sheet(pupil: str, school: str, class_name: str) -> Sheet:
+    row: dict[str, object] = {
+        s.PUPIL_ID: pupil,
+        s.SCHOOL_ID: school,
+        s.CLASS_NAME: class_name,
+        s.AS_OF: date(2024, 3, 8),
+        s.STEP: 3,
+        s.ABSENCE_PCT: 21.0,
+        s.WINDOW_START: date(2023, 10, 2),
+        s.WINDOW_END: date(2024, 3, 8),
+        s.WINDOW_DAYS: 100,
+        s.ILLNESS_DAYS: 20.0,
+        s.LEAVE_DAYS: 0.0,
+        s.UNLAWFUL_DAYS: 1.0,
+        s.QUARTER_UNLAWFUL_PCT: 2.0,
+    }
+    weeks = (Week(date(2024, 3, 8), 5, 1.0, 20.0),)
+    return Sheet(row, weeks, (Weekday(1, 20, 5.0),))
+
+
+def _commonmark() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _blocks(markdown: str) -> list[tuple[str, int]]:
+    """The block structure a CommonMark reader sees: each token's type and nesting level."""
+    return [(t.type, t.level) for t in _commonmark().parse(markdown) if t.type != "inline"]
+
+
+def _inline(markdown: str) -> list[list[tuple[str, str]]]:
+    return [
+        [(child.type, child.content) for child in t.children or []]
+        for t in _commonmark().parse(markdown)
+        if t.type == "inline"
+    ]
+
+
+@pytest.mark.parametrize("hostile", MARKUP)
+def test_a_markdown_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> None:
+    plain = sheet_markdown(_sheet("0042", "851001", "4.B"), policy=_policy_with("Nogen."))
+    markdown = sheet_markdown(_sheet(hostile, hostile, hostile), policy=_policy_with(hostile))
+
+    # A CommonMark reader sees the same blocks (headings, list items, tables) as for plain text,
+    # and inside them the same inline kinds: the data is text, never a link, image, HTML, code
+    # or emphasis ...
+    assert _blocks(markdown) == _blocks(plain)
+    got, want = _inline(markdown), _inline(plain)
+    assert [[kind for kind, _ in line] for line in got] == [[k for k, _ in line] for line in want]
+    # ... and shows it as it was: pupil, school, class, responsible and an action each time.
+    shown = schema.shown_text(hostile, hidden=" ").strip()
+    lines = ["".join(content for _, content in line) for line in got]
+    assert sum(line.endswith(shown) for line in lines) >= 5, lines
+    assert "<" not in markdown
+    assert "](javascript:" not in markdown
+    assert sum(line.startswith("- **") for line in markdown.splitlines()) == 6
+    assert sum(line.startswith("- **Trin:**") for line in markdown.splitlines()) == 1
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202e]", markdown)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str, str | None]] = []
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [(tag, name, value) for name, value in attrs if tag != "div"]
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+
+def _tags_of(page: str) -> list[str]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+@pytest.mark.parametrize("hostile", MARKUP)
+def test_an_html_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> None:
+    page = sheet_html(_sheet(hostile, hostile, hostile), policy=_policy_with(hostile))
+
+    parser = _Tags()
+    parser.feed(page)
+    plain = sheet_html(_sheet("0042", "851001", "4.B"), policy=_policy_with("Nogen."))
+    assert parser.tags == _tags_of(plain)
+    assert parser.attributes == [("html", "lang", "da"), ("meta", "charset", "utf-8")]
+    assert schema.shown_text(hostile) in "".join(parser.texts)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202e]", page)
+
+
+# -- terminal -------------------------------------------------------------------------------------
+
+TERMINAL = (
+    "[/5.A]",
+    "[bold]0000009[/bold]",
+    "[link=http://evil]klik[/link]",
+    ":smile: :warning:",
+    "5.A\x1b[31mRED\x1b[0m",
+    "5.A\x1b]8;;http://evil\x07klik\x1b]8;;\x07",
+    "5.A\x1b[2J\x1b[H",
+    "5.A\r0000001",
+    "5.A\n│ 0000001 │ 851001 │",
+    "0000123\u200b",
+    "\u202e4321",
+    "5.A\x9b31m\x7f",
+)
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def assert_terminal_safe(text: str, hostile: str, *, color: bool = False) -> None:
+    """No control character but the line ends (and rich's own colours), and the text literally."""
+    seen = _SGR.sub("", text) if color else text
+    assert not [c for c in seen if c != "\n" and unicodedata.category(c) in {"Cc", "Cf"}]
+    assert terminal_text(hostile) in seen
+
+
+def _hostile_rows(hostile: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            result_row("0000001", 2, s.FLAG_NONE)
+            | {s.PUPIL_ID: hostile, s.SCHOOL_ID: hostile, s.CLASS_NAME: hostile},
+            result_row("0000002", 1, s.FLAG_WARN),
+        ]
+    )
+
+
+@pytest.mark.parametrize("color", [False, True])
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_the_table_view_shows_hostile_text_literally(hostile: str, color: bool) -> None:
+    def table(rows: pl.DataFrame) -> str:
+        return render_classification(
+            rows,
+            policy=AALBORG,
+            national=NATIONAL,
+            as_of=date(2024, 1, 31),
+            show_all=True,
+            width=300,
+            color=color,
+        )
+
+    text = table(_hostile_rows(hostile))
+
+    assert_terminal_safe(text, hostile, color=color)
+    # No row forged or lost: as many lines as with plain text.
+    assert len(text.splitlines()) == len(table(_hostile_rows("0000003")).splitlines())
+
+
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_the_escalation_view_shows_hostile_text_literally(hostile: str) -> None:
+    rows = pl.DataFrame(
+        {
+            "change": ["escalation"],
+            "pupil_id": [hostile],
+            "school_id": [hostile],
+            "class_name": [hostile],
+            "previous_step": [0],
+            "step": [2],
+            "absence_pct": [16.0],
+            "quarter_unlawful_pct": [0.0],
+            "previous_quarter_flag": [s.FLAG_NONE],
+            "quarter_flag": [s.FLAG_NONE],
+            "responsible": [hostile],
+        }
+    )
+
+    text = render_escalations(
+        rows,
+        policy=_policy_with(hostile),
+        national=NATIONAL,
+        as_of=date(2024, 3, 8),
+        reference_as_of=None,
+        width=300,
+    )
+
+    assert_terminal_safe(text, hostile)
+    assert text.count(terminal_text(hostile)) >= 5
+
+
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_a_policy_shows_its_hostile_text_literally(hostile: str) -> None:
+    policy = _policy_with(hostile).model_copy(
+        update={
+            "title": PolicyText(da=hostile, en=hostile),
+            "description": PolicyText(da=hostile, en=hostile),
+            "source": hostile,
+        }
+    )
+
+    text = render_policy(policy, lang="da", width=300)
+
+    assert_terminal_safe(text, hostile)
+    assert text.count(terminal_text(hostile)) >= 6
+    rows = render_classification(
+        _hostile_rows("0000001"), policy=policy, national=NATIONAL, as_of=date(2024, 1, 31)
+    )
+    assert_terminal_safe(rows, hostile)
+
+
+@pytest.mark.parametrize("hostile", TERMINAL)
+def test_check_and_inspect_show_hostile_names_literally(hostile: str) -> None:
+    findings = pl.DataFrame(
+        {
+            s.FINDING: ["gaps"],
+            s.SEVERITY: [s.SEVERITY_WARNING],
+            s.COUNT: [1],
+            s.FIRST_LINES: [hostile],
+            s.SCHOOLS: [hostile],
+        }
+    )
+    checked = render_check(findings, file=hostile, rows=1, as_of=date(2024, 3, 8), width=300)
+    assert_terminal_safe(checked, hostile)
+
+    entry = {
+        "file": hostile,
+        "file_type": "csv",
+        "encoding": "utf-8",
+        "separator": hostile,
+        "columns": {"class_name": hostile},
+        "dropped_columns": [hostile],
+        "codes": {hostile: {"category": "illness", "rows": 1}},
+        "shape": "register",
+        "shape_reason": hostile,
+    }
+    report = {
+        "files": [entry],
+        "rows": 1,
+        "pupils": 1,
+        "schools": [hostile],
+        "first_date": "2024-03-08",
+        "last_date": "2024-03-08",
+    }
+    inspected = render_inspection(report, lang="da", width=300)
+    assert_terminal_safe(inspected, hostile)
+    assert inspected.count(terminal_text(hostile)) >= 6
+
+
+def test_the_table_view_of_the_cli_shows_hostile_text_literally_or_refuses_it(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "export.csv"
+    monday = date(2024, 1, 1)
+    lines = ["pupil_id,school_id,date,category,absent_fraction,grade,class_name"]
+    for day in range(40):
+        when = monday + timedelta(days=day)
+        if when.weekday() < 5:
+            absent = day % 3 == 0
+            category = "illness" if absent else "present"
+            lines.append(f"0000009,851001,{when},{category},{int(absent)},5,[/5.A]")
+            lines.append(f'"[bold]0000010[/bold]",851001,{when},{category},{int(absent)},5,"5.A"')
+    export.write_text("\n".join(lines) + "\n")
+    target = tmp_path / "out.txt"
+
+    result = CliRunner().invoke(
+        app, ["classify", str(export), "--all", "--format", "table", "-o", str(target)]
+    )
+
+    # Ingest may refuse markup-like cells (65); the table view itself never fails on them.
+    assert result.exit_code in (0, 65), result.output
+    if result.exit_code == 0:
+        text = target.read_text()
+        assert "[/5.A]" in text
+        assert "[bold]0000010[/bold]" in text
+
+
+def test_a_policy_with_markup_in_its_text_is_shown_literally_by_the_cli(tmp_path: Path) -> None:
+    text = (EXAMPLES / "policies" / "aalborg-2019.toml").read_text()
+    text = text.replace('"Skolelederen"', '"[/Skolelederen]"').replace(
+        '"Skolen handler på fraværet."', '"[bold]Skolen[/bold] handler :warning:"'
+    )
+    policy = tmp_path / "policy.toml"
+    policy.write_text(text)
+    target = tmp_path / "out.txt"
+    args = ["classify", str(EXAMPLES / "demo-export.csv"), "--policy", str(policy)]
+
+    result = CliRunner().invoke(app, [*args, "--format", "table", "-o", str(target)])
+
+    assert result.exit_code == 0, result.output
+    shown = target.read_text()
+    assert "[/Skolelederen]" in shown
+    assert "[bold]Skolen[/bold] handler :warning:" in shown
+
+
+def test_an_error_line_shows_an_escape_sequence_in_a_path_as_u_fffd(tmp_path: Path) -> None:
+    missing = tmp_path / "uge\x1b]8;;mailto:evil\x07klik\x1b]8;;\x07\x1b[2J.csv"
+
+    result = CliRunner().invoke(app, ["classify", str(missing)])
+
+    assert result.exit_code == 66
+    assert "\x1b" not in result.stderr
+    assert "\x07" not in result.stderr
+    assert "uge\ufffd]8;;mailto:evil\ufffdklik" in result.stderr
+
+
+# -- charts ---------------------------------------------------------------------------------------
+
+SCHOOL_NAMES = (
+    ("$x^2$", "$\\foo$", "<script>alert(1)</script>"),  # the example has three schools
+    ("_skjult", "5.A\x1b[31m&amp;", "851\n002"),
+)
+
+
+def _hostile_schools(
+    periods: str | None, hostile: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[Reference | None], dict[str, str]]:
+    result, references = chart_table(periods, 10)
+    schools = sorted(result.filter(~pl.col(MUNICIPALITY))[s.SCHOOL_ID].unique().to_list())
+    names = dict(zip(schools, hostile, strict=True))
+    renamed = result.with_columns(pl.col(s.SCHOOL_ID).replace(names))
+    return renamed, references, names  # type: ignore[return-value]
+
+
+def _svg_texts(data: bytes) -> list[str]:
+    """The texts matplotlib drew, from the comment it writes before each text's paths."""
+    return [html.unescape(t) for t in re.findall(r"<!-- (.*?) -->", data.decode("utf-8"), re.S)]
+
+
+@pytest.mark.parametrize("hostile", SCHOOL_NAMES)
+@pytest.mark.parametrize("periods", [None, "2021/22,2023Q3,2023Q4,2024Q1"])
+def test_a_chart_draws_school_ids_as_written_never_as_maths_or_markup(
+    periods: str | None, hostile: tuple[str, ...]
+) -> None:
+    table, references, names = _hostile_schools(periods, hostile)
+
+    data, drawn = share_chart(table, references=references, fmt="svg")
+
+    root = ET.fromstring(data)  # well-formed XML: no control character got through
+    assert not [e for e in root.iter() if e.tag.split("}")[-1] in ("script", "a", "foreignObject")]
+    texts = _svg_texts(data)
+    for name in names.values():
+        assert any(schema.shown_text(name) in text for text in texts), (name, texts)
+    assert "Oblique" not in data.decode()  # no maths italic: "$x^2$" is not read as maths
+    assert set(drawn.schools) == set(names.values())
+    png, _ = share_chart(table, references=references, fmt="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_trend_chart_draws_its_summary_as_written() -> None:
+    summary = "Fraværet $\\foo$ er faldet til $x^2$ <script>"
+
+    data = trend_chart(
+        [date(2024, 3, 1), date(2024, 3, 8)],
+        [13.0, 11.0],
+        summary=summary,
+        policy=AALBORG,
+        fmt="svg",
+    )
+
+    ET.fromstring(data)
+    assert summary in "".join(_svg_texts(data))
+    assert "Oblique" not in data.decode()
