@@ -32,6 +32,7 @@ from fravaer.ingest.canonical import (
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.headers import map_headers
 from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.workbook import check_workbook
 
 EXCEL_SUFFIXES = (".xlsx",)
 _DEFAULT_OPTIONS = SourceOptions()
@@ -42,6 +43,7 @@ def read_excel_table(
 ) -> Table:
     """Read one sheet into a :class:`~fravaer.ingest.canonical.Table`: mapped columns, as text."""
     check_readable(path)
+    check_workbook(path)
     where = Location(str(path))
     try:
         reader = fastexcel.read_excel(str(path))
