@@ -969,3 +969,39 @@ def test_a_category_code_with_a_hidden_character_is_unknown_and_not_shown(tmp_pa
     error = refusal(read_csv, path)
 
     assert error.message == f"{path}:4:4 (column 'category'): {UNKNOWN_CATEGORY}"
+
+
+# -- CPR numbers written with a space (docs/privacy.md#cpr-numbers-written-with-a-space) -------
+
+
+@pytest.mark.parametrize(
+    "spelling", ["010203 1234", "010203  1234", "010203 - 1234", "010203\u00a01234"]
+)
+def test_csv_cpr_number_with_a_space_is_the_same_pupil_as_with_a_hyphen(
+    tmp_path: Path, spelling: str
+) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER}\n010203-1234,851001,2024-01-02,present,0,5,5.A\n"
+        f"{spelling},851001,2024-01-03,illness,1,5,5.A\n",
+    )
+
+    out = read_csv(path).collect()
+
+    assert out[s.PUPIL_ID].to_list() == ["010203-1234", "010203-1234"]
+
+
+def test_parquet_cpr_number_with_a_space_is_read_in_the_hyphen_form(tmp_path: Path) -> None:
+    ids = pl.Series(["010203 1234", "010203-1234", "0102031234", "A 1234"])
+    path = write_parquet(tmp_path, typed_frame(**{s.PUPIL_ID: ids}))
+
+    out = read_parquet(path).collect()
+
+    # Without a hyphen or space the id stays as written, as before; other ids are not touched.
+    assert out[s.PUPIL_ID].to_list() == ["010203-1234", "010203-1234", "0102031234", "A 1234"]
+
+
+def test_a_school_id_that_looks_like_a_spaced_cpr_number_is_not_changed(tmp_path: Path) -> None:
+    path = write(tmp_path, f"{HEADER}\n007,010203 1234,2024-01-02,present,0,5,5.A\n")
+
+    assert read_csv(path).collect()[s.SCHOOL_ID].to_list() == ["010203 1234"]

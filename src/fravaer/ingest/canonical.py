@@ -47,6 +47,7 @@ from fravaer.ingest.text import (
     formula_start_expr,
     has_hidden_character,
     hidden_character_expr,
+    pupil_id_expr,
 )
 from fravaer.window import units_expr
 
@@ -110,12 +111,15 @@ def _hostile_checks(column: str, typed: pl.Expr) -> tuple[_Check, ...]:
 
 
 def _text_plan(column: str, dtype: pl.DataType | None, what: str) -> _Plan:
+    """An id column: stripped, and for pupils a CPR number written with a space normalised
+    (:func:`~fravaer.ingest.text.pupil_id_expr`); ``padded`` says a value changed."""
     if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
         raise _TypeProblem(column, "must be text (ids are strings: leading zeros matter)")
     text = pl.col(column).cast(pl.String)
-    typed = text.str.strip_chars()
+    stripped = text.str.strip_chars()
+    typed = pupil_id_expr(stripped) if column == s.PUPIL_ID else stripped
     check = _Check(column, f"missing {what}", _blank(column))
-    checks = (check, *_hostile_checks(column, typed))
+    checks = (check, *_hostile_checks(column, stripped))
     return _Plan(typed, checks, unpadded=text, padded=text != typed, by_values=True)
 
 

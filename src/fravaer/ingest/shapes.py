@@ -41,6 +41,7 @@ from fravaer.ingest.text import (
     HIDDEN_PROBLEM,
     formula_start_expr,
     hidden_character_expr,
+    pupil_id_expr,
 )
 from fravaer.window import days_expr, units_expr
 
@@ -785,6 +786,7 @@ def read_roster(path: Path) -> tuple[pl.LazyFrame, Origin]:
     if rows.is_empty():
         raise origin.error(None, None, "no data rows")
     _require_text(rows, [s.PUPIL_ID, s.SCHOOL_ID], origin)
+    rows = rows.with_columns(pupil_id_expr(pl.col(s.PUPIL_ID)))  # as the export's ids are
     rows = _parse_dates(rows, [FIRST_DAY, LAST_DAY], origin, required=[])
     if s.GRADE in rows.columns:
         grade = pl.col(s.GRADE).cast(pl.Int64, strict=False)

@@ -63,6 +63,25 @@ def hidden_character_expr(text: pl.Expr) -> pl.Expr:
     return text.str.contains(_HIDDEN_PATTERN).fill_null(value=False)
 
 
+_SPACED_CPR: Final = r"^(\d{6})(?:[ \x{00A0}]+|[ \x{00A0}]*-[ \x{00A0}]*)(\d{4})$"
+
+
+def pupil_id_expr(stripped: pl.Expr) -> pl.Expr:
+    """A pupil id as every later step sees it: a CPR number written with a space (or spaces
+    around its hyphen) in the hyphen form ``DDMMYY-SSSS``; any other id as written.
+
+    ``010203 1234`` and ``010203-1234`` are then one pupil, get one pseudonym and are checked
+    as a CPR number alike (docs/privacy.md#cpr-numbers-written-with-a-space). ``0102031234``
+    stays as written, as before: it was never changed, and pseudonyms already treat it as
+    ``010203-1234``.
+
+    >>> ids = pl.Series(["010203 1234", "010203 - 1234", "0102031234", "A 1234"])
+    >>> ids.to_frame("id").select(pupil_id_expr(pl.col("id"))).to_series().to_list()
+    ['010203-1234', '010203-1234', '0102031234', 'A 1234']
+    """
+    return stripped.str.replace(_SPACED_CPR, "${1}-${2}")
+
+
 def has_hidden_character(value: str) -> bool:
     """The rule of :func:`hidden_character_expr` for one string.
 
@@ -90,4 +109,5 @@ __all__ = [
     "has_hidden_character",
     "hidden_character_expr",
     "is_hostile",
+    "pupil_id_expr",
 ]
