@@ -1005,3 +1005,31 @@ def test_a_school_id_that_looks_like_a_spaced_cpr_number_is_not_changed(tmp_path
     path = write(tmp_path, f"{HEADER}\n007,010203 1234,2024-01-02,present,0,5,5.A\n")
 
     assert read_csv(path).collect()[s.SCHOOL_ID].to_list() == ["010203 1234"]
+
+
+# -- reader limits: a header polars would spend ~7 KB a column on ------------------------------
+
+
+@pytest.mark.parametrize("columns", [1001, 200_000])
+def test_csv_header_of_more_than_1000_columns_is_refused_before_reading(
+    tmp_path: Path, columns: int
+) -> None:
+    header = HEADER + "".join(f",x{i}" for i in range(columns - 7))
+    path = write(
+        tmp_path, header + "\n" + "SECRET,1,2024-01-02,present" + ",0" * (columns - 4) + "\n"
+    )
+
+    error = refusal(read_csv, path)
+
+    assert (
+        error.message
+        == f"{path}:1: the header has more than 1,000 columns: not an attendance export"
+    )
+
+
+def test_csv_header_of_1000_columns_with_quoted_separators_is_read(tmp_path: Path) -> None:
+    # 993 dropped columns, each with a separator inside its quoted name: 1,000 fields, not 1,993.
+    header = HEADER + "".join(f',"x,{i}"' for i in range(993))
+    path = write(tmp_path, header + "\n007,851001,2024-01-02,present,0,5,5.A" + "," * 993 + "\n")
+
+    assert read_csv(path).collect().height == 1
