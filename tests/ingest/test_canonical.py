@@ -1033,3 +1033,24 @@ def test_csv_header_of_1000_columns_with_quoted_separators_is_read(tmp_path: Pat
     path = write(tmp_path, header + "\n007,851001,2024-01-02,present,0,5,5.A" + "," * 993 + "\n")
 
     assert read_csv(path).collect().height == 1
+
+
+def test_csv_column_name_with_an_escape_sequence_is_refused_without_the_name(
+    tmp_path: Path,
+) -> None:
+    # Column names are shown in messages and by `inspect`: an escape would reach the terminal.
+    path = write(tmp_path, HEADER + ",note\x1b[2JSECRET\n007,851001,2024-01-02,present,0,5,5.A,x\n")
+
+    error = refusal(read_csv, path)
+
+    assert error.message == (
+        f"{path}:1: the name of column 8 holds a control or invisible character"
+    )
+
+
+def test_parquet_column_name_with_a_bidi_override_is_refused(tmp_path: Path) -> None:
+    path = write_parquet(tmp_path, typed_frame().with_columns(pl.lit("x").alias("\u202eSECRET")))
+
+    error = refusal(read_parquet, path)
+
+    assert error.message == f"{path}: the name of column 8 holds a control or invisible character"

@@ -39,7 +39,13 @@ from fravaer.ingest.dates import (
 )
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
-from fravaer.ingest.headers import LESSON, HeaderMap, map_headers, missing_column_hint
+from fravaer.ingest.headers import (
+    LESSON,
+    HeaderMap,
+    map_headers,
+    missing_column_hint,
+    refuse_hidden_names,
+)
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.text import (
     FORMULA_PROBLEM,
@@ -1129,6 +1135,7 @@ def read_parquet_detected(
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise source.at(None, None, f"not a readable Parquet file ({type(exc).__name__})") from None
     source.header = list(schema)
+    refuse_hidden_names(source.header, file=str(path), line=None)
     validated = validate(
         scan.with_row_index(_ROW),
         schema,
