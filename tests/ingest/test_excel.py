@@ -314,3 +314,44 @@ def test_a_part_that_inflates_beyond_the_bound_is_refused(
 def test_the_fixture_and_xlsxwriter_workbooks_are_within_the_limits(tmp_path: Path) -> None:
     check_workbook(FIXTURE)
     check_workbook(workbook(tmp_path, [HEADER, ["1", "851001", datetime(2024, 3, 4), "M", 1]]))
+
+
+def with_part(path: Path, name: str, data: bytes) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as book:
+        book.writestr(name, data)
+    return path
+
+
+SHEET_XML = (
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    + xlsx_row(1048576, xlsx_cell("XFD1048576", "x"))
+    + "</sheetData></worksheet>"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "problem"),
+    [
+        # The reader follows the workbook's relationships, which may name any part.
+        ("xl/data/sheet.bin", SHEET_XML.encode(), "a sheet reaches column 16,384: more than 1,000"),
+        (
+            "xl/strings.bin",
+            b"<!--" + b"x" * 100_000 + b'--><sst uniqueCount="4000000000"><si><t>x</t></si></sst>',
+            "the workbook announces more shared strings than it holds",
+        ),
+        (
+            "xl/worksheets/sheet2.xml",
+            SHEET_XML.encode("utf-16"),
+            "a part of the workbook is UTF-16 text, which fravaer does not read",
+        ),
+    ],
+    ids=["sheet-under-another-name", "shared-strings-after-a-long-comment", "utf-16-sheet"],
+)
+def test_every_part_is_scanned_whatever_its_name(
+    tmp_path: Path, name: str, data: bytes, problem: str
+) -> None:
+    path = with_part(minimal_xlsx(tmp_path / "export.xlsx", export_rows_xml()), name, data)
+
+    assert refusal(path).message == f"{path}: {problem}"

@@ -14,7 +14,11 @@ line naming the file) a workbook that
   :data:`~fravaer.ingest.dialect.MAX_COLUMNS` columns, more than :data:`MAX_ROWS` rows, or more
   than :data:`MAX_CELLS` cells in all;
 - announces more shared strings than its ``sharedStrings.xml`` could hold, or more than
-  :data:`MAX_CELLS`.
+  :data:`MAX_CELLS`;
+- holds a part in UTF-16 (whose tags this scan would not see).
+
+Every part is scanned alike, whatever its name: the reader finds sheets and shared strings
+through the workbook's relationships, which may name any part of the zip.
 
 Cell positions are found with regular expressions over the inflated XML, not by parsing it: a
 cell's ``r="B7"`` gives its position, and a cell without ``r`` follows the one before it in its
@@ -118,6 +122,8 @@ def check_workbook(path: Path) -> None:
 
 
 def _check_book(book: zipfile.ZipFile) -> None:
+    """Every part is scanned alike, whatever its name: the reader finds sheets and shared
+    strings through the workbook's relationships, which may point anywhere in the zip."""
     entries = book.infolist()
     if len(entries) > MAX_ENTRIES:
         raise _Refused(f"the workbook has more than {MAX_ENTRIES:,} parts")
@@ -125,14 +131,8 @@ def _check_book(book: zipfile.ZipFile) -> None:
     for info in entries:
         if info.is_dir():
             continue
-        name = info.filename.lower()
-        if name.endswith("sharedstrings.xml"):
-            size = _check_shared_strings(book, info)
-        elif (name.endswith(".xml") and "worksheets/" in name) or _is_sheet(book, info):
-            size, span = _scan_sheet(book, info, exact=False)
-            _check_span(span)
-        else:
-            size = sum(len(chunk) for chunk in _inflate(book, info))
+        size, span = _scan_part(book, info, exact=False)
+        _check_span(span)
         total += size
         if total > MAX_TOTAL_BYTES:
             raise _Refused(f"the workbook inflates to more than {_mb(MAX_TOTAL_BYTES)}")
@@ -142,13 +142,7 @@ def _mb(size: int) -> str:
     return f"{size >> 20:,} MB"
 
 
-def _is_sheet(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Whether a part outside ``worksheets/`` is XML that holds cells (a sheet put elsewhere)."""
-    if not info.filename.lower().endswith(".xml"):
-        return False
-    with book.open(info) as part:
-        head = part.read(64 << 10)
-    return re.search(rb"<" + _NAME + rb"(worksheet|sheetData)[\s>]", head) is not None
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 
 
 def _inflate(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -182,19 +176,6 @@ def replace_size(info: zipfile.ZipInfo, size: int) -> zipfile.ZipInfo:
     return copy
 
 
-def _check_shared_strings(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    size = 0
-    announced = None
-    for chunk in _inflate(book, info):
-        if announced is None:
-            found = _UNIQUE_COUNT.search(chunk[: 64 << 10])
-            announced = int(found.group(1) or 0) if found else 0
-        size += len(chunk)
-    if announced is not None and announced > min(size // _SMALLEST_STRING, MAX_CELLS):
-        raise _Refused("the workbook announces more shared strings than it holds")
-    return size
-
-
 def _check_span(span: _Span) -> None:
     what = "a sheet"
     if span.columns > MAX_COLUMNS:
@@ -208,17 +189,22 @@ def _check_span(span: _Span) -> None:
         )
 
 
-def _scan_sheet(book: zipfile.ZipFile, info: zipfile.ZipInfo, *, exact: bool) -> tuple[int, _Span]:
-    """A sheet part's inflated size and the span of its cells and ``<dimension>``.
+def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, *, exact: bool) -> tuple[int, _Span]:
+    """A part's inflated size and the span of its cells and ``<dimension>``; refuses shared
+    strings that announce more than the part holds, and XML in UTF-16 (whose tags the scan
+    would not see).
 
-    The fast scan reads every cell's ``r``; a sheet with a cell without one is scanned again,
+    The fast scan reads every cell's ``r``; a part with a cell without one is scanned again,
     exactly, tag by tag (``exact``).
     """
     size = 0
     span = _Span()
     carry = b""
+    announced: int | None = None
     row = column = 0
     for chunk in _inflate(book, info):
+        if size == 0 and chunk.startswith(_UTF16_STARTS):
+            raise _Refused("a part of the workbook is UTF-16 text, which fravaer does not read")
         size += len(chunk)
         data = carry + chunk
         # Keep an unfinished tag for the next chunk; text between tags holds no "<".
@@ -230,13 +216,17 @@ def _scan_sheet(book: zipfile.ZipFile, info: zipfile.ZipInfo, *, exact: bool) ->
         else:
             carry = b""
         span = _dimension_span(data, span)
+        if announced is None and (found := _UNIQUE_COUNT.search(data)) is not None:
+            announced = int(found.group(1) or 0)
         if exact:
             span, row, column = _exact_span(data, span, row, column)
             continue
         refs = _CELL_REF.findall(data)
         if len(refs) != len(_CELL.findall(data)):
-            return _scan_sheet(book, info, exact=True)
+            return _scan_part(book, info, exact=True)
         span = _fast_span(refs, _ROW_REF.findall(data), span)
+    if announced is not None and announced > min(size // _SMALLEST_STRING, MAX_CELLS):
+        raise _Refused("the workbook announces more shared strings than it holds")
     return size, span
 
 
