@@ -242,6 +242,12 @@ def far_cell(ref: str, row: int) -> str:
             None,
             "a sheet spans 1,048,576 rows by 50 columns: more than 50,000,000 cells",
         ),
+        # Two column letters at most, six row digits: the literal fast path of the scan.
+        (
+            far_cell("ZZ100000", 100000),
+            None,
+            "a sheet spans 100,000 rows by 702 columns: more than 50,000,000 cells",
+        ),
         # The sheet's dimension alone claims the whole grid.
         ("", "A1:XFD1048576", "a sheet reaches column 16,384: more than 1,000"),
         # Cells without r are placed after the one before: 16,384 of them in one row.
@@ -257,6 +263,7 @@ def far_cell(ref: str, row: int) -> str:
         "far-cell",
         "column-1001",
         "too-many-cells",
+        "too-many-cells-plain",
         "dimension",
         "cells-without-r",
         "row-2m",

@@ -215,11 +215,17 @@ def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, *, exact: bool) -> 
                 raise _Refused("the workbook holds an XML tag longer than 1 MB")
         else:
             carry = b""
-        span = _dimension_span(data, span)
-        if announced is None and (found := _UNIQUE_COUNT.search(data)) is not None:
-            announced = int(found.group(1) or 0)
+        if b"imension" in data or b"IMENSION" in data:  # a literal search first: much faster
+            span = _dimension_span(data, span)
+        if announced is None and b"uniqueCount" in data:
+            found = _UNIQUE_COUNT.search(data)
+            announced = None if found is None else int(found.group(1) or 0)
         if exact:
             span, row, column = _exact_span(data, span, row, column)
+            continue
+        plain = _plain_span(data)
+        if plain is not None:
+            span = span.widen(plain.rows, plain.columns)
             continue
         refs = _CELL_REF.findall(data)
         if len(refs) != len(_CELL.findall(data)):
@@ -228,6 +234,39 @@ def _scan_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, *, exact: bool) -> 
     if announced is not None and announced > min(size // _SMALLEST_STRING, MAX_CELLS):
         raise _Refused("the workbook announces more shared strings than it holds")
     return size, span
+
+
+_PLAIN_ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,2}[0-9]{1,6}")')
+_PLAIN_WIDE = re.compile(rb'<c r="([A-Z]{3})[0-9]')
+_PLAIN_TWO = re.compile(rb'<c r="([A-Z]{2})[0-9]')
+_PLAIN_ROWS = re.compile(rb'<row r="([0-9]+)"')
+
+
+def _plain_span(data: bytes) -> _Span | None:
+    """An upper bound of the span of a chunk written as Excel, LibreOffice and the usual
+    libraries write sheets (``<row r="7"`` and ``<c r="B7"``, no prefix, at most two column
+    letters and six row digits), found with literal counts and rare searches; None for any
+    other chunk, which the regular expressions then read cell by cell.
+
+    Only what can break a limit is looked at exactly: a two-letter column (the widest is
+    ``ZZ``, 702) and the rows of a sheet wider than :data:`MAX_CELLS` allows for a million rows.
+    """
+    cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
+    if cells != data.count(b'<c r="') or data.count(b":c ") or data.count(b":c>"):
+        return None
+    if data.count(b"<row ") != data.count(b'<row r="') or data.count(b":row"):
+        return None
+    if _PLAIN_ODD_REF.search(data) or _PLAIN_WIDE.search(data):
+        return None
+    twos = set(_PLAIN_TWO.findall(data))
+    columns = max((column_number(c) for c in twos), default=26)
+    rows = 999_999  # six digits at most, checked above
+    if columns * MAX_ROWS > MAX_CELLS:  # a wide sheet: its rows count
+        numbers = [int(r) for r in _PLAIN_ROWS.findall(data)]
+        rows = max(numbers, default=0)
+        if rows >= 1_000_000:
+            return None
+    return _Span(rows, columns) if cells else _Span()
 
 
 def _dimension_span(data: bytes, span: _Span) -> _Span:
