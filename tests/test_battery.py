@@ -33,6 +33,13 @@ from tests.harden import (
     documented_exit_codes,
     option_names,
 )
+from tests.ingest.exports import (
+    export_rows_xml,
+    minimal_xlsx,
+    understate_size,
+    xlsx_cell,
+    xlsx_row,
+)
 
 SECRET = "SECRET"
 """Cells that must never reach a message carry this marker (and 31337 in numbers)."""
@@ -496,6 +503,157 @@ CASES: dict[str, Case] = {
     "missing-file": Case(lambda folder: folder / "nowhere.csv", 66, ": ", "no such file"),
 }
 
+# -- hostile text (docs/privacy.md#what-is-refused-on-reading) ---------------------------------
+
+FORMULA = "text begins with =, \\+, - or @, which a spreadsheet would run as a formula"
+HIDDEN = "text holds a control or invisible character"
+HOSTILE: dict[str, tuple[str, str]] = {
+    # name: (cell, problem); every cell carries SECRET or 31337.
+    "formula-equals": ('=HYPERLINK("http://SECRET","klik")', FORMULA),
+    "formula-dde": ("=cmd|' /C calc'!SECRET", FORMULA),
+    "formula-plus": ("+31337", FORMULA),
+    "formula-minus": ("-31337+1", FORMULA),
+    "formula-at": ("@SUM(SECRET)", FORMULA),
+    "formula-after-spaces": ("   =SECRET", FORMULA),
+    "formula-after-a-tab": ("\t=SECRET", FORMULA),
+    "formula-after-a-carriage-return": ("\r=SECRET", FORMULA),
+    "formula-full-width": ("＝SECRET", FORMULA),
+    "c0-escape-sequence": ("SECRET\x1b[2J", HIDDEN),
+    "c1-control": ("SECRET\x9b31337", HIDDEN),
+    "delete": ("SECRET\x7f", HIDDEN),
+    "line-break-inside": ("SECRET\n- **Trin:** 0", HIDDEN),
+    "carriage-return-inside": ("SECRET\rx", HIDDEN),
+    "zero-width-space": ("SECRET\u200b", HIDDEN),
+    "zero-width-joiner": ("SECRET\u200dx", HIDDEN),
+    "word-joiner": ("SECRET\u2060x", HIDDEN),
+    "byte-order-mark-inside": ("SE\ufeffCRET", HIDDEN),
+    "bidi-override": ("\u202eSECRET", HIDDEN),
+    "bidi-isolate": ("SECRET\u2067x", HIDDEN),
+    "bidi-mark": ("SECRET\u200fx", HIDDEN),
+    "soft-hyphen": ("SECRET\u00adx", HIDDEN),
+    "line-separator": ("SECRET\u2028x", HIDDEN),
+}
+TEXT_COLUMNS = [("pupil_id", 1), ("school_id", 2), ("class_name", 7)]
+
+
+def hostile_row(column: int, cell: str) -> list[str]:
+    cells = ["0000009", "851001", "2024-03-18", "illness", "1", "5", "5.A"]
+    cells[column - 1] = cell
+    return cells
+
+
+def csv_row(cells: list[str]) -> str:
+    return ",".join('"' + c.replace('"', '""') + '"' for c in cells)
+
+
+def xlsx(rows: list[list[str]]) -> Build:
+    """An xlsx of the header and rows, every cell written as a string cell."""
+
+    def build(folder: Path) -> Path:
+        import xlsxwriter
+
+        path = folder / "export.xlsx"
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet("Ark1")
+        for r, row in enumerate([HEADER.split(","), *rows]):
+            for c, cell in enumerate(row):
+                sheet.write_string(r, c, cell)
+        book.close()
+        return path
+
+    return build
+
+
+def good_cells() -> list[list[str]]:
+    return [row.split(",") for row in good_rows()]
+
+
+def hand_made_xlsx(
+    rows: str, *, dimension: str | None = None, unique_strings: int | None = None
+) -> Build:
+    def build(folder: Path) -> Path:
+        return minimal_xlsx(
+            folder / "export.xlsx",
+            export_rows_xml() + rows,
+            dimension=dimension,
+            unique_strings=unique_strings,
+        )
+
+    return build
+
+
+def lying_zip(folder: Path) -> Path:
+    path = minimal_xlsx(
+        folder / "export.xlsx", export_rows_xml() + xlsx_row(3, *[xlsx_cell("A3", "SECRET")] * 200)
+    )
+    return understate_size(path, "xl/worksheets/sheet1.xml", 100)
+
+
+CASES |= {
+    # -- reader limits (docs/ingest.md#limits): refused before a reader allocates
+    "csv-header-of-two-hundred-thousand-columns": Case(
+        text(
+            HEADER
+            + ",x" * 200_000
+            + "\nSECRET,851001,2024-03-04,present,0,5,5.A"
+            + ",0" * 200_000
+            + "\n"
+        ),
+        65,
+        ":1: ",
+        "the header has more than 1,000 columns",
+    ),
+    "xlsx-cell-at-XFD1048576": Case(
+        hand_made_xlsx(xlsx_row(1048576, xlsx_cell("XFD1048576", "SECRET"))),
+        65,
+        ": ",
+        "a sheet reaches column 16,384",
+    ),
+    "xlsx-dimension-XFD1048576": Case(
+        hand_made_xlsx("", dimension="A1:XFD1048576"), 65, ": ", "a sheet reaches column 16,384"
+    ),
+    "xlsx-cells-without-r": Case(
+        hand_made_xlsx('<row r="1048576">' + xlsx_cell(None, "SECRET") * 1001 + "</row>"),
+        65,
+        ": ",
+        "a sheet reaches column 1,001",
+    ),
+    "xlsx-four-billion-shared-strings": Case(
+        hand_made_xlsx("", unique_strings=4_000_000_000),
+        65,
+        ": ",
+        "the workbook announces more shared strings than it holds",
+    ),
+    "xlsx-part-larger-than-declared": Case(
+        lying_zip, 65, ": ", r"not a readable Excel file \(BadZipFile\)"
+    ),
+}
+
+
+for number, (name, (cell, problem)) in enumerate(HOSTILE.items()):
+    column, position = TEXT_COLUMNS[number % len(TEXT_COLUMNS)]
+    row = hostile_row(position, cell)
+    CASES[f"csv-{name}"] = Case(
+        text(csv_text(csv_row(row))), 65, at(LINE, position, column), problem
+    )
+    if number % 3 == 0:  # every third, so that each format meets both rules in each column
+        CASES[f"xlsx-{name}"] = Case(
+            xlsx([*good_cells(), row]), 65, at(LINE, position, column), problem
+        )
+        CASES[f"parquet-{name}"] = Case(
+            parquet(
+                lambda f, column=column, cell=cell: f.with_columns(
+                    pl.when(pl.int_range(pl.len()) == 4)
+                    .then(pl.lit(cell))
+                    .otherwise(pl.col(column))
+                    .alias(column)
+                )
+            ),
+            65,
+            at(5, position, column),
+            problem,
+        )
+
 
 def applies(command: str, case: Case) -> bool:
     names = option_names(command)
@@ -603,8 +761,14 @@ ACCEPTED: dict[str, Build] = {
     "cp1252-class-name": raw(
         csv_text("0000003,851001,2024-03-15,present,0,5,5.\xd8").encode("cp1252")
     ),
+    # A line break after a value is stripped like a space (one inside is refused).
     "quoted-separator-and-line-break": text(
-        csv_text('0000003,851001,2024-03-15,present,0,5,"5.A,\nB"')
+        csv_text('0000003,851001,2024-03-15,present,0,5,"5.A,B\n"')
+    ),
+    # Only the first character counts: a CPR number holds a hyphen.
+    "cpr-number-ids": text(csv_text("010203-1234,851001,2024-03-15,present,0,5,5.A")),
+    "cpr-number-written-with-a-space": text(
+        csv_text("010203 1234,851001,2024-03-15,present,0,5,5.A")
     ),
 }
 

@@ -264,6 +264,16 @@ FAULTS = {
     "code-that-is-a-name": (f"0000001;Anna;851001;2024-03-15;{NAME} Testesen;5.A;\n", 65),
     "code-that-is-a-cpr-number": (f"0000001;Anna;851001;2024-03-15;{CANARY_CPR};5.A;\n", 65),
     "short-row-of-the-canary": (f"{CANARY_ID};{NAME} Testesen;851001\n", 65),
+    # Text that a spreadsheet would run or that hides characters is refused, never echoed.
+    "formula-class-name": (
+        f'0000001;Anna;851001;2024-03-15;M;"=HYPERLINK(""{CANARY_CPR}"")";x\n',
+        65,
+    ),
+    "zero-width-space-in-the-canary-id": (
+        f"{CANARY_ID}\u200b;{NAME};851001;2024-03-15;M;5.A;x\n",
+        65,
+    ),
+    "escape-sequence-in-the-cpr-id": (f"{CANARY_CPR}\x1b[2J;{NAME};851001;2024-03-15;M;5.A;\n", 65),
 }
 
 
@@ -340,3 +350,55 @@ def test_the_as_of_warnings_count_and_never_name(
         "no school day, so they look as if they had left (fravaer check lists the rows)",
     ]
     assert [w for w in warnings if w in expected] == (expected if takes_as_of else [])
+
+
+def canary_workbook(path: Path) -> Path:
+    """The canary export as an xlsx whose data sheet is named after the CPR pupil, first of two."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    data = book.add_worksheet(CANARY_CPR)
+    for r, line in enumerate(canary_export().splitlines()):
+        for c, cell in enumerate(line.split(";")):
+            data.write_string(r, c, cell)
+    book.add_worksheet("Forside").write_string(0, 0, "Fravær")
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_a_sheet_named_after_a_pupil_is_shown_by_its_position(tmp_path: Path, command: str) -> None:
+    run = Invocation(command, canary_workbook(tmp_path / "eksport.xlsx"), tmp_path / "out")
+
+    result = run.run()
+
+    assert result.exit_code == 0, result.stderr
+    assert found(result.stderr, IDS) == []
+    for name in run.written():
+        lists_pupils = command in LISTS_PUPILS or (command, name) == ("report", "result.csv")
+        if not lists_pupils:
+            assert found(binary_text(run.out / name), IDS) == [], (command, name)
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_a_missing_sheet_lists_the_sheets_without_a_pupils_name(
+    tmp_path: Path, command: str
+) -> None:
+    export = canary_workbook(tmp_path / "eksport.xlsx")
+    run = Invocation(command, export, tmp_path / "out", options={"sheet": "Ark9"})
+
+    result = run.run()
+
+    assert result.exit_code == 65, result.stderr
+    assert found(result.stderr, IDS) == []
+    assert "the sheets are: sheet 1, Forside;" in result.stderr
+
+
+def test_inspect_names_a_sheet_named_after_a_pupil_by_its_position(tmp_path: Path) -> None:
+    export = canary_workbook(tmp_path / "eksport.xlsx")
+
+    result = CliRunner().invoke(app, ["inspect", str(export), "--format", "json"])
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["files"][0]["sheet"] == "sheet 1"
+    assert found(result.stdout + result.stderr, IDS) == []

@@ -94,3 +94,115 @@ def assert_private(
             assert value not in text, value
     assert "Traceback" not in text
     assert "\n" not in error.message
+
+
+# -- hand-made xlsx files: the few parts a reader needs, written with zipfile ------------------
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CONTENT = "application/vnd.openxmlformats"
+_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    f'<Default Extension="rels" ContentType="{_CONTENT}-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    f'ContentType="{_CONTENT}-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    f'ContentType="{_CONTENT}-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" '
+    f'ContentType="{_CONTENT}-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    "</Types>"
+)
+
+
+def xlsx_cell(ref: str | None, value: str) -> str:
+    """An inline-string cell; without ``ref`` it has no ``r`` (placed after the one before)."""
+    r = f' r="{ref}"' if ref else ""
+    return f'<c{r} t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def xlsx_row(number: int, *cells: str) -> str:
+    return f'<row r="{number}">' + "".join(cells) + "</row>"
+
+
+def export_rows_xml() -> str:
+    """A header and one register row, as sheet XML rows 1 and 2."""
+    header = ["pupil_id", "school_id", "date", "category"]
+    values = ["0000001", "851001", "2024-03-04", "present"]
+    return xlsx_row(
+        1, *(xlsx_cell(f"{c}1", v) for c, v in zip("ABCD", header, strict=True))
+    ) + xlsx_row(2, *(xlsx_cell(f"{c}2", v) for c, v in zip("ABCD", values, strict=True)))
+
+
+def minimal_xlsx(
+    path: Path,
+    rows_xml: str,
+    *,
+    dimension: str | None = "A1:D2",
+    unique_strings: int | None = None,
+    sheet_name: str = "Ark1",
+) -> Path:
+    """An xlsx of one sheet holding ``rows_xml``, written part by part (no spreadsheet library
+    writes the hostile files the limits are tested with)."""
+    import zipfile
+
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN_NS}">{dim}'
+        f"<sheetData>{rows_xml}</sheetData></worksheet>"
+    )
+    workbook = (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+        f'<sheets><sheet name="{sheet_name}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    rels = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_NS}">'
+        f'<Relationship Id="rId1" Type="{_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        + (
+            f'<Relationship Id="rId2" Type="{_REL_NS}/sharedStrings" Target="sharedStrings.xml"/>'
+            if unique_strings is not None
+            else ""
+        )
+        + "</Relationships>"
+    )
+    root = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_NS}">'
+        f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", _TYPES)
+        book.writestr("_rels/.rels", root)
+        book.writestr("xl/workbook.xml", workbook)
+        book.writestr("xl/_rels/workbook.xml.rels", rels)
+        book.writestr("xl/worksheets/sheet1.xml", sheet)
+        if unique_strings is not None:
+            book.writestr(
+                "xl/sharedStrings.xml",
+                f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN_NS}" '
+                f'count="{unique_strings}" uniqueCount="{unique_strings}"><si><t>x</t></si></sst>',
+            )
+    return path
+
+
+def understate_size(path: Path, part: str, size: int) -> Path:
+    """Make the zip say that ``part`` inflates to ``size`` bytes (a bomb's lie), in both its
+    local header and the central directory."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        offset = book.getinfo(part).header_offset
+    data = bytearray(path.read_bytes())
+    data[offset + 22 : offset + 26] = struct.pack("<I", size)
+    name = part.encode()
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        name_length = struct.unpack("<H", data[central + 28 : central + 30])[0]
+        if data[central + 46 : central + 46 + name_length] == name:
+            data[central + 24 : central + 28] = struct.pack("<I", size)
+        central = data.find(b"PK\x01\x02", central + 4)
+    path.write_bytes(bytes(data))
+    return path

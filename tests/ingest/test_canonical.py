@@ -25,8 +25,9 @@ from fravaer.ingest import read_csv, read_export, read_parquet
 from fravaer.ingest.source import SourceOptions
 
 HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
-# A valid first record whose quoted class name spans lines 2-3: the next record is on line 4.
-TWO_LINE_ROW = 'SECRET42,851001,2024-01-02,present,0,5,"5.A\nafternoon group"'
+# A valid first record whose quoted class name spans lines 2-3 (a line break after the name is
+# stripped like a space; one inside a name is refused): the next record is on line 4.
+TWO_LINE_ROW = 'SECRET42,851001,2024-01-02,present,0,5,"5.A\n"'
 SECRET = "SECRET"
 JAN2, JAN3 = date(2024, 1, 2), date(2024, 1, 3)
 UNKNOWN_CATEGORY = "unknown category (expected one of present, illness, leave, unlawful)"
@@ -469,7 +470,7 @@ def test_csv_blank_codes_keep_the_category_an_enum(tmp_path: Path) -> None:
 def test_csv_rows_with_empty_last_cells_are_not_short(tmp_path: Path) -> None:
     path = write(tmp_path, export("007,851001,2024-01-03,illness,0.5,5,", ",,,,,,", ",,"))
 
-    assert read_csv(path).collect()[s.CLASS_NAME].to_list() == ["5.A\nafternoon group", None]
+    assert read_csv(path).collect()[s.CLASS_NAME].to_list() == ["5.A", None]
 
 
 def test_csv_trailing_blank_line_is_ignored(tmp_path: Path) -> None:
@@ -829,3 +830,227 @@ def test_unsupported_suffix_is_bad_input_with_a_hint(tmp_path: Path) -> None:
     assert caught.value.hint is not None
     assert ".csv" in caught.value.hint
     assert ".parquet" in caught.value.hint
+
+
+# -- hostile text: refused on reading (fravaer.ingest.text, docs/privacy.md) -----------------------
+
+FORMULA = "text begins with =, +, - or @, which a spreadsheet would run as a formula"
+HIDDEN = "text holds a control or invisible character"
+
+# value -> problem; every value carries SECRET or 31337 so that a message quoting it is caught.
+HOSTILE: dict[str, str] = {
+    '=HYPERLINK("http://SECRET","klik")': FORMULA,
+    "=cmd|' /C calc'!A0SECRET": FORMULA,
+    "+31337": FORMULA,
+    "-31337+1": FORMULA,
+    "@SUM(SECRET)": FORMULA,
+    "  =1+31337": FORMULA,  # spaces are stripped first: the value is "=1+31337"
+    "\t=31337": FORMULA,  # a tab is stripped like a space: then "=" comes first
+    "＝31337": FORMULA,  # full-width equals sign
+    "SECRET\u200b": HIDDEN,  # zero-width space
+    "SECRET\u200dx": HIDDEN,  # zero-width joiner
+    "SECRET\u2060x": HIDDEN,  # word joiner
+    "SECRET\ufeffx": HIDDEN,  # byte-order mark inside
+    "\u202eSECRET": HIDDEN,  # right-to-left override
+    "SECRET\u2066x\u2069": HIDDEN,  # bidi isolate
+    "SECRET\u200ex": HIDDEN,  # left-to-right mark
+    "SECRET\u00adx": HIDDEN,  # soft hyphen
+    "SECRET\x1b[31mx": HIDDEN,  # ANSI escape
+    "SECRET\x1b]8;;http://x\x07x": HIDDEN,  # OSC 8 link
+    "SECRET\x7fx": HIDDEN,  # DEL
+    "SECRET\x85x": HIDDEN,  # C1 next line
+    "SECRET\x9bx": HIDDEN,  # C1 control sequence introducer
+    "SECRET\nx": HIDDEN,  # line break inside
+    "SECRET\rx": HIDDEN,  # carriage return inside
+    "SECRET\u2028x": HIDDEN,  # line separator
+    "SECRET\u3164x": HIDDEN,  # Hangul filler, an invisible letter
+}
+HOSTILE_IDS = [f"{problem[:6]}-{i}" for i, problem in enumerate(HOSTILE.values())]
+TEXT_COLUMNS = {s.PUPIL_ID: 1, s.SCHOOL_ID: 2, s.CLASS_NAME: 7}
+
+
+def quoted(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def with_cell(column: str, value: str) -> str:
+    cells = ["0000009", "851001", "2024-01-03", "illness", "1", "5", "5.A"]
+    cells[TEXT_COLUMNS[column] - 1] = quoted(value)
+    return ",".join(cells)
+
+
+@pytest.mark.parametrize("column", list(TEXT_COLUMNS))
+@pytest.mark.parametrize("value", list(HOSTILE), ids=HOSTILE_IDS)
+def test_csv_hostile_text_is_refused_at_its_cell_without_the_value(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    path = write(
+        tmp_path, export("0000008,851001,2024-01-03,present,0,5,5.B", with_cell(column, value))
+    )
+
+    error = refusal(read_csv, path)
+
+    assert error.message == (
+        f"{path}:5:{TEXT_COLUMNS[column]} (column '{column}'): {HOSTILE[value]}"
+    )
+    assert SECRET not in error.message
+    assert "31337" not in error.message
+    assert_no_traceback(error.message)
+
+
+@pytest.mark.parametrize("column", list(TEXT_COLUMNS))
+@pytest.mark.parametrize("value", list(HOSTILE), ids=HOSTILE_IDS)
+def test_parquet_hostile_text_is_refused_at_its_row_without_the_value(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    cells = typed_frame()[column].to_list()
+    cells[2] = value
+    path = write_parquet(tmp_path, typed_frame(**{column: pl.Series(cells, dtype=pl.String)}))
+
+    error = refusal(read_parquet, path)
+
+    assert error.message == (
+        f"{path}:3:{TEXT_COLUMNS[column]} (column '{column}'): {HOSTILE[value]}"
+    )
+    assert SECRET not in error.message
+    assert "31337" not in error.message
+
+
+def test_parquet_hostile_text_in_a_categorical_column_is_refused(tmp_path: Path) -> None:
+    ids = pl.Series(["007", "007", "=31337", "0123"], dtype=pl.Categorical)
+    path = write_parquet(tmp_path, typed_frame(**{s.PUPIL_ID: ids}))
+
+    assert refusal(read_parquet, path).message == f"{path}:3:1 (column 'pupil_id'): {FORMULA}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "010203-1234",  # a CPR number: only the first character is looked at
+        "0000123",
+        "ABC-123",
+        "5.A",
+        "10.Ø",
+        "Modtagerklasse 2",
+        "a=b+c@d",  # the characters are harmless inside a value
+        " 0000123\t",  # white space around a value is stripped, tab included
+    ],
+)
+def test_ordinary_ids_and_class_names_are_read_as_before(tmp_path: Path, value: str) -> None:
+    rows = [with_cell(column, value) for column in TEXT_COLUMNS]
+    path = write(
+        tmp_path,
+        export(*(row.replace("2024-01-03", f"2024-01-0{i + 3}") for i, row in enumerate(rows))),
+    )
+
+    out = read_csv(path).collect()
+
+    assert value.strip() in out[s.PUPIL_ID].to_list()
+    assert value.strip() in out[s.SCHOOL_ID].to_list()
+    assert value.strip() in out[s.CLASS_NAME].to_list()
+
+
+def test_the_first_hostile_cell_is_named_when_there_are_several(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        export(
+            "0000008,851001,2024-01-03,present,0,5,SECRET\x1bx",
+            "=SECRET,851001,2024-01-04,present,0,5,5.A",
+        ),
+    )
+
+    assert refusal(read_csv, path).message == f"{path}:4:7 (column 'class_name'): {HIDDEN}"
+
+
+def test_a_category_code_with_a_hidden_character_is_unknown_and_not_shown(tmp_path: Path) -> None:
+    # Folding would read "Syg<US>dom" as Sygdom; `inspect` would then echo the code as written.
+    path = write(tmp_path, export("0000008,851001,2024-01-03,Syg\x1fdom,1,5,5.A"))
+
+    error = refusal(read_csv, path)
+
+    assert error.message == f"{path}:4:4 (column 'category'): {UNKNOWN_CATEGORY}"
+
+
+# -- CPR numbers written with a space (docs/privacy.md#cpr-numbers-written-with-a-space) -------
+
+
+@pytest.mark.parametrize(
+    "spelling", ["010203 1234", "010203  1234", "010203 - 1234", "010203\u00a01234"]
+)
+def test_csv_cpr_number_with_a_space_is_the_same_pupil_as_with_a_hyphen(
+    tmp_path: Path, spelling: str
+) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER}\n010203-1234,851001,2024-01-02,present,0,5,5.A\n"
+        f"{spelling},851001,2024-01-03,illness,1,5,5.A\n",
+    )
+
+    out = read_csv(path).collect()
+
+    assert out[s.PUPIL_ID].to_list() == ["010203-1234", "010203-1234"]
+
+
+def test_parquet_cpr_number_with_a_space_is_read_in_the_hyphen_form(tmp_path: Path) -> None:
+    ids = pl.Series(["010203 1234", "010203-1234", "0102031234", "A 1234"])
+    path = write_parquet(tmp_path, typed_frame(**{s.PUPIL_ID: ids}))
+
+    out = read_parquet(path).collect()
+
+    # Without a hyphen or space the id stays as written, as before; other ids are not touched.
+    assert out[s.PUPIL_ID].to_list() == ["010203-1234", "010203-1234", "0102031234", "A 1234"]
+
+
+def test_a_school_id_that_looks_like_a_spaced_cpr_number_is_not_changed(tmp_path: Path) -> None:
+    path = write(tmp_path, f"{HEADER}\n007,010203 1234,2024-01-02,present,0,5,5.A\n")
+
+    assert read_csv(path).collect()[s.SCHOOL_ID].to_list() == ["010203 1234"]
+
+
+# -- reader limits: a header polars would spend ~7 KB a column on ------------------------------
+
+
+@pytest.mark.parametrize("columns", [1001, 200_000])
+def test_csv_header_of_more_than_1000_columns_is_refused_before_reading(
+    tmp_path: Path, columns: int
+) -> None:
+    header = HEADER + "".join(f",x{i}" for i in range(columns - 7))
+    path = write(
+        tmp_path, header + "\n" + "SECRET,1,2024-01-02,present" + ",0" * (columns - 4) + "\n"
+    )
+
+    error = refusal(read_csv, path)
+
+    assert (
+        error.message
+        == f"{path}:1: the header has more than 1,000 columns: not an attendance export"
+    )
+
+
+def test_csv_header_of_1000_columns_with_quoted_separators_is_read(tmp_path: Path) -> None:
+    # 993 dropped columns, each with a separator inside its quoted name: 1,000 fields, not 1,993.
+    header = HEADER + "".join(f',"x,{i}"' for i in range(993))
+    path = write(tmp_path, header + "\n007,851001,2024-01-02,present,0,5,5.A" + "," * 993 + "\n")
+
+    assert read_csv(path).collect().height == 1
+
+
+def test_csv_column_name_with_an_escape_sequence_is_refused_without_the_name(
+    tmp_path: Path,
+) -> None:
+    # Column names are shown in messages and by `inspect`: an escape would reach the terminal.
+    path = write(tmp_path, HEADER + ",note\x1b[2JSECRET\n007,851001,2024-01-02,present,0,5,5.A,x\n")
+
+    error = refusal(read_csv, path)
+
+    assert error.message == (
+        f"{path}:1: the name of column 8 holds a control or invisible character"
+    )
+
+
+def test_parquet_column_name_with_a_bidi_override_is_refused(tmp_path: Path) -> None:
+    path = write_parquet(tmp_path, typed_frame().with_columns(pl.lit("x").alias("\u202eSECRET")))
+
+    error = refusal(read_parquet, path)
+
+    assert error.message == f"{path}: the name of column 8 holds a control or invisible character"

@@ -224,3 +224,10 @@ def test_a_long_list_is_cut_after_ten_codes() -> None:
 def test_code_key_folds_case_spaces_hyphens_and_aeoeaa() -> None:
     assert code_key(" Ekstra-ordinær  FRIHED ") == code_key("ekstraordinaerfrihed")
     assert code_key("Mødt") == code_key("MOEDT") == "moedt"
+
+
+def test_an_unknown_code_with_an_invisible_letter_is_counted_but_not_shown() -> None:
+    # U+3164 (a Hangul filler) is a letter that draws nothing: "S" + it would look like "S".
+    problem, _ = unknown_codes_problem({"S\u3164": 2, "X": 1})
+
+    assert problem == "unknown category codes: X (1), and 1 value not shown (2 rows)"

@@ -18,8 +18,21 @@ from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
 from fravaer.ingest import read_excel, read_export, read_export_detected
+from fravaer.ingest import workbook as workbook_limits
 from fravaer.ingest.source import SourceOptions
-from tests.ingest.exports import EXPECTED, FIXTURES, SECRET, assert_private, refusal
+from fravaer.ingest.workbook import check_workbook
+from tests.ingest.exports import (
+    EXPECTED,
+    FIXTURES,
+    SECRET,
+    assert_private,
+    export_rows_xml,
+    minimal_xlsx,
+    refusal,
+    understate_size,
+    xlsx_cell,
+    xlsx_row,
+)
 
 FIXTURE = FIXTURES / "danish.xlsx"
 ON_DATA_SHEET = SourceOptions(sheet="Fravær")
@@ -205,3 +218,147 @@ def test_excel_and_csv_of_the_same_rows_agree(tmp_path: Path) -> None:
 
     assert_frame_equal(read_excel(FIXTURE, ON_DATA_SHEET).collect(), csv)
     assert isinstance(csv, pl.DataFrame)
+
+
+# -- limits before the reader (fravaer.ingest.workbook, docs/ingest.md#excel) ----------------------
+
+HINT = "save the sheet again from Excel, or export the data as CSV"
+
+
+def far_cell(ref: str, row: int) -> str:
+    return xlsx_row(row, xlsx_cell(ref, "SECRET"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "dimension", "problem"),
+    [
+        # One cell at XFD1048576: the reader would allocate 550 GB and abort the process.
+        (far_cell("XFD1048576", 1048576), None, "a sheet reaches column 16,384: more than 1,000"),
+        (far_cell("ALM3", 3), "A1:D2", "a sheet reaches column 1,001: more than 1,000"),
+        (
+            far_cell("D1048576", 1048576)
+            + far_cell("AX1048576", 1048576)[: -len("</row>")]
+            + "</row>",
+            None,
+            "a sheet spans 1,048,576 rows by 50 columns: more than 50,000,000 cells",
+        ),
+        # Two column letters at most, six row digits: the literal fast path of the scan.
+        (
+            far_cell("ZZ100000", 100000),
+            None,
+            "a sheet spans 100,000 rows by 702 columns: more than 50,000,000 cells",
+        ),
+        # The sheet's dimension alone claims the whole grid.
+        ("", "A1:XFD1048576", "a sheet reaches column 16,384: more than 1,000"),
+        # Cells without r are placed after the one before: 16,384 of them in one row.
+        (
+            '<row r="3">' + xlsx_cell(None, "x") * 1001 + "</row>",
+            None,
+            "a sheet reaches column 1,001: more than 1,000",
+        ),
+        (far_cell("A2000000", 2000000), None, "a sheet reaches row 2,000,000: more than 1,048,576"),
+        (far_cell("ABCD3", 3), None, "a cell's reference is not a cell"),
+    ],
+    ids=[
+        "far-cell",
+        "column-1001",
+        "too-many-cells",
+        "too-many-cells-plain",
+        "dimension",
+        "cells-without-r",
+        "row-2m",
+        "four-letters",
+    ],
+)
+def test_a_sheet_that_would_exhaust_memory_is_refused_before_reading(
+    tmp_path: Path, rows: str, dimension: str | None, problem: str
+) -> None:
+    path = minimal_xlsx(tmp_path / "export.xlsx", export_rows_xml() + rows, dimension=dimension)
+
+    error = refusal(path)
+
+    assert error.message == f"{path}: {problem}"
+    assert error.hint == HINT
+    assert SECRET not in error.message
+
+
+def test_a_sheet_of_a_million_rows_in_a_few_columns_is_within_the_limits(tmp_path: Path) -> None:
+    # Legitimate: Excel's last row, four columns.
+    path = minimal_xlsx(
+        tmp_path / "export.xlsx",
+        export_rows_xml() + xlsx_row(1048576, xlsx_cell("D1048576", "x")),
+        dimension="A1:D1048576",
+    )
+
+    check_workbook(path)
+
+
+def test_shared_strings_announcing_more_than_they_hold_are_refused(tmp_path: Path) -> None:
+    # The reader reserves 24 bytes per announced string before reading one: 96 GB here.
+    path = minimal_xlsx(tmp_path / "export.xlsx", export_rows_xml(), unique_strings=4_000_000_000)
+
+    assert (
+        refusal(path).message == f"{path}: the workbook announces more shared strings than it holds"
+    )
+
+
+def test_a_part_that_inflates_beyond_its_declared_size_is_refused(tmp_path: Path) -> None:
+    path = minimal_xlsx(tmp_path / "export.xlsx", export_rows_xml() + far_cell("A3", 3) * 200)
+    understate_size(path, "xl/worksheets/sheet1.xml", 100)
+
+    assert refusal(path).message == f"{path}: not a readable Excel file (BadZipFile)"
+
+
+def test_a_part_that_inflates_beyond_the_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workbook_limits, "MAX_PART_BYTES", 4096)
+    path = minimal_xlsx(tmp_path / "export.xlsx", export_rows_xml() + far_cell("A3", 3) * 200)
+
+    assert refusal(path).message == f"{path}: a part of the workbook is larger than 0 MB"
+
+
+def test_the_fixture_and_xlsxwriter_workbooks_are_within_the_limits(tmp_path: Path) -> None:
+    check_workbook(FIXTURE)
+    check_workbook(workbook(tmp_path, [HEADER, ["1", "851001", datetime(2024, 3, 4), "M", 1]]))
+
+
+def with_part(path: Path, name: str, data: bytes) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as book:
+        book.writestr(name, data)
+    return path
+
+
+SHEET_XML = (
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    + xlsx_row(1048576, xlsx_cell("XFD1048576", "x"))
+    + "</sheetData></worksheet>"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "problem"),
+    [
+        # The reader follows the workbook's relationships, which may name any part.
+        ("xl/data/sheet.bin", SHEET_XML.encode(), "a sheet reaches column 16,384: more than 1,000"),
+        (
+            "xl/strings.bin",
+            b"<!--" + b"x" * 100_000 + b'--><sst uniqueCount="4000000000"><si><t>x</t></si></sst>',
+            "the workbook announces more shared strings than it holds",
+        ),
+        (
+            "xl/worksheets/sheet2.xml",
+            SHEET_XML.encode("utf-16"),
+            "a part of the workbook is UTF-16 text, which fravaer does not read",
+        ),
+    ],
+    ids=["sheet-under-another-name", "shared-strings-after-a-long-comment", "utf-16-sheet"],
+)
+def test_every_part_is_scanned_whatever_its_name(
+    tmp_path: Path, name: str, data: bytes, problem: str
+) -> None:
+    path = with_part(minimal_xlsx(tmp_path / "export.xlsx", export_rows_xml()), name, data)
+
+    assert refusal(path).message == f"{path}: {problem}"

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fravaer.cli import app
-from fravaer.errors import PolicyError
+from fravaer.errors import BadInputError, PolicyError
 from fravaer.ingest.load import load, load_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,3 +82,44 @@ def test_a_bad_flag_value_is_a_usage_error() -> None:
     result = run("classify", EXPORTS / "lessons.csv", "--encoding", "utf-16", "--format", "csv")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert "--encoding" in result.stderr  # type: ignore[attr-defined]
+
+
+# -- hostile text in every shape (docs/privacy.md#what-is-refused-on-reading) -----------------
+
+
+def test_a_lesson_export_with_a_formula_class_name_is_refused(tmp_path: Path) -> None:
+    text = (EXPORTS / "lessons.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0] + ',"=HYPERLINK(""SECRET"")"'
+    path = tmp_path / "lessons.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(BadInputError) as caught:
+        load([str(path)])
+
+    assert caught.value.message == (
+        f"{path}:3:8 (column 'class_name'): "
+        "text begins with =, +, - or @, which a spreadsheet would run as a formula"
+    )
+
+
+@pytest.mark.parametrize("where", ["export", "roster"])
+def test_an_absence_only_export_or_its_roster_with_a_hidden_character_is_refused(
+    tmp_path: Path, where: str
+) -> None:
+    for name in ("absences.csv", "roster.csv", "school-days.csv", "absence-only.toml"):
+        (tmp_path / name).write_bytes((EXPORTS / name).read_bytes())
+    target = tmp_path / ("absences.csv" if where == "export" else "roster.csv")
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("fake-0001", "fake-0001\u202e", 1),
+        encoding="utf-8",
+    )
+
+    with pytest.raises(BadInputError) as caught:
+        load(
+            [str(tmp_path / "absences.csv")], load_source(tmp_path / "absence-only.toml")
+        ).frame.collect()
+
+    assert caught.value.message == (
+        f"{target}:2:1 (column 'pupil_id'): text holds a control or invisible character"
+    )

@@ -302,3 +302,39 @@ def test_paths_in_messages_are_as_given(tmp_path: Path, monkeypatch: pytest.Monk
 
     assert caught.value.message.startswith("exports/b.csv (column 'school_id'): ")
     assert caught.value.message.endswith("in exports/a.csv")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        (s.PUPIL_ID, "=SECRET", "text begins with =, +, - or @"),
+        (s.CLASS_NAME, "SECRET\u200b", "text holds a control or invisible character"),
+    ],
+)
+def test_hostile_text_in_a_hive_directory_is_refused_like_a_parquet_files(
+    tmp_path: Path, column: str, value: str, problem: str
+) -> None:
+    frame = register().with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit(value))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+    write_hive(tmp_path / "export", frame)
+
+    with pytest.raises(BadInputError) as caught:
+        read_hive(tmp_path / "export")
+
+    assert f"(column '{column}'): {problem}" in caught.value.message
+    assert "SECRET" not in caught.value.message
+
+
+def test_a_hostile_school_id_in_a_hive_directory_name_is_refused(tmp_path: Path) -> None:
+    write_hive(tmp_path / "export", register())
+    (tmp_path / "export" / "school_id=851002").rename(tmp_path / "export" / "school_id=@SECRET")
+
+    with pytest.raises(BadInputError) as caught:
+        read_hive(tmp_path / "export")
+
+    assert "(column 'school_id'): text begins with =, +, - or @" in caught.value.message
+    assert "SECRET" not in caught.value.message

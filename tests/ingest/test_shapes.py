@@ -42,6 +42,8 @@ from fravaer.ingest.shapes import (
     weekdays_between,
 )
 from fravaer.ingest.source import Calendar, SourceOptions
+from fravaer.ingest.text import FORMULA_PROBLEM as FORMULA
+from fravaer.ingest.text import HIDDEN_PROBLEM as HIDDEN
 from tests.ingest import shapes_reference as ref
 from tests.ingest.shapes_reference import Enrolment, Lesson
 from tests.reference import ABSENCE, Row, to_frame
@@ -759,6 +761,28 @@ def test_roster_file_is_read_with_open_ends_and_optional_class(tmp_path: Path) -
             "pupil_id,school_id,first_day,last_day,grade\nSECRET,1,,,11\n",
             "r.csv:2:5 (column 'grade'): grade must be a whole number from 0 to 10",
         ),
+        # Ids and class names that a spreadsheet would run or that hide characters
+        # (docs/privacy.md#what-is-refused-on-reading), as in the export itself:
+        (
+            'pupil_id,school_id,first_day,last_day\n1,A,,\n"=HYPERLINK(""SECRET"")",A,,\n',
+            "r.csv:3:1 (column 'pupil_id'): " + FORMULA,
+        ),
+        (
+            "pupil_id,school_id,first_day,last_day\n1,  @SECRET,,\n",
+            "r.csv:2:2 (column 'school_id'): " + FORMULA,
+        ),
+        (
+            "pupil_id,school_id,first_day,last_day,class_name\n1,A,,,SECRET\u202e\n",
+            "r.csv:2:5 (column 'class_name'): " + HIDDEN,
+        ),
+        (
+            "pupil_id,school_id,first_day,last_day\nSECRET\u200b,A,,\n",
+            "r.csv:2:1 (column 'pupil_id'): " + HIDDEN,
+        ),
+        (
+            "pupil_id;school_id;first_day;last_day;" + ";".join(f"c{i}" for i in range(1001)),
+            "r.csv:1: the header has more than 1,000 columns: not an attendance export",
+        ),
     ],
 )
 def test_bad_roster_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -767,6 +791,37 @@ def test_bad_roster_files_are_refused(tmp_path: Path, text: str, message: str) -
 
     with pytest.raises(BadInputError) as caught:
         read_roster(path)
+
+    assert caught.value.message == f"{tmp_path}/{message}"
+    assert "SECRET" not in caught.value.message
+
+
+def test_a_roster_cpr_number_written_with_a_space_is_read_in_the_hyphen_form(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("pupil_id,school_id,first_day,last_day\n010203 1234,A,,\n0102031234,A,,\n")
+
+    roster, _ = read_roster(path)
+
+    assert roster.collect()[s.PUPIL_ID].to_list() == ["010203-1234", "0102031234"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("date,school_id\n2024-01-02,=SECRET\n", "c.csv:2:2 (column 'school_id'): " + FORMULA),
+        ("date,school_id\n2024-01-02,SECRET\x1b\n", "c.csv:2:2 (column 'school_id'): " + HIDDEN),
+    ],
+)
+def test_hostile_school_ids_in_a_calendar_file_are_refused(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(text)
+
+    with pytest.raises(BadInputError) as caught:
+        read_calendar(path)
 
     assert caught.value.message == f"{tmp_path}/{message}"
     assert "SECRET" not in caught.value.message

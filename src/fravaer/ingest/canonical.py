@@ -39,8 +39,22 @@ from fravaer.ingest.dates import (
 )
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
-from fravaer.ingest.headers import LESSON, HeaderMap, map_headers, missing_column_hint
+from fravaer.ingest.headers import (
+    LESSON,
+    HeaderMap,
+    map_headers,
+    missing_column_hint,
+    refuse_hidden_names,
+)
 from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.text import (
+    FORMULA_PROBLEM,
+    HIDDEN_PROBLEM,
+    formula_start_expr,
+    has_hidden_character,
+    hidden_character_expr,
+    pupil_id_expr,
+)
 from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
@@ -82,19 +96,37 @@ class _Plan:
     checks: tuple[_Check, ...] = ()
     unpadded: pl.Expr | None = None
     padded: pl.Expr | None = None
+    by_values: bool = False
+    """Whether the checks and ``padded`` depend on the column's own text alone (a text column):
+    a lazy source computes them on its distinct values."""
 
 
 def _blank(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).str.strip_chars().fill_null("") == ""
 
 
+def _hostile_checks(column: str, typed: pl.Expr) -> tuple[_Check, ...]:
+    """A value that a spreadsheet would run, or that hides characters, is refused
+    (:mod:`fravaer.ingest.text`). Checked on the value as every output gets it, with the
+    surrounding white space stripped: ``"  =1+1"`` is refused as ``=1+1``, while a tab or line
+    break around ``0000123`` is stripped as any space is and never reaches an output."""
+    return (
+        _Check(column, FORMULA_PROBLEM, formula_start_expr(typed)),
+        _Check(column, HIDDEN_PROBLEM, hidden_character_expr(typed)),
+    )
+
+
 def _text_plan(column: str, dtype: pl.DataType | None, what: str) -> _Plan:
+    """An id column: stripped, and for pupils a CPR number written with a space normalised
+    (:func:`~fravaer.ingest.text.pupil_id_expr`); ``padded`` says a value changed."""
     if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
         raise _TypeProblem(column, "must be text (ids are strings: leading zeros matter)")
     text = pl.col(column).cast(pl.String)
-    typed = text.str.strip_chars()
+    stripped = text.str.strip_chars()
+    typed = pupil_id_expr(stripped) if column == s.PUPIL_ID else stripped
     check = _Check(column, f"missing {what}", _blank(column))
-    return _Plan(typed, (check,), unpadded=text, padded=text != typed)
+    checks = (check, *_hostile_checks(column, stripped))
+    return _Plan(typed, checks, unpadded=text, padded=text != typed, by_values=True)
 
 
 @dataclass(frozen=True)
@@ -260,8 +292,10 @@ def _class_plan(dtype: pl.DataType | None) -> _Plan:
     typed = text.str.strip_chars()
     return _Plan(
         pl.when(typed != "").then(typed),
+        _hostile_checks(s.CLASS_NAME, typed),
         unpadded=pl.when(text != "").then(text),
         padded=text != typed,
+        by_values=True,
     )
 
 
@@ -396,15 +430,36 @@ def validate(
         for name, plan in plans.items()
         if decode_all and not plan.checks and name in schema
     ]
+    # A text column's checks (blank, formula, hidden characters) and padding depend on its text
+    # alone: they are computed on its distinct values, gathered in the same pass, which costs
+    # less than computing them row by row (docs/performance.md).
+    by_values = [name for name, plan in plans.items() if plan.by_values and name in schema]
     summary = unindexed.select(
         pl.len().alias("rows"),
-        *(flag.any().alias(str(i)) for i, flag in enumerate(bad)),
-        *(flag.any().alias(f"padded {name}") for name, flag in padding.items()),
+        *(
+            flag.any().alias(str(i))
+            for i, flag in enumerate(bad)
+            if checks[i].column not in by_values
+        ),
+        *(
+            flag.any().alias(f"padded {name}")
+            for name, flag in padding.items()
+            if name not in by_values
+        ),
+        *(pl.col(name).unique().implode().alias(f"values {name}") for name in by_values),
         *unchecked,
     )
-    n_rows, *hits = _collect(summary, source).row(0)
-    padded = {name for name, hit in zip(padding, hits[len(bad) :], strict=False) if hit}
-    hits = hits[: len(bad)]
+    found_summary = _collect(summary, source)
+    values = {name: found_summary[f"values {name}"].explode().to_frame(name) for name in by_values}
+
+    def hit(flag: pl.Expr, column: str, alias: str) -> bool:
+        if column in values:
+            return bool(values[column].select(flag.any()).item())
+        return bool(found_summary[alias].item())
+
+    n_rows = found_summary["rows"].item()
+    hits = [hit(flag, checks[i].column, str(i)) for i, flag in enumerate(bad)]
+    padded = {name for name, flag in padding.items() if hit(flag, name, f"padded {name}")}
     if n_rows == 0:
         raise source.at_line(None, None, "no data rows")
     failing = [i for i, hit in enumerate(hits) if hit]
@@ -819,7 +874,9 @@ def _code_rule(
     for cell, n in found.iter_rows():
         raw = cell or ""  # the plans read an empty cell as ""
         code = raw.strip()
-        meaning = table.lookup(code)
+        # A code with a control or invisible character is unknown (and, not shaped like a
+        # code, never shown): folding would otherwise read it and `inspect` echo it.
+        meaning = None if has_hidden_character(raw) else table.lookup(code)
         if meaning is None:
             unknown[code] = unknown.get(code, 0) + n
         else:
@@ -907,6 +964,7 @@ def read_csv_table(
     """
     check_readable(path)
     dialect = d.sniff(path, options)
+    refuse_wide_header(path, d.header_fields(path, dialect))
     frame, dialect, placeholder = _read_text(path, dialect, options)
     written = d.read_header(path, dialect)
     header = [name.strip() for name in written]
@@ -935,6 +993,17 @@ def read_csv_table(
         )
     detected = Detected("csv", encoding=dialect.encoding, separator=dialect.separator)
     return Table(table, source, headers, detected, decimal_comma=dialect.decimal_comma, lines=lines)
+
+
+def refuse_wide_header(path: Path, fields: int) -> None:
+    """Refuse (exit 65) a header of more than :data:`~fravaer.ingest.dialect.MAX_COLUMNS`
+    fields before a reader allocates for every column."""
+    if fields > d.MAX_COLUMNS:
+        raise BadInputError(
+            Location(str(path), 1),
+            f"the header has more than {d.MAX_COLUMNS:,} columns: not an attendance export",
+            hint="export only the columns fravaer reads (docs/data-format.md#columns)",
+        )
 
 
 def _may_be_padded(frame: pl.DataFrame) -> bool:
@@ -1066,6 +1135,7 @@ def read_parquet_detected(
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise source.at(None, None, f"not a readable Parquet file ({type(exc).__name__})") from None
     source.header = list(schema)
+    refuse_hidden_names(source.header, file=str(path), line=None)
     validated = validate(
         scan.with_row_index(_ROW),
         schema,

@@ -22,6 +22,7 @@ from typing import Final
 from fravaer import schema as s
 from fravaer.errors import PolicyError
 from fravaer.ingest.source import LocalCode
+from fravaer.ingest.text import has_hidden_character
 
 BUILTIN_CODES: Final[Mapping[str, tuple[str, ...]]] = {
     s.PRESENT: ("present", "til stede", "mødt", "M", ""),
@@ -114,8 +115,10 @@ def looks_like_a_code(value: str) -> bool:
 
     >>> [looks_like_a_code(v) for v in ("Y", "syg", "SYGL", "12", "Anna", "For sent", "a@b")]
     [True, True, True, True, False, False, False]
+
+    An invisible letter (U+3164, a Hangul filler) makes a value unshown, like a control would.
     """
-    return _CODE_SHAPE.fullmatch(value) is not None
+    return _CODE_SHAPE.fullmatch(value) is not None and not has_hidden_character(value)
 
 
 def unknown_codes_problem(unknown: Mapping[str, int]) -> tuple[str, str]:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 class Detected:
     """What was detected (or taken from the options) while reading one export.
 
-    ``encoding`` and ``separator`` are None for Excel and Parquet; ``date_format`` is a
+    ``encoding`` and ``separator`` are None for Excel and Parquet; ``sheet`` is the sheet read,
+    by name, or as ``sheet N`` (its position) when its name could be an id
+    (:func:`fravaer.ingest.excel.shown_sheet_name`); ``date_format`` is a
     ``strftime`` format such as ``%d.%m.%Y`` (the value ``date_format`` in ``source.toml``
     takes), ``excel`` when every date was an Excel date cell, or None when the dates were typed
     (Parquet). ``columns`` maps each canonical column read to its header in the file; ``dropped``

@@ -41,6 +41,9 @@ from fravaer.ingest.source import SourceOptions
 SEPARATORS: Final = (",", ";", "\t", "¤")
 SNIFF_BYTES: Final = 64 * 1024
 SNIFF_RECORDS: Final = 100
+MAX_COLUMNS: Final = 1_000
+"""The most columns an export's header may have. polars spends about 7 KB per column before a
+row is read (2 million columns abort the process), and a real export has a dozen."""
 CHUNK_BYTES: Final = 16 * 1024 * 1024
 _UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _NUL_WINDOW: Final = 1024
@@ -332,6 +335,56 @@ def _records(path: Path, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
 def _text_errors(dialect: Dialect) -> str:
     # On error paths only: a byte that is not UTF-8 must not stop the line count.
     return _CP1252_ERRORS if dialect.encoding == "cp1252" else "replace"
+
+
+def header_fields(path: Path, dialect: Dialect, *, limit: int = MAX_COLUMNS) -> int:
+    """The fields of the header record, counted in the bytes before any reader parses it;
+    counting stops at ``limit + 1``.
+
+    Quotes are honoured as the CSV readers do: a quote opens a field only at its start, and
+    ``""`` inside a quoted field is a quote. Separators, quotes and line breaks are single bytes
+    in every encoding read here (``¤`` is two in UTF-8, which no other character's bytes
+    contain), so nothing is decoded.
+    """
+    separator = dialect.separator.encode("utf-8" if "utf" in dialect.encoding else "cp1252")
+    keep = len(separator) - 1
+    fields, quoted, field_start = 1, False, True
+    carry = b""
+    with path.open("rb") as handle:
+        if dialect.encoding == "utf-8-sig":
+            carry = handle.read(len(codecs.BOM_UTF8)).removeprefix(codecs.BOM_UTF8)
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            data, carry, start = carry + chunk, b"", 0
+            while start < len(data):
+                if quoted:
+                    end = data.find(b'"', start)
+                    if end < 0:
+                        break
+                    if end + 1 == len(data) and chunk:
+                        carry = b'"'  # a doubled quote may continue in the next chunk
+                        break
+                    if data[end + 1 : end + 2] == b'"':
+                        start = end + 2
+                        continue
+                    quoted, field_start, start = False, False, end + 1
+                    continue
+                if field_start and data[start : start + 1] == b'"':
+                    quoted, start = True, start + 1
+                    continue
+                split, newline = data.find(separator, start), data.find(b"\n", start)
+                if newline >= 0 and (split < 0 or newline < split):
+                    return fields
+                if split < 0:
+                    cut = max(start, len(data) - keep) if chunk else len(data)
+                    carry, field_start = data[cut:], field_start and cut == start
+                    break
+                fields += 1
+                if fields > limit:
+                    return fields
+                field_start, start = True, split + len(separator)
+            if not chunk:
+                return fields
 
 
 def read_header(path: Path, dialect: Dialect) -> list[str]:

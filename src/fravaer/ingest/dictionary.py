@@ -131,8 +131,8 @@ def _single(values: pl.Series, root: str) -> pl.Expr:
     on_text, on_empty = values.head(values.len() - 1), values.tail(1)
     if values.dtype == pl.Boolean and on_text.n_unique() <= 1:
         empty = pl.lit(on_empty).first()
-        if on_text.is_empty():
-            return empty
+        if on_text.is_empty() or on_text[0] == on_empty[0]:
+            return empty  # every cell alike: a constant (a check no cell fails, typically)
         text = pl.lit(on_text.head(1)).first()
         return pl.when(pl.col(root).is_null()).then(empty).otherwise(text)
     return pl.lit(values).gather(_index(root, values.len()))

@@ -32,6 +32,8 @@ from fravaer.ingest.canonical import (
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.headers import map_headers
 from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.text import is_hostile
+from fravaer.ingest.workbook import check_workbook
 
 EXCEL_SUFFIXES = (".xlsx",)
 _DEFAULT_OPTIONS = SourceOptions()
@@ -42,6 +44,7 @@ def read_excel_table(
 ) -> Table:
     """Read one sheet into a :class:`~fravaer.ingest.canonical.Table`: mapped columns, as text."""
     check_readable(path)
+    check_workbook(path)
     where = Location(str(path))
     try:
         reader = fastexcel.read_excel(str(path))
@@ -52,10 +55,12 @@ def read_excel_table(
         raise BadInputError(where, "the workbook has no sheets")
     sheet = names[0] if options.sheet is None else options.sheet
     if sheet not in names:
+        asked = f"no sheet named '{sheet}'" if shown_sheet_name(sheet) else "no sheet of that name"
+        listed = ", ".join(sheet_label(name, i) for i, name in enumerate(names, start=1))
         raise BadInputError(
             where,
-            f"no sheet named '{sheet}'",
-            hint=f"the sheets are: {', '.join(names)}; set sheet in source.toml to one of them",
+            asked,
+            hint=f"the sheets are: {listed}; set sheet in source.toml to one of them",
         )
     try:
         cells = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
@@ -81,10 +86,39 @@ def read_excel_table(
     lines = None
     if keep_lines:
         lines = pl.int_range(first, first + data.height, eager=True, dtype=pl.Int64)
-    detected = Detected("xlsx", sheet=sheet)
+    detected = Detected("xlsx", sheet=sheet_label(sheet, names.index(sheet) + 1))
     return Table(
         table, source, headers, detected, decimal_comma=True, excel_dates=True, lines=lines
     )
+
+
+_SHOWN_SHEET = re.compile(r"[^\W\d_]+(?:[ .\-][^\W\d_]+)*(?:\d{1,2}| \d{1,4})?")
+
+
+def shown_sheet_name(name: str) -> bool:
+    """Whether a sheet's name may be shown in a message or by ``fravaer inspect``.
+
+    A sheet may be named after a pupil (a CPR number, a pupil number, a UNI-Login), and a name
+    reaches stderr and cron mail. Only a name of words may be shown: letters, words joined by
+    a space, point or hyphen, and at most a number of one or two digits (``Ark1``) or of up to
+    four after a space (``Fravær 2024``). Anything else is withheld: digits first, more
+    digits, other signs, control or invisible characters, more than 31 characters (Excel's
+    limit). A first name alone cannot be told from a word; it is shown.
+
+    >>> [shown_sheet_name(n) for n in ("Ark1", "Fravær 2024", "010203-1234", "anna1234", "7.B")]
+    [True, True, False, False, False]
+    """
+    return len(name) <= 31 and _SHOWN_SHEET.fullmatch(name) is not None and not is_hostile(name)
+
+
+def sheet_label(name: str, position: int) -> str:
+    """A sheet as messages and ``inspect`` show it: its name, or ``sheet N`` (1-based) when the
+    name is withheld (:func:`shown_sheet_name`).
+
+    >>> sheet_label("Fravær", 2), sheet_label("010203-1234", 2)
+    ('Fravær', 'sheet 2')
+    """
+    return name if shown_sheet_name(name) else f"sheet {position}"
 
 
 def _text(value: object) -> str:

@@ -22,6 +22,7 @@ from typing import Final
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, Location, PolicyError
+from fravaer.ingest.text import has_hidden_character
 
 LESSON: Final = "lesson"
 """Not a canonical column: the lesson of a lesson-level export, aggregated away by its shape."""
@@ -111,6 +112,18 @@ class HeaderMap:
         return tuple(name for i, name in enumerate(self.header) if i not in used)
 
 
+def refuse_hidden_names(names: Sequence[str], *, file: str, line: int | None) -> None:
+    """Refuse (exit 65) a column name holding a control or invisible character: names are
+    shown in messages and by ``fravaer inspect``, so an escape sequence in one would reach
+    the terminal (docs/privacy.md#what-is-refused-on-reading). The name is not shown."""
+    for number, name in enumerate(names, start=1):
+        if has_hidden_character(name):
+            raise BadInputError(
+                Location(file, line),
+                f"the name of column {number} holds a control or invisible character",
+            )
+
+
 def map_headers(
     header: Sequence[str], *, columns: Mapping[str, str], file: str, line: int | None
 ) -> HeaderMap:
@@ -128,6 +141,7 @@ def map_headers(
     ('Bemærkning',)
     """
     names = tuple(name.strip() for name in header)
+    refuse_hidden_names(names, file=file, line=line)
     keys = [header_key(name) for name in names]
     positions: dict[str, int] = {}
     explicit: set[int] = set()

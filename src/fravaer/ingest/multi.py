@@ -31,6 +31,7 @@ from fravaer.errors import BadInputError, InputMissingError, Location, UsageErro
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
 from fravaer.ingest.canonical import _ROW, Source, validate
+from fravaer.ingest.headers import refuse_hidden_names
 from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
@@ -278,6 +279,7 @@ def read_hive(root: Path) -> pl.LazyFrame:
             None, None, f"not a readable Parquet directory ({type(exc).__name__})"
         ) from None
     source.header = list(schema)
+    refuse_hidden_names(source.header, file=str(root), line=None)
     for key in (k for k in keys if k in in_files):
         _check_key(root, key, source)
     return validate(

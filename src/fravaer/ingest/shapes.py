@@ -34,8 +34,15 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.calendar import public_holidays
 from fravaer.errors import BadInputError, Location, PolicyError
-from fravaer.ingest.canonical import check_readable, first_conflict
+from fravaer.ingest.canonical import check_readable, first_conflict, refuse_wide_header
 from fravaer.ingest.source import Calendar, SourceOptions
+from fravaer.ingest.text import (
+    FORMULA_PROBLEM,
+    HIDDEN_PROBLEM,
+    formula_start_expr,
+    hidden_character_expr,
+    pupil_id_expr,
+)
 from fravaer.window import days_expr, units_expr
 
 log = logging.getLogger("fravaer")
@@ -637,12 +644,18 @@ def school_days_frame(calendar: Calendar, *, schools: list[str] | None = None) -
 
 
 def _read_small_csv(
-    path: Path, *, required: tuple[str, ...], optional: tuple[str, ...]
+    path: Path,
+    *,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    reach_outputs: tuple[str, ...] = (),
 ) -> tuple[pl.DataFrame, Origin]:
     """A small side file (calendar, roster): header names, text cells, and its origin.
 
     Separator ``,``, ``;`` or tab, by whichever the header line has; UTF-8 with or without BOM.
     Blank lines are skipped. Column names are compared without case and surrounding spaces.
+    The ``reach_outputs`` columns (ids and class names) are refused as the export's
+    are when they begin like a formula or hold a control or invisible character.
     """
     check_readable(path)
     origin = Origin(str(path), lambda record: record + 2)
@@ -654,6 +667,7 @@ def _read_small_csv(
     if not header_line.strip():
         raise origin.error(None, None, "file is empty (no header)")
     separator = max((",", ";", "\t"), key=header_line.count)
+    refuse_wide_header(path, header_line.count(separator) + 1)
     try:
         raw = pl.read_csv(
             text.encode("utf-8"), separator=separator, infer_schema=False, encoding="utf8"
@@ -673,6 +687,7 @@ def _read_small_csv(
         .filter(~blank_line)
         .select(ROW, *(pl.col(c).str.strip_chars() for c in keep))
     )
+    _refuse_hostile(rows, [c for c in reach_outputs if c in keep], origin)
     return rows, origin
 
 
@@ -704,6 +719,30 @@ def _parse_dates(
     return rows
 
 
+def _refuse_hostile(raw: pl.DataFrame, columns: Sequence[str], origin: Origin) -> None:
+    """Refuse the first id or class cell that a spreadsheet would run or that hides characters
+    (:mod:`fravaer.ingest.text`), as the export's own cells are; ``raw`` holds the stripped
+    cells with the record index in ``_row``."""
+    checks = [
+        (column, problem, rule(pl.col(column)))
+        for column in columns
+        if column in raw.columns
+        for problem, rule in (
+            (FORMULA_PROBLEM, formula_start_expr),
+            (HIDDEN_PROBLEM, hidden_character_expr),
+        )
+    ]
+    if not checks:
+        return
+    found = raw.select(
+        pl.col(ROW).filter(bad).min().alias(str(i)) for i, (_, _, bad) in enumerate(checks)
+    ).row(0)
+    firsts = [(row, i) for i, row in enumerate(found) if row is not None]
+    if firsts:
+        row, i = min(firsts)
+        raise origin.error(row, checks[i][0], checks[i][1])
+
+
 def _require_text(rows: pl.DataFrame, columns: Sequence[str], origin: Origin) -> None:
     for column in columns:
         first = rows.select(pl.col(ROW).filter(pl.col(column).fill_null("") == "").min()).item()
@@ -717,7 +756,9 @@ def read_calendar(path: Path) -> pl.LazyFrame:
     Returns ``school_id`` (String, null for every school) and ``date`` (Date), one row per school
     day; the same day listed twice is harmless.
     """
-    rows, origin = _read_small_csv(path, required=(s.DATE,), optional=(s.SCHOOL_ID,))
+    rows, origin = _read_small_csv(
+        path, required=(s.DATE,), optional=(s.SCHOOL_ID,), reach_outputs=(s.SCHOOL_ID,)
+    )
     if rows.is_empty():
         raise origin.error(None, None, "no data rows")
     rows = _parse_dates(rows, [s.DATE], origin, required=[s.DATE])
@@ -740,10 +781,12 @@ def read_roster(path: Path) -> tuple[pl.LazyFrame, Origin]:
         path,
         required=(s.PUPIL_ID, s.SCHOOL_ID, FIRST_DAY, LAST_DAY),
         optional=(s.GRADE, s.CLASS_NAME),
+        reach_outputs=(s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME),
     )
     if rows.is_empty():
         raise origin.error(None, None, "no data rows")
     _require_text(rows, [s.PUPIL_ID, s.SCHOOL_ID], origin)
+    rows = rows.with_columns(pupil_id_expr(pl.col(s.PUPIL_ID)))  # as the export's ids are
     rows = _parse_dates(rows, [FIRST_DAY, LAST_DAY], origin, required=[])
     if s.GRADE in rows.columns:
         grade = pl.col(s.GRADE).cast(pl.Int64, strict=False)

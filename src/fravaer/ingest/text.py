@@ -1,0 +1,113 @@
+"""Text from the data that could act where an output is opened: refused on reading.
+
+Ids, school ids and class names reach every output: CSV and xlsx files that staff open in Excel,
+Markdown and HTML sheets, the terminal. A cell that begins like a spreadsheet formula
+(``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``, ``@SUM(...)``, ``-2+3``) or that holds a control or
+invisible character (an escape sequence, a line break that forges a line, a zero-width space that
+makes ``0000123`` two pupils, a bidi override that shows ``123`` as ``321``) is refused when the
+export is read (exit 65; the message names file, line and column, never the value). Real ids and
+class names never look like that, so every output keeps every value exactly as read.
+
+The rules (docs/privacy.md#what-is-refused-on-reading):
+
+- **formula start**: the value, after the surrounding spaces that ingest strips, begins with
+  ``=``, ``+``, ``-``, ``@`` or their full-width forms ``＝ ＋ － ＠``. Only the first character
+  counts: a CPR number ``010203-1234`` holds a ``-`` and is fine.
+- **control or invisible character** anywhere in the value: Unicode categories Cc
+  (C0 and C1 controls, DEL), Cf (format: soft hyphen, zero-width space and joiners, word joiner,
+  byte-order mark, left-to-right and right-to-left marks, bidi embeddings, overrides and
+  isolates, tag characters), Zl and Zp (line and paragraph separators), and the invisible
+  letters U+034F (combining grapheme joiner), U+115F, U+1160, U+3164 and U+FFA0 (Hangul fillers).
+
+Both are checked on the value every output gets: the cell with its surrounding white space
+stripped, as ingest has always done. So ``"  =1+1"`` is refused as ``=1+1``, and a tab, carriage
+return or line break *around* ``0000123`` is stripped like a space (it never reaches an output),
+while one *inside* a value, or first after the spaces, is refused.
+
+Each rule is an elementwise expression, so a CSV column is checked once per distinct text
+(:mod:`fravaer.ingest.dictionary`); :func:`is_hostile` is the same rule for one Python string.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Final
+
+import polars as pl
+
+FORMULA_STARTS: Final = "=+-@＝＋－＠"
+"""First characters that make a spreadsheet read a cell as a formula (after stripped spaces)."""
+
+INVISIBLE_EXTRA: Final = "\u034f\u115f\u1160\u3164\uffa0"
+"""Invisible characters outside categories Cc, Cf, Zl and Zp that are refused as well."""
+
+HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+FORMULA_PROBLEM: Final = "text begins with =, +, - or @, which a spreadsheet would run as a formula"
+HIDDEN_PROBLEM: Final = "text holds a control or invisible character"
+
+_FORMULA_PATTERN: Final = r"^\s*[=+\-@＝＋－＠]"
+_HIDDEN_PATTERN: Final = (
+    r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}" + "".join(f"\\x{{{ord(c):04X}}}" for c in INVISIBLE_EXTRA) + "]"
+)
+
+
+def formula_start_expr(text: pl.Expr) -> pl.Expr:
+    """Whether each value starts a formula (leading white space, which ``str.strip_chars``
+    removes, is looked through: ``"  =1+1"`` is caught as ``"=1+1"``)."""
+    return text.str.contains(_FORMULA_PATTERN).fill_null(value=False)
+
+
+def hidden_character_expr(text: pl.Expr) -> pl.Expr:
+    """Whether each value holds a control or invisible character."""
+    return text.str.contains(_HIDDEN_PATTERN).fill_null(value=False)
+
+
+_SPACED_CPR: Final = r"^(\d{6})(?:[ \x{00A0}]+|[ \x{00A0}]*-[ \x{00A0}]*)(\d{4})$"
+
+
+def pupil_id_expr(stripped: pl.Expr) -> pl.Expr:
+    """A pupil id as every later step sees it: a CPR number written with a space (or spaces
+    around its hyphen) in the hyphen form ``DDMMYY-SSSS``; any other id as written.
+
+    ``010203 1234`` and ``010203-1234`` are then one pupil, get one pseudonym and are checked
+    as a CPR number alike (docs/privacy.md#cpr-numbers-written-with-a-space). ``0102031234``
+    stays as written, as before: it was never changed, and pseudonyms already treat it as
+    ``010203-1234``.
+
+    >>> ids = pl.Series(["010203 1234", "010203 - 1234", "0102031234", "A 1234"])
+    >>> ids.to_frame("id").select(pupil_id_expr(pl.col("id"))).to_series().to_list()
+    ['010203-1234', '010203-1234', '0102031234', 'A 1234']
+    """
+    return stripped.str.replace(_SPACED_CPR, "${1}-${2}")
+
+
+def has_hidden_character(value: str) -> bool:
+    """The rule of :func:`hidden_character_expr` for one string.
+
+    >>> has_hidden_character("7.B"), has_hidden_character("0000123\\u200b")
+    (False, True)
+    """
+    return any(unicodedata.category(c) in HIDDEN_CATEGORIES or c in INVISIBLE_EXTRA for c in value)
+
+
+def is_hostile(value: str) -> bool:
+    """Whether one string breaks either rule.
+
+    >>> [is_hostile(v) for v in ("010203-1234", "  =1+1", "@SUM(A1)", "5.A", "a\\tb")]
+    [False, True, True, False, True]
+    """
+    stripped = value.strip()
+    return has_hidden_character(value) or (stripped[:1] != "" and stripped[0] in FORMULA_STARTS)
+
+
+__all__ = [
+    "FORMULA_PROBLEM",
+    "FORMULA_STARTS",
+    "HIDDEN_PROBLEM",
+    "formula_start_expr",
+    "has_hidden_character",
+    "hidden_character_expr",
+    "is_hostile",
+    "pupil_id_expr",
+]
