@@ -1,0 +1,591 @@
+"""An attacker's suite for the output edge: hostile text in an export must harm or leak nothing.
+
+The attacker controls one export (a pupil, a parent or a careless colleague can put any text into
+a pupil id, a school id or a class name) and has a copy of the tool. Whatever the text, every
+command that writes must either refuse the export on reading (exit 65, one line naming the file,
+never the value) or write outputs that are safe to open:
+
+- no xlsx cell is a formula or a link, and no sheet's XML holds a ``<f>`` element;
+- no CSV cell begins like a formula (``= + - @``, tab or CR), so Excel runs nothing;
+- no file is created outside the output folder, and no file or folder name holds the text or a
+  pupil id (names use the pupil's token);
+- Markdown has no raw ``<`` or ``>`` and no line forged from the data; HTML and SVG hold the
+  text only escaped;
+- a terminal table written to a file holds no escape sequence or other control character;
+- stderr holds no pupil id, no CPR number and no control character from the data.
+
+The commands are discovered from the Typer app (:mod:`tests.harden`), so a command merged later is
+run too; ``report`` runs through a generated ``report.toml`` with every output kind. Each command
+runs in every output format it offers. The property (:func:`test_hostile_text_fast`) draws the
+text, the column, the pupil and the export's format (csv, xlsx or parquet: ingest differs per
+format); the example tests below name each class of attack the hostile review found, so a reader
+sees each one. The fast profile runs in ``make test``; the long one (``@pytest.mark.slow``) in
+``make test-all``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+import xlsxwriter
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner, Result
+
+from fravaer.cli import app
+from tests.harden import COMMANDS, ERROR, HINT, KEY_HEX, REQUIRED_ARGS
+
+# -- the export -----------------------------------------------------------------------------------
+
+END = date(2024, 3, 8)  # a Friday
+
+
+def _school_days(count: int) -> list[date]:
+    days: list[date] = []
+    day = END
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days[::-1]
+
+
+DAYS = _school_days(40)
+SINCE = DAYS[19].isoformat()
+"""Before the absences below begin: every pupil at step 1 or higher now has escalated since."""
+
+
+@dataclass(frozen=True)
+class Pupil:
+    pupil_id: str
+    school_id: str
+    class_name: str
+    grade: int
+    absent_last: int  # whole absent days at the end of the 40
+    category: str
+
+
+PUPILS = (
+    # 10 of 40 days (25 %): step 3, a meeting sheet.
+    Pupil("0000001", "851001", "5.A", 5, 10, "illness"),
+    # 7 of 40 unlawful (17.5 %): step 2 and the quarter's notify flag, a meeting sheet.
+    Pupil("0000002", "851001", "5.A", 5, 7, "unlawful"),
+    # 5 of 40 (12.5 %): step 1.
+    Pupil("0000003", "851002", "7.B", 7, 5, "leave"),
+    Pupil("0000004", "851002", "7.B", 7, 0, "illness"),
+)
+IDS = tuple(p.pupil_id for p in PUPILS)
+TEXT_COLUMNS = ("pupil_id", "school_id", "class_name")
+EXPORT_FORMATS = ("csv", "xlsx", "parquet")
+HEADER = ("pupil_id", "school_id", "date", "category", "absent_fraction", "grade", "class_name")
+
+
+def export_rows(hostile: str | None = None, column: str = "class_name", at: int = 0) -> list[tuple]:
+    """The export's rows, with ``hostile`` as ``column`` of every row of pupil ``at``."""
+    rows = []
+    for index, pupil in enumerate(PUPILS):
+        values = {"pupil_id": pupil.pupil_id, "school_id": pupil.school_id}
+        values["class_name"] = pupil.class_name
+        if hostile is not None and index == at:
+            values[column] = hostile
+        for n, day in enumerate(DAYS):
+            absent = n >= len(DAYS) - pupil.absent_last
+            rows.append(
+                (
+                    values["pupil_id"],
+                    values["school_id"],
+                    day.isoformat(),
+                    pupil.category if absent else "present",
+                    "1" if absent else "0",
+                    str(pupil.grade),
+                    values["class_name"],
+                )
+            )
+    return rows
+
+
+def write_export(rows: list[tuple], fmt: str, path: Path) -> Path:
+    """The rows as the municipality's system would export them: csv, xlsx or parquet."""
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(HEADER)
+            writer.writerows(rows)
+    elif fmt == "xlsx":
+        # write_string: the text is a cell's text, never a formula or a link, as an export's is.
+        workbook = xlsxwriter.Workbook(str(path))
+        sheet = workbook.add_worksheet("Fravær")
+        for col, name in enumerate(HEADER):
+            sheet.write_string(0, col, name)
+        for r, row in enumerate(rows, start=1):
+            for col, value in enumerate(row):
+                if HEADER[col] in ("absent_fraction", "grade"):
+                    sheet.write_number(r, col, float(value))
+                elif HEADER[col] == "date":
+                    sheet.write_string(r, col, value)
+                else:
+                    sheet.write_string(r, col, value)
+        workbook.close()
+    else:
+        frame = pl.DataFrame(
+            [list(r) for r in rows], schema=list(HEADER), orient="row"
+        ).with_columns(
+            pl.col("date").str.to_date(),
+            pl.col("absent_fraction").cast(pl.Float64),
+            pl.col("grade").cast(pl.Int64),
+        )
+        frame.write_parquet(path)
+    return path
+
+
+# -- the runs: every command that writes, in every format -----------------------------------------
+
+
+@dataclass
+class Job:
+    """One run of one command: its arguments (``{export}``, ``{out}``, ``{in}`` filled in)."""
+
+    name: str
+    args: list[str]
+
+
+def _format_choices(command: str) -> list[str | None]:
+    for param in COMMANDS[command].params:
+        choices = getattr(getattr(param, "type_descriptor", None), "choices", None)
+        if param.name == "fmt" and choices:
+            return list(choices)
+    return [None]
+
+
+_EXT = {"table": "txt", "csv": "csv", "json": "json", "parquet": "parquet", "xlsx": "xlsx"}
+
+
+def _target(column: str, at: int, hostile: str | None) -> Pupil:
+    pupil = PUPILS[at]
+    if hostile is None:
+        return pupil
+    values = {
+        "pupil_id": pupil.pupil_id,
+        "school_id": pupil.school_id,
+        "class_name": pupil.class_name,
+    }
+    values[column] = hostile
+    return Pupil(
+        **values, grade=pupil.grade, absent_last=pupil.absent_last, category=pupil.category
+    )
+
+
+def jobs(pupil: Pupil) -> list[Job]:
+    """Every command that writes, in each of its formats, with the variants that write more.
+
+    ``pupil`` is the one the hostile text was put into: ``explain`` and ``trend`` ask for it by
+    its id or class (``--pupil=...`` so that a text starting with ``-`` stays a value).
+    """
+    out: list[Job] = []
+    for command in sorted(COMMANDS):
+        for fmt in _format_choices(command):
+            base = [command, "{export}"]
+            required = list(REQUIRED_ARGS.get(command, []))
+            extra: list[list[str]] = [[]]
+            if command == "explain":
+                required = [f"--pupil={pupil.pupil_id}"]
+            elif command == "trend":
+                required = []
+                chart = [f"--chart={{out}}/chart.{'svg' if fmt == 'table' else 'png'}"]
+                extra = [[f"--pupil={pupil.pupil_id}", *chart]]
+                if fmt in ("table", "xlsx"):
+                    extra.append([f"--class={pupil.class_name}"])
+            elif command == "escalate":
+                required = ["--since", SINCE]
+                extra = [["--meeting-notes", "{out}/notes"]]
+            elif command == "stats" and fmt in ("table", "xlsx"):
+                extra = [[f"--chart={{out}}/chart.{'svg' if fmt == 'table' else 'png'}"]]
+            elif command == "pseudonymize":
+                required = ["--key-file", "{in}/key.txt"]
+            for more in extra:
+                args = [*base, *required, *more]
+                if fmt is not None:
+                    args += ["--format", fmt, "-o", f"{{out}}/result.{_EXT[fmt]}"]
+                else:
+                    args += ["-o", "{out}/result.csv"]
+                out.append(Job(f"{command}-{fmt}{'-' + more[0][:9] if more else ''}", args))
+    # Split by school: a file per school (named by its id) and the state, in xlsx and as tables.
+    for fmt in ("xlsx", "table"):
+        out.append(
+            Job(
+                f"escalate-split-{fmt}",
+                [
+                    "escalate",
+                    "{export}",
+                    "--state",
+                    "{out}/state.json",
+                    "--split-by",
+                    "school",
+                    "--format",
+                    fmt,
+                    "-o",
+                    "{out}/split",
+                    "--meeting-notes",
+                    "{out}/notes",
+                ],
+            )
+        )
+    out.append(Job("report", ["report", "--config", "{in}/report.toml"]))
+    return out
+
+
+REPORT_TOML = """\
+output_folder = "{out}/report"
+state = "{out}/report/state.json"
+
+[inputs]
+paths = ["{export}"]
+
+[[outputs]]
+kind = "classification"
+file = "klassifikation-{{as_of}}.xlsx"
+
+[[outputs]]
+kind = "classification"
+file = "klassifikation.csv"
+
+[[outputs]]
+kind = "escalations"
+file = "eskaleringer.xlsx"
+
+[[outputs]]
+kind = "escalations"
+split_by = "school"
+folder = "skoler"
+format = "table"
+
+[[outputs]]
+kind = "meeting_notes"
+folder = "moeder"
+"""
+
+
+# -- what a run must never do ---------------------------------------------------------------------
+
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+"""Every control character but the newline: C0 (ESC starts CSI and OSC 8), DEL and C1."""
+CPR = re.compile(r"\d{6}-?\d{4}")
+FORMULA_START = ("=", "+", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+@dataclass
+class Attack:
+    """One export with hostile text in one place, and everything a run may be checked against."""
+
+    hostile: str | None
+    column: str
+    at: int
+    export_format: str
+    root: Path = field(default_factory=Path)
+
+    @property
+    def pupil(self) -> Pupil:
+        return _target(self.column, self.at, self.hostile)
+
+    def needles(self) -> list[str]:
+        """The hostile text as it was written and as ingest would keep it (spaces stripped)."""
+        if not self.hostile:
+            return []
+        return sorted({t for t in (self.hostile, self.hostile.strip()) if len(t) >= 3})
+
+    def pupil_ids(self) -> list[str]:
+        ids = [p for i, p in enumerate(IDS) if not (self.column == "pupil_id" and i == self.at)]
+        return ids + (self.needles() if self.column == "pupil_id" else [])
+
+
+@contextlib.contextmanager
+def prepared(attack: Attack) -> Iterator[Attack]:
+    """A fresh folder with ``in/`` (the export, the key) and an empty ``out/``; cwd inside it."""
+    with tempfile.TemporaryDirectory(prefix="hostile") as name:
+        root = Path(name)
+        (root / "in").mkdir()
+        (root / "out").mkdir()
+        rows = export_rows(attack.hostile, attack.column, attack.at)
+        export = write_export(
+            rows, attack.export_format, root / "in" / f"export.{attack.export_format}"
+        )
+        key = root / "in" / "key.txt"
+        key.write_text(KEY_HEX)
+        key.chmod(0o600)
+        (root / "in" / "report.toml").write_text(
+            REPORT_TOML.format(out=root / "out", export=export), encoding="utf-8"
+        )
+        attack.root = root
+        with contextlib.chdir(root):
+            yield attack
+
+
+def _fill(args: list[str], attack: Attack) -> list[str]:
+    root = attack.root
+    export = root / "in" / f"export.{attack.export_format}"
+    return [
+        a.replace("{export}", str(export))
+        .replace("{out}", str(root / "out"))
+        .replace("{in}", str(root / "in"))
+        for a in args
+    ]
+
+
+def _outside(root: Path) -> set[str]:
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if not p.relative_to(root).as_posix().startswith("out")
+    }
+
+
+def run_job(job: Job, attack: Attack) -> Result:
+    """Run one job into a clean output folder and check every promise; return the result."""
+    out = attack.root / "out"
+    for path in sorted(out.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    before = _outside(attack.root)
+    result = CliRunner().invoke(app, _fill(job.args, attack))
+    where = (job.name, attack.column, attack.export_format, attack.hostile and attack.hostile[:80])
+    assert result.exit_code in (0, 65), (*where, result.exit_code, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr, where
+    assert _outside(attack.root) == before, (*where, "a file outside the output folder")
+    check_stderr(result, attack, where)
+    if result.exit_code == 65:
+        check_refusal(result, attack, where)
+    check_outputs(out, attack, where)
+    return result
+
+
+def check_stderr(result: Result, attack: Attack, where: tuple) -> None:
+    err = result.stderr
+    assert not CONTROL.search(err), (*where, "a control character on stderr", err[-500:])
+    for pupil in attack.pupil_ids():
+        assert pupil not in err, (*where, "a pupil id on stderr")
+    for needle in attack.needles():
+        if CPR.search(needle):
+            assert needle not in err, (*where, "a CPR number on stderr")
+
+
+def check_refusal(result: Result, attack: Attack, where: tuple) -> None:
+    """Refused on reading: one error line (and maybe a hint) that names the export."""
+    lines = result.stderr.splitlines()
+    errors = [i for i, line in enumerate(lines) if line.startswith(ERROR)]
+    assert len(errors) == 1, (*where, result.stderr)
+    tail = lines[errors[0] :]
+    assert len(tail) in (1, 2), (*where, result.stderr)
+    assert len(tail) == 1 or tail[1].startswith(HINT), (*where, result.stderr)
+    assert f"export.{attack.export_format}" in tail[0], (*where, "the error names no file", tail)
+
+
+def check_outputs(out: Path, attack: Attack, where: tuple) -> None:
+    names_forbidden = attack.pupil_ids() + attack.needles()
+    for path in sorted(out.rglob("*")):
+        relative = path.relative_to(out).as_posix()
+        for forbidden in names_forbidden:
+            assert forbidden not in relative, (*where, "an id or the text in a file name")
+        if path.is_dir():
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            check_xlsx(path, where)
+        elif suffix == ".csv":
+            check_csv(path, where)
+        elif suffix == ".md":
+            check_markdown(path, attack, where)
+        elif suffix in (".html", ".svg"):
+            check_markup(path, attack, where)
+        elif suffix == ".txt":
+            check_table(path, where)
+        if path.name in ("manifest.json", "state.json"):
+            text = path.read_text(encoding="utf-8")
+            for pupil in attack.pupil_ids():
+                assert pupil not in text, (*where, f"a pupil id in {path.name}")
+
+
+def check_xlsx(path: Path, where: tuple) -> None:
+    """No formula cell, no hyperlink, and no ``<f>`` in any sheet's XML."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                xml = archive.read(name).decode("utf-8")
+                assert "<f>" not in xml, (*where, path.name, "formula XML")
+                assert "<f " not in xml, (*where, path.name, "formula XML")
+                assert "<hyperlink" not in xml, (*where, path.name, "hyperlink XML")
+    book = openpyxl.load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (*where, path.name, "a formula cell")
+                assert cell.hyperlink is None, (*where, path.name, "a hyperlink")
+
+
+def check_csv(path: Path, where: tuple) -> None:
+    """No cell that a spreadsheet would take for a formula (a negative number is a number)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            for cell in row:
+                assert not cell.startswith(FORMULA_START), (*where, path.name, "a formula cell")
+                if cell.startswith("-"):
+                    assert NUMBER.fullmatch(cell), (*where, path.name, "a formula cell")
+
+
+def check_markdown(path: Path, attack: Attack, where: tuple) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert "<" not in text, (*where, path.name, "raw markup in Markdown")
+    assert ">" not in text, (*where, path.name, "raw markup in Markdown")
+    assert "](javascript:" not in text.lower(), (*where, path.name, "a javascript: link")
+    lines = text.splitlines()
+    assert len([line for line in lines if re.match(r"- \*\*(Trin|Step):\*\*", line)]) == 1, (
+        *where,
+        path.name,
+        "a forged step line",
+    )
+    if attack.hostile and re.search(r"[\r\n]", attack.hostile):
+        forged = [f.strip() for f in re.split(r"[\r\n]+", attack.hostile)[1:] if f.strip()]
+        for fragment in forged:
+            assert not any(line.strip().startswith(fragment) for line in lines), (
+                *where,
+                path.name,
+                "a line forged from the data",
+            )
+
+
+def check_markup(path: Path, attack: Attack, where: tuple) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert "<script" not in text.lower(), (*where, path.name, "a script element")
+    assert "javascript:" not in text.lower(), (*where, path.name, "a javascript: link")
+    for needle in attack.needles():
+        if re.search(r"[<>&\"']", needle):
+            assert needle not in text, (*where, path.name, "the text unescaped")
+
+
+def check_table(path: Path, where: tuple) -> None:
+    text = path.read_text(encoding="utf-8")
+    found = CONTROL.search(text)
+    assert found is None, (*where, path.name, f"control character {found and found[0]!r}")
+
+
+# -- hostile text ---------------------------------------------------------------------------------
+
+LONG = "7" * 10_000
+PAYLOADS = (
+    '=HYPERLINK("http://evil","klik")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "\t=1+1",
+    "\r=1+1",
+    "[bold]0000009[/bold]",
+    "[/5.A]",
+    "\x1b[31mrød\x1b[0m",
+    "\x1b]8;;http://evil\x1b\\klik\x1b]8;;\x1b\\",
+    "5.A\x07\x08",
+    "5.\x85A",
+    "5.A\x7f",
+    "0000123\u200b",
+    "\u202e7.B",
+    "$x^2$",
+    "<script>alert(1)</script>",
+    "[x](javascript:alert(1))",
+    "5.A\n- **Trin:** 0",
+    LONG,
+    "../../etc/x",
+    "a/b",
+    "C:\\x",
+    "010203-1234",
+)
+"""The classes of the hostile review, one text each (the example tests below name them)."""
+
+PREFIXES = ("", "", "=", "+", "-", "@", "\t", "\r", " ")
+INSERTS = ("", "", "\x00", "\x1b", "\x9b", "\x7f", "\u200b", "\u200d", "\u2066", "\u202e", "\n")
+
+
+# -- the property ---------------------------------------------------------------------------------
+
+
+def _command_of(job: Job) -> str:
+    return job.args[0]
+
+
+COMMAND_NAMES = sorted({_command_of(job) for job in jobs(PUPILS[0])})
+"""Every command that writes (``report`` included), each a case of the property."""
+
+
+def _attacks_for(command: str) -> st.SearchStrategy[Attack]:
+    """The attacks, with the payloads rotated per command: derandomized runs start differently."""
+    shift = COMMAND_NAMES.index(command) * 2
+    payloads = PAYLOADS[shift:] + PAYLOADS[:shift]
+
+    @st.composite
+    def text(draw: st.DrawFn) -> str:
+        value = draw(st.sampled_from(PREFIXES)) + draw(st.sampled_from(payloads))
+        insert = draw(st.sampled_from(INSERTS))
+        if insert:
+            at = draw(st.integers(0, min(len(value), 40)))
+            value = value[:at] + insert + value[at:]
+        return value
+
+    return st.builds(
+        Attack,
+        hostile=text(),
+        column=st.sampled_from(TEXT_COLUMNS),
+        at=st.integers(0, len(PUPILS) - 1),
+        export_format=st.sampled_from(EXPORT_FORMATS),
+    )
+
+
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+"""An attack is a payload, a prefix and an insert, readable as drawn; shrinking it would rerun
+every format of the command hundreds of times for little gain."""
+
+
+def attack_command(command: str, attack: Attack) -> None:
+    """Every job of ``command`` (each format and variant) on one hostile export."""
+    with prepared(attack):
+        for job in jobs(attack.pupil):
+            if _command_of(job) == command:
+                run_job(job, attack)
+
+
+@pytest.mark.parametrize("command", COMMAND_NAMES)
+def test_hostile_text_fast(command: str) -> None:
+    """Two derandomized attacks per command, each in every format the command writes."""
+
+    def body(attack: Attack) -> None:
+        attack_command(command, attack)
+
+    settings(max_examples=2, phases=NO_SHRINK)(given(_attacks_for(command))(body))()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", COMMAND_NAMES)
+def test_hostile_text_long(command: str) -> None:
+    """Many more attacks per command (random under ``HYPOTHESIS_PROFILE=long``)."""
+
+    def body(attack: Attack) -> None:
+        attack_command(command, attack)
+
+    settings(max_examples=40, phases=NO_SHRINK)(given(_attacks_for(command))(body))()
+
+
+def test_every_command_that_writes_is_attacked() -> None:
+    """A command merged later is attacked too: every exports command has jobs, in each format."""
+    names = {job.name for job in jobs(PUPILS[0])}
+    for command in COMMANDS:
+        for fmt in _format_choices(command):
+            assert any(n.startswith(f"{command}-{fmt}") for n in names), (command, fmt)
+    assert "report" in COMMAND_NAMES
