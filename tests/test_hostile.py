@@ -30,7 +30,7 @@ import csv
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -352,20 +352,38 @@ def _outside(root: Path) -> set[str]:
 
 
 def run_job(job: Job, attack: Attack) -> Result:
-    """Run one job into a clean output folder and check every promise; return the result."""
+    """Run one job into a clean output folder and check every promise; return the result.
+
+    Every broken promise of the run is reported together, so one defect does not hide another.
+    """
     out = attack.root / "out"
     for path in sorted(out.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     before = _outside(attack.root)
     result = CliRunner().invoke(app, _fill(job.args, attack))
     where = (job.name, attack.column, attack.export_format, attack.hostile and attack.hostile[:80])
-    assert result.exit_code in (0, 65), (*where, result.exit_code, result.stderr[-2000:])
-    assert "Traceback" not in result.stderr, where
-    assert _outside(attack.root) == before, (*where, "a file outside the output folder")
-    check_stderr(result, attack, where)
+    problems: list[str] = []
+
+    def expect(check: Callable[[], None]) -> None:
+        try:
+            check()
+        except AssertionError as exc:
+            problems.append(str(exc).splitlines()[0])
+
+    def exit_code() -> None:
+        assert result.exit_code in (0, 65), (result.exit_code, result.stderr[-500:])
+        assert "Traceback" not in result.stderr
+
+    def inside() -> None:
+        assert _outside(attack.root) == before, "a file outside the output folder"
+
+    expect(exit_code)
+    expect(inside)
+    expect(lambda: check_stderr(result, attack, ()))
     if result.exit_code == 65:
-        check_refusal(result, attack, where)
-    check_outputs(out, attack, where)
+        expect(lambda: check_refusal(result, attack, ()))
+    check_outputs(out, attack, expect)
+    assert not problems, "\n".join([repr(where), *problems])
     return result
 
 
@@ -390,29 +408,40 @@ def check_refusal(result: Result, attack: Attack, where: tuple) -> None:
     assert f"export.{attack.export_format}" in tail[0], (*where, "the error names no file", tail)
 
 
-def check_outputs(out: Path, attack: Attack, where: tuple) -> None:
+def check_outputs(out: Path, attack: Attack, expect: Callable[[Callable[[], None]], None]) -> None:
+    """Every file and folder the run left in ``out``: its name, and its content by its kind."""
     names_forbidden = attack.pupil_ids() + attack.needles()
     for path in sorted(out.rglob("*")):
         relative = path.relative_to(out).as_posix()
-        for forbidden in names_forbidden:
-            assert forbidden not in relative, (*where, "an id or the text in a file name")
+
+        def name(relative: str = relative) -> None:
+            for forbidden in names_forbidden:
+                assert forbidden not in relative, (
+                    f"{forbidden[:40]!r} in the name {relative[:80]!r}"
+                )
+
+        expect(name)
         if path.is_dir():
             continue
         suffix = path.suffix.lower()
         if suffix == ".xlsx":
-            check_xlsx(path, where)
+            expect(lambda path=path: check_xlsx(path, ()))
         elif suffix == ".csv":
-            check_csv(path, where)
+            expect(lambda path=path: check_csv(path, ()))
         elif suffix == ".md":
-            check_markdown(path, attack, where)
+            expect(lambda path=path: check_markdown(path, attack, ()))
         elif suffix in (".html", ".svg"):
-            check_markup(path, attack, where)
+            expect(lambda path=path: check_markup(path, attack, ()))
         elif suffix == ".txt":
-            check_table(path, where)
+            expect(lambda path=path: check_table(path, ()))
         if path.name in ("manifest.json", "state.json"):
-            text = path.read_text(encoding="utf-8")
-            for pupil in attack.pupil_ids():
-                assert pupil not in text, (*where, f"a pupil id in {path.name}")
+
+            def no_ids(path: Path = path) -> None:
+                text = path.read_text(encoding="utf-8")
+                for pupil in attack.pupil_ids():
+                    assert pupil not in text, f"a pupil id in {path.name}"
+
+            expect(no_ids)
 
 
 def check_xlsx(path: Path, where: tuple) -> None:
@@ -485,6 +514,7 @@ PAYLOADS = (
     '=HYPERLINK("http://evil","klik")',
     "=cmd|' /C calc'!A0",
     "@SUM(1)",
+    "http://evil.example/klik",
     "+1+cmd|' /C calc'!A0",
     "-2+3",
     "\t=1+1",
@@ -589,3 +619,206 @@ def test_every_command_that_writes_is_attacked() -> None:
         for fmt in _format_choices(command):
             assert any(n.startswith(f"{command}-{fmt}") for n in names), (command, fmt)
     assert "report" in COMMAND_NAMES
+
+
+# -- each class of the hostile review, as an example a reader can follow ------------------------
+#
+# The runs above check every promise on every output; these pick the commands each attack aims
+# at, and where the contract decides the outcome (refused on reading), they pin it.
+
+
+def attack_with(
+    hostile: str,
+    column: str,
+    commands: tuple[str, ...],
+    *,
+    at: int = 0,
+    export_format: str = "csv",
+) -> dict[str, Result]:
+    """Run the jobs whose name starts with one of ``commands``; every promise is checked."""
+    attack = Attack(hostile, column, at, export_format)
+    results = {}
+    with prepared(attack):
+        for job in jobs(attack.pupil):
+            if job.name.startswith(commands):
+                results[job.name] = run_job(job, attack)
+    assert results, commands
+    return results
+
+
+SPREADSHEET_JOBS = ("classify-xlsx", "classify-csv", "escalate-xlsx", "stats-xlsx", "report")
+
+
+@pytest.mark.parametrize(
+    ("hostile", "column"),
+    [
+        ('=HYPERLINK("http://evil","klik")', "class_name"),
+        ("=cmd|' /C calc'!A0", "school_id"),
+        ("@SUM(1)", "pupil_id"),
+        ("+1+cmd|' /C calc'!A0", "class_name"),
+        ("-2+3+cmd|' /C calc'!A0", "school_id"),
+        ("\t=1+1", "class_name"),
+        ("\r=1+1", "class_name"),
+        (" =1+1", "class_name"),
+    ],
+)
+def test_formula_injection_into_spreadsheets(hostile: str, column: str) -> None:
+    """A formula or DDE call in the data never becomes a live cell in xlsx or CSV."""
+    attack_with(hostile, column, SPREADSHEET_JOBS)
+
+
+@pytest.mark.parametrize("hostile", ["http://evil.example/klik", "mailto:x@evil.example"])
+def test_link_injection_into_spreadsheets(hostile: str) -> None:
+    """A URL is plain text in a class name; xlsx must not turn it into a link (strings_to_urls)."""
+    results = attack_with(hostile, "class_name", SPREADSHEET_JOBS)
+    assert results["classify-xlsx"].exit_code == 0  # a URL is no formula: it is read, and kept
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("column", TEXT_COLUMNS)
+def test_formula_prefix_is_refused_on_reading(prefix: str, column: str) -> None:
+    """Text that begins like a formula is refused (65): file, line and column, never the value."""
+    hostile = prefix + "cmd|' /C calc'!A0"
+    results = attack_with(hostile, column, ("classify-csv",))
+    result = results["classify-csv"]
+    assert result.exit_code == 65, result.stderr
+    line = result.stderr.splitlines()[0]
+    assert re.search(rf"export\.csv:2:\d+ \(column '{column}'\)", line), line
+    assert "cmd" not in result.stderr
+
+
+@pytest.mark.parametrize("export_format", ["xlsx", "parquet"])
+def test_formula_prefix_is_refused_in_every_export_format(export_format: str) -> None:
+    results = attack_with(
+        '=HYPERLINK("http://evil","klik")',
+        "class_name",
+        ("classify-xlsx",),
+        export_format=export_format,
+    )
+    result = results["classify-xlsx"]
+    assert result.exit_code == 65, result.stderr
+    assert "class_name" in result.stderr
+    assert "HYPERLINK" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "hostile"),
+    [
+        ("script", "<script>alert(1)</script>"),
+        ("javascript-link", "[x](javascript:alert(1))"),
+        ("image", "![x](http://evil.example/track.png)"),
+        ("forged-line", "5.A\n- **Trin:** 0"),
+    ],
+)
+def test_markdown_injection_into_meeting_sheets(name: str, hostile: str) -> None:
+    """A class name cannot add markup, a link or a line to a meeting sheet (Markdown or HTML)."""
+    result, sheets = _sheets_for(hostile, "class_name")
+    if result.exit_code == 0:
+        assert len(sheets) == 2, name  # pupils 1 and 2 are at step 2 or higher
+        assert not any("](javascript:" in sheet or "](http" in sheet for sheet in sheets), name
+
+
+def _sheets_for(hostile: str, column: str, at: int = 0) -> tuple[Result, list[str]]:
+    """escalate --meeting-notes on the hostile export: the result and the Markdown sheets."""
+    attack = Attack(hostile, column, at, "csv")
+    with prepared(attack):
+        job = next(j for j in jobs(attack.pupil) if j.name.startswith("escalate-csv"))
+        result = run_job(job, attack)
+        notes = attack.root / "out" / "notes"
+        sheets = [p.read_text(encoding="utf-8") for p in sorted(notes.glob("*.md"))]
+    return result, sheets
+
+
+def test_rich_markup_is_shown_literally_in_tables() -> None:
+    """``[bold]0000009[/bold]`` is an id as written; ``[/5.A]`` must not crash the table (70)."""
+    attack = Attack("[bold]0000009[/bold]", "pupil_id", 0, "csv")
+    with prepared(attack):
+        job = next(j for j in jobs(attack.pupil) if j.name == "classify-table")
+        result = run_job(job, attack)
+        if result.exit_code == 0:
+            table = (attack.root / "out" / "result.txt").read_text(encoding="utf-8")
+            assert "[bold]0000009[/bold]" in table
+    results = attack_with("[/5.A]", "class_name", ("classify-table", "trend-table", "stats-table"))
+    assert all(r.exit_code in (0, 65) for r in results.values())
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["\x1b[31mrød\x1b[0m", "\x1b]8;;http://evil.example\x1b\\klik\x1b]8;;\x1b\\", "5.\x9b31mA"],
+)
+def test_terminal_escape_sequences_are_refused(hostile: str) -> None:
+    """ANSI CSI and OSC 8 in a class name: refused on reading, never sent to a terminal."""
+    results = attack_with(hostile, "class_name", ("classify-table", "trend-table---class"))
+    assert results["classify-table"].exit_code == 65
+
+
+@pytest.mark.parametrize("column", ["school_id", "class_name"])
+def test_mathtext_in_charts(column: str) -> None:
+    """``$x^2$`` is a school id like any other: drawn as text or refused, never a crash (70)."""
+    attack_with("$x^2$", column, ("stats-table", "stats-xlsx", "trend-table"))
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u200b",  # zero-width space
+        "\u200d",  # zero-width joiner
+        "\ufeff",  # zero-width no-break space
+        "\u00ad",  # soft hyphen
+        "\u202e",  # right-to-left override
+        "\u2066",  # left-to-right isolate
+        "\x00",
+        "\x07",
+        "\x1b",
+        "\x7f",
+        "\x85",
+        "\x9b",
+    ],
+)
+def test_invisible_and_control_characters_are_refused(invisible: str) -> None:
+    """``0000123`` and ``0000123``+ZWSP would be two pupils: text holding such a character is
+    refused (65), whether it hides in a pupil id or a class name."""
+    for column, value in (("pupil_id", "0000123" + invisible), ("class_name", "5." + invisible)):
+        result = attack_with(value, column, ("classify-csv",))["classify-csv"]
+        assert result.exit_code == 65, (column, repr(invisible), result.stderr)
+
+
+def test_cpr_numbers_stay_off_stderr_and_out_of_names() -> None:
+    """A CPR number as the pupil id: no file name, no stderr line, no manifest holds it."""
+    attack_with(
+        "010203-1234",
+        "pupil_id",
+        ("escalate-split", "escalate-csv", "report", "explain-table", "trend-table"),
+    )
+
+
+@pytest.mark.parametrize("hostile", ["../../etc/x", "a/b", "C:\\x", "..", "/etc/passwd"])
+@pytest.mark.parametrize("column", ["pupil_id", "school_id"])
+def test_path_separators_in_ids_stay_inside_the_output_folder(hostile: str, column: str) -> None:
+    """Ids become file names (per school, per pupil): never a path out of the output folder."""
+    attack_with(hostile, column, ("escalate-split", "escalate-csv", "report"))
+
+
+@pytest.mark.parametrize("column", TEXT_COLUMNS)
+def test_very_long_values(column: str) -> None:
+    """10,000 characters in an id or a class: no name too long for the file system (73/74)."""
+    attack_with(LONG, column, ("classify-table", "classify-xlsx", "escalate-split", "report"))
+
+
+def test_ids_differing_only_in_case_do_not_overwrite_each_other() -> None:
+    """``ABC`` and ``abc`` are two pupils: on a case-insensitive file system (SMB, macOS) their
+    meeting sheets must still be two files."""
+    rows = export_rows("ABC", "pupil_id", 0)
+    rows = [("abc", *r[1:]) if r[0] == "0000002" else r for r in rows]
+    with tempfile.TemporaryDirectory() as name:
+        root = Path(name)
+        export = write_export(rows, "csv", root / "export.csv")
+        notes = root / "notes"
+        result = CliRunner().invoke(
+            app, ["escalate", str(export), "--since", SINCE, "--meeting-notes", str(notes)]
+        )
+        assert result.exit_code == 0, result.stderr
+        names = [p.name for p in notes.iterdir()]
+        assert len(names) == 4  # a Markdown and an HTML sheet for each of the two pupils
+        assert len({n.casefold() for n in names}) == 4, names
+        assert not any("abc" in n.casefold() for n in names)
