@@ -199,7 +199,8 @@ def jobs(pupil: Pupil) -> list[Job]:
     """Every command that writes, in each of its formats, with the variants that write more.
 
     ``pupil`` is the one the hostile text was put into: ``explain`` and ``trend`` ask for it by
-    its id or class (``--pupil=...`` so that a text starting with ``-`` stays a value).
+    its id or class (``--pupil=...`` so that a text starting with ``-`` stays a value), as read:
+    ingest strips the spaces around a cell, so the user asks without them.
     """
     out: list[Job] = []
     for command in sorted(COMMANDS):
@@ -208,13 +209,13 @@ def jobs(pupil: Pupil) -> list[Job]:
             required = list(REQUIRED_ARGS.get(command, []))
             extra: list[list[str]] = [[]]
             if command == "explain":
-                required = [f"--pupil={pupil.pupil_id}"]
+                required = [f"--pupil={pupil.pupil_id.strip()}"]
             elif command == "trend":
                 required = []
                 chart = [f"--chart={{out}}/chart.{'svg' if fmt == 'table' else 'png'}"]
-                extra = [[f"--pupil={pupil.pupil_id}", *chart]]
+                extra = [[f"--pupil={pupil.pupil_id.strip()}", *chart]]
                 if fmt in ("table", "xlsx"):
-                    extra.append([f"--class={pupil.class_name}"])
+                    extra.append([f"--class={pupil.class_name.strip()}"])
             elif command == "escalate":
                 required = ["--since", SINCE]
                 extra = [["--meeting-notes", "{out}/notes"]]
