@@ -104,8 +104,11 @@ def export_rows(hostile: str | None = None, column: str = "class_name", at: int 
     """The export's rows, with ``hostile`` as ``column`` of every row of pupil ``at``."""
     rows = []
     for index, pupil in enumerate(PUPILS):
-        values = {"pupil_id": pupil.pupil_id, "school_id": pupil.school_id}
-        values["class_name"] = pupil.class_name
+        values = {
+            "pupil_id": pupil.pupil_id,
+            "school_id": pupil.school_id,
+            "class_name": pupil.class_name,
+        }
         if hostile is not None and index == at:
             values[column] = hostile
         for n, day in enumerate(DAYS):
@@ -141,8 +144,6 @@ def write_export(rows: list[tuple], fmt: str, path: Path) -> Path:
             for col, value in enumerate(row):
                 if HEADER[col] in ("absent_fraction", "grade"):
                     sheet.write_number(r, col, float(value))
-                elif HEADER[col] == "date":
-                    sheet.write_string(r, col, value)
                 else:
                     sheet.write_string(r, col, value)
         workbook.close()
