@@ -53,7 +53,7 @@ pytest: $(DEV_STAMP)
 test: lint types contracts pytest
 
 test-all: lint types contracts $(DEV_STAMP)
-	$(BIN)/pytest -m ''
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest -m ''
 
 # Data is cached under $(FRAVAER_BENCH_DATA) (default benchmarks/data); results go to
 # benchmarks/results/*.json. See docs/performance.md.
