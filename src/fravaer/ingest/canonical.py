@@ -770,7 +770,7 @@ def finish(
     if blank.any():
         rows = rows.filter(~blank)
 
-    codes, counts = _code_rule(frame, source, options)
+    codes, counts = _code_rule(frame.group_by(s.CATEGORY).len(), source, options)
     dates, date_format = _date_rule(frame, rows.lazy(), source, options, excel=table.excel_dates)
     # Text columns are as the plans for text sources expect, whatever their polars type.
     schema = pl.Schema(dict.fromkeys(frame.columns, pl.String))
@@ -783,6 +783,7 @@ def finish(
         date_format=date_format,
         columns=table.headers.original,
         dropped=table.headers.dropped,
+        header=table.headers.header,
         codes=_code_counts(counts, codes, options, blank_lines=frame.height - validated.read),
         rows=validated.rows,
     )
@@ -804,15 +805,15 @@ def _code_counts(
 
 
 def _code_rule(
-    frame: pl.DataFrame, source: Source, options: SourceOptions
+    found: pl.DataFrame, source: Source, options: SourceOptions
 ) -> tuple[_CodeRule, dict[str, int]]:
-    """The meaning of every code in the file, and how many rows have each (one aggregation).
+    """The meaning of every code in the file, and how many rows have each.
 
+    ``found`` is each category cell as written with its number of records (one aggregation).
     Counts are by code as written, stripped (``""`` for blank), over every record: blank lines
     are counted as blank codes here and taken off by the caller.
     """
     table = code_table(options.codes)
-    found = frame.group_by(s.CATEGORY).len()
     meanings: dict[str, Meaning] = {}
     known: dict[str, int] = {}
     unknown: dict[str, int] = {}
@@ -1055,9 +1056,19 @@ def read_csv(
 
 
 def read_parquet_detected(
-    path: Path, *, keep_lines: bool = False, day_checks: bool = True
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
 ) -> tuple[pl.LazyFrame, Detected]:
-    """Read and validate a canonical Parquet export lazily: only small aggregates are collected."""
+    """Read and validate a Parquet export lazily: only small aggregates are collected.
+
+    ``[columns]`` and ``[codes]`` of ``options`` apply as to a CSV file (docs/ingest.md): a
+    column named in ``[columns]`` is read as its canonical column, and a text category column
+    is read through the code table (built-in codes and the local ones), so that a data
+    platform's own names and codes need no conversion. Without them, the canonical format.
+    """
     check_readable(path)
     source = Source(path, [], lambda record: record + 1, header_line=None)
     try:
@@ -1065,12 +1076,29 @@ def read_parquet_detected(
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise source.at(None, None, f"not a readable Parquet file ({type(exc).__name__})") from None
-    source.header = list(schema)
+    header = list(schema)
+    source.header = header
+    renamed = _parquet_columns(header, options, source)
+    if renamed:
+        scan = scan.rename(renamed)
+        schema = scan.collect_schema()
+        source.positions = {canonical: header.index(name) for name, canonical in renamed.items()}
+    plans: dict[str, _Plan] | None = None
+    counts: dict[str, int] = {}
+    codes: _CodeRule | None = None
+    if options.codes and isinstance(schema.get(s.CATEGORY), pl.String | pl.Categorical):
+        found = _collect(scan.group_by(pl.col(s.CATEGORY).cast(pl.String)).len(), source)
+        codes, counts = _code_rule(found, source, options)
+        try:
+            plans = _plans(schema, codes=codes)
+        except _TypeProblem as problem:
+            raise source.at(None, problem.column, f"column {problem.problem}") from None
     validated = validate(
         scan.with_row_index(_ROW),
         schema,
         source,
         unindexed=scan,
+        plans=plans,
         lines=pl.col(_ROW) + 1 if keep_lines else None,
         day_checks=day_checks,
         decode_all=True,
@@ -1079,17 +1107,47 @@ def read_parquet_detected(
     detected = Detected(
         "parquet",
         date_format=date_format,
-        columns={c: c for c in schema if c in s.CANONICAL_SCHEMA},
+        columns={
+            c: next((k for k, v in renamed.items() if v == c), c)
+            for c in schema
+            if c in s.CANONICAL_SCHEMA
+        },
         dropped=tuple(c for c in schema if c not in s.CANONICAL_SCHEMA),
+        codes=_code_counts(counts, codes, options, blank_lines=0) if codes else {},
         rows=validated.rows,
+        header=tuple(header),
     )
     return validated.frame, detected
 
 
-def read_parquet(path: Path, *, keep_lines: bool = False, day_checks: bool = True) -> pl.LazyFrame:
-    """Read and validate a canonical Parquet export lazily: only small aggregates are collected.
+def _parquet_columns(header: list[str], options: SourceOptions, source: Source) -> dict[str, str]:
+    """``[columns]`` as a renaming of the file's columns (written -> canonical)."""
+    renamed: dict[str, str] = {}
+    for canonical, written in options.columns.items():
+        if written == canonical:
+            continue
+        if written not in header:
+            raise source.at_line(
+                None,
+                None,
+                f"column '{written}' given for '{canonical}' in [columns] is not in the file",
+                hint="check [columns] in source.toml against the file's column names",
+            )
+        renamed[written] = canonical
+    return renamed
 
-    ``keep_lines`` adds each row's 1-based number as :data:`LINE`; ``day_checks=False`` keeps
-    repeated, conflicting and over-full pupil-days.
+
+def read_parquet(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> pl.LazyFrame:
+    """Read and validate a Parquet export lazily: only small aggregates are collected.
+
+    ``options`` give ``[columns]`` and ``[codes]`` as for CSV; ``keep_lines`` adds each row's
+    1-based number as :data:`LINE`; ``day_checks=False`` keeps repeated, conflicting and
+    over-full pupil-days.
     """
-    return read_parquet_detected(path, keep_lines=keep_lines, day_checks=day_checks)[0]
+    return read_parquet_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]
