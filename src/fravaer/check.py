@@ -40,8 +40,9 @@ the missing day; for a stale school, its latest registration.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
+from typing import Final
 
 import polars as pl
 
@@ -115,14 +116,32 @@ def closed_only_pupils(
     )
 
 
-def _summary(items: pl.LazyFrame, finding: str, *, line: str) -> pl.LazyFrame:
+FILE: Final = "_file"
+"""Input column of :func:`check` over several files: each row's file, 0-based in ``files``."""
+
+_STRIDE = 2**32
+"""Lines of several files are compared as ``file * _STRIDE + line``: in file order, then line."""
+
+
+def _line_text(line: pl.Expr, files: Sequence[str] | None) -> pl.Expr:
+    """A line as users read it: the number, or ``file:number`` when there are several files."""
+    if files is None:
+        return line.cast(pl.String)
+    name = (line // _STRIDE).replace_strict(list(range(len(files))), list(files))
+    return pl.format("{}:{}", name, line % _STRIDE)
+
+
+def _summary(
+    items: pl.LazyFrame, finding: str, *, line: str, files: Sequence[str] | None
+) -> pl.LazyFrame:
     """One finding's row from its items (one per occurrence, with a line and a school list)."""
     shown = FIRST_LINES_SHOWN
+    lines = pl.col(line).drop_nulls().unique().sort().head(shown)
     return items.select(
         pl.lit(finding).alias(s.FINDING),
         pl.lit(FINDINGS[finding]).alias(s.SEVERITY),
         pl.len().cast(pl.Int64).alias(s.COUNT),
-        pl.col(line).unique().sort().head(shown).cast(pl.String).str.join(" ").alias(s.FIRST_LINES),
+        _line_text(lines, files).str.join(" ").alias(s.FIRST_LINES),
         pl.col(_SCHOOLS)
         .explode()
         .drop_nulls()
@@ -231,6 +250,7 @@ def check(
     as_of: date,
     holidays: Collection[date],
     line: str = "_line",
+    files: Sequence[str] | None = None,
 ) -> pl.LazyFrame:
     """The data-quality findings of an export, one row per finding in :data:`FINDINGS` order.
 
@@ -246,7 +266,11 @@ def check(
         Dates that are never school days besides Saturdays and Sundays
         (:func:`fravaer.calendar.public_holidays`).
     line
-        The column holding each row's source line.
+        The column holding each row's source line (null for a row that the export's shape
+        added, such as a present day of an absence-only export).
+    files
+        Several files' names: ``frame`` then has each row's file (0-based) in the column
+        :data:`FILE`, and lines are shown as ``file:line``.
 
     Returns
     -------
@@ -273,9 +297,13 @@ def check(
     """
     columns = frame.collect_schema().names()
     canonical = [c for c in columns if c in s.CANONICAL_SCHEMA]
+    if files is not None:
+        frame = frame.with_columns(
+            (pl.col(FILE).cast(pl.Int64) * _STRIDE + pl.col(line).cast(pl.Int64)).alias(line)
+        )
     first_of = pl.col(line).min()
-    duplicate = pl.col(line) > first_of.over(canonical)
-    later_of_key = pl.col(line) > first_of.over(_ROW_KEY)
+    duplicate = (pl.col(line) > first_of.over(canonical)).fill_null(value=False)
+    later_of_key = (pl.col(line) > first_of.over(_ROW_KEY)).fill_null(value=False)
 
     marked = frame.with_columns(duplicate.alias("_duplicate"), later_of_key.alias("_later"))
     rows = marked.filter(~pl.col("_duplicate"))
@@ -296,7 +324,9 @@ def check(
         "gaps": _gaps(counted, open_counted, line=line),
         "stale_schools": _stale(counted, open_counted, line=line),
     }
-    return pl.concat([_summary(found, name, line=line) for name, found in items.items()])
+    return pl.concat(
+        [_summary(found, name, line=line, files=files) for name, found in items.items()]
+    )
 
 
 def has_errors(findings: pl.DataFrame) -> bool:

@@ -366,19 +366,50 @@ def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.
 
     A school's school days are the dates on which it has any registration (SPEC §3).
     """
+    return (
+        pupils.join(_school_recent(frame, as_of), on=s.SCHOOL_ID, how="left")
+        .filter(pl.col(_LATEST) >= pl.col(_SCHOOL_RECENT))
+        .drop(_SCHOOL_RECENT)
+    )
+
+
+def _school_recent(frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Each school's earliest of its latest 5 school days up to ``as_of``."""
     # The distinct school-days first (a few hundred per school, a streaming aggregation), then
     # each school's latest five: grouping the rows by school directly held every row's date.
-    recent = (
+    return (
         frame.filter(pl.col(s.DATE) <= as_of)
         .group_by(s.SCHOOL_ID, s.DATE)
         .agg()
         .group_by(s.SCHOOL_ID)
         .agg(pl.col(s.DATE).top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT))
     )
-    return (
-        pupils.join(recent, on=s.SCHOOL_ID, how="left")
-        .filter(pl.col(_LATEST) >= pl.col(_SCHOOL_RECENT))
-        .drop(_SCHOOL_RECENT)
+
+
+def left_pupils(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """How many pupils the "has left" rule drops at ``as_of``, and of how many (one row:
+    ``left``, ``pupils``); :func:`classify` drops them unless ``include_left``.
+
+    >>> from datetime import date
+    >>> rows = pl.LazyFrame(
+    ...     {"pupil_id": ["a"] + ["b"] * 6, "school_id": ["s"] * 7,
+    ...      "date": [date(2024, 3, 1)] + [date(2024, 3, d) for d in (1, 4, 5, 6, 7, 8)],
+    ...      "class_name": [None] * 7, "grade": [None] * 7}
+    ... )
+    >>> left_pupils(rows, as_of=date(2024, 3, 8)).collect().row(0)
+    (1, 2)
+    """
+    spells = (
+        frame.filter(pl.col(s.DATE) <= as_of)
+        .group_by(s.PUPIL_ID, *_ENROLMENT)
+        .agg(pl.col(s.DATE).max().alias(_LATEST))
+    )
+    pupils = _latest(spells, [s.PUPIL_ID]).join(
+        _school_recent(frame, as_of), on=s.SCHOOL_ID, how="left"
+    )
+    return pupils.select(
+        (pl.col(_LATEST) < pl.col(_SCHOOL_RECENT)).sum().cast(pl.Int64).alias("left"),
+        pl.len().cast(pl.Int64).alias("pupils"),
     )
 
 

@@ -1,10 +1,10 @@
-"""Several exports read as one: file lists, glob patterns and hive-partitioned Parquet (issue 3).
+"""Several exports read as one: file lists, glob patterns and hive-partitioned Parquet.
 
 Schools often export one file per school or per month. :func:`expand_paths` turns the paths and
 patterns a user gives into files, :func:`combine` stacks their canonical frames and refuses
 what would count a pupil-day twice, and :func:`read_hive` reads a directory written as
 ``export/school_id=851001/part-0.parquet``, where ``school_id`` may come from the directory name.
-:func:`read_many` does all three. See docs/shapes.md.
+:func:`fravaer.ingest.read_export` uses all three. See docs/shapes.md.
 
 Overlaps between files are judged on the canonical key, pupil + date + category:
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import glob
 import logging
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -30,7 +29,7 @@ from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError, Location, UsageError
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
-from fravaer.ingest.canonical import _ROW, Source, validate
+from fravaer.ingest.canonical import _ROW, LINE, Source, validate
 from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
@@ -83,7 +82,7 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     return list(found)
 
 
-def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
+def combine(frames: list[tuple[Path, pl.LazyFrame]], *, lines: bool = False) -> pl.LazyFrame:
     """Stack canonical frames of several files, dropping duplicates and refusing conflicts.
 
     Parameters
@@ -95,7 +94,9 @@ def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
     -------
     pl.LazyFrame
         The canonical frame of all files. Of rows with the same pupil, date and category in
-        several files, only the one from the earliest file in ``frames`` is kept.
+        several files, only the one from the earliest file in ``frames`` is kept. With
+        ``lines`` (every frame has ``_line``, as the reader's ``keep_lines`` gives), each row
+        keeps its line and its file's position in ``frames`` as ``_file``, for ``check``.
 
     Raises
     ------
@@ -131,14 +132,19 @@ def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
     """
     if not frames:
         raise UsageError("no input files")
+
+    def done(rows: pl.LazyFrame) -> pl.LazyFrame:
+        return rows if lines else rows.drop(_FILE)
+
     tagged = pl.concat(
         [
-            _canonical(frame).with_columns(pl.lit(i, dtype=pl.UInt32).alias(_FILE))
+            _canonical(frame, lines=lines).with_columns(pl.lit(i, dtype=pl.UInt32).alias(_FILE))
             for i, (_, frame) in enumerate(frames)
         ]
     )
     if len(frames) == 1:
-        return tagged.drop(_FILE)
+        return done(tagged)
+
     paths = [path for path, _ in frames]
     day = [s.PUPIL_ID, s.DATE]
     shared_days = (
@@ -153,21 +159,24 @@ def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
         where = Location(", ".join(map(str, paths)))
         raise BadInputError(where, f"cannot read the data ({type(exc).__name__})") from None
     if shared.is_empty():
-        return tagged.drop(_FILE)
+        return done(tagged)
     dropped = _repeats(shared, paths)
     kept = shared.join(dropped, on=[*day, s.CATEGORY, _FILE], how="anti")
     _refuse_over_full(kept, paths)
     if dropped.is_empty():
-        return tagged.drop(_FILE)
-    return tagged.join(dropped.lazy(), on=[*day, s.CATEGORY, _FILE], how="anti").drop(_FILE)
+        return done(tagged)
+    return done(tagged.join(dropped.lazy(), on=[*day, s.CATEGORY, _FILE], how="anti"))
 
 
-def _canonical(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _canonical(frame: pl.LazyFrame, *, lines: bool = False) -> pl.LazyFrame:
     names = frame.collect_schema().names()
-    return frame.select(
+    columns = [
         (pl.col(c) if c in names else pl.lit(None)).cast(dtype).alias(c)
         for c, dtype in s.CANONICAL_SCHEMA.items()
-    )
+    ]
+    if lines:
+        columns.append(pl.col(LINE).cast(pl.Int64))
+    return frame.select(columns)
 
 
 def _repeats(shared: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
@@ -305,21 +314,3 @@ def _check_key(root: Path, key: str, source: Source) -> None:
         raise source.at(
             first, key, "differs from the directory name's partition value for this column"
         )
-
-
-def read_many(
-    patterns: list[str], *, read: Callable[[Path], pl.LazyFrame] | None = None
-) -> pl.LazyFrame:
-    """Read every file and hive directory the patterns name, and :func:`combine` them.
-
-    ``read`` reads one file (default :func:`fravaer.ingest.read_export`); a directory is read
-    with :func:`read_hive`.
-    """
-    from fravaer.ingest import read_export  # the package imports this module
-
-    reader = read or read_export
-    frames = [
-        (path, read_hive(path) if path.is_dir() else reader(path))
-        for path in expand_paths(patterns)
-    ]
-    return combine(frames)
