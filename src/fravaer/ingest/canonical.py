@@ -25,6 +25,7 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.classify import pupil_partition_expr
+from fravaer.days import ROW_KEY, day_units_expr, first_conflict, over_full_days, over_full_expr
 from fravaer.errors import BadInputError, InputMissingError, Location
 from fravaer.ingest import dialect as d
 from fravaer.ingest.codes import Meaning, code_table, unknown_codes_problem
@@ -41,7 +42,6 @@ from fravaer.ingest.detected import Detected
 from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
 from fravaer.ingest.headers import LESSON, HeaderMap, map_headers, missing_column_hint
 from fravaer.ingest.source import SourceOptions
-from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
 
@@ -632,11 +632,11 @@ def _check_days(
             .agg(
                 pl.len().alias(_COUNT),
                 tally.sum().alias(_CATEGORIES),
-                units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
+                day_units_expr().alias(_UNITS),
             )
             .filter(
                 (pl.col(_COUNT) > 1) & pl.any_horizontal(count > 1 for count in counts)
-                | (pl.col(_UNITS) > s.DAY_UNITS)
+                | over_full_expr(pl.col(_UNITS))
             )
             .select(day),
             source,
@@ -666,15 +666,7 @@ def _check_days(
         repeated = sorted(set(repeats[_ROW]) - set(kept_repeats[_ROW]))
         log.warning("%s: ignored %d repeated row(s)", source.path, len(repeated))
         kept = rows.filter(~pl.col(_ROW).is_in(repeated))
-    over_full = (
-        kept.group_by(day)
-        .agg(
-            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
-            pl.col(_ROW).min().alias(_FIRST),
-        )
-        .select(pl.col(_FIRST).filter(pl.col(_UNITS) > s.DAY_UNITS).min())
-        .item()
-    )
+    over_full = over_full_days(kept.lazy(), order=_ROW).select(pl.col(_ROW).min()).collect().item()
     if over_full is not None:
         raise source.at(
             over_full,
@@ -684,26 +676,12 @@ def _check_days(
     return repeated
 
 
-def first_conflict(
-    rows: pl.DataFrame, key: list[str], others: list[str], *, row: str = _ROW
-) -> tuple[int, str] | None:
-    """Where rows sharing ``key`` first disagree: the later row's index and the first column of
-    ``others`` that differs, or None when every repeat is identical."""
-    groups = rows.group_by(key).agg(
-        pl.col(row).bottom_k(2).max().alias(_SECOND),
-        *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
-    )
-    conflicts = groups.filter(pl.any_horizontal(others)).sort(_SECOND)
-    if conflicts.is_empty():
-        return None
-    first = conflicts.row(0, named=True)
-    return first[_SECOND], next(c for c in others if first[c])
-
-
 def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """Of rows sharing pupil, date and category, keep the first; refuse any that differ."""
     key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
-    conflict = first_conflict(rows, key, [c for c in rows.columns if c not in (*key, _ROW)])
+    conflict = first_conflict(
+        rows, ROW_KEY, [c for c in rows.columns if c not in (*ROW_KEY, _ROW)], row=_ROW
+    )
     if conflict is not None:
         raise source.at(
             *conflict, "differs from an earlier row for the same pupil, date and category"

@@ -26,11 +26,19 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
+from fravaer.days import (
+    DAY_KEY,
+    FIRST,
+    ROW_KEY,
+    SECOND,
+    conflicts,
+    day_units_expr,
+    over_full_expr,
+)
 from fravaer.errors import BadInputError, InputMissingError, Location, UsageError
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
 from fravaer.ingest.canonical import _ROW, LINE, Source, validate
-from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
 
@@ -181,27 +189,24 @@ def _canonical(frame: pl.LazyFrame, *, lines: bool = False) -> pl.LazyFrame:
 
 def _repeats(shared: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
     """Rows repeating a row of an earlier file (key and file); refuses rows that differ."""
-    key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
+    key = list(ROW_KEY)
     others = [c for c in s.CANONICAL_SCHEMA if c not in key]
     groups = (
         shared.group_by(key)
         .agg(
             pl.col(_FILE).min().alias("_first_file"),
             pl.col(_FILE).unique().sort().slice(1).alias("_later_files"),
-            *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
         )
         .filter(pl.col("_later_files").list.len() > 0)
     )
-    conflicts = groups.filter(pl.any_horizontal(others)).with_columns(
-        pl.col("_later_files").list.first().alias("_second_file")
-    )
-    if not conflicts.is_empty():
-        first = conflicts.sort("_second_file", "_first_file").row(0, named=True)
+    # The rule of fravaer.days, with the file's position as the order of the rows.
+    found = conflicts(shared.join(groups, on=key, how="semi"), key, others, row=_FILE)
+    if not found.is_empty():
+        first = found.row(0, named=True)
         column = next(c for c in others if first[c])
         raise BadInputError(
-            Location(str(paths[first["_second_file"]]), column_name=column),
-            "differs from a row for the same pupil, date and category in "
-            f"{paths[first['_first_file']]}",
+            Location(str(paths[first[SECOND]]), column_name=column),
+            f"differs from a row for the same pupil, date and category in {paths[first[FIRST]]}",
             hint="give each pupil-day to one file, or remove the file that is out of date",
         )
     dropped = groups.select(*key, "_first_file", pl.col("_later_files").alias(_FILE)).explode(_FILE)
@@ -216,12 +221,9 @@ def _repeats(shared: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
 def _refuse_over_full(kept: pl.DataFrame, paths: list[Path]) -> None:
     """Refuse a pupil-day whose rows in several files add up to more than one day."""
     over = (
-        kept.group_by(s.PUPIL_ID, s.DATE)
-        .agg(
-            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
-            pl.col(_FILE).unique().sort().alias(_FILES),
-        )
-        .filter(pl.col(_UNITS) > s.DAY_UNITS)
+        kept.group_by(DAY_KEY)
+        .agg(day_units_expr().alias(_UNITS), pl.col(_FILE).unique().sort().alias(_FILES))
+        .filter(over_full_expr(pl.col(_UNITS)))
     )
     if over.is_empty():
         return

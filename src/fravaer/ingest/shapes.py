@@ -33,8 +33,9 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.calendar import public_holidays
+from fravaer.days import DAY_KEY, first_conflict
 from fravaer.errors import BadInputError, Location, PolicyError
-from fravaer.ingest.canonical import check_readable, first_conflict
+from fravaer.ingest.canonical import check_readable
 from fravaer.ingest.source import Calendar, SourceOptions
 from fravaer.window import days_expr, units_expr
 
@@ -288,7 +289,7 @@ def _check_lessons(lessons: pl.LazyFrame, origin: Origin) -> list[int]:
     One pass counts rows and distinct lessons per pupil-day; only the (normally few) days that
     repeat a lesson are compared row by row, so a clean export costs one aggregation.
     """
-    day = [s.PUPIL_ID, s.DATE]
+    day = list(DAY_KEY)
     blank = lessons.select(
         pl.col(ROW).filter(pl.col(LESSON).fill_null("") == "").min().alias(_SECOND)
     )
