@@ -146,6 +146,37 @@ def at(line: int, col: int, name: str) -> str:
     return COL.format(line=line, col=col, name=re.escape(name))
 
 
+LESSON_HEADER = HEADER + ",lesson"
+DANISH_CODES = {"present": "M", "illness": "S"}
+
+
+def lessons_text(
+    *extra: str, header: str = LESSON_HEADER, separator: str = ",", codes: bool = False
+) -> str:
+    """The good export with two lessons a day, then ``extra`` rows (the first is line 42)."""
+    rows = []
+    for row in good_rows():
+        cells = row.split(",")
+        if codes:
+            cells[3] = DANISH_CODES[cells[3]]
+        rows += [separator.join([*cells, str(lesson)]) for lesson in (1, 2)]
+    return "\n".join([header, *rows, *extra]) + "\n"
+
+
+LESSON_LINE = 42
+
+
+def absences_text(*extra: str) -> str:
+    """The good export's absences only, then ``extra`` rows (the first is line 6)."""
+    rows = [row for row in good_rows() if ",illness," in row]
+    return "\n".join([HEADER, *rows, *extra]) + "\n"
+
+
+ABSENCE_LINE = 2 + len([row for row in good_rows() if ",illness," in row])
+ABSENCE_SOURCE = (
+    'shape = "absence_only"\ncalendar = { first = "2024-03-04", last = "2024-03-15" }\n'
+)
+
 UTF16_TEXT = csv_text()
 CASES: dict[str, Case] = {
     # -- encodings and byte-order marks
@@ -498,6 +529,39 @@ CASES: dict[str, Case] = {
         "field 'outputs.0.format'",
         at="config",
         report_config=lambda inv: inv.report_toml() + 'format = "pdf"\n',
+    ),
+    # -- lesson-level and absence-only exports: the file's own line and column, as a register's
+    "lesson-conflicting-lesson": Case(
+        text(lessons_text(f"{PUPIL},851001,2024-03-04,illness,1,5,5.A,2")),
+        65,
+        at(LESSON_LINE, 4, "category"),
+        "differs from an earlier row for the same pupil, date and lesson",
+    ),
+    "lesson-missing-lesson": Case(
+        text(lessons_text(f"{PUPIL},851001,2024-03-18,present,0,5,5.A,")),
+        65,
+        at(LESSON_LINE, 8, "lesson"),
+        "missing lesson",
+    ),
+    "lesson-conflicting-lesson-danish-headers": Case(
+        text(
+            lessons_text(
+                f"{PUPIL};851001;2024-03-04;S;1;5;5.A;2",
+                header="elev;skole;dato;kode;andel;klassetrin;klasse;lektion",
+                separator=";",
+                codes=True,
+            )
+        ),
+        65,
+        at(LESSON_LINE, 4, "kode"),
+        "differs from an earlier row for the same pupil, date and lesson",
+    ),
+    "absence-only-off-calendar": Case(
+        text(absences_text(f"{PUPIL},851001,2024-03-09,illness,1,5,5.A")),
+        65,
+        at(ABSENCE_LINE, 3, "date"),
+        "a row on a day that is not a school day of its school in the calendar",
+        source=toml(ABSENCE_SOURCE, "source.toml"),
     ),
     # -- missing input
     "missing-file": Case(lambda folder: folder / "nowhere.csv", 66, ": ", "no such file"),

@@ -591,3 +591,139 @@ def test_check_takes_classify_s_default_as_of_and_lists_rows_after_today(
         "fravaer: checked 3 row(s) as of 2024-03-05: 1 finding(s)",
     ]
     assert_no_pupil_data(result)
+
+
+# -- check reads what classify reads -------------------------------------------------------------
+
+EXPORTS = ROOT / "examples" / "exports"
+
+
+def as_of_said(result: Result) -> str:
+    """The as-of date in the command's last stderr line (check's or classify's summary)."""
+    return result.stderr.strip().splitlines()[-1].split(" as of ")[1][:10]
+
+
+@pytest.mark.parametrize("shape", [[], ["--shape", "lesson"]])
+def test_a_lesson_export_is_checked_in_school_days(shape: list[str]) -> None:
+    result = run("check", EXPORTS / "lessons.csv", *shape, "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    found = pl.read_csv(result.stdout.encode(), infer_schema=False)
+    assert set(found[s.COUNT]) == {"0"}
+    assert "checked 5 row(s) as of 2024-03-05" in result.stderr
+
+
+def test_an_absence_only_export_has_no_gaps_that_its_shape_fills_and_classify_s_as_of() -> None:
+    source = ["--source", EXPORTS / "absence-only.toml"]
+    export = EXPORTS / "absences.csv"
+
+    checked = run("check", export, *source, "--format", "json")
+    classified = run("classify", export, *source, "--format", "csv")
+
+    assert checked.exit_code == 0, checked.output
+    found = {f["finding"]: f for f in json.loads(checked.stdout)}
+    assert found["gaps"]["count"] == 0
+    assert as_of_said(checked) == as_of_said(classified) == "2024-03-15"
+
+
+def test_check_takes_several_files_and_globs_and_names_the_file_of_each_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.csv").write_text(f"{HEADER}\n{SECRET},851001,2024-03-04,present,0,3,3.A\n")
+    (tmp_path / "b.csv").write_text(
+        f"{HEADER}\n{SECRET},851001,2024-03-05,present,0,3,3.A\n"
+        f"{SECRET},851001,2024-03-05,present,0,3,3.A\n"  # repeated: line 3 of b.csv
+    )
+
+    listed = run("check", tmp_path / "a.csv", tmp_path / "b.csv", "--format", "json")
+    globbed = run("check", str(tmp_path / "*.csv"), "--format", "json")
+
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout == globbed.stdout
+    found = {f["finding"]: f for f in json.loads(listed.stdout)}
+    assert found["duplicate_rows"]["first_lines"] == f"{tmp_path / 'b.csv'}:3"
+    assert found["gaps"]["count"] == 0  # the two files together cover both days
+    assert_no_pupil_data(listed)
+
+
+def test_check_refuses_what_the_reader_refuses_across_files(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text(f"{HEADER}\n{SECRET},851001,2024-03-04,illness,1,3,3.A\n")
+    (tmp_path / "b.csv").write_text(f"{HEADER}\n{SECRET},851001,2024-03-04,illness,0.5,3,3.A\n")
+
+    result = run("check", tmp_path / "a.csv", tmp_path / "b.csv", "--format", "csv")
+
+    assert result.exit_code == 65
+    assert f"{tmp_path / 'b.csv'} (column 'absent_fraction'): differs" in result.stderr
+    assert_no_pupil_data(result, "0.5")
+
+
+def test_check_says_an_absence_only_export_has_no_roster(tmp_path: Path) -> None:
+    source = tmp_path / "source.toml"
+    source.write_text(
+        'shape = "absence_only"\ncalendar = { first = "2024-03-04", last = "2024-03-15" }\n'
+    )
+    path = write_export(
+        tmp_path,
+        [
+            f"{SECRET},851001,2024-03-05,illness,1,3,3.A",  # no absence since: looks left
+            "other-1,851001,2024-03-11,illness,1,3,3.A",
+            "other-1,851001,2024-03-15,illness,1,3,3.A",
+            "other-2,851001,2024-03-12,illness,1,3,3.A",
+            "other-2,851001,2024-03-14,illness,1,3,3.A",
+        ],
+    )
+
+    checked = run("check", path, "--source", source, "--format", "csv")
+    classified = run("classify", path, "--source", source, "--format", "csv")
+
+    warning = (
+        f"fravaer: warning: {path}: absence-only export without a roster: each pupil counts only "
+        "from their first to their last absence, and 1 of 3 pupil(s) with no absence in the last "
+        "5 school days look as if they had left (set roster in source.toml)"
+    )
+    for result in (checked, classified):
+        assert result.exit_code == 0, result.output
+        assert result.stderr.splitlines()[0] == warning
+    assert_no_pupil_data(checked, "other-1")
+    assert "classified 2 pupil(s)" in classified.stderr  # the one the warning counted is left out
+
+
+def _write(rows: list[Row], folder: Path, *, lessons: bool) -> Path:
+    header = HEADER + ",lesson" if lessons else HEADER
+    lines = [
+        ",".join(
+            [
+                *(r.pupil, r.school, r.day.isoformat(), r.category, r.fraction),
+                *(str(r.grade or ""), ""),
+                *([str(r.line % 3)] if lessons else []),
+            ]
+        )
+        for r in sorted(rows, key=lambda r: r.line)
+    ]
+    path = folder / "export.csv"
+    path.write_text("\n".join([header, *lines]) + "\n")
+    return path
+
+
+@settings(max_examples=30, deadline=None)
+@given(exports(), st.booleans())
+def test_check_reports_an_error_exactly_when_the_reader_refuses(
+    export: tuple[list[Row], date, set[date]], lessons: bool
+) -> None:
+    """Repeated, conflicting and over-full pupil-days (or lessons): one rule, one verdict."""
+    import tempfile
+
+    from fravaer.errors import BadInputError
+
+    rows, as_of, _ = export
+    with tempfile.TemporaryDirectory() as folder:
+        path = _write(rows, Path(folder), lessons=lessons)
+        try:
+            read_export(path).collect()
+            refused = False
+        except BadInputError:
+            refused = True
+        result = run("check", path, "--as-of", as_of.isoformat(), "--format", "csv")
+
+    assert result.exit_code in (0, 65), result.output
+    assert (result.exit_code == 65) == refused, result.output

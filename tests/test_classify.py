@@ -561,3 +561,49 @@ def test_rows_dated_after_the_as_of_date_change_nothing(
         ).collect()
 
     assert_frame_equal(run(ahead), run([]))
+
+
+# -- impossible absence -------------------------------------------------------------------------
+
+
+def _lessons_as_days(pupil: str = "0000000123") -> pl.LazyFrame:
+    """Six lesson rows a day classified as if each were a whole day: 3 absent days a day."""
+    days = [date(2024, 3, 4), date(2024, 3, 5)]
+    rows = [(day, "illness" if lesson < 3 else "present") for day in days for lesson in range(6)]
+    return pl.LazyFrame(
+        {
+            s.PUPIL_ID: [pupil] * len(rows),
+            s.SCHOOL_ID: ["851001"] * len(rows),
+            s.DATE: [day for day, _ in rows],
+            s.CATEGORY: [category for _, category in rows],
+            s.ABSENT_FRACTION: [0.0 if c == "present" else 1.0 for _, c in rows],
+            s.GRADE: [4] * len(rows),
+            s.CLASS_NAME: ["4.B"] * len(rows),
+        },
+        schema_overrides={s.CATEGORY: s.CATEGORY_DTYPE, s.GRADE: pl.Int8},
+    )
+
+
+@pytest.mark.parametrize("parts", [1, 2])
+def test_more_absent_days_than_school_days_fails_the_collect(parts: int) -> None:
+    from fravaer.errors import FravaerError, ImpossibleAbsenceError
+
+    result = classify(
+        _lessons_as_days(), policy=load_policy("aalborg-2023"), as_of=date(2024, 3, 5), parts=parts
+    )
+
+    with pytest.raises(ImpossibleAbsenceError) as raised:
+        result.collect()
+
+    assert isinstance(raised.value, FravaerError)
+    assert raised.value.exit_code == 65
+    assert "1 pupil(s) have more absent days than school days" in raised.value.message
+    assert "0000000123" not in str(raised.value) + str(raised.value.hint)
+
+
+def test_a_possible_frame_passes_the_guard_unchanged() -> None:
+    frame = _lessons_as_days().filter(pl.col(s.CATEGORY) == "present").unique()
+
+    out = classify(frame, policy=load_policy("aalborg-2023"), as_of=date(2024, 3, 5)).collect()
+
+    assert out.select(s.WINDOW_DAYS, s.ABSENT_DAYS).rows() == [(2, 0.0)]

@@ -6,7 +6,9 @@ with each row's source line in a column (``keep_lines=True`` gives ``_line``). I
 per finding, in a fixed order, with the number of occurrences, the first few line numbers and
 the schools involved; never a pupil id or any other cell.
 
-Findings (docs/check.md explains each, why it matters and what to do):
+The rules for repeated, conflicting and over-full pupil-days are :mod:`fravaer.days`', the same
+that the readers refuse by. Findings (docs/check.md explains each, why it matters and what to
+do):
 
 ========================  =======  ===================================================
 finding                   level    counts
@@ -40,13 +42,14 @@ the missing day; for a stale school, its latest registration.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
+from typing import Final
 
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.window import units_expr
+from fravaer.days import DAY_KEY, LATER, REPEATED, over_full_days, with_repeats
 
 FIRST_LINES_SHOWN = 5
 """How many line numbers (and school ids) a finding lists."""
@@ -72,11 +75,7 @@ _LAST = "_last"
 _LATEST = "_latest"
 _NEWEST = "_newest"
 _BEHIND = "_behind"
-_UNITS = "_units"
 _GAP = "_gap"
-
-_ROW_KEY = (s.PUPIL_ID, s.DATE, s.CATEGORY)
-_DAY_KEY = (s.PUPIL_ID, s.DATE)
 
 
 def closed_expr(holidays: Collection[date]) -> pl.Expr:
@@ -115,14 +114,32 @@ def closed_only_pupils(
     )
 
 
-def _summary(items: pl.LazyFrame, finding: str, *, line: str) -> pl.LazyFrame:
+FILE: Final = "_file"
+"""Input column of :func:`check` over several files: each row's file, 0-based in ``files``."""
+
+_STRIDE = 2**32
+"""Lines of several files are compared as ``file * _STRIDE + line``: in file order, then line."""
+
+
+def _line_text(line: pl.Expr, files: Sequence[str] | None) -> pl.Expr:
+    """A line as users read it: the number, or ``file:number`` when there are several files."""
+    if files is None:
+        return line.cast(pl.String)
+    name = (line // _STRIDE).replace_strict(list(range(len(files))), list(files))
+    return pl.format("{}:{}", name, line % _STRIDE)
+
+
+def _summary(
+    items: pl.LazyFrame, finding: str, *, line: str, files: Sequence[str] | None
+) -> pl.LazyFrame:
     """One finding's row from its items (one per occurrence, with a line and a school list)."""
     shown = FIRST_LINES_SHOWN
+    lines = pl.col(line).drop_nulls().unique().sort().head(shown)
     return items.select(
         pl.lit(finding).alias(s.FINDING),
         pl.lit(FINDINGS[finding]).alias(s.SEVERITY),
         pl.len().cast(pl.Int64).alias(s.COUNT),
-        pl.col(line).unique().sort().head(shown).cast(pl.String).str.join(" ").alias(s.FIRST_LINES),
+        _line_text(lines, files).str.join(" ").alias(s.FIRST_LINES),
         pl.col(_SCHOOLS)
         .explode()
         .drop_nulls()
@@ -143,30 +160,21 @@ def _row_items(frame: pl.LazyFrame, keep: pl.Expr, *, line: str) -> pl.LazyFrame
 
 
 def _over_full(first_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    return (
-        first_rows.group_by(_DAY_KEY)
-        .agg(
-            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
-            pl.col(line).min(),
-            pl.col(s.SCHOOL_ID).sort_by(line).first().alias(s.SCHOOL_ID),
-        )
-        .filter(pl.col(_UNITS) > s.DAY_UNITS)
-        .select(pl.col(line), _school_list())
-    )
+    return over_full_days(first_rows, order=line).select(pl.col(line), _school_list())
 
 
 def _two_schools(rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
     # A cheap count first; only the (normally few) shared days are looked at row by row.
     shared = (
-        rows.group_by(_DAY_KEY)
+        rows.group_by(DAY_KEY)
         .agg(pl.col(s.SCHOOL_ID).n_unique().alias("_n"))
         .filter(pl.col("_n") > 1)
-        .select(_DAY_KEY)
+        .select(DAY_KEY)
     )
     first_school = pl.col(s.SCHOOL_ID).sort_by(line).first()
     return (
-        rows.join(shared, on=list(_DAY_KEY), how="semi")
-        .group_by(_DAY_KEY)
+        rows.join(shared, on=list(DAY_KEY), how="semi")
+        .group_by(DAY_KEY)
         .agg(
             pl.col(line).filter(pl.col(s.SCHOOL_ID) != first_school).min(),
             pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS),
@@ -180,12 +188,12 @@ def _gaps(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyF
     spans = rows.group_by(s.PUPIL_ID, s.SCHOOL_ID).agg(
         pl.col(s.DATE).min().alias(_FIRST), pl.col(s.DATE).max().alias(_LAST)
     )
-    pupil_days = rows.group_by(_DAY_KEY).agg(pl.col(line).min())
+    pupil_days = rows.group_by(DAY_KEY).agg(pl.col(line).min())
     missing = (
         spans.join(school_days, on=s.SCHOOL_ID)
         .filter(pl.col(s.DATE).is_between(pl.col(_FIRST), pl.col(_LAST)))
-        .join(pupil_days, on=list(_DAY_KEY), how="anti")
-        .group_by(_DAY_KEY)
+        .join(pupil_days, on=list(DAY_KEY), how="anti")
+        .group_by(DAY_KEY)
         .agg(pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS))
     )
     # The line of the pupil's last registration before the missing day.
@@ -231,6 +239,7 @@ def check(
     as_of: date,
     holidays: Collection[date],
     line: str = "_line",
+    files: Sequence[str] | None = None,
 ) -> pl.LazyFrame:
     """The data-quality findings of an export, one row per finding in :data:`FINDINGS` order.
 
@@ -246,7 +255,11 @@ def check(
         Dates that are never school days besides Saturdays and Sundays
         (:func:`fravaer.calendar.public_holidays`).
     line
-        The column holding each row's source line.
+        The column holding each row's source line (null for a row that the export's shape
+        added, such as a present day of an absence-only export).
+    files
+        Several files' names: ``frame`` then has each row's file (0-based) in the column
+        :data:`FILE`, and lines are shown as ``file:line``.
 
     Returns
     -------
@@ -271,15 +284,13 @@ def check(
     >>> found.filter(pl.col("count") > 0).select("finding", "count", "first_lines").rows()
     [('duplicate_rows', 1, '3'), ('after_as_of', 1, '4'), ('weekend_or_holiday', 1, '4')]
     """
-    columns = frame.collect_schema().names()
-    canonical = [c for c in columns if c in s.CANONICAL_SCHEMA]
-    first_of = pl.col(line).min()
-    duplicate = pl.col(line) > first_of.over(canonical)
-    later_of_key = pl.col(line) > first_of.over(_ROW_KEY)
-
-    marked = frame.with_columns(duplicate.alias("_duplicate"), later_of_key.alias("_later"))
-    rows = marked.filter(~pl.col("_duplicate"))
-    first_rows = rows.filter(~pl.col("_later"))
+    if files is not None:
+        frame = frame.with_columns(
+            (pl.col(FILE).cast(pl.Int64) * _STRIDE + pl.col(line).cast(pl.Int64)).alias(line)
+        )
+    marked = with_repeats(frame, order=line)
+    rows = marked.filter(~pl.col(REPEATED))
+    first_rows = rows.filter(~pl.col(LATER))
     closed = closed_expr(holidays)
     # Gaps and stale schools are measured on the rows that count, those on or before the as-of
     # date: leave registered ahead of time would otherwise make school days of the future.
@@ -287,16 +298,18 @@ def check(
     open_counted = counted.filter(~closed)
 
     items = {
-        "conflicting_rows": _row_items(rows, pl.col("_later"), line=line),
+        "conflicting_rows": _row_items(rows, pl.col(LATER), line=line),
         "over_full_days": _over_full(first_rows, line=line),
-        "duplicate_rows": _row_items(marked, pl.col("_duplicate"), line=line),
+        "duplicate_rows": _row_items(marked, pl.col(REPEATED), line=line),
         "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line),
         "weekend_or_holiday": _row_items(rows, closed, line=line),
         "two_schools_one_day": _two_schools(rows, line=line),
         "gaps": _gaps(counted, open_counted, line=line),
         "stale_schools": _stale(counted, open_counted, line=line),
     }
-    return pl.concat([_summary(found, name, line=line) for name, found in items.items()])
+    return pl.concat(
+        [_summary(found, name, line=line, files=files) for name, found in items.items()]
+    )
 
 
 def has_errors(findings: pl.DataFrame) -> bool:

@@ -26,6 +26,7 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
+from fravaer.errors import ImpossibleAbsenceError
 from fravaer.policy import AllOf, Condition, Policy, Rule, Threshold, Window, thresholds
 from fravaer.window import (
     DATES,
@@ -365,19 +366,50 @@ def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.
 
     A school's school days are the dates on which it has any registration (SPEC §3).
     """
+    return (
+        pupils.join(_school_recent(frame, as_of), on=s.SCHOOL_ID, how="left")
+        .filter(pl.col(_LATEST) >= pl.col(_SCHOOL_RECENT))
+        .drop(_SCHOOL_RECENT)
+    )
+
+
+def _school_recent(frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Each school's earliest of its latest 5 school days up to ``as_of``."""
     # The distinct school-days first (a few hundred per school, a streaming aggregation), then
     # each school's latest five: grouping the rows by school directly held every row's date.
-    recent = (
+    return (
         frame.filter(pl.col(s.DATE) <= as_of)
         .group_by(s.SCHOOL_ID, s.DATE)
         .agg()
         .group_by(s.SCHOOL_ID)
         .agg(pl.col(s.DATE).top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT))
     )
-    return (
-        pupils.join(recent, on=s.SCHOOL_ID, how="left")
-        .filter(pl.col(_LATEST) >= pl.col(_SCHOOL_RECENT))
-        .drop(_SCHOOL_RECENT)
+
+
+def left_pupils(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """How many pupils the "has left" rule drops at ``as_of``, and of how many (one row:
+    ``left``, ``pupils``); :func:`classify` drops them unless ``include_left``.
+
+    >>> from datetime import date
+    >>> rows = pl.LazyFrame(
+    ...     {"pupil_id": ["a"] + ["b"] * 6, "school_id": ["s"] * 7,
+    ...      "date": [date(2024, 3, 1)] + [date(2024, 3, d) for d in (1, 4, 5, 6, 7, 8)],
+    ...      "class_name": [None] * 7, "grade": [None] * 7}
+    ... )
+    >>> left_pupils(rows, as_of=date(2024, 3, 8)).collect().row(0)
+    (1, 2)
+    """
+    spells = (
+        frame.filter(pl.col(s.DATE) <= as_of)
+        .group_by(s.PUPIL_ID, *_ENROLMENT)
+        .agg(pl.col(s.DATE).max().alias(_LATEST))
+    )
+    pupils = _latest(spells, [s.PUPIL_ID]).join(
+        _school_recent(frame, as_of), on=s.SCHOOL_ID, how="left"
+    )
+    return pupils.select(
+        (pl.col(_LATEST) < pl.col(_SCHOOL_RECENT)).sum().cast(pl.Int64).alias("left"),
+        pl.len().cast(pl.Int64).alias("pupils"),
     )
 
 
@@ -478,7 +510,9 @@ def classify(
     -------
     pl.LazyFrame
         One row per pupil, columns :data:`fravaer.schema.CLASSIFY_COLUMNS` then
-        :func:`rule_columns`, sorted by school and pupil.
+        :func:`rule_columns`, sorted by school and pupil. Collecting it raises
+        :class:`~fravaer.errors.ImpossibleAbsenceError` (exit 65) when a pupil has more absent
+        days than school days in the window (:func:`possible_expr`).
 
     Examples
     --------
@@ -528,8 +562,10 @@ def classify(
         quarter_pct = value_expr(national.primary, national_rule)
         quarter_flag = label_expr(national, pl.col(_step_col(NATIONAL)), below=s.FLAG_NONE)
 
+    all_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in s.ABSENCE_CATEGORIES)
     return (
-        pupils.with_columns(
+        pupils.filter(possible_expr(all_units, window_days))
+        .with_columns(
             pl.lit(as_of, dtype=pl.Date).alias(s.AS_OF),
             pl.col(primary.start).alias(s.WINDOW_START),
             pl.col(primary.end).alias(s.WINDOW_END),
@@ -555,6 +591,31 @@ def classify(
         .select(*s.CLASSIFY_COLUMNS, *rule_columns(policy))
         .sort(s.SCHOOL_ID, s.PUPIL_ID)
     )
+
+
+def _refuse_impossible(impossible: pl.Series) -> pl.Series:
+    """All true, or :class:`ImpossibleAbsenceError` with the number of impossible pupils."""
+    count = int(impossible.sum())
+    if count:
+        raise ImpossibleAbsenceError(
+            f"{count} pupil(s) have more absent days than school days in their window: the "
+            "frame is not a register of whole school days",
+            hint="read exports with fravaer.read_export, which turns lesson-level and "
+            "absence-only exports into school days (docs/shapes.md)",
+        )
+    return ~impossible
+
+
+def possible_expr(units: pl.Expr, days: pl.Expr) -> pl.Expr:
+    """True where ``units`` of absence fit in ``days`` school days; raises otherwise.
+
+    A filter that keeps every row, or fails the collect with :class:`ImpossibleAbsenceError`
+    (exit 65): a pupil cannot miss more days than the school had, whatever built the frame
+    (docs/classify.md#impossible-absence). It runs on the pupils' rows (one per pupil), after
+    the aggregation, so it costs nothing noticeable.
+    """
+    impossible = (units > days.cast(pl.Int64) * s.DAY_UNITS).fill_null(value=False)
+    return impossible.map_batches(_refuse_impossible, return_dtype=pl.Boolean)
 
 
 def explain(frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupil_id: str) -> pl.LazyFrame:

@@ -42,7 +42,7 @@ from fravaer.errors import (
     stopped,
 )
 from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, steps_at
-from fravaer.ingest import read_export
+from fravaer.ingest import read_file
 from fravaer.ingest.canonical import LINE
 from fravaer.ingest.files import read_state
 from fravaer.ingest.keys import read_key_env, read_key_file
@@ -699,7 +699,7 @@ CheckFormat = Literal["table", "csv", "json"]
 
 @app.command()
 def check(
-    export: ExportArgument,
+    exports: ExportsArgument,
     as_of: AsOfOption = None,
     fmt: Annotated[
         CheckFormat | None,
@@ -717,34 +717,38 @@ def check(
     separator: SeparatorOption = None,
     date_format: DateFormatOption = None,
     sheet: SheetOption = None,
+    shape: ShapeOption = None,
 ) -> None:
     """Report what would make an export's numbers wrong: counts and first lines, never a value.
 
+    Reads the exports as classify does (files, globs, --source, --shape, the same as-of).
     Conflicting rows and pupil-days over 1 are errors (exit 65: the numbers cannot be trusted);
     repeated rows, rows after the as-of date or on weekends and public holidays, pupil-days at two
     schools, gaps and stale schools are warnings (exit 0). Every finding is reported, not only
-    the first; a cell that cannot be read at all is still refused like in every command.
+    the first; what the reader refuses outright is refused like in every command.
     """
     out_format = _resolve_format(fmt, output)
     if out_format not in ("table", "csv", "json"):
         raise UsageError(f"check writes table, csv or json, not {out_format}")
     given = _parse_date(as_of, "--as-of") if as_of else None
-    options = _source_options(source, encoding, separator, date_format, sheet, None)
-    frame = read_export(export, options, keep_lines=True, day_checks=False)
-    day = resolve_as_of(frame, given=given, today=_today(), where=str(export))
+    options = _source_options(source, encoding, separator, date_format, sheet, shape)
+    loaded = load(exports, options, keep_lines=True, day_checks=False)
+    frame = loaded.frame
+    named = [str(read.path) for read in loaded.files]
+    where = named[0] if len(named) == 1 else ", ".join(named)
+    day = resolve_as_of(frame, given=given, today=_today(), where=named[0])
     span = frame.select(pl.len(), pl.col(DATE).min().alias("first"), pl.col(DATE).max())
     rows, first, last = span.collect().row(0)
     findings = check_frame(
-        frame, as_of=day, holidays=public_holidays(first.year, last.year), line=LINE
+        frame,
+        as_of=day,
+        holidays=public_holidays(first.year, last.year),
+        line=LINE,
+        files=named if len(named) > 1 else None,
     ).collect(engine="streaming")
     if out_format == "table":
         text = render_check(
-            findings,
-            file=str(export),
-            rows=rows,
-            as_of=day,
-            lang=lang,
-            width=_table_width(output),
+            findings, file=where, rows=rows, as_of=day, lang=lang, width=_table_width(output)
         )
         write_text(text, output)
     else:
@@ -753,7 +757,7 @@ def check(
     log.info("checked %d row(s) as of %s: %d finding(s)", rows, day.isoformat(), found.height)
     if has_errors(findings):
         raise BadInputError(
-            Location(str(export)),
+            Location(where),
             "the numbers cannot be trusted: conflicting rows or pupil-days over 1 (see the report)",
             hint="fix the export at the lines listed and run again",
         )
@@ -821,7 +825,10 @@ def pseudonymize(
         raise UsageError("parquet is binary: give -o PATH or redirect stdout")
     key = _read_key(key_file, key_env)
     options = _source_options(source, encoding, separator, date_format, sheet, None)
-    frame = read_export(export, options, keep_lines=True)
+    # The same reading and refusals as every command (shape, calendar, roster), but the rows
+    # written back are the file's own: a lesson-level export stays lesson-level.
+    load([str(export)], options)
+    frame = read_file(export, options, keep_lines=True)
     count, first_line = invalid_cpr(frame, line=LINE).collect().row(0)
     if count:
         raise BadInputError(

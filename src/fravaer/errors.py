@@ -70,6 +70,17 @@ class BadInputError(FravaerError):
         self.location = location
 
 
+class ImpossibleAbsenceError(FravaerError):
+    """A classified pupil has more absent days than school days in the window (exit 65).
+
+    No export read by :func:`fravaer.read_export` can give this: it means the frame was built
+    some other way (lesson rows classified as whole days, say). The message counts pupils and
+    never names one.
+    """
+
+    exit_code = EXIT_DATAERR
+
+
 class InputMissingError(FravaerError):
     """An input file is missing or unreadable (exit 66)."""
 

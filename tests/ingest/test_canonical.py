@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError
-from fravaer.ingest import read_csv, read_export, read_parquet
+from fravaer.ingest import read_csv, read_export, read_file, read_parquet
 from fravaer.ingest.source import SourceOptions
 
 HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
@@ -800,7 +800,7 @@ def test_directory_is_input_missing(tmp_path: Path, name: str) -> None:
     path.mkdir()
 
     with pytest.raises(InputMissingError) as caught:
-        read_export(path)
+        read_file(path)  # read_export reads a folder as hive-partitioned Parquet
 
     assert caught.value.exit_code == 66
     assert caught.value.message == f"{path}: not a file"

@@ -14,7 +14,7 @@ import pytest
 
 from fravaer import schema as s
 from fravaer.errors import PolicyError
-from fravaer.ingest import read_export, read_export_detected
+from fravaer.ingest import read_export, read_file_detected
 from fravaer.ingest.codes import BUILTIN_CODES, code_key, code_table, unknown_codes_problem
 from fravaer.ingest.source import LocalCode, SourceOptions
 from tests.ingest.exports import FIXTURES, assert_private, cells, refusal, write_text
@@ -71,7 +71,7 @@ def test_builtin_codes_ignore_case_spaces_and_aeoeaa_spelling(
 def test_code_counts_are_reported_by_code_as_written(tmp_path: Path) -> None:
     path = export(tmp_path, "S", "S", " S ", "Sygdom", "", "U")
 
-    counts = read_export_detected(path)[1].codes
+    counts = read_file_detected(path)[1].codes
 
     assert counts == {
         "S": (s.ILLNESS, 3),
@@ -84,7 +84,7 @@ def test_code_counts_are_reported_by_code_as_written(tmp_path: Path) -> None:
 def test_blank_lines_are_not_counted_as_blank_codes(tmp_path: Path) -> None:
     path = write_text(tmp_path, f"{HEADER}\nfake;1;01.03.2024;S;\n\n;;;;\n")
 
-    assert read_export_detected(path)[1].codes == {"S": (s.ILLNESS, 1)}
+    assert read_file_detected(path)[1].codes == {"S": (s.ILLNESS, 1)}
 
 
 # -- local codes --------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ LOCAL = SourceOptions(
 
 
 def test_local_codes_add_to_and_override_the_builtin_ones() -> None:
-    frame, detected = read_export_detected(FIXTURES / "local-codes.csv", LOCAL)
+    frame, detected = read_file_detected(FIXTURES / "local-codes.csv", LOCAL)
 
     out = frame.collect()
     assert out[s.CATEGORY].to_list() == [

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fravaer import schema as s
-from fravaer.ingest import read_export, read_export_detected
+from fravaer.ingest import read_export, read_file_detected
 from fravaer.ingest.dates import (
     DATE_FORMATS,
     EXCEL_SERIAL_MAX,
@@ -55,7 +55,7 @@ def export(tmp_path: Path, *days: str) -> Path:
 def test_each_format_is_detected_and_reported(
     tmp_path: Path, days: list[str], detected: str
 ) -> None:
-    frame, found = read_export_detected(export(tmp_path, *days))
+    frame, found = read_file_detected(export(tmp_path, *days))
 
     assert found.date_format == detected
     dates = frame.collect()[s.DATE].to_list()
@@ -73,13 +73,13 @@ def test_day_comes_first_in_every_format(tmp_path: Path, day: str) -> None:
 def test_blank_cells_do_not_take_part_in_detection(tmp_path: Path) -> None:
     path = write_text(tmp_path, f"{HEADER}\n\n;;;\nfake;1;01.03.2024;M\n")
 
-    assert read_export_detected(path)[1].date_format == "%d.%m.%Y"
+    assert read_file_detected(path)[1].date_format == "%d.%m.%Y"
 
 
 def test_a_given_format_is_used(tmp_path: Path) -> None:
     path = export(tmp_path, "01.03.2024")
 
-    frame, found = read_export_detected(path, SourceOptions(date_format="%d.%m.%Y"))
+    frame, found = read_file_detected(path, SourceOptions(date_format="%d.%m.%Y"))
 
     assert found.date_format == "%d.%m.%Y"
     assert frame.collect()[s.DATE].to_list() == [MARCH_1]

@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError
-from fravaer.ingest import read_csv, read_export, read_export_detected
+from fravaer.ingest import read_csv, read_export, read_file_detected
 from fravaer.ingest.codes import BUILTIN_CODES
 from fravaer.ingest.dialect import SEPARATORS, Dialect, sniff, sniff_separator
 from fravaer.ingest.headers import ALIASES
@@ -52,7 +52,7 @@ DIALECTS = {
 
 @pytest.mark.parametrize("name", list(DIALECTS))
 def test_every_dialect_reads_to_the_same_canonical_frame(name: str) -> None:
-    frame, detected = read_export_detected(FIXTURES / name)
+    frame, detected = read_file_detected(FIXTURES / name)
 
     assert_frame_equal(frame.collect(), EXPECTED)
     assert (detected.encoding, detected.separator, detected.date_format) == DIALECTS[name]
@@ -74,7 +74,7 @@ def test_forcing_the_detected_dialect_changes_nothing(name: str) -> None:
 
 
 def test_remarks_column_is_dropped_and_its_values_never_read() -> None:
-    frame, detected = read_export_detected(FIXTURES / "danish-semicolon-cp1252.csv")
+    frame, detected = read_file_detected(FIXTURES / "danish-semicolon-cp1252.csv")
 
     out = frame.collect()
     assert out.columns == list(s.CANONICAL_SCHEMA)
@@ -162,7 +162,7 @@ def test_encoding_is_detected_in_the_documented_order(
 ) -> None:
     path = write_bytes(tmp_path, data)
 
-    frame, detected = read_export_detected(path)
+    frame, detected = read_file_detected(path)
 
     assert detected.encoding == encoding
     assert frame.collect()[s.CLASS_NAME].to_list() == [class_name]
@@ -188,7 +188,7 @@ def test_a_non_utf8_byte_after_the_first_64_kb_falls_back_to_cp1252(tmp_path: Pa
     path = write_bytes(tmp_path, (head + rows).encode() + b"late,1,2024-03-01,M,7.\xd8\n")
     assert path.stat().st_size > 64 * 1024
 
-    frame, detected = read_export_detected(path)
+    frame, detected = read_file_detected(path)
 
     assert detected.encoding == "cp1252"
     assert frame.collect()[s.CLASS_NAME].to_list()[-1] == "7.Ø"

@@ -17,7 +17,7 @@ import xlsxwriter
 from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
-from fravaer.ingest import read_excel, read_export, read_export_detected
+from fravaer.ingest import read_excel, read_export, read_file_detected
 from fravaer.ingest import workbook as workbook_limits
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.workbook import check_workbook
@@ -71,7 +71,7 @@ HEADER = ["Elev", "Skole", "Dato", "Kode", "Andel"]
 
 
 def test_the_fixture_reads_to_the_canonical_frame() -> None:
-    frame, detected = read_export_detected(FIXTURE, ON_DATA_SHEET)
+    frame, detected = read_file_detected(FIXTURE, ON_DATA_SHEET)
 
     assert_frame_equal(frame.collect(), EXPECTED)
     assert detected.file_type == "xlsx"
@@ -114,7 +114,7 @@ def test_dates_may_be_date_cells_serial_numbers_and_text(tmp_path: Path) -> None
         ],
     )
 
-    frame, detected = read_export_detected(path)
+    frame, detected = read_file_detected(path)
 
     out = frame.collect()
     assert out[s.DATE].to_list() == [date(2024, 3, d) for d in (1, 4, 5, 6)]

@@ -12,7 +12,7 @@ import pytest
 
 from fravaer import schema as s
 from fravaer.errors import PolicyError
-from fravaer.ingest import read_export, read_export_detected
+from fravaer.ingest import read_export, read_file_detected
 from fravaer.ingest.headers import ALIASES, LESSON, MAPPABLE, header_key, map_headers
 from fravaer.ingest.source import SourceOptions
 from tests.ingest.exports import SECRET, assert_private, cells, refusal, write_text
@@ -125,7 +125,7 @@ def test_a_mapped_header_the_file_lacks_is_refused(tmp_path: Path) -> None:
 def test_the_mapping_resolves_two_candidate_columns(tmp_path: Path) -> None:
     path = write_text(tmp_path, "Elev;Elevnummer;Skole;Dato;Kode\nSECRET1;fake-1;1;01.03.2024;S\n")
 
-    frame, detected = read_export_detected(path, SourceOptions(columns={"pupil_id": "Elevnummer"}))
+    frame, detected = read_file_detected(path, SourceOptions(columns={"pupil_id": "Elevnummer"}))
 
     assert frame.collect()[s.PUPIL_ID].to_list() == ["fake-1"]
     assert detected.columns[s.PUPIL_ID] == "Elevnummer"
@@ -230,7 +230,7 @@ def test_a_lesson_column_is_kept_as_text_and_day_checks_wait_for_the_lessons(
         "fake-1;1;01.03.2024;3;M\n",
     )
 
-    frame, detected = read_export_detected(path)
+    frame, detected = read_file_detected(path)
 
     out = frame.collect()
     assert out.columns == [*s.CANONICAL_SCHEMA, LESSON]

@@ -123,3 +123,132 @@ def test_an_absence_only_export_or_its_roster_with_a_hidden_character_is_refused
     assert caught.value.message == (
         f"{target}:2:1 (column 'pupil_id'): text holds a control or invisible character"
     )
+
+
+# -- one way in: the library reads what the commands read -------------------------------------
+
+PARITY = [
+    (EXPORTS / "lessons.csv", None),
+    (EXPORTS / "absences.csv", EXPORTS / "absence-only.toml"),
+    (EXPORTS / "months" / "*.csv", None),
+    (EXPORTS / "dialects" / "local-codes.csv", EXPORTS / "dialects" / "local-codes.toml"),
+    (EXPORTS / "dialects" / "semicolon-danish-cp1252.csv", None),
+    (ROOT / "examples" / "demo-export.csv", None),
+]
+
+
+@pytest.mark.parametrize(("export", "source"), PARITY, ids=lambda p: getattr(p, "name", "-"))
+def test_the_library_classifies_as_the_command_line_does(export: Path, source: Path | None) -> None:
+    from datetime import date
+
+    from fravaer import classify, load_policy, read_export
+    from fravaer.ingest.source import SourceOptions
+
+    options = load_source(source) if source else SourceOptions()
+    frame = read_export(str(export), options)
+    as_of = frame.select(pl.col("date").max()).collect().item()
+    assert isinstance(as_of, date)
+    library = classify(
+        frame,
+        policy=load_policy("aalborg-2023"),
+        national=load_policy("national-unlawful"),
+        as_of=as_of,
+        include_left=True,
+    ).collect()
+    args = ["--source", source] if source else []
+    result = run("classify", export, *args, "--as-of", as_of, "--include-left", "--format", "csv")
+
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    cli = pl.read_csv(result.stdout.encode(), schema=library.schema)  # type: ignore[attr-defined]
+    assert (
+        library.select("pupil_id", "window_days", "absent_days").rows()
+        == cli.select("pupil_id", "window_days", "absent_days").rows()
+    )
+    assert (library["absence_pct"] - cli["absence_pct"]).abs().max() < 1e-9
+
+
+def test_read_export_takes_a_path_a_glob_or_a_list() -> None:
+    from fravaer import read_export
+
+    one = read_export(EXPORTS / "months" / "2024-02.csv").collect()
+    globbed = read_export(str(EXPORTS / "months" / "*.csv")).collect()
+    listed = read_export(sorted((EXPORTS / "months").glob("*.csv"))).collect()
+
+    assert one.height < globbed.height
+    assert globbed.equals(listed)
+
+
+def test_the_lesson_export_is_read_in_school_days_by_the_library() -> None:
+    from fravaer import read_export
+
+    frame = read_export(EXPORTS / "lessons.csv").collect()
+
+    days = frame.group_by("pupil_id", "date").agg(pl.col("absent_fraction").sum())
+    assert days["absent_fraction"].max() <= 1
+    assert frame.select(pl.struct("pupil_id", "date", "category").is_unique().all()).item()
+
+
+# -- Parquet takes [columns] and [codes] as CSV does -------------------------------------------
+
+
+def test_parquet_reads_its_own_column_names_and_codes_with_the_source_options(
+    tmp_path: Path,
+) -> None:
+    from fravaer import read_export
+    from fravaer.ingest.source import SourceOptions
+
+    csv = EXPORTS / "dialects" / "local-codes.csv"
+    options = load_source(EXPORTS / "dialects" / "local-codes.toml")
+    from_csv = read_export(csv, options).collect()
+    # A data platform's landing of the same export: its own names, ISO dates, typed fractions.
+    landed = pl.read_csv(csv, separator=";", infer_schema=False).select(
+        pl.col("Elev").alias("ElevNr"),
+        pl.col("Skole"),
+        pl.col("Dato").str.to_date("%d.%m.%Y").alias("Dato"),
+        pl.col("Kode"),
+        pl.col("Andel").str.replace(",", ".").cast(pl.Float64).alias("Andel"),
+    )
+    path = tmp_path / "landed.parquet"
+    landed.write_parquet(path)
+    columns = {
+        "pupil_id": "ElevNr",
+        "school_id": "Skole",
+        "date": "Dato",
+        "category": "Kode",
+        "absent_fraction": "Andel",
+    }
+    parquet_options = SourceOptions.model_validate(options.model_dump() | {"columns": columns})
+
+    from_parquet = read_export(path, parquet_options).collect()
+
+    assert from_parquet.sort("pupil_id", "date", "category").equals(
+        from_csv.sort("pupil_id", "date", "category")
+    )
+
+
+def test_parquet_names_a_column_missing_from_columns_and_an_unknown_code(tmp_path: Path) -> None:
+    from fravaer import read_export
+    from fravaer.errors import BadInputError
+    from fravaer.ingest.source import SourceOptions
+
+    path = tmp_path / "landed.parquet"
+    pl.DataFrame(
+        {
+            "Elev": ["secret-1", "secret-1"],
+            "school_id": ["851001", "851001"],
+            "date": ["2024-03-04", "2024-03-05"],
+            "category": ["M", "X9"],
+        }
+    ).write_parquet(path)
+    codes = {"M": {"category": "present"}}
+
+    with pytest.raises(BadInputError) as missing:
+        read_export(path, SourceOptions.model_validate({"columns": {"pupil_id": "Elevnummer"}}))
+    with pytest.raises(BadInputError) as unknown:
+        read_export(
+            path, SourceOptions.model_validate({"columns": {"pupil_id": "Elev"}, "codes": codes})
+        )
+
+    assert missing.value.message.startswith(f"{path}: column 'Elevnummer' given for 'pupil_id'")
+    assert unknown.value.message.startswith(f"{path}:2:4 (column 'category'): ")
+    assert "secret" not in missing.value.message + unknown.value.message

@@ -16,7 +16,8 @@ from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError, UsageError
-from fravaer.ingest.multi import combine, expand_paths, read_hive, read_many
+from fravaer.ingest import read_export
+from fravaer.ingest.multi import combine, expand_paths, read_hive
 from tests.reference import ABSENCE, Row, to_frame
 
 START = date(2024, 1, 1)
@@ -280,13 +281,13 @@ def test_an_empty_hive_directory_is_exit_66(tmp_path: Path) -> None:
     assert caught.value.message == f"{tmp_path / 'export'}: no data files in this directory"
 
 
-def test_read_many_mixes_files_and_directories(tmp_path: Path) -> None:
+def test_read_export_mixes_files_and_directories(tmp_path: Path) -> None:
     write_hive(tmp_path / "export", register())
     extra = to_frame([row("009", 2, school="851003")]).collect()
     extra.write_csv(tmp_path / "late-2024-01.csv")
     extra.write_csv(tmp_path / "late-2024-02.csv")  # the same rows again: dropped
 
-    out = read_many([str(tmp_path / "export"), str(tmp_path / "late-*.csv")]).collect()
+    out = read_export([str(tmp_path / "export"), str(tmp_path / "late-*.csv")]).collect()
 
     assert sorted(out[s.PUPIL_ID].to_list()) == ["007", "007", "008", "009"]
 
@@ -298,7 +299,7 @@ def test_paths_in_messages_are_as_given(tmp_path: Path, monkeypatch: pytest.Monk
     to_frame([row("1", 0, school="851009")]).collect().write_csv("exports/b.csv")
 
     with pytest.raises(BadInputError) as caught:
-        read_many(["exports/*.csv"])
+        read_export(["exports/*.csv"])
 
     assert caught.value.message.startswith("exports/b.csv (column 'school_id'): ")
     assert caught.value.message.endswith("in exports/a.csv")

@@ -25,6 +25,7 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.classify import pupil_partition_expr
+from fravaer.days import ROW_KEY, day_units_expr, first_conflict, over_full_days, over_full_expr
 from fravaer.errors import BadInputError, InputMissingError, Location
 from fravaer.ingest import dialect as d
 from fravaer.ingest.codes import Meaning, code_table, unknown_codes_problem
@@ -55,7 +56,6 @@ from fravaer.ingest.text import (
     hidden_character_expr,
     pupil_id_expr,
 )
-from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
 
@@ -687,11 +687,11 @@ def _check_days(
             .agg(
                 pl.len().alias(_COUNT),
                 tally.sum().alias(_CATEGORIES),
-                units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
+                day_units_expr().alias(_UNITS),
             )
             .filter(
                 (pl.col(_COUNT) > 1) & pl.any_horizontal(count > 1 for count in counts)
-                | (pl.col(_UNITS) > s.DAY_UNITS)
+                | over_full_expr(pl.col(_UNITS))
             )
             .select(day),
             source,
@@ -721,15 +721,7 @@ def _check_days(
         repeated = sorted(set(repeats[_ROW]) - set(kept_repeats[_ROW]))
         log.warning("%s: ignored %d repeated row(s)", source.path, len(repeated))
         kept = rows.filter(~pl.col(_ROW).is_in(repeated))
-    over_full = (
-        kept.group_by(day)
-        .agg(
-            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
-            pl.col(_ROW).min().alias(_FIRST),
-        )
-        .select(pl.col(_FIRST).filter(pl.col(_UNITS) > s.DAY_UNITS).min())
-        .item()
-    )
+    over_full = over_full_days(kept.lazy(), order=_ROW).select(pl.col(_ROW).min()).collect().item()
     if over_full is not None:
         raise source.at(
             over_full,
@@ -739,26 +731,12 @@ def _check_days(
     return repeated
 
 
-def first_conflict(
-    rows: pl.DataFrame, key: list[str], others: list[str], *, row: str = _ROW
-) -> tuple[int, str] | None:
-    """Where rows sharing ``key`` first disagree: the later row's index and the first column of
-    ``others`` that differs, or None when every repeat is identical."""
-    groups = rows.group_by(key).agg(
-        pl.col(row).bottom_k(2).max().alias(_SECOND),
-        *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
-    )
-    conflicts = groups.filter(pl.any_horizontal(others)).sort(_SECOND)
-    if conflicts.is_empty():
-        return None
-    first = conflicts.row(0, named=True)
-    return first[_SECOND], next(c for c in others if first[c])
-
-
 def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """Of rows sharing pupil, date and category, keep the first; refuse any that differ."""
     key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
-    conflict = first_conflict(rows, key, [c for c in rows.columns if c not in (*key, _ROW)])
+    conflict = first_conflict(
+        rows, ROW_KEY, [c for c in rows.columns if c not in (*ROW_KEY, _ROW)], row=_ROW
+    )
     if conflict is not None:
         raise source.at(
             *conflict, "differs from an earlier row for the same pupil, date and category"
@@ -825,7 +803,7 @@ def finish(
     if blank.any():
         rows = rows.filter(~blank)
 
-    codes, counts = _code_rule(frame, source, options)
+    codes, counts = _code_rule(frame.group_by(s.CATEGORY).len(), source, options)
     dates, date_format = _date_rule(frame, rows.lazy(), source, options, excel=table.excel_dates)
     # Text columns are as the plans for text sources expect, whatever their polars type.
     schema = pl.Schema(dict.fromkeys(frame.columns, pl.String))
@@ -838,6 +816,7 @@ def finish(
         date_format=date_format,
         columns=table.headers.original,
         dropped=table.headers.dropped,
+        header=table.headers.header,
         codes=_code_counts(counts, codes, options, blank_lines=frame.height - validated.read),
         rows=validated.rows,
     )
@@ -859,15 +838,15 @@ def _code_counts(
 
 
 def _code_rule(
-    frame: pl.DataFrame, source: Source, options: SourceOptions
+    found: pl.DataFrame, source: Source, options: SourceOptions
 ) -> tuple[_CodeRule, dict[str, int]]:
-    """The meaning of every code in the file, and how many rows have each (one aggregation).
+    """The meaning of every code in the file, and how many rows have each.
 
+    ``found`` is each category cell as written with its number of records (one aggregation).
     Counts are by code as written, stripped (``""`` for blank), over every record: blank lines
     are counted as blank codes here and taken off by the caller.
     """
     table = code_table(options.codes)
-    found = frame.group_by(s.CATEGORY).len()
     meanings: dict[str, Meaning] = {}
     known: dict[str, int] = {}
     unknown: dict[str, int] = {}
@@ -1124,9 +1103,19 @@ def read_csv(
 
 
 def read_parquet_detected(
-    path: Path, *, keep_lines: bool = False, day_checks: bool = True
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
 ) -> tuple[pl.LazyFrame, Detected]:
-    """Read and validate a canonical Parquet export lazily: only small aggregates are collected."""
+    """Read and validate a Parquet export lazily: only small aggregates are collected.
+
+    ``[columns]`` and ``[codes]`` of ``options`` apply as to a CSV file (docs/ingest.md): a
+    column named in ``[columns]`` is read as its canonical column, and a text category column
+    is read through the code table (built-in codes and the local ones), so that a data
+    platform's own names and codes need no conversion. Without them, the canonical format.
+    """
     check_readable(path)
     source = Source(path, [], lambda record: record + 1, header_line=None)
     try:
@@ -1134,13 +1123,30 @@ def read_parquet_detected(
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise source.at(None, None, f"not a readable Parquet file ({type(exc).__name__})") from None
-    source.header = list(schema)
+    header = list(schema)
+    source.header = header
     refuse_hidden_names(source.header, file=str(path), line=None)
+    renamed = _parquet_columns(header, options, source)
+    if renamed:
+        scan = scan.rename(renamed)
+        schema = scan.collect_schema()
+        source.positions = {canonical: header.index(name) for name, canonical in renamed.items()}
+    plans: dict[str, _Plan] | None = None
+    counts: dict[str, int] = {}
+    codes: _CodeRule | None = None
+    if options.codes and isinstance(schema.get(s.CATEGORY), pl.String | pl.Categorical):
+        found = _collect(scan.group_by(pl.col(s.CATEGORY).cast(pl.String)).len(), source)
+        codes, counts = _code_rule(found, source, options)
+        try:
+            plans = _plans(schema, codes=codes)
+        except _TypeProblem as problem:
+            raise source.at(None, problem.column, f"column {problem.problem}") from None
     validated = validate(
         scan.with_row_index(_ROW),
         schema,
         source,
         unindexed=scan,
+        plans=plans,
         lines=pl.col(_ROW) + 1 if keep_lines else None,
         day_checks=day_checks,
         decode_all=True,
@@ -1149,17 +1155,47 @@ def read_parquet_detected(
     detected = Detected(
         "parquet",
         date_format=date_format,
-        columns={c: c for c in schema if c in s.CANONICAL_SCHEMA},
+        columns={
+            c: next((k for k, v in renamed.items() if v == c), c)
+            for c in schema
+            if c in s.CANONICAL_SCHEMA
+        },
         dropped=tuple(c for c in schema if c not in s.CANONICAL_SCHEMA),
+        codes=_code_counts(counts, codes, options, blank_lines=0) if codes else {},
         rows=validated.rows,
+        header=tuple(header),
     )
     return validated.frame, detected
 
 
-def read_parquet(path: Path, *, keep_lines: bool = False, day_checks: bool = True) -> pl.LazyFrame:
-    """Read and validate a canonical Parquet export lazily: only small aggregates are collected.
+def _parquet_columns(header: list[str], options: SourceOptions, source: Source) -> dict[str, str]:
+    """``[columns]`` as a renaming of the file's columns (written -> canonical)."""
+    renamed: dict[str, str] = {}
+    for canonical, written in options.columns.items():
+        if written == canonical:
+            continue
+        if written not in header:
+            raise source.at_line(
+                None,
+                None,
+                f"column '{written}' given for '{canonical}' in [columns] is not in the file",
+                hint="check [columns] in source.toml against the file's column names",
+            )
+        renamed[written] = canonical
+    return renamed
 
-    ``keep_lines`` adds each row's 1-based number as :data:`LINE`; ``day_checks=False`` keeps
-    repeated, conflicting and over-full pupil-days.
+
+def read_parquet(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> pl.LazyFrame:
+    """Read and validate a Parquet export lazily: only small aggregates are collected.
+
+    ``options`` give ``[columns]`` and ``[codes]`` as for CSV; ``keep_lines`` adds each row's
+    1-based number as :data:`LINE`; ``day_checks=False`` keeps repeated, conflicting and
+    over-full pupil-days.
     """
-    return read_parquet_detected(path, keep_lines=keep_lines, day_checks=day_checks)[0]
+    return read_parquet_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]

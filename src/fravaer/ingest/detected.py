@@ -30,3 +30,5 @@ class Detected:
     dropped: tuple[str, ...] = ()
     codes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     rows: int = 0
+    header: tuple[str, ...] = ()
+    """The file's header as written, every column in file order (for column numbers)."""

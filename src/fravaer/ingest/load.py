@@ -1,14 +1,16 @@
-"""One entry point for every command that reads exports: files, globs and folders, in any shape.
+"""The one way in, for every command and the library: files, globs and folders, in any shape.
 
-``load(exports, options)`` expands the paths (several files or globs, a hive-partitioned Parquet
-folder), reads each with the reader its suffix asks for (dialect, headers, codes and dates per
-``options``), turns lesson-level and absence-only exports into the register shape, and combines
-the files, refusing overlaps that disagree. What was detected comes back with the frame, for
-``fravaer inspect``.
+:func:`read_export` (and :func:`load`, which also says what was found in each file) expands the
+paths (several files or globs, a hive-partitioned Parquet folder), reads each with the reader
+its suffix asks for (dialect, headers, codes and dates per ``options``), turns lesson-level and
+absence-only exports into the register shape, and combines the files, refusing overlaps that
+disagree. What was detected comes back with the frame, for ``fravaer inspect``.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +19,15 @@ import polars as pl
 from pydantic import ValidationError
 
 from fravaer import schema as s
-from fravaer.errors import InputMissingError, PolicyError
-from fravaer.ingest import read_export_detected
+from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils
+from fravaer.errors import BadInputError, InputMissingError, PolicyError
+from fravaer.ingest.canonical import LINE
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.multi import combine, expand_paths, read_hive
+from fravaer.ingest.reader import read_file_detected
 from fravaer.ingest.shapes import (
     DetectedShape,
+    Origin,
     detect_shape,
     expand_absence_only,
     from_lessons,
@@ -79,19 +84,74 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
         calendar["file"] = str(folder / calendar["file"])
 
 
+Exports = str | Path | Sequence[str | Path]
+"""One path or glob, or several: what :func:`read_export` and :func:`load` take."""
+
+_DEFAULT_OPTIONS = SourceOptions()
+log = logging.getLogger("fravaer")
+
+
+def read_export(
+    exports: Exports,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> pl.LazyFrame:
+    """Read attendance exports into the canonical frame: one row per pupil per school day.
+
+    The same reading as every command's: each file by its suffix (CSV in any dialect, Excel,
+    Parquet), with ``options`` as in ``source.toml`` (:func:`load_source`); lesson-level and
+    absence-only exports turned into school days (docs/shapes.md); several files, globs and
+    hive-partitioned folders combined, refusing overlaps that disagree.
+
+    Parameters
+    ----------
+    exports
+        A path or glob, or a list of them.
+    options
+        How the exports are read (encoding, separator, headers, codes, shape, calendar...).
+    keep_lines
+        Keep each row's source line as ``_line`` (for ``fravaer check``).
+    day_checks
+        False keeps repeated, conflicting and over-full pupil-days (for ``fravaer check``).
+
+    Raises
+    ------
+    BadInputError
+        A cell, a row or a pupil-day that cannot be counted, naming the file, line and column.
+
+    Examples
+    --------
+    A lesson-level export becomes day fractions: two of six lessons missed is a third of a day.
+
+    >>> from fravaer.ingest.source import SourceOptions
+    >>> frame = read_export("examples/exports/lessons.csv", SourceOptions(shape="lesson"))
+    >>> frame.collect().columns[:4]
+    ['pupil_id', 'school_id', 'date', 'category']
+    """
+    return load(exports, options, keep_lines=keep_lines, day_checks=day_checks).frame
+
+
 def load(
-    exports: list[str],
-    options: SourceOptions = SourceOptions(),  # noqa: B008 - frozen, never mutated
+    exports: Exports,
+    options: SourceOptions = _DEFAULT_OPTIONS,
     *,
     keep_lines: bool = False,
     day_checks: bool = True,
 ) -> Loaded:
-    """Every export named (files, globs, hive folders) as one canonical frame."""
+    """Every export named (files, globs, hive folders) as one canonical frame, and what was
+    found in each file; :func:`read_export` returns the frame alone."""
+    if isinstance(exports, str | Path):
+        exports = [exports]
     frames: list[tuple[Path, pl.LazyFrame]] = []
     files: list[FileRead] = []
-    for path in expand_paths(exports):
+    for path in expand_paths([str(export) for export in exports]):
         if path.is_dir():
-            frames.append((path, read_hive(path)))
+            hive = read_hive(path)
+            if keep_lines:  # the 1-based row over the folder's files, as its errors count
+                hive = hive.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+            frames.append((path, hive))
             files.append(FileRead(path))
             continue
         frame, detected, shape = _read_one(
@@ -99,7 +159,7 @@ def load(
         )
         frames.append((path, frame))
         files.append(FileRead(path, detected, shape))
-    frame = frames[0][1] if len(frames) == 1 else combine(frames)
+    frame = frames[0][1] if len(frames) == 1 else combine(frames, lines=keep_lines)
     return Loaded(frame, files)
 
 
@@ -109,22 +169,46 @@ def _read_one(
     """One file in the register shape, whatever its shape was.
 
     A ``lesson`` column is kept by the reader (which then leaves the per-day checks to
-    :func:`~fravaer.ingest.shapes.from_lessons`).
+    :func:`~fravaer.ingest.shapes.from_lessons`). A shape's checks name the row by its line,
+    which the reader gives only when asked (it costs a pass): when one refuses a row of a file
+    read without lines, the file is read again with them, so that the error names the right
+    line. Only a refused export pays for that.
     """
-    frame, detected = read_export_detected(
+    frame, detected = read_file_detected(
         path, options, keep_lines=keep_lines, day_checks=day_checks
     )
-    shape = detect_shape(frame, options)
-    if shape.shape == "lesson":
-        frame = from_lessons(frame)
-    elif shape.shape == "absence_only":
-        frame = _expand(frame, options)
+    origin = _origin(path, detected)
+    shape = detect_shape(frame, options, origin=origin)
+    try:
+        frame = _to_days(frame, shape, options, origin)
+    except BadInputError:
+        if keep_lines or shape.shape == "register":
+            raise
+        lined, _ = read_file_detected(path, options, keep_lines=True, day_checks=day_checks)
+        _to_days(lined, shape, options, origin).collect_schema()
+        raise
     if not keep_lines:
         frame = frame.select(list(s.CANONICAL_SCHEMA))
     return frame, detected, shape
 
 
-def _expand(frame: pl.LazyFrame, options: SourceOptions) -> pl.LazyFrame:
+def _origin(path: Path, detected: Detected) -> Origin:
+    """Where a shape's errors point: the file, its lines as the reader numbers them (a row
+    carries its line in ``_line``), and its columns under their own names and numbers."""
+    return Origin(str(path), columns=detected.header, written=detected.columns)
+
+
+def _to_days(
+    frame: pl.LazyFrame, shape: DetectedShape, options: SourceOptions, origin: Origin
+) -> pl.LazyFrame:
+    if shape.shape == "lesson":
+        return from_lessons(frame, origin=origin)
+    if shape.shape == "absence_only":
+        return _expand(frame, options, origin)
+    return frame
+
+
+def _expand(frame: pl.LazyFrame, options: SourceOptions, origin: Origin) -> pl.LazyFrame:
     if options.calendar is None:
         raise PolicyError(
             "an absence-only export needs a school calendar",
@@ -134,8 +218,38 @@ def _expand(frame: pl.LazyFrame, options: SourceOptions) -> pl.LazyFrame:
         calendar = read_calendar(options.calendar.file)
     else:
         calendar = school_days_frame(options.calendar)
-    roster = read_roster(options.roster)[0] if options.roster is not None else None
-    return expand_absence_only(frame, calendar=calendar, roster=roster)
+    if options.roster is None:
+        # After the export's checks: a refused export gets its error alone.
+        days = expand_absence_only(frame, calendar=calendar, roster=None, origin=origin)
+        _warn_without_roster(days, origin)
+        return days
+    roster, roster_origin = read_roster(options.roster)
+    return expand_absence_only(
+        frame, calendar=calendar, roster=roster, origin=origin, roster_origin=roster_origin
+    )
+
+
+def _warn_without_roster(days: pl.LazyFrame, origin: Origin) -> None:
+    """Warn (one line, counts only) that without a roster each pupil counts only from their
+    first to their last absence, so those without a recent absence look as if they had left.
+
+    The count is the "has left" rule's (:func:`fravaer.classify.left_pupils`,
+    docs/classify.md#pupils-who-left) as of the export's latest date.
+    """
+    latest = days.select(pl.col(s.DATE).max()).collect(engine="streaming").item()
+    try:
+        left, pupils = left_pupils(days, as_of=latest).collect(engine="streaming").row(0)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise origin.error(None, None, f"cannot read the data ({type(exc).__name__})") from None
+    log.warning(
+        "%s: absence-only export without a roster: each pupil counts only from their first to "
+        "their last absence, and %d of %d pupil(s) with no absence in the last %d school days "
+        "look as if they had left (set roster in source.toml)",
+        origin.file,
+        left,
+        pupils,
+        LEFT_AFTER_SCHOOL_DAYS,
+    )
 
 
 def inspection(loaded: Loaded) -> dict[str, Any]:
@@ -185,4 +299,4 @@ def inspection(loaded: Loaded) -> dict[str, Any]:
     }
 
 
-__all__ = ["FileRead", "Loaded", "inspection", "load", "load_source"]
+__all__ = ["Exports", "FileRead", "Loaded", "inspection", "load", "load_source", "read_export"]

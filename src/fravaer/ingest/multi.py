@@ -1,10 +1,10 @@
-"""Several exports read as one: file lists, glob patterns and hive-partitioned Parquet (issue 3).
+"""Several exports read as one: file lists, glob patterns and hive-partitioned Parquet.
 
 Schools often export one file per school or per month. :func:`expand_paths` turns the paths and
 patterns a user gives into files, :func:`combine` stacks their canonical frames and refuses
 what would count a pupil-day twice, and :func:`read_hive` reads a directory written as
 ``export/school_id=851001/part-0.parquet``, where ``school_id`` may come from the directory name.
-:func:`read_many` does all three. See docs/shapes.md.
+:func:`fravaer.ingest.read_export` uses all three. See docs/shapes.md.
 
 Overlaps between files are judged on the canonical key, pupil + date + category:
 
@@ -20,19 +20,26 @@ from __future__ import annotations
 import glob
 import logging
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 import polars as pl
 
 from fravaer import schema as s
+from fravaer.days import (
+    DAY_KEY,
+    FIRST,
+    ROW_KEY,
+    SECOND,
+    conflicts,
+    day_units_expr,
+    over_full_expr,
+)
 from fravaer.errors import BadInputError, InputMissingError, Location, UsageError
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
-from fravaer.ingest.canonical import _ROW, Source, validate
+from fravaer.ingest.canonical import _ROW, LINE, Source, validate
 from fravaer.ingest.headers import refuse_hidden_names
-from fravaer.window import units_expr
 
 log = logging.getLogger("fravaer")
 
@@ -84,7 +91,7 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     return list(found)
 
 
-def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
+def combine(frames: list[tuple[Path, pl.LazyFrame]], *, lines: bool = False) -> pl.LazyFrame:
     """Stack canonical frames of several files, dropping duplicates and refusing conflicts.
 
     Parameters
@@ -96,7 +103,9 @@ def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
     -------
     pl.LazyFrame
         The canonical frame of all files. Of rows with the same pupil, date and category in
-        several files, only the one from the earliest file in ``frames`` is kept.
+        several files, only the one from the earliest file in ``frames`` is kept. With
+        ``lines`` (every frame has ``_line``, as the reader's ``keep_lines`` gives), each row
+        keeps its line and its file's position in ``frames`` as ``_file``, for ``check``.
 
     Raises
     ------
@@ -132,14 +141,19 @@ def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
     """
     if not frames:
         raise UsageError("no input files")
+
+    def done(rows: pl.LazyFrame) -> pl.LazyFrame:
+        return rows if lines else rows.drop(_FILE)
+
     tagged = pl.concat(
         [
-            _canonical(frame).with_columns(pl.lit(i, dtype=pl.UInt32).alias(_FILE))
+            _canonical(frame, lines=lines).with_columns(pl.lit(i, dtype=pl.UInt32).alias(_FILE))
             for i, (_, frame) in enumerate(frames)
         ]
     )
     if len(frames) == 1:
-        return tagged.drop(_FILE)
+        return done(tagged)
+
     paths = [path for path, _ in frames]
     day = [s.PUPIL_ID, s.DATE]
     shared_days = (
@@ -154,46 +168,46 @@ def combine(frames: list[tuple[Path, pl.LazyFrame]]) -> pl.LazyFrame:
         where = Location(", ".join(map(str, paths)))
         raise BadInputError(where, f"cannot read the data ({type(exc).__name__})") from None
     if shared.is_empty():
-        return tagged.drop(_FILE)
+        return done(tagged)
     dropped = _repeats(shared, paths)
     kept = shared.join(dropped, on=[*day, s.CATEGORY, _FILE], how="anti")
     _refuse_over_full(kept, paths)
     if dropped.is_empty():
-        return tagged.drop(_FILE)
-    return tagged.join(dropped.lazy(), on=[*day, s.CATEGORY, _FILE], how="anti").drop(_FILE)
+        return done(tagged)
+    return done(tagged.join(dropped.lazy(), on=[*day, s.CATEGORY, _FILE], how="anti"))
 
 
-def _canonical(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _canonical(frame: pl.LazyFrame, *, lines: bool = False) -> pl.LazyFrame:
     names = frame.collect_schema().names()
-    return frame.select(
+    columns = [
         (pl.col(c) if c in names else pl.lit(None)).cast(dtype).alias(c)
         for c, dtype in s.CANONICAL_SCHEMA.items()
-    )
+    ]
+    if lines:
+        columns.append(pl.col(LINE).cast(pl.Int64))
+    return frame.select(columns)
 
 
 def _repeats(shared: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
     """Rows repeating a row of an earlier file (key and file); refuses rows that differ."""
-    key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
+    key = list(ROW_KEY)
     others = [c for c in s.CANONICAL_SCHEMA if c not in key]
     groups = (
         shared.group_by(key)
         .agg(
             pl.col(_FILE).min().alias("_first_file"),
             pl.col(_FILE).unique().sort().slice(1).alias("_later_files"),
-            *(pl.col(c).n_unique().gt(1).alias(c) for c in others),
         )
         .filter(pl.col("_later_files").list.len() > 0)
     )
-    conflicts = groups.filter(pl.any_horizontal(others)).with_columns(
-        pl.col("_later_files").list.first().alias("_second_file")
-    )
-    if not conflicts.is_empty():
-        first = conflicts.sort("_second_file", "_first_file").row(0, named=True)
+    # The rule of fravaer.days, with the file's position as the order of the rows.
+    found = conflicts(shared.join(groups, on=key, how="semi"), key, others, row=_FILE)
+    if not found.is_empty():
+        first = found.row(0, named=True)
         column = next(c for c in others if first[c])
         raise BadInputError(
-            Location(str(paths[first["_second_file"]]), column_name=column),
-            "differs from a row for the same pupil, date and category in "
-            f"{paths[first['_first_file']]}",
+            Location(str(paths[first[SECOND]]), column_name=column),
+            f"differs from a row for the same pupil, date and category in {paths[first[FIRST]]}",
             hint="give each pupil-day to one file, or remove the file that is out of date",
         )
     dropped = groups.select(*key, "_first_file", pl.col("_later_files").alias(_FILE)).explode(_FILE)
@@ -208,12 +222,9 @@ def _repeats(shared: pl.DataFrame, paths: list[Path]) -> pl.DataFrame:
 def _refuse_over_full(kept: pl.DataFrame, paths: list[Path]) -> None:
     """Refuse a pupil-day whose rows in several files add up to more than one day."""
     over = (
-        kept.group_by(s.PUPIL_ID, s.DATE)
-        .agg(
-            units_expr(pl.col(s.ABSENT_FRACTION)).sum().alias(_UNITS),
-            pl.col(_FILE).unique().sort().alias(_FILES),
-        )
-        .filter(pl.col(_UNITS) > s.DAY_UNITS)
+        kept.group_by(DAY_KEY)
+        .agg(day_units_expr().alias(_UNITS), pl.col(_FILE).unique().sort().alias(_FILES))
+        .filter(over_full_expr(pl.col(_UNITS)))
     )
     if over.is_empty():
         return
@@ -307,21 +318,3 @@ def _check_key(root: Path, key: str, source: Source) -> None:
         raise source.at(
             first, key, "differs from the directory name's partition value for this column"
         )
-
-
-def read_many(
-    patterns: list[str], *, read: Callable[[Path], pl.LazyFrame] | None = None
-) -> pl.LazyFrame:
-    """Read every file and hive directory the patterns name, and :func:`combine` them.
-
-    ``read`` reads one file (default :func:`fravaer.ingest.read_export`); a directory is read
-    with :func:`read_hive`.
-    """
-    from fravaer.ingest import read_export  # the package imports this module
-
-    reader = read or read_export
-    frames = [
-        (path, read_hive(path) if path.is_dir() else reader(path))
-        for path in expand_paths(patterns)
-    ]
-    return combine(frames)

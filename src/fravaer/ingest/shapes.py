@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Final, Literal, NamedTuple
@@ -33,8 +33,9 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.calendar import public_holidays
+from fravaer.days import DAY_KEY, first_conflict
 from fravaer.errors import BadInputError, Location, PolicyError
-from fravaer.ingest.canonical import check_readable, first_conflict, refuse_wide_header
+from fravaer.ingest.canonical import check_readable, refuse_wide_header
 from fravaer.ingest.source import Calendar, SourceOptions
 from fravaer.ingest.text import (
     FORMULA_PROBLEM,
@@ -96,18 +97,17 @@ class Origin:
     file: str = "<input>"
     line_of: Callable[[int], int] = _next
     columns: tuple[str, ...] = ()
+    written: Mapping[str, str] = field(default_factory=dict)
+    """Canonical column -> its header in the file, when the file names it otherwise."""
 
     def error(
         self, record: int | None, column: str | None, problem: str, *, hint: str | None = None
     ) -> BadInputError:
         """A BadInputError at a 0-based record (None: the whole file) and column."""
         line = None if record is None else self.line_of(record)
-        number = (
-            self.columns.index(column) + 1
-            if column is not None and column in self.columns
-            else None
-        )
-        return BadInputError(Location(self.file, line, number, column), problem, hint=hint)
+        name = None if column is None else self.written.get(column, column)
+        number = self.columns.index(name) + 1 if name is not None and name in self.columns else None
+        return BadInputError(Location(self.file, line, number, name), problem, hint=hint)
 
 
 def _collect(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
@@ -159,8 +159,12 @@ def _conform(
     return conformed, origin
 
 
-def _canonical(frame: pl.LazyFrame) -> pl.LazyFrame:
-    return frame.select(pl.col(c).cast(dtype) for c, dtype in s.CANONICAL_SCHEMA.items())
+def _canonical(frame: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
+    """The canonical columns, and with ``line`` the source line as :data:`LINE` (from ``_row``)."""
+    columns = [pl.col(c).cast(dtype) for c, dtype in s.CANONICAL_SCHEMA.items()]
+    if line:
+        columns.append(pl.col(ROW).cast(pl.Int64).alias(LINE))
+    return frame.select(columns)
 
 
 # -- lesson-level -------------------------------------------------------------------------------
@@ -217,6 +221,7 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
     >>> day.select("category", "absent_fraction").rows()
     [('illness', 0.3333333333333333)]
     """
+    line = LINE in frame.collect_schema().names()
     lessons, origin = _conform(frame, origin, keep=[LESSON])
     lessons = lessons.with_columns(pl.col(LESSON).cast(pl.String).str.strip_chars())
     repeated = _check_lessons(lessons, origin)
@@ -239,6 +244,7 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
         .group_by(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
         .agg(
             pl.len().cast(pl.Int64).alias(_LESSONS),
+            pl.col(ROW).min(),
             pl.col(s.GRADE).max(),
             pl.col(s.CLASS_NAME).max(),
             *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
@@ -246,6 +252,7 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
     )
     days = per_school.group_by(s.PUPIL_ID, s.DATE).agg(
         pl.col(_LESSONS).sum(),
+        pl.col(ROW).min(),
         pl.col(s.SCHOOL_ID).max(),
         *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
     )
@@ -257,12 +264,13 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
     per_day = days.with_columns(
         (pl.col(c) // pl.col(_LESSONS)).alias(c) for c in s.ABSENCE_CATEGORIES
     ).with_columns(pl.sum_horizontal(s.ABSENCE_CATEGORIES).alias(_TOTAL))
-    return _day_rows(per_day)
+    return _day_rows(per_day, line=line)
 
 
-def _day_rows(per_day: pl.LazyFrame) -> pl.LazyFrame:
-    """Per pupil-day unit columns (one per absence category) -> canonical rows."""
-    index = [s.PUPIL_ID, s.SCHOOL_ID, s.DATE, s.GRADE, s.CLASS_NAME, _TOTAL]
+def _day_rows(per_day: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
+    """Per pupil-day unit columns (one per absence category) -> canonical rows; with ``line``,
+    each row's :data:`LINE` is the line of the day's first lesson."""
+    index = [s.PUPIL_ID, s.SCHOOL_ID, s.DATE, s.GRADE, s.CLASS_NAME, _TOTAL, ROW]
     long = per_day.unpivot(
         on=list(s.ABSENCE_CATEGORIES), index=index, variable_name=s.CATEGORY, value_name=_UNITS
     )
@@ -277,7 +285,8 @@ def _day_rows(per_day: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(pl.col(s.CATEGORY))
             .alias(s.CATEGORY),
             days_expr(pl.col(_UNITS)).alias(s.ABSENT_FRACTION),
-        )
+        ),
+        line=line,
     )
 
 
@@ -287,7 +296,7 @@ def _check_lessons(lessons: pl.LazyFrame, origin: Origin) -> list[int]:
     One pass counts rows and distinct lessons per pupil-day; only the (normally few) days that
     repeat a lesson are compared row by row, so a clean export costs one aggregation.
     """
-    day = [s.PUPIL_ID, s.DATE]
+    day = list(DAY_KEY)
     blank = lessons.select(
         pl.col(ROW).filter(pl.col(LESSON).fill_null("") == "").min().alias(_SECOND)
     )
@@ -388,6 +397,7 @@ def expand_absence_only(
     >>> out.sort("date").collect()["category"].to_list()
     ['present', 'illness', 'present']
     """
+    line = LINE in frame.collect_schema().names()
     rows, origin = _conform(frame, origin)
     roster_origin = roster_origin or Origin("<roster>")
     enrolments = _enrolments(rows, roster)
@@ -418,9 +428,11 @@ def expand_absence_only(
     if not {s.GRADE, s.CLASS_NAME} <= set(roster_names):
         present = _with_nearest_class(present, rows)
     present = present.with_columns(
-        pl.lit(s.PRESENT).alias(s.CATEGORY), pl.lit(0.0).alias(s.ABSENT_FRACTION)
+        pl.lit(s.PRESENT).alias(s.CATEGORY),
+        pl.lit(0.0).alias(s.ABSENT_FRACTION),
+        pl.lit(None, dtype=pl.Int64).alias(ROW),
     )
-    return pl.concat([_canonical(rows), _canonical(present)])
+    return pl.concat([_canonical(rows, line=line), _canonical(present, line=line)])
 
 
 def _enrolments(rows: pl.LazyFrame, roster: pl.LazyFrame | None) -> pl.LazyFrame:
@@ -879,9 +891,19 @@ def detect_shape(
         return DetectedShape("register", "the export has no rows")
     if present:
         return DetectedShape("register", f"{present} of {rows} rows are present rows")
-    # Only an export without present rows needs its pupils counted (the costly part).
-    (pupils_frame,) = _collect([frame.select(pl.col(s.PUPIL_ID).n_unique())], origin)
-    pupils = pupils_frame.item()
+    # Only an export without present rows needs its pupils counted (the costly part), and its
+    # rows counted without exact repeats, so that a reader keeping them (``fravaer check``)
+    # sees the shape the commands see.
+    names = [c for c in frame.collect_schema().names() if c in s.CANONICAL_SCHEMA or c == LESSON]
+    (pupils_frame,) = _collect(
+        [
+            frame.select(names)
+            .unique()
+            .select(pl.col(s.PUPIL_ID).n_unique().alias("pupils"), pl.len().alias("rows"))
+        ],
+        origin,
+    )
+    pupils, rows = pupils_frame.row(0)
     density = rows / (pupils * max(1, weekdays_between(first, last)))
     if density >= SPARSE_BELOW:
         return DetectedShape(

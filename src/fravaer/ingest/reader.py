@@ -1,0 +1,64 @@
+"""One file of an export, read by the reader its suffix asks for: CSV, Excel or Parquet.
+
+This is a step of :func:`fravaer.ingest.read_export` (``ingest/load.py``), which every command
+and the library read through: it reads each file with :func:`read_file_detected`, then turns
+the file's shape into school days and combines the files. Read a file alone only to keep its
+rows as they are (``fravaer pseudonymize`` writes them back). See docs/ingest.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from fravaer.errors import BadInputError, Location
+from fravaer.ingest.canonical import check_readable, read_csv_detected, read_parquet_detected
+from fravaer.ingest.detected import Detected
+from fravaer.ingest.excel import EXCEL_SUFFIXES, read_excel_detected
+from fravaer.ingest.source import SourceOptions
+
+CSV_SUFFIXES = (".csv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_DEFAULT_OPTIONS = SourceOptions()
+
+
+def read_file_detected(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> tuple[pl.LazyFrame, Detected]:
+    """Read one export file in its own shape, choosing the reader by the suffix; also what was
+    detected.
+
+    ``options`` are those of ``source.toml`` (:class:`~fravaer.ingest.source.SourceOptions`).
+    ``keep_lines`` adds each row's source line (CSV), spreadsheet row (Excel) or 1-based row
+    (Parquet) as ``_line``; ``day_checks=False`` keeps repeated, conflicting and over-full
+    pupil-days (for ``check``).
+    """
+    check_readable(path)
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return read_csv_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)
+    if suffix in PARQUET_SUFFIXES:
+        return read_parquet_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)
+    raise BadInputError(
+        Location(str(path)),
+        "unsupported file type",
+        hint=f"give a {' or '.join(CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES)} file",
+    )
+
+
+def read_file(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> pl.LazyFrame:
+    """:func:`read_file_detected` without what was detected: one file's rows in its own shape."""
+    return read_file_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]
