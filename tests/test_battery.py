@@ -571,6 +571,7 @@ CASES: dict[str, Case] = {
 
 FORMULA = "text begins with =, \\+, - or @, which a spreadsheet would run as a formula"
 HIDDEN = "text holds a control or invisible character"
+LOOKALIKE = "text holds a combining or full-width character, so it would look like other text"
 HOSTILE: dict[str, tuple[str, str]] = {
     # name: (cell, problem); every cell carries SECRET or 31337.
     "formula-equals": ('=HYPERLINK("http://SECRET","klik")', FORMULA),
@@ -596,6 +597,9 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "bidi-mark": ("SECRET\u200fx", HIDDEN),
     "soft-hyphen": ("SECRET\u00adx", HIDDEN),
     "line-separator": ("SECRET\u2028x", HIDDEN),
+    # A08 printed like Å08 (A + combining ring) and ０５ like 05 would be two pupils who look alike.
+    "combining-mark": ("SECRETA\u030a31337", LOOKALIKE),
+    "full-width-digits": ("SECRET\uff10\uff15", LOOKALIKE),
 }
 TEXT_COLUMNS = [("pupil_id", 1), ("school_id", 2), ("class_name", 7)]
 

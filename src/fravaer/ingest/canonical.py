@@ -51,9 +51,11 @@ from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.text import (
     FORMULA_PROBLEM,
     HIDDEN_PROBLEM,
+    LOOKALIKE_PROBLEM,
     formula_start_expr,
     has_hidden_character,
     hidden_character_expr,
+    lookalike_expr,
     pupil_id_expr,
 )
 
@@ -113,6 +115,7 @@ def _hostile_checks(column: str, typed: pl.Expr) -> tuple[_Check, ...]:
     return (
         _Check(column, FORMULA_PROBLEM, formula_start_expr(typed)),
         _Check(column, HIDDEN_PROBLEM, hidden_character_expr(typed)),
+        _Check(column, LOOKALIKE_PROBLEM, lookalike_expr(typed)),
     )
 
 

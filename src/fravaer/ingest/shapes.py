@@ -40,8 +40,10 @@ from fravaer.ingest.source import Calendar, SourceOptions
 from fravaer.ingest.text import (
     FORMULA_PROBLEM,
     HIDDEN_PROBLEM,
+    LOOKALIKE_PROBLEM,
     formula_start_expr,
     hidden_character_expr,
+    lookalike_expr,
     pupil_id_expr,
 )
 from fravaer.window import days_expr, units_expr
@@ -742,6 +744,7 @@ def _refuse_hostile(raw: pl.DataFrame, columns: Sequence[str], origin: Origin) -
         for problem, rule in (
             (FORMULA_PROBLEM, formula_start_expr),
             (HIDDEN_PROBLEM, hidden_character_expr),
+            (LOOKALIKE_PROBLEM, lookalike_expr),
         )
     ]
     if not checks:

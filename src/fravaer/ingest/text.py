@@ -19,7 +19,12 @@ The rules (docs/privacy.md#what-is-refused-on-reading):
   isolates, tag characters), Zl and Zp (line and paragraph separators), and the invisible
   letters U+034F (combining grapheme joiner), U+115F, U+1160, U+3164 and U+FFA0 (Hangul fillers).
 
-Both are checked on the value every output gets: the cell with its surrounding white space
+- **look-alike**: the value is not in Unicode's composed form NFC (a letter written as a base
+  letter and a combining mark, ``A`` + U+030A for ``Å``), or holds a full-width form of an ASCII
+  character (U+FF01–U+FF5E, ``０００５``): it prints exactly like another id, so one pupil would
+  look like two, or two like one.
+
+All three are checked on the value every output gets: the cell with its surrounding white space
 stripped, as ingest has always done. So ``"  =1+1"`` is refused as ``=1+1``, and a tab, carriage
 return or line break *around* ``0000123`` is stripped like a space (it never reaches an output),
 while one *inside* a value, or first after the spaces, is refused.
@@ -45,6 +50,9 @@ HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 FORMULA_PROBLEM: Final = "text begins with =, +, - or @, which a spreadsheet would run as a formula"
 HIDDEN_PROBLEM: Final = "text holds a control or invisible character"
+LOOKALIKE_PROBLEM: Final = (
+    "text holds a combining or full-width character, so it would look like other text"
+)
 
 _FORMULA_PATTERN: Final = r"^\s*[=+\-@＝＋－＠]"
 _HIDDEN_PATTERN: Final = (
@@ -61,6 +69,20 @@ def formula_start_expr(text: pl.Expr) -> pl.Expr:
 def hidden_character_expr(text: pl.Expr) -> pl.Expr:
     """Whether each value holds a control or invisible character."""
     return text.str.contains(_HIDDEN_PATTERN).fill_null(value=False)
+
+
+_FULL_WIDTH_PATTERN: Final = r"[\x{FF01}-\x{FF5E}]"
+
+
+def lookalike_expr(text: pl.Expr) -> pl.Expr:
+    """Whether each value would print like other text: not in NFC, or with full-width forms.
+
+    >>> ids = pl.Series(["A\u030a0005", "\u00c50005", "\uff10005", "7.B"])
+    >>> ids.to_frame("id").select(lookalike_expr(pl.col("id"))).to_series().to_list()
+    [True, False, True, False]
+    """
+    different = text != text.str.normalize("NFC")
+    return (different | text.str.contains(_FULL_WIDTH_PATTERN)).fill_null(value=False)
 
 
 _SPACED_CPR: Final = r"^(\d{6})(?:[ \x{00A0}]+|[ \x{00A0}]*-[ \x{00A0}]*)(\d{4})$"
@@ -105,9 +127,11 @@ __all__ = [
     "FORMULA_PROBLEM",
     "FORMULA_STARTS",
     "HIDDEN_PROBLEM",
+    "LOOKALIKE_PROBLEM",
     "formula_start_expr",
     "has_hidden_character",
     "hidden_character_expr",
     "is_hostile",
+    "lookalike_expr",
     "pupil_id_expr",
 ]
