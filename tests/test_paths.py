@@ -31,6 +31,7 @@ from fravaer.errors import CannotCreateOutputError
 from fravaer.output import atomic_file, remove_stale, write_all, write_frame
 from tests.harden import KEY_HEX, assert_one_error
 from tests.test_battery import csv_text
+from tests.test_faults import REPORT  # a report.toml with a state, as the fault tests run it
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = b"last week's list\n"
@@ -517,19 +518,6 @@ def test_the_console_script_installs_the_handlers_before_the_cli() -> None:
 
 
 # -- one lock for one state file ------------------------------------------------------------------
-
-REPORT = """\
-output_folder = "out"
-state = "out/state.json"
-
-[inputs]
-paths = ["export.csv"]
-
-[[outputs]]
-kind = "escalations"
-file = "eskaleringer.csv"
-format = "csv"
-"""
 
 
 @pytest.mark.parametrize("first", ["report", "escalate"])
