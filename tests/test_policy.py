@@ -35,8 +35,8 @@ from fravaer.policy import (
     Window,
     parse_policy,
     thresholds,
-    toml_lines,
 )
+from fravaer.tomltext import toml_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = Path(str(resources.files("fravaer") / "policies"))
