@@ -31,12 +31,12 @@ from fravaer import schema as s
 from fravaer.calendar import public_holidays
 from fravaer.classify import (
     MUNICIPAL,
-    _cols,
-    _step_col,
     at_least_pct_expr,
     classify,
     evaluate,
+    internal_columns,
     pct_expr,
+    step_column,
 )
 from fravaer.classify import latest as latest_enrolment
 from fravaer.policy import Policy, Threshold
@@ -241,8 +241,8 @@ def _evaluate_at_points(
         s.SCHOOL_ID,
         s.CLASS_NAME,
         primary_units.alias(_UNITS_ABSENT),
-        pl.col(_step_col(MUNICIPAL)).alias(s.STEP),
-        pl.col(_cols(MUNICIPAL, policy.primary_rule).days).alias(s.WINDOW_DAYS),
+        pl.col(step_column(MUNICIPAL)).alias(s.STEP),
+        pl.col(internal_columns(MUNICIPAL, policy.primary_rule).days).alias(s.WINDOW_DAYS),
     )
 
 
