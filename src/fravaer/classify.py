@@ -1,4 +1,4 @@
-"""Guideline steps per pupil: the policy engine (SPEC §1, §3, §4).
+"""Guideline steps per pupil: the policy engine (docs/policies.md, docs/classify.md).
 
 :func:`evaluate` measures every rule of one or more policies for every pupil in a few simple
 aggregations over the rows (plus one over pupil-days when a rule counts consecutive days).
@@ -366,7 +366,7 @@ def evaluate(
 def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Drop pupils with no registration in the last 5 school days of their latest school.
 
-    A school's school days are the dates on which it has any registration (SPEC §3).
+    A school's school days are the dates on which it has any registration (docs/data-format.md).
     """
     return (
         pupils.join(_school_recent(frame, as_of), on=s.SCHOOL_ID, how="left")
@@ -487,7 +487,7 @@ def classify(
     Parameters
     ----------
     frame
-        The canonical attendance frame (SPEC §3).
+        The canonical attendance frame (docs/data-format.md).
     policy
         The guideline; its ``primary_rule`` fills the window and absence columns.
     as_of

@@ -1,4 +1,4 @@
-"""Guideline policies as data: pydantic models for TOML documents (SPEC §4).
+"""Guideline policies as data: pydantic models for TOML documents (docs/policies.md).
 
 A policy names *rules* — what is measured (an absence percentage, a count of absent days or the
 longest run of consecutive absent school days), over which window (the latest N school days, the

@@ -1,6 +1,6 @@
-"""See it coming: per-pupil weekly trends, absence patterns and early warning (issue 8).
+"""See it coming: per-pupil weekly trends, absence patterns and early warning (docs/trend.md).
 
-Three measures, each one lazy plan over the canonical frame (SPEC §3):
+Three measures, each one lazy plan over the canonical frame (docs/data-format.md):
 
 - :func:`trend`: the policy's primary window percentage and step at the end of each of a pupil's
   latest school weeks. The pupil's rows are crossed with the week-end dates and aggregated per
@@ -664,7 +664,8 @@ def first_threshold(policy: Policy) -> Decimal:
     """The percentage the early warning projects towards.
 
     Step 1's threshold when step 1 is a single threshold on a percent primary rule (Aalborg: 10);
-    otherwise 10, the first threshold of the Aalborg guideline and the national rule (SPEC §1).
+    otherwise 10, the first threshold of the Aalborg guideline and the national rule
+    (docs/policies.md).
 
     >>> from fravaer import load_policy
     >>> first_threshold(load_policy("odense")), first_threshold(load_policy("slagelse"))

@@ -1,4 +1,4 @@
-"""Read attendance exports from CSV and Parquet into the canonical frame (SPEC §3), and validate.
+"""Read exports from CSV and Parquet into the canonical frame (docs/data-format.md); validate.
 
 CSV: any dialect of :mod:`fravaer.ingest.dialect` (comma, semicolon, tab or ``¤``; UTF-8 or
 cp1252), Danish or canonical headers (:mod:`~fravaer.ingest.headers`), Danish or local category
