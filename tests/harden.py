@@ -1,5 +1,5 @@
-"""Shared helpers for the hardening tests (issue 9): the commands that read exports, how to run
-each of them on one export with its required arguments, and what a clean refusal looks like.
+"""Shared helpers for the hardening tests (docs/privacy.md): the commands that read exports, how
+to run each of them on one export with its required arguments, and what a clean refusal looks like.
 
 The commands are discovered from the Typer app (every command whose first parameter is the
 ``exports``/``export`` argument), so a command merged later is covered without a change here;

@@ -1,7 +1,8 @@
 """A naive, obviously-correct policy evaluator: plain Python per pupil, exact rational arithmetic.
 
-It shares nothing with the fast code but the definitions of SPEC §3 and docs/policies.md: the
-fast code's answer must equal this one on every generated input (see test_classify.py).
+It shares nothing with the fast code but the definitions of docs/data-format.md and
+docs/policies.md: the fast code's answer must equal this one on every generated input (see
+test_classify.py).
 """
 
 from __future__ import annotations

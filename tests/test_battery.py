@@ -1,4 +1,4 @@
-"""Bad inputs through every command that reads exports (issue 9, SPEC §5).
+"""Bad inputs through every command that reads exports (docs/exit-codes.md).
 
 Each case is an export (or a policy, source or report file) with one fault. Every command that
 reads exports (see :mod:`tests.harden`) runs on it with ``-o`` into an empty folder, and each run

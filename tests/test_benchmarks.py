@@ -1,5 +1,6 @@
-"""The benchmark harness measures what it says (issue 5): baselines that compute fravaer's answer,
-a hive writer that keeps every row, a peak RSS that belongs to one run, targets read right.
+"""The benchmark harness measures what it says (docs/performance.md): baselines that compute
+fravaer's answer, a hive writer that keeps every row, a peak RSS that belongs to one run,
+targets read right.
 
 The baselines are checked the way the project checks measures: on random small exports with
 split days, partial days, short windows and exact threshold boundaries, DuckDB's SQL and the

@@ -1,4 +1,4 @@
-"""Children's-data canaries (issue 9, SPEC §6): recognisable fake ids, CPR numbers and names.
+"""Children's-data canaries (docs/privacy.md): recognisable fake ids, CPR numbers and names.
 
 The fixture export carries a pupil id ``CANARY-0101``, a CPR number ``010101-4000`` as another
 pupil's id, and a name and a remark column full of ``Kanariefugl``. Every command that reads

@@ -231,7 +231,7 @@ def test_thresholds_are_exact(case: tuple[list[Row], int, Fraction]) -> None:
 
 
 def test_ten_percent_is_step_one_and_just_below_is_not() -> None:
-    """The SPEC's own example: 10 absent days of 100 is step 1; 9.99 days is not."""
+    """The guideline's own example: 10 absent days of 100 is step 1; 9.99 days is not."""
     policy = load_policy("aalborg-2023")
     days = POOL[:100]
     for absent, step in [(["1"] * 10, 1), (["1"] * 9 + ["0.99"], 0), (["0.1"] * 100, 1)]:

@@ -1,4 +1,6 @@
-"""The command line as scripts and cron see it: exit codes, stdout and stderr (SPEC §5, §6).
+"""The command line as scripts and cron see it: exit codes, stdout and stderr.
+
+The promises tested are those of docs/exit-codes.md and docs/privacy.md.
 
 These tests drive the real Typer app with ``CliRunner`` (which keeps stdout and stderr apart) and,
 where the process boundary matters, ``python -m fravaer`` in a subprocess.

@@ -1,4 +1,4 @@
-"""Faults while writing, for every command that writes files (issue 9, SPEC §5).
+"""Faults while writing, for every command that writes files (docs/exit-codes.md).
 
 ``tests/test_report.py`` covers ``fravaer report`` (full disk at write and fsync, an unwritable
 or missing output folder, a killed run, the lock, a corrupted state) and ``tests/test_output.py``

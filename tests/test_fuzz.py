@@ -1,4 +1,4 @@
-"""Fuzzing ingest through the real command line (issue 9): no input gives a traceback or an
+"""Fuzzing ingest through the real command line (docs/privacy.md): no input gives a traceback or an
 undocumented exit code.
 
 Three sources of inputs: random bytes; valid exports written in a random dialect (separator,

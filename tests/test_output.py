@@ -1,4 +1,4 @@
-"""Atomic, private writers (SPEC §5: nothing half-written; SPEC §6: files are mode 0600)."""
+"""Atomic, private writers: nothing half-written, files mode 0600 (docs/exit-codes.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Policies as data: the bundled policies, series, strict validation with TOML lines, and
-evaluation (SPEC §4, issue 4).
+evaluation (docs/policies.md).
 
 The evaluation test uses a policy with ``days`` and ``percent`` rules and nested ``all`` / ``any``
 conditions on a small hand-built frame whose steps, rule values and quarter figures are worked out
@@ -35,8 +35,8 @@ from fravaer.policy import (
     Window,
     parse_policy,
     thresholds,
-    toml_lines,
 )
+from fravaer.tomltext import toml_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = Path(str(resources.files("fravaer") / "policies"))

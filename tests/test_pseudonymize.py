@@ -1,4 +1,6 @@
-"""Keyed pseudonyms (SPEC §6): HMAC-SHA256, key handling, CPR validation, privacy of messages.
+"""Keyed pseudonyms: HMAC-SHA256, key handling, CPR validation, privacy of messages.
+
+The promises tested are those of docs/pseudonymize.md.
 
 CPR numbers in these tests have birth dates in the 2030s (7th digit 4, ``YY`` 30–36), so they
 are well-formed but belong to no living person.

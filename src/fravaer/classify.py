@@ -1,4 +1,4 @@
-"""Guideline steps per pupil: the policy engine (SPEC §1, §3, §4).
+"""Guideline steps per pupil: the policy engine (docs/policies.md, docs/classify.md).
 
 :func:`evaluate` measures every rule of one or more policies for every pupil in a few simple
 aggregations over the rows (plus one over pupil-days when a rule counts consecutive days).
@@ -66,7 +66,7 @@ _SCHOOL_RECENT = "_school_recent"
 
 
 @dataclass(frozen=True)
-class _Columns:
+class InternalColumns:
     """Names of the internal per-pupil columns of one rule of one policy."""
 
     key: str
@@ -88,11 +88,13 @@ class _Columns:
         return f"_{self.key}_end"
 
 
-def _cols(policy_key: str, rule: str) -> _Columns:
-    return _Columns(f"{policy_key}_{rule}")
+def internal_columns(policy_key: str, rule: str) -> InternalColumns:
+    """The internal columns of ``rule`` under ``policy_key`` (read by :mod:`fravaer.trend`)."""
+    return InternalColumns(f"{policy_key}_{rule}")
 
 
-def _step_col(policy_key: str) -> str:
+def step_column(policy_key: str) -> str:
+    """The internal column of the step reached under ``policy_key``."""
     return f"_{policy_key}_step"
 
 
@@ -107,7 +109,7 @@ def at_least_pct_expr(units: pl.Expr, days: pl.Expr, threshold: Decimal) -> pl.E
     )
 
 
-def at_least_expr(rule: Rule, columns: _Columns, threshold: Decimal) -> pl.Expr:
+def at_least_expr(rule: Rule, columns: InternalColumns, threshold: Decimal) -> pl.Expr:
     """Exactly ``value(rule) >= threshold``, for every kind of measure."""
     value, days = pl.col(columns.value), pl.col(columns.days)
     ratio = Fraction(threshold)
@@ -118,7 +120,7 @@ def at_least_expr(rule: Rule, columns: _Columns, threshold: Decimal) -> pl.Expr:
     return value * ratio.denominator >= ratio.numerator  # consecutive_days: a whole number
 
 
-def value_expr(rule: Rule, columns: _Columns) -> pl.Expr:
+def value_expr(rule: Rule, columns: InternalColumns) -> pl.Expr:
     """The rule's measured value as users read it: %, days, or days in a row."""
     value, days = pl.col(columns.value), pl.col(columns.days)
     if rule.measure == "percent":
@@ -140,7 +142,7 @@ def condition_expr(condition: Condition, policy: Policy, policy_key: str) -> pl.
     """A policy condition tree as a boolean expression over the per-pupil rule columns."""
     if isinstance(condition, Threshold):
         rule = policy.rules[condition.rule]
-        return at_least_expr(rule, _cols(policy_key, condition.rule), condition.at_least)
+        return at_least_expr(rule, internal_columns(policy_key, condition.rule), condition.at_least)
     if isinstance(condition, AllOf):
         return reduce(and_, (condition_expr(c, policy, policy_key) for c in condition.all))
     return reduce(or_, (condition_expr(c, policy, policy_key) for c in condition.any))
@@ -152,7 +154,7 @@ def step_expr(policy: Policy, policy_key: str) -> pl.Expr:
     for step in policy.steps:
         held = condition_expr(step.when, policy, policy_key)
         chain = pl.when(held).then(pl.lit(step.step, dtype=pl.Int8)).otherwise(chain)
-    primary_days = pl.col(_cols(policy_key, policy.primary_rule).days)
+    primary_days = pl.col(internal_columns(policy_key, policy.primary_rule).days)
     return pl.when(primary_days >= policy.min_school_days).then(chain)
 
 
@@ -174,7 +176,7 @@ def _start_col(window: Window) -> str:
 
 
 def _window_columns(
-    windows: dict[str, Window], columns: dict[str, list[_Columns]], as_of: date | pl.Expr
+    windows: dict[str, Window], columns: dict[str, list[InternalColumns]], as_of: date | pl.Expr
 ) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """Each window's first date, school days and last date, named for every rule over it.
 
@@ -221,7 +223,7 @@ def _counted(policies: dict[str, Policy], key: str) -> set[str]:
     return counted
 
 
-def _run_aggs(rule: Rule, columns: _Columns, as_of: date | pl.Expr) -> pl.Expr:
+def _run_aggs(rule: Rule, columns: InternalColumns, as_of: date | pl.Expr) -> pl.Expr:
     """Longest run of a consecutive_days rule, over the pupil's days (one row per day)."""
     day_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in rule.categories)
     threshold = Fraction(rule.run_fraction) * s.DAY_UNITS  # whole: DAY_UNITS is divisible by 1000
@@ -308,14 +310,14 @@ def evaluate(
     keys = list(by)
 
     windows: dict[str, Window] = {window_key(primary.window): primary.window}
-    columns: dict[str, list[_Columns]] = {window_key(primary.window): []}
+    columns: dict[str, list[InternalColumns]] = {window_key(primary.window): []}
     run_aggs: list[pl.Expr] = []
     for key, policy in policies.items():
         for name, rule in policy.rules.items():
             windows.setdefault(window_key(rule.window), rule.window)
-            columns.setdefault(window_key(rule.window), []).append(_cols(key, name))
+            columns.setdefault(window_key(rule.window), []).append(internal_columns(key, name))
             if rule.measure == "consecutive_days":
-                run_aggs.append(_run_aggs(rule, _cols(key, name), as_of))
+                run_aggs.append(_run_aggs(rule, internal_columns(key, name), as_of))
 
     # One filtered sum per window and category, shared by every rule that counts it.
     sums = {
@@ -331,7 +333,7 @@ def evaluate(
         for c in s.ABSENCE_CATEGORIES
     ] + [
         pl.sum_horizontal(_sum_col(window_key(rule.window), c) for c in rule.categories).alias(
-            _cols(key, name).value
+            internal_columns(key, name).value
         )
         for key, policy in policies.items()
         for name, rule in policy.rules.items()
@@ -357,14 +359,14 @@ def evaluate(
         runs = _pupil_days(rows, starts, keys).group_by(keys).agg(run_aggs)
         pupils = pupils.join(runs, on=keys, how="left")
     return pupils.with_columns(
-        step_expr(policy, key).alias(_step_col(key)) for key, policy in policies.items()
+        step_expr(policy, key).alias(step_column(key)) for key, policy in policies.items()
     )
 
 
 def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Drop pupils with no registration in the last 5 school days of their latest school.
 
-    A school's school days are the dates on which it has any registration (SPEC §3).
+    A school's school days are the dates on which it has any registration (docs/data-format.md).
     """
     return (
         pupils.join(_school_recent(frame, as_of), on=s.SCHOOL_ID, how="left")
@@ -485,7 +487,7 @@ def classify(
     Parameters
     ----------
     frame
-        The canonical attendance frame (SPEC §3).
+        The canonical attendance frame (docs/data-format.md).
     policy
         The guideline; its ``primary_rule`` fills the window and absence columns.
     as_of
@@ -548,19 +550,19 @@ def classify(
     if schools is not None:
         pupils = pupils.filter(pl.col(s.SCHOOL_ID).is_in(list(schools)))
 
-    primary = _cols(MUNICIPAL, policy.primary_rule)
+    primary = internal_columns(MUNICIPAL, policy.primary_rule)
     window_days = pl.col(primary.days)
     primary_units = pl.sum_horizontal(
         pl.col(s.CATEGORY_UNITS[c]) for c in policy.primary.categories
     )
-    step = pl.col(_step_col(MUNICIPAL))
+    step = pl.col(step_column(MUNICIPAL))
     if national is None:
         quarter_pct = pl.lit(None, dtype=pl.Float64)
         quarter_flag = pl.lit(None, dtype=pl.String)
     else:
-        national_rule = _cols(NATIONAL, national.primary_rule)
+        national_rule = internal_columns(NATIONAL, national.primary_rule)
         quarter_pct = value_expr(national.primary, national_rule)
-        quarter_flag = label_expr(national, pl.col(_step_col(NATIONAL)), below=s.FLAG_NONE)
+        quarter_flag = label_expr(national, pl.col(step_column(NATIONAL)), below=s.FLAG_NONE)
 
     all_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in s.ABSENCE_CATEGORIES)
     return (
@@ -584,7 +586,7 @@ def classify(
             quarter_pct.alias(s.QUARTER_UNLAWFUL_PCT),
             quarter_flag.alias(s.QUARTER_FLAG),
             *(
-                value_expr(rule, _cols(MUNICIPAL, name)).alias(f"{RULE_PREFIX}{name}")
+                value_expr(rule, internal_columns(MUNICIPAL, name)).alias(f"{RULE_PREFIX}{name}")
                 for name, rule in policy.rules.items()
             ),
         )
@@ -634,7 +636,7 @@ def explain(frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupil_id: str) 
         step_holds = condition_expr(step.when, policy, MUNICIPAL)
         for threshold in thresholds(step.when):
             rule = policy.rules[threshold.rule]
-            columns = _cols(MUNICIPAL, threshold.rule)
+            columns = internal_columns(MUNICIPAL, threshold.rule)
             parts.append(
                 pupil.select(
                     pl.col(s.PUPIL_ID),
@@ -651,7 +653,7 @@ def explain(frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupil_id: str) 
                     value_expr(rule, columns).cast(pl.Float64).alias("value"),
                     pl.lit(float(threshold.at_least)).alias("at_least"),
                     at_least_expr(rule, columns, threshold.at_least).alias("holds"),
-                    pl.col(_step_col(MUNICIPAL)).alias("result_step"),
+                    pl.col(step_column(MUNICIPAL)).alias("result_step"),
                 )
             )
     return pl.concat(parts)

@@ -17,8 +17,9 @@ from typing import Annotated, Final, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fravaer.errors import PolicyError
-from fravaer.ingest.source import SourceOptions
-from fravaer.policy import DEFAULT_POLICY, Lang, toml_lines
+from fravaer.policy import DEFAULT_POLICY, Lang
+from fravaer.source import SourceOptions
+from fravaer.tomltext import toml_lines
 
 MachineFormat = Literal["csv", "json", "parquet", "xlsx"]
 EscalationFormat = Literal["xlsx", "csv", "json", "parquet", "table"]

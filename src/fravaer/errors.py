@@ -1,4 +1,4 @@
-"""The error hierarchy and its exit codes (SPEC §5).
+"""The error hierarchy and its exit codes (docs/exit-codes.md).
 
 Every error the user can cause is a :class:`FravaerError` carrying a one-line message, an optional
 hint and the documented exit code. Messages name files, lines, columns and counts — never a cell's

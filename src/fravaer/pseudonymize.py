@@ -1,4 +1,6 @@
-"""Keyed pseudonyms for pupil ids (SPEC §6): HMAC-SHA256 with a key from outside the data.
+"""Keyed pseudonyms for pupil ids: HMAC-SHA256 with a key from outside the data.
+
+The page for users is docs/pseudonymize.md.
 
 A plain hash of a CPR number is no protection: there are only about 365 × 100 × 10,000 ≈ 4·10^8
 possible numbers, and hashing all of them takes minutes, so the hash is reversed by lookup. An

@@ -780,7 +780,7 @@ def _print_escalation_actions(
                 console.print(f"  • {action}")
 
 
-# -- trend, patterns, early warning (issue 8) ----------------------------------------------------
+# -- trend, patterns, early warning (docs/trend.md) -------------------------------------------
 
 _TREND: dict[str, dict[Lang, str]] = {
     "trend_title": {

@@ -1,4 +1,4 @@
-"""Canonical column names, dtypes and categories (SPEC §3).
+"""Canonical column names, dtypes and categories (docs/data-format.md).
 
 Every module after ingest sees only the canonical attendance frame: one row per pupil per school
 day per category. Column names live here and nowhere else.

@@ -1,6 +1,6 @@
-"""See it coming: per-pupil weekly trends, absence patterns and early warning (issue 8).
+"""See it coming: per-pupil weekly trends, absence patterns and early warning (docs/trend.md).
 
-Three measures, each one lazy plan over the canonical frame (SPEC §3):
+Three measures, each one lazy plan over the canonical frame (docs/data-format.md):
 
 - :func:`trend`: the policy's primary window percentage and step at the end of each of a pupil's
   latest school weeks. The pupil's rows are crossed with the week-end dates and aggregated per
@@ -31,12 +31,12 @@ from fravaer import schema as s
 from fravaer.calendar import public_holidays
 from fravaer.classify import (
     MUNICIPAL,
-    _cols,
-    _step_col,
     at_least_pct_expr,
     classify,
     evaluate,
+    internal_columns,
     pct_expr,
+    step_column,
 )
 from fravaer.classify import latest as latest_enrolment
 from fravaer.policy import Policy, Threshold
@@ -241,8 +241,8 @@ def _evaluate_at_points(
         s.SCHOOL_ID,
         s.CLASS_NAME,
         primary_units.alias(_UNITS_ABSENT),
-        pl.col(_step_col(MUNICIPAL)).alias(s.STEP),
-        pl.col(_cols(MUNICIPAL, policy.primary_rule).days).alias(s.WINDOW_DAYS),
+        pl.col(step_column(MUNICIPAL)).alias(s.STEP),
+        pl.col(internal_columns(MUNICIPAL, policy.primary_rule).days).alias(s.WINDOW_DAYS),
     )
 
 
@@ -664,7 +664,8 @@ def first_threshold(policy: Policy) -> Decimal:
     """The percentage the early warning projects towards.
 
     Step 1's threshold when step 1 is a single threshold on a percent primary rule (Aalborg: 10);
-    otherwise 10, the first threshold of the Aalborg guideline and the national rule (SPEC §1).
+    otherwise 10, the first threshold of the Aalborg guideline and the national rule
+    (docs/policies.md).
 
     >>> from fravaer import load_policy
     >>> first_threshold(load_policy("odense")), first_threshold(load_policy("slagelse"))

@@ -1,4 +1,4 @@
-"""Rolling-window measures over school days, as polars expressions (SPEC §3).
+"""Rolling-window measures over school days, as polars expressions (docs/data-format.md).
 
 A pupil's school days are the distinct dates of the pupil's own rows, across schools. The window
 of ``n`` school days ending at the as-of date is the pupil's latest ``n`` such dates on or before

@@ -1,4 +1,4 @@
-"""Read attendance exports from CSV and Parquet into the canonical frame (SPEC §3), and validate.
+"""Read exports from CSV and Parquet into the canonical frame (docs/data-format.md); validate.
 
 CSV: any dialect of :mod:`fravaer.ingest.dialect` (comma, semicolon, tab or ``¤``; UTF-8 or
 cp1252), Danish or canonical headers (:mod:`~fravaer.ingest.headers`), Danish or local category
@@ -61,7 +61,8 @@ from fravaer.ingest.text import (
 
 log = logging.getLogger("fravaer")
 
-_ROW = "_row"
+ROW_INDEX: Final = "_row"
+"""A row's 0-based index while validating: the first bad row of each check is named by it."""
 LINE: Final = "_line"
 """With ``keep_lines``: each row's line (CSV), spreadsheet row (Excel) or 1-based row (Parquet)."""
 _COUNT = "_count"
@@ -467,7 +468,9 @@ def validate(
         raise source.at_line(None, None, "no data rows")
     failing = [i for i, hit in enumerate(hits) if hit]
     if failing:
-        first_bad = raw.select(pl.col(_ROW).filter(bad[i]).min().alias(str(i)) for i in failing)
+        first_bad = raw.select(
+            pl.col(ROW_INDEX).filter(bad[i]).min().alias(str(i)) for i in failing
+        )
         found = _collect(first_bad, source).row(0)
         _refuse_first_bad(list(zip(found, failing, strict=True)), checks, source)
 
@@ -482,7 +485,7 @@ def validate(
         day_checks = False
     repeated = (
         _check_shared_days(
-            raw.select(pl.col(_ROW), *typed),
+            raw.select(pl.col(ROW_INDEX), *typed),
             unindexed.select(typed),
             unindexed.select(typed).select(pl.col(s.PUPIL_ID).alias(_PUPIL), s.DATE),
             source,
@@ -492,7 +495,7 @@ def validate(
         else []
     )
     if repeated:
-        raw = raw.filter(~pl.col(_ROW).is_in(repeated))
+        raw = raw.filter(~pl.col(ROW_INDEX).is_in(repeated))
     if lesson:
         typed.append(pl.col(LESSON).cast(pl.String).str.strip_chars().alias(LESSON))
     if lines is not None:
@@ -538,14 +541,16 @@ def _validate_in_memory(
     if rows.is_empty():
         raise source.at_line(None, None, "no data rows")
     checks = [check for plan in plans.values() for check in plan.checks]
-    flags = evaluate(rows, {_ROW: pl.col(_ROW)} | {str(i): c.bad for i, c in enumerate(checks)})
+    flags = evaluate(
+        rows, {ROW_INDEX: pl.col(ROW_INDEX)} | {str(i): c.bad for i, c in enumerate(checks)}
+    )
     first_bad = flags.select(
-        pl.col(_ROW).filter(pl.col(str(i))).min().alias(str(i)) for i in range(len(checks))
+        pl.col(ROW_INDEX).filter(pl.col(str(i))).min().alias(str(i)) for i in range(len(checks))
     )
     found = _collect(first_bad, source).row(0)
     _refuse_first_bad([(row, i) for i, row in enumerate(found)], checks, source)
 
-    columns = {_ROW: pl.col(_ROW)} | {name: plan.typed for name, plan in plans.items()}
+    columns = {ROW_INDEX: pl.col(ROW_INDEX)} | {name: plan.typed for name, plan in plans.items()}
     if LESSON in rows.columns:
         columns[LESSON] = pl.col(LESSON).cast(pl.String).str.strip_chars()
     if keep_lines:
@@ -558,13 +563,13 @@ def _validate_in_memory(
         days = evaluate(rows, {s.DATE: plans[s.DATE].typed}).with_columns(
             pl.lit(pupils).alias(_PUPIL)
         )
-        day_columns = typed.select(_ROW, *plans)
+        day_columns = typed.select(ROW_INDEX, *plans)
         repeated = _check_shared_days(
-            day_columns, day_columns.drop(_ROW), days, source, n_rows=rows.height
+            day_columns, day_columns.drop(ROW_INDEX), days, source, n_rows=rows.height
         )
     if repeated:
-        typed = typed.filter(~pl.col(_ROW).is_in(repeated))
-    return Validated(typed.drop(_ROW), rows.height - len(repeated), rows.height)
+        typed = typed.filter(~pl.col(ROW_INDEX).is_in(repeated))
+    return Validated(typed.drop(ROW_INDEX), rows.height - len(repeated), rows.height)
 
 
 def _check_shared_days(
@@ -589,7 +594,7 @@ def _check_shared_days(
     rows = typed.with_row_index(_POSITION).filter(pl.col(_POSITION).is_in(shared.implode()))
     candidates = _collect(rows.drop(_POSITION), source)
     return _check_days(
-        candidates.lazy(), candidates.lazy().drop(_ROW), source, n_rows=candidates.height
+        candidates.lazy(), candidates.lazy().drop(ROW_INDEX), source, n_rows=candidates.height
     )
 
 
@@ -721,10 +726,15 @@ def _check_days(
     if not repeating.is_empty():
         repeats = rows.join(repeating, on=day, how="semi")
         kept_repeats = _refuse_conflicts(repeats, source)
-        repeated = sorted(set(repeats[_ROW]) - set(kept_repeats[_ROW]))
+        repeated = sorted(set(repeats[ROW_INDEX]) - set(kept_repeats[ROW_INDEX]))
         log.warning("%s: ignored %d repeated row(s)", source.path, len(repeated))
-        kept = rows.filter(~pl.col(_ROW).is_in(repeated))
-    over_full = over_full_days(kept.lazy(), order=_ROW).select(pl.col(_ROW).min()).collect().item()
+        kept = rows.filter(~pl.col(ROW_INDEX).is_in(repeated))
+    over_full = (
+        over_full_days(kept.lazy(), order=ROW_INDEX)
+        .select(pl.col(ROW_INDEX).min())
+        .collect()
+        .item()
+    )
     if over_full is not None:
         raise source.at(
             over_full,
@@ -738,13 +748,13 @@ def _refuse_conflicts(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """Of rows sharing pupil, date and category, keep the first; refuse any that differ."""
     key = [s.PUPIL_ID, s.DATE, s.CATEGORY]
     conflict = first_conflict(
-        rows, ROW_KEY, [c for c in rows.columns if c not in (*ROW_KEY, _ROW)], row=_ROW
+        rows, ROW_KEY, [c for c in rows.columns if c not in (*ROW_KEY, ROW_INDEX)], row=ROW_INDEX
     )
     if conflict is not None:
         raise source.at(
             *conflict, "differs from an earlier row for the same pupil, date and category"
         )
-    return rows.sort(_ROW).unique(subset=key, keep="first", maintain_order=True)
+    return rows.sort(ROW_INDEX).unique(subset=key, keep="first", maintain_order=True)
 
 
 def _collect(frame: pl.LazyFrame, source: Source) -> pl.DataFrame:
@@ -797,7 +807,7 @@ def finish(
     frame = table.frame.with_columns(pl.col(name).cast(types[name]) for name in text)
     _require_columns(frame.columns, source, hint=True)
     blanks = _collect(evaluate(frame, {c: _blank(c) for c in frame.columns}), source)
-    rows = frame.with_row_index(_ROW)
+    rows = frame.with_row_index(ROW_INDEX)
     if keep_lines:
         if table.lines is None:
             raise ValueError("keep_lines needs a table read with its line numbers")
@@ -896,12 +906,12 @@ def _date_rule(
     reported = reported or form.strftime
 
     def explain(record: int) -> BadInputError:
-        cells = indexed.select(pl.col(_ROW), text.alias(s.DATE))
+        cells = indexed.select(pl.col(ROW_INDEX), text.alias(s.DATE))
         if excel:
             cells = cells.filter(excel_date_expr(pl.col(s.DATE)).is_null())
         found = date_problem(
             _collect(cells, source),
-            row=_ROW,
+            row=ROW_INDEX,
             column=s.DATE,
             forced=options.date_format,
             line_of=source.line_of,
@@ -1145,12 +1155,12 @@ def read_parquet_detected(
         except _TypeProblem as problem:
             raise source.at(None, problem.column, f"column {problem.problem}") from None
     validated = validate(
-        scan.with_row_index(_ROW),
+        scan.with_row_index(ROW_INDEX),
         schema,
         source,
         unindexed=scan,
         plans=plans,
-        lines=pl.col(_ROW) + 1 if keep_lines else None,
+        lines=pl.col(ROW_INDEX) + 1 if keep_lines else None,
         day_checks=day_checks,
         decode_all=True,
     )

@@ -9,9 +9,9 @@ from typing import Any
 
 from fravaer.config import ReportConfig, parse_config
 from fravaer.errors import InputMissingError
-from fravaer.ingest.load import _resolve_paths
-from fravaer.policy import toml_data
+from fravaer.ingest.load import resolve_source_paths
 from fravaer.state import KEY_BYTES, State, keyed, parse_state
+from fravaer.tomltext import toml_data
 
 _CHUNK = 1 << 20
 
@@ -53,7 +53,7 @@ def load_report_config(path: Path) -> ReportConfig:
     data: dict[str, Any] = toml_data(text, source=str(path))
     inputs = data.get("inputs")
     if isinstance(inputs, dict) and isinstance(inputs.get("source"), dict):
-        _resolve_paths(inputs["source"], path.parent)
+        resolve_source_paths(inputs["source"], path.parent)
     return parse_config(data, text=text, source=str(path))
 
 

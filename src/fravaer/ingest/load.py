@@ -36,7 +36,8 @@ from fravaer.ingest.shapes import (
     school_days_frame,
 )
 from fravaer.ingest.source import SourceOptions
-from fravaer.policy import toml_data, toml_validation_error
+from fravaer.policy import toml_validation_error
+from fravaer.tomltext import toml_data
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,14 @@ def load_source(path: Path) -> SourceOptions:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputMissingError(f"{path}: cannot read source file ({type(exc).__name__})") from None
     data = toml_data(text, source=str(path))
-    _resolve_paths(data, path.parent)
+    resolve_source_paths(data, path.parent)
     try:
         return SourceOptions.model_validate(data)
     except ValidationError as exc:
         raise toml_validation_error(exc, text=text, source=str(path)) from None
 
 
-def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+def resolve_source_paths(data: dict[str, Any], folder: Path) -> None:
     """Make ``roster`` and ``calendar.file`` relative to the source file, not the shell."""
     if isinstance(data.get("roster"), str):
         data["roster"] = str(folder / data["roster"])

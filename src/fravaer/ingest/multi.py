@@ -38,7 +38,7 @@ from fravaer.days import (
 from fravaer.errors import BadInputError, InputMissingError, Location, UsageError
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
-from fravaer.ingest.canonical import _ROW, LINE, Source, validate
+from fravaer.ingest.canonical import LINE, ROW_INDEX, Source, validate
 from fravaer.ingest.headers import refuse_hidden_names
 
 log = logging.getLogger("fravaer")
@@ -294,7 +294,7 @@ def read_hive(root: Path) -> pl.LazyFrame:
     for key in (k for k in keys if k in in_files):
         _check_key(root, key, source)
     return validate(
-        scan.with_row_index(_ROW), schema, source, unindexed=scan, decode_all=True
+        scan.with_row_index(ROW_INDEX), schema, source, unindexed=scan, decode_all=True
     ).frame
 
 
@@ -303,12 +303,12 @@ def _check_key(root: Path, key: str, source: Source) -> None:
     path = "_path"
     plain = pl.scan_parquet(
         root, hive_partitioning=False, hidden_file_prefix=_HIDDEN, include_file_paths=path
-    ).with_row_index(_ROW)
+    ).with_row_index(ROW_INDEX)
     from_dir = pl.col(path).str.extract(rf"(?:^|[/\\]){re.escape(key)}=([^/\\]*)[/\\]")
     column = pl.col(key).cast(pl.String)
     try:
         first = (
-            plain.select(pl.col(_ROW).filter(column.is_null() | (column != from_dir)).min())
+            plain.select(pl.col(ROW_INDEX).filter(column.is_null() | (column != from_dir)).min())
             .collect()
             .item()
         )

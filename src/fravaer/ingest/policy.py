@@ -1,4 +1,4 @@
-"""Find and read policy TOML files: bundled ones by name, custom ones by path (SPEC §4).
+"""Find and read policy TOML files: bundled ones by name, custom ones by path (docs/policies.md).
 
 A reference (``--policy REF``) is one of:
 

@@ -1,4 +1,4 @@
-"""Export shapes other than the register: lesson-level and absence-only rows (SPEC §3, issue 3).
+"""Export shapes other than the register: lesson-level and absence-only rows (docs/shapes.md).
 
 A *register* export already is the canonical frame: one row per pupil per school day (per
 category). Two other shapes are common and are turned into it here:
