@@ -175,7 +175,8 @@ def test_read_export_takes_a_path_a_glob_or_a_list() -> None:
     listed = read_export(sorted((EXPORTS / "months").glob("*.csv"))).collect()
 
     assert one.height < globbed.height
-    assert globbed.equals(listed)
+    # The same rows; the order of rows combined from several files is not part of the contract.
+    assert globbed.sort(globbed.columns).equals(listed.sort(listed.columns))
 
 
 def test_the_lesson_export_is_read_in_school_days_by_the_library() -> None:
