@@ -31,11 +31,13 @@ from fravaer.ingest import dialect as d
 from fravaer.ingest.codes import Meaning, code_table, unknown_codes_problem
 from fravaer.ingest.dates import (
     BY_STRFTIME,
+    DATE_RANGE_PROBLEM,
     EXCEL,
     ISO,
     DateFormat,
     date_problem,
     excel_date_expr,
+    out_of_range_expr,
     working_format,
 )
 from fravaer.ingest.detected import Detected
@@ -140,7 +142,14 @@ class _DateRule:
 
 def _date_plan(dtype: pl.DataType | None, rule: _DateRule) -> _Plan:
     if isinstance(dtype, pl.Date):
-        return _Plan(pl.col(s.DATE), (_Check(s.DATE, "missing date", pl.col(s.DATE).is_null()),))
+        day = pl.col(s.DATE)
+        return _Plan(
+            day,
+            (
+                _Check(s.DATE, "missing date", day.is_null()),
+                _Check(s.DATE, DATE_RANGE_PROBLEM, out_of_range_expr(day)),
+            ),
+        )
     if dtype is not None and not isinstance(dtype, pl.String):
         raise _TypeProblem(s.DATE, "must be a date or ISO text YYYY-MM-DD")
     text = pl.col(s.DATE).str.strip_chars()
@@ -157,6 +166,7 @@ def _date_plan(dtype: pl.DataType | None, rule: _DateRule) -> _Plan:
         (
             _Check(s.DATE, "missing date", _blank(s.DATE)),
             _Check(s.DATE, rule.form.problem(), ~_blank(s.DATE) & not_a_date, rule.explain),
+            _Check(s.DATE, DATE_RANGE_PROBLEM, out_of_range_expr(parsed)),
         ),
     )
 
