@@ -134,6 +134,11 @@ def test_min_cell_below_five_is_refused(value: str) -> None:
         (["--by", "pupil"], "--by"),
         (["--chart", "chart.pdf"], "--chart"),
         (["--as-of", "2024-02-30"], "--as-of"),
+        # At the ends of the calendar (docs/stats.md#options): a usage error, never exit 70.
+        (["--period", "9999/00"], "not within the years 1900 to 9998"),
+        (["--period", "9999Q4"], "not within the years 1900 to 9998"),
+        (["--period", "0001-01-01:9999-12-31"], "not within the years 1900 to 9998"),
+        (["--period", "1899Q4,2023/24"], "not within the years 1900 to 9998"),
     ],
 )
 def test_usage_errors(args: list[str], needle: str) -> None:
