@@ -254,6 +254,19 @@ def test_a_lagging_school_is_a_warning_without_pupil_data(tmp_path: Path) -> Non
     assert "0001" not in result.stderr
 
 
+def test_cpr_shaped_school_id_is_not_logged(tmp_path: Path) -> None:
+    """A ten-digit school id is most likely a CPR number in the wrong column: the stale-school
+    warning (stderr, a cron mail) names it by its hash, as file names do (docs/privacy.md)."""
+    export = _stale_export(tmp_path)
+    export.write_text(export.read_text("utf-8").replace(",200,", ",010203-1234,"), "utf-8")
+
+    result = run("stats", export, "--no-suppression", "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    assert "010203-1234" not in result.stderr
+    assert "school school-ebe9f50e: latest registration" in result.stderr
+
+
 def test_grade_must_be_on_every_row_to_group_by_it(tmp_path: Path) -> None:
     export = tmp_path / "nograde.csv"
     export.write_text(

@@ -70,7 +70,7 @@ from fravaer.output import (
     write_workbook,
 )
 from fravaer.policy import DEFAULT_POLICY, NATIONAL_POLICY, Policy
-from fravaer.pseudonymize import KEY_HINT, invalid_cpr
+from fravaer.pseudonymize import KEY_HINT, invalid_cpr, shown_school
 from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
 from fravaer.render import (
     escalation_headings,
@@ -1438,7 +1438,7 @@ def _warn_stale(fresh: pl.DataFrame) -> None:
             log.warning(
                 "school %s: latest registration %s is %d school days behind the newest (%s); "
                 "its figures may be stale",
-                school,
+                shown_school(school),
                 latest.isoformat(),
                 behind,
                 newest.isoformat() if isinstance(newest, date) else newest,
