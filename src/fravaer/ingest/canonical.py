@@ -45,6 +45,7 @@ from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
 from fravaer.ingest.headers import (
     LESSON,
     HeaderMap,
+    column_label,
     map_headers,
     missing_column_hint,
     refuse_hidden_names,
@@ -1170,7 +1171,9 @@ def read_parquet_detected(
             for c in schema
             if c in s.CANONICAL_SCHEMA
         },
-        dropped=tuple(c for c in schema if c not in s.CANONICAL_SCHEMA),
+        dropped=tuple(
+            column_label(c, i) for i, c in enumerate(schema, start=1) if c not in s.CANONICAL_SCHEMA
+        ),
         codes=_code_counts(counts, codes, options, blank_lines=0) if codes else {},
         rows=validated.rows,
         header=tuple(header),

@@ -33,6 +33,7 @@ text a policy carries into an output.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import polars as pl
@@ -86,6 +87,32 @@ def pupil_id_expr(stripped: pl.Expr) -> pl.Expr:
     return stripped.str.replace(_SPACED_CPR, "${1}-${2}")
 
 
+_SHOWN_NAME: Final = re.compile(r"[^\W\d_]+(?:[ .\-_][^\W\d_]+)*(?:\d{1,2}| \d{1,4})?")
+SHOWN_NAME_MAX: Final = 31
+
+
+def shown_name(name: str) -> bool:
+    """Whether a name from the file (a sheet's, a dropped column's header) may be shown in a
+    message or by ``fravaer inspect``.
+
+    A sheet or a column may be named after a pupil (a CPR number, a pupil number, a
+    UNI-Login), and a name reaches stderr and cron mail. Only a name of words may be shown:
+    letters, words joined by a space, point, hyphen or underscore, and at most a number of one
+    or two digits (``Ark1``) or of up to four after a space (``Fravær 2024``). Anything else is
+    withheld: digits first, more digits, other signs, control or invisible characters, more
+    than 31 characters (Excel's limit for a sheet). A first name alone cannot be told from a
+    word; it is shown (docs/privacy.md#sheet-and-column-names).
+
+    >>> [shown_name(n) for n in ("Ark1", "Fravær 2024", "010203-1234", "anna1234", "7.B")]
+    [True, True, False, False, False]
+    """
+    return (
+        len(name) <= SHOWN_NAME_MAX
+        and _SHOWN_NAME.fullmatch(name) is not None
+        and not is_hostile(name)
+    )
+
+
 def is_hostile(value: str) -> bool:
     """Whether one string breaks either rule (:func:`fravaer.schema.hostile_text_problem`).
 
@@ -104,4 +131,5 @@ __all__ = [
     "hidden_character_expr",
     "is_hostile",
     "pupil_id_expr",
+    "shown_name",
 ]
