@@ -324,6 +324,18 @@ CASES: dict[str, Case] = {
         at(LINE, 3, "date"),
         "not a date",
     ),
+    "date-in-year-zero": Case(
+        text(csv_text("SECRET9,851001,0000-03-05,illness,1,5,5.A")),
+        65,
+        at(LINE, 3, "date"),
+        "a date before 1900-01-01 or after 9999-12-31",
+    ),
+    "date-before-1900": Case(
+        text(csv_text("SECRET9,851001,1899-12-31,illness,1,5,5.A")),
+        65,
+        at(LINE, 3, "date"),
+        "a date before 1900-01-01 or after 9999-12-31",
+    ),
     "missing-date": Case(
         text(csv_text("SECRET9,851001,,illness,1,5,5.A")), 65, at(LINE, 3, "date"), "missing date"
     ),
@@ -462,6 +474,26 @@ CASES: dict[str, Case] = {
         at(5, 5, "absent_fraction"),
         "absent fraction must be between 0 and 1",
     ),
+    **{
+        f"parquet-date-{name}": Case(
+            parquet(
+                lambda f, days=days: f.with_columns(
+                    pl.when(pl.int_range(pl.len()) == 4)
+                    .then(pl.lit(days).cast(pl.Date))
+                    .otherwise(pl.col("date").str.to_date())
+                    .alias("date")
+                )
+            ),
+            65,
+            at(5, 3, "date"),
+            "a date before 1900-01-01 or after 9999-12-31",
+        )
+        for name, days in (
+            ("in-year-zero", -719_529),
+            ("after-9999", 6_585_000),
+            ("in-a-negative-year", -800_000),
+        )
+    },
     "parquet-missing-column": Case(
         parquet(lambda f: f.drop("category")), 65, ": ", "missing required column 'category'"
     ),

@@ -16,6 +16,7 @@ import os
 from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -401,4 +402,26 @@ def test_inspect_names_a_sheet_named_after_a_pupil_by_its_position(tmp_path: Pat
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["files"][0]["sheet"] == "sheet 1"
+    assert found(result.stdout + result.stderr, IDS) == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_inspect_does_not_show_a_cpr_shaped_column_name(tmp_path: Path, suffix: str) -> None:
+    """A dropped column whose header could be an id is shown as ``column N``, as a sheet named
+    after a pupil is shown as ``sheet N`` (docs/privacy.md#sheet-and-column-names)."""
+    text = canary_export().replace("bemærkning", CANARY_CPR, 1)
+    export = tmp_path / f"eksport{suffix}"
+    if suffix == ".csv":
+        export.write_text(text, encoding="utf-8")
+    else:
+        rows = [line.split(";") for line in text.splitlines()]
+        header = ["pupil_id", "navn", "school_id", "date", "category", "class_name", CANARY_CPR]
+        frame = pl.DataFrame(rows[1:], schema=header, orient="row")
+        frame = frame.with_columns(pl.col("category").replace({"S": "illness", "M": "present"}))
+        frame.write_parquet(export)
+
+    result = CliRunner().invoke(app, ["inspect", str(export), "--format", "json"])
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["files"][0]["dropped_columns"] == ["navn", "column 7"]
     assert found(result.stdout + result.stderr, IDS) == []

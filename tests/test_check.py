@@ -7,7 +7,9 @@ definitions in its docstring and docs/check.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections import defaultdict
 from dataclasses import astuple, dataclass
 from datetime import date, timedelta
@@ -152,8 +154,15 @@ def reference(rows: list[Row], *, as_of: date, holidays: set[date]) -> dict[str,
 
 def summary(items: Items) -> tuple[int, str, str]:
     lines = sorted({line for line, _ in items})[:5]
-    schools = sorted({school for _, group in items for school in group})[:5]
+    schools = sorted({shown(school) for _, group in items for school in group})[:5]
     return len(items), " ".join(map(str, lines)), " ".join(schools)
+
+
+def shown(school: str) -> str:
+    """A CPR-shaped school id is shown by its hash only (docs/privacy.md)."""
+    if re.fullmatch(r"\d{6}-?\d{4}", school):
+        return "school-" + hashlib.sha256(school.encode()).hexdigest()[:8]
+    return school
 
 
 def frame_of(rows: list[Row]) -> pl.LazyFrame:
@@ -243,6 +252,12 @@ CASES: dict[str, tuple[list[Row], dict[str, tuple]]] = {
         [row(2, school="s1")] + [row(3 + n, "p2", "s2", n) for n in range(9) if n not in (5, 6)],
         {"stale_schools": (1, "2", "s1")},
     ),
+    # A CPR-shaped school id is shown only hashed, as in file names (docs/privacy.md).
+    "stale school with a CPR-shaped id": (
+        [row(2, school="010203-1234")]
+        + [row(3 + n, "p2", "s2", n) for n in range(9) if n not in (5, 6)],
+        {"stale_schools": (1, "2", "school-ebe9f50e")},
+    ),
     "leave ahead makes no gap and no stale school": (
         [row(2), row(3, n=1), row(4, "p2"), row(5, "p2", n=1), row(6, "p3", school="s2")]
         + [
@@ -253,7 +268,7 @@ CASES: dict[str, tuple[list[Row], dict[str, tuple]]] = {
         {"after_as_of": (7, "7 8 9 10 11", "s1")},
     ),
 }
-AS_OF = {"gap": day(9), "stale school": day(9)}
+AS_OF = {"gap": day(9), "stale school": day(9), "stale school with a CPR-shaped id": day(9)}
 """The as-of date of a case, when not day(1)."""
 
 

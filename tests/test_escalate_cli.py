@@ -158,6 +158,33 @@ def test_a_second_run_on_a_state_in_use_exits_75_and_changes_nothing(tmp_path: P
     assert stat.S_IMODE((tmp_path / "state.json.lock").stat().st_mode) == 0o600
 
 
+def test_state_step_above_the_policy_is_refused(tmp_path: Path) -> None:
+    """A forged step 9 under aalborg-2023 (whose steps end at 3) would make every real
+    escalation an improvement: a step above the recorded policy's highest is refused (65)."""
+    state = tmp_path / "state.json"
+    first = run(DEMO, "--state", state, "--as-of", "2024-03-01", "--format", "csv")
+    assert first.exit_code == 0, first.output
+    data = json.loads(state.read_text())
+    pupils = data["runs"][0]["pupils"]
+    data["runs"][0]["pupils"] = {key: [9, "none"] for key in pupils}
+    state.write_text(json.dumps(data))
+    state.chmod(0o600)
+    recorded = state.read_bytes()
+    output = tmp_path / "e.csv"
+
+    result = run(DEMO, "--state", state, "-o", output)
+
+    assert result.exit_code == 65, result.output
+    assert result.stderr.startswith(
+        f"fravaer: error: {state}: the run of 2024-03-01 records a step above 3, "
+        "the highest of policy aalborg-2023\n"
+    )
+    assert not output.exists()
+    assert state.read_bytes() == recorded
+    rows = frame(first.stdout)
+    assert not any(pupil in result.stderr for pupil in rows["pupil_id"])
+
+
 def test_a_state_in_a_missing_folder_is_refused_before_any_work(tmp_path: Path) -> None:
     result = run(DEMO, "--state", tmp_path / "no" / "state.json", "--format", "csv")
 

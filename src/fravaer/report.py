@@ -64,7 +64,7 @@ from fravaer.output import (
 from fravaer.policy import NATIONAL_POLICY, Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.render import escalation_headings, escalation_sheet_names, render_escalations
-from fravaer.state import State, advance, dump_state, reference_run, run_frame
+from fravaer.state import State, advance, dump_state, previous_steps, run_frame
 from fravaer.tokens import school_names, token_key, token_key_path
 
 log = logging.getLogger("fravaer")
@@ -479,14 +479,15 @@ def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool)
             loaded.frame, day, policy, national, lang=config.lang, parts=parts_for(loaded.frame)
         )
         state = read_state(state_path) if state_path is not None else State()
-        previous = reference_run(state, day)
+        previous, run.reference = previous_steps(
+            state, day, policy=policy, pupils=run.state_pupils(), source=str(state_path)
+        )
         if previous is not None and previous.policy != policy.name:
             log.warning(
                 "the previous run used policy %s, this one %s: steps may not compare",
                 previous.policy,
                 policy.name,
             )
-        run.reference = run_frame(previous, key=state.key, pupils=run.state_pupils())
         run.reference_as_of = previous.as_of if previous is not None else None
         planned: list[Planned] = []
         for spec in config.outputs:

@@ -125,6 +125,42 @@ zero-width spaces and joiners, bidi marks, embeddings, overrides and isolates (C
 paragraph separators (Zl, Zp)."""
 INVISIBLE_LETTERS: Final = "\u034f\u115f\u1160\u3164\uffa0"
 """Invisible characters outside those categories: a combining grapheme joiner, Hangul fillers."""
+FORMULA_STARTS: Final = "=+-@＝＋－＠"
+"""First characters that make a spreadsheet read a cell as a formula (after stripped spaces)."""
+
+FORMULA_PROBLEM: Final = "text begins with =, +, - or @, which a spreadsheet would run as a formula"
+HIDDEN_PROBLEM: Final = "text holds a control or invisible character"
+
+
+def has_hidden_character(value: str) -> bool:
+    """Whether ``value`` holds a control or invisible character (:data:`HIDDEN_CATEGORIES`,
+    :data:`INVISIBLE_LETTERS`).
+
+    >>> has_hidden_character("7.B"), has_hidden_character("0000123\\u200b")
+    (False, True)
+    """
+    return any(
+        unicodedata.category(c) in HIDDEN_CATEGORIES or c in INVISIBLE_LETTERS for c in value
+    )
+
+
+def hostile_text_problem(value: str) -> str | None:
+    """Why ``value`` may not reach an output, or ``None``: it begins (after the surrounding
+    white space) like a spreadsheet formula, or it holds a control or invisible character.
+
+    The one rule for text that reaches CSV, xlsx, Markdown, HTML or the terminal: ingest applies
+    it to ids, school ids and class names, the policy model to every text a policy carries
+    (docs/privacy.md#what-is-refused-on-reading).
+
+    >>> hostile_text_problem("Klasseteamet") is None, hostile_text_problem("@SUM(1+1)")
+    (True, 'text begins with =, +, - or @, which a spreadsheet would run as a formula')
+    """
+    if has_hidden_character(value):
+        return HIDDEN_PROBLEM
+    stripped = value.strip()
+    if stripped[:1] != "" and stripped[0] in FORMULA_STARTS:
+        return FORMULA_PROBLEM
+    return None
 
 
 def shown_text(value: str, *, hidden: str = "\ufffd") -> str:
@@ -142,7 +178,4 @@ def shown_text(value: str, *, hidden: str = "\ufffd") -> str:
     """
     if value.isascii() and value.isprintable():
         return value
-    return "".join(
-        hidden if unicodedata.category(c) in HIDDEN_CATEGORIES or c in INVISIBLE_LETTERS else c
-        for c in value
-    )
+    return "".join(hidden if has_hidden_character(c) else c for c in value)

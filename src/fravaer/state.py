@@ -46,6 +46,7 @@ from pydantic import (
 
 from fravaer import schema as s
 from fravaer.errors import EXIT_DATAERR, FravaerError
+from fravaer.policy import Policy
 from fravaer.pseudonymize import keyed_digest
 
 STATE_FORMAT: Final = "fravaer-escalate-state"
@@ -265,6 +266,28 @@ def reference_run(state: State, as_of: date) -> Run | None:
     """The run to compare with: the latest one strictly before ``as_of`` (None: a first run)."""
     earlier = [r for r in state.runs if r.as_of < as_of]
     return max(earlier, key=lambda r: r.as_of) if earlier else None
+
+
+def previous_steps(
+    state: State, as_of: date, *, policy: Policy, pupils: Iterable[str], source: str
+) -> tuple[Run | None, pl.LazyFrame]:
+    """The run to compare with (:func:`reference_run`) and its steps for ``pupils``
+    (:func:`run_frame`): the one reference of ``escalate --state`` and ``report``.
+
+    A run of the same policy that records a step above the policy's highest is refused (exit 65,
+    naming ``source``, never a pupil): a forged step 9 under a policy that ends at step 3 would
+    turn every real escalation into an improvement (docs/escalate.md#the-state-file).
+    """
+    previous = reference_run(state, as_of)
+    if previous is not None and previous.policy == policy.name:
+        highest = len(policy.steps)
+        if any(step is not None and step > highest for step, _ in previous.pupils.values()):
+            raise StateError(
+                f"{source}: the run of {previous.as_of.isoformat()} records a step above "
+                f"{highest}, the highest of policy {policy.name}",
+                hint=STATE_HINT,
+            )
+    return previous, run_frame(previous, key=state.key, pupils=pupils)
 
 
 def run_frame(

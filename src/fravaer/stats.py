@@ -151,13 +151,30 @@ def school_year(first_year: int) -> Period:
     return Period(f"{first_year}/{(first_year + 1) % 100:02d}", start, end, "school_year")
 
 
+FIRST_PERIOD_YEAR: Final = 1900
+LAST_PERIOD_YEAR: Final = 9998
+"""A period lies within the years 1900 to 9998 (docs/stats.md#periods): ingest refuses dates
+before 1900, and a period's measures look at the day after it, which Python's dates (ending
+9999-12-31) cannot always give in year 9999."""
+
+
 def parse_period(text: str) -> Period:
-    """A period written ``2023/24`` (school year), ``2024Q1`` (quarter) or ``FROM:TO`` (dates).
+    """A period written ``2023/24`` (school year), ``2024Q1`` (quarter) or ``FROM:TO`` (dates),
+    within the years :data:`FIRST_PERIOD_YEAR` to :data:`LAST_PERIOD_YEAR`.
 
     >>> parse_period("2024Q1").end, parse_period("2024-01-08:2024-01-12").label
     (datetime.date(2024, 3, 31), '2024-01-08:2024-01-12')
+    >>> parse_period("9999Q4")
+    Traceback (most recent call last):
+    ...
+    fravaer.errors.UsageError: --period: '9999Q4' is not within the years 1900 to 9998
     """
     text = text.strip()
+    years = [int(year) for year in re.findall(r"\d{4}", text)]
+    if years and not all(FIRST_PERIOD_YEAR <= y <= LAST_PERIOD_YEAR for y in years):
+        raise UsageError(
+            f"--period: '{text}' is not within the years {FIRST_PERIOD_YEAR} to {LAST_PERIOD_YEAR}"
+        )
     if match := _SCHOOL_YEAR.match(text):
         first = int(match[1])
         if (first + 1) % 100 != int(match[2]):

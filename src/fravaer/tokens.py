@@ -33,7 +33,13 @@ from typing import Final
 
 from fravaer.ingest.keys import read_key_file
 from fravaer.output import create_key_file, ensure_folder
-from fravaer.pseudonymize import CPR_PATTERN, KEY_MIN_BYTES, BadKeyError
+from fravaer.pseudonymize import (
+    CPR_PATTERN,
+    KEY_MIN_BYTES,
+    SCHOOL_HASH_LENGTH,
+    BadKeyError,
+    shown_school,
+)
 
 TOKEN_KEY_NAME: Final = ".fravaer-token.key"
 """The token key in a folder written without a state file (see :func:`token_key_path`)."""
@@ -42,7 +48,6 @@ STATE_KEY_SUFFIX: Final = ".key"
 
 SCHOOL_NAME_MAX: Final = 40
 """Characters of a school id kept in a name; a longer one is cut and gets the hash suffix."""
-_SCHOOL_HASH_LENGTH: Final = 8
 _PLAIN: Final = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _RACE_TRIES: Final = 20
 
@@ -105,25 +110,13 @@ def school_names(schools: Iterable[str]) -> dict[str, str]:
     """
     names = {}
     for school in schools:
-        if re.fullmatch(CPR_PATTERN, school):
-            names[school] = _cpr_shaped_name(school)
+        if re.fullmatch(CPR_PATTERN, school):  # never in a name: docs/privacy.md
+            names[school] = shown_school(school)
             continue
         if _PLAIN.fullmatch(school) and len(school) <= SCHOOL_NAME_MAX:
             names[school] = school
             continue
-        digest = hashlib.sha256(school.encode("utf-8")).hexdigest()[:_SCHOOL_HASH_LENGTH]
+        digest = hashlib.sha256(school.encode("utf-8")).hexdigest()[:SCHOOL_HASH_LENGTH]
         safe = re.sub(r"[^A-Za-z0-9._-]|^[.-]", "_", school)[:SCHOOL_NAME_MAX] or "_"
         names[school] = f"{safe}-{digest}"
     return names
-
-
-def _cpr_shaped_name(school: str) -> str:
-    """A school id shaped like a CPR number is never written into a name, only its hash.
-
-    Institution numbers have six digits; a ten-digit school id is most likely a pupil's CPR
-    number in the wrong column, and a file name is seen by everyone who lists the folder.
-
-    >>> _cpr_shaped_name("010203-1234")
-    'school-ebe9f50e'
-    """
-    return f"school-{hashlib.sha256(school.encode('utf-8')).hexdigest()[:_SCHOOL_HASH_LENGTH]}"

@@ -73,11 +73,12 @@ def test_headers_match_without_case_spaces_hyphens_or_aeoeaa_spelling(
 
 def test_unknown_headers_are_dropped_and_reported() -> None:
     result = map_headers(
-        ["Navn", "Elev", "Bemærkning", "Dato", ""], columns={}, file="x.csv", line=1
+        ["Navn", "Elev", "Bemærkning", "Dato", "", "010203-1234"], columns={}, file="x.csv", line=1
     )
 
     assert result.original == {s.PUPIL_ID: "Elev", s.DATE: "Dato"}
-    assert result.dropped == ("Navn", "Bemærkning", "")
+    # A header that could be an id, or none, is shown by its position (docs/privacy.md).
+    assert result.dropped == ("Navn", "Bemærkning", "column 5", "column 6")
 
 
 # -- the explicit mapping -----------------------------------------------------------------------

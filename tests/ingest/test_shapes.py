@@ -708,6 +708,10 @@ def test_calendar_file_with_and_without_school(tmp_path: Path) -> None:
             "days.csv:3:1 (column 'date'): not a date in ISO format",
         ),
         ("school_id,date\n1,2024-01-02\n1,\n", "days.csv:3:2 (column 'date'): missing date"),
+        (
+            "date\n2024-01-02\n0000-01-02\n",
+            "days.csv:3:1 (column 'date'): a date before 1900-01-01 or after 9999-12-31",
+        ),
     ],
 )
 def test_bad_calendar_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -756,6 +760,10 @@ def test_roster_file_is_read_with_open_ends_and_optional_class(tmp_path: Path) -
         (
             "pupil_id,school_id,first_day,last_day\nSECRET,1,2024-13-01,\n",
             "r.csv:2:3 (column 'first_day'): not a date in ISO format YYYY-MM-DD",
+        ),
+        (
+            "pupil_id,school_id,first_day,last_day\nSECRET,1,2024-01-01,1899-12-31\n",
+            "r.csv:2:4 (column 'last_day'): a date before 1900-01-01 or after 9999-12-31",
         ),
         (
             "pupil_id,school_id,first_day,last_day,grade\nSECRET,1,,,11\n",

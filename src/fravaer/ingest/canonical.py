@@ -31,11 +31,13 @@ from fravaer.ingest import dialect as d
 from fravaer.ingest.codes import Meaning, code_table, unknown_codes_problem
 from fravaer.ingest.dates import (
     BY_STRFTIME,
+    DATE_RANGE_PROBLEM,
     EXCEL,
     ISO,
     DateFormat,
     date_problem,
     excel_date_expr,
+    out_of_range_expr,
     working_format,
 )
 from fravaer.ingest.detected import Detected
@@ -43,6 +45,7 @@ from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
 from fravaer.ingest.headers import (
     LESSON,
     HeaderMap,
+    column_label,
     map_headers,
     missing_column_hint,
     refuse_hidden_names,
@@ -144,7 +147,14 @@ class _DateRule:
 
 def _date_plan(dtype: pl.DataType | None, rule: _DateRule) -> _Plan:
     if isinstance(dtype, pl.Date):
-        return _Plan(pl.col(s.DATE), (_Check(s.DATE, "missing date", pl.col(s.DATE).is_null()),))
+        day = pl.col(s.DATE)
+        return _Plan(
+            day,
+            (
+                _Check(s.DATE, "missing date", day.is_null()),
+                _Check(s.DATE, DATE_RANGE_PROBLEM, out_of_range_expr(day)),
+            ),
+        )
     if dtype is not None and not isinstance(dtype, pl.String):
         raise _TypeProblem(s.DATE, "must be a date or ISO text YYYY-MM-DD")
     text = pl.col(s.DATE).str.strip_chars()
@@ -161,6 +171,7 @@ def _date_plan(dtype: pl.DataType | None, rule: _DateRule) -> _Plan:
         (
             _Check(s.DATE, "missing date", _blank(s.DATE)),
             _Check(s.DATE, rule.form.problem(), ~_blank(s.DATE) & not_a_date, rule.explain),
+            _Check(s.DATE, DATE_RANGE_PROBLEM, out_of_range_expr(parsed)),
         ),
     )
 
@@ -1173,7 +1184,9 @@ def read_parquet_detected(
             for c in schema
             if c in s.CANONICAL_SCHEMA
         },
-        dropped=tuple(c for c in schema if c not in s.CANONICAL_SCHEMA),
+        dropped=tuple(
+            column_label(c, i) for i, c in enumerate(schema, start=1) if c not in s.CANONICAL_SCHEMA
+        ),
         codes=_code_counts(counts, codes, options, blank_lines=0) if codes else {},
         rows=validated.rows,
         header=tuple(header),

@@ -70,6 +70,20 @@ NO_FORMAT_PROBLEM: Final = (
 DATE_FORMAT_HINT: Final = "set date_format in source.toml to the format the file uses"
 
 
+EARLIEST_DATE: Final = date(1900, 1, 1)
+LATEST_DATE: Final = date(9999, 12, 31)
+DATE_RANGE_PROBLEM: Final = "a date before 1900-01-01 or after 9999-12-31"
+"""A date outside these bounds is refused as a bad cell in every format (docs/ingest.md#dates):
+no school register is older, and Python's dates (which every later step uses) end at year
+9999 and do not know year 0 or negative years, which polars and Parquet can hold."""
+
+
+def out_of_range_expr(day: pl.Expr) -> pl.Expr:
+    """Whether each (parsed) date lies outside :data:`EARLIEST_DATE` .. :data:`LATEST_DATE`;
+    a null is not."""
+    return (day.is_not_null() & ~day.is_between(EARLIEST_DATE, LATEST_DATE)).fill_null(value=False)
+
+
 def format_of(text: str) -> DateFormat | None:
     """The format whose written shape ``text`` has (not checking the calendar).
 

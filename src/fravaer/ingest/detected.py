@@ -16,9 +16,11 @@ class Detected:
     ``strftime`` format such as ``%d.%m.%Y`` (the value ``date_format`` in ``source.toml``
     takes), ``excel`` when every date was an Excel date cell, or None when the dates were typed
     (Parquet). ``columns`` maps each canonical column read to its header in the file; ``dropped``
-    lists the headers that were not read (their values never are). ``codes`` maps each category
-    code as written (stripped; ``""`` for blank) to its category and number of rows. ``rows`` is
-    the number of rows in the canonical frame (repeated rows dropped, blank lines not counted).
+    lists the columns that were not read (their values never are): by header, or as
+    ``column N`` when the header could be an id (:func:`fravaer.ingest.headers.column_label`).
+    ``codes`` maps each category code as written (stripped; ``""`` for blank) to its category
+    and number of rows. ``rows`` is the number of rows in the canonical frame (repeated rows
+    dropped, blank lines not counted).
     """
 
     file_type: str

@@ -32,7 +32,7 @@ from fravaer.ingest.canonical import (
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.headers import map_headers
 from fravaer.ingest.source import SourceOptions
-from fravaer.ingest.text import is_hostile
+from fravaer.ingest.text import shown_name
 from fravaer.ingest.workbook import check_workbook
 
 EXCEL_SUFFIXES = (".xlsx",)
@@ -92,23 +92,14 @@ def read_excel_table(
     )
 
 
-_SHOWN_SHEET = re.compile(r"[^\W\d_]+(?:[ .\-][^\W\d_]+)*(?:\d{1,2}| \d{1,4})?")
-
-
 def shown_sheet_name(name: str) -> bool:
-    """Whether a sheet's name may be shown in a message or by ``fravaer inspect``.
-
-    A sheet may be named after a pupil (a CPR number, a pupil number, a UNI-Login), and a name
-    reaches stderr and cron mail. Only a name of words may be shown: letters, words joined by
-    a space, point or hyphen, and at most a number of one or two digits (``Ark1``) or of up to
-    four after a space (``Fravær 2024``). Anything else is withheld: digits first, more
-    digits, other signs, control or invisible characters, more than 31 characters (Excel's
-    limit). A first name alone cannot be told from a word; it is shown.
+    """Whether a sheet's name may be shown in a message or by ``fravaer inspect``: the rule
+    of :func:`fravaer.ingest.text.shown_name`, for every name from the file.
 
     >>> [shown_sheet_name(n) for n in ("Ark1", "Fravær 2024", "010203-1234", "anna1234", "7.B")]
     [True, True, False, False, False]
     """
-    return len(name) <= 31 and _SHOWN_SHEET.fullmatch(name) is not None and not is_hostile(name)
+    return shown_name(name)
 
 
 def sheet_label(name: str, position: int) -> str:

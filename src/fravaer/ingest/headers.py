@@ -22,7 +22,7 @@ from typing import Final
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, Location, PolicyError
-from fravaer.ingest.text import has_hidden_character
+from fravaer.ingest.text import has_hidden_character, shown_name
 
 LESSON: Final = "lesson"
 """Not a canonical column: the lesson of a lesson-level export, aggregated away by its shape."""
@@ -107,9 +107,22 @@ class HeaderMap:
 
     @property
     def dropped(self) -> tuple[str, ...]:
-        """Headers of the columns that are not read (their values are never looked at)."""
+        """The columns that are not read (their values are never looked at), as they may be
+        shown (:func:`column_label`): the header, or ``column N``."""
         used = set(self.positions.values())
-        return tuple(name for i, name in enumerate(self.header) if i not in used)
+        return tuple(
+            column_label(name, i + 1) for i, name in enumerate(self.header) if i not in used
+        )
+
+
+def column_label(name: str, position: int) -> str:
+    """A column as ``inspect`` shows it: its header, or ``column N`` (1-based) when the header
+    could be an id (:func:`fravaer.ingest.text.shown_name`), as a sheet's name is withheld.
+
+    >>> column_label("Bemærkning", 5), column_label("010203-1234", 8)
+    ('Bemærkning', 'column 8')
+    """
+    return name if shown_name(name) else f"column {position}"
 
 
 def refuse_hidden_names(names: Sequence[str], *, file: str, line: int | None) -> None:

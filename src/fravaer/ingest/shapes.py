@@ -36,6 +36,7 @@ from fravaer.calendar import public_holidays
 from fravaer.days import DAY_KEY, first_conflict
 from fravaer.errors import BadInputError, Location, PolicyError
 from fravaer.ingest.canonical import check_readable, refuse_wide_header
+from fravaer.ingest.dates import DATE_RANGE_PROBLEM, out_of_range_expr
 from fravaer.ingest.source import Calendar, SourceOptions
 from fravaer.ingest.text import (
     FORMULA_PROBLEM,
@@ -718,12 +719,12 @@ def _parse_dates(
         found = rows.select(
             pl.col(ROW).filter(missing).min().alias("missing"),
             pl.col(ROW).filter(not_iso).min().alias("not_iso"),
+            pl.col(ROW).filter(out_of_range_expr(parsed)).min().alias("out_of_range"),
         )
+        named = ("missing date", "not a date in ISO format YYYY-MM-DD", DATE_RANGE_PROBLEM)
         problems = [
             (row, problem)
-            for row, problem in zip(
-                found.row(0), ("missing date", "not a date in ISO format YYYY-MM-DD"), strict=True
-            )
+            for row, problem in zip(found.row(0), named, strict=True)
             if row is not None
         ]
         if problems:

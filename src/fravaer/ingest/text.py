@@ -31,32 +31,38 @@ while one *inside* a value, or first after the spaces, is refused.
 
 Each rule is an elementwise expression, so a CSV column is checked once per distinct text
 (:mod:`fravaer.ingest.dictionary`); :func:`is_hostile` is the same rule for one Python string.
+The characters and the rule for one string live in :mod:`fravaer.schema`
+(:func:`~fravaer.schema.hostile_text_problem`), where the policy model applies them to every
+text a policy carries into an output.
 """
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Final
 
 import polars as pl
 
-FORMULA_STARTS: Final = "=+-@＝＋－＠"
-"""First characters that make a spreadsheet read a cell as a formula (after stripped spaces)."""
+from fravaer.schema import (
+    FORMULA_PROBLEM,
+    FORMULA_STARTS,
+    HIDDEN_CATEGORIES,
+    HIDDEN_PROBLEM,
+    INVISIBLE_LETTERS,
+    has_hidden_character,
+    hostile_text_problem,
+)
 
-INVISIBLE_EXTRA: Final = "\u034f\u115f\u1160\u3164\uffa0"
-"""Invisible characters outside categories Cc, Cf, Zl and Zp that are refused as well."""
-
-HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
-
-FORMULA_PROBLEM: Final = "text begins with =, +, - or @, which a spreadsheet would run as a formula"
-HIDDEN_PROBLEM: Final = "text holds a control or invisible character"
 LOOKALIKE_PROBLEM: Final = (
     "text holds a combining or full-width character, so it would look like other text"
 )
 
-_FORMULA_PATTERN: Final = r"^\s*[=+\-@＝＋－＠]"
+_FORMULA_PATTERN: Final = r"^\s*[" + "".join(f"\\x{{{ord(c):04X}}}" for c in FORMULA_STARTS) + "]"
 _HIDDEN_PATTERN: Final = (
-    r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}" + "".join(f"\\x{{{ord(c):04X}}}" for c in INVISIBLE_EXTRA) + "]"
+    "["
+    + "".join(f"\\p{{{category}}}" for category in sorted(HIDDEN_CATEGORIES))
+    + "".join(f"\\x{{{ord(c):04X}}}" for c in INVISIBLE_LETTERS)
+    + "]"
 )
 
 
@@ -104,23 +110,39 @@ def pupil_id_expr(stripped: pl.Expr) -> pl.Expr:
     return stripped.str.replace(_SPACED_CPR, "${1}-${2}")
 
 
-def has_hidden_character(value: str) -> bool:
-    """The rule of :func:`hidden_character_expr` for one string.
+_SHOWN_NAME: Final = re.compile(r"[^\W\d_]+(?:[ .\-_][^\W\d_]+)*(?:\d{1,2}| \d{1,4})?")
+SHOWN_NAME_MAX: Final = 31
 
-    >>> has_hidden_character("7.B"), has_hidden_character("0000123\\u200b")
-    (False, True)
+
+def shown_name(name: str) -> bool:
+    """Whether a name from the file (a sheet's, a dropped column's header) may be shown in a
+    message or by ``fravaer inspect``.
+
+    A sheet or a column may be named after a pupil (a CPR number, a pupil number, a
+    UNI-Login), and a name reaches stderr and cron mail. Only a name of words may be shown:
+    letters, words joined by a space, point, hyphen or underscore, and at most a number of one
+    or two digits (``Ark1``) or of up to four after a space (``Fravær 2024``). Anything else is
+    withheld: digits first, more digits, other signs, control or invisible characters, more
+    than 31 characters (Excel's limit for a sheet). A first name alone cannot be told from a
+    word; it is shown (docs/privacy.md#sheet-and-column-names).
+
+    >>> [shown_name(n) for n in ("Ark1", "Fravær 2024", "010203-1234", "anna1234", "7.B")]
+    [True, True, False, False, False]
     """
-    return any(unicodedata.category(c) in HIDDEN_CATEGORIES or c in INVISIBLE_EXTRA for c in value)
+    return (
+        len(name) <= SHOWN_NAME_MAX
+        and _SHOWN_NAME.fullmatch(name) is not None
+        and not is_hostile(name)
+    )
 
 
 def is_hostile(value: str) -> bool:
-    """Whether one string breaks either rule.
+    """Whether one string breaks either rule (:func:`fravaer.schema.hostile_text_problem`).
 
     >>> [is_hostile(v) for v in ("010203-1234", "  =1+1", "@SUM(A1)", "5.A", "a\\tb")]
     [False, True, True, False, True]
     """
-    stripped = value.strip()
-    return has_hidden_character(value) or (stripped[:1] != "" and stripped[0] in FORMULA_STARTS)
+    return hostile_text_problem(value) is not None
 
 
 __all__ = [
@@ -134,4 +156,5 @@ __all__ = [
     "is_hostile",
     "lookalike_expr",
     "pupil_id_expr",
+    "shown_name",
 ]
