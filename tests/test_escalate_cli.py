@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import stat
 import time
 from pathlib import Path
@@ -349,6 +350,38 @@ def test_a_token_key_file_that_is_missing_or_unusable_is_refused(
     assert result.exit_code == exit_code, result.output
     assert problem in result.stderr
     assert not notes.exists() or names_under(notes) == []
+
+
+def test_planted_token_key_symlink_is_not_used(tmp_path: Path, small: Path) -> None:
+    # Anyone who can write the notes folder plants a link to a key they know: every token in
+    # a sheet's name would then be reversible by trying CPR numbers (docs/privacy.md).
+    attacker = tmp_path / "attacker.key"
+    attacker.write_text(bytes(range(100, 132)).hex() + "\n")
+    attacker.chmod(0o644)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / ".fravaer-token.key").symlink_to(attacker)
+
+    result = run(small, "--since", "2024-02-23", "--meeting-notes", notes, "-o", tmp_path / "e.csv")
+
+    assert result.exit_code == 78, result.output
+    assert f"{notes / '.fravaer-token.key'}: the key file is a symbolic link" in result.stderr
+    assert "remove the file" in result.stderr
+    assert not list(notes.glob("*.md"))
+
+
+def test_a_token_key_file_that_is_a_fifo_is_refused_not_waited_on(
+    tmp_path: Path, small: Path
+) -> None:
+    fifo = tmp_path / "k.key"
+    os.mkfifo(fifo)
+
+    result = run(
+        small, "--since", "2024-02-23", "--meeting-notes", tmp_path / "n", "--key-file", fifo
+    )
+
+    assert result.exit_code == 66, result.output
+    assert f"{fifo}: the key file is not a regular file" in result.stderr
 
 
 def test_key_file_without_meeting_notes_is_a_usage_error(tmp_path: Path, small: Path) -> None:

@@ -897,6 +897,51 @@ def test_output_onto_a_fifo_is_refused(tmp_path: Path) -> None:
         os.close(reader)
 
 
+@pytest.mark.parametrize(
+    ("option", "what"),
+    [
+        ("--policy", "policy file"),
+        ("--source", "source file"),
+        ("--reference", "reference file"),
+        ("--config", "config file"),
+        ("--key-file", "key file"),
+    ],
+)
+def test_fifo_as_config_file_is_refused_not_waited_on(
+    tmp_path: Path, option: str, what: str
+) -> None:
+    """Exports, rosters and calendars that are FIFOs were refused, but a FIFO policy, source,
+    reference, report config or key file was opened and waited on for ever (a cron job that
+    never ends and keeps its lock): a subprocess with a time limit, so the old code fails."""
+    export = write_export(export_rows(), "csv", tmp_path / "export.csv")
+    fifo = tmp_path / "x.toml"
+    os.mkfifo(fifo)
+    args = {
+        "--policy": ["classify", str(export), "--policy", str(fifo), "--format", "csv"],
+        "--source": ["classify", str(export), "--source", str(fifo), "--format", "csv"],
+        "--reference": ["stats", str(export), "--reference", str(fifo), "--format", "csv"],
+        "--config": ["report", "--config", str(fifo)],
+        "--key-file": [
+            "pseudonymize",
+            str(export),
+            "--key-file",
+            str(fifo),
+            "-o",
+            str(tmp_path / "p.csv"),
+        ],
+    }[option]
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "fravaer", *args], capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{option} FIFO: fravaer waited on it for 30 s")
+
+    assert (done.returncode, done.stdout) == (66, ""), done.stderr
+    assert done.stderr.startswith(f"{ERROR}{fifo}: the {what} is not a regular file\n")
+
+
 def test_output_onto_a_socket_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "sock"
     server = socket.socket(socket.AF_UNIX)

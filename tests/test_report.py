@@ -500,7 +500,7 @@ def test_two_outputs_that_differ_only_in_case_are_refused(config: Path) -> None:
     result = run(config, "--as-of", FIRST)
 
     assert result.exit_code == 2, result.output
-    assert "two outputs would have the same file name (letter case ignored" in result.stderr
+    assert "two outputs would have the same file name (letter case and Unicode" in result.stderr
     assert not (config.parent / "out" / "manifest.json").exists()
 
 
@@ -519,6 +519,129 @@ def test_an_output_over_the_token_key_is_refused(tmp_path: Path, export: Path) -
     hidden = NOTES_ONLY.format(extra="") + over.replace("state.json.key", ".fravaer-token.key")
     config.write_text(hidden, encoding="utf-8")
     assert run(config).exit_code == 78
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_deep_folder_tree_in_output_folder_is_not_an_internal_error(config: Path) -> None:
+    """Anyone who can make folders in a shared output folder nests 1,200 of them: walking them
+    for leftover temporary files ended in RecursionError, exit 70, every week."""
+    deep = config.parent / "out" / "deep"
+    deep.mkdir(parents=True)
+    fd = os.open(deep, os.O_RDONLY)
+    try:
+        for _ in range(1200):  # relative to a folder descriptor: no path grows past PATH_MAX
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    try:
+        result = run(config, "--as-of", FIRST)
+    finally:
+        # pytest's own clean-up of old temporary folders recurses and would die on this tree.
+        subprocess.run(["rm", "-rf", str(deep)], check=False)
+
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("folder", ["eskaleringer", "moeder"])
+def test_symlinked_output_subfolder_is_not_followed(config: Path, folder: str) -> None:
+    """A link planted at ``out/eskaleringer`` in a shared output folder sent the pupil lists
+    into the folder it points to, outside output_folder."""
+    elsewhere = config.parent / "elsewhere"
+    elsewhere.mkdir()
+    (config.parent / "out").mkdir()
+    (config.parent / "out" / folder).symlink_to(elsewhere)
+
+    result = run(config, "--as-of", FIRST)
+
+    assert result.exit_code == 73, result.output
+    link = config.parent / "out" / folder
+    assert f"{link}: is a symbolic link" in result.stderr
+    assert list(elsewhere.iterdir()) == []
+    assert not (config.parent / "out" / "manifest.json").exists()
+
+
+def test_the_output_folder_itself_may_be_a_link(config: Path) -> None:
+    (config.parent / "real").mkdir()
+    (config.parent / "out").symlink_to(config.parent / "real")
+
+    result = run(config, "--as-of", FIRST)
+
+    assert result.exit_code == 0, result.output
+    assert (config.parent / "real" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x\\u001b]8;;http://evil.example\\u0007.csv",
+        "line\\nfravaer: error: forged.csv",
+        "tab\\there.csv",
+        "del\\u007f.csv",
+        "csi\\u009b.csv",
+    ],
+)
+def test_report_output_name_with_control_characters_is_refused(
+    tmp_path: Path, export: Path, name: str
+) -> None:
+    """An escape sequence or a line break in a file name carries an OSC 8 link or a forged log
+    line into ``ls``, ``find`` and a cron script's listing."""
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    config = tmp_path / "report.toml"
+    one = 'output_folder = "out"\npolicy = "aalborg"\n[inputs]\npaths = ["export.csv"]\n'
+    config.write_text(one + f'[[outputs]]\nkind = "classification"\nfile = "{name}"\n')
+
+    result = run(config)
+
+    assert result.exit_code == 78, result.output
+    assert "holds a control or invisible character" in result.stderr
+    assert f"{config}:7: field 'outputs.0.file'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["CON.csv", "nul", "Com1.json", "lpt9.xlsx", "aux", "PRN.csv", "eskaleringer/con.csv"]
+)
+def test_report_output_with_a_windows_reserved_name_is_refused(
+    tmp_path: Path, export: Path, name: str
+) -> None:
+    """``CON``, ``NUL``, ``COM1``... name devices on Windows (any case, any extension): on an SMB
+    share a Windows server refuses them or writes to the device."""
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    config = tmp_path / "report.toml"
+    one = 'output_folder = "out"\npolicy = "aalborg"\n[inputs]\npaths = ["export.csv"]\n'
+    config.write_text(
+        one + f'[[outputs]]\nkind = "classification"\nfile = "{name}"\nformat = "csv"\n'
+    )
+
+    result = run(config)
+
+    assert result.exit_code == 78, result.output
+    assert "reserved on Windows" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_outputs_differing_only_in_normalisation_are_refused(
+    tmp_path: Path, export: Path
+) -> None:
+    """``å.csv`` (NFC) and ``a`` + U+030A ``.csv`` (NFD) are one file on macOS and many SMB
+    shares: the second would silently replace the first."""
+    (tmp_path / "export.csv").write_bytes(export.read_bytes())
+    config = tmp_path / "report.toml"
+    config.write_text(
+        'output_folder = "out"\npolicy = "aalborg"\n[inputs]\npaths = ["export.csv"]\n'
+        '[[outputs]]\nkind = "classification"\nfile = "\\u00e5.csv"\n'
+        '[[outputs]]\nkind = "classification"\nfile = "A\\u030a.csv"\nformat = "csv"\n',
+        encoding="utf-8",
+    )
+
+    result = run(config)
+
+    assert result.exit_code == 2, result.output
+    assert "two outputs would have the same file name" in result.stderr
+    assert not list((tmp_path / "out").glob("*.csv"))
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import stat
 from pathlib import Path
 
@@ -96,10 +97,64 @@ def test_a_symlink_at_the_key_is_not_followed_or_replaced(tmp_path: Path) -> Non
     target = tmp_path / "elsewhere"
     (tmp_path / TOKEN_KEY_NAME).symlink_to(target)
 
-    with pytest.raises(InputMissingError):
+    with pytest.raises(BadKeyError, match="is a symbolic link"):
         token_key(None, None, tmp_path)
 
     assert not target.exists()
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602])
+def test_a_kept_key_others_can_read_or_write_is_refused(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / TOKEN_KEY_NAME
+    path.write_text(KEY.hex() + "\n")
+    path.chmod(mode)
+
+    with pytest.raises(BadKeyError, match="read or written by group or others") as caught:
+        token_key(None, None, tmp_path)
+
+    assert caught.value.exit_code == 78
+    assert caught.value.hint is not None
+    assert "remove" in caught.value.hint
+
+
+def test_a_kept_key_of_another_user_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state.json"
+    path = tmp_path / "state.json.key"
+    path.write_text(KEY.hex() + "\n")
+    path.chmod(0o600)
+    owner = os.geteuid()
+    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+
+    with pytest.raises(BadKeyError, match="owned by another user"):
+        token_key(state, None, tmp_path)
+
+
+def test_a_kept_key_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / TOKEN_KEY_NAME)
+
+    with pytest.raises(BadKeyError, match="not a regular file"):
+        token_key(None, None, tmp_path)
+
+
+def test_a_key_file_given_may_be_a_link_and_others_may_read_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = tmp_path / "k"
+    target.write_text(KEY.hex() + "\n")
+    target.chmod(0o644)
+    (tmp_path / "link.key").symlink_to(target)
+
+    assert token_key(None, tmp_path / "link.key", tmp_path) == KEY
+    assert "can be read by others" in caplog.text
+
+
+def test_a_key_file_given_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "k.key")
+
+    with pytest.raises(InputMissingError, match="is not a regular file"):
+        token_key(None, tmp_path / "k.key", tmp_path)
 
 
 def test_a_damaged_key_is_refused_not_replaced(tmp_path: Path) -> None:

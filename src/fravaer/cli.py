@@ -561,6 +561,24 @@ def _colour(output: Path | None) -> bool:
 
 
 InspectFormat = Literal["table", "json"]
+_INSPECT_SUFFIXES: dict[str, InspectFormat] = {".json": "json", ".txt": "table"}
+
+
+def _inspect_format(fmt: InspectFormat | None, output: Path | None) -> InspectFormat:
+    """Explicit ``--format``, as in every command; else ``-o``'s suffix (.txt a table, .json
+    JSON), and any other name is refused (2) rather than filled with JSON text: a file named
+    .csv or .xlsx is opened by a program that expects one (docs/ingest.md)."""
+    if fmt is not None:
+        return fmt
+    if output is None:
+        return "table" if sys.stdout.isatty() else "json"
+    by_suffix = _INSPECT_SUFFIXES.get(output.suffix.lower())
+    if by_suffix is None:
+        raise UsageError(
+            f"inspect writes a table (.txt) or JSON (.json), not '{output.name}'",
+            hint="name the output file .txt or .json, or give --format",
+        )
+    return by_suffix
 
 
 @app.command()
@@ -587,8 +605,7 @@ def inspect(
     category codes with counts and shape; for all files together: rows, pupils, schools and the
     date range. Never a pupil id or a cell's value.
     """
-    if fmt is None:
-        fmt = "table" if output is None and sys.stdout.isatty() else "json"
+    fmt = _inspect_format(fmt, output)
     options = _source_options(source, encoding, separator, date_format, sheet, shape)
     loaded = load(exports, options)
     report = inspection(loaded)

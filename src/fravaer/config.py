@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from fravaer.errors import PolicyError
 from fravaer.policy import DEFAULT_POLICY, Lang
+from fravaer.schema import has_hidden_character
 from fravaer.source import SourceOptions
 from fravaer.tomltext import toml_lines
 
@@ -149,8 +150,23 @@ def parse_config(data: dict[str, object], *, text: str, source: str) -> ReportCo
     return config
 
 
+WINDOWS_DEVICES: Final = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789")}
+)
+"""Names Windows keeps for devices, in any case and with any extension (``con.csv``): a Windows
+SMB server refuses them or writes into the device."""
+
+
 def _name_problem(name: str, *, is_file: bool) -> str | None:
-    """Why an output's ``file`` or ``folder`` may not be used, if it may not."""
+    """Why an output's ``file`` or ``folder`` may not be used, if it may not.
+
+    >>> _name_problem("Nul.csv", is_file=True)
+    'no part may be a name reserved on Windows (CON, PRN, AUX, NUL, COM1..., LPT1...)'
+    """
+    if has_hidden_character(name):
+        # An escape sequence or a line break in a file name acts in `ls`, `find` and in a
+        # cron script's listing (docs/privacy.md); the name is not shown.
+        return "holds a control or invisible character"
     if posixpath.isabs(name) or name.startswith("~"):
         return "must be relative to output_folder, not an absolute path"
     parts = PurePosixPath(name).parts
@@ -165,6 +181,10 @@ def _name_problem(name: str, *, is_file: bool) -> str | None:
             )
         if part.endswith(RESERVED_SUFFIXES):
             return f"no part may end in {', '.join(RESERVED_SUFFIXES)}: fravaer's own files do"
+        if part.split(".")[0].rstrip(" ").upper() in WINDOWS_DEVICES:
+            return (
+                "no part may be a name reserved on Windows (CON, PRN, AUX, NUL, COM1..., LPT1...)"
+            )
     if is_file and parts[-1] == MANIFEST_NAME:
         return f"{MANIFEST_NAME} is the name of the run's manifest"
     return None

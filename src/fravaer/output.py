@@ -254,6 +254,13 @@ def _remove_if_stale(path: Path) -> bool:
         os.close(fd)
 
 
+STALE_DEPTH = 4
+"""How deep :func:`remove_stale` looks below a folder: ``report`` writes at most
+``output_folder/FOLDER/FILE`` (a folder of a few levels at most); a deeper tree was not made
+by fravaer, and walking it (1,200 nested folders planted in a shared output folder) is no reason
+to fail a run (docs/report.md)."""
+
+
 def remove_stale(folder: Path, *, recursive: bool = True, name: str | None = None) -> int:
     """Remove temporary files that a killed run left in ``folder``; return how many.
 
@@ -261,17 +268,37 @@ def remove_stale(folder: Path, *, recursive: bool = True, name: str | None = Non
     older version's ``.NAME.RANDOM.tmp`` for that file), only regular files of this user, and
     only those whose ``flock`` can be taken: a file a live run is writing is never touched.
     Every atomic write calls this for its folder, so a leftover lives until the next run there.
+    ``recursive`` also looks in the subfolders, :data:`STALE_DEPTH` levels down at most, one at
+    a time (no recursion), never through a symbolic link.
     """
     if not folder.is_dir():
         return 0
-    found = folder.rglob(".*") if recursive else folder.glob(".*")
     removed = 0
-    for candidate in found:
+    for candidate in _hidden_files(folder, STALE_DEPTH if recursive else 0):
         if _is_temp_name(candidate.name, name) and _remove_if_stale(candidate):
             removed += 1
     if removed:
         log.warning("%s: removed %d temporary file(s) left by an interrupted run", folder, removed)
     return removed
+
+
+def _hidden_files(folder: Path, depth: int) -> list[Path]:
+    """The entries named ``.*`` in ``folder`` and its real subfolders ``depth`` levels down."""
+    found: list[Path] = []
+    stack = [(folder, 0)]
+    while stack:
+        current, level = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        found.append(Path(entry.path))
+                    with contextlib.suppress(OSError):
+                        if level < depth and entry.is_dir(follow_symlinks=False):
+                            stack.append((Path(entry.path), level + 1))
+        except OSError:
+            continue  # a folder we cannot list holds nothing we left
+    return found
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -495,6 +522,32 @@ def ensure_folder(folder: Path) -> None:
         raise CannotCreateOutputError(f"{folder}: cannot create folder ({_reason(exc)})") from None
     if not folder.is_dir():
         raise CannotCreateOutputError(f"{folder}: is not a folder")
+
+
+def ensure_folder_inside(root: Path, folder: Path) -> None:
+    """:func:`ensure_folder` for a ``folder`` inside ``root``, through no symbolic link below it.
+
+    ``root`` (``report``'s output_folder) may itself be a link: the user named it. A link that
+    someone planted below it (``out/eskaleringer`` in a shared output folder) would carry pupil
+    lists to wherever it points: exit 73, naming the link (docs/privacy.md). A ``folder`` not
+    inside ``root`` (a state kept elsewhere) is made as :func:`ensure_folder` makes it.
+    """
+    root = Path(os.path.normpath(root))
+    try:
+        parts = Path(os.path.normpath(folder)).relative_to(root).parts
+    except ValueError:
+        ensure_folder(folder)
+        return
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise CannotCreateOutputError(
+                f"{current}: is a symbolic link; fravaer writes only into real folders inside "
+                "the output folder",
+                hint="remove the link, or make the output folder itself point elsewhere",
+            )
+    ensure_folder(folder)
 
 
 def _write_fd(fd: int, data: bytes) -> None:

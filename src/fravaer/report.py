@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,7 +53,7 @@ from fravaer.ingest.source import SourceOptions
 from fravaer.meeting import sheet_html, sheet_markdown, sheets, weekday_absence, weekly_absence
 from fravaer.output import (
     check_target,
-    ensure_folder,
+    ensure_folder_inside,
     format_for_path,
     remove_stale,
     run_lock,
@@ -149,14 +150,28 @@ def _unique(planned: list[Planned]) -> list[Planned]:
     left is two outputs of a config naming one file (or an id made to look like another's
     name with its hash).
     """
-    paths = [str(p.path).casefold() for p in planned]
+    paths = [same_file_key(p.path) for p in planned]
     if len(set(paths)) != len(paths):
         raise UsageError(
-            "two outputs would have the same file name (letter case ignored, as on SMB shares "
-            "and macOS)",
-            hint="two outputs name the same file or folder, or differ only in letter case",
+            "two outputs would have the same file name (letter case and Unicode normalisation "
+            "ignored, as on SMB shares and macOS)",
+            hint="two outputs name the same file or folder, or differ only in letter case or in "
+            "how an accented letter is encoded (å as one character or as a + ring)",
         )
     return planned
+
+
+def same_file_key(path: Path) -> str:
+    """``path`` as file systems that ignore case and Unicode normalisation compare it.
+
+    macOS and many SMB servers take ``å`` (U+00E5) and ``a`` + U+030A for one letter, and
+    ``A`` for ``a``: two names with one key are one file there. This is Unicode's canonical
+    caseless match (normalise, fold case, normalise again).
+
+    >>> same_file_key(Path("\u00c5.csv")) == same_file_key(Path("a\u030a.csv"))
+    True
+    """
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", str(path)).casefold())
 
 
 # -- escalations ----------------------------------------------------------------------------------
@@ -302,11 +317,11 @@ def _meeting_notes(run: Run, spec: Any, ctx: Context) -> list[Planned]:
 
 def _not_the_key(planned: list[Planned], ctx: Context) -> None:
     """Refuse (78) an output that would overwrite the token key: every sheet would be renamed."""
-    keys = {str(token_key_path(ctx.state, ctx.output_folder)).casefold()}
+    keys = {same_file_key(token_key_path(ctx.state, ctx.output_folder))}
     if ctx.key_file is not None:
-        keys.add(str(ctx.key_file).casefold())
+        keys.add(same_file_key(ctx.key_file))
     for item in planned:
-        if str(item.path).casefold() in keys:
+        if same_file_key(item.path) in keys:
             raise PolicyError(
                 f"{item.path}: an output would overwrite the token key of the meeting sheets",
                 hint="name the output otherwise (docs/escalate.md#file-names)",
@@ -516,15 +531,15 @@ def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool)
             _log_dry_run(files, planned)
         else:
             for folder in sorted({path.parent for path, _ in files}):
-                ensure_folder(folder)
+                ensure_folder_inside(ctx.output_folder, folder)
             write_all(files)
         return ReportResult(day, planned, line)
 
     if dry_run:
         return build()
-    ensure_folder(lock_path.parent)
+    ensure_folder_inside(ctx.output_folder, lock_path.parent)
     if state_path is not None:
-        ensure_folder(state_path.parent)
+        ensure_folder_inside(ctx.output_folder, state_path.parent)
     # The state's own lock too, the one `escalate --state` holds: one lock for one state file.
     with run_lock(lock_path), state_lock(state_path):
         remove_stale(ctx.output_folder)

@@ -71,14 +71,16 @@ def token_key(
     """The key of the pupils' tokens in file names (order of choice: see the module docstring).
 
     A given ``key_file`` must exist (66) and hold a usable key (78). A key beside the state or in
-    ``folder`` is read, or made when missing; with ``create`` False (a dry run, which writes
-    nothing) a missing key is replaced by a random one for this run only.
+    ``folder`` is read — only a regular file, no link, of the running user's and private to
+    them, else 78 (``read_key_file`` with ``kept``) — or made when missing; with ``create``
+    False (a dry run, which writes nothing) a missing key is replaced by a random one for this
+    run only.
     """
     if key_file is not None:
         return read_key_file(key_file)
     path = token_key_path(state, folder)
     if path.exists() or path.is_symlink():
-        return read_key_file(path)
+        return read_key_file(path, kept=True)
     if not create:
         return secrets.token_bytes(KEY_MIN_BYTES)
     text = secrets.token_hex(KEY_MIN_BYTES)
@@ -88,10 +90,10 @@ def token_key(
     # Another run made it between our look and our creation: read it once it is written.
     for _ in range(_RACE_TRIES):
         try:
-            return read_key_file(path)
+            return read_key_file(path, kept=True)
         except BadKeyError:
             time.sleep(0.05)
-    return read_key_file(path)
+    return read_key_file(path, kept=True)
 
 
 def school_names(schools: Iterable[str]) -> dict[str, str]:

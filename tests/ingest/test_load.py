@@ -68,6 +68,26 @@ def test_inspect_json_names_what_was_read_and_no_pupil() -> None:
     assert not any(pid in result.stdout for pid in pupil_ids)  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("name", "exit_code", "starts"),
+    [("i.xlsx", 2, None), ("i.csv", 2, None), ("i.json", 0, "{"), ("i.TXT", 0, "Fil: ")],
+)
+def test_inspect_output_suffix_matches_content(
+    tmp_path: Path, name: str, exit_code: int, starts: str | None
+) -> None:
+    """``inspect -o i.xlsx`` wrote JSON text into a file named .xlsx, exit 0."""
+    out = tmp_path / name
+
+    result = run("inspect", EXPORTS / "dialects" / "semicolon-danish-cp1252.csv", "-o", out)
+
+    assert result.exit_code == exit_code, result.output  # type: ignore[attr-defined]
+    if starts is None:
+        assert "inspect writes a table (.txt) or JSON (.json)" in result.stderr  # type: ignore[attr-defined]
+        assert not out.exists()
+    else:
+        assert out.read_text(encoding="utf-8").startswith(starts)
+
+
 def test_flags_override_the_source_file(tmp_path: Path) -> None:
     source = tmp_path / "source.toml"
     source.write_text('separator = ","\n', encoding="utf-8")

@@ -26,7 +26,7 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.classify import pupil_partition_expr
 from fravaer.days import ROW_KEY, day_units_expr, first_conflict, over_full_days, over_full_expr
-from fravaer.errors import BadInputError, InputMissingError, Location
+from fravaer.errors import BadInputError, Location
 from fravaer.ingest import dialect as d
 from fravaer.ingest.codes import Meaning, code_table, unknown_codes_problem
 from fravaer.ingest.dates import (
@@ -50,6 +50,7 @@ from fravaer.ingest.headers import (
     missing_column_hint,
     refuse_hidden_names,
 )
+from fravaer.ingest.regular import read_regular
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.text import (
     FORMULA_PROBLEM,
@@ -938,18 +939,9 @@ def _date_rule(
 
 
 def check_readable(path: Path) -> None:
-    """Refuse (exit 66) a path that is missing, not a file, or unreadable."""
-    if not path.exists():
-        raise InputMissingError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputMissingError(f"{path}: not a file")
-    try:
-        with path.open("rb") as handle:
-            handle.read(1)
-    except OSError as exc:
-        raise InputMissingError(
-            f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
-        ) from None
+    """Refuse (exit 66) a path that is missing, not a regular file (a FIFO: at once, without
+    waiting on it), or unreadable: the rule of every file fravaer reads (``ingest.regular``)."""
+    read_regular(path, what="file", limit=0, missing="no such file", not_regular="not a file")
 
 
 _DEFAULT_OPTIONS = SourceOptions()

@@ -10,6 +10,7 @@ from typing import Any
 from fravaer.config import ReportConfig, parse_config
 from fravaer.errors import InputMissingError
 from fravaer.ingest.load import resolve_source_paths
+from fravaer.ingest.regular import read_regular, read_regular_text
 from fravaer.state import KEY_BYTES, State, keyed, parse_state
 from fravaer.tomltext import toml_data
 
@@ -27,14 +28,12 @@ def read_state(path: Path) -> State:
     key = secrets.token_hex(KEY_BYTES)
     if not path.exists():
         return keyed(State(), key)
-    if not path.is_file():  # a FIFO would block the run, /dev/zero fill the memory
-        raise InputMissingError(f"{path}: the state file is not a regular file")
+    # A FIFO would block the run, /dev/zero fill the memory: a regular file only (66).
+    data = read_regular(path, what="state file").data
     try:
-        text = path.read_text("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return parse_state("\ufffd", source=str(path))  # refused as not valid JSON
-    except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read state file ({type(exc).__name__})") from None
     return keyed(parse_state(text, source=str(path)), key)
 
 
@@ -44,12 +43,7 @@ def load_report_config(path: Path) -> ReportConfig:
     Paths inside ``[inputs.source]`` (roster, calendar file) are relative to the config file, as
     in a ``source.toml``; the other paths are resolved by the caller against the same folder.
     """
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise InputMissingError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputMissingError(f"{path}: cannot read config file ({type(exc).__name__})") from None
+    text = read_regular_text(path, what="config file")
     data: dict[str, Any] = toml_data(text, source=str(path))
     inputs = data.get("inputs")
     if isinstance(inputs, dict) and isinstance(inputs.get("source"), dict):

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from pathlib import Path
 
 from fravaer.errors import InputMissingError
+from fravaer.ingest.regular import read_regular
 from fravaer.pseudonymize import KEY_HINT, BadKeyError, parse_key
 
 log = logging.getLogger("fravaer")
@@ -60,25 +62,39 @@ def read_key_env(name: str) -> bytes:
         raise BadKeyError(f"{ENV_NAMED}: {exc.message}", hint=exc.hint) from None
 
 
-def read_key_file(path: Path) -> bytes:
-    """The key in the file ``path``: missing or unreadable 66, unusable 78; warns if others can
-    read it."""
+def read_key_file(path: Path, *, kept: bool = False) -> bytes:
+    """The key in the file ``path``: missing or not a regular file 66, unusable 78.
+
+    A key file the user names (``--key-file``, ``key_file``) may be a link; a FIFO is refused,
+    not waited on, and one that others can read is used with a warning. A key fravaer ``kept``
+    by itself (the token key beside the state or in the folder written, ``fravaer.tokens``) sits
+    where others may write: anyone who plants it there, or a link to a key they know, could
+    reverse every token in a file name by trying CPR numbers. It is used only if it is a regular
+    file, no link, owned by the running user and not readable or writable by group or others;
+    else exit 78 (docs/privacy.md).
+    """
     shown = shown_key_path(path)
-    if not path.is_file():
-        raise InputMissingError(f"{shown}: no such key file")
     try:
-        with path.open("rb") as handle:
-            data = handle.read(KEY_FILE_MAX_BYTES + 1)
-            mode = os.fstat(handle.fileno()).st_mode
-    except OSError as exc:
-        raise InputMissingError(
-            f"{shown}: cannot read ({exc.strerror or type(exc).__name__})"
-        ) from None
+        read = read_regular(
+            path,
+            what="key file",
+            limit=KEY_FILE_MAX_BYTES,
+            follow=not kept,
+            shown=shown,
+            missing="no such key file",
+        )
+    except InputMissingError as exc:
+        if not kept or not os.path.lexists(path):
+            raise
+        raise BadKeyError(exc.message, hint=KEPT_KEY_HINT) from None
+    if kept:
+        _refuse_unsafe_kept_key(shown, read.status)
+    data = read.data
     if len(data) > KEY_FILE_MAX_BYTES:
         raise BadKeyError(
             f"{shown}: larger than a key file ({KEY_FILE_MAX_BYTES} bytes at most)", hint=KEY_HINT
         )
-    if mode & 0o077:
+    if read.status.st_mode & 0o077:
         log.warning("%s: the key file can be read by others; chmod 600 it", shown)
     try:
         return parse_key(data.decode("ascii"))
@@ -88,3 +104,24 @@ def read_key_file(path: Path) -> bytes:
         ) from None
     except BadKeyError as exc:
         raise BadKeyError(f"{shown}: {exc.message}", hint=exc.hint) from None
+
+
+KEPT_KEY_HINT = (
+    "if you did not make it so, remove the file: fravaer makes a new token key on the next run "
+    "(the names of the pupils' files change once)"
+)
+
+
+def _refuse_unsafe_kept_key(shown: str, status: os.stat_result) -> None:
+    """Exit 78 unless a token key fravaer keeps is the running user's own and private."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is not None and status.st_uid != geteuid():
+        raise BadKeyError(
+            f"{shown}: the token key file is owned by another user", hint=KEPT_KEY_HINT
+        )
+    if status.st_mode & 0o077:
+        raise BadKeyError(
+            f"{shown}: the token key file can be read or written by group or others "
+            f"(mode {stat.S_IMODE(status.st_mode):03o})",
+            hint=KEPT_KEY_HINT,
+        )

@@ -20,11 +20,12 @@ from pydantic import ValidationError
 
 from fravaer import schema as s
 from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils
-from fravaer.errors import BadInputError, InputMissingError, PolicyError
+from fravaer.errors import BadInputError, PolicyError
 from fravaer.ingest.canonical import LINE
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.multi import combine, expand_paths, read_hive
 from fravaer.ingest.reader import read_file_detected
+from fravaer.ingest.regular import read_regular_text
 from fravaer.ingest.shapes import (
     DetectedShape,
     Origin,
@@ -62,12 +63,7 @@ def load_source(path: Path) -> SourceOptions:
 
     Errors name the file, the line and the field (exit 78), like policy files.
     """
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise InputMissingError(f"{path}: source file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputMissingError(f"{path}: cannot read source file ({type(exc).__name__})") from None
+    text = read_regular_text(path, what="source file")
     data = toml_data(text, source=str(path))
     resolve_source_paths(data, path.parent)
     try:

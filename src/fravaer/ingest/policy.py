@@ -17,7 +17,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from fravaer.errors import InputMissingError, PolicyError
+from fravaer.errors import PolicyError
+from fravaer.ingest.regular import read_regular_text
 from fravaer.policy import Policy, in_force, parse_policy
 
 log = logging.getLogger("fravaer")
@@ -125,12 +126,7 @@ def resolve_policy(ref: str, *, as_of: date) -> Policy:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except FileNotFoundError:
-        raise InputMissingError(f"{path}: policy file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputMissingError(f"{path}: cannot read policy file ({type(exc).__name__})") from None
+    return read_regular_text(path, what="policy file")
 
 
 def _known() -> str:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import polars as pl
 
-from fravaer.errors import BadInputError, InputMissingError, Location
+from fravaer.errors import BadInputError, Location
+from fravaer.ingest.regular import read_regular_text
 from fravaer.stats import REF_MEASURE, REF_PERIOD, REF_SOURCE, REF_VALUE, REFERENCE_COLUMNS
 from fravaer.stats import REFERENCE_MEASURES as MEASURES
 
@@ -43,12 +44,7 @@ def read_reference(path: Path | None) -> pl.DataFrame:
     """
     if path is None:
         return parse_reference(bundled_reference_text(), name=f"fravaer/data/{BUNDLED}")
-    try:
-        text = path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise InputMissingError(f"{path}: reference file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputMissingError(f"{path}: cannot read ({type(exc).__name__})") from None
+    text = read_regular_text(path, what="reference file", encoding="utf-8-sig")
     return parse_reference(text, name=str(path))
 
 
