@@ -276,28 +276,28 @@ def test_a_state_that_cannot_be_trusted_is_refused_and_nothing_is_written(
 
 # -- killed, and two at once ---------------------------------------------------------------------
 
-_KILLED = """
+STALLED = """
 import os, sys, time
 from pathlib import Path
 
 marker = Path(sys.argv[1])
-real_fsync = os.fsync
 
 def stalled_fsync(fd):
     marker.write_text("writing")
     time.sleep(120)
 
 os.fsync = stalled_fsync
-from fravaer.cli import main
 sys.argv = ["fravaer", *sys.argv[2:]]
+from fravaer.entry import main
 main()
 """
+"""A real run, through the console script's entry, that marks and stops at its first fsync."""
 
 
 def _kill_while_writing(args: list[str], folder: Path) -> None:
     marker = folder / "marker"
     process = subprocess.Popen(
-        [sys.executable, "-c", _KILLED, str(marker), *args],
+        [sys.executable, "-c", STALLED, str(marker), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

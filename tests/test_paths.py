@@ -31,7 +31,10 @@ from fravaer.errors import CannotCreateOutputError
 from fravaer.output import atomic_file, remove_stale, write_all, write_frame
 from tests.harden import KEY_HEX, assert_one_error
 from tests.test_battery import csv_text
-from tests.test_faults import REPORT  # a report.toml with a state, as the fault tests run it
+from tests.test_faults import (
+    REPORT,
+    STALLED,
+)  # a report.toml with a state, as the fault tests run it
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = b"last week's list\n"
@@ -299,29 +302,13 @@ def test_dash_where_a_file_or_folder_is_needed_is_a_usage_error(
 
 # -- temporary files of dead and of live runs -----------------------------------------------------
 
-_STALLED = """
-import os, sys, time
-from pathlib import Path
-
-marker = Path(sys.argv[1])
-
-def stalled_fsync(fd):
-    marker.write_text("writing")
-    time.sleep(120)
-
-os.fsync = stalled_fsync
-sys.argv = ["fravaer", *sys.argv[2:]]
-from fravaer.entry import main
-main()
-"""
-
 
 def _stalled(args: list[str], folder: Path) -> subprocess.Popen[str]:
     """A real run (through the console script's entry) that stops at its first fsync."""
     marker = folder / "marker"
     marker.unlink(missing_ok=True)
     process = subprocess.Popen(
-        [sys.executable, "-c", _STALLED, str(marker), *args],
+        [sys.executable, "-c", STALLED, str(marker), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
