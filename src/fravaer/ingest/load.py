@@ -31,7 +31,6 @@ from fravaer.ingest.shapes import (
     detect_shape,
     expand_absence_only,
     from_lessons,
-    read_calendar,
     read_roster,
     school_days_frame,
 )
@@ -212,10 +211,7 @@ def _expand(frame: pl.LazyFrame, options: SourceOptions, origin: Origin) -> pl.L
             "an absence-only export needs a school calendar",
             hint="set calendar in source.toml (a file of school days, or first/last/breaks)",
         )
-    if options.calendar.file is not None:
-        calendar = read_calendar(options.calendar.file)
-    else:
-        calendar = school_days_frame(options.calendar)
+    calendar = school_days_frame(options.calendar)
     if options.roster is None:
         # After the export's checks: a refused export gets its error alone.
         days = expand_absence_only(frame, calendar=calendar, roster=None, origin=origin)
