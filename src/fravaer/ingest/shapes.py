@@ -37,7 +37,8 @@ from fravaer.calendar import public_holidays
 from fravaer.days import DAY_KEY, first_conflict
 from fravaer.errors import PolicyError
 from fravaer.ingest.csv import refuse_wide_header
-from fravaer.ingest.dates import DATE_RANGE_PROBLEM, out_of_range_expr
+from fravaer.ingest.dates import DATE_RANGE_PROBLEM, ISO, out_of_range_expr
+from fravaer.ingest.headers import LESSON
 from fravaer.ingest.origin import LINE, ROW_INDEX, Origin, as_given
 from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import Calendar, SourceOptions
@@ -54,8 +55,6 @@ from fravaer.window import days_expr, units_expr
 
 log = logging.getLogger("fravaer")
 
-LESSON: Final = "lesson"
-"""The column that makes an export lesson-level: which lesson of the day a row is about."""
 FIRST_DAY: Final = "first_day"
 LAST_DAY: Final = "last_day"
 
@@ -73,7 +72,6 @@ _ENROLLED = "_enrolled"
 _BACK = "_back_"
 _FORWARD = "_forward_"
 _CONFLICT_ORDER = (s.CATEGORY, s.ABSENT_FRACTION, s.SCHOOL_ID, s.GRADE, s.CLASS_NAME)
-ISO_DATE = "%Y-%m-%d"
 
 
 def _collect(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
@@ -677,7 +675,7 @@ def _parse_dates(
     """Columns of ISO dates, parsed; the first missing (if required) or bad cell is refused."""
     for column in columns:
         text = pl.col(column)
-        parsed = text.str.strptime(pl.Date, ISO_DATE, strict=False)
+        parsed = text.str.strptime(pl.Date, ISO, strict=False)
         blank = text.fill_null("") == ""
         not_iso = ~blank & (~text.str.contains(r"^\d{4}-\d{2}-\d{2}$") | parsed.is_null())
         missing = blank if column in required else pl.lit(value=False)
