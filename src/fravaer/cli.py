@@ -43,10 +43,10 @@ from fravaer.errors import (
 )
 from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, steps_at
 from fravaer.ingest import read_file
-from fravaer.ingest.canonical import LINE
 from fravaer.ingest.files import read_state
 from fravaer.ingest.keys import read_key_env, read_key_file
 from fravaer.ingest.load import inspection, load, load_source
+from fravaer.ingest.origin import LINE
 from fravaer.ingest.policy import (
     bundled_policies,
     load_policy,

@@ -1,9 +1,10 @@
 """The canonical reader at library level: ``read_export``, ``read_csv`` and ``read_parquet``.
 
 What scripts see at the command line is tested in ``tests/test_cli.py``; here every check of
-:mod:`fravaer.ingest.canonical` gets one case with its exact message and location, so a change of
-wording or of line counting is a deliberate act. Cells that must never reach a message carry the
-marker ``SECRET``.
+the readers (:mod:`fravaer.ingest.csv`, :mod:`fravaer.ingest.parquet`, with the cell checks of
+:mod:`fravaer.ingest.plans` and :mod:`fravaer.ingest.validate`) gets one case with its exact
+message and location, so a change of wording or of line counting is a deliberate act. Cells
+that must never reach a message carry the marker ``SECRET``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The pupil-day checks of a text export, with and without the short cut for ordered exports.
 
 When each pupil's rows are together and in date order, only the days with several rows are
-aggregated (``canonical._rows_of_shared_days``); otherwise every pupil-day is. Both must give
+aggregated (``validate._rows_of_shared_days``); otherwise every pupil-day is. Both must give
 the same answer on any export: the same rows kept, the same repeated rows dropped, or the same
 refusal at the same line and column.
 """
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from fravaer.errors import BadInputError
-from fravaer.ingest import canonical, read_export
+from fravaer.ingest import read_export, validate
 
 HEADER = "pupil_id;school_id;date;category;absent_fraction;grade;class_name"
 START = date(2024, 3, 4)
@@ -97,7 +97,7 @@ def test_the_short_cut_gives_the_answer_of_every_pupil_day(
         fast = _read(path)
         fast_log = caplog.text
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(canonical, "_rows_of_shared_days", lambda days, source: None)
+            patch.setattr(validate, "_rows_of_shared_days", lambda days, source: None)
             caplog.clear()
             slow = _read(path)
             slow_log = caplog.text
@@ -119,5 +119,5 @@ def test_an_ordered_export_with_no_shared_day_is_not_aggregated(
     def aggregated(*args: object, **kwargs: object) -> list[int]:
         raise AssertionError("every pupil-day was aggregated")
 
-    monkeypatch.setattr(canonical, "_check_days", aggregated)
+    monkeypatch.setattr(validate, "_check_days", aggregated)
     assert read_export(path).collect().height == 4

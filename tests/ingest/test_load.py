@@ -46,6 +46,22 @@ def test_absence_only_export_is_expanded_to_every_enrolled_school_day() -> None:
     assert frame.select(pl.struct("pupil_id", "date", "category").is_unique().all()).item()
 
 
+def test_an_absence_only_calendar_with_a_file_and_dates_is_refused_as_the_library_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """The commands read the calendar through ``school_days_frame``, its one rule: a calendar
+    with both a file and first/last is refused, not read as the file alone."""
+    source = tmp_path / "source.toml"
+    source.write_text(
+        'shape = "absence_only"\n[calendar]\n'
+        f'file = "{(EXPORTS / "school-days.csv").as_posix()}"\nfirst = "2024-03-04"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError) as error:
+        load([str(EXPORTS / "absences.csv")], load_source(source)).frame.collect()
+    assert error.value.message == "source options: calendar has both a file and first/last/breaks"
+
+
 def test_several_files_are_combined_and_repeats_dropped() -> None:
     both = load([str(EXPORTS / "months" / "*.csv")]).frame.collect()
     parts = [load([str(p)]).frame.collect() for p in sorted((EXPORTS / "months").glob("*.csv"))]

@@ -26,12 +26,12 @@ from polars.testing import assert_frame_equal
 from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.errors import BadInputError, InputMissingError, PolicyError
+from fravaer.ingest.headers import LESSON
+from fravaer.ingest.origin import Origin
 from fravaer.ingest.policy import load_policy
 from fravaer.ingest.shapes import (
     FIRST_DAY,
     LAST_DAY,
-    LESSON,
-    Origin,
     detect_shape,
     expand_absence_only,
     from_lessons,

@@ -9,10 +9,11 @@ format allows, and how it is detected, is in docs/ingest.md and docs/shapes.md.
 
 from __future__ import annotations
 
-from fravaer.ingest.canonical import read_csv, read_parquet
+from fravaer.ingest.csv import read_csv
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.excel import read_excel
 from fravaer.ingest.load import Loaded, load, read_export
+from fravaer.ingest.parquet import read_parquet
 from fravaer.ingest.reader import read_file, read_file_detected
 from fravaer.ingest.source import SourceOptions
 

@@ -411,7 +411,7 @@ def first_ragged_line(path: Path, dialect: Dialect) -> int | None:
 
     A record whose cells are all blank is a blank line, whatever its width (it is skipped).
     Read only when polars failed, or when a record may have been padded (see
-    ``canonical.read_csv_table``).
+    ``csv.read_csv_table``).
     """
     width = None
     for start, fields in _records(path, dialect):

@@ -23,14 +23,11 @@ import fastexcel
 import polars as pl
 
 from fravaer.errors import BadInputError, Location
-from fravaer.ingest.canonical import (
-    Source,
-    Table,
-    check_readable,
-    finish,
-)
 from fravaer.ingest.detected import Detected
+from fravaer.ingest.finish import Table, finish
 from fravaer.ingest.headers import map_headers
+from fravaer.ingest.origin import Origin
+from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.text import shown_name
 from fravaer.ingest.workbook import check_workbook
@@ -42,7 +39,7 @@ _DEFAULT_OPTIONS = SourceOptions()
 def read_excel_table(
     path: Path, options: SourceOptions = _DEFAULT_OPTIONS, *, keep_lines: bool = False
 ) -> Table:
-    """Read one sheet into a :class:`~fravaer.ingest.canonical.Table`: mapped columns, as text."""
+    """Read one sheet into a :class:`~fravaer.ingest.finish.Table`: mapped columns, as text."""
     check_readable(path)
     check_workbook(path)
     where = Location(str(path))
@@ -73,12 +70,12 @@ def read_excel_table(
     data = cells.slice(1)
     headers = map_headers(header, columns=options.columns, file=str(path), line=header_row)
     first = header_row + 1
-    source = Source(
-        path,
-        list(headers.header),
+    origin = Origin(
+        str(path),
         lambda record: first + record,
+        headers.header,
+        headers.positions,
         header_line=header_row,
-        positions=headers.positions,
     )
     table = data.select(
         pl.col(data.columns[i]).cast(pl.String).alias(c) for c, i in headers.positions.items()
@@ -88,7 +85,7 @@ def read_excel_table(
         lines = pl.int_range(first, first + data.height, eager=True, dtype=pl.Int64)
     detected = Detected("xlsx", sheet=sheet_label(sheet, names.index(sheet) + 1))
     return Table(
-        table, source, headers, detected, decimal_comma=True, excel_dates=True, lines=lines
+        table, origin, headers, detected, decimal_comma=True, excel_dates=True, lines=lines
     )
 
 

@@ -21,18 +21,16 @@ from pydantic import ValidationError
 from fravaer import schema as s
 from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils
 from fravaer.errors import BadInputError, PolicyError
-from fravaer.ingest.canonical import LINE
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.multi import combine, expand_paths, read_hive
+from fravaer.ingest.origin import LINE, Origin
 from fravaer.ingest.reader import read_file_detected
 from fravaer.ingest.regular import read_regular_text
 from fravaer.ingest.shapes import (
     DetectedShape,
-    Origin,
     detect_shape,
     expand_absence_only,
     from_lessons,
-    read_calendar,
     read_roster,
     school_days_frame,
 )
@@ -192,7 +190,9 @@ def _read_one(
 def _origin(path: Path, detected: Detected) -> Origin:
     """Where a shape's errors point: the file, its lines as the reader numbers them (a row
     carries its line in ``_line``), and its columns under their own names and numbers."""
-    return Origin(str(path), columns=detected.header, written=detected.columns)
+    header = detected.header
+    positions = {c: header.index(name) for c, name in detected.columns.items() if name in header}
+    return Origin(str(path), header=header, positions=positions)
 
 
 def _to_days(
@@ -211,10 +211,7 @@ def _expand(frame: pl.LazyFrame, options: SourceOptions, origin: Origin) -> pl.L
             "an absence-only export needs a school calendar",
             hint="set calendar in source.toml (a file of school days, or first/last/breaks)",
         )
-    if options.calendar.file is not None:
-        calendar = read_calendar(options.calendar.file)
-    else:
-        calendar = school_days_frame(options.calendar)
+    calendar = school_days_frame(options.calendar)
     if options.roster is None:
         # After the export's checks: a refused export gets its error alone.
         days = expand_absence_only(frame, calendar=calendar, roster=None, origin=origin)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
@@ -36,10 +37,11 @@ from fravaer.days import (
     over_full_expr,
 )
 from fravaer.errors import BadInputError, InputMissingError, Location, UsageError
+from fravaer.ingest.headers import refuse_hidden_names
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
-from fravaer.ingest.canonical import LINE, ROW_INDEX, Source, validate
-from fravaer.ingest.headers import refuse_hidden_names
+from fravaer.ingest.origin import LINE, ROW_INDEX, Origin
+from fravaer.ingest.validate import validate
 
 log = logging.getLogger("fravaer")
 
@@ -274,7 +276,7 @@ def read_hive(root: Path) -> pl.LazyFrame:
     files = hive_files(root)
     if not files:
         raise InputMissingError(f"{root}: no data files in this directory")
-    source = Source(root, [], lambda record: record + 1, header_line=None)
+    origin = Origin(str(root))
     keys = _hive_keys(files, root)
     try:
         in_files = pl.read_parquet_schema(files[0])
@@ -286,19 +288,19 @@ def read_hive(root: Path) -> pl.LazyFrame:
         )
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise source.at(
+        raise origin.error(
             None, None, f"not a readable Parquet directory ({type(exc).__name__})"
         ) from None
-    source.header = list(schema)
-    refuse_hidden_names(source.header, file=str(root), line=None)
+    origin = replace(origin, header=tuple(schema))
+    refuse_hidden_names(origin.header, file=str(root), line=None)
     for key in (k for k in keys if k in in_files):
-        _check_key(root, key, source)
+        _check_key(root, key, origin)
     return validate(
-        scan.with_row_index(ROW_INDEX), schema, source, unindexed=scan, decode_all=True
+        scan.with_row_index(ROW_INDEX), schema, origin, unindexed=scan, decode_all=True
     ).frame
 
 
-def _check_key(root: Path, key: str, source: Source) -> None:
+def _check_key(root: Path, key: str, origin: Origin) -> None:
     """Refuse a file whose column ``key`` disagrees with its directory's ``key=value``."""
     path = "_path"
     plain = pl.scan_parquet(
@@ -313,8 +315,8 @@ def _check_key(root: Path, key: str, source: Source) -> None:
             .item()
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise source.at(None, key, f"cannot read the data ({type(exc).__name__})") from None
+        raise origin.error(None, key, f"cannot read the data ({type(exc).__name__})") from None
     if first is not None:
-        raise source.at(
+        raise origin.error(
             first, key, "differs from the directory name's partition value for this column"
         )

@@ -13,9 +13,11 @@ from pathlib import Path
 import polars as pl
 
 from fravaer.errors import BadInputError, Location
-from fravaer.ingest.canonical import check_readable, read_csv_detected, read_parquet_detected
+from fravaer.ingest.csv import read_csv_detected
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.excel import EXCEL_SUFFIXES, read_excel_detected
+from fravaer.ingest.parquet import read_parquet_detected
+from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import SourceOptions
 
 CSV_SUFFIXES = (".csv", ".txt")

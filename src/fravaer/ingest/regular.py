@@ -91,3 +91,9 @@ def read_regular_text(path: Path, *, what: str, encoding: str = "utf-8") -> str:
         return data.decode(encoding)
     except UnicodeDecodeError:
         raise InputMissingError(f"{path}: cannot read {what} (not {encoding} text)") from None
+
+
+def check_readable(path: Path) -> None:
+    """Refuse (exit 66) an export that is missing, not a regular file (a FIFO: at once, without
+    waiting on it), or unreadable, before a reader opens it; the file is not read."""
+    read_regular(path, what="file", limit=0, missing="no such file", not_regular="not a file")

@@ -15,7 +15,8 @@ category). Two other shapes are common and are turned into it here:
 
 Everything here takes and returns lazy frames and works in whole-column expressions; the only
 things collected are small aggregates (the first bad row, counts) for checks, which are raised
-as :class:`~fravaer.errors.BadInputError` naming the file and line through an :class:`Origin`.
+as :class:`~fravaer.errors.BadInputError` naming the file, line and column through an
+:class:`~fravaer.ingest.origin.Origin`, as the readers' errors do.
 See docs/shapes.md for the rules and the decisions behind them.
 """
 
@@ -23,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Final, Literal, NamedTuple
@@ -34,9 +35,12 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.calendar import public_holidays
 from fravaer.days import DAY_KEY, first_conflict
-from fravaer.errors import BadInputError, Location, PolicyError
-from fravaer.ingest.canonical import check_readable, refuse_wide_header
-from fravaer.ingest.dates import DATE_RANGE_PROBLEM, out_of_range_expr
+from fravaer.errors import PolicyError
+from fravaer.ingest.csv import refuse_wide_header
+from fravaer.ingest.dates import DATE_RANGE_PROBLEM, ISO, out_of_range_expr
+from fravaer.ingest.headers import LESSON
+from fravaer.ingest.origin import LINE, ROW_INDEX, Origin, as_given
+from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import Calendar, SourceOptions
 from fravaer.ingest.text import (
     FORMULA_PROBLEM,
@@ -51,14 +55,8 @@ from fravaer.window import days_expr, units_expr
 
 log = logging.getLogger("fravaer")
 
-LESSON: Final = "lesson"
-"""The column that makes an export lesson-level: which lesson of the day a row is about."""
 FIRST_DAY: Final = "first_day"
 LAST_DAY: Final = "last_day"
-ROW: Final = "_row"
-"""Optional input column: the 0-based record index in the source file, for error locations."""
-LINE: Final = "_line"
-"""Optional input column: the line (CSV) or row (Parquet) a user sees, as ``keep_lines`` gives."""
 
 ShapeName = Literal["register", "lesson", "absence_only"]
 
@@ -74,43 +72,6 @@ _ENROLLED = "_enrolled"
 _BACK = "_back_"
 _FORWARD = "_forward_"
 _CONFLICT_ORDER = (s.CATEGORY, s.ABSENT_FRACTION, s.SCHOOL_ID, s.GRADE, s.CLASS_NAME)
-ISO_DATE = "%Y-%m-%d"
-
-
-def _next(record: int) -> int:
-    return record + 1
-
-
-def _same(line: int) -> int:
-    return line
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where rows came from, so that a problem names the file, the line and the column.
-
-    ``line_of`` maps a 0-based record index (the ``_row`` column) to the number a user sees:
-    a CSV reader passes its line counter, a Parquet reader ``record + 1``. ``columns`` is the
-    file's header, for column numbers. Without an origin, errors say ``<input>`` and row numbers.
-
-    >>> Origin("export.csv", lambda r: r + 2, ("pupil_id", "date")).error(0, "date", "bad").message
-    "export.csv:2:2 (column 'date'): bad"
-    """
-
-    file: str = "<input>"
-    line_of: Callable[[int], int] = _next
-    columns: tuple[str, ...] = ()
-    written: Mapping[str, str] = field(default_factory=dict)
-    """Canonical column -> its header in the file, when the file names it otherwise."""
-
-    def error(
-        self, record: int | None, column: str | None, problem: str, *, hint: str | None = None
-    ) -> BadInputError:
-        """A BadInputError at a 0-based record (None: the whole file) and column."""
-        line = None if record is None else self.line_of(record)
-        name = None if column is None else self.written.get(column, column)
-        number = self.columns.index(name) + 1 if name is not None and name in self.columns else None
-        return BadInputError(Location(self.file, line, number, name), problem, hint=hint)
 
 
 def _collect(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
@@ -134,10 +95,10 @@ def _conform(
     origin = origin or Origin()
     names = frame.collect_schema().names()
     if LINE in names:
-        frame = frame.with_columns(pl.col(LINE).cast(pl.Int64).alias(ROW))
-        origin = replace(origin, line_of=_same)
-    elif ROW not in names:
-        frame = frame.with_row_index(ROW)
+        frame = frame.with_columns(pl.col(LINE).cast(pl.Int64).alias(ROW_INDEX))
+        origin = replace(origin, line_of=as_given)
+    elif ROW_INDEX not in names:
+        frame = frame.with_row_index(ROW_INDEX)
     category = pl.col(s.CATEGORY).cast(pl.String).cast(s.CATEGORY_DTYPE)
     default = pl.when(category == s.PRESENT).then(0.0).otherwise(1.0)
     fraction = (
@@ -157,7 +118,7 @@ def _conform(
             for c, dtype in optional.items()
         ),
         *(pl.col(c) for c in keep),
-        pl.col(ROW).cast(pl.Int64),
+        pl.col(ROW_INDEX).cast(pl.Int64),
     )
     return conformed, origin
 
@@ -166,7 +127,7 @@ def _canonical(frame: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
     """The canonical columns, and with ``line`` the source line as :data:`LINE` (from ``_row``)."""
     columns = [pl.col(c).cast(dtype) for c, dtype in s.CANONICAL_SCHEMA.items()]
     if line:
-        columns.append(pl.col(ROW).cast(pl.Int64).alias(LINE))
+        columns.append(pl.col(ROW_INDEX).cast(pl.Int64).alias(LINE))
     return frame.select(columns)
 
 
@@ -230,7 +191,7 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
     repeated = _check_lessons(lessons, origin)
     if repeated:
         log.warning("%s: ignored %d repeated lesson row(s)", origin.file, len(repeated))
-        lessons = lessons.filter(~pl.col(ROW).is_in(repeated))
+        lessons = lessons.filter(~pl.col(ROW_INDEX).is_in(repeated))
 
     absent = (
         pl.when(pl.col(s.CATEGORY) != s.PRESENT)
@@ -247,7 +208,7 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
         .group_by(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
         .agg(
             pl.len().cast(pl.Int64).alias(_LESSONS),
-            pl.col(ROW).min(),
+            pl.col(ROW_INDEX).min(),
             pl.col(s.GRADE).max(),
             pl.col(s.CLASS_NAME).max(),
             *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
@@ -255,7 +216,7 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
     )
     days = per_school.group_by(s.PUPIL_ID, s.DATE).agg(
         pl.col(_LESSONS).sum(),
-        pl.col(ROW).min(),
+        pl.col(ROW_INDEX).min(),
         pl.col(s.SCHOOL_ID).max(),
         *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
     )
@@ -273,7 +234,7 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
 def _day_rows(per_day: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
     """Per pupil-day unit columns (one per absence category) -> canonical rows; with ``line``,
     each row's :data:`LINE` is the line of the day's first lesson."""
-    index = [s.PUPIL_ID, s.SCHOOL_ID, s.DATE, s.GRADE, s.CLASS_NAME, _TOTAL, ROW]
+    index = [s.PUPIL_ID, s.SCHOOL_ID, s.DATE, s.GRADE, s.CLASS_NAME, _TOTAL, ROW_INDEX]
     long = per_day.unpivot(
         on=list(s.ABSENCE_CATEGORIES), index=index, variable_name=s.CATEGORY, value_name=_UNITS
     )
@@ -301,7 +262,7 @@ def _check_lessons(lessons: pl.LazyFrame, origin: Origin) -> list[int]:
     """
     day = list(DAY_KEY)
     blank = lessons.select(
-        pl.col(ROW).filter(pl.col(LESSON).fill_null("") == "").min().alias(_SECOND)
+        pl.col(ROW_INDEX).filter(pl.col(LESSON).fill_null("") == "").min().alias(_SECOND)
     )
     repeating = (
         lessons.group_by(day)
@@ -316,15 +277,17 @@ def _check_lessons(lessons: pl.LazyFrame, origin: Origin) -> list[int]:
         return []
     (rows,) = _collect([lessons.join(days.lazy(), on=day, how="semi")], origin)
     key = [*day, LESSON]
-    conflict = first_conflict(rows, key, list(_CONFLICT_ORDER), row=ROW)
+    conflict = first_conflict(rows, key, list(_CONFLICT_ORDER), row=ROW_INDEX)
     if conflict is not None:
         raise origin.error(
             *conflict,
             "differs from an earlier row for the same pupil, date and lesson",
             hint="a lesson can be registered once per pupil and day",
         )
-    groups = rows.group_by(key).agg(pl.col(ROW).sort())
-    return sorted(groups.select(pl.col(ROW).list.slice(1)).explode(ROW).drop_nulls()[ROW])
+    groups = rows.group_by(key).agg(pl.col(ROW_INDEX).sort())
+    return sorted(
+        groups.select(pl.col(ROW_INDEX).list.slice(1)).explode(ROW_INDEX).drop_nulls()[ROW_INDEX]
+    )
 
 
 # -- absence-only -------------------------------------------------------------------------------
@@ -411,7 +374,7 @@ def expand_absence_only(
             (pl.col(FIRST_DAY).is_null() | (pl.col(s.DATE) >= pl.col(FIRST_DAY)))
             & (pl.col(LAST_DAY).is_null() | (pl.col(s.DATE) <= pl.col(LAST_DAY)))
         )
-        .drop(FIRST_DAY, LAST_DAY, ROW)
+        .drop(FIRST_DAY, LAST_DAY, ROW_INDEX)
     )
     _check_absence_only(
         rows, school_days, enrolled, enrolments, roster is not None, origin, roster_origin
@@ -433,7 +396,7 @@ def expand_absence_only(
     present = present.with_columns(
         pl.lit(s.PRESENT).alias(s.CATEGORY),
         pl.lit(0.0).alias(s.ABSENT_FRACTION),
-        pl.lit(None, dtype=pl.Int64).alias(ROW),
+        pl.lit(None, dtype=pl.Int64).alias(ROW_INDEX),
     )
     return pl.concat([_canonical(rows, line=line), _canonical(present, line=line)])
 
@@ -446,11 +409,11 @@ def _enrolments(rows: pl.LazyFrame, roster: pl.LazyFrame | None) -> pl.LazyFrame
             pl.col(s.DATE).max().alias(LAST_DAY),
             pl.lit(None, dtype=pl.Int8).alias(s.GRADE),
             pl.lit(None, dtype=pl.String).alias(s.CLASS_NAME),
-            pl.lit(None, dtype=pl.Int64).alias(ROW),
+            pl.lit(None, dtype=pl.Int64).alias(ROW_INDEX),
         )
     names = roster.collect_schema().names()
-    if ROW not in names:
-        roster = roster.with_row_index(ROW)
+    if ROW_INDEX not in names:
+        roster = roster.with_row_index(ROW_INDEX)
 
     def optional(column: str, dtype: pl.DataType) -> pl.Expr:
         return pl.col(column).cast(dtype) if column in names else pl.lit(None, dtype=dtype)
@@ -462,7 +425,7 @@ def _enrolments(rows: pl.LazyFrame, roster: pl.LazyFrame | None) -> pl.LazyFrame
         pl.col(LAST_DAY).cast(pl.Date),
         optional(s.GRADE, pl.Int8()).alias(s.GRADE),
         optional(s.CLASS_NAME, pl.String()).alias(s.CLASS_NAME),
-        pl.col(ROW).cast(pl.Int64),
+        pl.col(ROW_INDEX).cast(pl.Int64),
     )
 
 
@@ -494,14 +457,14 @@ def _check_absence_only(
     """Refuse rows off the calendar or outside enrolment, and roster rows that cannot count."""
     place = [s.SCHOOL_ID, s.DATE]
     checks = [
-        rows.join(school_days, on=place, how="anti").select(pl.col(ROW).min()),
+        rows.join(school_days, on=place, how="anti").select(pl.col(ROW_INDEX).min()),
         rows.join(enrolled.select(s.PUPIL_ID, *place), on=[s.PUPIL_ID, *place], how="anti").select(
-            pl.col(ROW).min()
+            pl.col(ROW_INDEX).min()
         ),
         enrolments.join(
             school_days.select(s.SCHOOL_ID).unique(), on=s.SCHOOL_ID, how="anti"
-        ).select(pl.col(ROW).min()),
-        enrolments.select(pl.col(ROW).filter(pl.col(FIRST_DAY) > pl.col(LAST_DAY)).min()),
+        ).select(pl.col(ROW_INDEX).min()),
+        enrolments.select(pl.col(ROW_INDEX).filter(pl.col(FIRST_DAY) > pl.col(LAST_DAY)).min()),
     ]
     off_calendar, outside, no_days, reversed_ = (f.item() for f in _collect(checks, origin))
     # Roster faults first: a reversed or calendar-less enrolment makes its pupil's rows "outside".
@@ -694,13 +657,13 @@ def _read_small_csv(
     raw.columns = [n or f"_unnamed_{i}" for i, n in enumerate(names)]
     missing = [c for c in required if c not in names]
     if missing:
-        raise BadInputError(Location(str(path), 1), f"missing required column '{missing[0]}'")
+        raise origin.error_at_line(1, None, f"missing required column '{missing[0]}'")
     keep = [c for c in (*required, *optional) if c in names]
     blank_line = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == "" for c in keep)
     rows = (
-        raw.with_row_index(ROW)
+        raw.with_row_index(ROW_INDEX)
         .filter(~blank_line)
-        .select(ROW, *(pl.col(c).str.strip_chars() for c in keep))
+        .select(ROW_INDEX, *(pl.col(c).str.strip_chars() for c in keep))
     )
     _refuse_hostile(rows, [c for c in reach_outputs if c in keep], origin)
     return rows, origin
@@ -712,14 +675,14 @@ def _parse_dates(
     """Columns of ISO dates, parsed; the first missing (if required) or bad cell is refused."""
     for column in columns:
         text = pl.col(column)
-        parsed = text.str.strptime(pl.Date, ISO_DATE, strict=False)
+        parsed = text.str.strptime(pl.Date, ISO, strict=False)
         blank = text.fill_null("") == ""
         not_iso = ~blank & (~text.str.contains(r"^\d{4}-\d{2}-\d{2}$") | parsed.is_null())
         missing = blank if column in required else pl.lit(value=False)
         found = rows.select(
-            pl.col(ROW).filter(missing).min().alias("missing"),
-            pl.col(ROW).filter(not_iso).min().alias("not_iso"),
-            pl.col(ROW).filter(out_of_range_expr(parsed)).min().alias("out_of_range"),
+            pl.col(ROW_INDEX).filter(missing).min().alias("missing"),
+            pl.col(ROW_INDEX).filter(not_iso).min().alias("not_iso"),
+            pl.col(ROW_INDEX).filter(out_of_range_expr(parsed)).min().alias("out_of_range"),
         )
         named = ("missing date", "not a date in ISO format YYYY-MM-DD", DATE_RANGE_PROBLEM)
         problems = [
@@ -751,7 +714,7 @@ def _refuse_hostile(raw: pl.DataFrame, columns: Sequence[str], origin: Origin) -
     if not checks:
         return
     found = raw.select(
-        pl.col(ROW).filter(bad).min().alias(str(i)) for i, (_, _, bad) in enumerate(checks)
+        pl.col(ROW_INDEX).filter(bad).min().alias(str(i)) for i, (_, _, bad) in enumerate(checks)
     ).row(0)
     firsts = [(row, i) for i, row in enumerate(found) if row is not None]
     if firsts:
@@ -761,7 +724,9 @@ def _refuse_hostile(raw: pl.DataFrame, columns: Sequence[str], origin: Origin) -
 
 def _require_text(rows: pl.DataFrame, columns: Sequence[str], origin: Origin) -> None:
     for column in columns:
-        first = rows.select(pl.col(ROW).filter(pl.col(column).fill_null("") == "").min()).item()
+        first = rows.select(
+            pl.col(ROW_INDEX).filter(pl.col(column).fill_null("") == "").min()
+        ).item()
         if first is not None:
             raise origin.error(first, column, f"missing {column.replace('_', ' ')}")
 
@@ -809,7 +774,7 @@ def read_roster(path: Path) -> tuple[pl.LazyFrame, Origin]:
         bad = (pl.col(s.GRADE).fill_null("") != "") & (
             grade.is_null() | ~grade.is_between(s.GRADE_MIN, s.GRADE_MAX)
         )
-        first = rows.select(pl.col(ROW).filter(bad).min()).item()
+        first = rows.select(pl.col(ROW_INDEX).filter(bad).min()).item()
         if first is not None:
             raise origin.error(
                 first, s.GRADE, f"grade must be a whole number from {s.GRADE_MIN} to {s.GRADE_MAX}"
@@ -817,7 +782,7 @@ def read_roster(path: Path) -> tuple[pl.LazyFrame, Origin]:
         rows = rows.with_columns(grade.cast(pl.Int8))
     if s.CLASS_NAME in rows.columns:
         rows = rows.with_columns(pl.when(pl.col(s.CLASS_NAME) != "").then(pl.col(s.CLASS_NAME)))
-    return rows.lazy().with_columns(pl.col(ROW).cast(pl.Int64)), origin
+    return rows.lazy().with_columns(pl.col(ROW_INDEX).cast(pl.Int64)), origin
 
 
 # -- detection ----------------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""The last step of a text source (CSV, Excel): a :class:`Table` becomes the canonical frame.
+
+A reader (:mod:`~fravaer.ingest.csv`, :mod:`~fravaer.ingest.excel`) gives a :class:`Table`:
+the cells as written under canonical column names. :func:`finish` drops blank lines, reads the
+file's category codes (:mod:`~fravaer.ingest.codes`) and date format
+(:mod:`~fravaer.ingest.dates`), checks every cell and pupil-day
+(:mod:`~fravaer.ingest.validate`), and says what was detected, for ``fravaer inspect``
+(docs/ingest.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from fravaer import schema as s
+from fravaer.errors import BadInputError
+from fravaer.ingest.dates import (
+    BY_STRFTIME,
+    EXCEL,
+    ISO,
+    date_problem,
+    excel_date_expr,
+    working_format,
+)
+from fravaer.ingest.detected import Detected
+from fravaer.ingest.dictionary import categorical_columns, evaluate
+from fravaer.ingest.headers import HeaderMap
+from fravaer.ingest.origin import LINE, ROW_INDEX, Origin
+from fravaer.ingest.plans import DateRule, blank_expr, code_counts, code_rule, column_plans
+from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.validate import collect_cells, require_columns, validate_in_memory
+
+
+@dataclass(frozen=True)
+class Table:
+    """A source's rows as text under canonical column names, before validation.
+
+    ``frame`` holds the mapped columns only (the canonical ones and ``lesson``), every cell as
+    text or as a categorical of its text (CSV: :mod:`~fravaer.ingest.dictionary`), blank lines
+    included so that record indexes match the source's lines; the other columns were dropped
+    on reading. ``detected`` holds what reading found so far.
+    """
+
+    frame: pl.DataFrame
+    origin: Origin
+    headers: HeaderMap
+    detected: Detected
+    decimal_comma: bool = False
+    excel_dates: bool = False
+    lines: pl.Series | None = None
+    """Each record's line (CSV) or row (Excel) number, when asked for with ``keep_lines``."""
+
+
+def finish(
+    table: Table, options: SourceOptions, *, keep_lines: bool = False, day_checks: bool = True
+) -> tuple[pl.LazyFrame, Detected]:
+    """Map codes and dates, check every cell; the canonical frame and what was detected.
+
+    ``keep_lines`` adds :data:`LINE` (the table must carry ``lines``); ``day_checks=False``
+    keeps repeated, conflicting and over-full pupil-days (for ``fravaer check``).
+    """
+    origin = table.origin
+    # Each distinct text is read once (dictionary.py); a table read as text is made categorical.
+    text = [name for name, dtype in table.frame.schema.items() if dtype == pl.String]
+    types = dict(zip(text, categorical_columns(len(text)), strict=True))
+    frame = table.frame.with_columns(pl.col(name).cast(types[name]) for name in text)
+    require_columns(frame.columns, origin, hint=True)
+    blanks = collect_cells(evaluate(frame, {c: blank_expr(c) for c in frame.columns}), origin)
+    rows = frame.with_row_index(ROW_INDEX)
+    if keep_lines:
+        if table.lines is None:
+            raise ValueError("keep_lines needs a table read with its line numbers")
+        rows = rows.with_columns(table.lines.alias(LINE))
+    blank = blanks.select(pl.all_horizontal(pl.all())).to_series()
+    if blank.any():
+        rows = rows.filter(~blank)
+
+    codes, counts = code_rule(frame.group_by(s.CATEGORY).len(), origin, options)
+    dates, date_format = _date_rule(frame, rows.lazy(), origin, options, excel=table.excel_dates)
+    # Text columns are as the plans for text sources expect, whatever their polars type.
+    schema = pl.Schema(dict.fromkeys(frame.columns, pl.String))
+    plans = column_plans(schema, dates=dates, codes=codes, decimal_comma=table.decimal_comma)
+    validated = validate_in_memory(
+        rows, plans, origin, keep_lines=keep_lines, day_checks=day_checks
+    )
+    detected = replace(
+        table.detected,
+        date_format=date_format,
+        columns=table.headers.original,
+        dropped=table.headers.dropped,
+        header=table.headers.header,
+        codes=code_counts(counts, codes, options, blank_lines=frame.height - validated.read),
+        rows=validated.rows,
+    )
+    return validated.frame, detected
+
+
+def _date_rule(
+    frame: pl.DataFrame,
+    indexed: pl.LazyFrame,
+    origin: Origin,
+    options: SourceOptions,
+    *,
+    excel: bool,
+) -> tuple[DateRule, str | None]:
+    """The working date format, the diagnosis if it fails, and the format to report."""
+    if s.DATE not in frame.columns:
+        return DateRule(BY_STRFTIME[ISO]), None
+    text = pl.col(s.DATE).cast(pl.String).str.strip_chars()
+    reported: str | None = None
+    if excel:  # a sheet is small: the text cells are those that are not Excel dates
+        values = frame.select(pl.when(excel_date_expr(text).is_null()).then(text)).to_series()
+        if options.date_format == "auto" and values.drop_nulls().str.len_chars().sum() == 0:
+            reported = EXCEL
+    else:  # the column as read; only its first cells are looked at on the happy path
+        values = frame.get_column(s.DATE)
+    form = working_format(values, options.date_format)
+    reported = reported or form.strftime
+
+    def explain(record: int) -> BadInputError:
+        cells = indexed.select(pl.col(ROW_INDEX), text.alias(s.DATE))
+        if excel:
+            cells = cells.filter(excel_date_expr(pl.col(s.DATE)).is_null())
+        found = date_problem(
+            collect_cells(cells, origin),
+            row=ROW_INDEX,
+            column=s.DATE,
+            forced=options.date_format,
+            line_of=origin.line_of,
+        )
+        if found is None:
+            return origin.error(record, s.DATE, form.problem())
+        return origin.error(found.record, s.DATE, found.problem, hint=found.hint)
+
+    return DateRule(form, excel=excel, explain=explain), reported

@@ -1,0 +1,131 @@
+"""Read a Parquet export into the canonical frame, lazily (docs/data-format.md, docs/ingest.md).
+
+The canonical columns, either typed (string ids, ``date`` as Date, numeric fraction and grade)
+or as strings; ``[columns]`` and ``[codes]`` of ``source.toml`` apply as to a CSV file. The
+cells are checked by :func:`~fravaer.ingest.validate.validate` on the scan itself: only small
+aggregates are collected, so a national year is read without holding it. A damaged file is
+refused (exit 65) here, not in a later query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+
+from fravaer import schema as s
+from fravaer.ingest.dates import ISO
+from fravaer.ingest.detected import Detected
+from fravaer.ingest.headers import column_label, refuse_hidden_names
+from fravaer.ingest.origin import ROW_INDEX, Origin
+from fravaer.ingest.plans import CodeRule, Plan, TypeProblem, code_counts, code_rule, column_plans
+from fravaer.ingest.regular import check_readable
+from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.validate import collect_cells, validate
+
+_DEFAULT_OPTIONS = SourceOptions()
+
+
+def read_parquet_detected(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> tuple[pl.LazyFrame, Detected]:
+    """Read and validate a Parquet export lazily: only small aggregates are collected.
+
+    ``[columns]`` and ``[codes]`` of ``options`` apply as to a CSV file (docs/ingest.md): a
+    column named in ``[columns]`` is read as its canonical column, and a text category column
+    is read through the code table (built-in codes and the local ones), so that a data
+    platform's own names and codes need no conversion. Without them, the canonical format.
+    """
+    check_readable(path)
+    origin = Origin(str(path))
+    try:
+        scan = pl.scan_parquet(path)
+        schema = scan.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise origin.error(
+            None, None, f"not a readable Parquet file ({type(exc).__name__})"
+        ) from None
+    header = list(schema)
+    origin = replace(origin, header=tuple(header))
+    refuse_hidden_names(header, file=str(path), line=None)
+    renamed = _parquet_columns(header, options, origin)
+    if renamed:
+        scan = scan.rename(renamed)
+        schema = scan.collect_schema()
+        positions = {canonical: header.index(name) for name, canonical in renamed.items()}
+        origin = replace(origin, positions=positions)
+    plans: dict[str, Plan] | None = None
+    counts: dict[str, int] = {}
+    codes: CodeRule | None = None
+    if options.codes and isinstance(schema.get(s.CATEGORY), pl.String | pl.Categorical):
+        found = collect_cells(scan.group_by(pl.col(s.CATEGORY).cast(pl.String)).len(), origin)
+        codes, counts = code_rule(found, origin, options)
+        try:
+            plans = column_plans(schema, codes=codes)
+        except TypeProblem as problem:
+            raise origin.error(None, problem.column, f"column {problem.problem}") from None
+    validated = validate(
+        scan.with_row_index(ROW_INDEX),
+        schema,
+        origin,
+        unindexed=scan,
+        plans=plans,
+        lines=pl.col(ROW_INDEX) + 1 if keep_lines else None,
+        day_checks=day_checks,
+        decode_all=True,
+    )
+    date_format = ISO if isinstance(schema.get(s.DATE), pl.String) else None
+    detected = Detected(
+        "parquet",
+        date_format=date_format,
+        columns={
+            c: next((k for k, v in renamed.items() if v == c), c)
+            for c in schema
+            if c in s.CANONICAL_SCHEMA
+        },
+        dropped=tuple(
+            column_label(c, i) for i, c in enumerate(schema, start=1) if c not in s.CANONICAL_SCHEMA
+        ),
+        codes=code_counts(counts, codes, options, blank_lines=0) if codes else {},
+        rows=validated.rows,
+        header=tuple(header),
+    )
+    return validated.frame, detected
+
+
+def _parquet_columns(header: list[str], options: SourceOptions, origin: Origin) -> dict[str, str]:
+    """``[columns]`` as a renaming of the file's columns (written -> canonical)."""
+    renamed: dict[str, str] = {}
+    for canonical, written in options.columns.items():
+        if written == canonical:
+            continue
+        if written not in header:
+            raise origin.error_at_line(
+                None,
+                None,
+                f"column '{written}' given for '{canonical}' in [columns] is not in the file",
+                hint="check [columns] in source.toml against the file's column names",
+            )
+        renamed[written] = canonical
+    return renamed
+
+
+def read_parquet(
+    path: Path,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> pl.LazyFrame:
+    """Read and validate a Parquet export lazily: only small aggregates are collected.
+
+    ``options`` give ``[columns]`` and ``[codes]`` as for CSV; ``keep_lines`` adds each row's
+    1-based number as :data:`~fravaer.ingest.origin.LINE`; ``day_checks=False`` keeps repeated,
+    conflicting and over-full pupil-days.
+    """
+    return read_parquet_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)[0]
