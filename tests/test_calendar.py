@@ -50,7 +50,7 @@ def test_store_bededag_is_a_holiday_only_until_2023() -> None:
 
 @pytest.mark.parametrize("text", ["2023/25", "2023-24", "23/24", "2023/2024", ""])
 def test_school_year_must_be_written_like_2023_24(text: str) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match=r"^school year must look like 2023/24, not '"):
         parse_school_year(text)
 
 

@@ -32,6 +32,7 @@ NAMES = (NAME, "Testesen", "ringede")
 LISTS_PUPILS = {"classify", "explain", "escalate", "trend", "patterns", "early-warning"}
 """Commands whose output is a list of pupils, so ids may appear in it (never names)."""
 
+
 DAYS = [date(2024, 2, 5) + timedelta(days=i) for i in range(42)]
 DAYS = [d for d in DAYS if d.weekday() < 5 and not date(2024, 2, 12) <= d <= date(2024, 2, 16)]
 
@@ -84,6 +85,11 @@ def export(tmp_path: Path) -> Path:
     path = tmp_path / "eksport.csv"
     path.write_text(canary_export(), encoding="utf-8")
     return path
+
+
+def test_the_commands_that_list_pupils_are_registered() -> None:
+    """A renamed command leaves this hand set: its outputs would be checked for no ids at all."""
+    assert sorted(LISTS_PUPILS - set(COMMANDS)) == []
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -307,6 +313,9 @@ def test_explain_of_an_unknown_pupil_does_not_echo_the_id(export: Path) -> None:
     result = CliRunner().invoke(app, args)
 
     assert result.exit_code == 2
+    assert [line for line in result.stderr.splitlines() if line.startswith(ERROR)] == [
+        f"{ERROR}no rows for that pupil on or before the as-of date"
+    ]
     assert found(result.stderr, ("CANARY",)) == []
 
 

@@ -558,15 +558,19 @@ def test_as_of_and_output_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "code"),
+    ("args", "message"),
     [
-        (["--as-of", "4 March"], 2),
-        (["--format", "parquet"], 2),
-        (["--format", "xlsx"], 2),
+        (["--as-of", "4 March"], "fravaer: error: --as-of must be a date written YYYY-MM-DD"),
+        (["--format", "parquet"], "Error: Invalid value for '--format': "),
+        (["--format", "xlsx"], "Error: Invalid value for '--format': "),
     ],
 )
-def test_usage_errors(args: list[str], code: int) -> None:
-    assert run("check", DEMO, *args).exit_code == code
+def test_usage_errors(args: list[str], message: str) -> None:
+    result = run("check", DEMO, *args)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith(message), result.stderr
 
 
 def test_missing_export_is_66_and_unreadable_cells_65(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
 from fravaer.classify import classify, pupil_partition_expr
-from fravaer.ingest.policy import load_policy
+from fravaer.ingest.policy import bundled_policies, load_policy
 from fravaer.policy import Policy
 from tests import reference
 from tests.reference import RefPolicy, Row, to_frame
@@ -395,7 +395,7 @@ def test_a_partition_outside_one_to_n_is_refused() -> None:
         pupil_partition_expr(0, 3)
 
 
-BUNDLED = ["aalborg-2023", "aalborg-2022", "odense", "slagelse", "national-unlawful"]
+BUNDLED = bundled_policies()  # every registered policy, one added later too
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

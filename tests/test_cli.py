@@ -26,7 +26,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import typer.main
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner, Result
 
@@ -35,6 +34,7 @@ from fravaer.classify import classify
 from fravaer.cli import app
 from fravaer.ingest.policy import load_policy
 from fravaer.render import render_classification
+from tests.registered import EVERY_COMMAND, GROUPS, POLICIES, SERIES, commands_with
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
@@ -52,7 +52,6 @@ COLUMNS = HEADER.split(",")
 CANONICAL_HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
 
 ERROR = "fravaer: error: "
-COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
 
 
 def run(*args: object) -> Result:
@@ -405,10 +404,18 @@ def _write_bad_export(folder: Path) -> Path:
 
 
 FAILURES = {
-    "bad-input": (lambda folder: [_write_bad_export(folder)], 65),
-    "missing-input": (lambda folder: [folder / "nowhere.csv"], 66),
-    "unknown-policy": (lambda folder: [DEMO, "--policy", "no-such-policy"], 78),
-    "malformed-as-of": (lambda folder: [DEMO, "--as-of", "2024-3-1"], 2),
+    "bad-input": (lambda folder: [_write_bad_export(folder)], 65, "unknown category"),
+    "missing-input": (lambda folder: [folder / "nowhere.csv"], 66, "nowhere.csv"),
+    "unknown-policy": (
+        lambda folder: [DEMO, "--policy", "no-such-policy"],
+        78,
+        "unknown policy 'no-such-policy'",
+    ),
+    "malformed-as-of": (
+        lambda folder: [DEMO, "--as-of", "2024-3-1"],
+        2,
+        "--as-of must be a date written YYYY-MM-DD",
+    ),
 }
 
 
@@ -426,11 +433,11 @@ def test_failed_run_leaves_outputs_alone(
     if existing:
         target.write_bytes(old)
         target.chmod(0o640)
-    make_args, exit_code = FAILURES[failure]
+    make_args, exit_code, message = FAILURES[failure]
 
     result = run("classify", *make_args(inputs), "-o", target)
 
-    assert_clean_failure(result, exit_code)
+    assert message in assert_clean_failure(result, exit_code)
     if existing:
         assert folder_listing(outputs) == [target.name]
         assert target.read_bytes() == old
@@ -598,14 +605,14 @@ def test_table_quarter_line_counts_every_pupil_at_or_above_each_threshold() -> N
 
 
 def test_the_app_has_the_expected_subcommands() -> None:
-    assert {"classify", "demo-data"} <= set(COMMANDS)
+    assert {"classify", "demo-data", "policy list"} <= set(EVERY_COMMAND)
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(EVERY_COMMAND))
 def test_every_subcommand_has_help(name: str) -> None:
-    summary = (COMMANDS[name].help or "").strip().splitlines()
+    summary = (EVERY_COMMAND[name].help or "").strip().splitlines()
 
-    result = run(name, "--help")
+    result = run(*name.split(), "--help")
 
     assert result.exit_code == 0, result.output
     assert summary, f"{name} has no help text"
@@ -614,15 +621,20 @@ def test_every_subcommand_has_help(name: str) -> None:
     assert result.stderr == ""
 
 
-def test_top_level_help_lists_every_subcommand() -> None:
-    result = run("--help")
+@pytest.mark.parametrize("group", ["", *sorted(GROUPS)], ids=lambda g: g or "fravaer")
+def test_top_level_help_lists_every_subcommand(group: str) -> None:
+    result = run(*group.split(), "--help")
 
     assert result.exit_code == 0, result.output
-    for name in COMMANDS:
+    children = [n.removeprefix(f"{group} ") for n in EVERY_COMMAND if n.startswith(f"{group} ")]
+    if not group:
+        children = [n for n in EVERY_COMMAND if " " not in n]
+    assert children
+    for name in children:
         assert re.search(rf"^\s+{re.escape(name)}\s", result.stdout, re.MULTILINE), name
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(EVERY_COMMAND))
 def test_every_subcommand_is_documented(name: str) -> None:
     pages = [p for p in DOCS.rglob("*") if p.is_file() and p.suffix in (".md", ".rst", ".txt")]
     mention = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
@@ -665,7 +677,8 @@ def test_demo_data_is_deterministic_and_classify_reads_it(tmp_path: Path, suffix
 def test_demo_data_refuses_other_formats(tmp_path: Path) -> None:
     result = run("demo-data", "-o", tmp_path / "demo.xlsx", "--pupils", "5")
 
-    assert_clean_failure(result, 2)
+    line = assert_clean_failure(result, 2)
+    assert line.startswith(f"{ERROR}demo-data writes .csv or .parquet"), line
     assert folder_listing(tmp_path) == []
 
 
@@ -726,11 +739,14 @@ def test_no_national_leaves_the_quarter_columns_empty() -> None:
     assert frame["quarter_flag"].null_count() == frame.height
 
 
-def test_every_bundled_policy_classifies_the_example() -> None:
-    for name in ["aalborg-2022", "aalborg-2023", "aalborg", "odense", "slagelse"]:
-        result = run("classify", DEMO, "--policy", name, "--format", "csv")
-        assert result.exit_code == 0, (name, result.output)
-        assert result.stdout.splitlines()[0].startswith(CONTRACT + ",rule_")
+@pytest.mark.parametrize("name", sorted({*POLICIES, *SERIES}))
+def test_every_bundled_policy_classifies_the_example(name: str) -> None:
+    result = run("classify", DEMO, "--policy", name, "--format", "csv")
+
+    assert result.exit_code == 0, (name, result.output)
+    assert result.stdout.splitlines()[0].startswith(CONTRACT + ",rule_")
+    used = result.stderr.splitlines()[-1].rsplit(" with ", 1)[1]
+    assert used == name if name in POLICIES else used in POLICIES  # a series: one of its versions
 
 
 class _Panic(BaseException):
@@ -810,6 +826,8 @@ def test_a_row_dated_after_today_keeps_the_as_of_and_the_quarter_flag(
     ]
 
 
+# The arguments each command with --as-of needs here besides the export (a hand table: what a
+# command needs differs); test_every_as_of_command_is_in_the_table keeps it complete.
 AS_OF_COMMANDS: dict[str, list[str]] = {
     "classify": [],
     "explain": ["--pupil", "0000042"],
@@ -819,9 +837,18 @@ AS_OF_COMMANDS: dict[str, list[str]] = {
     "stats": ["--no-suppression"],
     "escalate": ["--since", "2024-01-10"],
 }
+AS_OF_ELSEWHERE = {
+    "check": "lists the rows after today as a finding (tests/test_check.py)",
+    "report": "reads its exports through report.toml, with classify's as-of (tests/test_report.py)",
+}
 
 
-@pytest.mark.parametrize("command", sorted(AS_OF_COMMANDS))
+def test_every_as_of_command_is_in_the_table() -> None:
+    assert sorted(AS_OF_COMMANDS) == sorted(set(commands_with("--as-of")) - set(AS_OF_ELSEWHERE))
+    assert set(AS_OF_ELSEWHERE) <= set(commands_with("--as-of"))
+
+
+@pytest.mark.parametrize("command", sorted(set(commands_with("--as-of")) - set(AS_OF_ELSEWHERE)))
 def test_rows_dated_after_today_change_no_command_s_output(
     tmp_path: Path, run_day: date, command: str
 ) -> None:

@@ -89,14 +89,14 @@ def test_since_or_state_is_required_but_not_both(args: tuple[str, ...]) -> None:
     result = run(DEMO, *args)
 
     assert result.exit_code == 2
-    assert "give either --since YYYY-MM-DD or --state PATH" in result.stderr
+    assert result.stderr == "fravaer: error: give either --since YYYY-MM-DD or --state PATH\n"
 
 
 def test_since_must_come_before_the_as_of_date() -> None:
     result = run(DEMO, "--since", "2024-03-08", "--format", "csv")
 
     assert result.exit_code == 2
-    assert "--since must be before the as-of date 2024-03-08" in result.stderr
+    assert result.stderr == "fravaer: error: --since must be before the as-of date 2024-03-08\n"
 
 
 def test_the_state_reports_an_escalation_once_and_a_rerun_gives_the_same_bytes(
@@ -219,7 +219,9 @@ def test_split_by_school_needs_a_folder() -> None:
     result = run(DEMO, "--since", "2024-02-23", "--split-by", "school")
 
     assert result.exit_code == 2
-    assert "give -o FOLDER" in result.stderr
+    assert result.stderr == (
+        "fravaer: error: --split-by school writes one file per school: give -o FOLDER, not -\n"
+    )
 
 
 def test_english_sheets_and_headings(tmp_path: Path) -> None:
@@ -388,7 +390,9 @@ def test_key_file_without_meeting_notes_is_a_usage_error(tmp_path: Path, small: 
     result = run(small, "--since", "2024-02-23", "--key-file", tmp_path / "k", "--format", "csv")
 
     assert result.exit_code == 2
-    assert "--key-file names the meeting sheets" in result.stderr
+    assert result.stderr == (
+        "fravaer: error: --key-file names the meeting sheets: give --meeting-notes FOLDER\n"
+    )
 
 
 def test_two_pupils_with_one_token_are_a_clear_error_and_nothing_is_written(

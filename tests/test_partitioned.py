@@ -38,10 +38,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def classify_csv(*args: str) -> tuple[int, str]:
+def classify_csv(*args: str) -> tuple[int, str, str]:
     done = CliRunner().invoke(app, ["classify", str(DEMO), "--as-of", AS_OF, *args,
                                     "--format", "csv"])  # fmt: skip
-    return done.exit_code, done.stdout
+    return done.exit_code, done.stdout, done.stderr
 
 
 def frame(text: str) -> pl.DataFrame:
@@ -55,11 +55,12 @@ def partitions(n: int, *args: str) -> list[pl.DataFrame]:
     """The outputs of every valid ``K/N``; whether K counts from 0 or 1 is the option's choice."""
     outputs = []
     for k in range(n + 1):
-        code, text = classify_csv(OPTION, f"{k}/{n}", *args)
+        code, text, errors = classify_csv(OPTION, f"{k}/{n}", *args)
         if code == 0:
             outputs.append(frame(text))
         else:
             assert code == 2, f"{k}/{n}: exit {code}"  # out of range is a usage error
+            assert errors == f"fravaer: error: {OPTION} must be K/N with 1 <= K <= N, e.g. 3/8\n"
     assert len(outputs) == n, f"{len(outputs)} of {n} partitions ran"
     return outputs
 
@@ -71,7 +72,7 @@ def partitions(n: int, *args: str) -> list[pl.DataFrame]:
     ids=["default", "include-left", "slagelse"],
 )
 def test_the_partitions_together_are_the_whole_run(n: int, args: tuple[str, ...]) -> None:
-    code, text = classify_csv(*args)
+    code, text, _ = classify_csv(*args)
     assert code == 0
     whole = frame(text)
     parts = partitions(n, *args)

@@ -30,6 +30,7 @@ from fravaer.cli import app
 from fravaer.errors import CannotCreateOutputError
 from fravaer.output import atomic_file, remove_stale, write_all, write_frame
 from tests.harden import KEY_HEX, assert_one_error
+from tests.registered import commands_with
 from tests.test_battery import csv_text
 from tests.test_faults import (
     REPORT,
@@ -240,24 +241,37 @@ def test_a_report_output_that_is_a_fifo_is_refused_before_anything_is_written(
 # -- -o - is stdout -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["classify", "{export}", "--format", "csv"],
-        ["escalate", "{export}", "--since", "2024-03-01", "--format", "csv"],
-        ["pseudonymize", "{export}", "--key-file", "{key}", "--format", "csv"],
-        ["policy", "list", "--format", "csv"],
-        ["inspect", "{export}", "--format", "json"],
-    ],
-    ids=lambda a: a[0] if a[0] != "policy" else "policy-list",
-)
+# How each command with -o runs here (a hand table: what a command needs differs);
+# test_every_command_with_an_output_is_in_the_dash_table keeps it complete.
+DASH_ARGS = {
+    "classify": ["{export}", "--format", "csv"],
+    "explain": ["{export}", "--pupil", "0000001", "--format", "csv"],
+    "inspect": ["{export}", "--format", "json"],
+    "check": ["{export}", "--format", "csv"],
+    "pseudonymize": ["{export}", "--key-file", "{key}", "--format", "csv"],
+    "escalate": ["{export}", "--since", "2024-03-01", "--format", "csv"],
+    "trend": ["{export}", "--pupil", "0000001", "--format", "csv"],
+    "patterns": ["{export}", "--format", "csv"],
+    "early-warning": ["{export}", "--format", "csv"],
+    "stats": ["{export}", "--no-suppression", "--format", "csv"],
+    "policy list": ["--format", "csv"],
+}
+DASH_REFUSED = {"demo-data": "its format comes from the file's suffix (refused below)"}
+
+
+def test_every_command_with_an_output_is_in_the_dash_table() -> None:
+    assert sorted([*DASH_ARGS, *DASH_REFUSED]) == commands_with("-o")
+
+
+@pytest.mark.parametrize("command", sorted(set(commands_with("-o")) - set(DASH_REFUSED)))
 def test_dash_is_stdout_and_no_file_named_dash(
-    tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+    tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
     key = tmp_path / "key.txt"
     key.write_text(KEY_HEX)
     key.chmod(0o600)
     monkeypatch.chdir(tmp_path)
+    args = [*command.split(), *DASH_ARGS[command]]
     filled = [a.replace("{export}", str(export)).replace("{key}", str(key)) for a in args]
     assert invoke([*filled, "-o", str(tmp_path / "file.out")]).exit_code == 0
 

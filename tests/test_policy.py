@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -42,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = Path(str(resources.files("fravaer") / "policies"))
 EXAMPLE_POLICIES = ROOT / "examples" / "policies"
 AALBORG = (BUNDLED / "aalborg-2023.toml").read_text("utf-8")
-NAMES = ["aalborg-2022", "aalborg-2023", "national-unlawful", "odense", "slagelse"]
+NAMES = bundled_policies()  # what is registered: a policy added later is tested too
+DOCS = ROOT / "docs" / "policies.md"
 
 NESTED = """
 name = "nested-2022"
@@ -122,12 +124,22 @@ def versioned(name: str, series: str, effective_from: str) -> str:
 # -- the bundled policies ----------------------------------------------------------------------
 
 
-def test_bundled_policies_are_the_five_documented_ones() -> None:
-    assert bundled_policies() == NAMES
+def test_the_documented_policies_are_bundled() -> None:
+    assert {"aalborg-2022", "aalborg-2023", "national-unlawful", "odense", "slagelse"} <= set(NAMES)
     assert DEFAULT_POLICY == "aalborg-2023"
     assert NATIONAL_POLICY == "national-unlawful"
+    assert {DEFAULT_POLICY, NATIONAL_POLICY} <= set(NAMES)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_every_bundled_policy_has_a_section_in_the_docs(name: str) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    bundled = text.split("\n## The bundled policies\n", 1)[1].split("\n## ", 1)[0]
+
+    assert re.search(rf"^### .*\(`{re.escape(name)}`[,)]", bundled, re.MULTILINE), name
+
+
+# Each bundled policy's source, by hand (test_every_bundled_policy_has_its_source_here).
 SOURCES = {
     "aalborg-2022": "Aalborg Kommune",
     "aalborg-2023": "Aalborg Kommune, Handlevejledning ved bekymrende fravær, 2023",
@@ -135,6 +147,10 @@ SOURCES = {
     "odense": "Odense Kommune",
     "slagelse": "Slagelse Kommune",
 }
+
+
+def test_every_bundled_policy_has_its_source_here() -> None:
+    assert sorted(SOURCES) == NAMES
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -160,12 +176,12 @@ def test_each_bundled_file_parses_as_its_own_text(name: str) -> None:
 def test_bundled_series_group_the_versions_oldest_first() -> None:
     series = bundled_series()
 
-    assert {key: [p.name for p in versions] for key, versions in series.items()} == {
-        "aalborg": ["aalborg-2022", "aalborg-2023"],
-        "national-unlawful": ["national-unlawful"],
-        "odense": ["odense"],
-        "slagelse": ["slagelse"],
-    }
+    assert sorted(p.name for versions in series.values() for p in versions) == NAMES
+    for key, versions in series.items():
+        assert all((p.series or p.name) == key for p in versions), key
+        dates = [p.effective_from for p in versions]
+        assert dates == sorted(set(dates)), key
+    assert [p.name for p in series["aalborg"]] == ["aalborg-2022", "aalborg-2023"]
     assert [p.effective_from for p in series["aalborg"]] == [date(2019, 8, 1), date(2023, 8, 1)]
 
 
@@ -307,7 +323,7 @@ def test_unknown_policy_name_lists_the_bundled_ones() -> None:
     assert caught.value.exit_code == 78
     assert "'nope'" in caught.value.message
     assert caught.value.hint is not None
-    for name in [*NAMES, "aalborg"]:
+    for name in [*NAMES, *bundled_series()]:
         assert name in caught.value.hint
 
 
@@ -1044,21 +1060,29 @@ def test_cli_policy_show_reads_a_path(tmp_path: Path) -> None:
     assert "Step 1: days_20 ≥ 4 days and (pct_40 ≥ 20 % or unlawful_10 ≥ 2 days)" in result.stdout
 
 
-def test_cli_policy_list_csv_names_the_five_policies() -> None:
+def test_cli_policy_list_csv_names_every_bundled_policy() -> None:
     result = run("policy", "list", "--format", "csv")
 
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0]) == ["name", "series", "version", "effective_from", "title"]
     assert [row["name"] for row in rows] == NAMES
-    assert [row["series"] for row in rows] == [
-        "aalborg",
-        "aalborg",
-        "national-unlawful",
-        "odense",
-        "slagelse",
+    assert [row["series"] for row in rows] == [load_policy(n).series or n for n in NAMES]
+    assert [row["version"] for row in rows] == [load_policy(n).version for n in NAMES]
+    assert rows[NAMES.index("aalborg-2023")]["effective_from"] == "2023-08-01"
+
+
+@pytest.mark.parametrize("ref", sorted({*NAMES, *bundled_series()}))
+def test_cli_policy_show_shows_every_bundled_policy_and_series(ref: str) -> None:
+    result = run("policy", "show", ref, "--lang", "en")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    versions = bundled_series()[ref] if ref in bundled_series() else [load_policy(ref)]
+    shown = [line for line in result.stdout.splitlines() if " · version " in line]
+    assert shown == [
+        f"{p.name} · version {p.version} · in force from {p.effective_from}" for p in versions
     ]
-    assert rows[1]["effective_from"] == "2023-08-01"
 
 
 def test_cli_policy_unknown_name_exits_78() -> None:

@@ -342,6 +342,7 @@ def test_two_keys_is_a_usage_error(tmp_path: Path, key: Path) -> None:
     )
 
     assert result.exit_code == 2
+    assert result.stderr == "fravaer: error: give --key-file or --key-env, not both\n"
 
 
 @pytest.mark.parametrize("text", ["00" * 31, "", base64.b64encode(bytes(20)).decode(), "password"])
@@ -485,3 +486,7 @@ def test_output_format_must_be_csv_or_parquet(tmp_path: Path, key: Path) -> None
     result = run("pseudonymize", source, "-o", tmp_path / "o.xlsx", "--key-file", key)
 
     assert result.exit_code == 2
+    assert result.stderr == (
+        "fravaer: error: cannot tell csv or parquet from 'o.xlsx'; give --format\n"
+    )
+    assert not (tmp_path / "o.xlsx").exists()

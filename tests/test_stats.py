@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from fractions import Fraction
 from itertools import combinations
@@ -527,7 +528,7 @@ def test_periods_are_read(text: str, label: str, start: date, end: date) -> None
     "text", ["2023/25", "2024Q5", "2024-02-30:2024-03-01", "2024-03-01:2024-02-01", "last year"]
 )
 def test_bad_periods_are_usage_errors(text: str) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match=f"^--period: .*'{re.escape(text)}'"):
         parse_periods(text, as_of=date(2024, 3, 8))
 
 
@@ -538,7 +539,7 @@ def test_periods_after_the_as_of_date_are_refused() -> None:
 
 def test_class_brings_its_school() -> None:
     assert parse_by("class") == ("school_id", "class_name")
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match=r"^--by: unknown grouping 'pupil'$"):
         parse_by("pupil")
 
 

@@ -319,6 +319,7 @@ def test_a_failed_run_writes_no_chart(tmp_path: Path) -> None:
     chart = tmp_path / "c.png"
     result = run("stats", DEMO, "--min-cell", "3", "--chart", chart)
     assert result.exit_code == 2
+    assert result.stderr.startswith("fravaer: error: --min-cell must be at least 5\n")
     assert not chart.exists()
 
 
