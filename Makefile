@@ -47,13 +47,18 @@ types: $(DEV_STAMP)
 contracts: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
+# The suite runs on both cores (pytest-xdist), a test file to a worker: module fixtures such as
+# the docs' console sessions then run once. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(PYTEST)
 
 test: lint types contracts pytest
 
 test-all: lint types contracts $(DEV_STAMP)
-	HYPOTHESIS_PROFILE=long $(BIN)/pytest -m ''
+	HYPOTHESIS_PROFILE=long $(PYTEST) -m ''
 
 # Data is cached under $(FRAVAER_BENCH_DATA) (default benchmarks/data); results go to
 # benchmarks/results/*.json. See docs/performance.md.

@@ -28,6 +28,7 @@ from fravaer.classify import classify
 from fravaer.demo import DemoSpec, generate
 from fravaer.ingest.multi import read_hive
 from fravaer.ingest.policy import load_policy
+from tests.profiles import examples
 
 from .reference import Row, to_frame
 
@@ -85,7 +86,7 @@ def exports(draw: st.DrawFn) -> tuple[list[Row], date]:
     return rows, as_of
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=exports())
 def test_duckdb_and_pandas_give_fravaers_answer(
     case: tuple[list[Row], date], tmp_path_factory: pytest.TempPathFactory

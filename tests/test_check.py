@@ -27,6 +27,7 @@ from fravaer.calendar import public_holidays
 from fravaer.check import FINDINGS, check, has_errors
 from fravaer.cli import app
 from fravaer.ingest import read_export
+from tests.profiles import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
@@ -357,7 +358,7 @@ def exports(draw: st.DrawFn) -> tuple[list[Row], date, set[date]]:
     return rows, as_of, set(holidays)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(exports())
 def test_every_finding_equals_the_reference(export: tuple[list[Row], date, set[date]]) -> None:
     rows, as_of, holidays = export
@@ -367,7 +368,7 @@ def test_every_finding_equals_the_reference(export: tuple[list[Row], date, set[d
     )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.lists(st.integers(0, SPAN - 1), min_size=1, max_size=SPAN, unique=True),
     st.lists(st.integers(0, SPAN - 1), min_size=1, max_size=SPAN, unique=True),
@@ -724,7 +725,7 @@ def _write(rows: list[Row], folder: Path, *, lessons: bool) -> Path:
     return path
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(exports(), st.booleans())
 def test_check_reports_an_error_exactly_when_the_reader_refuses(
     export: tuple[list[Row], date, set[date]], lessons: bool

@@ -17,6 +17,7 @@ from fravaer.classify import classify, pupil_partition_expr
 from fravaer.ingest.policy import bundled_policies, load_policy
 from fravaer.policy import Policy
 from tests import reference
+from tests.profiles import examples
 from tests.reference import RefPolicy, Row, to_frame
 
 START = date(2024, 1, 1)  # a Monday; the pool spans three quarters and 1 August
@@ -163,7 +164,7 @@ def assert_equal_to_reference(
             assert row[column] == value, (pupil, column)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=attendance(),
     window=st.sampled_from([1, 3, 7, 20, 100]),
@@ -219,7 +220,7 @@ def on_the_boundary(draw: st.DrawFn) -> tuple[list[Row], int, Fraction]:
     return rows, window, threshold - (below * 100 / window)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(case=on_the_boundary())
 def test_thresholds_are_exact(case: tuple[list[Row], int, Fraction]) -> None:
     rows, window, exact_pct = case
@@ -364,7 +365,7 @@ def policies(draw: st.DrawFn) -> RefPolicy:
     return RefPolicy(rules, steps, draw(st.sampled_from([1, 3, 10])), primary)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), ref=policies(), include_left=st.booleans())
 def test_any_policy_equals_reference(
     data: tuple[list[Row], date], ref: RefPolicy, include_left: bool
@@ -373,7 +374,7 @@ def test_any_policy_equals_reference(
     assert_equal_to_reference(rows, as_of, to_policy(ref), ref, include_left=include_left)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), ref=policies(), include_left=st.booleans(), parts=st.integers(1, 4))
 def test_pupil_partitions_together_are_the_whole_run(
     data: tuple[list[Row], date], ref: RefPolicy, include_left: bool, parts: int
@@ -398,7 +399,7 @@ def test_a_partition_outside_one_to_n_is_refused() -> None:
 BUNDLED = bundled_policies()  # every registered policy, one added later too
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), name=st.sampled_from(BUNDLED), pick=st.randoms(use_true_random=False))
 def test_adding_an_absence_never_lowers_a_step(
     data: tuple[list[Row], date], name: str, pick: random.Random
@@ -513,7 +514,7 @@ def test_explain_agrees_with_classify() -> None:
         assert row["value"] == classified[f"rule_{row['rule']}"].item()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), ref=policies(), include_left=st.booleans(), parts=st.integers(2, 4))
 def test_evaluating_in_parts_gives_the_same_result(
     data: tuple[list[Row], date], ref: RefPolicy, include_left: bool, parts: int
@@ -530,7 +531,7 @@ def test_evaluating_in_parts_gives_the_same_result(
     assert_frame_equal(run(parts), run(1))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), years=st.integers(1, 180), include_left=st.booleans())
 def test_rows_dated_after_the_as_of_date_change_nothing(
     data: tuple[list[Row], date], years: int, include_left: bool

@@ -26,6 +26,7 @@ from fravaer.escalate import (
 from fravaer.ingest.policy import load_policy
 from fravaer.window import quarter_start
 from tests import reference
+from tests.profiles import examples
 from tests.reference import Row, to_frame
 from tests.test_classify import POOL, START, attendance, make_policy
 
@@ -85,7 +86,7 @@ def fast_escalations(
     ).collect()
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=attendance(),
     back=st.integers(1, 120),

@@ -21,13 +21,14 @@ from fravaer.meeting import (
     weekday_absence,
     weekly_absence,
 )
+from tests.profiles import examples
 from tests.reference import ABSENCE, Row, to_frame
 from tests.test_classify import attendance
 
 AALBORG = load_policy("aalborg-2023")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance())
 def test_weekly_and_weekday_absence_equal_a_naive_count(data: tuple[list[Row], date]) -> None:
     rows, as_of = data

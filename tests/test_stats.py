@@ -30,6 +30,7 @@ from fravaer.stats import (
     suppress,
 )
 from tests import reference, reference_stats
+from tests.profiles import examples
 from tests.reference import Row, to_frame
 from tests.reference_suppression import attack, attack_all
 from tests.test_classify import day_rows, make_policy
@@ -94,7 +95,7 @@ def fast_stats(
     return got
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=attendance(),
     by=st.sampled_from(BYS),
@@ -152,7 +153,7 @@ def on_a_band_boundary(draw: st.DrawFn) -> tuple[list[Row], Fraction]:
     return rows, 100 * absent / days
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(case=on_a_band_boundary())
 def test_bands_are_exact_at_5_and_10_percent(case: tuple[list[Row], Fraction]) -> None:
     rows, exact = case
@@ -273,7 +274,7 @@ def grouped_sizes(draw: st.DrawFn) -> tuple[tuple[str, ...], list[tuple[object, 
     return keys, cells, sizes
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(case=grouped_sizes(), min_cell=st.integers(5, 15))
 def test_no_hidden_cell_can_be_recovered_from_a_line_total(
     case: tuple[tuple[str, ...], list[tuple[object, ...]], list[int]], min_cell: int
@@ -293,7 +294,7 @@ def test_no_hidden_cell_can_be_recovered_from_a_line_total(
             assert all(total - shown != sizes[i] for i in missing)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=attendance(), by=st.sampled_from(BYS[:4]), min_cell=st.integers(5, 12))
 def test_suppressed_rows_are_null_and_marked_not_zeroed(
     rows: list[Row], by: str, min_cell: int
@@ -428,7 +429,7 @@ def protected_lines(
     return out + [(line, 0) for line in by_group.values()]
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=examples(150), deadline=None, derandomize=True)
 @given(
     data=st.data(),
     keys=st.sampled_from(GROUPINGS),

@@ -37,6 +37,7 @@ from fravaer.trend import (
 )
 from fravaer.trend import direction as fast_direction
 from tests import reference, reference_trend
+from tests.profiles import examples
 from tests.reference import RefPolicy, RefRule, Row, to_frame
 from tests.test_classify import POOL, attendance, make_policy, on_the_boundary, to_policy
 
@@ -78,7 +79,7 @@ def _assert_series_equal(rows: list[Row], ref: RefPolicy, as_of: date, weeks: in
                     assert row[column] == value, (pupil, row["week_end"], column)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=attendance(),
     window=st.sampled_from([1, 3, 7, 20, 100]),
@@ -93,7 +94,7 @@ def test_weekly_series_equals_reference(
     _assert_series_equal(rows, ref, as_of, weeks)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), weeks=st.sampled_from([3, 12]))
 def test_weekly_series_of_every_rule_kind_equals_reference(
     data: tuple[list[Row], date], weeks: int
@@ -103,7 +104,7 @@ def test_weekly_series_of_every_rule_kind_equals_reference(
     _assert_series_equal(rows, MIXED, as_of, weeks)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), window=st.sampled_from([3, 20, 100]), min_days=st.sampled_from([1, 10]))
 def test_the_last_point_is_classify_at_the_as_of_date(
     data: tuple[list[Row], date], window: int, min_days: int
@@ -139,7 +140,7 @@ def test_the_last_point_on_the_demo_export_is_classify() -> None:
     assert (joined[s.STEP] == joined[f"{s.STEP}_trend"]).all()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), window=st.sampled_from([3, 20, 100]), back=st.sampled_from([1, 3]))
 def test_direction_equals_reference(data: tuple[list[Row], date], window: int, back: int) -> None:
     rows, as_of = data
@@ -181,7 +182,7 @@ def test_projection_crosses_on_the_exact_day(position: int, below: Fraction) -> 
         ]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=attendance(),
     window=st.sampled_from([3, 20, 100]),
@@ -207,7 +208,7 @@ def test_projection_equals_reference(
     assert found == expected
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), horizon=st.sampled_from([1, 20, 60]))
 def test_future_school_days_equal_reference(data: tuple[list[Row], date], horizon: int) -> None:
     rows, as_of = data
@@ -451,7 +452,7 @@ def test_false_discovery_control_runs_over_all_tests_of_a_concatenated_plan() ->
     assert alone["q"].to_list() != whole["q"].to_list()[:3]  # the test can tell the difference
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(case=on_the_boundary())
 def test_the_series_steps_are_exact_on_the_boundary(case: tuple[list[Row], int, Fraction]) -> None:
     # The latest point's window is exactly a threshold, or one smallest piece below it.

@@ -21,6 +21,7 @@ from polars.testing import assert_frame_equal
 
 from fravaer.errors import BadInputError
 from fravaer.ingest import read_export, validate
+from tests.profiles import examples
 
 HEADER = "pupil_id;school_id;date;category;absent_fraction;grade;class_name"
 START = date(2024, 3, 4)
@@ -85,7 +86,9 @@ def _read(path: Path) -> pl.DataFrame | str:
 
 
 @settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(120),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(records=exports(), suffix=st.sampled_from([".csv", ".parquet"]))
 def test_the_short_cut_gives_the_answer_of_every_pupil_day(

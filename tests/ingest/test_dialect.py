@@ -37,6 +37,7 @@ from tests.ingest.exports import (
     write_bytes,
     write_text,
 )
+from tests.profiles import examples
 
 # -- the fixtures: one export in every dialect ------------------------------------------------
 
@@ -483,7 +484,9 @@ def _written(frame: pl.DataFrame, draw: st.DrawFn, separator: str, encoding: str
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     frame=canonical_frames(),

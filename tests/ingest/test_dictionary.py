@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal, assert_series_equal
 
 from fravaer.ingest import dictionary
 from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
+from tests.profiles import examples
 
 CELLS = st.none() | st.sampled_from(
     ["", " ", "1", " 1", "1 ", "2", "10", "0,5", "x", "2024-03-01", " 2024-03-01", "S", "s"]
@@ -47,7 +48,7 @@ def _frames(cells: list[tuple[str | None, str | None]]) -> tuple[pl.DataFrame, p
     return text, categorical
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
 def test_every_expression_equals_its_row_by_row_value(
     cells: list[tuple[str | None, str | None]],
@@ -58,7 +59,7 @@ def test_every_expression_equals_its_row_by_row_value(
     assert_frame_equal(got, evaluate(text, EXPRESSIONS).collect())
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
 def test_too_many_combinations_are_computed_row_by_row(
     cells: list[tuple[str | None, str | None]],
@@ -70,7 +71,7 @@ def test_too_many_combinations_are_computed_row_by_row(
     assert_frame_equal(got, evaluate(text, EXPRESSIONS).collect())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
 def test_ordinal_numbers_values_in_their_order(cells: list[tuple[str | None, str | None]]) -> None:
     text, categorical = _frames(cells)

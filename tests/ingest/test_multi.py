@@ -18,6 +18,7 @@ from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError, UsageError
 from fravaer.ingest import read_export
 from fravaer.ingest.multi import combine, expand_paths, read_hive
+from tests.profiles import examples
 from tests.reference import ABSENCE, Row, to_frame
 
 START = date(2024, 1, 1)
@@ -198,7 +199,7 @@ def split_register(draw: st.DrawFn) -> tuple[list[Row], list[list[Row]]]:
     return rows, files
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=split_register())
 def test_split_files_combine_to_the_register(case: tuple[list[Row], list[list[Row]]]) -> None:
     rows, files = case

@@ -46,6 +46,7 @@ from fravaer.ingest.text import FORMULA_PROBLEM as FORMULA
 from fravaer.ingest.text import HIDDEN_PROBLEM as HIDDEN
 from tests.ingest import shapes_reference as ref
 from tests.ingest.shapes_reference import Enrolment, Lesson
+from tests.profiles import examples
 from tests.reference import ABSENCE, Row, to_frame
 
 START = date(2024, 1, 1)  # a Monday
@@ -173,7 +174,7 @@ def lesson_rows(draw: st.DrawFn) -> list[Lesson]:
     return lessons
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lessons=lesson_rows())
 def test_lessons_equal_the_reference(lessons: list[Lesson]) -> None:
     got = from_lessons(lesson_frame(lessons))
@@ -208,7 +209,7 @@ def register_with_lessons(draw: st.DrawFn) -> tuple[list[Row], list[Lesson]]:
     return rows, lessons
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=register_with_lessons())
 def test_register_to_lessons_and_back_is_the_same_frame(
     case: tuple[list[Row], list[Lesson]],
@@ -399,7 +400,7 @@ KINDS = {
 }
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=absence_only())
 def test_absence_only_equals_the_reference(
     case: tuple[list[Row], set[tuple[str | None, date]], list[Enrolment] | None, bool],
@@ -467,7 +468,7 @@ def register_with_enrolments(
     return rows, calendar, roster
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=register_with_enrolments())
 def test_register_to_absence_only_and_back_is_the_same_frame(
     case: tuple[list[Row], set[tuple[str | None, date]], list[Enrolment]],
@@ -485,7 +486,7 @@ def test_register_to_absence_only_and_back_is_the_same_frame(
     assert_frame_equal(classified(back, POOL[-1]), classified(original, POOL[-1]))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=register_with_enrolments())
 def test_without_a_roster_enrolment_runs_from_first_to_last_absence(
     case: tuple[list[Row], set[tuple[str | None, date]], list[Enrolment]],
