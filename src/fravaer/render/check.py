@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fravaer import schema as s
 from fravaer.policy import Lang
-from fravaer.render.console import make_console, styled
+from fravaer.render.console import make_console
 from fravaer.words import word
 
 
@@ -25,11 +25,8 @@ def render_check(
     width: int | None = None,
 ) -> str:
     """The data-quality findings as a table: counts, first lines and schools, never a cell."""
-    console, buffer = make_console(width)
-    console.print(
-        styled(
-            word("check_title", lang, file=file, rows=rows, as_of=as_of.isoformat()), style="bold"
-        )
+    console, buffer = make_console(
+        width, title=word("check_title", lang, file=file, rows=rows, as_of=as_of.isoformat())
     )
     table = Table()
     for key in (s.FINDING, s.SEVERITY, s.COUNT, s.FIRST_LINES, s.SCHOOLS):

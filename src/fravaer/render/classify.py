@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fravaer import schema as s
-from fravaer.policy import AllOf, Condition, Lang, Policy, Threshold
+from fravaer.policy import AllOf, Condition, Lang, Policy, Step, Threshold
 from fravaer.render.console import make_console, styled
 from fravaer.window import quarter_start
 from fravaer.words import QUARTER_FLAGS, WORDS, number_text, word
@@ -29,8 +29,8 @@ def render_classification(
     color: bool = False,
 ) -> str:
     """The summary per step and the list of pupils (step >= 1, or all), as text for a terminal."""
-    console, buffer = make_console(width, color=color)
-    console.print(styled(word("classify_title", lang, as_of=as_of.isoformat()), style="bold"))
+    title = word("classify_title", lang, as_of=as_of.isoformat())
+    console, buffer = make_console(width, title=title, color=color)
     console.print(
         word(
             "policy_line",
@@ -110,15 +110,24 @@ def _quarter_line(result: pl.DataFrame, national: Policy | None, as_of: date, la
 
 def _print_actions(console: Console, result: pl.DataFrame, policy: Policy, lang: Lang) -> None:
     present = {step for step in result[s.STEP].unique().to_list() if step}
-    if not present:
-        return
+    if present:
+        print_actions(console, policy, present, lang)
+
+
+def print_actions(console: Console, policy: Policy, reached: set[int], lang: Lang) -> None:
+    """The minimum actions, under their heading, of the policy's steps in ``reached``."""
     console.print()
     console.print(styled(word("minimum_actions", lang), style="bold"))
     for step in policy.steps:
-        if step.step in present:
-            console.print(f"{word('step', lang)} {step.step} · {step.responsible(lang)}")
-            for action in step.actions(lang):
-                console.print(f"  • {action}")
+        if step.step in reached:
+            print_step_actions(console, f"{word('step', lang)} {step.step}", step, lang)
+
+
+def print_step_actions(console: Console, name: str, step: Step, lang: Lang) -> None:
+    """``Trin 2 · <who acts>`` and the step's actions as a list."""
+    console.print(f"{name} · {step.responsible(lang)}")
+    for action in step.actions(lang):
+        console.print(f"  • {action}")
 
 
 def _pupil_table(result: pl.DataFrame, lang: Lang, *, show_all: bool) -> Table | str:
@@ -181,21 +190,16 @@ def _threshold_text(value: Decimal, measure: str, lang: Lang) -> str:
 
 def render_explanation(rows: pl.DataFrame, *, policy: Policy, lang: Lang, width: int | None) -> str:
     """For one pupil: per step, each threshold's window, measured value and verdict."""
-    console, buffer = make_console(width)
     first = rows.row(0, named=True)
-    console.print(
-        styled(
-            word(
-                "explain_title",
-                lang,
-                pupil=first[s.PUPIL_ID],
-                as_of=first[s.AS_OF].isoformat(),
-                policy=policy.name,
-                version=policy.version,
-            ),
-            style="bold",
-        )
+    title = word(
+        "explain_title",
+        lang,
+        pupil=first[s.PUPIL_ID],
+        as_of=first[s.AS_OF].isoformat(),
+        policy=policy.name,
+        version=policy.version,
     )
+    console, buffer = make_console(width, title=title)
     for step in policy.steps:
         part = rows.filter(pl.col("step") == step.step)
         verdict = word("holds" if part["step_holds"][0] else "not_holds", lang)
@@ -255,8 +259,7 @@ def render_policy_list(listing: pl.DataFrame, *, lang: Lang, width: int | None) 
 
 def render_policy(policy: Policy, *, lang: Lang, width: int | None) -> str:
     """A policy in words, for staff: rules, steps, who acts and the minimum actions."""
-    console, buffer = make_console(width)
-    console.print(styled(policy.title(lang), style="bold"))
+    console, buffer = make_console(width, title=policy.title(lang))
     console.print(
         f"{policy.name} · {word('version', lang).lower()} {policy.version} · "
         f"{word('effective_from', lang).lower()} {policy.effective_from.isoformat()}"

@@ -44,8 +44,11 @@ def styled(value: str, style: str = "") -> Text:
     return Text(terminal_text(value), style=style)
 
 
-def make_console(width: int | None, *, color: bool = False) -> tuple[Console, io.StringIO]:
-    """A console that draws into a buffer at ``width`` (None: the terminal's), and the buffer."""
+def make_console(
+    width: int | None, *, title: str | None = None, color: bool = False
+) -> tuple[Console, io.StringIO]:
+    """A console that draws into a buffer at ``width`` (None: the terminal's), and the buffer;
+    with ``title``, the view's bold first line already printed."""
     buffer = io.StringIO()
     console = SafeConsole(
         file=buffer,
@@ -56,6 +59,8 @@ def make_console(width: int | None, *, color: bool = False) -> tuple[Console, io
         markup=False,
         emoji=False,
     )
+    if title is not None:
+        console.print(styled(title, style="bold"))
     return console, buffer
 
 

@@ -12,7 +12,8 @@ from rich.table import Table
 from fravaer import schema as s
 from fravaer.escalate import ESCALATE_COLUMNS
 from fravaer.policy import Lang, Policy
-from fravaer.render.console import make_console, styled
+from fravaer.render.classify import print_actions, print_step_actions
+from fravaer.render.console import make_console
 from fravaer.words import QUARTER_FLAGS, number_text, sheet_name, word
 
 
@@ -43,10 +44,9 @@ def render_escalations(
     width: int | None = None,
 ) -> str:
     """The escalations, then the improvements, then the actions each reached step requires."""
-    console, buffer = make_console(width)
     since = reference_as_of.isoformat() if reference_as_of else word("first_run", lang)
     title = word("escalate_title", lang, as_of=as_of.isoformat(), since=since, policy=policy.name)
-    console.print(styled(title, style="bold"))
+    console, buffer = make_console(width, title=title)
     for change, key in (("escalation", "escalations"), ("improvement", "improvements")):
         part = rows.filter(pl.col("change") == change)
         console.print()
@@ -92,15 +92,7 @@ def _print_escalation_actions(
     )
     if not reached and not (national and flags & {s.FLAG_WARN, s.FLAG_NOTIFY}):
         return
-    console.print()
-    console.print(styled(word("minimum_actions", lang), style="bold"))
-    for step in policy.steps:
-        if step.step in reached:
-            console.print(f"{word('step', lang)} {step.step} · {step.responsible(lang)}")
-            for action in step.actions(lang):
-                console.print(f"  • {action}")
+    print_actions(console, policy, reached, lang)
     for step in national.steps if national else ():
         if step.label in flags:
-            console.print(f"{_flag_text(step.label, lang)} · {step.responsible(lang)}")
-            for action in step.actions(lang):
-                console.print(f"  • {action}")
+            print_step_actions(console, _flag_text(step.label, lang), step, lang)

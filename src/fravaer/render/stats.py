@@ -38,13 +38,8 @@ def render_stats(
     national figures per period (``stats.Reference`` or None); ``min_cell`` None means the table
     was not suppressed, which the text then says first.
     """
-    console, buffer = make_console(width)
-    console.print(
-        styled(
-            word("stats_title", lang, as_of=as_of.isoformat(), policy=policy.title(lang)),
-            style="bold",
-        )
-    )
+    title = word("stats_title", lang, as_of=as_of.isoformat(), policy=policy.title(lang))
+    console, buffer = make_console(width, title=title)
     if min_cell is None:
         console.print(styled(word("no_suppression", lang), style="bold"))
     steps = [step.step for step in policy.steps]

@@ -246,9 +246,8 @@ def render_trend_class(
     width: int | None = None,
 ) -> str:
     """A class at a glance: per pupil a sparkline of the weeks, then, now, step and direction."""
-    console, buffer = make_console(width)
-    console.print(
-        styled(word("class_title", lang, name=name, as_of=as_of.isoformat()), style="bold")
+    console, buffer = make_console(
+        width, title=word("class_title", lang, name=name, as_of=as_of.isoformat())
     )
     console.print(_window_line(policy, lang))
     if series.is_empty():
@@ -310,9 +309,8 @@ def render_patterns(
     width: int | None = None,
 ) -> str:
     """Pupils with a pattern (or all): absence % per weekday, edge days, partial days, runs."""
-    console, buffer = make_console(width)
-    console.print(
-        styled(word("patterns_title", lang, as_of=as_of.isoformat(), days=days), style="bold")
+    console, buffer = make_console(
+        width, title=word("patterns_title", lang, as_of=as_of.isoformat(), days=days)
     )
     note = word(
         "patterns_note",
@@ -367,9 +365,8 @@ def render_early_warning(
     width: int | None = None,
 ) -> str:
     """Pupils below step 1 to act on now: why, the recent rate and the projected crossing."""
-    console, buffer = make_console(width)
-    console.print(
-        styled(word("ew_title", lang, as_of=as_of.isoformat(), horizon=horizon), style="bold")
+    console, buffer = make_console(
+        width, title=word("ew_title", lang, as_of=as_of.isoformat(), horizon=horizon)
     )
     limit = number_text(first_threshold(policy), lang, decimals=None)
     console.print(word("ew_note", lang, recent=RECENT_DAYS, t=limit))
