@@ -25,7 +25,7 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.policy import Lang, Policy
 from fravaer.window import UNITS, days_expr, with_units
-from fravaer.words import DAY_NAMES, QUESTIONS, number_text, pct_text, word
+from fravaer.words import DAY_NAMES, NO_VALUE, QUESTIONS, number_text, pct_text, word
 
 TextFn = Callable[[str], str]
 
@@ -131,7 +131,7 @@ def _pct(value: object, lang: Lang) -> str:
 
 
 def _date(value: object) -> str:
-    return value.isoformat() if isinstance(value, date) else "–"
+    return value.isoformat() if isinstance(value, date) else NO_VALUE
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _parts(sheet: Sheet, *, policy: Policy, lang: Lang, text: TextFn) -> _Parts:
     facts = (
         (word(s.PUPIL_ID, lang), text(str(row[s.PUPIL_ID]))),
         (word(s.SCHOOL_ID, lang), text(str(row[s.SCHOOL_ID]))),
-        (word(s.CLASS_NAME, lang), text(str(row[s.CLASS_NAME] or "–"))),
+        (word(s.CLASS_NAME, lang), text(str(row[s.CLASS_NAME] or NO_VALUE))),
         (word(s.AS_OF, lang), _date(row[s.AS_OF])),
         (word(s.STEP, lang), str(step)),
         (word("responsible", lang), text(policy.step(step).responsible(lang))),
@@ -193,7 +193,7 @@ def _parts(sheet: Sheet, *, policy: Policy, lang: Lang, text: TextFn) -> _Parts:
     trend = tuple(
         (end.isoformat(), str(w.school_days), _number(w.absent_days, lang), _pct(w.pct, lang))
         if (w := weeks.get(end))
-        else (end.isoformat(), "0", "–", "–")
+        else (end.isoformat(), "0", NO_VALUE, NO_VALUE)
         for end in ends
     )
     day_header = (word("weekday", lang), word(s.WINDOW_DAYS, lang), word(s.ABSENT_DAYS, lang))
@@ -260,7 +260,7 @@ def sheet_markdown(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
     lines += [f"### {word('meeting_trend', lang)}", ""]
     lines += _md_table(p.trend) if p.trend else [word("meeting_no_weeks", lang, n=TREND_WEEKS)]
     lines += ["", f"### {word('meeting_weekdays', lang)}", ""]
-    lines += _md_table(p.weekdays) if p.weekdays else ["–"]
+    lines += _md_table(p.weekdays) if p.weekdays else [NO_VALUE]
     lines += ["", f"## {p.actions_title}", ""]
     lines += [f"- {action}" for action in p.actions]
     lines += ["", f"## {word('meeting_questions', lang)}", ""]

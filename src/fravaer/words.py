@@ -6,7 +6,7 @@ a column is keyed by that column's name (``absence_pct`` is "Fravær %" everywhe
 with one meaning is written once. Texts with ``{name}`` fields are filled in by :func:`word`.
 
 Numbers for people go through :func:`number_text`: rounded for reading, with a decimal comma in
-Danish (docs/output.md).
+Danish (docs/classify.md, "The table view").
 
 >>> word("absence_pct", "da"), word("absence_pct", "en")
 ('Fravær %', 'Absence %')
@@ -67,6 +67,11 @@ def number_text(value: float | Decimal | None, lang: Lang, *, decimals: int | No
 def pct_text(value: float | None, lang: Lang) -> str:
     """``12,3 %``; ``–`` (no unit) for no value."""
     return NO_VALUE if value is None else f"{number_text(value, lang)} %"
+
+
+def plain_text(value: object) -> str:
+    """A count, a step or a name as it is; ``–`` for no value."""
+    return NO_VALUE if value is None else str(value)
 
 
 def word(key: str, lang: Lang, **values: object) -> str:

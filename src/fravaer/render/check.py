@@ -12,7 +12,7 @@ from rich.table import Table
 from fravaer import schema as s
 from fravaer.policy import Lang
 from fravaer.render.console import make_console
-from fravaer.words import word
+from fravaer.words import NO_VALUE, word
 
 
 def render_check(
@@ -54,7 +54,7 @@ def render_check(
 
 def _shown(value: object) -> str:
     if value is None:
-        return "–"
+        return NO_VALUE
     if value == "\t":
         return "tab"
     return str(value)
@@ -79,12 +79,14 @@ def render_inspection(report: dict[str, Any], *, lang: Lang, width: int | None) 
         if "columns" in entry:
             mapping = ", ".join(f"{header} → {name}" for name, header in entry["columns"].items())
             table.add_row(word("columns", lang), mapping)
-            table.add_row(word("dropped_columns", lang), ", ".join(entry["dropped_columns"]) or "–")
+            table.add_row(
+                word("dropped_columns", lang), ", ".join(entry["dropped_columns"]) or NO_VALUE
+            )
             codes = ", ".join(
                 f"{code or '(blank)'} → {meaning['category']} ({meaning['rows']})"
                 for code, meaning in entry["codes"].items()
             )
-            table.add_row(word("codes", lang), codes or "–")
+            table.add_row(word("codes", lang), codes or NO_VALUE)
         console.print(table)
     total = Table(title=word("total", lang), title_justify="left", show_header=False)
     total.add_column("", style="bold")

@@ -14,7 +14,7 @@ from fravaer import schema as s
 from fravaer.policy import AllOf, Condition, Lang, Policy, Step, Threshold
 from fravaer.render.console import make_console, styled
 from fravaer.window import quarter_start
-from fravaer.words import QUARTER_FLAGS, WORDS, number_text, word
+from fravaer.words import NO_VALUE, QUARTER_FLAGS, WORDS, number_text, plain_text, word
 
 
 def render_classification(
@@ -68,7 +68,7 @@ def _summary(result: pl.DataFrame, policy: Policy, lang: Lang) -> Table:
         table.add_row(str(step.step), trigger, step.responsible(lang), str(n), share(n))
     n = counts.get(None, 0)
     insufficient = word("insufficient", lang, n=policy.min_school_days)
-    table.add_row("–", insufficient, "", str(n), share(n))
+    table.add_row(NO_VALUE, insufficient, "", str(n), share(n))
     return table
 
 
@@ -159,7 +159,7 @@ def _pupil_table(result: pl.DataFrame, lang: Lang, *, show_all: bool) -> Table |
     table.add_column(word(s.QUARTER_UNLAWFUL_PCT, lang), justify="right")
     table.add_column(word(s.QUARTER_FLAG, lang))
     for row in rows.iter_rows(named=True):
-        step = "–" if row[s.STEP] is None else str(row[s.STEP])
+        step = plain_text(row[s.STEP])
         table.add_row(
             *(row[c] or "" for c in text_columns),
             step,
@@ -175,7 +175,7 @@ def _pupil_table(result: pl.DataFrame, lang: Lang, *, show_all: bool) -> Table |
 
 def _value_text(value: float | None, measure: str, lang: Lang) -> str:
     if value is None:
-        return "–"
+        return NO_VALUE
     if measure == "percent":
         return f"{number_text(value, lang)} %"
     if measure == "days":
@@ -216,7 +216,7 @@ def render_explanation(rows: pl.DataFrame, *, policy: Policy, lang: Lang, width:
             dates = (
                 f"{row[s.WINDOW_START].isoformat()} – {row[s.WINDOW_END].isoformat()}"
                 if row[s.WINDOW_START]
-                else "–"
+                else NO_VALUE
             )
             table.add_row(
                 row["rule"],

@@ -14,7 +14,7 @@ from fravaer.escalate import ESCALATE_COLUMNS
 from fravaer.policy import Lang, Policy
 from fravaer.render.classify import print_actions, print_step_actions
 from fravaer.render.console import make_console
-from fravaer.words import QUARTER_FLAGS, number_text, sheet_name, word
+from fravaer.words import NO_VALUE, QUARTER_FLAGS, number_text, plain_text, sheet_name, word
 
 
 def escalation_headings(lang: Lang) -> dict[str, str]:
@@ -29,7 +29,7 @@ def escalation_sheet_names(lang: Lang) -> tuple[str, str]:
 
 def _flag_text(flag: str | None, lang: Lang) -> str:
     if flag is None:
-        return "–"
+        return NO_VALUE
     return word(flag, lang) if flag in QUARTER_FLAGS else flag
 
 
@@ -65,8 +65,8 @@ def render_escalations(
                 row["pupil_id"],
                 row["school_id"],
                 row["class_name"] or "",
-                "–" if row["previous_step"] is None else str(row["previous_step"]),
-                "–" if row["step"] is None else str(row["step"]),
+                plain_text(row["previous_step"]),
+                plain_text(row["step"]),
                 number_text(row["absence_pct"], lang),
                 number_text(row["quarter_unlawful_pct"], lang),
                 _flag_text(row["previous_quarter_flag"], lang),

@@ -13,7 +13,7 @@ from fravaer import schema as s
 from fravaer import stats as st
 from fravaer.policy import Lang, Policy
 from fravaer.render.console import make_console, styled
-from fravaer.words import number_text, word
+from fravaer.words import NO_VALUE, number_text, plain_text, word
 
 HIDDEN_MARK = "x"
 """How the table marks a suppressed cell."""
@@ -66,14 +66,14 @@ def _stats_cell(row: dict[str, Any], column: str, lang: Lang) -> str:
         return HIDDEN_MARK
     value = row[column]
     if value is None:
-        return "–"
+        return NO_VALUE
     if isinstance(value, float):
         return number_text(value, lang)
     return str(value)
 
 
 def _group_cells(row: dict[str, Any], keys: list[str]) -> list[str]:
-    return ["–" if row[k] is None else str(row[k]) for k in keys]
+    return [plain_text(row[k]) for k in keys]
 
 
 def _stats_table(
@@ -154,7 +154,7 @@ def _trend_table(
                 if match.height
                 else ""
             )
-        trend.add_row(*("–" if v is None else str(v) for v in name), *cells)
+        trend.add_row(*(plain_text(v) for v in name), *cells)
     trend.add_section()
     totals = []
     for label in labels:

@@ -46,7 +46,7 @@ from fravaer.trend import (
     first_threshold,
     pct_thresholds,
 )
-from fravaer.words import NUMBER_WORDS, number_text, word
+from fravaer.words import NO_VALUE, NUMBER_WORDS, number_text, plain_text, word
 
 
 def _weeks_text(weeks: int, lang: Lang) -> str:
@@ -226,7 +226,7 @@ def render_trend(
             str(row[WEEK_END].isocalendar()[1]),
             row[WEEK_END].isoformat(),
             number_text(row[s.ABSENCE_PCT], lang),
-            "–" if row[s.STEP] is None else str(row[s.STEP]),
+            plain_text(row[s.STEP]),
             str(row[SCHOOL_DAYS_WEEK]),
             number_text(row[ABSENT_DAYS_WEEK], lang),
             *(number_text(row[CATEGORY_DAYS_WEEK[c]], lang) for c in s.ABSENCE_CATEGORIES),
@@ -276,8 +276,8 @@ def render_trend_class(
             sparkline(row[s.ABSENCE_PCT]),
             number_text(row[PCT_BEFORE], lang),
             number_text(row["_now"], lang),
-            "–" if row["_step"] is None else str(row["_step"]),
-            word(row[DIRECTION], lang) if row[DIRECTION] else "–",
+            plain_text(row["_step"]),
+            word(row[DIRECTION], lang) if row[DIRECTION] else NO_VALUE,
         )
     console.print(table)
     return buffer.getvalue()
@@ -339,7 +339,9 @@ def render_patterns(
     table.add_column(word("run", lang), justify="right")
     table.add_column(word("found", lang))
     for row in rows.iter_rows(named=True):
-        edge = f"{row[EDGE_ABSENT_DAYS]}/{row[EDGE_DAYS]}" if row[EDGE_DAYS] is not None else "–"
+        edge = (
+            f"{row[EDGE_ABSENT_DAYS]}/{row[EDGE_DAYS]}" if row[EDGE_DAYS] is not None else NO_VALUE
+        )
         table.add_row(
             row[s.PUPIL_ID],
             row[s.SCHOOL_ID] or "",
@@ -347,8 +349,8 @@ def render_patterns(
             number_text(row[s.ABSENCE_PCT], lang),
             *(number_text(row[WEEKDAY_PCT[d]], lang, decimals=0) for d in WEEKDAYS),
             edge,
-            "–" if row[PARTIAL_DAYS] is None else str(row[PARTIAL_DAYS]),
-            "–" if row[LONGEST_RUN] is None else str(row[LONGEST_RUN]),
+            plain_text(row[PARTIAL_DAYS]),
+            plain_text(row[LONGEST_RUN]),
             _flag_words(row, lang),
         )
     console.print(table)
@@ -390,7 +392,7 @@ def render_early_warning(
                 n=row[PROJECTED_DAYS],
             )
             if row[PROJECTED_DATE] is not None
-            else "–"
+            else NO_VALUE
         )
         reasons = [word(f"reason_{r}", lang) for r in row[REASONS].split(";")]
         flags = _flag_words(row, lang)
