@@ -142,3 +142,16 @@ def test_the_views_keep_no_words_of_their_own() -> None:
         if own.search(line)
     ]
     assert found == []
+
+
+def test_every_key_a_view_names_is_in_the_table() -> None:
+    """A typo in a key would fail only when that rarely drawn line is drawn; here it fails now."""
+    named = re.compile(r"""\bword\(\s*["'](\w+)["']""")
+    sheets = re.compile(r"""\bsheet_name\(\s*["'](\w+)["']""")
+    missing = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        missing += [f"{path.name}: {k}" for k in named.findall(text) if k not in WORDS]
+        missing += [f"{path.name}: sheet {k}" for k in sheets.findall(text) if k not in SHEETS]
+    assert missing == []
+    assert named.findall("word(\n    'absence_pct', lang)") == ["absence_pct"]
