@@ -14,13 +14,13 @@ from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.ingest.policy import load_policy
 from fravaer.meeting import (
-    QUESTIONS,
     sheet_html,
     sheet_markdown,
     sheets,
     weekday_absence,
     weekly_absence,
 )
+from fravaer.words import QUESTIONS
 from tests.profiles import examples
 from tests.reference import ABSENCE, Row, to_frame
 from tests.test_classify import attendance

@@ -29,25 +29,9 @@ from fravaer import schema as s
 from fravaer.policy import Lang
 from fravaer.schema import shown_text
 from fravaer.stats import MUNICIPALITY, PERIOD, SHARE_OVER_10, SUPPRESSED, Reference
+from fravaer.words import number_text, word
 
 ChartFormat = Literal["png", "svg"]
-
-_WORDS: dict[str, dict[Lang, str]] = {
-    "title": {
-        "da": "Andel elever med over 10 % fravær pr. skole",
-        "en": "Share of pupils with over 10 % absence per school",
-    },
-    "axis": {"da": "Andel elever over 10 % fravær (%)", "en": "Pupils over 10 % absence (%)"},
-    "school": {"da": "Skole", "en": "School"},
-    "period": {"da": "Periode", "en": "Period"},
-    "municipality": {"da": "Kommunen", "en": "Municipality"},
-    "national": {"da": "Landsplan {year}", "en": "National {year}"},
-    "national_plain": {"da": "Landsplan", "en": "National"},
-    "hidden": {
-        "da": "Skjult for at beskytte små grupper: {schools}",
-        "en": "Hidden to protect small groups: {schools}",
-    },
-}
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 _STYLES = ("-", "--", ":", "-.")
@@ -61,10 +45,6 @@ class ChartData:
     schools: dict[str, tuple[float | None, ...]]
     municipality: tuple[float | None, ...]
     national: tuple[float | None, ...]
-
-
-def _w(key: str, lang: Lang, **values: object) -> str:
-    return _WORDS[key][lang].format(**values)
 
 
 def _value(x: float) -> float | None:
@@ -102,7 +82,7 @@ def share_chart(
             data = _bars(axes, table, references[0], periods, lang)
         else:
             data = _lines(axes, table, references, periods, lang)
-        axes.set_title(_w("title", lang))
+        axes.set_title(word("chart_title", lang))
         # Handles and labels given, not collected: a label from the data that begins with "_"
         # would otherwise be left out of the legend.
         lines = axes.get_lines()
@@ -133,8 +113,8 @@ def _municipality(table: pl.DataFrame, period: str) -> float | None:
 
 def _national_label(reference: Reference | None, lang: Lang) -> str:
     if reference is None:
-        return _w("national_plain", lang)
-    return _w("national", lang, year=shown_text(reference.period))
+        return word("national_plain", lang)
+    return word("national", lang, year=shown_text(reference.period))
 
 
 def _bars(
@@ -163,7 +143,7 @@ def _bars(
     )
     for bar in bars:
         axes.annotate(
-            f"{bar.get_width():.1f}".replace(".", "," if lang == "da" else "."),
+            number_text(bar.get_width(), lang),
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
             xytext=(3, 0),
             textcoords="offset points",
@@ -173,7 +153,11 @@ def _bars(
     municipality = _municipality(table, periods[0])
     if municipality is not None:
         axes.axvline(
-            municipality, color="black", linewidth=2, linestyle="-", label=_w("municipality", lang)
+            municipality,
+            color="black",
+            linewidth=2,
+            linestyle="-",
+            label=word("municipality", lang),
         )
     national = reference.share_over_10 if reference else None
     if national is not None:
@@ -184,13 +168,13 @@ def _bars(
             linestyle="--",
             label=_national_label(reference, lang),
         )
-    axes.set_xlabel(_w("axis", lang))
-    axes.set_ylabel(_w("school", lang))
+    axes.set_xlabel(word("chart_axis", lang))
+    axes.set_ylabel(word(s.SCHOOL_ID, lang))
     if hidden:
         axes.figure.text(
             0.01,
             0.01,
-            _w("hidden", lang, schools=", ".join(shown_text(name) for name in hidden)),
+            word("chart_hidden", lang, schools=", ".join(shown_text(name) for name in hidden)),
             fontsize="small",
         )
     drawn = {name: (float(bar.get_width()),) for name, bar in zip(names, bars, strict=True)}
@@ -198,7 +182,7 @@ def _bars(
     return ChartData(
         periods=periods,
         schools={**drawn, **dict.fromkeys(hidden, (None,))},
-        municipality=(_line_x(lines.get(_w("municipality", lang))),),
+        municipality=(_line_x(lines.get(word("municipality", lang))),),
         national=(_line_x(lines.get(_national_label(reference, lang))),),
     )
 
@@ -247,7 +231,7 @@ def _lines(
         color="black",
         linewidth=3,
         marker="o",
-        label=_w("municipality", lang),
+        label=word("municipality", lang),
     )
     national = [
         r.share_over_10 if r and r.period == p else None
@@ -263,12 +247,12 @@ def _lines(
             linestyle="--",
             marker="x",
             markersize=8,
-            label=_w("national_plain", lang),
+            label=word("national_plain", lang),
         )
         drawn_national = _ys(reference_line)
     axes.set_xticks(x, [shown_text(period) for period in periods])
-    axes.set_xlabel(_w("period", lang))
-    axes.set_ylabel(_w("axis", lang))
+    axes.set_xlabel(word(PERIOD, lang))
+    axes.set_ylabel(word("chart_axis", lang))
     return ChartData(
         periods=periods,
         schools=data,

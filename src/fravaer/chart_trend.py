@@ -18,20 +18,11 @@ from fravaer.policy import Lang, Policy
 from fravaer.render import shown_pcts
 from fravaer.schema import shown_text
 from fravaer.trend import pct_thresholds
+from fravaer.words import LIMIT_WORDS, number_text, word
 
 ChartFormat = Literal["png", "svg"]
 CHART_SUFFIXES: dict[str, ChartFormat] = {".png": "png", ".svg": "svg"}
 
-_WORDS: dict[str, dict[Lang, str]] = {
-    "title": {"da": "Fravær uge for uge", "en": "Absence week by week"},
-    "y": {"da": "Fravær i % af {window}", "en": "Absence as % of the {window}"},
-    "x": {"da": "Uge", "en": "Week"},
-}
-# The limits in plain words, by their order in the policy (first, second, third and later).
-_LIMIT_WORDS: dict[Lang, tuple[str, ...]] = {
-    "da": ("skolen følger op", "skolen laver en plan", "skolen inddrager flere"),
-    "en": ("the school follows up", "the school makes a plan", "the school involves others"),
-}
 _DASHES = ((0, (6, 3)), (0, (2, 2)), (0, (8, 2, 2, 2)))
 _SVG_SALT = "fravaer"
 _FONT = 16
@@ -43,10 +34,8 @@ def limit_label(order: int, threshold: Decimal, lang: Lang) -> str:
     >>> limit_label(0, Decimal(10), "da"), limit_label(1, Decimal("12.5"), "en")
     ('10 %: skolen følger op', '12.5 %: the school makes a plan')
     """
-    words = _LIMIT_WORDS[lang]
-    text = f"{threshold.normalize():f}"
-    number = text.replace(".", ",") if lang == "da" else text
-    return f"{number} %: {words[min(order, len(words) - 1)]}"
+    meaning = LIMIT_WORDS[min(order, len(LIMIT_WORDS) - 1)](lang)
+    return f"{number_text(threshold, lang, decimals=None)} %: {meaning}"
 
 
 def trend_chart(
@@ -128,13 +117,19 @@ def trend_chart(
         axes.set_xticks(positions, [f"{d.isocalendar()[1]}" for d in weeks], fontsize=_FONT - 1)
         axes.set_xlim(-0.5, max(len(weeks) - 0.5, 0.5))
         axes.set_ylim(0, top)
-        axes.set_xlabel(_WORDS["x"][lang])
-        axes.set_ylabel(_WORDS["y"][lang].format(window=policy.primary.window.describe(lang)))
+        axes.set_xlabel(word("week", lang))
+        axes.set_ylabel(
+            word("absence_of_window", lang, window=policy.primary.window.describe(lang))
+        )
         axes.spines[["top", "right"]].set_visible(False)
         axes.grid(axis="y", color="0.9", linewidth=1)
         axes.set_axisbelow(True)
         figure.suptitle(
-            _WORDS["title"][lang], fontsize=_FONT + 6, fontweight="bold", x=0.06, ha="left"
+            word("trend_chart_title", lang),
+            fontsize=_FONT + 6,
+            fontweight="bold",
+            x=0.06,
+            ha="left",
         )
         # A no-break space keeps "15 %" together where the line wraps.
         # matplotlib measures a wrapped text as maths whatever parse_math says (a "$\\foo$"

@@ -25,6 +25,7 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.policy import Lang, Policy
 from fravaer.window import UNITS, days_expr, with_units
+from fravaer.words import DAY_NAMES, NO_VALUE, QUESTIONS, number_text, pct_text, word
 
 TextFn = Callable[[str], str]
 
@@ -121,128 +122,16 @@ class Sheet:
     weekdays: tuple[Weekday, ...]
 
 
-_WORDS: dict[str, dict[Lang, str]] = {
-    "title": {"da": "Forberedelse til møde om fravær", "en": "Preparing a meeting on absence"},
-    "pupil": {"da": "Elev", "en": "Pupil"},
-    "school": {"da": "Skole", "en": "School"},
-    "class": {"da": "Klasse", "en": "Class"},
-    "as_of": {"da": "Opgjort pr.", "en": "As of"},
-    "step": {"da": "Trin", "en": "Step"},
-    "responsible": {"da": "Ansvarlig", "en": "Responsible"},
-    "facts": {"da": "Fraværet", "en": "The absence"},
-    "current": {
-        "da": "Fravær {pct} i perioden {start} – {end} ({days} skoledage, {window}).",
-        "en": "Absence {pct} from {start} to {end} ({days} school days, {window}).",
-    },
-    "categories": {
-        "da": "Sygdom {illness} dage · ekstraordinær frihed {leave} dage · ulovligt fravær "
-        "{unlawful} dage.",
-        "en": "Illness {illness} days · leave {leave} days · unlawful absence {unlawful} days.",
-    },
-    "quarter": {
-        "da": "Ulovligt fravær i kvartalet: {pct}.",
-        "en": "Unlawful absence in the quarter: {pct}.",
-    },
-    "trend": {"da": "Udvikling uge for uge", "en": "Week by week"},
-    "week_end": {"da": "Ugen til og med", "en": "Week ending"},
-    "school_days": {"da": "Skoledage", "en": "School days"},
-    "absent_days": {"da": "Fraværsdage", "en": "Absent days"},
-    "pct": {"da": "Fravær", "en": "Absence"},
-    "no_weeks": {
-        "da": "Ingen skoledage i de seneste {n} uger.",
-        "en": "No school days in the latest {n} weeks.",
-    },
-    "weekdays": {"da": "Fravær pr. ugedag i perioden", "en": "Absence per weekday in the window"},
-    "weekday": {"da": "Ugedag", "en": "Weekday"},
-    "actions": {
-        "da": "Det kræver handlevejledningen på trin {step}",
-        "en": "What the guideline requires at step {step}",
-    },
-    "questions": {"da": "Til mødet", "en": "For the meeting"},
-    "notes": {"da": "Noter:", "en": "Notes:"},
-}
-
-_DAY_NAMES: dict[Lang, tuple[str, ...]] = {
-    "da": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-
-QUESTIONS: Final[dict[Lang, tuple[tuple[str, tuple[str, ...]], ...]]] = {
-    "da": (
-        (
-            "Hvad virker?",
-            (
-                "Hvorfor virker det?",
-                "Hvordan virker det?",
-                "Hvordan sikrer vi, at det bliver ved med at virke?",
-                "Hvilke beskyttende faktorer giver det barnet?",
-            ),
-        ),
-        (
-            "Hvad virker ikke?",
-            (
-                "Hvorfor virker det ikke?",
-                "Hvad er der allerede gjort for at rette op på det?",
-                "Hvilke risikofaktorer giver det barnet?",
-            ),
-        ),
-        (
-            "Hvad skal der til?",
-            (
-                "Hvem skal inddrages for at rette op på det, der ikke virker?",
-                "Hvilke indsatser er relevante?",
-                "Hvordan sikrer vi, at der bliver rettet op på det?",
-            ),
-        ),
-    ),
-    "en": (
-        (
-            "What works?",
-            (
-                "Why does it work?",
-                "How does it work?",
-                "How do we make sure it keeps working?",
-                "Which protective factors does it give the child?",
-            ),
-        ),
-        (
-            "What does not work?",
-            (
-                "Why does it not work?",
-                "What has been tried to remedy it?",
-                "Which risk factors does it add?",
-            ),
-        ),
-        (
-            "What must happen?",
-            (
-                "Who should be involved to remedy what does not work?",
-                "Which interventions are relevant?",
-                "How do we make sure it gets remedied?",
-            ),
-        ),
-    ),
-}
-"""The three questions of the meeting, each with its sub-questions."""
-
-
-def _w(key: str, lang: Lang, **values: object) -> str:
-    return _WORDS[key][lang].format(**values)
-
-
-def _num(value: object, lang: Lang) -> str:
-    if not isinstance(value, int | float):
-        return "–"
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "da" else text
+def _number(value: object, lang: Lang) -> str:
+    return number_text(value if isinstance(value, int | float) else None, lang)
 
 
 def _pct(value: object, lang: Lang) -> str:
-    return "–" if not isinstance(value, int | float) else f"{_num(value, lang)} %"
+    return pct_text(value if isinstance(value, int | float) else None, lang)
 
 
 def _date(value: object) -> str:
-    return value.isoformat() if isinstance(value, date) else "–"
+    return value.isoformat() if isinstance(value, date) else NO_VALUE
 
 
 @dataclass(frozen=True)
@@ -264,16 +153,16 @@ def _parts(sheet: Sheet, *, policy: Policy, lang: Lang, text: TextFn) -> _Parts:
     step = row[s.STEP]
     assert isinstance(step, int)
     facts = (
-        (_w("pupil", lang), text(str(row[s.PUPIL_ID]))),
-        (_w("school", lang), text(str(row[s.SCHOOL_ID]))),
-        (_w("class", lang), text(str(row[s.CLASS_NAME] or "–"))),
-        (_w("as_of", lang), _date(row[s.AS_OF])),
-        (_w("step", lang), str(step)),
-        (_w("responsible", lang), text(policy.step(step).responsible(lang))),
+        (word(s.PUPIL_ID, lang), text(str(row[s.PUPIL_ID]))),
+        (word(s.SCHOOL_ID, lang), text(str(row[s.SCHOOL_ID]))),
+        (word(s.CLASS_NAME, lang), text(str(row[s.CLASS_NAME] or NO_VALUE))),
+        (word(s.AS_OF, lang), _date(row[s.AS_OF])),
+        (word(s.STEP, lang), str(step)),
+        (word("responsible", lang), text(policy.step(step).responsible(lang))),
     )
     paragraphs = [
-        _w(
-            "current",
+        word(
+            "meeting_current",
             lang,
             pct=_pct(row[s.ABSENCE_PCT], lang),
             start=_date(row[s.WINDOW_START]),
@@ -281,40 +170,44 @@ def _parts(sheet: Sheet, *, policy: Policy, lang: Lang, text: TextFn) -> _Parts:
             days=row[s.WINDOW_DAYS],
             window=policy.primary.window.describe(lang),
         ),
-        _w(
-            "categories",
+        word(
+            "meeting_categories",
             lang,
-            illness=_num(row[s.ILLNESS_DAYS], lang),
-            leave=_num(row[s.LEAVE_DAYS], lang),
-            unlawful=_num(row[s.UNLAWFUL_DAYS], lang),
+            illness=_number(row[s.ILLNESS_DAYS], lang),
+            leave=_number(row[s.LEAVE_DAYS], lang),
+            unlawful=_number(row[s.UNLAWFUL_DAYS], lang),
         ),
     ]
     if row.get(s.QUARTER_UNLAWFUL_PCT) is not None:
-        paragraphs.append(_w("quarter", lang, pct=_pct(row[s.QUARTER_UNLAWFUL_PCT], lang)))
-    trend_header = tuple(_w(k, lang) for k in ("week_end", "school_days", "absent_days", "pct"))
+        paragraphs.append(
+            word("meeting_quarter", lang, pct=_pct(row[s.QUARTER_UNLAWFUL_PCT], lang))
+        )
+    trend_header = tuple(
+        word(k, lang) for k in ("meeting_week_end", s.WINDOW_DAYS, s.ABSENT_DAYS, "meeting_absence")
+    )
     # Every week of the trend, a week without school days (a holiday) included, oldest first.
     as_of = row[s.AS_OF]
     assert isinstance(as_of, date)
     weeks = {w.end: w for w in sheet.weeks}
     ends = [as_of - timedelta(days=7 * k) for k in reversed(range(TREND_WEEKS))]
     trend = tuple(
-        (end.isoformat(), str(w.school_days), _num(w.absent_days, lang), _pct(w.pct, lang))
+        (end.isoformat(), str(w.school_days), _number(w.absent_days, lang), _pct(w.pct, lang))
         if (w := weeks.get(end))
-        else (end.isoformat(), "0", "–", "–")
+        else (end.isoformat(), "0", NO_VALUE, NO_VALUE)
         for end in ends
     )
-    day_header = (_w("weekday", lang), _w("school_days", lang), _w("absent_days", lang))
+    day_header = (word("weekday", lang), word(s.WINDOW_DAYS, lang), word(s.ABSENT_DAYS, lang))
     days = tuple(
-        (_DAY_NAMES[lang][d.day - 1], str(d.school_days), _num(d.absent_days, lang))
+        (DAY_NAMES[d.day - 1](lang), str(d.school_days), _number(d.absent_days, lang))
         for d in sheet.weekdays
     )
     return _Parts(
-        title=_w("title", lang),
+        title=word("meeting_title", lang),
         facts_lines=facts,
         paragraphs=tuple(paragraphs),
         trend=(trend_header, *trend) if trend else (),
         weekdays=(day_header, *days) if days else (),
-        actions_title=_w("actions", lang, step=step),
+        actions_title=word("meeting_actions", lang, step=step),
         actions=tuple(text(action) for action in policy.step(step).actions(lang)),
     )
 
@@ -361,16 +254,16 @@ def sheet_markdown(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
     p = _parts(sheet, policy=policy, lang=lang, text=markdown_text)
     lines = [f"# {p.title}", ""]
     lines += [f"- **{label}:** {value}" for label, value in p.facts_lines]
-    lines += ["", f"## {_w('facts', lang)}", ""]
+    lines += ["", f"## {word('meeting_facts', lang)}", ""]
     for paragraph in p.paragraphs:
         lines += [paragraph, ""]
-    lines += [f"### {_w('trend', lang)}", ""]
-    lines += _md_table(p.trend) if p.trend else [_w("no_weeks", lang, n=TREND_WEEKS)]
-    lines += ["", f"### {_w('weekdays', lang)}", ""]
-    lines += _md_table(p.weekdays) if p.weekdays else ["–"]
+    lines += [f"### {word('meeting_trend', lang)}", ""]
+    lines += _md_table(p.trend) if p.trend else [word("meeting_no_weeks", lang, n=TREND_WEEKS)]
+    lines += ["", f"### {word('meeting_weekdays', lang)}", ""]
+    lines += _md_table(p.weekdays) if p.weekdays else [NO_VALUE]
     lines += ["", f"## {p.actions_title}", ""]
     lines += [f"- {action}" for action in p.actions]
-    lines += ["", f"## {_w('questions', lang)}", ""]
+    lines += ["", f"## {word('meeting_questions', lang)}", ""]
     for number, (question, subs) in enumerate(QUESTIONS[lang], start=1):
         lines += [f"### {number}. {question}", ""]
         for sub in subs:
@@ -418,7 +311,11 @@ def sheet_html(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
     e = html.escape
     facts = "".join(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in p.facts_lines)
     paragraphs = "".join(f"<p>{e(text)}</p>" for text in p.paragraphs)
-    trend = _html_table(p.trend) if p.trend else f"<p>{e(_w('no_weeks', lang, n=TREND_WEEKS))}</p>"
+    trend = (
+        _html_table(p.trend)
+        if p.trend
+        else f"<p>{e(word('meeting_no_weeks', lang, n=TREND_WEEKS))}</p>"
+    )
     days = _html_table(p.weekdays) if p.weekdays else "<p>–</p>"
     actions = "".join(f"<li>{e(a)}</li>" for a in p.actions)
     questions = "".join(
@@ -431,11 +328,11 @@ def sheet_html(sheet: Sheet, *, policy: Policy, lang: Lang = "da") -> str:
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{e(p.title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
         f"<h1>{e(p.title)}</h1>\n<dl>{facts}</dl>\n"
-        f"<h2>{e(_w('facts', lang))}</h2>\n{paragraphs}\n"
-        f'<div class="columns"><div><h3>{e(_w("trend", lang))}</h3>{trend}</div>'
-        f"<div><h3>{e(_w('weekdays', lang))}</h3>{days}</div></div>\n"
+        f"<h2>{e(word('meeting_facts', lang))}</h2>\n{paragraphs}\n"
+        f'<div class="columns"><div><h3>{e(word("meeting_trend", lang))}</h3>{trend}</div>'
+        f"<div><h3>{e(word('meeting_weekdays', lang))}</h3>{days}</div></div>\n"
         f"<h2>{e(p.actions_title)}</h2>\n<ul>{actions}</ul>\n"
-        f"<h2>{e(_w('questions', lang))}</h2>\n{questions}\n</body>\n</html>\n"
+        f"<h2>{e(word('meeting_questions', lang))}</h2>\n{questions}\n</body>\n</html>\n"
     )
 
 

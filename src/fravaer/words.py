@@ -1,0 +1,579 @@
+"""Every word the outputs show, in Danish and English, and the one way numbers are written.
+
+Plain data in the core, so that the terminal tables (:mod:`fravaer.render`), the charts and the
+meeting sheets (:mod:`fravaer.meeting`) say the same thing in the same words: a word that names
+a column is keyed by that column's name (``absence_pct`` is "Fravær %" everywhere), and a word
+with one meaning is written once. Texts with ``{name}`` fields are filled in by :func:`word`.
+
+Numbers for people go through :func:`number_text`: rounded for reading, with a decimal comma in
+Danish (docs/classify.md, "The table view").
+
+>>> word("absence_pct", "da"), word("absence_pct", "en")
+('Fravær %', 'Absence %')
+>>> number_text(12.345, "da"), number_text(None, "en")
+('12,3', '–')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from fravaer import schema as s
+from fravaer.policy import Lang
+
+NO_VALUE: Final = "–"
+"""What a table shows where a number is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One text in Danish and English; ``{name}`` fields are filled in when it is called.
+
+    >>> Text(da="Trin {n}", en="Step {n}")("en", n=2)
+    'Step 2'
+    """
+
+    da: str
+    en: str
+
+    def __call__(self, lang: Lang, **values: object) -> str:
+        return (self.da if lang == "da" else self.en).format(**values)
+
+
+def number_text(value: float | Decimal | None, lang: Lang, *, decimals: int | None = 1) -> str:
+    """A number for people: ``decimals`` places (None: as written, without trailing zeros), a
+    decimal comma in Danish, and ``–`` for no value.
+
+    Rounding is Python's own (half to even on the exact binary value: 0.25 is ``0.2``, 0.35 is
+    ``0.3`` because 0.35 is stored just below).
+
+    >>> number_text(9.96, "da"), number_text(-0.25, "en"), number_text(7.5, "da", decimals=0)
+    ('10,0', '-0.2', '8')
+    >>> number_text(Decimal("12.50"), "da", decimals=None), number_text(10.0, "en", decimals=None)
+    ('12,5', '10')
+    """
+    if value is None:
+        return NO_VALUE
+    if decimals is None:  # 10, 12.5, 9.99: as written, no float noise
+        exact = value if isinstance(value, Decimal) else Decimal(str(value))
+        text = f"{exact.normalize():f}"
+    else:
+        text = f"{value:.{decimals}f}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def pct_text(value: float | None, lang: Lang) -> str:
+    """``12,3 %``; ``–`` (no unit) for no value."""
+    return NO_VALUE if value is None else f"{number_text(value, lang)} %"
+
+
+def plain_text(value: object) -> str:
+    """A count, a step or a name as it is; ``–`` for no value."""
+    return NO_VALUE if value is None else str(value)
+
+
+def word(key: str, lang: Lang, **values: object) -> str:
+    """The text of ``key`` in ``lang`` with its fields filled in."""
+    return WORDS[key](lang, **values)
+
+
+WORDS: Final[dict[str, Text]] = {
+    # -- columns, by their names ------------------------------------------------------------------
+    s.PUPIL_ID: Text(da="Elev", en="Pupil"),
+    s.SCHOOL_ID: Text(da="Skole", en="School"),
+    s.CLASS_NAME: Text(da="Klasse", en="Class"),
+    s.GRADE: Text(da="Klassetrin", en="Grade"),
+    s.AS_OF: Text(da="Opgjort pr.", en="As of"),
+    s.WINDOW_START: Text(da="Periode fra", en="Window from"),
+    s.WINDOW_END: Text(da="Periode til", en="Window to"),
+    s.WINDOW_DAYS: Text(da="Skoledage", en="School days"),
+    s.ABSENCE_PCT: Text(da="Fravær %", en="Absence %"),
+    s.ABSENT_DAYS: Text(da="Fraværsdage", en="Absent days"),
+    s.ILLNESS_DAYS: Text(da="Sygdom", en="Illness"),
+    s.LEAVE_DAYS: Text(da="Frihed", en="Leave"),
+    s.UNLAWFUL_DAYS: Text(da="Ulovligt", en="Unlawful"),
+    s.STEP: Text(da="Trin", en="Step"),
+    s.QUARTER_UNLAWFUL_PCT: Text(da="Ulovligt kvartal %", en="Unlawful quarter %"),
+    s.QUARTER_FLAG: Text(da="Kvartal", en="Quarter"),
+    "previous_step": Text(da="Før trin", en="Step before"),
+    "previous_quarter_flag": Text(da="Kvartal før", en="Quarter before"),
+    "responsible": Text(da="Ansvarlig", en="Responsible"),
+    "actions": Text(da="Handlinger", en="Actions"),
+    "change": Text(da="Ændring", en="Change"),
+    "reference_as_of": Text(da="Sammenlignet med", en="Compared with"),
+    s.FINDING: Text(da="Fund", en="Finding"),
+    s.SEVERITY: Text(da="Alvor", en="Severity"),
+    s.COUNT: Text(da="Antal", en="Count"),
+    s.FIRST_LINES: Text(da="Første linjer", en="First lines"),
+    s.SCHOOLS: Text(da="Skoler", en="Schools"),
+    "pupils": Text(da="Elever", en="Pupils"),
+    "school_days": Text(da="Elevskoledage", en="Pupil school days"),
+    "absence_pct_pooled": Text(da="Fravær % samlet", en="Absence % pooled"),
+    "illness_pct": Text(da="Sygdom %", en="Illness %"),
+    "leave_pct": Text(da="Frihed %", en="Leave %"),
+    "unlawful_pct": Text(da="Ulovligt %", en="Unlawful %"),
+    "pupils_0_5": Text(da="0–5 %", en="0–5 %"),
+    "pupils_5_10": Text(da="5,01–10 %", en="5.01–10 %"),
+    "pupils_over_10": Text(da="Over 10 %", en="Over 10 %"),
+    "share_over_10": Text(da="Andel over 10 %", en="Share over 10 %"),
+    "period": Text(da="Periode", en="Period"),
+    # the policy listing's columns
+    "name": Text(da="Navn", en="Name"),
+    "series": Text(da="Serie", en="Series"),
+    "version": Text(da="Version", en="Version"),
+    "effective_from": Text(da="Gælder fra", en="In force from"),
+    "title": Text(da="Titel", en="Title"),
+    # -- values in columns ------------------------------------------------------------------------
+    s.FLAG_NONE: Text(da="", en=""),
+    s.FLAG_WARN: Text(da="advar forældre", en="warn parents"),
+    s.FLAG_NOTIFY: Text(da="underret kommunen", en="notify municipality"),
+    s.SEVERITY_ERROR: Text(da="fejl", en="error"),
+    s.SEVERITY_WARNING: Text(da="advarsel", en="warning"),
+    s.ILLNESS: Text(da="sygdom", en="illness"),
+    s.LEAVE: Text(da="ekstraordinær frihed", en="leave"),
+    s.UNLAWFUL: Text(da="ulovligt fravær", en="unlawful absence"),
+    "escalation": Text(da="eskalering", en="escalation"),
+    "improvement": Text(da="forbedring", en="improvement"),
+    "rising": Text(da="stiger", en="rising"),
+    "falling": Text(da="falder", en="falling"),
+    "flat": Text(da="stabilt", en="flat"),
+    "monday": Text(da="mandag", en="Monday"),
+    "tuesday": Text(da="tirsdag", en="Tuesday"),
+    "wednesday": Text(da="onsdag", en="Wednesday"),
+    "thursday": Text(da="torsdag", en="Thursday"),
+    "friday": Text(da="fredag", en="Friday"),
+    "saturday": Text(da="lørdag", en="Saturday"),
+    "sunday": Text(da="søndag", en="Sunday"),
+    # -- shared by several views ------------------------------------------------------------------
+    "minimum_actions": Text(da="Minimumshandlinger", en="Minimum actions"),
+    "all_pupils": Text(da="Alle elever", en="All pupils"),
+    "dates": Text(da="Datoer", en="Dates"),
+    "week": Text(da="Uge", en="Week"),
+    "absence_of_window": Text(da="Fravær i % af {window}", en="Absence as % of the {window}"),
+    "municipality": Text(da="Kommunen", en="Municipality"),
+    "national": Text(da="Landsplan {year}", en="National {year}"),
+    "national_plain": Text(da="Landsplan", en="National"),
+    # -- classify ---------------------------------------------------------------------------------
+    "classify_title": Text(da="Fravær pr. {as_of}", en="Absence as of {as_of}"),
+    "policy_line": Text(
+        da="{title} · version {version} · {window}", en="{title} · version {version} · {window}"
+    ),
+    "summary": Text(da="Elever pr. trin", en="Pupils per step"),
+    "trigger": Text(da="Udløser", en="Trigger"),
+    "share": Text(da="Andel", en="Share"),
+    "below": Text(da="under trin 1", en="below step 1"),
+    "insufficient": Text(da="For få skoledage (under {n})", en="Too few school days (under {n})"),
+    "quarter": Text(
+        da="Ulovligt fravær i kvartalet fra {start}: ",
+        en="Unlawful absence in the quarter from {start}: ",
+    ),
+    "quarter_off": Text(
+        da="Ulovligt fravær i kvartalet er ikke vurderet (--no-national).",
+        en="Unlawful absence in the quarter was not evaluated (--no-national).",
+    ),
+    f"{s.FLAG_WARN}_long": Text(da="forældre advares", en="warn parents"),
+    f"{s.FLAG_NOTIFY}_long": Text(da="kommunen underrettes", en="notify the municipality"),
+    "and": Text(da="og", en="and"),
+    "or": Text(da="eller", en="or"),
+    "unit_days": Text(da="dage", en="days"),
+    "unit_consecutive_days": Text(da="dage i træk", en="days in a row"),
+    "list_flagged": Text(
+        da="Elever på trin 1 eller højere eller med ulovligt fravær i kvartalet ≥ 10 %",
+        en="Pupils at step 1 or higher, or with unlawful absence in the quarter ≥ 10 %",
+    ),
+    "none_flagged": Text(
+        da="Ingen elever på trin 1 eller højere og ingen med ulovligt fravær ≥ 10 % i kvartalet.",
+        en="No pupil at step 1 or higher and none with unlawful absence ≥ 10 % in the quarter.",
+    ),
+    # -- explain ----------------------------------------------------------------------------------
+    "explain_title": Text(
+        da="Elev {pupil} pr. {as_of} · {policy} version {version}",
+        en="Pupil {pupil} as of {as_of} · {policy} version {version}",
+    ),
+    "result": Text(da="Resultat: trin {step}", en="Result: step {step}"),
+    "result_none": Text(
+        da="Resultat: for få skoledage (under {n}) til et trin",
+        en="Result: too few school days (under {n}) for a step",
+    ),
+    "holds": Text(da="opfyldt", en="met"),
+    "not_holds": Text(da="ikke opfyldt", en="not met"),
+    "rule": Text(da="Regel", en="Rule"),
+    "window": Text(da="Periode", en="Window"),
+    "value": Text(da="Målt", en="Measured"),
+    "threshold": Text(da="Grænse", en="Threshold"),
+    "verdict": Text(da="Vurdering", en="Verdict"),
+    # -- policy show ------------------------------------------------------------------------------
+    "source": Text(da="Kilde", en="Source"),
+    "rules": Text(da="Regler", en="Rules"),
+    "steps": Text(da="Trin", en="Steps"),
+    "min_days": Text(
+        da="Mindst {n} skoledag(e), før en elev placeres på et trin.",
+        en="At least {n} school day(s) before a pupil is placed on a step.",
+    ),
+    "whole_day": Text(da="hele dagen", en="the whole day"),
+    "at_least_share": Text(da="mindst {f} af dagen", en="at least {f} of the day"),
+    "measure_percent": Text(da="fravær i procent", en="absence in per cent"),
+    "measure_days": Text(da="fraværsdage", en="absent days"),
+    "measure_consecutive_days": Text(
+        da="længste række af sammenhængende fraværsdage (en dag tæller ved fravær i {f})",
+        en="longest run of consecutive absent days (a day counts when absent for {f})",
+    ),
+    "categories": Text(da="tæller", en="counts"),
+    # -- check ------------------------------------------------------------------------------------
+    "check_title": Text(
+        da="Datakvalitet: {file} · {rows} rækker · pr. {as_of}",
+        en="Data quality: {file} · {rows} rows · as of {as_of}",
+    ),
+    "check_ok": Text(da="ok", en="ok"),
+    "check_errors": Text(
+        da="{n} slags fejl: tallene fra denne fil kan ikke stoles på. Ret eksporten og kør igen.",
+        en="{n} kind(s) of error: the numbers from this file cannot be trusted. Fix the export "
+        "and run again.",
+    ),
+    "check_warnings": Text(
+        da="Ingen fejl; {n} slags advarsler bør ses efter.",
+        en="No errors; {n} kind(s) of warning are worth a look.",
+    ),
+    "check_clean": Text(da="Ingen fund.", en="Nothing found."),
+    "conflicting_rows": Text(
+        da="Modstridende rækker (samme elev, dato og kategori)",
+        en="Conflicting rows (same pupil, date and category)",
+    ),
+    "over_full_days": Text(
+        da="Elevdage med fravær over 1 dag", en="Pupil-days with more than 1 day of absence"
+    ),
+    "duplicate_rows": Text(da="Gentagne rækker (sprunget over)", en="Repeated rows (ignored)"),
+    "after_as_of": Text(da="Rækker efter opgørelsesdatoen", en="Rows after the as-of date"),
+    "weekend_or_holiday": Text(
+        da="Rækker på weekend- og helligdage", en="Rows on weekends and public holidays"
+    ),
+    "two_schools_one_day": Text(da="Elevdage på to skoler", en="Pupil-days at two schools"),
+    "gaps": Text(da="Manglende skoledage (huller)", en="Missing school days (gaps)"),
+    "stale_schools": Text(
+        da="Skoler mere end 5 skoledage bagud", en="Schools more than 5 school days behind"
+    ),
+    # -- inspect ----------------------------------------------------------------------------------
+    "file": Text(da="Fil", en="File"),
+    "file_type": Text(da="Filtype", en="File type"),
+    "encoding": Text(da="Tegnsæt", en="Encoding"),
+    "separator": Text(da="Skilletegn", en="Separator"),
+    "sheet": Text(da="Ark", en="Sheet"),
+    "date_format": Text(da="Datoformat", en="Date format"),
+    "shape": Text(da="Form", en="Shape"),
+    "rows": Text(da="Rækker", en="Rows"),
+    "columns": Text(da="Kolonner", en="Columns"),
+    "dropped_columns": Text(da="Ikke læst", en="Not read"),
+    "codes": Text(da="Koder", en="Codes"),
+    "total": Text(da="I alt", en="In total"),
+    # -- escalate ---------------------------------------------------------------------------------
+    "escalate_title": Text(
+        da="Eskaleringer pr. {as_of} (siden {since}) · {policy}",
+        en="Escalations as of {as_of} (since {since}) · {policy}",
+    ),
+    "first_run": Text(da="første kørsel", en="first run"),
+    "escalations": Text(da="Eskaleringer", en="Escalations"),
+    "improvements": Text(da="Forbedringer", en="Improvements"),
+    "no_escalations": Text(da="Ingen eskaleringer.", en="No escalations."),
+    "no_improvements": Text(da="Ingen forbedringer.", en="No improvements."),
+    # -- trend ------------------------------------------------------------------------------------
+    "trend_title": Text(
+        da="Elev {pupil} · fravær uge for uge til {as_of}",
+        en="Pupil {pupil} · absence week by week to {as_of}",
+    ),
+    "class_title": Text(
+        da="Klasse {name} · fravær uge for uge til {as_of}",
+        en="Class {name} · absence week by week to {as_of}",
+    ),
+    "last_school_day": Text(da="Sidste skoledag", en="Last school day"),
+    "days_week": Text(da="Fraværsdage i ugen", en="Absent days in week"),
+    "school_days_week": Text(da="Skoledage i ugen", en="School days in week"),
+    "week_by_week": Text(da="Uge for uge", en="Week by week"),
+    "direction": Text(da="Retning", en="Direction"),
+    "limit": Text(da="grænse", en="limit"),
+    "sum_rising": Text(
+        da="Fraværet er steget fra {a} % til {b} % {weeks}.",
+        en="Absence has risen from {a} % to {b} % over {weeks}.",
+    ),
+    "sum_falling": Text(
+        da="Fraværet er faldet fra {a} % til {b} % {weeks}.",
+        en="Absence has fallen from {a} % to {b} % over {weeks}.",
+    ),
+    "sum_flat": Text(
+        da="Fraværet har ligget stabilt på {b} % {weeks}.",
+        en="Absence has stayed at {b} % over {weeks}.",
+    ),
+    "sum_single": Text(da="Fraværet er {b} %.", en="Absence is {b} %."),
+    "sum_none": Text(
+        da="Der er endnu for få skoledage til en procent.",
+        en="There are too few school days for a percentage yet.",
+    ),
+    "sum_below": Text(
+        da="Det er under grænsen på {t} %, hvor skolen skal reagere.",
+        en="That is below the {t} % limit at which the school must act.",
+    ),
+    "sum_at": Text(
+        da="Det er på eller over grænsen på {t} %.", en="That is at or above the {t} % limit."
+    ),
+    "last_week": Text(da="den seneste uge", en="the last week"),
+    "last_weeks": Text(da="de seneste {count} uger", en="the last {count} weeks"),
+    "trend_no_weeks": Text(
+        da="Ingen skoleuger for eleven(erne) til og med {as_of}.",
+        en="No school weeks for the pupil(s) up to {as_of}.",
+    ),
+    # -- patterns ---------------------------------------------------------------------------------
+    "patterns_title": Text(
+        da="Fraværsmønstre pr. {as_of} · elevens seneste {days} skoledage (man.–fre.)",
+        en="Absence patterns as of {as_of} · the pupil's latest {days} school days (Mon–Fri)",
+    ),
+    "patterns_note": Text(
+        da="Ugedag og weekend/ferie: højst {fdr} % falske fund (Benjamini-Hochberg). "
+        "Delvise dage: mindst {partial}. Sammenhængende fravær: mindst {run} hele dage i træk.",
+        en="Weekday and weekend/holiday: at most {fdr} % false findings (Benjamini-Hochberg). "
+        "Partial days: {partial} or more. Runs: {run} or more whole days in a row.",
+    ),
+    "patterns_list": Text(da="Elever med et mønster", en="Pupils with a pattern"),
+    "patterns_none": Text(da="Ingen elever med et mønster.", en="No pupil with a pattern."),
+    "patterns_count": Text(
+        da="{n} af {total} elever har et mønster.", en="{n} of {total} pupils show a pattern."
+    ),
+    "mon": Text(da="Man", en="Mon"),
+    "tue": Text(da="Tir", en="Tue"),
+    "wed": Text(da="Ons", en="Wed"),
+    "thu": Text(da="Tor", en="Thu"),
+    "fri": Text(da="Fre", en="Fri"),
+    "edge": Text(da="Weekend/ferie", en="Weekend/holiday"),
+    "partial": Text(da="Delvise dage", en="Partial days"),
+    "run": Text(da="Længste række", en="Longest run"),
+    "found": Text(da="Mønster", en="Pattern"),
+    "flag_weekday": Text(da="især {days}", en="mostly {days}"),
+    "flag_weekend_holiday": Text(da="omkring weekend/ferie", en="around weekends/holidays"),
+    "flag_partial_days": Text(da="{n} delvise dage", en="{n} partial days"),
+    "flag_run": Text(da="{n} dage i træk", en="{n} days in a row"),
+    # -- early warning ----------------------------------------------------------------------------
+    "ew_title": Text(
+        da="Tidlig varsling pr. {as_of} · elever under trin 1 · horisont {horizon} skoledage",
+        en="Early warning as of {as_of} · pupils below step 1 · horizon {horizon} school days",
+    ),
+    "ew_note": Text(
+        da="Fremskrivning: elevens fravær i de seneste {recent} skoledage fortsætter; "
+        "grænse {t} %.",
+        en="Projection: the pupil's absence in the latest {recent} school days continues; "
+        "limit {t} %.",
+    ),
+    "ew_none": Text(
+        da="Ingen elever under trin 1 med et mønster, stigende fravær eller en fremskrevet "
+        "overskridelse.",
+        en="No pupil below step 1 with a pattern, rising absence or a projected crossing.",
+    ),
+    "recent": Text(da="Seneste 4 uger %", en="Latest 4 weeks %"),
+    "before": Text(da="For 3 uger siden %", en="3 weeks ago %"),
+    "crossing": Text(da="Over grænsen", en="Crosses limit"),
+    "reasons": Text(da="Hvorfor", en="Why"),
+    "reason_pattern": Text(da="mønster", en="pattern"),
+    "reason_rising": Text(da="stigende", en="rising"),
+    "reason_projected": Text(da="fremskrivning", en="projection"),
+    "in_days": Text(da="{date} (om {n} skoledage)", en="{date} (in {n} school days)"),
+    "in_day": Text(da="{date} (næste skoledag)", en="{date} (next school day)"),
+    # -- stats ------------------------------------------------------------------------------------
+    "stats_title": Text(
+        da="Fraværsstatistik pr. {as_of} · {policy}",
+        en="Absence statistics as of {as_of} · {policy}",
+    ),
+    "stats_period": Text(
+        da="Periode {label}: {start} – {end}", en="Period {label}: {start} – {end}"
+    ),
+    "step_n": Text(da="Trin {n}", en="Step {n}"),
+    "no_national": Text(
+        da="Ingen landstal for perioden.", en="No national figures for the period."
+    ),
+    "stats_source": Text(da="Kilde ({year}): {source}", en="Source ({year}): {source}"),
+    "stats_trend": Text(
+        da="Udvikling: andel elever over 10 % fravær",
+        en="Trend: share of pupils over 10 % absence",
+    ),
+    "freshness": Text(da="Seneste registrering pr. skole", en="Latest registration per school"),
+    "latest": Text(da="Seneste dato", en="Latest date"),
+    "behind": Text(da="Skoledage bagud", en="School days behind"),
+    "hidden_mark": Text(
+        da="{mark} = skjult: færre end {n} elever, eller skjult for at en anden skjult gruppe "
+        "ikke kan regnes ud af totalerne.",
+        en="{mark} = hidden: fewer than {n} pupils, or hidden so that another hidden group "
+        "cannot be worked out from the totals.",
+    ),
+    "no_suppression": Text(
+        da="UDEN DISKRETIONERING (--no-suppression): små grupper vises. Kun til intern brug; "
+        "må ikke offentliggøres.",
+        en="NOT SUPPRESSED (--no-suppression): small groups are shown. For internal use only; "
+        "do not publish.",
+    ),
+    "not_suppressed_note": Text(da="IKKE DISKRETIONERET: kun til intern brug", en="NOT SUPPRESSED"),
+    "methods": Text(
+        da="Fravær %: ministeriets metode, elevernes fravær i procent vægtet med antal måneder "
+        "med registreringer på skolen. Fravær % samlet: alle fraværsdage ÷ alle elevskoledage. "
+        "Trin: elever på handlevejledningens trin ved periodens slutning.",
+        en="Absence %: the ministry's method, pupils' absence percentages weighted by their "
+        "months with registrations at the school. Absence % pooled: all absent days ÷ all pupil "
+        "school days. Steps: pupils at the guideline's step at the end of the period.",
+    ),
+    # -- the statistics chart ---------------------------------------------------------------------
+    "chart_title": Text(
+        da="Andel elever med over 10 % fravær pr. skole",
+        en="Share of pupils with over 10 % absence per school",
+    ),
+    "chart_axis": Text(da="Andel elever over 10 % fravær (%)", en="Pupils over 10 % absence (%)"),
+    "chart_hidden": Text(
+        da="Skjult for at beskytte små grupper: {schools}",
+        en="Hidden to protect small groups: {schools}",
+    ),
+    # -- the parents' trend chart -----------------------------------------------------------------
+    "trend_chart_title": Text(da="Fravær uge for uge", en="Absence week by week"),
+    # -- meeting sheets ---------------------------------------------------------------------------
+    "meeting_title": Text(
+        da="Forberedelse til møde om fravær", en="Preparing a meeting on absence"
+    ),
+    "meeting_facts": Text(da="Fraværet", en="The absence"),
+    "meeting_current": Text(
+        da="Fravær {pct} i perioden {start} – {end} ({days} skoledage, {window}).",
+        en="Absence {pct} from {start} to {end} ({days} school days, {window}).",
+    ),
+    "meeting_categories": Text(
+        da="Sygdom {illness} dage · ekstraordinær frihed {leave} dage · ulovligt fravær "
+        "{unlawful} dage.",
+        en="Illness {illness} days · leave {leave} days · unlawful absence {unlawful} days.",
+    ),
+    "meeting_quarter": Text(
+        da="Ulovligt fravær i kvartalet: {pct}.", en="Unlawful absence in the quarter: {pct}."
+    ),
+    "meeting_trend": Text(da="Udvikling uge for uge", en="Week by week"),
+    "meeting_week_end": Text(da="Ugen til og med", en="Week ending"),
+    "meeting_absence": Text(da="Fravær", en="Absence"),
+    "meeting_no_weeks": Text(
+        da="Ingen skoledage i de seneste {n} uger.", en="No school days in the latest {n} weeks."
+    ),
+    "meeting_weekdays": Text(
+        da="Fravær pr. ugedag i perioden", en="Absence per weekday in the window"
+    ),
+    "weekday": Text(da="Ugedag", en="Weekday"),
+    "meeting_actions": Text(
+        da="Det kræver handlevejledningen på trin {step}",
+        en="What the guideline requires at step {step}",
+    ),
+    "meeting_questions": Text(da="Til mødet", en="For the meeting"),
+}
+"""The word table: column names, values and each view's own words, each written once."""
+
+QUARTER_FLAGS: Final = (s.FLAG_NONE, s.FLAG_WARN, s.FLAG_NOTIFY)
+"""The national quarter rule's flags that have words (a policy's other labels are shown as
+written)."""
+
+DAY_NAMES: Final = tuple(
+    WORDS[day]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+)
+"""The weekdays by ISO number minus one (Monday first)."""
+
+NUMBER_WORDS: Final = (
+    Text(da="nul", en="zero"),
+    Text(da="en", en="one"),
+    Text(da="to", en="two"),
+    Text(da="tre", en="three"),
+    Text(da="fire", en="four"),
+    Text(da="fem", en="five"),
+    Text(da="seks", en="six"),
+    Text(da="syv", en="seven"),
+    Text(da="otte", en="eight"),
+    Text(da="ni", en="nine"),
+    Text(da="ti", en="ten"),
+)
+"""Small numbers in words, for sentences a parent reads (``de seneste tre uger``)."""
+
+LIMIT_WORDS: Final = (
+    Text(da="skolen følger op", en="the school follows up"),
+    Text(da="skolen laver en plan", en="the school makes a plan"),
+    Text(da="skolen inddrager flere", en="the school involves others"),
+)
+"""A policy's limits in plain words, by their order (first, second, third and later)."""
+
+QUESTIONS: Final[dict[Lang, tuple[tuple[str, tuple[str, ...]], ...]]] = {
+    "da": (
+        (
+            "Hvad virker?",
+            (
+                "Hvorfor virker det?",
+                "Hvordan virker det?",
+                "Hvordan sikrer vi, at det bliver ved med at virke?",
+                "Hvilke beskyttende faktorer giver det barnet?",
+            ),
+        ),
+        (
+            "Hvad virker ikke?",
+            (
+                "Hvorfor virker det ikke?",
+                "Hvad er der allerede gjort for at rette op på det?",
+                "Hvilke risikofaktorer giver det barnet?",
+            ),
+        ),
+        (
+            "Hvad skal der til?",
+            (
+                "Hvem skal inddrages for at rette op på det, der ikke virker?",
+                "Hvilke indsatser er relevante?",
+                "Hvordan sikrer vi, at der bliver rettet op på det?",
+            ),
+        ),
+    ),
+    "en": (
+        (
+            "What works?",
+            (
+                "Why does it work?",
+                "How does it work?",
+                "How do we make sure it keeps working?",
+                "Which protective factors does it give the child?",
+            ),
+        ),
+        (
+            "What does not work?",
+            (
+                "Why does it not work?",
+                "What has been tried to remedy it?",
+                "Which risk factors does it add?",
+            ),
+        ),
+        (
+            "What must happen?",
+            (
+                "Who should be involved to remedy what does not work?",
+                "Which interventions are relevant?",
+                "How do we make sure it gets remedied?",
+            ),
+        ),
+    ),
+}
+"""The three questions of a meeting on absence, each with its sub-questions."""
+
+SHEETS: Final[dict[str, Text]] = {
+    "pupils": Text(da="elever", en="pupils"),
+    "explanation": Text(da="forklaring", en="explanation"),
+    "policies": Text(da="politikker", en="policies"),
+    "weeks": Text(da="uger", en="weeks"),
+    "patterns": Text(da="mønstre", en="patterns"),
+    "warning": Text(da="varsling", en="warning"),
+    "internal": Text(da="intern", en="internal"),
+    "national": Text(da="landstal", en="national"),
+    "freshness": Text(da="aktualitet", en="freshness"),
+    "escalations": WORDS["escalations"],
+    "improvements": WORDS["improvements"],
+}
+"""The names of the workbook sheets, by what they hold."""
+
+
+def sheet_name(kind: str, lang: Lang) -> str:
+    """The name of a workbook's sheet of ``kind`` (a key of :data:`SHEETS`).
+
+    >>> sheet_name("pupils", "da"), sheet_name("freshness", "en")
+    ('elever', 'freshness')
+    """
+    return SHEETS[kind](lang)
