@@ -49,8 +49,11 @@ contracts: $(DEV_STAMP)
 
 # The suite runs on both cores (pytest-xdist), a test file to a worker: module fixtures such as
 # the docs' console sessions then run once. PYTEST_WORKERS=0 runs it in one process.
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it each of the
+# suite's few hundred `fravaer` processes compiles the package again, a third of its start-up
+# (docs/testing.md).
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 pytest: $(DEV_STAMP)
 	$(PYTEST)
