@@ -649,7 +649,7 @@ def test_a_row_dated_after_today_does_not_move_the_report_s_as_of(
     config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same default as every command: the latest date on or before the run's day."""
-    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    monkeypatch.setattr("fravaer.cli.setup.today", lambda: date(2026, 12, 7))
     export = config.parent / "export.csv"
     with export.open("a", encoding="utf-8") as handle:
         handle.write(f"{PUPILS[0]},851001,2204-03-08,leave,1.0,8,8.A\n")
