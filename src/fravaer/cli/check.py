@@ -20,18 +20,13 @@ from fravaer.check import has_errors
 from fravaer.cli import setup
 from fravaer.cli.options import (
     AsOfOption,
-    DateFormatOption,
-    EncodingOption,
     ExportsArgument,
     LangOption,
     OutputOption,
-    SeparatorOption,
-    ShapeOption,
-    SheetOption,
-    SourceFileOption,
+    SourceFlags,
     parse_date,
     resolve_format,
-    source_options,
+    source_flags,
     table_width,
 )
 from fravaer.errors import BadInputError, Location, UsageError
@@ -66,6 +61,7 @@ def _inspect_format(fmt: InspectFormat | None, output: Path | None) -> InspectFo
     return by_suffix
 
 
+@source_flags()
 def inspect(
     exports: ExportsArgument,
     fmt: Annotated[
@@ -76,12 +72,8 @@ def inspect(
     ] = None,
     output: OutputOption = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """What was understood of an export, to confirm before trusting the numbers.
 
@@ -90,7 +82,7 @@ def inspect(
     date range. Never a pupil id or a cell's value.
     """
     fmt = _inspect_format(fmt, output)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     loaded = load(exports, options)
     report = inspection(loaded)
     if fmt == "table":
@@ -102,6 +94,7 @@ def inspect(
 CheckFormat = Literal["table", "csv", "json"]
 
 
+@source_flags()
 def check(
     exports: ExportsArgument,
     as_of: AsOfOption = None,
@@ -116,12 +109,8 @@ def check(
     ] = None,
     output: OutputOption = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Report what would make an export's numbers wrong: counts and first lines, never a value.
 
@@ -135,7 +124,7 @@ def check(
     if out_format not in ("table", "csv", "json"):
         raise UsageError(f"check writes table, csv or json, not {out_format}")
     given = parse_date(as_of, "--as-of") if as_of else None
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     loaded = load(exports, options, keep_lines=True, day_checks=False)
     frame = loaded.frame
     named = [str(read.path) for read in loaded.files]

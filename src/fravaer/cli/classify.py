@@ -12,21 +12,16 @@ from fravaer.classify import explain as explain_frame
 from fravaer.classify import parts_for
 from fravaer.cli.options import (
     AsOfOption,
-    DateFormatOption,
-    EncodingOption,
     ExportsArgument,
     FormatOption,
     LangOption,
     OutputOption,
     PolicyOption,
-    SeparatorOption,
-    ShapeOption,
-    SheetOption,
-    SourceFileOption,
+    SourceFlags,
     colour,
     parse_partition,
     resolve_format,
-    source_options,
+    source_flags,
     table_width,
 )
 from fravaer.cli.setup import setup
@@ -38,6 +33,7 @@ from fravaer.render import render_classification, render_explanation
 log = logging.getLogger("fravaer")
 
 
+@source_flags()
 def classify(
     exports: ExportsArgument,
     as_of: AsOfOption = None,
@@ -78,12 +74,8 @@ def classify(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Place every pupil on the guideline's step, with the national quarter rule.
 
@@ -94,7 +86,7 @@ def classify(
     """
     out_format = resolve_format(fmt, output)
     partition = parse_partition(pupil_partition)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     frame, day, chosen, national = setup(exports, as_of, policy, options, national=not no_national)
     result = classify_frame(
         frame,
@@ -125,6 +117,7 @@ def classify(
         write_frame(result, out_format, output, sheet="elever" if lang == "da" else "pupils")
 
 
+@source_flags()
 def explain(
     exports: ExportsArgument,
     pupil: Annotated[
@@ -135,12 +128,8 @@ def explain(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Why one pupil is on their step: every rule's window, value, threshold and verdict.
 
@@ -148,7 +137,7 @@ def explain(
     formats give one row per threshold of every step.
     """
     out_format = resolve_format(fmt, output)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     rows = explain_frame(frame, policy=chosen, as_of=day, pupil_id=pupil).collect()
     if rows.is_empty():

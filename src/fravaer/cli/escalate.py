@@ -13,21 +13,16 @@ from fravaer.classify import parts_for
 from fravaer.cli import setup
 from fravaer.cli.options import (
     AsOfOption,
-    DateFormatOption,
-    EncodingOption,
     ExportsArgument,
     FormatOption,
     LangOption,
     PolicyOption,
-    SeparatorOption,
-    ShapeOption,
-    SheetOption,
-    SourceFileOption,
+    SourceFlags,
     a_file,
     a_file_checked,
     parse_date,
     resolve_format,
-    source_options,
+    source_flags,
     stdout_or_any,
     table_width,
 )
@@ -65,6 +60,7 @@ StateOption = Annotated[
 ]
 
 
+@source_flags()
 def escalate(
     exports: ExportsArgument,
     since: SinceOption = None,
@@ -107,12 +103,8 @@ def escalate(
             "--state, else DIR/.fravaer-token.key; made on first use.",
         ),
     ] = None,
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Pupils who moved up a step since a date or the previous run, with the required actions.
 
@@ -132,7 +124,7 @@ def escalate(
         out_format: Format = fmt or "xlsx"
     else:
         out_format = resolve_format(fmt, output)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     asked = reading(exports, as_of, policy, options)
     since_day = parse_date(since, "--since") if since else None
     with state_lock(state):

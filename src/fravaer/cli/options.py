@@ -6,12 +6,15 @@ when it is wrong; nothing here reads an export.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
 import typer
 from pydantic import ValidationError
@@ -150,60 +153,98 @@ ExportArgument = Annotated[
 ]
 
 
+# -- how exports are read: one group of six options ----------------------------------------------
+
 SourceFileOption = Annotated[
     Path | None,
     typer.Option("--source", help="source.toml: how this municipality's exports are read."),
 ]
-
-
 EncodingOption = Annotated[
     str | None, typer.Option("--encoding", help="auto, utf-8, cp1252 or latin-1.")
 ]
-
-
 SeparatorOption = Annotated[
     str | None, typer.Option("--separator", help="auto, ',', ';', tab or '¤'.")
 ]
-
-
 DateFormatOption = Annotated[
     str | None,
     typer.Option("--date-format", help="auto, %Y-%m-%d, %d-%m-%Y, %d.%m.%Y or %d/%m/%Y."),
 ]
-
-
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel: the sheet to read.")]
-
-
 ShapeOption = Annotated[
     str | None, typer.Option("--shape", help="auto, register, lesson or absence_only.")
 ]
+_SOURCE_FLAGS: Final = (
+    ("source", SourceFileOption),
+    ("encoding", EncodingOption),
+    ("separator", SeparatorOption),
+    ("date_format", DateFormatOption),
+    ("sheet", SheetOption),
+    ("shape", ShapeOption),
+)
 
 
-def source_options(
-    source: Path | None,
-    encoding: str | None,
-    separator: str | None,
-    date_format: str | None,
-    sheet: str | None,
-    shape: str | None,
-) -> SourceOptions:
-    """source.toml (if given) with the command line's flags on top."""
-    options = load_source(source) if source is not None else SourceOptions()
-    flags = {
-        "encoding": encoding,
-        "separator": "\t" if separator == "tab" else separator,
-        "date_format": date_format,
-        "sheet": sheet,
-        "shape": shape,
-    }
-    try:
-        return SourceOptions.model_validate(
-            options.model_dump() | {k: v for k, v in flags.items() if v is not None}
-        )
-    except ValidationError as exc:
-        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise UsageError(f"--{field.replace('_', '-')}: {exc.errors()[0]['msg']}") from None
+@dataclass(frozen=True)
+class SourceFlags:
+    """The options on how exports are read, as given: checked by :meth:`options` when the
+    command asks, so that each command's checks keep their order."""
+
+    source: Path | None = None
+    encoding: str | None = None
+    separator: str | None = None
+    date_format: str | None = None
+    sheet: str | None = None
+    shape: str | None = None
+
+    def options(self) -> SourceOptions:
+        """source.toml (if given) with the command line's flags on top."""
+        options = load_source(self.source) if self.source is not None else SourceOptions()
+        flags = {
+            "encoding": self.encoding,
+            "separator": "\t" if self.separator == "tab" else self.separator,
+            "date_format": self.date_format,
+            "sheet": self.sheet,
+            "shape": self.shape,
+        }
+        try:
+            return SourceOptions.model_validate(
+                options.model_dump() | {k: v for k, v in flags.items() if v is not None}
+            )
+        except ValidationError as exc:
+            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            raise UsageError(f"--{field.replace('_', '-')}: {exc.errors()[0]['msg']}") from None
+
+
+Command = Callable[..., None]
+
+
+def source_flags(*, shape: bool = True) -> Callable[[Command], Command]:
+    """Give a command the options on how exports are read, last in its ``--help``.
+
+    The command takes them as one keyword-only ``flags: SourceFlags``; Typer sees the six
+    options (``--source``, ``--encoding``, ``--separator``, ``--date-format``, ``--sheet`` and,
+    unless ``shape`` is False, ``--shape``) in their place.
+    """
+    added = [(name, alias) for name, alias in _SOURCE_FLAGS if shape or name != "shape"]
+
+    def decorate(command: Command) -> Command:
+        own = inspect.signature(command, eval_str=True).parameters
+        kept = [p for name, p in own.items() if name != "flags"]
+        options = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=alias)
+            for name, alias in added
+        ]
+
+        @functools.wraps(command)
+        def with_flags(*args: Any, **kwargs: Any) -> None:
+            given = {name: kwargs.pop(name) for name, _ in added}
+            command(*args, flags=SourceFlags(**given), **kwargs)
+
+        parameters = kept + options
+        with_flags.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        with_flags.__annotations__ = {p.name: p.annotation for p in parameters}
+        return with_flags
+
+    return decorate
 
 
 PolicyOption = Annotated[

@@ -10,13 +10,9 @@ from typing import Annotated, Literal
 import typer
 
 from fravaer.cli.options import (
-    DateFormatOption,
-    EncodingOption,
     ExportArgument,
-    SeparatorOption,
-    SheetOption,
-    SourceFileOption,
-    source_options,
+    SourceFlags,
+    source_flags,
     stdout_or_file,
 )
 from fravaer.errors import BadInputError, Location, UsageError
@@ -51,6 +47,7 @@ def _read_key(key_file: Path | None, key_env: str | None) -> bytes:
 PseudonymFormat = Literal["csv", "parquet"]
 
 
+@source_flags(shape=False)
 def pseudonymize(
     export: ExportArgument,
     output: Annotated[
@@ -74,11 +71,8 @@ def pseudonymize(
         PseudonymFormat | None,
         typer.Option("--format", help="csv or parquet. Default: from -o's suffix."),
     ] = None,
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Replace pupil ids by keyed HMAC-SHA256 pseudonyms; the same key gives the same pseudonyms.
 
@@ -92,7 +86,7 @@ def pseudonymize(
     if output is None and out_format == "parquet" and sys.stdout.isatty():
         raise UsageError("parquet is binary: give -o PATH or redirect stdout")
     key = _read_key(key_file, key_env)
-    options = source_options(source, encoding, separator, date_format, sheet, None)
+    options = flags.options()
     # The same reading and refusals as every command (shape, calendar, roster), but the rows
     # written back are the file's own: a lesson-level export stays lesson-level.
     load([str(export)], options)

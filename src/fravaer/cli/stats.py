@@ -13,21 +13,16 @@ import typer
 from fravaer.classify import parts_for
 from fravaer.cli.options import (
     AsOfOption,
-    DateFormatOption,
-    EncodingOption,
     ExportsArgument,
     FormatOption,
     LangOption,
     OutputOption,
     PolicyOption,
-    SeparatorOption,
-    ShapeOption,
-    SheetOption,
-    SourceFileOption,
+    SourceFlags,
     a_file_checked,
     parse_chart_format,
     resolve_format,
-    source_options,
+    source_flags,
     table_width,
 )
 from fravaer.cli.setup import setup
@@ -74,6 +69,7 @@ ByOption = Annotated[
 ]
 
 
+@source_flags()
 def stats(
     exports: ExportsArgument,
     by: ByOption = "school",
@@ -120,12 +116,8 @@ def stats(
         ),
     ] = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """School statistics the way the ministry counts them, with small groups hidden.
 
@@ -144,7 +136,7 @@ def stats(
         )
     chart_format = parse_chart_format(chart) if chart is not None else None
     references_frame = read_reference(reference)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     periods = parse_periods(period, as_of=day)
     parts = parts_for(frame)

@@ -12,22 +12,17 @@ import typer
 from fravaer.chart_trend import trend_chart
 from fravaer.cli.options import (
     AsOfOption,
-    DateFormatOption,
-    EncodingOption,
     ExportsArgument,
     FormatOption,
     LangOption,
     OutputOption,
     PolicyOption,
     SchoolsOption,
-    SeparatorOption,
-    ShapeOption,
-    SheetOption,
-    SourceFileOption,
+    SourceFlags,
     a_file_checked,
     parse_chart_format,
     resolve_format,
-    source_options,
+    source_flags,
     table_width,
 )
 from fravaer.cli.setup import setup
@@ -67,6 +62,7 @@ WeeksOption = Annotated[
 ]
 
 
+@source_flags()
 def trend(
     exports: ExportsArgument,
     pupil: Annotated[
@@ -94,12 +90,8 @@ def trend(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Week by week: the guideline's absence % and step at the end of each school week.
 
@@ -114,7 +106,7 @@ def trend(
         raise UsageError("--chart draws one pupil: use it with --pupil")
     chart_format = parse_chart_format(chart) if chart is not None else None
     out_format = resolve_format(fmt, output)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     who: list[str] | pl.LazyFrame = (
         [pupil]
@@ -180,6 +172,7 @@ def trend(
         write_text(text, output)
 
 
+@source_flags()
 def patterns(
     exports: ExportsArgument,
     school: SchoolsOption = None,
@@ -195,12 +188,8 @@ def patterns(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Absence patterns per pupil: weekdays, around weekends and holidays, partial days, runs.
 
@@ -211,7 +200,7 @@ def patterns(
     added up into days on reading, so there is no time-of-day pattern.
     """
     out_format = resolve_format(fmt, output)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     # The false-discovery control runs over the whole column of p-values: in-memory engine.
     result = patterns_frame(frame, policy=chosen, as_of=day, days=days, schools=school).collect()
@@ -232,6 +221,7 @@ def patterns(
         write_frame(result, out_format, output, sheet="mønstre" if lang == "da" else "patterns")
 
 
+@source_flags()
 def early_warning(
     exports: ExportsArgument,
     as_of: AsOfOption = None,
@@ -244,12 +234,8 @@ def early_warning(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
-    source: SourceFileOption = None,
-    encoding: EncodingOption = None,
-    separator: SeparatorOption = None,
-    date_format: DateFormatOption = None,
-    sheet: SheetOption = None,
-    shape: ShapeOption = None,
+    *,
+    flags: SourceFlags,
 ) -> None:
     """Pupils below step 1 to act on now, before the guideline forces it, and why.
 
@@ -259,7 +245,7 @@ def early_warning(
     school's calendar (its usual weekdays, minus public holidays).
     """
     out_format = resolve_format(fmt, output)
-    options = source_options(source, encoding, separator, date_format, sheet, shape)
+    options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     result = early_warning_frame(
         frame, policy=chosen, as_of=day, horizon=horizon, schools=school
