@@ -28,11 +28,12 @@ from fravaer.cli.options import (
     resolve_format,
     source_flags,
     table_width,
+    write_result,
 )
 from fravaer.errors import BadInputError, Location, UsageError
 from fravaer.ingest.canonical import LINE
 from fravaer.ingest.load import inspection, load
-from fravaer.output import write_frame, write_text
+from fravaer.output import write_text
 from fravaer.render import render_check, render_inspection
 from fravaer.schema import COUNT, DATE
 
@@ -139,13 +140,14 @@ def check(
         line=LINE,
         files=named if len(named) > 1 else None,
     ).collect(engine="streaming")
-    if out_format == "table":
-        text = render_check(
-            findings, file=where, rows=rows, as_of=day, lang=lang, width=table_width(output)
-        )
-        write_text(text, output)
-    else:
-        write_frame(findings, out_format, output)
+    write_result(
+        findings,
+        out_format,
+        output,
+        table=lambda width: render_check(
+            findings, file=where, rows=rows, as_of=day, lang=lang, width=width
+        ),
+    )
     found = findings.filter(pl.col(COUNT) > 0)
     log.info("checked %d row(s) as of %s: %d finding(s)", rows, day.isoformat(), found.height)
     if has_errors(findings):

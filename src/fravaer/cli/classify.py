@@ -22,11 +22,10 @@ from fravaer.cli.options import (
     parse_partition,
     resolve_format,
     source_flags,
-    table_width,
+    write_result,
 )
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
-from fravaer.output import write_frame, write_text
 from fravaer.policy import DEFAULT_POLICY
 from fravaer.render import render_classification, render_explanation
 
@@ -101,20 +100,22 @@ def classify(
     log.info("classified %d pupil(s) as of %s with %s", result.height, day.isoformat(), chosen.name)
     if school and result.is_empty():
         log.warning("no pupil's latest school is among the --school ids given")
-    if out_format == "table":
-        text = render_classification(
+    write_result(
+        result,
+        out_format,
+        output,
+        sheet="elever" if lang == "da" else "pupils",
+        table=lambda width: render_classification(
             result,
             policy=chosen,
             national=national,
             as_of=day,
             lang=lang,
             show_all=show_all,
-            width=table_width(output),
+            width=width,
             color=colour(output),
-        )
-        write_text(text, output)
-    else:
-        write_frame(result, out_format, output, sheet="elever" if lang == "da" else "pupils")
+        ),
+    )
 
 
 @source_flags()
@@ -145,8 +146,10 @@ def explain(
             "no rows for that pupil on or before the as-of date",
             hint="the id must match the export exactly, leading zeros included",
         )
-    if out_format == "table":
-        text = render_explanation(rows, policy=chosen, lang=lang, width=table_width(output))
-        write_text(text, output)
-    else:
-        write_frame(rows, out_format, output, sheet="forklaring" if lang == "da" else "explanation")
+    write_result(
+        rows,
+        out_format,
+        output,
+        sheet="forklaring" if lang == "da" else "explanation",
+        table=lambda width: render_explanation(rows, policy=chosen, lang=lang, width=width),
+    )

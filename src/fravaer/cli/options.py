@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
+import polars as pl
 import typer
 from pydantic import ValidationError
 
@@ -23,7 +24,7 @@ from fravaer.chart_trend import CHART_SUFFIXES, ChartFormat
 from fravaer.errors import UsageError
 from fravaer.ingest.load import load_source
 from fravaer.ingest.source import SourceOptions
-from fravaer.output import Format, check_output, format_for_path
+from fravaer.output import Format, check_output, format_for_path, write_frame, write_text
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -261,6 +262,23 @@ SchoolsOption = Annotated[
     list[str] | None,
     typer.Option("--school", help="Only pupils whose latest school is this id (repeatable)."),
 ]
+
+
+def write_result(
+    frame: pl.DataFrame,
+    fmt: Format,
+    output: Path | None,
+    *,
+    table: Callable[[int | None], str],
+    sheet: str = "data",
+) -> None:
+    """A command's result to ``-o`` or stdout: the table that ``table`` renders at the width
+    :func:`table_width` gives, or ``frame`` in a machine format (``sheet`` names its xlsx
+    sheet)."""
+    if fmt == "table":
+        write_text(table(table_width(output)), output)
+    else:
+        write_frame(frame, fmt, output, sheet=sheet)
 
 
 def table_width(output: Path | None) -> int | None:

@@ -9,10 +9,17 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from fravaer.cli.options import FormatOption, LangOption, OutputOption, resolve_format, table_width
+from fravaer.cli.options import (
+    FormatOption,
+    LangOption,
+    OutputOption,
+    resolve_format,
+    table_width,
+    write_result,
+)
 from fravaer.errors import UsageError
 from fravaer.ingest.policy import bundled_policies, load_policy, policy_versions
-from fravaer.output import write_frame, write_text
+from fravaer.output import write_text
 from fravaer.render import render_policy, render_policy_list
 
 log = logging.getLogger("fravaer")
@@ -33,10 +40,13 @@ def policy_list(
             "title": [p.title(lang) for p in policies],
         }
     )
-    if out_format == "table":
-        write_text(render_policy_list(listing, lang=lang, width=table_width(output)), output)
-    else:
-        write_frame(listing, out_format, output, sheet="politikker" if lang == "da" else "policies")
+    write_result(
+        listing,
+        out_format,
+        output,
+        sheet="politikker" if lang == "da" else "policies",
+        table=lambda width: render_policy_list(listing, lang=lang, width=width),
+    )
 
 
 def policy_show(

@@ -24,6 +24,7 @@ from fravaer.cli.options import (
     resolve_format,
     source_flags,
     table_width,
+    write_result,
 )
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
@@ -206,19 +207,15 @@ def patterns(
     result = patterns_frame(frame, policy=chosen, as_of=day, days=days, schools=school).collect()
     flagged = result.filter(pl.col(FLAGS) != "").height
     log.info("%d of %d pupil(s) show a pattern as of %s", flagged, result.height, day.isoformat())
-    if out_format == "table":
-        text = render_patterns(
-            result,
-            as_of=day,
-            days=days,
-            fdr=FDR,
-            lang=lang,
-            show_all=show_all,
-            width=table_width(output),
-        )
-        write_text(text, output)
-    else:
-        write_frame(result, out_format, output, sheet="mønstre" if lang == "da" else "patterns")
+    write_result(
+        result,
+        out_format,
+        output,
+        sheet="mønstre" if lang == "da" else "patterns",
+        table=lambda width: render_patterns(
+            result, as_of=day, days=days, fdr=FDR, lang=lang, show_all=show_all, width=width
+        ),
+    )
 
 
 @source_flags()
@@ -251,10 +248,12 @@ def early_warning(
         frame, policy=chosen, as_of=day, horizon=horizon, schools=school
     ).collect()
     log.info("%d pupil(s) below step 1 to act on as of %s", result.height, day.isoformat())
-    if out_format == "table":
-        text = render_early_warning(
-            result, policy=chosen, as_of=day, horizon=horizon, lang=lang, width=table_width(output)
-        )
-        write_text(text, output)
-    else:
-        write_frame(result, out_format, output, sheet="varsling" if lang == "da" else "warning")
+    write_result(
+        result,
+        out_format,
+        output,
+        sheet="varsling" if lang == "da" else "warning",
+        table=lambda width: render_early_warning(
+            result, policy=chosen, as_of=day, horizon=horizon, lang=lang, width=width
+        ),
+    )
