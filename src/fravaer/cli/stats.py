@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import polars as pl
 import typer
 
-from fravaer.classify import parts_for
 from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
@@ -26,33 +24,21 @@ from fravaer.cli.options import (
     table_width,
 )
 from fravaer.cli.setup import setup
-from fravaer.errors import BadInputError, Location, UsageError
+from fravaer.errors import UsageError
 from fravaer.ingest.reference import read_reference
 from fravaer.output import Format, atomic_file, write_frame, write_text, write_workbook
-from fravaer.policy import DEFAULT_POLICY, Policy
-from fravaer.pseudonymize import shown_school
+from fravaer.policy import DEFAULT_POLICY
 from fravaer.render import render_stats
-from fravaer.schema import SCHOOL_ID
 from fravaer.stats import (
-    FRESHNESS_LAG_DAYS,
-    LATEST_DATE,
     MIN_CELL_DEFAULT,
     MIN_CELL_FLOOR,
     MUNICIPALITY,
-    PERIOD,
-    SHARE_OVER_10,
     SUPPRESSED,
-    Period,
-    Reference,
     contract_columns,
-    freshness,
-    metric_columns,
     parse_by,
     parse_periods,
-    reference_for,
-    suppress,
 )
-from fravaer.stats import stats as stats_frame
+from fravaer.stats_files import published, stats_formats, stats_sheets
 
 log = logging.getLogger("fravaer")
 
@@ -139,34 +125,26 @@ def stats(
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     periods = parse_periods(period, as_of=day)
-    parts = parts_for(frame)
-    plans = [
-        stats_frame(frame, by=keys, periods=periods, as_of=day, policy=chosen, parts=parts),
-        freshness(frame, as_of=day),
-    ]
-    by_school = chart is not None and keys != [SCHOOL_ID]
-    if by_school:
-        plans.append(
-            stats_frame(
-                frame, by=[SCHOOL_ID], periods=periods, as_of=day, policy=chosen, parts=parts
-            )
-        )
-    collected = pl.collect_all(plans, engine="streaming")
-    result, fresh = collected[0], collected[1]
-    _check_group_keys(result, keys, Path(exports[0]))
     threshold = None if no_suppression else min_cell
-    if threshold is not None:
-        result = suppress(result, keys=keys, min_cell=threshold, as_of=day)
-    references = [reference_for(references_frame, p) for p in periods]
-    _warn_stale(fresh)
+    shown = published(
+        frame,
+        keys=keys,
+        periods=periods,
+        as_of=day,
+        policy=chosen,
+        national=references_frame,
+        min_cell=threshold,
+        schools=chart is not None,
+        where=str(Path(exports[0])),
+    )
+    result = shown.table
     drawn = None
-    if chart is not None and chart_format is not None:
-        schools = collected[2] if by_school else result
-        if by_school and threshold is not None:
-            schools = suppress(schools, keys=[SCHOOL_ID], min_cell=threshold, as_of=day)
+    if chart_format is not None and shown.schools is not None:
         from fravaer.chart import share_chart  # matplotlib is slow to import: only when drawing
 
-        drawn, _ = share_chart(schools, references=references, fmt=chart_format, lang=lang)
+        drawn, _ = share_chart(
+            shown.schools, references=shown.references, fmt=chart_format, lang=lang
+        )
     hidden = int(result[SUPPRESSED].sum())
     log.info(
         "statistics for %d group(s) in %d period(s) as of %s with %s; %s",
@@ -183,8 +161,8 @@ def stats(
             result,
             keys=keys,
             periods=[(p.label, p.start, p.until(day)) for p in periods],
-            references=references,
-            freshness=fresh,
+            references=shown.references,
+            freshness=shown.freshness,
             policy=chosen,
             as_of=day,
             min_cell=threshold,
@@ -193,91 +171,9 @@ def stats(
         )
         write_text(text, output)
     elif out_format == "xlsx":
-        write_workbook(
-            _stats_sheets(result, keys, chosen, periods, references, fresh, threshold, lang),
-            output,
-            formats=_stats_formats(chosen),
-        )
+        write_workbook(stats_sheets(shown, chosen, lang), output, formats=stats_formats(chosen))
     else:
         write_frame(result.select(contract_columns(keys, chosen)), out_format, output)
     if chart is not None and drawn is not None:
         with atomic_file(chart) as handle:
             handle.write(drawn)
-
-
-def _check_group_keys(result: pl.DataFrame, keys: list[str], export: Path) -> None:
-    """A group without a key would look like the municipality row: refuse it."""
-    groups = result.filter(~pl.col(MUNICIPALITY))
-    for key in keys:
-        missing = groups.filter(pl.col(key).is_null()).height
-        if missing:
-            raise BadInputError(
-                Location(str(export), column_name=key),
-                f"--by needs {key} on every row; {missing} group(s) have none",
-                hint="group by school, or use an export that carries the column",
-            )
-
-
-def _warn_stale(fresh: pl.DataFrame) -> None:
-    """A school lagging the newest registration distorts comparisons: say so (no pupil data)."""
-    newest = fresh[LATEST_DATE].max()
-    for school, latest, behind in fresh.iter_rows():
-        if behind > FRESHNESS_LAG_DAYS:
-            log.warning(
-                "school %s: latest registration %s is %d school days behind the newest (%s); "
-                "its figures may be stale",
-                shown_school(school),
-                latest.isoformat(),
-                behind,
-                newest.isoformat() if isinstance(newest, date) else newest,
-            )
-
-
-def _sheet_name(label: str) -> str:
-    """Excel forbids / and : in sheet names."""
-    return label.replace("/", "-").replace(":", "_")[:31]
-
-
-def _stats_sheets(
-    result: pl.DataFrame,
-    keys: list[str],
-    policy: Policy,
-    periods: list[Period],
-    references: list[Reference | None],
-    fresh: pl.DataFrame,
-    threshold: int | None,
-    lang: Literal["da", "en"],
-) -> dict[str, pl.DataFrame]:
-    sheets: dict[str, pl.DataFrame] = {}
-    if threshold is None:
-        note = "IKKE DISKRETIONERET: kun til intern brug" if lang == "da" else "NOT SUPPRESSED"
-        sheets["intern" if lang == "da" else "internal"] = pl.DataFrame({"note": [note]})
-    columns = contract_columns(keys, policy)
-    for p in periods:
-        sheets[_sheet_name(p.label)] = result.filter(pl.col(PERIOD) == p.label).select(columns)
-    national = [
-        {
-            "period": p.label,
-            "reference_period": r.period,
-            "absence_pct": r.absence_pct,
-            "share_over_10": r.share_over_10,
-            "source": "; ".join(r.sources),
-        }
-        for p, r in zip(periods, references, strict=True)
-        if r is not None
-    ]
-    if national:
-        sheets["landstal" if lang == "da" else "national"] = pl.DataFrame(national)
-    sheets["aktualitet" if lang == "da" else "freshness"] = fresh
-    return sheets
-
-
-def _stats_formats(policy: Policy) -> dict[str, str]:
-    percent = '0.0" %"'
-    formats = dict.fromkeys(
-        (c for c in metric_columns(policy) if c.endswith("_pct") or c.endswith("_pooled")),
-        percent,
-    )
-    formats[SHARE_OVER_10] = percent
-    formats.update(dict.fromkeys((c for c in metric_columns(policy) if c not in formats), "0"))
-    return formats
