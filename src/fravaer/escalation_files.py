@@ -73,17 +73,22 @@ class Run:
     _classified: pl.DataFrame | None = field(default=None, repr=False)
     _escalations: pl.DataFrame | None = field(default=None, repr=False)
 
-    def classified(self) -> pl.DataFrame:
-        """Every current pupil's step at the as-of date (pupils who have left omitted)."""
-        if self._classified is None:
-            self._classified = classify(
-                self.frame,
-                policy=self.policy,
-                national=self.national,
-                as_of=self.as_of,
-                parts=self.parts,
-            ).collect(engine="streaming")
-        return self._classified
+    def classified(self, *, include_left: bool = False) -> pl.DataFrame:
+        """Every current pupil's step at the as-of date: pupils who have left omitted (computed
+        once), or with ``include_left`` kept."""
+        if self._classified is not None and not include_left:
+            return self._classified
+        classified = classify(
+            self.frame,
+            policy=self.policy,
+            national=self.national,
+            as_of=self.as_of,
+            include_left=include_left,
+            parts=self.parts,
+        ).collect(engine="streaming")
+        if not include_left:
+            self._classified = classified
+        return classified
 
     def escalations(self) -> pl.DataFrame:
         """Escalations and improvements against the reference (empty reference: a first run)."""

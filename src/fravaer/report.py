@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from fravaer import __version__
 from fravaer import schema as s
-from fravaer.classify import classify, parts_for
+from fravaer.classify import parts_for
 from fravaer.config import (
     AS_OF_FIELD,
     LOCK_NAME,
@@ -107,16 +107,7 @@ def _classification(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     fmt = spec.format or format_for_path(path)
     if fmt not in ("csv", "json", "parquet", "xlsx"):
         raise PolicyError(f"{spec.file}: cannot tell the format from the name; set format")
-    rows = run.classified()
-    if spec.include_left:
-        rows = classify(
-            run.frame,
-            policy=run.policy,
-            national=run.national,
-            as_of=run.as_of,
-            include_left=True,
-            parts=run.parts,
-        ).collect(engine="streaming")
+    rows = run.classified(include_left=spec.include_left)
     sheet = "elever" if run.lang == "da" else "pupils"
     return [Planned(path, serialise_frame(rows, fmt, sheet=sheet), "classification", rows.height)]
 
