@@ -48,8 +48,6 @@ SinceOption = Annotated[
     str | None,
     typer.Option("--since", help="Compare with the steps on this date, YYYY-MM-DD."),
 ]
-
-
 StateOption = Annotated[
     Path | None,
     typer.Option(

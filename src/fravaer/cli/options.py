@@ -110,8 +110,6 @@ FormatOption = Annotated[
         show_default=False,
     ),
 ]
-
-
 OutputOption = Annotated[
     Path | None,
     typer.Option(
@@ -121,8 +119,6 @@ OutputOption = Annotated[
         callback=stdout_or_file,
     ),
 ]
-
-
 AsOfOption = Annotated[
     str | None,
     typer.Option(
@@ -131,13 +127,9 @@ AsOfOption = Annotated[
         "before today.",
     ),
 ]
-
-
 LangOption = Annotated[
     Literal["da", "en"], typer.Option("--lang", help="Language of tables: da or en.")
 ]
-
-
 ExportsArgument = Annotated[
     list[str],
     typer.Argument(
@@ -146,8 +138,6 @@ ExportsArgument = Annotated[
         metavar="EXPORT...",
     ),
 ]
-
-
 ExportArgument = Annotated[
     Path,
     typer.Argument(help="Attendance export (.csv, .xlsx or .parquet).", metavar="EXPORT"),
@@ -256,8 +246,6 @@ PolicyOption = Annotated[
         "TOML file or a folder of versions.",
     ),
 ]
-
-
 SchoolsOption = Annotated[
     list[str] | None,
     typer.Option("--school", help="Only pupils whose latest school is this id (repeatable)."),

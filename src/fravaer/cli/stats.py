@@ -43,8 +43,6 @@ from fravaer.stats_files import published, stats_formats, stats_sheets
 log = logging.getLogger("fravaer")
 
 StatsFormat = Format
-
-
 ByOption = Annotated[
     str,
     typer.Option(
