@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 import polars as pl
 import typer
 
-from fravaer.asof import resolve_as_of
 from fravaer.calendar import public_holidays
 from fravaer.check import check as check_frame
 from fravaer.check import has_errors
@@ -32,7 +31,7 @@ from fravaer.cli.options import (
 )
 from fravaer.errors import BadInputError, Location, UsageError
 from fravaer.ingest.canonical import LINE
-from fravaer.ingest.load import inspection, load
+from fravaer.ingest.load import inspection, load, load_at
 from fravaer.output import write_text
 from fravaer.render import render_check, render_inspection
 from fravaer.schema import COUNT, DATE
@@ -126,11 +125,12 @@ def check(
         raise UsageError(f"check writes table, csv or json, not {out_format}")
     given = parse_date(as_of, "--as-of") if as_of else None
     options = flags.options()
-    loaded = load(exports, options, keep_lines=True, day_checks=False)
+    loaded, day = load_at(
+        exports, options, given=given, today=setup.today(), keep_lines=True, day_checks=False
+    )
     frame = loaded.frame
     named = [str(read.path) for read in loaded.files]
     where = named[0] if len(named) == 1 else ", ".join(named)
-    day = resolve_as_of(frame, given=given, today=setup.today(), where=named[0])
     span = frame.select(pl.len(), pl.col(DATE).min().alias("first"), pl.col(DATE).max())
     rows, first, last = span.collect().row(0)
     findings = check_frame(

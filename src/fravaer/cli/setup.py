@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
@@ -65,7 +66,10 @@ def read(asked: Reading, *, national: bool = False) -> Setup:
     """Read and check the exports once, and settle the as-of date: given, or the latest in the
     data on or before the day of the run (:func:`fravaer.asof.resolve_as_of`)."""
     STAGE[0](f"reading and checking {len(asked.exports)} input(s)")
-    loaded, day = load_at(asked.exports, asked.options, given=asked.as_of, today=today())
+    first = str(Path(asked.exports[0]))
+    loaded, day = load_at(
+        asked.exports, asked.options, given=asked.as_of, today=today(), where=first
+    )
     STAGE[0](f"computing as of {day.isoformat()}")
     return Setup(
         loaded.frame,

@@ -174,11 +174,10 @@ def load_at(
 ) -> tuple[Loaded, date]:
     """The exports (:func:`load`) and the run's as-of date: ``given``, or the latest date in
     them on or before ``today`` (:func:`fravaer.asof.resolve_as_of`). ``where`` names the data
-    in errors; by default the first export as given."""
+    in errors; by default the first file read."""
     loaded = load(exports, options, keep_lines=keep_lines, day_checks=day_checks)
-    if where is None:
-        where = str(Path(exports if isinstance(exports, str | Path) else exports[0]))
-    return loaded, resolve_as_of(loaded.frame, given=given, today=today, where=where)
+    named = where if where is not None else str(loaded.files[0].path)
+    return loaded, resolve_as_of(loaded.frame, given=given, today=today, where=named)
 
 
 def _read_one(
