@@ -23,12 +23,11 @@ from fravaer.cli.options import (
     parse_chart_format,
     resolve_format,
     source_flags,
-    table_width,
     write_result,
 )
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
-from fravaer.output import atomic_file, write_frame, write_text
+from fravaer.output import atomic_file
 from fravaer.policy import DEFAULT_POLICY
 from fravaer.render import (
     render_early_warning,
@@ -153,24 +152,23 @@ def trend(
         with atomic_file(chart) as handle:
             handle.write(data)
         log.info("wrote the chart to %s", chart)
-    if out_format != "table":
-        write_frame(series, out_format, output, sheet="uger" if lang == "da" else "weeks")
-    elif pupil is not None:
-        text = render_trend(
-            series, summary=summary, policy=chosen, as_of=day, lang=lang, width=table_width(output)
-        )
-        write_text(text, output)
-    else:
-        text = render_trend_class(
+
+    def table(width: int | None) -> str:
+        if pupil is not None:
+            return render_trend(
+                series, summary=summary, policy=chosen, as_of=day, lang=lang, width=width
+            )
+        return render_trend_class(
             series,
             directions,
             name=class_name or "",
             policy=chosen,
             as_of=day,
             lang=lang,
-            width=table_width(output),
+            width=width,
         )
-        write_text(text, output)
+
+    write_result(series, out_format, output, sheet="uger" if lang == "da" else "weeks", table=table)
 
 
 @source_flags()
