@@ -342,7 +342,7 @@ def test_the_as_of_warnings_count_and_never_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
     """A row dated after the run's day and a pupil only on weekends: warned of by count."""
-    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    monkeypatch.setattr("fravaer.cli.setup.today", lambda: date(2026, 12, 7))
     export = tmp_path / "eksport.csv"
     export.write_text(canary_export(extra=FUTURE_AND_WEEKEND), encoding="utf-8")
     run = Invocation(command, export, tmp_path / "out")

@@ -590,7 +590,7 @@ def test_check_takes_classify_s_default_as_of_and_lists_rows_after_today(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A mistyped year must not move check's as-of date either: the row is listed instead."""
-    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    monkeypatch.setattr("fravaer.cli.setup.today", lambda: date(2026, 12, 7))
     path = write_export(
         tmp_path,
         [

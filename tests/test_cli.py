@@ -686,7 +686,7 @@ def test_interrupt_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("fravaer.cli.load", interrupted)
+    monkeypatch.setattr("fravaer.cli.setup.load_at", interrupted)
     result = run("classify", DEMO, "--format", "csv")
 
     assert result.exit_code == 130
@@ -759,7 +759,7 @@ def test_a_library_panic_is_one_line_and_exit_70(
     def panic(*args: object, **kwargs: object) -> None:
         raise _Panic("called `Option::unwrap()` on fake-0001's row")
 
-    monkeypatch.setattr("fravaer.cli.classify_frame", panic)
+    monkeypatch.setattr("fravaer.cli.classify.classify_frame", panic)
     target = tmp_path / "out.csv"
 
     result = run("classify", DEMO, "-o", target)
@@ -802,8 +802,8 @@ def _quarter_export(*extra: str) -> str:
 
 @pytest.fixture
 def run_day(monkeypatch: pytest.MonkeyPatch) -> date:
-    """Fix the day of the run (the CLI reads it through ``_today`` only)."""
-    monkeypatch.setattr("fravaer.cli._today", lambda: RUN_DAY)
+    """Fix the day of the run (the CLI reads it through ``setup.today`` only)."""
+    monkeypatch.setattr("fravaer.cli.setup.today", lambda: RUN_DAY)
     return RUN_DAY
 
 

@@ -14,9 +14,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from fravaer.escalate import steps_at
+from fravaer.escalation_files import Run
 from fravaer.ingest import read_export
 from fravaer.ingest.policy import load_policy
-from fravaer.report import Run
 from fravaer.stats import parse_periods, stats
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-export.csv"

@@ -649,7 +649,7 @@ def test_a_row_dated_after_today_does_not_move_the_report_s_as_of(
     config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same default as every command: the latest date on or before the run's day."""
-    monkeypatch.setattr("fravaer.cli._today", lambda: date(2026, 12, 7))
+    monkeypatch.setattr("fravaer.cli.setup.today", lambda: date(2026, 12, 7))
     export = config.parent / "export.csv"
     with export.open("a", encoding="utf-8") as handle:
         handle.write(f"{PUPILS[0]},851001,2204-03-08,leave,1.0,8,8.A\n")
@@ -670,3 +670,52 @@ def test_a_row_dated_after_today_does_not_move_the_report_s_as_of(
         assert lines.count(warning) == 1, run_result.stderr
         assert PUPILS[0] not in run_result.stderr
     assert result.stderr.splitlines()[-1].startswith(f"fravaer: report as of {SECOND}: ")
+
+
+def test_escalate_and_report_write_the_same_escalations_and_state(config: Path) -> None:
+    """One flow below the CLI: the same state in, the same escalation files and state out."""
+    out = config.parent / "out"
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    state = config.parent / "state" / "state.json"
+    mine = config.parent / "mine"
+    mine.mkdir()
+    (mine / "state.json").write_bytes(state.read_bytes())
+
+    assert run(config, "--as-of", SECOND).exit_code == 0
+    export = str(config.parent / "export.csv")
+    by_school = CliRunner().invoke(
+        app,
+        [
+            "escalate", export, "--state", str(mine / "state.json"), "--as-of", SECOND,
+            "--split-by", "school", "--format", "csv", "-o", str(mine / "eskaleringer"),
+        ],
+    )  # fmt: skip
+
+    assert by_school.exit_code == 0, by_school.output
+    reported = {k: v for k, v in snapshot(out / "eskaleringer").items() if SECOND in k}
+    assert snapshot(mine / "eskaleringer") == reported
+    assert len(reported) == 3
+    assert (mine / "state.json").read_bytes() == state.read_bytes()
+
+
+def test_escalate_and_report_warn_alike_of_a_previous_run_with_another_policy(
+    config: Path,
+) -> None:
+    assert run(config, "--as-of", FIRST).exit_code == 0
+    state = config.parent / "state" / "state.json"
+    warning = "the previous run used policy aalborg-2023, this one slagelse: steps may not compare"
+
+    config.write_text(CONFIG.replace('policy = "aalborg"', 'policy = "slagelse"'))
+    reported = run(config, "--as-of", SECOND, "--dry-run")
+    export = str(config.parent / "export.csv")
+    escalated = CliRunner().invoke(
+        app,
+        [
+            "escalate", export, "--state", str(state), "--as-of", SECOND, "--policy", "slagelse",
+            "--format", "csv",
+        ],
+    )  # fmt: skip
+
+    assert reported.exit_code == escalated.exit_code == 0, (reported.output, escalated.output)
+    assert f"fravaer: warning: {warning}\n" in reported.stderr
+    assert f"fravaer: warning: {warning}\n" in escalated.stderr

@@ -463,7 +463,11 @@ def write_frames(
 
 def write_text(text: str, path: Path | None) -> None:
     """Write rendered text to ``path`` atomically, or to stdout."""
-    data = text.encode("utf-8")
+    write_bytes(text.encode("utf-8"), path)
+
+
+def write_bytes(data: bytes, path: Path | None) -> None:
+    """Write serialised bytes to ``path`` atomically, or to stdout."""
     if path is None:
         _to_stdout(lambda handle: handle.write(data))
         return

@@ -1,7 +1,8 @@
-"""Runs that write several files as one unit: ``fravaer escalate`` and ``fravaer report``.
+"""``fravaer report``: a ``report.toml`` run that writes several files as one unit.
 
 A run reads the exports once, classifies once at the as-of date, and *plans* its files — each a
-path, its bytes and its row count — before anything is written. Only then are they written with
+path, its bytes and its row count (:mod:`fravaer.escalation_files`, shared with
+``fravaer escalate``) — before anything is written. Only then are they written with
 :func:`fravaer.output.write_all`: every file to a private temporary file beside its target,
 fsynced, and renamed only when all are on disk, the state file after the outputs and the manifest
 last. A failure before that leaves every older file as it was.
@@ -15,33 +16,36 @@ from __future__ import annotations
 import json
 import logging
 import os
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
-import polars as pl
-
 from fravaer import __version__
 from fravaer import schema as s
-from fravaer.asof import resolve_as_of
-from fravaer.classify import classify, parts_for
+from fravaer.classify import parts_for
 from fravaer.config import (
     AS_OF_FIELD,
     LOCK_NAME,
     MANIFEST_NAME,
     ClassificationOutput,
-    EscalationFormat,
     EscalationsOutput,
     MeetingNotesOutput,
     ReportConfig,
 )
-from fravaer.errors import PolicyError, UsageError
-from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, escalate
+from fravaer.errors import PolicyError
+from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT
+from fravaer.escalation_files import (
+    Planned,
+    Run,
+    escalation_files,
+    meeting_note_files,
+    same_file_key,
+    unique,
+)
 from fravaer.ingest.files import digest, load_report_config, read_state
-from fravaer.ingest.load import Loaded, load, load_source
+from fravaer.ingest.load import Loaded, load_at, load_source
 from fravaer.ingest.policy import (
     bundled_policies,
     bundled_series,
@@ -50,7 +54,6 @@ from fravaer.ingest.policy import (
     resolve_policy,
 )
 from fravaer.ingest.source import SourceOptions
-from fravaer.meeting import sheet_html, sheet_markdown, sheets, weekday_absence, weekly_absence
 from fravaer.output import (
     check_target,
     ensure_folder_inside,
@@ -58,15 +61,13 @@ from fravaer.output import (
     remove_stale,
     run_lock,
     serialise_frame,
-    serialise_workbook,
     state_lock,
     write_all,
 )
-from fravaer.policy import NATIONAL_POLICY, Lang, Policy
-from fravaer.pseudonymize import pupil_tokens
-from fravaer.render import escalation_headings, escalation_sheet_names, render_escalations
-from fravaer.state import State, advance, dump_state, previous_steps, run_frame
-from fravaer.tokens import school_names, token_key, token_key_path
+from fravaer.policy import NATIONAL_POLICY
+from fravaer.state import State
+from fravaer.tokens import token_key, token_key_path
+from fravaer.words import sheet_name
 
 log = logging.getLogger("fravaer")
 
@@ -75,183 +76,6 @@ MANIFEST_VERSION: Final = 2
 PER_PUPIL_KINDS: Final = ("meeting_notes",)
 """Outputs with one file per pupil, named by the pupil's token (``fravaer.tokens``): the manifest
 and the log name their folder and count them, and never list the names."""
-ESCALATION_PREFIX: Final = "escalations"
-_EXTENSIONS: Final[dict[str, str]] = {
-    "csv": ".csv",
-    "json": ".json",
-    "parquet": ".parquet",
-    "xlsx": ".xlsx",
-    "table": ".txt",
-}
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One file a run will write: where, what, which kind of output and how many rows."""
-
-    path: Path
-    data: bytes
-    kind: str
-    rows: int
-
-
-@dataclass
-class Run:
-    """What one run knows: the data, the date, the policies, and results computed once."""
-
-    frame: pl.LazyFrame
-    as_of: date
-    policy: Policy
-    national: Policy | None
-    lang: Lang = "da"
-    reference: pl.LazyFrame | None = None
-    reference_as_of: date | None = None
-    parts: int = 1
-    """Buckets of pupils that classify evaluates one after another (see ``parts_for``)."""
-    _classified: pl.DataFrame | None = field(default=None, repr=False)
-    _escalations: pl.DataFrame | None = field(default=None, repr=False)
-
-    def classified(self) -> pl.DataFrame:
-        """Every current pupil's step at the as-of date (pupils who have left omitted)."""
-        if self._classified is None:
-            self._classified = classify(
-                self.frame,
-                policy=self.policy,
-                national=self.national,
-                as_of=self.as_of,
-                parts=self.parts,
-            ).collect(engine="streaming")
-        return self._classified
-
-    def escalations(self) -> pl.DataFrame:
-        """Escalations and improvements against the reference (empty reference: a first run)."""
-        if self._escalations is None:
-            reference = self.reference if self.reference is not None else run_frame(None)
-            self._escalations = escalate(
-                self.classified().lazy(),
-                reference,
-                policy=self.policy,
-                national=self.national,
-                as_of=self.as_of,
-                reference_as_of=self.reference_as_of,
-                lang=self.lang,
-            ).collect()
-        return self._escalations
-
-    def state_pupils(self) -> dict[str, tuple[int | None, str | None]]:
-        rows = self.classified().select(s.PUPIL_ID, s.STEP, s.QUARTER_FLAG).iter_rows()
-        return {pupil: (step, flag) for pupil, step, flag in rows}
-
-
-def _unique(planned: list[Planned]) -> list[Planned]:
-    """``planned``, if no two of its paths are one file, also where a file system ignores case.
-
-    School ids are kept apart by ``tokens.school_names`` and pupils by their tokens, so what is
-    left is two outputs of a config naming one file (or an id made to look like another's
-    name with its hash).
-    """
-    paths = [same_file_key(p.path) for p in planned]
-    if len(set(paths)) != len(paths):
-        raise UsageError(
-            "two outputs would have the same file name (letter case and Unicode normalisation "
-            "ignored, as on SMB shares and macOS)",
-            hint="two outputs name the same file or folder, or differ only in letter case or in "
-            "how an accented letter is encoded (å as one character or as a + ring)",
-        )
-    return planned
-
-
-def same_file_key(path: Path) -> str:
-    """``path`` as file systems that ignore case and Unicode normalisation compare it.
-
-    macOS and many SMB servers take ``å`` (U+00E5) and ``a`` + U+030A for one letter, and
-    ``A`` for ``a``: two names with one key are one file there. This is Unicode's canonical
-    caseless match (normalise, fold case, normalise again).
-
-    >>> same_file_key(Path("\u00c5.csv")) == same_file_key(Path("a\u030a.csv"))
-    True
-    """
-    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", str(path)).casefold())
-
-
-# -- escalations ----------------------------------------------------------------------------------
-
-
-def _escalation_bytes(rows: pl.DataFrame, fmt: EscalationFormat, run: Run) -> bytes:
-    if fmt == "table":
-        text = render_escalations(
-            rows,
-            policy=run.policy,
-            national=run.national,
-            as_of=run.as_of,
-            reference_as_of=run.reference_as_of,
-            lang=run.lang,
-            width=160,
-        )
-        return text.encode("utf-8")
-    if fmt == "xlsx":
-        headings = escalation_headings(run.lang)
-        up, down = escalation_sheet_names(run.lang)
-
-        def sheet(change: str) -> pl.DataFrame:
-            part = rows.filter(pl.col(CHANGE) == change).drop(CHANGE)
-            return part.rename({c: headings.get(c, c) for c in part.columns})
-
-        return serialise_workbook({up: sheet(ESCALATION), down: sheet(IMPROVEMENT)})
-    return serialise_frame(rows, fmt)
-
-
-def escalation_files(
-    run: Run, *, fmt: EscalationFormat, target: Path, split_by_school: bool
-) -> list[Planned]:
-    """The escalation list as one file at ``target``, or one per school in the folder ``target``.
-
-    Every school of the current pupils gets its file, an empty one included, so that a missing
-    file always means a fault and never "nothing to report".
-    """
-    rows = run.escalations()
-    if not split_by_school:
-        return [Planned(target, _escalation_bytes(rows, fmt, run), "escalations", rows.height)]
-    schools = sorted(set(run.classified()[s.SCHOOL_ID].to_list()))
-    names = school_names(schools)
-    planned = []
-    for school in schools:
-        part = rows.filter(pl.col(s.SCHOOL_ID) == school)
-        name = f"{ESCALATION_PREFIX}-{names[school]}-{run.as_of.isoformat()}{_EXTENSIONS[fmt]}"
-        planned.append(
-            Planned(target / name, _escalation_bytes(part, fmt, run), "escalations", part.height)
-        )
-    return _unique(planned)
-
-
-# -- meeting notes --------------------------------------------------------------------------------
-
-
-def meeting_note_files(run: Run, folder: Path, *, key: bytes) -> list[Planned]:
-    """A Markdown and an HTML preparation sheet per pupil at step 2 or higher.
-
-    Each is named ``SCHOOL-TOKEN-ASOF``: the school as ``tokens.school_names`` makes it, and the
-    pupil's token under ``key`` (``pseudonymize.pupil_token``), never the id, which is only in
-    the sheet. The same key gives the same names every week.
-    """
-    classified = run.classified()
-    pupils = classified.filter(pl.col(s.STEP) >= 2).select(s.PUPIL_ID, s.WINDOW_START).lazy()
-    categories = run.policy.primary.categories
-    weeks = weekly_absence(run.frame, pupils, categories=categories, as_of=run.as_of)
-    days = weekday_absence(run.frame, pupils, categories=categories, as_of=run.as_of)
-    weeks_df, days_df = pl.collect_all([weeks, days])
-    found = sheets(classified, weeks_df, days_df)
-    tokens = pupil_tokens(key, (str(sheet.pupil[s.PUPIL_ID]) for sheet in found))
-    schools = school_names({str(sheet.pupil[s.SCHOOL_ID]) for sheet in found})
-    planned = []
-    for sheet in found:
-        school, pupil = str(sheet.pupil[s.SCHOOL_ID]), str(sheet.pupil[s.PUPIL_ID])
-        stem = f"{schools[school]}-{tokens[pupil]}-{run.as_of.isoformat()}"
-        markdown = sheet_markdown(sheet, policy=run.policy, lang=run.lang)
-        page = sheet_html(sheet, policy=run.policy, lang=run.lang)
-        planned.append(Planned(folder / f"{stem}.md", markdown.encode(), "meeting_notes", 1))
-        planned.append(Planned(folder / f"{stem}.html", page.encode(), "meeting_notes", 1))
-    return _unique(planned)
 
 
 # -- report.toml ----------------------------------------------------------------------------------
@@ -284,17 +108,8 @@ def _classification(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     fmt = spec.format or format_for_path(path)
     if fmt not in ("csv", "json", "parquet", "xlsx"):
         raise PolicyError(f"{spec.file}: cannot tell the format from the name; set format")
-    rows = run.classified()
-    if spec.include_left:
-        rows = classify(
-            run.frame,
-            policy=run.policy,
-            national=run.national,
-            as_of=run.as_of,
-            include_left=True,
-            parts=run.parts,
-        ).collect(engine="streaming")
-    sheet = "elever" if run.lang == "da" else "pupils"
+    rows = run.classified(include_left=spec.include_left)
+    sheet = sheet_name("pupils", run.lang)
     return [Planned(path, serialise_frame(rows, fmt, sheet=sheet), "classification", rows.height)]
 
 
@@ -486,33 +301,22 @@ def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool)
     lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
 
     def build() -> ReportResult:
-        loaded = load(paths, options)
-        day = resolve_as_of(loaded.frame, given=as_of, today=today, where=paths[0])
+        loaded, day = load_at(paths, options, given=as_of, today=today, where=paths[0])
         policy = pick_version(choice, as_of=day)
         national = resolve_policy(NATIONAL_POLICY, as_of=day) if config.national else None
         run = Run(
             loaded.frame, day, policy, national, lang=config.lang, parts=parts_for(loaded.frame)
         )
         state = read_state(state_path) if state_path is not None else State()
-        previous, run.reference = previous_steps(
-            state, day, policy=policy, pupils=run.state_pupils(), source=str(state_path)
-        )
-        if previous is not None and previous.policy != policy.name:
-            log.warning(
-                "the previous run used policy %s, this one %s: steps may not compare",
-                previous.policy,
-                policy.name,
-            )
-        run.reference_as_of = previous.as_of if previous is not None else None
+        run.compare_with_state(state, source=str(state_path))
         planned: list[Planned] = []
         for spec in config.outputs:
             planned += BUILDERS[spec.kind](run, spec, ctx)
-        _unique(planned)
+        unique(planned)
         _not_the_key(planned, ctx)
         files = [(p.path, p.data) for p in planned]
         if state_path is not None:
-            advanced = advance(state, as_of=day, policy=policy.name, pupils=run.state_pupils())
-            files.append((state_path, dump_state(advanced).encode("utf-8")))
+            files.append((state_path, run.next_state(state)))
         manifest_path = ctx.output_folder / MANIFEST_NAME
         files.append(
             (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from fravaer import schema as s
+from fravaer.asof import resolve_as_of
 from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils
 from fravaer.errors import BadInputError, PolicyError
 from fravaer.ingest.detected import Detected
@@ -156,6 +158,24 @@ def load(
         files.append(FileRead(path, detected, shape))
     frame = frames[0][1] if len(frames) == 1 else combine(frames, lines=keep_lines)
     return Loaded(frame, files)
+
+
+def load_at(
+    exports: Exports,
+    options: SourceOptions = _DEFAULT_OPTIONS,
+    *,
+    given: date | None,
+    today: date,
+    where: str | None = None,
+    keep_lines: bool = False,
+    day_checks: bool = True,
+) -> tuple[Loaded, date]:
+    """The exports (:func:`load`) and the run's as-of date: ``given``, or the latest date in
+    them on or before ``today`` (:func:`fravaer.asof.resolve_as_of`). ``where`` names the data
+    in errors; by default the first file read."""
+    loaded = load(exports, options, keep_lines=keep_lines, day_checks=day_checks)
+    named = where if where is not None else str(loaded.files[0].path)
+    return loaded, resolve_as_of(loaded.frame, given=given, today=today, where=named)
 
 
 def _read_one(

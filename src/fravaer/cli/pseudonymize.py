@@ -1,0 +1,106 @@
+"""``fravaer pseudonymize``: pupil ids replaced by keyed pseudonyms."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from fravaer.cli.options import (
+    ExportArgument,
+    SourceFlags,
+    source_flags,
+    stdout_or_file,
+)
+from fravaer.errors import BadInputError, Location, UsageError
+from fravaer.ingest import read_file
+from fravaer.ingest.keys import read_key_env, read_key_file
+from fravaer.ingest.load import load
+from fravaer.ingest.origin import LINE
+from fravaer.output import format_for_path, write_frame
+from fravaer.pseudonymize import KEY_HINT, invalid_cpr
+from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
+from fravaer.schema import PUPIL_ID
+
+log = logging.getLogger("fravaer")
+
+
+def _read_key(key_file: Path | None, key_env: str | None) -> bytes:
+    """The pseudonymisation key from a file or an environment variable; never shown anywhere."""
+    if key_file is not None and key_env is not None:
+        raise UsageError("give --key-file or --key-env, not both")
+    if key_file is None and key_env is None:
+        raise UsageError(
+            "a key is needed: give --key-file PATH or --key-env VAR",
+            hint="a plain hash of an id is reversible, so fravaer never pseudonymises without a "
+            "key; " + KEY_HINT,
+        )
+    if key_env is not None:
+        return read_key_env(key_env)
+    assert key_file is not None
+    return read_key_file(key_file)
+
+
+PseudonymFormat = Literal["csv", "parquet"]
+
+
+@source_flags(shape=False)
+def pseudonymize(
+    export: ExportArgument,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Where to write (.csv or .parquet), atomically, mode 0600; - is stdout.",
+            callback=stdout_or_file,
+        ),
+    ],
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding the key: hex or base64 text, >= 32 bytes."),
+    ] = None,
+    key_env: Annotated[
+        str | None,
+        typer.Option("--key-env", help="Environment variable holding the key (hex or base64)."),
+    ] = None,
+    fmt: Annotated[
+        PseudonymFormat | None,
+        typer.Option("--format", help="csv or parquet. Default: from -o's suffix."),
+    ] = None,
+    *,
+    flags: SourceFlags,
+) -> None:
+    """Replace pupil ids by keyed HMAC-SHA256 pseudonyms; the same key gives the same pseudonyms.
+
+    Refuses to run without a key (a plain hash is reversible) or with one shorter than 32 bytes.
+    CPR-shaped ids are checked for format and calendar date (not modulus 11) first.
+    """
+    out_format = fmt or (format_for_path(output) if output is not None else None)
+    if out_format not in ("csv", "parquet"):
+        named = f"'{output.name}'" if output is not None else "-o -"
+        raise UsageError(f"cannot tell csv or parquet from {named}; give --format")
+    if output is None and out_format == "parquet" and sys.stdout.isatty():
+        raise UsageError("parquet is binary: give -o PATH or redirect stdout")
+    key = _read_key(key_file, key_env)
+    options = flags.options()
+    # The same reading and refusals as every command (shape, calendar, roster), but the rows
+    # written back are the file's own: a lesson-level export stays lesson-level.
+    load([str(export)], options)
+    frame = read_file(export, options, keep_lines=True)
+    count, first_line = invalid_cpr(frame, line=LINE).collect().row(0)
+    if count:
+        raise BadInputError(
+            Location(str(export), first_line, None, PUPIL_ID),
+            f"not a valid CPR number: no such birth date ({count} row(s) in all)",
+            hint="CPR numbers are checked for format and date only; fix or remove these rows",
+        )
+    result = pseudonymize_frame(frame.drop(LINE), key).collect(engine="streaming")
+    write_frame(result, out_format, output)
+    pupils = result[PUPIL_ID].n_unique()
+    log.info(
+        "pseudonymised %d row(s) of %d pupil(s) to %s", result.height, pupils, output or "stdout"
+    )

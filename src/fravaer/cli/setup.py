@@ -1,0 +1,91 @@
+"""The one setup of every command that reads exports: the frame, the as-of date and the policy.
+
+Every such command takes the same arguments (the exports, ``--as-of``, ``--policy`` and the
+source options) and needs the same answer, in the same order of checks: the source options and
+the policy are checked before any export is read, then the exports are read and checked once,
+and the as-of date and the policy's version in force on it are settled (docs/asof.md). The day
+of the run is read here, in :func:`today`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import polars as pl
+
+from fravaer.asof import danish_date
+from fravaer.cli.options import parse_date
+from fravaer.ingest.load import load_at
+from fravaer.ingest.policy import PolicyChoice, pick_version, policy_versions, resolve_policy
+from fravaer.ingest.source import SourceOptions
+from fravaer.policy import NATIONAL_POLICY, Policy
+
+STAGE: list[Callable[[str], None]] = [lambda text: None]
+"""Names the stage on the progress line (a terminal's stderr only); set for each invocation."""
+
+
+def today() -> date:
+    """The day of the run: today's date in Denmark. The only place fravaer reads the clock, once
+    per run, so that rows dated later cannot move the default as-of date (docs/decisions.md).
+    Tests replace this function to fix the day."""
+    return danish_date(datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a command was asked to read, checked before any export is read."""
+
+    exports: list[str]
+    as_of: date | None
+    options: SourceOptions
+    choice: PolicyChoice
+
+
+class Setup(NamedTuple):
+    """The exports as one frame, the as-of date, the policy in force on it and the national rule
+    (None when not asked for)."""
+
+    frame: pl.LazyFrame
+    as_of: date
+    policy: Policy
+    national: Policy | None
+
+
+def reading(exports: list[str], as_of: str | None, policy: str, options: SourceOptions) -> Reading:
+    """Check ``--policy`` and ``--as-of`` before any export is read (a bad policy fails first)."""
+    choice = policy_versions(policy)
+    given = parse_date(as_of, "--as-of") if as_of else None
+    return Reading(exports, given, options, choice)
+
+
+def read(asked: Reading, *, national: bool = False) -> Setup:
+    """Read and check the exports once, and settle the as-of date: given, or the latest in the
+    data on or before the day of the run (:func:`fravaer.asof.resolve_as_of`)."""
+    STAGE[0](f"reading and checking {len(asked.exports)} input(s)")
+    first = str(Path(asked.exports[0]))
+    loaded, day = load_at(
+        asked.exports, asked.options, given=asked.as_of, today=today(), where=first
+    )
+    STAGE[0](f"computing as of {day.isoformat()}")
+    return Setup(
+        loaded.frame,
+        day,
+        pick_version(asked.choice, as_of=day),
+        resolve_policy(NATIONAL_POLICY, as_of=day) if national else None,
+    )
+
+
+def setup(
+    exports: list[str],
+    as_of: str | None,
+    policy: str,
+    options: SourceOptions,
+    *,
+    national: bool = False,
+) -> Setup:
+    """:func:`reading` and :func:`read` in one: what most commands need."""
+    return read(reading(exports, as_of, policy, options), national=national)

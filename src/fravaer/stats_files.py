@@ -1,0 +1,179 @@
+"""One ``fravaer stats`` output: the statistics, suppressed, and the workbook they make.
+
+Below the command line, so that every way to publish statistics (``fravaer stats`` today, a
+``stats`` output of ``report.toml`` when it comes, docs/report.md#adding-an-output-kind) counts,
+hides and names them the same: :func:`published` computes the table, the schools' freshness and
+(for a chart) the per-school table in one pass, refuses groups without their key, hides small
+groups across every level the output publishes (docs/stats.md), and warns of stale schools.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+import polars as pl
+
+from fravaer.classify import parts_for
+from fravaer.errors import BadInputError, Location
+from fravaer.policy import Lang, Policy
+from fravaer.pseudonymize import shown_school
+from fravaer.schema import SCHOOL_ID
+from fravaer.stats import (
+    FRESHNESS_LAG_DAYS,
+    LATEST_DATE,
+    MUNICIPALITY,
+    PERIOD,
+    SHARE_OVER_10,
+    Period,
+    Reference,
+    contract_columns,
+    freshness,
+    metric_columns,
+    reference_for,
+    stats,
+    suppress,
+)
+from fravaer.words import sheet_name, word
+
+log = logging.getLogger("fravaer")
+
+PERCENT_FORMAT: Final = '0.0" %"'
+
+
+@dataclass(frozen=True)
+class Published:
+    """What one statistics output shows: the table by ``keys`` (suppressed unless ``min_cell``
+    is None), the national figures per period, each school's latest registration, and the
+    per-school table a chart draws (None when not asked for)."""
+
+    table: pl.DataFrame
+    keys: list[str]
+    periods: list[Period]
+    references: list[Reference | None]
+    freshness: pl.DataFrame
+    schools: pl.DataFrame | None
+    min_cell: int | None
+
+
+def published(
+    frame: pl.LazyFrame,
+    *,
+    keys: list[str],
+    periods: list[Period],
+    as_of: date,
+    policy: Policy,
+    national: pl.DataFrame,
+    min_cell: int | None,
+    schools: bool,
+    where: str,
+) -> Published:
+    """The statistics of ``frame`` by ``keys`` for ``periods``, with ``national`` figures
+    (``ingest.reference``); ``schools`` also computes the per-school table for a chart.
+
+    Raises
+    ------
+    BadInputError
+        A group without its key (it would look like the municipality row); ``where`` names
+        the export.
+    """
+    parts = parts_for(frame)
+    plans = [
+        stats(frame, by=keys, periods=periods, as_of=as_of, policy=policy, parts=parts),
+        freshness(frame, as_of=as_of),
+    ]
+    by_school = schools and keys != [SCHOOL_ID]
+    if by_school:
+        plans.append(
+            stats(frame, by=[SCHOOL_ID], periods=periods, as_of=as_of, policy=policy, parts=parts)
+        )
+    collected = pl.collect_all(plans, engine="streaming")
+    table, fresh = collected[0], collected[1]
+    _check_group_keys(table, keys, where)
+    if min_cell is not None:
+        table = suppress(table, keys=keys, min_cell=min_cell, as_of=as_of)
+    references = [reference_for(national, p) for p in periods]
+    _warn_stale(fresh)
+    per_school = None
+    if schools:
+        per_school = collected[2] if by_school else table
+        if by_school and min_cell is not None:
+            per_school = suppress(per_school, keys=[SCHOOL_ID], min_cell=min_cell, as_of=as_of)
+    return Published(table, keys, periods, references, fresh, per_school, min_cell)
+
+
+def _check_group_keys(table: pl.DataFrame, keys: list[str], where: str) -> None:
+    """A group without a key would look like the municipality row: refuse it."""
+    groups = table.filter(~pl.col(MUNICIPALITY))
+    for key in keys:
+        missing = groups.filter(pl.col(key).is_null()).height
+        if missing:
+            raise BadInputError(
+                Location(where, column_name=key),
+                f"--by needs {key} on every row; {missing} group(s) have none",
+                hint="group by school, or use an export that carries the column",
+            )
+
+
+def _warn_stale(fresh: pl.DataFrame) -> None:
+    """A school lagging the newest registration distorts comparisons: say so (no pupil data)."""
+    newest = fresh[LATEST_DATE].max()
+    for school, latest, behind in fresh.iter_rows():
+        if behind > FRESHNESS_LAG_DAYS:
+            log.warning(
+                "school %s: latest registration %s is %d school days behind the newest (%s); "
+                "its figures may be stale",
+                shown_school(school),
+                latest.isoformat(),
+                behind,
+                newest.isoformat() if isinstance(newest, date) else newest,
+            )
+
+
+def period_sheet_name(label: str) -> str:
+    """A period's label as a sheet name: Excel forbids / and : in sheet names."""
+    return label.replace("/", "-").replace(":", "_")[:31]
+
+
+def stats_sheets(shown: Published, policy: Policy, lang: Lang) -> dict[str, pl.DataFrame]:
+    """The statistics workbook: a warning sheet when nothing is hidden, one sheet per period,
+    the national figures, and each school's latest registration."""
+    sheets: dict[str, pl.DataFrame] = {}
+    if shown.min_cell is None:
+        note = word("not_suppressed_note", lang)
+        sheets[sheet_name("internal", lang)] = pl.DataFrame({"note": [note]})
+    columns = contract_columns(shown.keys, policy)
+    for p in shown.periods:
+        sheets[period_sheet_name(p.label)] = shown.table.filter(pl.col(PERIOD) == p.label).select(
+            columns
+        )
+    national = [
+        {
+            "period": p.label,
+            "reference_period": r.period,
+            "absence_pct": r.absence_pct,
+            "share_over_10": r.share_over_10,
+            "source": "; ".join(r.sources),
+        }
+        for p, r in zip(shown.periods, shown.references, strict=True)
+        if r is not None
+    ]
+    if national:
+        sheets[sheet_name("national", lang)] = pl.DataFrame(national)
+    sheets[sheet_name("freshness", lang)] = shown.freshness
+    return sheets
+
+
+def stats_formats(policy: Policy) -> dict[str, str]:
+    """Excel number formats of the workbook's columns: percentages with one decimal, counts
+    whole."""
+    metrics: Sequence[str] = metric_columns(policy)
+    formats = dict.fromkeys(
+        (c for c in metrics if c.endswith("_pct") or c.endswith("_pooled")), PERCENT_FORMAT
+    )
+    formats[SHARE_OVER_10] = PERCENT_FORMAT
+    formats.update(dict.fromkeys((c for c in metrics if c not in formats), "0"))
+    return formats
