@@ -32,9 +32,6 @@ from pathlib import Path
 from typing import IO, Literal
 
 import polars as pl
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
-import xlsxwriter
-from xlsxwriter.exceptions import FileCreateError
 
 from fravaer.errors import CannotCreateOutputError, FravaerError, LockHeldError, OutputIOError
 
@@ -320,6 +317,10 @@ def _io_errno(exc: BaseException) -> int | None:
     Parquet write as a ``ComputeError``, and xlsxwriter as a ``FileCreateError``: they carry the
     operating system's text, never data.
     """
+    from xlsxwriter.exceptions import (
+        FileCreateError,
+    )  # imported where needed: start-up (docs/testing.md)
+
     if isinstance(exc, OSError) and exc.errno:
         return exc.errno
     if isinstance(exc, OSError | pl.exceptions.PolarsError | FileCreateError):
@@ -353,6 +354,8 @@ def _write_xlsx(
     *,
     formats: Mapping[str, str] | None = None,
 ) -> None:
+    import xlsxwriter  # only where a workbook is written: start-up (docs/testing.md)
+
     # Text from the data is only ever text: xlsxwriter would otherwise turn "=..." into a live
     # formula, "http://..." into a link and "1e5" into a number (docs/privacy.md).
     workbook = xlsxwriter.Workbook(
@@ -451,6 +454,8 @@ def write_frames(
                 frame.write_csv(handle, include_header=False)
                 rows += frame.height
             return rows
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]  # start-up
+
         writer = pq.ParquetWriter(handle, pl.DataFrame(schema=schema).to_arrow().schema)
         try:
             for frame in frames:

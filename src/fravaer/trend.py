@@ -24,7 +24,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
-import numpy as np
 import polars as pl
 
 from fravaer import schema as s
@@ -429,6 +428,7 @@ def direction(
 
 def _hypergeom_sf(values: pl.Series) -> pl.Series:
     """P(X >= k) for X ~ Hypergeometric(N days, K absent days, n days drawn), elementwise."""
+    import numpy as np  # scipy imports it anyway
     from scipy import stats  # slow to import (0.8 s): only when testing patterns
 
     k, n, big_k, big_n = (values.struct.field(f).to_numpy() for f in ("k", "n", "K", "N"))

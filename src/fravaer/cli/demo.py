@@ -10,7 +10,6 @@ import typer
 
 from fravaer.calendar import parse_school_year
 from fravaer.cli.options import a_file_checked, parse_date
-from fravaer.demo import DemoSpec, generate
 from fravaer.errors import UsageError
 from fravaer.output import format_for_path, write_frames
 from fravaer.schema import CANONICAL_SCHEMA
@@ -43,6 +42,8 @@ def demo_data(
     averaging 7-8 % with about a fifth to a quarter of pupils above 10 %, pupils changing school,
     weekday patterns and partial days.
     """
+    from fravaer.demo import DemoSpec, generate  # numpy: only for this command (docs/testing.md)
+
     fmt = format_for_path(output)
     if fmt not in ("csv", "parquet"):
         raise UsageError("demo-data writes .csv or .parquet")
