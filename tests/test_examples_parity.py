@@ -116,6 +116,9 @@ OTHER_CASES = [
     # example does (as of 2024-03-05, where it asserts fake-0002's 54.2 %).
     Case(("exports/lessons.csv",), include_left=True),
     Case(("exports/lessons.csv",), as_of="2024-03-05", include_left=True),
+    # An hours extract in Uddata+'s FGU form, with the category of its other absent hours
+    # (docs/shapes.md#exports-in-hours).
+    Case(("systems/uddata/z8503.csv",), source="systems/uddata/z8503.toml", include_left=True),
     # Policy files: --policy on the demo export (the bad ones are refused alike).
     *(
         Case((DEMO,), policy=name)
