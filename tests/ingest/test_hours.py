@@ -9,12 +9,13 @@ the pupil's name (``Navn``) never reaches any output, error or log.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
 import polars as pl
 import pytest
+import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
@@ -250,6 +251,36 @@ def test_a_fifth_of_the_day_from_decimal_comma_hours(tmp_path: Path) -> None:
         (date(2024, 3, 5), s.UNLAWFUL, 0.1),
         (date(2024, 3, 6), s.PRESENT, 0.0),
     ]  # 7 March had no scheduled hours: no school day
+
+
+def test_an_excel_extract_reads_number_and_date_cells(tmp_path: Path) -> None:
+    path = tmp_path / "z8086.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Fravær")
+    dates = book.add_format({"num_format": "dd-mm-yyyy"})
+    for column, name in enumerate(
+        ["CPR_nr", "Navn", "Institution", "Dato", "Kode", "Timer", "Fravær"]
+    ):
+        sheet.write_string(0, column, name)
+    for row, (code, absent, text_hours) in enumerate([("S", 1.5, False), ("U", 0.75, True)], 1):
+        sheet.write_string(row, 0, "010203-1234")
+        sheet.write_string(row, 1, NAME)
+        sheet.write_string(row, 2, "851001")
+        sheet.write_datetime(row, 3, datetime(2024, 3, 5), dates)
+        sheet.write_string(row, 4, code)
+        sheet.write_number(row, 5, 7.5)
+        if text_hours:  # hours typed as text with a decimal comma
+            sheet.write_string(row, 6, str(absent).replace(".", ","))
+        else:
+            sheet.write_number(row, 6, absent)
+    book.close()
+
+    frame = read_export(path).sort(s.CATEGORY).collect()
+
+    assert frame.select(s.CATEGORY, s.ABSENT_FRACTION).rows() == [
+        (s.ILLNESS, 0.2),
+        (s.UNLAWFUL, 0.1),
+    ]
 
 
 def test_the_shape_is_detected_and_shown_by_inspect(tmp_path: Path) -> None:
