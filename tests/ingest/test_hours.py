@@ -453,6 +453,23 @@ def test_an_extract_by_week_without_a_date_column_is_refused_at_its_week_column(
     )
 
 
+def test_the_shape_flag_reads_a_file_in_hours_and_refuses_one_without(tmp_path: Path) -> None:
+    hours = tmp_path / "hours.csv"
+    hours.write_text("Elev;Skole;Dato;Kode;Timer;Fravær\n0101;851001;2024-03-04;S;6;3\n")
+    register = tmp_path / "register.csv"
+    register.write_text("Elev;Skole;Dato;Kode\n0101;851001;2024-03-04;S\n")
+
+    read = run("classify", hours, "--shape", "hours", "--format", "csv", "--include-left")
+    refused = run("classify", register, "--shape", "hours")
+
+    assert read.exit_code == 0, read.stderr
+    assert read.stdout.splitlines()[1].split(",")[8] == "0.5"  # absent_days
+    assert refused.exit_code == 65
+    assert one_error_line(refused) == (
+        f"fravaer: error: {register}:1: missing required column 'absent_hours'"
+    )
+
+
 def test_an_hours_shape_without_hours_is_refused_naming_the_column(tmp_path: Path) -> None:
     path = tmp_path / "register.csv"
     path.write_text("pupil_id,school_id,date,category\n0101,851001,2024-03-04,present\n")
