@@ -130,6 +130,11 @@ OTHER_CASES = [
         uses=("systems/ed-fi/roster.csv", "systems/ed-fi/school-days.csv"),
     ),
     Case(("systems/pa-register/register.csv",), source="systems/pa-register/source.toml"),
+    Case(
+        ("systems/contoso-sis/studentattendance.csv",),
+        source="systems/contoso-sis/source.toml",
+        policy="policies/aalborg-2019.toml",  # the data is from 2019/20, as for Ed-Fi
+    ),
     # Policy files: --policy on the demo export (the bad ones are refused alike).
     *(
         Case((DEMO,), policy=name)

@@ -112,3 +112,20 @@ def test_the_uddata_extracts_count_their_hours() -> None:
         )
 
     assert classified(folder / "z8503.csv", folder / "z8503.toml") == expected
+
+
+def test_the_contoso_sample_counts_its_absent_sections_per_day() -> None:
+    folder = SYSTEMS / "contoso-sis"
+    sections: dict[date, dict[str, str]] = defaultdict(dict)
+    for row in rows(folder / "studentattendance.csv"):  # one pupil
+        day, month, year = (int(part) for part in row["attendance_date"].split("/"))
+        sections[date(year, month, day)][row["section_id"]] = row["AttendanceCode"]
+    latest = sorted(sections)[-200:]  # Odense: the latest 200 school days
+    absent = sum(
+        (Fraction(list(sections[d].values()).count("A"), len(sections[d])) for d in latest),
+        Fraction(0),
+    )
+
+    assert classified(folder / "studentattendance.csv", folder / "source.toml") == {
+        "st1": (200, absent, Fraction(0), absent)
+    }
