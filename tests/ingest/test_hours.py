@@ -438,6 +438,22 @@ def test_bad_lines_are_refused_at_file_line_and_column(
     assert "010203" not in result.stdout + result.stderr
 
 
+def test_a_day_refused_after_a_blank_line_is_named_at_the_line_an_editor_shows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "extract.csv"
+    over = f"851001;010203-1234;{NAME};05-03-2024;U;6;4,5"
+    path.write_text(f"{HEADER}\n{GOOD}\n\n{over}\n{over.replace(';U;', ';S;')}\n")
+
+    result = run("classify", path)
+
+    assert result.exit_code == 65
+    assert one_error_line(result) == (
+        f"fravaer: error: {path}:4:7 (column 'Fravær'): "
+        "absent hours of one pupil-day add up to more than its scheduled hours"
+    )
+
+
 def test_an_extract_by_week_without_a_date_column_is_refused_at_its_week_column(
     tmp_path: Path,
 ) -> None:
