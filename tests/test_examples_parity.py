@@ -116,6 +116,25 @@ OTHER_CASES = [
     # example does (as of 2024-03-05, where it asserts fake-0002's 54.2 %).
     Case(("exports/lessons.csv",), include_left=True),
     Case(("exports/lessons.csv",), as_of="2024-03-05", include_left=True),
+    # An hours extract in Uddata+'s FGU form, with the category of its other absent hours
+    # (docs/shapes.md#exports-in-hours).
+    Case(("systems/uddata/z8503.csv",), source="systems/uddata/z8503.toml", include_left=True),
+    # Data from other systems (docs/from-your-system.md): Ed-Fi attendance events with their
+    # roster and calendar, and a daily P/A register with its columns and codes.
+    Case(
+        ("systems/ed-fi/attendance-events.csv",),
+        source="systems/ed-fi/source.toml",
+        # The sample is from 2021/22: a guideline in force then (the default warns that it
+        # was not, and only the command line says so).
+        policy="policies/aalborg-2019.toml",
+        uses=("systems/ed-fi/roster.csv", "systems/ed-fi/school-days.csv"),
+    ),
+    Case(("systems/pa-register/register.csv",), source="systems/pa-register/source.toml"),
+    Case(
+        ("systems/contoso-sis/studentattendance.csv",),
+        source="systems/contoso-sis/source.toml",
+        policy="policies/aalborg-2019.toml",  # the data is from 2019/20, as for Ed-Fi
+    ),
     # Policy files: --policy on the demo export (the bad ones are refused alike).
     *(
         Case((DEMO,), policy=name)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Encoding = Literal["auto", "utf-8", "cp1252", "latin-1"]
 Separator = Literal["auto", ",", ";", "\t", "¤"]
 DateFormat = Literal["auto", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y"]
-Shape = Literal["auto", "register", "lesson", "absence_only"]
+Shape = Literal["auto", "register", "lesson", "absence_only", "hours"]
 Category = Literal["present", "illness", "leave", "unlawful"]
 
 
@@ -68,3 +68,6 @@ class SourceOptions(_Strict):
     calendar: Calendar | None = None
     roster: Path | None = None
     """Absence-only exports: a CSV of ``pupil_id, school_id, first_day, last_day`` enrolments."""
+    valid_absence: Literal["illness", "leave"] = "leave"
+    """Hours extracts with total and unlawful hours only (Uddata+'s FGU extract, Z8503): the
+    category of the absent hours that are not unlawful (docs/shapes.md#exports-in-hours)."""

@@ -984,4 +984,4 @@ def test_the_documented_source_options_are_valid(text: str) -> None:
 def test_the_page_has_source_options_for_each_shape() -> None:
     shapes = {SourceOptions.model_validate(tomllib.loads(t)).shape for t in toml_blocks(DOCS)}
 
-    assert shapes == {"register", "lesson", "absence_only"}
+    assert shapes == {"register", "lesson", "absence_only", "hours"}

@@ -78,7 +78,7 @@ def finish(
         rows = rows.filter(~blank)
 
     codes, counts = code_rule(frame.group_by(s.CATEGORY).len(), origin, options)
-    dates, date_format = _date_rule(frame, rows.lazy(), origin, options, excel=table.excel_dates)
+    dates, date_format = date_rule(frame, rows.lazy(), origin, options, excel=table.excel_dates)
     # Text columns are as the plans for text sources expect, whatever their polars type.
     schema = pl.Schema(dict.fromkeys(frame.columns, pl.String))
     plans = column_plans(schema, dates=dates, codes=codes, decimal_comma=table.decimal_comma)
@@ -97,7 +97,7 @@ def finish(
     return validated.frame, detected
 
 
-def _date_rule(
+def date_rule(
     frame: pl.DataFrame,
     indexed: pl.LazyFrame,
     origin: Origin,

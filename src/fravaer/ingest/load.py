@@ -24,6 +24,7 @@ from fravaer.asof import resolve_as_of
 from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils
 from fravaer.errors import BadInputError, PolicyError
 from fravaer.ingest.detected import Detected
+from fravaer.ingest.hours import from_hours
 from fravaer.ingest.multi import combine, expand_paths, read_hive
 from fravaer.ingest.origin import LINE, Origin
 from fravaer.ingest.reader import read_file_detected
@@ -222,6 +223,8 @@ def _to_days(
         return from_lessons(frame, origin=origin)
     if shape.shape == "absence_only":
         return _expand(frame, options, origin)
+    if shape.shape == "hours":
+        return from_hours(frame, origin=origin, valid_absence=options.valid_absence)
     return frame
 
 

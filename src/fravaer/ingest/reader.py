@@ -13,9 +13,11 @@ from pathlib import Path
 import polars as pl
 
 from fravaer.errors import BadInputError, Location
-from fravaer.ingest.csv import read_csv_detected
+from fravaer.ingest.csv import read_csv_table
 from fravaer.ingest.detected import Detected
-from fravaer.ingest.excel import EXCEL_SUFFIXES, read_excel_detected
+from fravaer.ingest.excel import EXCEL_SUFFIXES, read_excel_table
+from fravaer.ingest.finish import finish
+from fravaer.ingest.hours import finish_hours, reads_hours
 from fravaer.ingest.parquet import read_parquet_detected
 from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import SourceOptions
@@ -42,10 +44,12 @@ def read_file_detected(
     """
     check_readable(path)
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return read_csv_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)
-    if suffix in EXCEL_SUFFIXES:
-        return read_excel_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)
+    if suffix in CSV_SUFFIXES + EXCEL_SUFFIXES:
+        read_table = read_csv_table if suffix in CSV_SUFFIXES else read_excel_table
+        table = read_table(path, options, keep_lines=keep_lines)
+        if reads_hours(table.headers.positions, options):  # docs/shapes.md#exports-in-hours
+            return finish_hours(table, options, keep_lines=keep_lines)
+        return finish(table, options, keep_lines=keep_lines, day_checks=day_checks)
     if suffix in PARQUET_SUFFIXES:
         return read_parquet_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)
     raise BadInputError(

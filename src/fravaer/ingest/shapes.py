@@ -39,6 +39,7 @@ from fravaer.errors import PolicyError
 from fravaer.ingest.csv import refuse_wide_header
 from fravaer.ingest.dates import DATE_RANGE_PROBLEM, ISO, out_of_range_expr
 from fravaer.ingest.headers import LESSON
+from fravaer.ingest.hourcolumns import SCHEDULED_HOURS
 from fravaer.ingest.origin import LINE, ROW_INDEX, Origin, as_given
 from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import Calendar, SourceOptions
@@ -58,7 +59,7 @@ log = logging.getLogger("fravaer")
 FIRST_DAY: Final = "first_day"
 LAST_DAY: Final = "last_day"
 
-ShapeName = Literal["register", "lesson", "absence_only"]
+ShapeName = Literal["register", "lesson", "absence_only", "hours"]
 
 SPARSE_BELOW: Final = 0.5
 """An export with fewer rows than this per pupil per weekday of its date range is sparse."""
@@ -227,13 +228,20 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
     # Whole units, rounded down: exact for k of n <= 16 lessons, and never above a whole day.
     per_day = days.with_columns(
         (pl.col(c) // pl.col(_LESSONS)).alias(c) for c in s.ABSENCE_CATEGORIES
-    ).with_columns(pl.sum_horizontal(s.ABSENCE_CATEGORIES).alias(_TOTAL))
-    return _day_rows(per_day, line=line)
+    )
+    return day_rows(per_day, line=line)
 
 
-def _day_rows(per_day: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
+def day_rows(per_day: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
     """Per pupil-day unit columns (one per absence category) -> canonical rows; with ``line``,
-    each row's :data:`LINE` is the line of the day's first lesson."""
+    each row's :data:`LINE` is the line of the day's first row (``_row``).
+
+    ``per_day`` has the pupil, school, date, grade and class of each day, its first row in
+    ``_row``, and per absence category its absence in whole day units. A day becomes one row
+    per category with absence, or one present row with fraction 0 when it has none: the shapes
+    that add up parts of a day (lessons, hours) end here alike.
+    """
+    per_day = per_day.with_columns(pl.sum_horizontal(s.ABSENCE_CATEGORIES).alias(_TOTAL))
     index = [s.PUPIL_ID, s.SCHOOL_ID, s.DATE, s.GRADE, s.CLASS_NAME, _TOTAL, ROW_INDEX]
     long = per_day.unpivot(
         on=list(s.ABSENCE_CATEGORIES), index=index, variable_name=s.CATEGORY, value_name=_UNITS
@@ -812,6 +820,7 @@ def detect_shape(
 ) -> DetectedShape:
     """Which shape an export has, for ``shape = "auto"``; a set shape is returned as it is.
 
+    - a ``scheduled_hours`` column: an export in hours (:mod:`fravaer.ingest.hours`);
     - a ``lesson`` column: lesson-level;
     - any present row: a register;
     - no present row and fewer than :data:`SPARSE_BELOW` rows per pupil per weekday of the
@@ -840,6 +849,8 @@ def detect_shape(
     origin = origin or Origin()
     if options.shape != "auto":
         return DetectedShape(options.shape, "set in the source options")
+    if SCHEDULED_HOURS in frame.collect_schema().names():
+        return DetectedShape("hours", "the export has a column of scheduled hours")
     if LESSON in frame.collect_schema().names():
         return DetectedShape("lesson", f"the export has a '{LESSON}' column")
     # The frame is validated, so the category is exact: no strip (which polars 2.1 cannot apply
