@@ -162,7 +162,7 @@ DateFormatOption = Annotated[
 ]
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel: the sheet to read.")]
 ShapeOption = Annotated[
-    str | None, typer.Option("--shape", help="auto, register, lesson or absence_only.")
+    str | None, typer.Option("--shape", help="auto, register, lesson, absence_only or hours.")
 ]
 _SOURCE_FLAGS: Final = (
     ("source", SourceFileOption),
