@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fravaer.cli import app
+from fravaer.output import STAGE_SUFFIX
 from tests.harden import COMMANDS, ERROR, PUPIL, READERS, Invocation, option_names
 
 CANARY_ID = "CANARY-0101"
@@ -224,7 +225,8 @@ def test_a_full_disk_on_a_meeting_sheet_names_the_folder_and_a_count(
     real_write = os.write
 
     def write(fd: int, data: bytes) -> int:
-        if ".md." in os.readlink(f"/proc/self/fd/{fd}"):  # a sheet being staged
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        if f"{STAGE_SUFFIX}/" in target and target.endswith(".md"):  # a sheet being staged
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_write(fd, data)
 

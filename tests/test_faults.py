@@ -180,8 +180,9 @@ def _full_disk_at_write(monkeypatch: pytest.MonkeyPatch) -> None:
 _UNIT = r"(1 of \d+ file\(s\): )?"
 FAULTS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], int, str]] = {
     "unwritable-folder": (
-        lambda mp: mp.setattr(
-            tempfile, "mkstemp", _fail_from_call(1, errno.EACCES, tempfile.mkstemp)
+        lambda mp: (  # a file's temporary file, or a unit's staging folder
+            mp.setattr(tempfile, "mkstemp", _fail_from_call(1, errno.EACCES, tempfile.mkstemp)),
+            mp.setattr(tempfile, "mkdtemp", _fail_from_call(1, errno.EACCES, tempfile.mkdtemp)),
         ),
         73,
         rf"{_UNIT}cannot create \(Permission denied\)",

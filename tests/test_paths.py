@@ -28,7 +28,14 @@ from typer.testing import CliRunner, Result
 import fravaer.output
 from fravaer.cli import app
 from fravaer.errors import CannotCreateOutputError
-from fravaer.output import atomic_file, remove_stale, write_all, write_frame
+from fravaer.output import (
+    STAGE_SUFFIX,
+    STAGED_SUFFIX,
+    atomic_file,
+    remove_stale,
+    write_all,
+    write_frame,
+)
 from tests.harden import KEY_HEX, assert_one_error
 from tests.registered import commands_with
 from tests.test_battery import csv_text
@@ -181,8 +188,8 @@ def test_write_all_checks_every_target_again_before_the_renames(
 ) -> None:
     real_stage = fravaer.output._stage
 
-    def stage_then_swap(path: Path, data: bytes) -> tuple[Path, int]:
-        staged = real_stage(path, data)
+    def stage_then_swap(stage: Path, path: Path, data: bytes) -> Path:
+        staged = real_stage(stage, path, data)
         if path.name == "b.csv":
             os.mkfifo(path)  # another process puts a FIFO there while the unit is staged
         return staged
@@ -358,7 +365,9 @@ def _escalate(export: Path, out: Path) -> list[str]:
 
 
 def _temporaries(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob(".*") if p.name.endswith((".tmp", ".fravaer-tmp")))
+    """Temporary files and a unit's staging folders."""
+    endings = (".tmp", STAGED_SUFFIX, STAGE_SUFFIX)
+    return sorted(p for p in folder.rglob(".*") if p.name.endswith(endings))
 
 
 def test_the_next_write_removes_what_a_killed_run_left(tmp_path: Path, export: Path) -> None:
@@ -779,3 +788,68 @@ def test_a_new_temporary_file_a_cleaner_holds_is_given_up_for_another(
 
     assert held
     assert tmp.stat().st_ino != held[0]
+
+
+# -- a unit of many files: one descriptor per folder ---------------------------------------------
+
+_MANY_FILES = """
+import resource, sys
+from pathlib import Path
+from fravaer.output import write_all
+
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+folder = Path(sys.argv[1])
+write_all([(folder / f"{n:04}.md", b"sheet\\n") for n in range(500)])
+"""
+
+
+def test_a_unit_of_more_files_than_open_descriptors_is_written_whole(tmp_path: Path) -> None:
+    """A unit once held one descriptor per staged file: 1,500 meeting sheets under a hard
+    limit of 2,048 failed (73). Staged in one locked folder, 500 files fit under a limit of 64."""
+    folder = tmp_path / "moeder"
+    folder.mkdir()
+
+    done = subprocess.run(
+        [sys.executable, "-c", _MANY_FILES, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert len(list(folder.iterdir())) == 500
+    assert leftovers(folder) == []
+
+
+def _stage_folder(folder: Path, name: str = "abcd1234") -> Path:
+    stage = folder / f".fravaer-unit.{name}{STAGE_SUFFIX}"
+    stage.mkdir(mode=0o700)
+    (stage / "0000144.md").write_bytes(b"a dead run's sheet")
+    return stage
+
+
+def test_a_dead_runs_staging_folder_is_removed_and_a_live_ones_kept(tmp_path: Path) -> None:
+    dead = _stage_folder(tmp_path, "dead0000")
+    live = _stage_folder(tmp_path, "live0000")
+    foreign = _stage_folder(tmp_path, "link0000")
+    (foreign / "elsewhere").symlink_to(tmp_path / "kept.txt")
+    (tmp_path / "kept.txt").write_bytes(b"not ours to remove")
+    fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        write_all([(tmp_path / "a.csv", b"a\n"), (tmp_path / "b.csv", b"b\n")])
+
+        assert not dead.exists()
+        assert (live / "0000144.md").exists()  # a live run stages there
+        assert (foreign / "elsewhere").is_symlink()  # not only our files: left alone
+        assert (tmp_path / "kept.txt").exists()
+    finally:
+        os.close(fd)
+    assert remove_stale(tmp_path) == 1  # the live run ended: its folder goes on the next write
+    assert not live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "a.csv",
+        "b.csv",
+        "kept.txt",
+    ]

@@ -27,7 +27,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
-from fravaer.output import STAGED_SUFFIX
+from fravaer.output import STAGE_SUFFIX, STAGED_SUFFIX
 from fravaer.pseudonymize import pupil_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,8 @@ def visible(files: dict[str, bytes]) -> set[str]:
 
 
 def temporaries(folder: Path) -> list[Path]:
-    return sorted(folder.rglob(f"*{STAGED_SUFFIX}"))
+    """Temporary files and a unit's staging folders."""
+    return sorted([*folder.rglob(f"*{STAGED_SUFFIX}"), *folder.rglob(f"*{STAGE_SUFFIX}")])
 
 
 def test_report_writes_every_output_privately_and_a_manifest_of_them(config: Path) -> None:
@@ -277,12 +278,9 @@ def test_an_output_folder_that_cannot_be_written_is_exit_73(
     before = snapshot(config.parent)
     out = config.parent / "out"
     out.chmod(0o500)
-    if os.geteuid() == 0:  # root writes anyway: refuse the temporary file as the kernel would
-        monkeypatch.setattr(
-            tempfile,
-            "mkstemp",
-            _fail_on_call(1, errno.EACCES, tempfile.mkstemp),
-        )
+    if os.geteuid() == 0:  # root writes anyway: refuse the temporary files as the kernel would
+        monkeypatch.setattr(tempfile, "mkstemp", _fail_on_call(1, errno.EACCES, tempfile.mkstemp))
+        monkeypatch.setattr(tempfile, "mkdtemp", _fail_on_call(1, errno.EACCES, tempfile.mkdtemp))
     try:
         result = run(config, "--as-of", SECOND)
     finally:

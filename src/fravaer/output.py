@@ -8,6 +8,10 @@ FIFO, socket, folder or symbolic link at the target is refused (exit 73) before 
 written, and again just before the rename. A temporary file whose writer died (``kill -9``, or a
 SIGTERM while polars held the interpreter) is removed by the next write in its folder, since
 nobody holds its lock any more (docs/privacy.md#interrupted-runs-and-temporary-files).
+
+Several files written as one unit (:func:`write_all`) are staged in one private folder per target
+folder, ``.fravaer-unit.RANDOM.fravaer-stage``, held under one ``flock``: a unit of any size
+holds one descriptor per folder, not one per file.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import io
 import logging
 import os
 import re
-import resource
 import signal
 import stat
 import sys
@@ -39,6 +42,11 @@ log = logging.getLogger("fravaer")
 
 STAGED_SUFFIX = ".fravaer-tmp"
 """Every temporary file of fravaer ends in this; a later write in the folder removes stale ones."""
+
+STAGE_PREFIX = ".fravaer-unit."
+STAGE_SUFFIX = ".fravaer-stage"
+"""A unit's staging folder is ``.fravaer-unit.RANDOM.fravaer-stage``; a later write in the folder
+removes one that a dead run left."""
 
 Format = Literal["table", "csv", "json", "parquet", "xlsx"]
 BINARY_FORMATS: tuple[Format, ...] = ("parquet", "xlsx")
@@ -274,9 +282,61 @@ def remove_stale(folder: Path, *, recursive: bool = True, name: str | None = Non
     for candidate in _hidden_files(folder, STALE_DEPTH if recursive else 0):
         if _is_temp_name(candidate.name, name) and _remove_if_stale(candidate):
             removed += 1
+        elif _is_stage_name(candidate.name):
+            removed += _remove_stage_if_stale(candidate)
     if removed:
         log.warning("%s: removed %d temporary file(s) left by an interrupted run", folder, removed)
     return removed
+
+
+def _is_stage_name(name: str) -> bool:
+    return (
+        name.startswith(STAGE_PREFIX)
+        and name.endswith(STAGE_SUFFIX)
+        and len(name) > len(STAGE_PREFIX) + len(STAGE_SUFFIX)
+    )
+
+
+def _open_folder(path: Path) -> int | None:
+    """A descriptor of ``path`` if it is a real folder (never through a symbolic link)."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _remove_stage_if_stale(stage: Path) -> int:
+    """Remove a dead run's staging folder and the files in it; return how many files.
+
+    Only our user's folder whose ``flock`` can be taken (no live run holds it), and only when it
+    holds nothing but our user's regular files: anything else in it leaves the folder alone.
+    """
+    fd = _open_folder(stage)
+    if fd is None:
+        return 0
+    try:
+        if os.fstat(fd).st_uid != os.geteuid():
+            return 0
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return 0  # a live run stages its files here
+        if not _same_file(fd, stage):
+            return 0
+        with os.scandir(stage) as scan:
+            entries = [Path(entry.path) for entry in scan]
+        for entry in entries:
+            found = os.lstat(entry)
+            if not stat.S_ISREG(found.st_mode) or found.st_uid != os.geteuid():
+                return 0
+        for entry in entries:
+            entry.unlink()
+        stage.rmdir()
+        return len(entries)
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
 
 
 def _hidden_files(folder: Path, depth: int) -> list[Path]:
@@ -567,40 +627,57 @@ def _write_fd(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _stage(path: Path, data: bytes) -> tuple[Path, int]:
-    """``data`` in a private temporary file beside ``path``, flushed and fsynced.
+def _locked_stage(folder: Path, path: Path) -> tuple[int, Path]:
+    """A new private (0700) staging folder in ``folder``, under an exclusive ``flock``; an error
+    names ``path``, the unit's first file there (:func:`write_all` turns it into the folder).
 
-    Returns the file and its descriptor, still open and locked: the caller closes it after the
-    rename, so that no other run takes the file for a dead run's leftover in between.
+    As for a temporary file (:func:`_locked_temp`): a cleaner could take the lock of the brand-new
+    folder in the instant before we do and remove it; then we start again.
     """
-    folder = path.parent if str(path.parent) else Path()
-    fd, tmp = _locked_temp(folder, path, suffix=STAGED_SUFFIX)
+    for _ in range(5):
+        try:
+            stage = Path(tempfile.mkdtemp(dir=folder, prefix=STAGE_PREFIX, suffix=STAGE_SUFFIX))
+        except (OSError, ValueError) as exc:
+            raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
+        fd = _open_folder(stage)
+        if fd is None:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, stage):
+                return fd, stage
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN) and _same_file(fd, stage):
+                return fd, stage
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                stage.rmdir()
+            raise
+        os.close(fd)
+    raise CannotCreateOutputError(f"{path}: cannot create (temporary folders keep disappearing)")
+
+
+def _stage(stage: Path, path: Path, data: bytes) -> Path:
+    """``data`` in a private (0600) file of the staging folder, flushed, fsynced and closed."""
+    tmp = stage / path.name
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except OSError as exc:
+        raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
     try:
         _write_fd(fd, data)
         os.fsync(fd)
     except OSError as exc:
-        os.close(fd)
         tmp.unlink(missing_ok=True)
         raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
     except BaseException:
-        os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
-    return tmp, fd
-
-
-def _allow_open_files(count: int) -> None:
-    """Raise the soft limit of open files so that ``count`` locked temporary files fit.
-
-    A run with many meeting sheets holds one descriptor per staged file until the renames.
-    """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = count + 64
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    finally:
+        os.close(fd)
+    return tmp
 
 
 @contextlib.contextmanager
@@ -621,10 +698,12 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     """Write several files as one unit: all of them, or none.
 
     Every target is checked first (a missing folder, or anything but a regular file at the
-    path: exit 73). Each file is then written in full to a private (0600), locked temporary file
-    in its target's folder, flushed and fsynced; only when every one is on disk are the targets
-    checked again and the files renamed over them — with SIGINT and SIGTERM held back, so that a
-    signal cannot stop the unit half-renamed — and the folders fsynced. Any failure before that
+    path: exit 73). Each file is then written in full to a private (0600) file in a staging
+    folder inside its target's folder (one per folder, 0700, held under one ``flock``, so that a
+    unit of any size holds one descriptor per folder), flushed and fsynced; only when every one
+    is on disk are the targets checked again and the files renamed over them — with SIGINT and
+    SIGTERM held back, so that a signal cannot stop the unit half-renamed — and the folders
+    fsynced. Any failure before that
     removes the temporary files and leaves every older file as it was: exit 73 when a file
     cannot be created, 74 when writing fails (a full disk). The error names the file's folder
     and a count, never the file: a unit's files may be a pupil's (docs/privacy.md).
@@ -640,35 +719,40 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
             raise _in_folder(exc, path, targets) from None
     for folder in folders:
         remove_stale(folder, recursive=False)
-    _allow_open_files(len(files))
-    staged: list[tuple[Path, int, Path]] = []
+    stages: dict[Path, tuple[int, Path]] = {}
     try:
-        for path, data in files:
+        for folder in folders:
+            first = next(p for p in targets if (p.parent if str(p.parent) else Path()) == folder)
             try:
-                tmp, fd = _stage(path, data)
+                stages[folder] = _locked_stage(folder, first)
+            except FravaerError as exc:
+                raise _in_folder(exc, first, targets) from None
+        staged: list[tuple[Path, Path]] = []
+        for path, data in files:
+            stage = stages[path.parent if str(path.parent) else Path()][1]
+            try:
+                staged.append((_stage(stage, path, data), path))
             except FravaerError as exc:
                 raise _in_folder(exc, path, targets) from None
-            staged.append((tmp, fd, path))
         for path in targets:
             try:
                 check_target(path)
             except FravaerError as exc:
                 raise _in_folder(exc, path, targets) from None
         with _signals_held():
-            for tmp, _, path in staged:
+            for tmp, path in staged:
                 try:
                     os.replace(tmp, path)
                 except OSError as exc:
                     problem = OutputIOError(f"{path}: rename failed ({_reason(exc)})")
                     raise _in_folder(problem, path, targets) from None
     except OSError as exc:
-        _discard(staged)
+        _discard(stages)
         raise OutputIOError(f"write failed ({_reason(exc)})") from None
     except BaseException:
-        _discard(staged)
+        _discard(stages)
         raise
-    for _, fd, _ in staged:
-        os.close(fd)
+    _discard(stages)  # empty now: the folders go, and their locks with them
     for folder in folders:
         _fsync_folder(folder)
 
@@ -693,11 +777,17 @@ def _in_folder(exc: FravaerError, path: Path, targets: Sequence[Path]) -> Fravae
     return named
 
 
-def _discard(staged: list[tuple[Path, int, Path]]) -> None:
-    for tmp, fd, _ in staged:
+def _discard(stages: Mapping[Path, tuple[int, Path]]) -> None:
+    """Remove the staging folders and what is still in them, then release their locks."""
+    for fd, stage in stages.values():
+        with contextlib.suppress(OSError):
+            with os.scandir(stage) as scan:
+                for entry in scan:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+            stage.rmdir()
         with contextlib.suppress(OSError):
             os.close(fd)
-        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
