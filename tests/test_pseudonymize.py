@@ -490,3 +490,52 @@ def test_output_format_must_be_csv_or_parquet(tmp_path: Path, key: Path) -> None
         "fravaer: error: cannot tell csv or parquet from 'o.xlsx'; give --format\n"
     )
     assert not (tmp_path / "o.xlsx").exists()
+
+
+# -- several files: one per school ---------------------------------------------------------------
+
+
+def test_several_files_and_a_glob_become_one_file_of_their_rows(tmp_path: Path, key: Path) -> None:
+    first = export(tmp_path, ["0000001", VALID_CPR], name="school-851001.csv")
+    second = tmp_path / "school-851002.csv"
+    second.write_text(
+        f"{HEADER}\n0000002,851002,2024-03-04,leave,1,4,4.B\n0000003,851002,2024-03-05,present,0,4,4.B\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+
+    listed = run("pseudonymize", first, second, "-o", out, "--key-file", key)
+    by_glob = run(
+        "pseudonymize", tmp_path / "school-*.csv", "-o", tmp_path / "g.csv", "--key-file", key
+    )
+
+    assert listed.exit_code == 0, listed.output
+    assert by_glob.exit_code == 0, by_glob.output
+    written = pl.read_csv(out, infer_schema=False)
+    expected = [
+        stdlib_hmac(KEY, p) for p in ("0000001", VALID_CPR.replace("-", ""), "0000002", "0000003")
+    ]
+    assert written[s.PUPIL_ID].to_list() == expected
+    assert written[s.SCHOOL_ID].to_list() == ["851001", "851001", "851002", "851002"]
+    assert pl.read_csv(tmp_path / "g.csv", infer_schema=False).equals(written)
+    assert "pseudonymised 4 row(s) of 4 pupil(s)" in listed.stderr
+    assert_private(listed, "0000001", VALID_CPR, "0000002", KEY.hex())
+
+
+def test_an_impossible_cpr_number_in_the_second_file_names_that_file(
+    tmp_path: Path, key: Path
+) -> None:
+    first = export(tmp_path, ["0000001"], name="a.csv")
+    second = export(tmp_path, [VALID_CPR, IMPOSSIBLE_CPR], name="b.csv")
+    out = tmp_path / "out.csv"
+
+    result = run("pseudonymize", first, second, "-o", out, "--key-file", key)
+
+    assert result.exit_code == 65
+    errors = [line for line in result.stderr.splitlines() if line.startswith("fravaer: error:")]
+    assert errors == [
+        f"fravaer: error: {second}:3 (column 'pupil_id'): not a valid CPR number: no such birth "
+        "date (1 row(s) in all)"
+    ]
+    assert not out.exists()
+    assert_private(result, IMPOSSIBLE_CPR, KEY.hex())

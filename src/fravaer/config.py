@@ -102,7 +102,8 @@ class ReportConfig(_Strict):
     """The token key of the meeting sheets' names; default beside the state (fravaer.tokens)."""
     policy: str = DEFAULT_POLICY
     national: bool = True
-    lang: Lang = "da"
+    lang: Lang | None = None
+    """The language of what people read; none given: FRAVAER_LANG, then Danish (docs/install.md)."""
     inputs: Inputs
     outputs: tuple[Output, ...] = Field(min_length=1)
 

@@ -64,7 +64,7 @@ from fravaer.output import (
     state_lock,
     write_all,
 )
-from fravaer.policy import NATIONAL_POLICY
+from fravaer.policy import NATIONAL_POLICY, Lang
 from fravaer.state import State
 from fravaer.tokens import token_key, token_key_path
 from fravaer.words import sheet_name
@@ -271,7 +271,14 @@ def summary(run: Run, *, files: int, escalations: bool, dry_run: bool) -> str:
     return "; ".join(parts)
 
 
-def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool) -> ReportResult:
+def report(
+    config_path: Path,
+    *,
+    as_of: date | None,
+    today: date,
+    dry_run: bool,
+    lang: Lang = "da",
+) -> ReportResult:
     """Run a ``report.toml``: read, classify, build every output, and write them all as one.
 
     Without ``dry_run`` the run holds its lock and the state's lock (exit 75 if another run
@@ -305,7 +312,12 @@ def report(config_path: Path, *, as_of: date | None, today: date, dry_run: bool)
         policy = pick_version(choice, as_of=day)
         national = resolve_policy(NATIONAL_POLICY, as_of=day) if config.national else None
         run = Run(
-            loaded.frame, day, policy, national, lang=config.lang, parts=parts_for(loaded.frame)
+            loaded.frame,
+            day,
+            policy,
+            national,
+            lang=config.lang or lang,
+            parts=parts_for(loaded.frame),
         )
         state = read_state(state_path) if state_path is not None else State()
         run.compare_with_state(state, source=str(state_path))

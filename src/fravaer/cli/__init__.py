@@ -76,7 +76,7 @@ app = typer.Typer(
     name="fravaer",
     help="Early, exact answers about worrying absence in Danish schools.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -95,7 +95,9 @@ def _options(
     ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", "-V", callback=_show_version, is_eager=True, help="Show the version."
+        ),
     ] = False,
 ) -> None:
     """Early, exact answers about worrying absence in Danish schools."""

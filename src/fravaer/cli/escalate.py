@@ -20,6 +20,7 @@ from fravaer.cli.options import (
     SourceFlags,
     a_file,
     a_file_checked,
+    env_lang,
     parse_date,
     resolve_format,
     source_flags,
@@ -179,5 +180,5 @@ def report(
     the manifest last, and prints one summary line of counts on stderr.
     """
     day = parse_date(as_of, "--as-of") if as_of else None
-    result = run_report(config, as_of=day, today=setup.today(), dry_run=dry_run)
+    result = run_report(config, as_of=day, today=setup.today(), dry_run=dry_run, lang=env_lang())
     log.info("report %s", result.summary)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from fravaer.errors import UsageError
 from fravaer.ingest.load import load_source
 from fravaer.ingest.source import SourceOptions
 from fravaer.output import Format, check_output, format_for_path, write_frame, write_text
+from fravaer.policy import Lang
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -127,9 +129,26 @@ AsOfOption = Annotated[
         "before today.",
     ),
 ]
+LANG_ENV = "FRAVAER_LANG"
+"""The environment variable that sets the language of every human-readable output; an explicit
+``--lang`` (or report.toml's ``lang``) wins over it (docs/install.md)."""
+
 LangOption = Annotated[
-    Literal["da", "en"], typer.Option("--lang", help="Language of tables: da or en.")
+    Literal["da", "en"],
+    typer.Option("--lang", envvar=LANG_ENV, help="Language of tables: da or en."),
 ]
+
+
+def env_lang() -> Lang:
+    """The language that FRAVAER_LANG sets, Danish when unset; any other value is a usage error."""
+    value = os.environ.get(LANG_ENV, "").strip()
+    if value in ("", "da"):
+        return "da"
+    if value == "en":
+        return "en"
+    raise UsageError(f"{LANG_ENV} must be da or en")
+
+
 ExportsArgument = Annotated[
     list[str],
     typer.Argument(
@@ -137,10 +156,6 @@ ExportsArgument = Annotated[
         "hive-partitioned Parquet folder; several are combined.",
         metavar="EXPORT...",
     ),
-]
-ExportArgument = Annotated[
-    Path,
-    typer.Argument(help="Attendance export (.csv, .xlsx or .parquet).", metavar="EXPORT"),
 ]
 
 

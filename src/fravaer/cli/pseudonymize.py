@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
+import polars as pl
 import typer
 
 from fravaer.cli.options import (
-    ExportArgument,
+    ExportsArgument,
     SourceFlags,
     source_flags,
     stdout_or_file,
@@ -19,7 +20,9 @@ from fravaer.errors import BadInputError, Location, UsageError
 from fravaer.ingest import read_file
 from fravaer.ingest.keys import read_key_env, read_key_file
 from fravaer.ingest.load import load
+from fravaer.ingest.multi import expand_paths
 from fravaer.ingest.origin import LINE
+from fravaer.ingest.source import SourceOptions
 from fravaer.output import format_for_path, write_frame
 from fravaer.pseudonymize import KEY_HINT, invalid_cpr
 from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
@@ -44,12 +47,27 @@ def _read_key(key_file: Path | None, key_env: str | None) -> bytes:
     return read_key_file(key_file)
 
 
+def _own_rows(export: Path, options: SourceOptions, key: bytes) -> pl.LazyFrame:
+    """One file's rows as written, pupil ids pseudonymised; CPR-shaped ids checked first."""
+    if export.is_dir():
+        raise UsageError(f"{export}: pseudonymize reads files, not a folder")
+    frame = read_file(export, options, keep_lines=True)
+    count, first_line = invalid_cpr(frame, line=LINE).collect().row(0)
+    if count:
+        raise BadInputError(
+            Location(str(export), first_line, None, PUPIL_ID),
+            f"not a valid CPR number: no such birth date ({count} row(s) in all)",
+            hint="CPR numbers are checked for format and date only; fix or remove these rows",
+        )
+    return pseudonymize_frame(frame.drop(LINE), key)
+
+
 PseudonymFormat = Literal["csv", "parquet"]
 
 
 @source_flags(shape=False)
 def pseudonymize(
-    export: ExportArgument,
+    exports: ExportsArgument,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -87,18 +105,12 @@ def pseudonymize(
         raise UsageError("parquet is binary: give -o PATH or redirect stdout")
     key = _read_key(key_file, key_env)
     options = flags.options()
-    # The same reading and refusals as every command (shape, calendar, roster), but the rows
-    # written back are the file's own: a lesson-level export stays lesson-level.
-    load([str(export)], options)
-    frame = read_file(export, options, keep_lines=True)
-    count, first_line = invalid_cpr(frame, line=LINE).collect().row(0)
-    if count:
-        raise BadInputError(
-            Location(str(export), first_line, None, PUPIL_ID),
-            f"not a valid CPR number: no such birth date ({count} row(s) in all)",
-            hint="CPR numbers are checked for format and date only; fix or remove these rows",
-        )
-    result = pseudonymize_frame(frame.drop(LINE), key).collect(engine="streaming")
+    # The same reading and refusals as every command (shape, calendar, roster, files that
+    # overlap), but the rows written back are the files' own: a lesson-level export stays
+    # lesson-level, and several files (one per school) become one file of their rows.
+    load(exports, options)
+    frames = [_own_rows(export, options, key) for export in expand_paths(exports)]
+    result = pl.concat(frames, how="diagonal_relaxed").collect(engine="streaming")
     write_frame(result, out_format, output)
     pupils = result[PUPIL_ID].n_unique()
     log.info(
