@@ -34,6 +34,7 @@ from fravaer.demo import DemoSpec, generate
 from fravaer.errors import (
     EXIT_INTERNAL,
     BadInputError,
+    CannotCreateOutputError,
     FravaerError,
     Interrupted,
     Location,
@@ -1515,3 +1516,111 @@ def _stats_formats(policy: Policy) -> dict[str, str]:
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="fravaer")
+
+
+@app.command()
+def site(
+    exports: ExportsArgument,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The site's folder: index.html, and a folder per school (made 0700).",
+            callback=_a_file("-o"),
+        ),
+    ],
+    as_of: AsOfOption = None,
+    policy: PolicyOption = DEFAULT_POLICY,
+    lang: Annotated[
+        Literal["da", "en"], typer.Option("--lang", help="Language of the pages: da or en.")
+    ] = "da",
+    school_names: Annotated[
+        Path | None,
+        typer.Option("--school-names", help="CSV of school_id and name (institutionsnummer;navn)."),
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Key of the pupils' tokens in the pages' file names. Default: "
+            "DIR/.fravaer-token.key, made on first use.",
+        ),
+    ] = None,
+    source: SourceFileOption = None,
+    encoding: EncodingOption = None,
+    separator: SeparatorOption = None,
+    date_format: DateFormatOption = None,
+    sheet: SheetOption = None,
+    shape: ShapeOption = None,
+) -> None:
+    """Static pages for the people who act: the municipality, each school, a page per pupil.
+
+    DIR/index.html compares the schools (small groups hidden as in `fravaer stats`);
+    DIR/SCHOOL/index.html lists the school's pupils at step 1+ or flagged by the quarter rule,
+    with the actions, the early warning and the classes; DIR/SCHOOL/TOKEN.html is a pupil's
+    page with the trend, weekdays, quarter rule and the meeting sheet. Written as one unit,
+    files 0600 and folders 0700; no file name holds a pupil id.
+    """
+    from dataclasses import replace
+
+    from fravaer.ingest.schools import read_school_names
+    from fravaer.output import write_tree
+    from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
+    from fravaer.pseudonymize import pupil_tokens
+    from fravaer.report import same_file_key
+    from fravaer.site import site as site_plans
+    from fravaer.tokens import school_names as folder_names
+
+    if output.exists() and not output.is_dir():
+        raise CannotCreateOutputError(f"{output}: is not a folder; site writes a folder")
+    options = _source_options(source, encoding, separator, date_format, sheet, shape)
+    choice = policy_versions(policy)
+    names = read_school_names(school_names) if school_names is not None else {}
+    frame, day = _read(exports, as_of, options)
+    chosen = pick_version(choice, as_of=day)
+    national = resolve_policy(NATIONAL_POLICY, as_of=day)
+    period = parse_periods(None, as_of=day)[0]
+    plans = site_plans(
+        frame, policy=chosen, national=national, as_of=day, period=period, parts=parts_for(frame)
+    )
+    frames = collect_site(plans)
+    frames = replace(
+        frames,
+        schools=suppress(frames.schools, keys=[SCHOOL_ID], min_cell=MIN_CELL_DEFAULT, as_of=day),
+    )
+    _warn_stale(frames.freshness)
+    schools = set(frames.listed[SCHOOL_ID].to_list()) | set(
+        frames.schools.filter(~pl.col(MUNICIPALITY))[SCHOOL_ID].drop_nulls().to_list()
+    )
+    folders = folder_names(schools)
+    for school, name in folders.items():  # a school folder may not take the index's name
+        if same_file_key(Path(name)) == same_file_key(Path(INDEX)):
+            folders[school] = f"{name}-school"
+    key = token_key(None, key_file, output)
+    context = SiteContext(
+        as_of=day,
+        policy=chosen,
+        national=national,
+        lang=lang,
+        period_label=period.label,
+        names=names,
+        folders=folders,
+        tokens=pupil_tokens(key, frames.listed[PUPIL_ID].to_list()),
+        min_cell=MIN_CELL_DEFAULT,
+        reference=reference_for(read_reference(None), period),
+        version=__version__,
+    )
+    pages = site_pages(frames, context)
+    files = [(output / path, data) for path, data in pages]
+    removed = write_tree(output, files, prune=re.compile(r"[0-9a-f]{16}\.html"))
+    if removed:
+        log.info("removed %d page(s) of pupils no longer listed", removed)
+    log.info(
+        "site as of %s with %s: %d school(s), %d pupil page(s) in %s",
+        day.isoformat(),
+        chosen.name,
+        len(schools),
+        frames.listed.height,
+        output,
+    )
