@@ -47,6 +47,7 @@ from fravaer.stats import (
 from fravaer.trend import (
     ABSENT_DAYS_WEEK,
     DIRECTION,
+    PATTERN_DAYS,
     PCT_BEFORE,
     PROJECTED_DATE,
     REASONS,
@@ -108,8 +109,14 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
         "en": "{n} school days behind: the figures may be stale",
     },
     "list_title": {
-        "da": "Elever på trin 1 eller højere, eller med ulovligt fravær i kvartalet",
-        "en": "Pupils at step 1 or higher, or with unlawful absence in the quarter",
+        "da": "Elever på trin 1 eller højere, eller med ulovligt fravær i kvartalet på 10 % "
+        "eller mere",
+        "en": "Pupils at step 1 or higher, or with unlawful absence in the quarter of 10 % or more",
+    },
+    "list_note": {
+        "da": "Elevens nummer fører til elevens side med udvikling, ugedage og mødeark.",
+        "en": "The pupil's number leads to the pupil's page with trend, weekdays and meeting "
+        "sheet.",
     },
     "list_none": {"da": "Ingen elever på listen.", "en": "No pupils on the list."},
     "pupil": {"da": "Elev", "en": "Pupil"},
@@ -120,8 +127,7 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
     "quarter_pct": {"da": "Ulovligt i kvartalet %", "en": "Unlawful in quarter %"},
     "quarter": {"da": "Kvartalsreglen", "en": "Quarter rule"},
     "responsible": {"da": "Ansvarlig", "en": "Responsible"},
-    "dossier": {"da": "Elevens side", "en": "Pupil's page"},
-    "open": {"da": "åbn", "en": "open"},
+    "dossier": {"da": "Elevens side med mødeark", "en": "The pupil's page with the meeting sheet"},
     "actions_title": {"da": "Minimumshandlinger", "en": "Minimum actions"},
     "early_title": {
         "da": "Tidlig varsling: elever under trin 1 at handle på nu",
@@ -138,7 +144,7 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
     "reason_pattern": {"da": "mønster", "en": "pattern"},
     "reason_rising": {"da": "stigende", "en": "rising"},
     "reason_projected": {"da": "fremskrivning", "en": "projection"},
-    "classes_title": {"da": "Klasser", "en": "Classes"},
+    "classes_title": {"da": "Klasser og klassetrin", "en": "Classes and grades"},
     "grades_title": {"da": "Klassetrin", "en": "Grades"},
     "own_note": {
         "da": "Skolens egne tal, ikke diskretioneret: kun til skolens medarbejdere.",
@@ -176,13 +182,13 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
     },
     "trend_title": {"da": "Fravær uge for uge", "en": "Absence week by week"},
     "trend_note": {
-        "da": "Hver uges tal er vejledningens: fraværet i de seneste {window} ved ugens sidste "
-        "skoledag, som `fravaer trend` giver det. Ugens eget fravær står i tabellen ved siden af.",
+        "da": "Hver uges tal er vejledningens: fraværet i de {window} ved ugens sidste skoledag "
+        "(som i fravaer trend). Ugens eget fravær står i tabellen ved siden af.",
         "en": "Each week's figure is the guideline's: absence in the {window} at the week's last "
-        "school day, as `fravaer trend` gives it. The week's own absence stands beside it.",
+        "school day (as in fravaer trend). The week's own absence stands beside it.",
     },
     "chart_title": {
-        "da": "Fravær i % af de seneste {window} · pr. {as_of} · {policy}",
+        "da": "Fravær i % af de {window} · pr. {as_of} · {policy}",
         "en": "Absence as % of the {window} · as of {as_of} · {policy}",
     },
     "week_end": {"da": "Ugens sidste skoledag", "en": "Week's last school day"},
@@ -192,10 +198,8 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
     "limit": {"da": "trin {n}: {t} %", "en": "step {n}: {t} %"},
     "weekday_title": {"da": "Fravær pr. ugedag", "en": "Absence per weekday"},
     "weekday_note": {
-        "da": "Elevens seneste {days} skoledage, mandag til fredag, som `fravaer patterns` "
-        "giver det.",
-        "en": "The pupil's latest {days} school days, Monday to Friday, as `fravaer patterns` "
-        "gives it.",
+        "da": "Elevens seneste {days} skoledage, mandag til fredag (som i fravaer patterns).",
+        "en": "The pupil's latest {days} school days, Monday to Friday (as in fravaer patterns).",
     },
     "weekday_flag": {
         "da": "Mønster: mere fravær om {days} end tilfældet giver.",
@@ -695,6 +699,7 @@ def dossier_page(
         weeks=table,
         weekdays=weekdays,
         weekday_flag=flagged,
+        weekday_note=WORDS["weekday_note"][lang].format(days=PATTERN_DAYS),
         quarter=quarter,
         responsible=policy.step(step).responsible(lang) if step else "",
         actions=policy.step(step).actions(lang) if step else (),
