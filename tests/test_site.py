@@ -9,10 +9,12 @@ commands' own machine output (``classify``, ``stats``, ``early-warning``, ``patt
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import math
 import re
 import stat
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -547,3 +549,14 @@ def test_rows_dated_after_today_change_no_page(tmp_path: Path, key: Path) -> Non
     assert pages_a == pages_b
     for path in [tmp_path / "b", *(tmp_path / "b").rglob("*")]:  # all made by this run
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_every_template_is_shipped_in_the_package() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = config["tool"]["setuptools"]["package-data"]["fravaer"]
+    templates = sorted((ROOT / "src" / "fravaer" / "templates").iterdir())
+
+    assert {p.suffix for p in templates} >= {".html", ".toml"}
+    for path in templates:
+        name = path.relative_to(ROOT / "src" / "fravaer").as_posix()
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in shipped), name
