@@ -1584,7 +1584,7 @@ def site(
     plans = site_plans(
         frame, policy=chosen, national=national, as_of=day, period=period, parts=parts_for(frame)
     )
-    frames = collect_site(plans)
+    frames = collect_site(frame, plans, policy=chosen, as_of=day)
     frames = replace(
         frames,
         schools=suppress(frames.schools, keys=[SCHOOL_ID], min_cell=MIN_CELL_DEFAULT, as_of=day),

@@ -12,6 +12,7 @@ this module reads no files and no clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Final
@@ -40,16 +41,12 @@ def listed_expr() -> pl.Expr:
 
 @dataclass(frozen=True)
 class SitePlans:
-    """The lazy plans behind the pages; :meth:`plans` lists them for one ``collect_all``."""
+    """The lazy plans behind the pages that need no list of pupils, :meth:`named`."""
 
     listed: pl.LazyFrame
     """``classify``'s rows of the listed pupils (:func:`listed_expr`), by school, step, %."""
-    trend: pl.LazyFrame
-    """``trend`` of the listed pupils: one row per pupil per school week."""
-    direction: pl.LazyFrame
-    """``direction`` of the listed pupils (for the sentence for parents)."""
     patterns: pl.LazyFrame
-    """``patterns`` of the listed pupils (the false-discovery control over every pupil)."""
+    """``patterns`` of every pupil (the false-discovery control runs over all of them)."""
     early_warning: pl.LazyFrame
     """``early-warning``: pupils below step 1 to act on now."""
     schools: pl.LazyFrame
@@ -61,23 +58,33 @@ class SitePlans:
     freshness: pl.LazyFrame
     """``freshness``: each school's latest registration."""
 
-    def plans(self) -> list[pl.LazyFrame]:
-        return [getattr(self, f.name) for f in fields(self)]
+    def named(self) -> dict[str, pl.LazyFrame]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class PupilPlans:
+    """The plans of the listed pupils' own pages, given their ids."""
+
+    trend: pl.LazyFrame
+    """``trend`` of the pupils: one row per pupil per school week."""
+    direction: pl.LazyFrame
+    """``direction`` of the pupils (for the sentence for parents)."""
 
 
 @dataclass(frozen=True)
 class SiteFrames:
-    """:class:`SitePlans` collected, field by field."""
+    """:class:`SitePlans` and :class:`PupilPlans` collected, field by field."""
 
     listed: pl.DataFrame
-    trend: pl.DataFrame
-    direction: pl.DataFrame
     patterns: pl.DataFrame
     early_warning: pl.DataFrame
     schools: pl.DataFrame
     classes: pl.DataFrame
     grades: pl.DataFrame
     freshness: pl.DataFrame
+    trend: pl.DataFrame
+    direction: pl.DataFrame
 
 
 def site(
@@ -88,10 +95,13 @@ def site(
     as_of: date,
     period: Period,
     horizon: int = HORIZON_DAYS,
-    weeks: int = SITE_WEEKS,
     parts: int = 1,
 ) -> SitePlans:
     """The plans of every figure the site shows, for all pupils and schools at once.
+
+    The pupils' weekly trends come from :func:`pupil_plans` once the listed pupils are known:
+    given as a list of ids they filter the rows before anything is measured, where a lazy list
+    of pupils would be joined after (docs/site.md#speed).
 
     Parameters
     ----------
@@ -103,8 +113,8 @@ def site(
         The day of the figures; rows after it are ignored.
     period
         The period of the school and class statistics (usually the school year of ``as_of``).
-    horizon, weeks
-        The early warning's horizon in school days; the trend's school weeks.
+    horizon
+        The early warning's horizon in school days.
     parts
         Buckets of pupils for classify (see :func:`fravaer.classify.parts_for`).
 
@@ -130,19 +140,31 @@ def site(
     listed = classified.filter(listed_expr()).sort(
         s.SCHOOL_ID, s.STEP, s.ABSENCE_PCT, s.PUPIL_ID, descending=[False, True, True, False]
     )
-    who = listed.select(s.PUPIL_ID)
 
     def by(keys: list[str]) -> pl.LazyFrame:
         return stats(frame, by=keys, periods=[period], as_of=as_of, policy=policy, parts=parts)
 
     return SitePlans(
         listed=listed,
-        trend=trend(frame, policy=policy, as_of=as_of, weeks=weeks, pupils=who),
-        direction=direction(frame, policy=policy, as_of=as_of, pupils=who),
-        patterns=patterns(frame, policy=policy, as_of=as_of).join(who, on=s.PUPIL_ID, how="semi"),
+        patterns=patterns(frame, policy=policy, as_of=as_of),
         early_warning=early_warning(frame, policy=policy, as_of=as_of, horizon=horizon),
         schools=by([s.SCHOOL_ID]),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
         freshness=freshness(frame, as_of=as_of),
+    )
+
+
+def pupil_plans(
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    pupils: Sequence[str],
+    weeks: int = SITE_WEEKS,
+) -> PupilPlans:
+    """The weekly trend and its direction of ``pupils`` (the listed pupils' ids)."""
+    return PupilPlans(
+        trend=trend(frame, policy=policy, as_of=as_of, weeks=weeks, pupils=pupils),
+        direction=direction(frame, policy=policy, as_of=as_of, pupils=pupils),
     )

@@ -25,7 +25,7 @@ from fravaer.pages.numbers import days, number, percent
 from fravaer.pages.words import WORDS, words
 from fravaer.policy import Lang, Policy
 from fravaer.render import condition_text, trend_summary
-from fravaer.site import SiteFrames, SitePlans
+from fravaer.site import SiteFrames, SitePlans, pupil_plans
 from fravaer.stats import (
     DAYS_BEHIND,
     LATEST_DATE,
@@ -58,12 +58,18 @@ PAGE_SUFFIX: Final = ".html"
 QUESTIONS_FILE: Final = "questions.toml"
 
 
-def collect_site(plans: SitePlans) -> SiteFrames:
-    """Collect every plan of the site together, so polars can share their common work."""
-    return SiteFrames(*pl.collect_all(plans.plans()))
+def collect_site(
+    frame: pl.LazyFrame, plans: SitePlans, *, policy: Policy, as_of: date
+) -> SiteFrames:
+    """Collect the site's plans one after another, then the listed pupils' trends by their ids.
 
-
-# -- meeting questions ----------------------------------------------------------------------------
+    One at a time rather than all at once: the peak memory is the largest plan's (the early
+    warning's), not the sum of all (docs/site.md#speed).
+    """
+    done = {name: plan.collect() for name, plan in plans.named().items()}
+    ids = done["listed"][s.PUPIL_ID].to_list()
+    pupils = pupil_plans(frame, policy=policy, as_of=as_of, pupils=ids)
+    return SiteFrames(**done, trend=pupils.trend.collect(), direction=pupils.direction.collect())
 
 
 @dataclass(frozen=True)
