@@ -560,3 +560,28 @@ def test_every_template_is_shipped_in_the_package() -> None:
     for path in templates:
         name = path.relative_to(ROOT / "src" / "fravaer").as_posix()
         assert any(fnmatch.fnmatch(name, pattern) for pattern in shipped), name
+
+
+def test_a_school_id_that_names_the_index_or_a_windows_device_gets_its_own_folder(
+    tmp_path: Path, key: Path
+) -> None:
+    frame = pl.read_csv(DEMO, infer_schema_length=None, schema_overrides={"pupil_id": pl.String})
+    frame = frame.filter(pl.col("pupil_id") <= "0000200").with_columns(
+        pl.col("school_id").cast(pl.String).replace({"851001": "index.html", "851002": "nul"})
+    )
+    export = tmp_path / "awkward.csv"
+    frame.write_csv(export)
+    out = tmp_path / "out"
+
+    result = run("site", export, "-o", out, "--key-file", key)
+
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file()
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert [re.sub(r"-[0-9a-f]{8}$", "-HASH", name) for name in folders] == [
+        "851003",
+        "index.html-HASH",
+        "nul-HASH",
+    ]
+    links = read_page(out / "index.html").links
+    assert sorted(links) == sorted(f"{name}/index.html" for name in folders)

@@ -1562,8 +1562,10 @@ def site(
     page with the trend, weekdays, quarter rule and the meeting sheet. Written as one unit,
     files 0600 and folders 0700; no file name holds a pupil id.
     """
+    import hashlib
     from dataclasses import replace
 
+    from fravaer.config import WINDOWS_DEVICES
     from fravaer.ingest.schools import read_school_names
     from fravaer.output import write_tree
     from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
@@ -1594,9 +1596,13 @@ def site(
         frames.schools.filter(~pl.col(MUNICIPALITY))[SCHOOL_ID].drop_nulls().to_list()
     )
     folders = folder_names(schools)
-    for school, name in folders.items():  # a school folder may not take the index's name
-        if same_file_key(Path(name)) == same_file_key(Path(INDEX)):
-            folders[school] = f"{name}-school"
+    for school, name in folders.items():
+        # Not the index's name, nor one Windows keeps for a device (an SMB share refuses it):
+        # such an id gets the hash suffix that tokens.school_names gives other awkward ids.
+        if same_file_key(Path(name)) == same_file_key(Path(INDEX)) or (
+            name.split(".")[0].upper() in WINDOWS_DEVICES
+        ):
+            folders[school] = f"{name}-{hashlib.sha256(school.encode()).hexdigest()[:8]}"
     key = token_key(None, key_file, output)
     context = SiteContext(
         as_of=day,
