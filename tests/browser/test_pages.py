@@ -38,6 +38,7 @@ CHROMIUM = Path(os.environ.get("FRAVAER_CHROMIUM", "/usr/bin/chromium"))
 A4 = (595, 842)  # points, rounded
 PUPIL = "0000005"
 MEETING = "Mødeark"
+SHOT_HEIGHT = 1100  # the screenshots show the top of a page, at most this many pixels
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,9 @@ def render(browser: Browser, path: Path) -> Rendered:
     page.on("request", on_request)
     page.goto(path.as_uri(), wait_until="load")
     text = page.inner_text("body")
-    png = page.screenshot(full_page=False)
+    bottom = page.evaluate("document.querySelector('footer').getBoundingClientRect().bottom")
+    height = min(int(bottom) + 24, SHOT_HEIGHT)
+    png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": 900, "height": height})
     pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
     page.close()
     return Rendered(text, png, pdf, requests, errors)

@@ -21,7 +21,7 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
     "schools": {"da": "Skoler", "en": "Schools"},
     "pupils": {"da": "Elever", "en": "Pupils"},
     "step": {"da": "Trin", "en": "Step"},
-    "step_n": {"da": "Trin {n}", "en": "Step {n}"},
+    "step_n": {"da": "Trin\u00a0{n}", "en": "Step\u00a0{n}"},
     "share_over_10": {"da": "Andel over 10 %", "en": "Share over 10 %"},
     "over_10": {"da": "Elever over 10 %", "en": "Pupils over 10 %"},
     "absence_pct": {"da": "Fravær %", "en": "Absence %"},
@@ -197,5 +197,10 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
 
 
 def words(lang: Lang) -> dict[str, str]:
-    """Every word in ``lang``, for a template."""
-    return {key: text[lang] for key, text in WORDS.items()}
+    """Every word in ``lang``, for a template; `` %`` with a no-break space, so that a narrow
+    column's heading never puts the sign alone on a line.
+
+    >>> words("da")["share_over_10"] == "Andel over 10\u00a0%"
+    True
+    """
+    return {key: text[lang].replace(" %", "\u00a0%") for key, text in WORDS.items()}
