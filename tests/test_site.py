@@ -585,3 +585,24 @@ def test_a_school_id_that_names_the_index_or_a_windows_device_gets_its_own_folde
     ]
     links = read_page(out / "index.html").links
     assert sorted(links) == sorted(f"{name}/index.html" for name in folders)
+
+
+def test_english_pages_say_the_same_in_english(tmp_path: Path, key: Path) -> None:
+    out = tmp_path / "out"
+
+    result = run("site", _small(tmp_path), "-o", out, "--lang", "en", "--key-file", key)
+
+    assert result.exit_code == 0, result.output
+    pages = [p for p in out.glob("*/*.html") if p.name != "index.html"]
+    assert pages
+    text = pages[0].read_text(encoding="utf-8")
+    page = read_page(pages[0])
+    assert text.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert re.fullmatch(
+        r"[\d.]+ absent days of the latest \d+ school days — (step \d|below step 1)",
+        page.texts["headline"],
+    )
+    assert "1. What works?" in page.text
+    assert "Which protective factors does it add for the child?" in page.text
+    assert "fraværsdage" not in page.text
+    assert "All schools" in read_page(out / "index.html").text
