@@ -605,4 +605,8 @@ def test_english_pages_say_the_same_in_english(tmp_path: Path, key: Path) -> Non
     assert "1. What works?" in page.text
     assert "Which protective factors does it add for the child?" in page.text
     assert "fraværsdage" not in page.text
-    assert "All schools" in read_page(out / "index.html").text
+    municipality = read_page(out / "index.html")
+    assert "All schools" in municipality.text
+    assert municipality.texts["stale"] == (  # the first 60 pupils: 851003's latest are early
+        "851003: 13 school days behind: the figures may be stale"
+    )

@@ -28,6 +28,7 @@ from fravaer.render import condition_text, trend_summary
 from fravaer.site import SiteFrames, SitePlans, pupil_plans
 from fravaer.stats import (
     DAYS_BEHIND,
+    FRESHNESS_LAG_DAYS,
     LATEST_DATE,
     MUNICIPALITY,
     PUPILS,
@@ -195,6 +196,11 @@ def municipality_page(
             "href": f"{ctx.folders[school]}/{INDEX}",
             "latest": seen[LATEST_DATE].isoformat() if seen else "–",
             "behind": number(seen[DAYS_BEHIND], lang) if seen else number(None, lang),
+            "stale": (
+                WORDS["stale"][lang].format(n=seen[DAYS_BEHIND])
+                if seen and seen[DAYS_BEHIND] > FRESHNESS_LAG_DAYS
+                else ""
+            ),
         }
         rows.append(shown)
     reference = ctx.reference
