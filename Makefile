@@ -9,12 +9,13 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 EXAMPLE := examples/demo-export.csv
 
-.PHONY: help demo test test-all lint types contracts pytest bench bench-national bench-summary lock example clean
+.PHONY: help demo test test-all test-browser site-screenshots lint types contracts pytest bench bench-national bench-summary lock example clean
 
 help:
 	@echo "make demo      classify the bundled example export (sets up .venv)"
 	@echo "make test      format check, lint, mypy --strict, import contract, pytest"
 	@echo "make test-all  make test plus the slow tests"
+	@echo "make test-browser  the site's pages in headless Chromium (needs Debian's chromium)"
 	@echo "make bench     benchmarks on 4 M and 20 M rows (never part of make test)"
 	@echo "make bench-national  the same plus the 100 M national year (slow)"
 	@echo "make example   regenerate examples/ with fravaer demo-data"
@@ -61,7 +62,17 @@ pytest: $(DEV_STAMP)
 test: lint types contracts pytest
 
 test-all: lint types contracts $(DEV_STAMP)
-	HYPOTHESIS_PROFILE=long $(PYTEST) -m ''
+	HYPOTHESIS_PROFILE=long $(PYTEST) -m 'not browser'
+
+# `fravaer site` in a real browser: Debian's chromium (and fonts-dejavu for æøå), driven by the
+# playwright package through its executable_path; installs nothing (docs/site.md). Not part of
+# `make test`, which needs only python3. FRAVAER_CHROMIUM names another binary.
+test-browser: $(DEV_STAMP)
+	$(BIN)/pytest -p no:xdist -m browser tests/browser
+
+# Regenerate the screenshots in docs/ (docs/site-*.png) from the browser test: a deliberate act.
+site-screenshots: $(DEV_STAMP)
+	FRAVAER_SCREENSHOTS=docs $(BIN)/pytest -p no:xdist -m browser tests/browser
 
 # Data is cached under $(FRAVAER_BENCH_DATA) (default benchmarks/data); results go to
 # benchmarks/results/*.json. See docs/performance.md.

@@ -30,7 +30,7 @@ NAME = "Kanariefugl"
 IDS = (CANARY_ID, CANARY_CPR, "0101014000", "101014000", "CANARY")
 NAMES = (NAME, "Testesen", "ringede")
 
-LISTS_PUPILS = {"classify", "explain", "escalate", "trend", "patterns", "early-warning"}
+LISTS_PUPILS = {"classify", "explain", "escalate", "trend", "patterns", "early-warning", "site"}
 """Commands whose output is a list of pupils, so ids may appear in it (never names)."""
 
 

@@ -840,6 +840,7 @@ AS_OF_COMMANDS: dict[str, list[str]] = {
 AS_OF_ELSEWHERE = {
     "check": "lists the rows after today as a finding (tests/test_check.py)",
     "report": "reads its exports through report.toml, with classify's as-of (tests/test_report.py)",
+    "site": "writes a folder of pages, not stdout (tests/test_site.py)",
 }
 
 

@@ -33,7 +33,7 @@ from tests.test_battery import csv_text
 from tests.test_state import one_pupil, run_of, state_text
 
 MARK = b"an older output, from last week\n"
-KEPT = ("state.json", "key.txt", "state.json.lock", "state.json.key")
+KEPT = ("state.json", "key.txt", "state.json.lock", "state.json.key", ".fravaer-token.key")
 """Files of a run that are not its outputs: the state, the keys, the lock."""
 
 
@@ -110,7 +110,11 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def temporaries(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    return [
+        p
+        for p in folder.rglob("*")
+        if (p.name.startswith(".") or p.suffix == ".tmp") and p.name not in KEPT
+    ]
 
 
 @pytest.fixture

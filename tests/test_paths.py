@@ -263,7 +263,10 @@ DASH_ARGS = {
     "stats": ["{export}", "--no-suppression", "--format", "csv"],
     "policy list": ["--format", "csv"],
 }
-DASH_REFUSED = {"demo-data": "its format comes from the file's suffix (refused below)"}
+DASH_REFUSED = {
+    "demo-data": "its format comes from the file's suffix (refused below)",
+    "site": "it writes a folder of pages (tests/test_site.py)",
+}
 
 
 def test_every_command_with_an_output_is_in_the_dash_table() -> None:

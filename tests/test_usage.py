@@ -28,6 +28,7 @@ NEEDED = {
     "explain": ["--pupil", "0000001"],
     "escalate": ["--since", "2024-02-01"],
     "report": ["--config", "{config}"],
+    "site": ["-o", "{site}"],
     "trend": ["--pupil", "0000001"],
 }
 REPORT_TOML = f"""output_folder = "out"
@@ -77,7 +78,10 @@ def test_every_command_refuses_a_bad_as_of(name: str, as_of: str, tmp_path: Path
     config = tmp_path / "report.toml"
     config.write_text(REPORT_TOML, encoding="utf-8")
     args = [*name.split(), *([str(DEMO)] if takes_exports(name) else [])]
-    args += [a.replace("{config}", str(config)) for a in NEEDED.get(name, [])]
+    args += [
+        a.replace("{config}", str(config)).replace("{site}", str(tmp_path / "site"))
+        for a in NEEDED.get(name, [])
+    ]
 
     if name in commands_with("--format"):
         args += ["--format", "csv"]  # not a table on a terminal: the same output everywhere

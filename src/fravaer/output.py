@@ -871,3 +871,54 @@ def create_key_file(path: Path, text: str) -> bool:
         raise
     _fsync_folder(path.parent if str(path.parent) else Path())
     return True
+
+
+# -- a folder of files as one unit (fravaer site) -------------------------------------------------
+
+
+def write_tree(
+    root: Path, files: Sequence[tuple[Path, bytes]], *, prune: re.Pattern[str] | None = None
+) -> int:
+    """Write ``files``, each inside ``root``, as one unit (:func:`write_all`), making the folders.
+
+    Missing folders (``root`` and those below it) are made 0700 through no symbolic link below
+    ``root`` (:func:`ensure_folder_inside`). When the unit fails, the folders this call made are
+    removed again, so a failed run leaves nothing behind: no new file and no empty folder
+    (docs/site.md).
+
+    With ``prune``, once the unit is written, regular files in ``root``'s real subfolders whose
+    names match ``prune`` and that the unit did not write are removed (a pupil's page from an
+    earlier run, of a pupil no longer listed there); returns how many.
+    """
+    root = Path(os.path.normpath(root))
+    wanted = sorted({root, *(Path(os.path.normpath(p.parent)) for p, _ in files)}, key=str)
+    made: list[Path] = []
+    try:
+        for folder in wanted:
+            missing = [f for f in (folder, *folder.parents) if not f.exists()]
+            ensure_folder_inside(root, folder)
+            made += [f for f in reversed(missing) if f == root or f.is_relative_to(root)]
+        write_all(files)
+    except BaseException:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: an older file is never touched
+        raise
+    if prune is None:
+        return 0
+    written = {os.path.normpath(p) for p, _ in files}
+    removed = 0
+    with os.scandir(root) as entries:
+        folders = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    for folder in folders:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if (
+                    prune.fullmatch(entry.name)
+                    and entry.is_file(follow_symlinks=False)
+                    and os.path.normpath(entry.path) not in written
+                ):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                        removed += 1
+    return removed

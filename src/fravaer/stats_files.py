@@ -96,7 +96,7 @@ def published(
     if min_cell is not None:
         table = suppress(table, keys=keys, min_cell=min_cell, as_of=as_of)
     references = [reference_for(national, p) for p in periods]
-    _warn_stale(fresh)
+    warn_stale(fresh)
     per_school = None
     if schools:
         per_school = collected[2] if by_school else table
@@ -118,7 +118,7 @@ def _check_group_keys(table: pl.DataFrame, keys: list[str], where: str) -> None:
             )
 
 
-def _warn_stale(fresh: pl.DataFrame) -> None:
+def warn_stale(fresh: pl.DataFrame) -> None:
     """A school lagging the newest registration distorts comparisons: say so (no pupil data)."""
     newest = fresh[LATEST_DATE].max()
     for school, latest, behind in fresh.iter_rows():

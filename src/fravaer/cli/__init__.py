@@ -20,7 +20,18 @@ import typer
 from typer.core import TyperGroup
 
 from fravaer import __version__
-from fravaer.cli import check, classify, demo, escalate, policy, pseudonymize, setup, stats, trend
+from fravaer.cli import (
+    check,
+    classify,
+    demo,
+    escalate,
+    policy,
+    pseudonymize,
+    setup,
+    site,
+    stats,
+    trend,
+)
 from fravaer.errors import EXIT_INTERNAL, FravaerError, Interrupted, Stopped, stopped
 from fravaer.render import progress
 from fravaer.schema import shown_text
@@ -131,6 +142,7 @@ app.command("trend")(trend.trend)
 app.command("patterns")(trend.patterns)
 app.command("early-warning")(trend.early_warning)
 app.command("stats")(stats.stats)
+app.command("site")(site.site)
 
 
 def main() -> None:
