@@ -23,12 +23,14 @@ from typing import Final
 from fravaer import schema as s
 from fravaer.errors import BadInputError, Location, PolicyError
 from fravaer.ingest.text import has_hidden_character, shown_name
+from fravaer.lessons import SUBJECT
 
 LESSON: Final = "lesson"
 """Not a canonical column: the lesson of a lesson-level export, aggregated away by its shape."""
 
-MAPPABLE: Final = (*s.CANONICAL_SCHEMA, LESSON)
-"""The columns a header can be mapped to: the canonical ones and ``lesson``."""
+MAPPABLE: Final = (*s.CANONICAL_SCHEMA, LESSON, SUBJECT)
+"""The columns a header can be mapped to: the canonical ones, ``lesson`` and its ``subject``
+(read with the lesson, of a lesson-level export only: docs/shapes.md#lesson-level-exports)."""
 
 ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     s.PUPIL_ID: (
@@ -71,6 +73,7 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     s.GRADE: ("grade", "klassetrin", "årgang", "trin"),
     s.CLASS_NAME: ("class_name", "class", "klasse", "hold"),
     LESSON: ("lesson", "lektion", "modul", "time"),
+    SUBJECT: ("subject", "fag", "fagnavn"),
 }
 """Canonical column -> the headers that mean it, as written in exports (before folding)."""
 

@@ -25,6 +25,7 @@ from fravaer.ingest.dates import (
     excel_date_expr,
     out_of_range_expr,
 )
+from fravaer.ingest.headers import LESSON
 from fravaer.ingest.origin import Origin
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.text import (
@@ -37,6 +38,7 @@ from fravaer.ingest.text import (
     lookalike_expr,
     pupil_id_expr,
 )
+from fravaer.lessons import SUBJECT
 
 Explain = Callable[[int], BadInputError]
 """Builds the error for a check that failed first at a 0-based record."""
@@ -265,14 +267,16 @@ def _grade_plan(dtype: pl.DataType | None) -> Plan:
     return Plan(parsed.cast(pl.Int8, strict=False), (Check(s.GRADE, problem, out_of_range),))
 
 
-def _class_plan(dtype: pl.DataType | None) -> Plan:
+def _class_plan(dtype: pl.DataType | None, column: str = s.CLASS_NAME) -> Plan:
+    """Free text that reaches outputs (a class name, a lesson's subject): stripped, empty as
+    null, and refused when a spreadsheet would run it or it hides characters."""
     if dtype is None:
         return Plan(pl.lit(None, dtype=pl.String))
-    text = pl.col(s.CLASS_NAME).cast(pl.String)
+    text = pl.col(column).cast(pl.String)
     typed = text.str.strip_chars()
     return Plan(
         pl.when(typed != "").then(typed),
-        _hostile_checks(s.CLASS_NAME, typed),
+        _hostile_checks(column, typed),
         unpadded=pl.when(text != "").then(text),
         padded=text != typed,
         by_values=True,
@@ -322,7 +326,12 @@ def column_plans(
         ),
         s.GRADE: _grade_plan(dtype(s.GRADE)),
         s.CLASS_NAME: _class_plan(dtype(s.CLASS_NAME)),
-    }
+    } | (
+        # A lesson's subject is read with its lesson (lesson-level exports only), as class names.
+        {SUBJECT: _class_plan(dtype(SUBJECT), SUBJECT)}
+        if SUBJECT in schema and LESSON in schema
+        else {}
+    )
 
 
 # -- the category codes of one file ------------------------------------------------------------
