@@ -17,6 +17,7 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
+from fravaer.trend import FDR, pattern_tests
 
 # -- the lesson frame ----------------------------------------------------------------------------
 LESSON: Final = "lesson"
@@ -63,3 +64,347 @@ def lesson_number_expr(label: pl.Expr) -> pl.Expr:
 def absent_lesson_expr() -> pl.Expr:
     """Whether a lesson row was missed, even partly: an absence category, fraction above 0."""
     return (pl.col(s.CATEGORY) != s.PRESENT) & (pl.col(s.ABSENT_FRACTION) > 0)
+
+
+# -- lesson patterns -----------------------------------------------------------------------------
+KIND: Final = "kind"
+WEEKDAY: Final = "weekday"
+FIRST: Final = "first"
+LAST: Final = "last"
+
+KIND_LESSON: Final = "lesson"
+"""A cell of one weekday's lesson number (``onsdag, 5. lektion``)."""
+KIND_SUBJECT: Final = "subject"
+"""A cell of one subject, every day (``idræt``); raises the ``lesson`` flag too."""
+KIND_LEAVES_EARLY: Final = "leaves_early"
+"""A cell of the day's last :data:`LAST_LESSONS` lessons, on one weekday or every day."""
+KIND_ARRIVES_LATE: Final = "arrives_late"
+"""A cell of the day's first lesson, on one weekday or every day."""
+
+FLAG_LESSON: Final = "lesson"
+FLAG_LEAVES_EARLY: Final = "leaves_early"
+FLAG_ARRIVES_LATE: Final = "arrives_late"
+LESSON_FLAGS: Final = (FLAG_LESSON, FLAG_LEAVES_EARLY, FLAG_ARRIVES_LATE)
+"""The flags lesson patterns add to ``fravaer patterns``' ``flags``, in this order."""
+FLAG_OF_KIND: Final = {
+    KIND_LESSON: FLAG_LESSON,
+    KIND_SUBJECT: FLAG_LESSON,
+    KIND_LEAVES_EARLY: FLAG_LEAVES_EARLY,
+    KIND_ARRIVES_LATE: FLAG_ARRIVES_LATE,
+}
+
+LAST_LESSONS: Final = 2
+"""Leaving early is absence from the day's last two lessons (having been at school that day)."""
+MIN_OPPORTUNITIES: Final = 10
+"""A cell is tested only with at least ten scheduled lessons in it (ten Wednesdays' fifth
+lesson: two and a half months); fewer cannot show a pattern, only add to the tests."""
+MIN_ABSENT_LESSONS: Final = 3
+"""A pupil with fewer absent lessons (on days with some attendance) is not tested."""
+SUBJECT_SHARE: Final = 0.75
+"""A run of lessons is named by its subject when that subject holds three in four of them."""
+
+# -- the columns lesson patterns add to ``fravaer patterns`` -------------------------------------
+LESSON_WEEKDAY: Final = "lesson_weekday"
+LESSON_FIRST: Final = "lesson_first"
+LESSON_LAST: Final = "lesson_last"
+LESSON_SUBJECT: Final = "lesson_subject"
+LESSON_Q: Final = "lesson_q"
+LESSON_FLAGS_COLUMN: Final = "lesson_flags"
+LESSON_PATTERN_COLUMNS: Final = (
+    LESSON_WEEKDAY,
+    LESSON_FIRST,
+    LESSON_LAST,
+    LESSON_SUBJECT,
+    LESSON_Q,
+)
+"""The strongest lesson-level finding of a pupil, in ``fravaer patterns``' machine formats."""
+
+WEEKDAY_NAMES: Final = ("monday", "tuesday", "wednesday", "thursday", "friday")
+CELL_COLUMNS: Final = (s.PUPIL_ID, KIND, WEEKDAY, FIRST, LAST, SUBJECT, "k", "n", "K", "N")
+
+_FROM_START = "_from_start"
+_FROM_END = "_from_end"
+_DAY_LESSONS = "_day_lessons"
+_DAY_ABSENT = "_day_absent"
+
+
+def _attended_lessons(lessons: pl.LazyFrame, window: pl.LazyFrame | None) -> pl.LazyFrame:
+    """The lessons of the window's days (Monday to Friday) on which the pupil attended at least
+    one lesson, with the weekday and each lesson's place from the start and from the end of the
+    pupil's day (among its numbered lessons)."""
+    if window is not None:
+        lessons = lessons.join(window.select(s.PUPIL_ID, s.DATE).unique(), on=[s.PUPIL_ID, s.DATE])
+    day = [s.PUPIL_ID, s.DATE]
+    number = pl.col(LESSON_NUMBER)
+    return (
+        lessons.with_columns(pl.col(s.DATE).dt.weekday().cast(pl.Int64).alias(WEEKDAY))
+        .filter(pl.col(WEEKDAY) <= len(WEEKDAY_NAMES))
+        .with_columns(
+            pl.len().over(day).alias(_DAY_LESSONS),
+            pl.col(ABSENT).sum().over(day).alias(_DAY_ABSENT),
+            number.rank("dense").over(day).cast(pl.Int64).alias(_FROM_START),
+            number.rank("dense", descending=True).over(day).cast(pl.Int64).alias(_FROM_END),
+        )
+        .filter(pl.col(_DAY_ABSENT) < pl.col(_DAY_LESSONS))
+    )
+
+
+def lesson_cells(lessons: pl.LazyFrame, *, window: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """Every cell of every pupil with its counts: the material of :func:`lesson_patterns`.
+
+    Parameters
+    ----------
+    lessons
+        The lesson frame (:data:`LESSON_SCHEMA`).
+    window
+        ``pupil_id`` and ``date`` of the days to look at (the pattern window); None: every day.
+
+    Returns
+    -------
+    pl.LazyFrame
+        Columns :data:`CELL_COLUMNS`, one row per pupil and cell. Only days on which the pupil
+        attended at least one lesson count: a whole absent day says nothing about lessons (it is
+        the day patterns' business), and its lessons would move together. ``N`` and ``K`` are
+        the pupil's scheduled and absent lessons on those days; ``n`` and ``k`` the cell's.
+        Cells (``weekday`` 1 = Monday, empty = every day):
+
+        - ``lesson``: a weekday's lesson number (``first`` = ``last`` = the number);
+        - ``leaves_early``: the day's last :data:`LAST_LESSONS` numbered lessons, per weekday
+          and every day (``first``, ``last``: the smallest and largest number among them);
+        - ``arrives_late``: the day's first numbered lesson, per weekday and every day;
+        - ``subject``: every lesson of a subject.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> lessons = pl.LazyFrame(
+    ...     {"pupil_id": ["7"] * 4, "date": [date(2024, 3, 6)] * 4,
+    ...      "lesson_number": [1, 2, 3, 4], "subject": ["Dansk"] * 2 + ["Idræt"] * 2,
+    ...      "absent": [False, False, True, True]}
+    ... )
+    >>> cells = lesson_cells(lessons).filter(pl.col("weekday").is_null()).collect()
+    >>> cells.select("kind", "subject", "k", "n", "K", "N").sort("kind", "subject").rows()
+    [('arrives_late', None, 0, 1, 2, 4), ('leaves_early', None, 2, 2, 2, 4), \
+('subject', 'Dansk', 0, 2, 2, 4), ('subject', 'Idræt', 2, 2, 2, 4)]
+    """
+    rows = _attended_lessons(lessons, window)
+    absent = pl.col(ABSENT).cast(pl.Int64)
+    totals = rows.group_by(s.PUPIL_ID).agg(
+        pl.len().cast(pl.Int64).alias("N"), absent.sum().alias("K")
+    )
+    number = pl.col(LESSON_NUMBER)
+    counts = [pl.len().cast(pl.Int64).alias("n"), absent.sum().alias("k")]
+    span = [number.min().alias(FIRST), number.max().alias(LAST)]
+    none_int = pl.lit(None, dtype=pl.Int64)
+    none_text = pl.lit(None, dtype=pl.String)
+
+    def cells(kind: str, kept: pl.Expr, by: list[str], columns: list[pl.Expr]) -> pl.LazyFrame:
+        grouped = rows.filter(kept).group_by(s.PUPIL_ID, *by).agg(*counts, *columns)
+        defaults = {WEEKDAY: none_int, FIRST: none_int, LAST: none_int, SUBJECT: none_text}
+        return grouped.select(
+            s.PUPIL_ID,
+            pl.lit(kind).alias(KIND),
+            *(
+                (pl.col(c) if c in by or (c in (FIRST, LAST) and columns) else default)
+                .cast(pl.String if c == SUBJECT else pl.Int64)
+                .alias(c)
+                for c, default in defaults.items()
+            ),
+            "k",
+            "n",
+        )
+
+    numbered = number.is_not_null()
+    last = numbered & (pl.col(_FROM_END) <= LAST_LESSONS)
+    first = numbered & (pl.col(_FROM_START) == 1)
+    found = pl.concat(
+        [
+            cells(KIND_LESSON, numbered, [WEEKDAY, LESSON_NUMBER], span),
+            cells(KIND_LEAVES_EARLY, last, [WEEKDAY], span),
+            cells(KIND_LEAVES_EARLY, last, [], span),
+            cells(KIND_ARRIVES_LATE, first, [WEEKDAY], span),
+            cells(KIND_ARRIVES_LATE, first, [], span),
+            cells(KIND_SUBJECT, pl.col(SUBJECT).is_not_null(), [SUBJECT], []),
+        ]
+    )
+    return found.join(totals, on=s.PUPIL_ID).select(CELL_COLUMNS)
+
+
+_ORDER = "_order"
+_RUN = "_run"
+_KIND_ORDER: Final = {
+    KIND_LEAVES_EARLY: 0,
+    KIND_ARRIVES_LATE: 1,
+    KIND_LESSON: 2,
+    KIND_SUBJECT: 3,
+}
+"""Which finding is named first when two are equally strong: a day shape before a lesson."""
+
+
+def lesson_tests(
+    lessons: pl.LazyFrame, *, window: pl.LazyFrame | None = None, fdr: float = FDR
+) -> pl.LazyFrame:
+    """The tested cells of every pupil (:func:`lesson_cells`) with ``p``, ``q`` and, for a
+    significant ``lesson`` cell, the run of significant lesson numbers of its weekday around it
+    (``first``, ``last``).
+
+    A pupil with fewer than :data:`MIN_ABSENT_LESSONS` absent lessons, and a cell with fewer
+    than :data:`MIN_OPPORTUNITIES` lessons, is not tested. The test is
+    :func:`fravaer.trend.pattern_tests`' (hypergeometric, one-sided, given the pupil's own
+    absent lessons), and its Benjamini-Hochberg control runs over every lesson test of the run.
+    """
+    tested = lesson_cells(lessons, window=window).filter(
+        (pl.col("K") >= MIN_ABSENT_LESSONS) & (pl.col("n") >= MIN_OPPORTUNITIES)
+    )
+    tests = pattern_tests(tested)
+    significant = pl.col("q") <= fdr
+    in_run = significant & (pl.col(KIND) == KIND_LESSON)
+    group = [s.PUPIL_ID, WEEKDAY, _RUN]
+    runs = (
+        tests.filter(in_run)
+        .select(s.PUPIL_ID, WEEKDAY, FIRST)
+        .sort(s.PUPIL_ID, WEEKDAY, FIRST)
+        .with_columns(
+            (pl.col(FIRST) - pl.col(FIRST).shift(1) != 1)
+            .fill_null(value=True)
+            .cum_sum()
+            .over(s.PUPIL_ID, WEEKDAY)
+            .alias(_RUN)
+        )
+        .with_columns(
+            pl.col(FIRST).min().over(group).alias("_run_first"),
+            pl.col(FIRST).max().over(group).alias("_run_last"),
+        )
+        .select(s.PUPIL_ID, WEEKDAY, FIRST, "_run_first", "_run_last")
+    )
+    joined = tests.join(runs, on=[s.PUPIL_ID, WEEKDAY, FIRST], how="left", nulls_equal=False)
+    run = pl.col(KIND) == KIND_LESSON
+    return joined.with_columns(
+        pl.when(run & in_run).then(pl.col("_run_first")).otherwise(pl.col(FIRST)).alias(FIRST),
+        pl.when(run & in_run).then(pl.col("_run_last")).otherwise(pl.col(LAST)).alias(LAST),
+    ).drop("_run_first", "_run_last")
+
+
+def lesson_patterns(
+    lessons: pl.LazyFrame, *, window: pl.LazyFrame | None = None, fdr: float = FDR
+) -> pl.LazyFrame:
+    """Per pupil: the lesson flags raised and the strongest lesson-level finding.
+
+    Parameters
+    ----------
+    lessons
+        The lesson frame (:data:`LESSON_SCHEMA`).
+    window
+        ``pupil_id`` and ``date`` of the days to look at; None: every day.
+    fdr
+        The Benjamini-Hochberg false-discovery level over every lesson test of the run.
+
+    Returns
+    -------
+    pl.LazyFrame
+        ``pupil_id``, ``lesson_flags`` (``lesson``, ``leaves_early``, ``arrives_late``, those
+        raised, ``;``-separated) and :data:`LESSON_PATTERN_COLUMNS`: the strongest finding (the
+        significant cell with the smallest p-value) as its weekday (empty: every day), its first
+        and last lesson numbers (a run of significant lesson numbers for ``lesson``), its
+        subject (a subject cell's, or the subject of three in four of a run's lessons) and
+        ``lesson_q``, the smallest adjusted p-value of the pupil's lesson tests. One row per
+        pupil with a lesson on a day with some attendance in the window.
+
+    Examples
+    --------
+    Absent from lessons 5 and 6 on twelve of twenty Wednesdays, and one other lesson a week:
+
+    >>> from datetime import date, timedelta
+    >>> days = [date(2024, 1, 1) + timedelta(days=i) for i in range(140) if i % 7 < 5]
+    >>> rows = [
+    ...     (d, n, (d.weekday() == 2 and n >= 5 and i % 5 < 3) or (n == 1 + i % 6 and i % 5 == 4))
+    ...     for i, d in enumerate(days) for n in range(1, 7)
+    ... ]
+    >>> lessons = pl.LazyFrame(
+    ...     {"pupil_id": ["7"] * len(rows), "date": [r[0] for r in rows],
+    ...      "lesson_number": [r[1] for r in rows],
+    ...      "subject": ["Idræt" if r[0].weekday() == 2 and r[1] >= 5 else "Dansk" for r in rows],
+    ...      "absent": [r[2] for r in rows]}
+    ... )
+    >>> found = lesson_patterns(lessons).collect()
+    >>> found.select("lesson_flags", "lesson_weekday", "lesson_first", "lesson_last").row(0)
+    ('lesson;leaves_early', 'wednesday', 5, 6)
+    """
+    tests = lesson_tests(lessons, window=window, fdr=fdr).with_columns(
+        pl.col(KIND).replace_strict(_KIND_ORDER, return_dtype=pl.Int64).alias(_ORDER)
+    )
+    significant = pl.col("q") <= fdr
+    flag = pl.col(KIND).replace_strict(FLAG_OF_KIND, return_dtype=pl.String)
+    raised = [
+        pl.when((flag == name) & significant).then(pl.lit(name)).max().alias(name)
+        for name in LESSON_FLAGS
+    ]
+    strongest = tests.filter(significant).sort("p", _ORDER).group_by(s.PUPIL_ID).first()
+    per_pupil = (
+        tests.group_by(s.PUPIL_ID)
+        .agg(pl.col("q").min().alias(LESSON_Q), *raised)
+        .with_columns(
+            pl.concat_str(list(LESSON_FLAGS), separator=";", ignore_nulls=True)
+            .fill_null("")
+            .alias(LESSON_FLAGS_COLUMN)
+        )
+        .join(
+            strongest.select(s.PUPIL_ID, KIND, WEEKDAY, FIRST, LAST, SUBJECT),
+            on=s.PUPIL_ID,
+            how="left",
+        )
+    )
+    named = _run_subjects(lessons, per_pupil, window=window)
+    pupils = _attended_lessons(lessons, window).select(s.PUPIL_ID).unique()
+    weekday_name = pl.col(WEEKDAY).replace_strict(
+        dict(enumerate(WEEKDAY_NAMES, start=1)), default=None, return_dtype=pl.String
+    )
+    return (
+        pupils.join(per_pupil, on=s.PUPIL_ID, how="left")
+        .join(named, on=s.PUPIL_ID, how="left")
+        .select(
+            s.PUPIL_ID,
+            pl.col(LESSON_FLAGS_COLUMN).fill_null(""),
+            weekday_name.alias(LESSON_WEEKDAY),
+            pl.col(FIRST).alias(LESSON_FIRST),
+            pl.col(LAST).alias(LESSON_LAST),
+            pl.coalesce(pl.col(SUBJECT), pl.col("_run_subject")).alias(LESSON_SUBJECT),
+            pl.col(LESSON_Q),
+        )
+    )
+
+
+def _run_subjects(
+    lessons: pl.LazyFrame, found: pl.LazyFrame, *, window: pl.LazyFrame | None
+) -> pl.LazyFrame:
+    """The subject of each pupil's strongest ``lesson`` run, when one subject holds at least
+    :data:`SUBJECT_SHARE` of the run's scheduled lessons: ``pupil_id``, ``_run_subject``."""
+    runs = found.filter(pl.col(KIND) == KIND_LESSON).select(
+        s.PUPIL_ID, pl.col(WEEKDAY).alias("_w"), pl.col(FIRST).alias("_a"), pl.col(LAST).alias("_b")
+    )
+    rows = _attended_lessons(lessons, window).join(runs, on=s.PUPIL_ID)
+    in_run = (pl.col(WEEKDAY) == pl.col("_w")) & pl.col(LESSON_NUMBER).is_between("_a", "_b")
+    counted = (
+        rows.filter(in_run)
+        .group_by(s.PUPIL_ID)
+        .agg(
+            pl.len().alias("_all"),
+            pl.col(SUBJECT).drop_nulls().mode().sort().first().alias("_top"),
+        )
+    )
+    top = (
+        rows.filter(in_run)
+        .join(counted, on=s.PUPIL_ID)
+        .group_by(s.PUPIL_ID)
+        .agg(
+            pl.col("_top").first(),
+            (pl.col(SUBJECT) == pl.col("_top")).sum().alias("_n_top"),
+            pl.col("_all").first(),
+        )
+    )
+    return top.select(
+        s.PUPIL_ID,
+        pl.when(pl.col("_n_top") >= SUBJECT_SHARE * pl.col("_all"))
+        .then(pl.col("_top"))
+        .alias("_run_subject"),
+    )
