@@ -17,7 +17,7 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.trend import FDR, pattern_tests
+from fravaer.trend import FDR, FLAGS, pattern_tests
 
 # -- the lesson frame ----------------------------------------------------------------------------
 LESSON: Final = "lesson"
@@ -104,6 +104,9 @@ SUBJECT_SHARE: Final = 0.75
 """A run of lessons is named by its subject when that subject holds three in four of them."""
 
 # -- the columns lesson patterns add to ``fravaer patterns`` -------------------------------------
+LESSON_PATTERN: Final = "lesson_pattern"
+"""The flag of the strongest finding: ``lesson`` (a subject's too), ``leaves_early`` or
+``arrives_late``; the other columns say where."""
 LESSON_WEEKDAY: Final = "lesson_weekday"
 LESSON_FIRST: Final = "lesson_first"
 LESSON_LAST: Final = "lesson_last"
@@ -111,6 +114,7 @@ LESSON_SUBJECT: Final = "lesson_subject"
 LESSON_Q: Final = "lesson_q"
 LESSON_FLAGS_COLUMN: Final = "lesson_flags"
 LESSON_PATTERN_COLUMNS: Final = (
+    LESSON_PATTERN,
     LESSON_WEEKDAY,
     LESSON_FIRST,
     LESSON_LAST,
@@ -187,7 +191,16 @@ def lesson_cells(lessons: pl.LazyFrame, *, window: pl.LazyFrame | None = None) -
     [('arrives_late', None, 0, 1, 2, 4), ('leaves_early', None, 2, 2, 2, 4), \
 ('subject', 'Dansk', 0, 2, 2, 4), ('subject', 'Idræt', 2, 2, 2, 4)]
     """
-    rows = _attended_lessons(lessons, window)
+    return _cells(_attended_lessons(lessons, window)).select(CELL_COLUMNS)
+
+
+_TOP = "_top"
+_TOP_N = "_top_n"
+
+
+def _cells(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`lesson_cells` of attended lessons, and for a ``lesson`` cell its most common
+    subject (``_top``) and that subject's lessons (``_top_n``), to name a run by."""
     absent = pl.col(ABSENT).cast(pl.Int64)
     totals = rows.group_by(s.PUPIL_ID).agg(
         pl.len().cast(pl.Int64).alias("N"), absent.sum().alias("K")
@@ -197,37 +210,61 @@ def lesson_cells(lessons: pl.LazyFrame, *, window: pl.LazyFrame | None = None) -
     span = [number.min().alias(FIRST), number.max().alias(LAST)]
     none_int = pl.lit(None, dtype=pl.Int64)
     none_text = pl.lit(None, dtype=pl.String)
+    defaults = {WEEKDAY: none_int, FIRST: none_int, LAST: none_int, SUBJECT: none_text}
+    extra = [none_text.alias(_TOP), none_int.alias(_TOP_N)]
 
-    def cells(kind: str, kept: pl.Expr, by: list[str], columns: list[pl.Expr]) -> pl.LazyFrame:
-        grouped = rows.filter(kept).group_by(s.PUPIL_ID, *by).agg(*counts, *columns)
-        defaults = {WEEKDAY: none_int, FIRST: none_int, LAST: none_int, SUBJECT: none_text}
+    def shaped(
+        grouped: pl.LazyFrame, kind: str, kept: list[str], more: list[pl.Expr]
+    ) -> pl.LazyFrame:
         return grouped.select(
             s.PUPIL_ID,
             pl.lit(kind).alias(KIND),
             *(
-                (pl.col(c) if c in by or (c in (FIRST, LAST) and columns) else default)
+                (pl.col(c) if c in kept else default)
                 .cast(pl.String if c == SUBJECT else pl.Int64)
                 .alias(c)
                 for c, default in defaults.items()
             ),
             "k",
             "n",
+            *more,
         )
+
+    def cells(kind: str, kept: pl.Expr, by: list[str]) -> pl.LazyFrame:
+        grouped = rows.filter(kept).group_by(s.PUPIL_ID, *by).agg(*counts, *span)
+        return shaped(grouped, kind, [*by, FIRST, LAST], extra)
 
     numbered = number.is_not_null()
     last = numbered & (pl.col(_FROM_END) <= LAST_LESSONS)
     first = numbered & (pl.col(_FROM_START) == 1)
+    # A weekday's lesson number, counted per subject first: the run's subject comes with it.
+    by_subject = (
+        rows.filter(numbered).group_by(s.PUPIL_ID, WEEKDAY, LESSON_NUMBER, SUBJECT).agg(*counts)
+    )
+    named = pl.col(SUBJECT).is_not_null()
+    # Within a group rows keep their order: the most common subject (ties: by name) first.
+    ordered = by_subject.sort("n", SUBJECT, descending=[True, False], nulls_last=True)
+    lesson = ordered.group_by(s.PUPIL_ID, WEEKDAY, LESSON_NUMBER).agg(
+        pl.col("n").sum(),
+        pl.col("k").sum(),
+        pl.col(SUBJECT).filter(named).first().alias(_TOP),
+        pl.col("n").filter(named).max().cast(pl.Int64).alias(_TOP_N),
+    )
+    lesson = lesson.with_columns(
+        pl.col(LESSON_NUMBER).alias(FIRST), pl.col(LESSON_NUMBER).alias(LAST)
+    )
+    subjects = rows.filter(named).group_by(s.PUPIL_ID, SUBJECT).agg(*counts)
     found = pl.concat(
         [
-            cells(KIND_LESSON, numbered, [WEEKDAY, LESSON_NUMBER], span),
-            cells(KIND_LEAVES_EARLY, last, [WEEKDAY], span),
-            cells(KIND_LEAVES_EARLY, last, [], span),
-            cells(KIND_ARRIVES_LATE, first, [WEEKDAY], span),
-            cells(KIND_ARRIVES_LATE, first, [], span),
-            cells(KIND_SUBJECT, pl.col(SUBJECT).is_not_null(), [SUBJECT], []),
+            shaped(lesson, KIND_LESSON, [WEEKDAY, FIRST, LAST], [pl.col(_TOP), pl.col(_TOP_N)]),
+            cells(KIND_LEAVES_EARLY, last, [WEEKDAY]),
+            cells(KIND_LEAVES_EARLY, last, []),
+            cells(KIND_ARRIVES_LATE, first, [WEEKDAY]),
+            cells(KIND_ARRIVES_LATE, first, []),
+            shaped(subjects, KIND_SUBJECT, [SUBJECT], extra),
         ]
     )
-    return found.join(totals, on=s.PUPIL_ID).select(CELL_COLUMNS)
+    return found.join(totals, on=s.PUPIL_ID)
 
 
 _ORDER = "_order"
@@ -253,36 +290,40 @@ def lesson_tests(
     :func:`fravaer.trend.pattern_tests`' (hypergeometric, one-sided, given the pupil's own
     absent lessons), and its Benjamini-Hochberg control runs over every lesson test of the run.
     """
-    tested = lesson_cells(lessons, window=window).filter(
+    return _tests(_attended_lessons(lessons, window), fdr=fdr).drop(_TOP, _TOP_N)
+
+
+def _tests(rows: pl.LazyFrame, *, fdr: float) -> pl.LazyFrame:
+    """:func:`lesson_tests` of attended lessons; a significant ``lesson`` cell's ``subject``
+    is its run's, when every lesson of the run has the same most common subject in at least
+    :data:`SUBJECT_SHARE` of its lessons."""
+    tested = _cells(rows).filter(
         (pl.col("K") >= MIN_ABSENT_LESSONS) & (pl.col("n") >= MIN_OPPORTUNITIES)
     )
     tests = pattern_tests(tested)
-    significant = pl.col("q") <= fdr
-    in_run = significant & (pl.col(KIND) == KIND_LESSON)
+    in_run = (pl.col("q") <= fdr) & (pl.col(KIND) == KIND_LESSON)
     group = [s.PUPIL_ID, WEEKDAY, _RUN]
-    runs = (
-        tests.filter(in_run)
-        .select(s.PUPIL_ID, WEEKDAY, FIRST)
-        .sort(s.PUPIL_ID, WEEKDAY, FIRST)
-        .with_columns(
-            (pl.col(FIRST) - pl.col(FIRST).shift(1) != 1)
-            .fill_null(value=True)
-            .cum_sum()
-            .over(s.PUPIL_ID, WEEKDAY)
-            .alias(_RUN)
-        )
-        .with_columns(
-            pl.col(FIRST).min().over(group).alias("_run_first"),
-            pl.col(FIRST).max().over(group).alias("_run_last"),
-        )
-        .select(s.PUPIL_ID, WEEKDAY, FIRST, "_run_first", "_run_last")
+    step = (pl.col(FIRST) - pl.col(FIRST).shift(1) != 1).fill_null(value=True)
+    one_subject = (pl.col(_TOP).n_unique() == 1) & pl.col(_TOP).is_not_null().all()
+    shared = (pl.col(_TOP_N) >= SUBJECT_SHARE * pl.col("n")).all()
+    runs = tests.filter(in_run).sort(s.PUPIL_ID, WEEKDAY, FIRST)
+    runs = runs.with_columns(step.cum_sum().over(s.PUPIL_ID, WEEKDAY).alias(_RUN)).select(
+        s.PUPIL_ID,
+        WEEKDAY,
+        FIRST,
+        pl.col(FIRST).min().over(group).alias("_run_first"),
+        pl.col(FIRST).max().over(group).alias("_run_last"),
+        pl.when((one_subject & shared).over(group))
+        .then(pl.col(_TOP).first().over(group))
+        .alias("_run_subject"),
     )
-    joined = tests.join(runs, on=[s.PUPIL_ID, WEEKDAY, FIRST], how="left", nulls_equal=False)
-    run = pl.col(KIND) == KIND_LESSON
+    joined = tests.join(runs, on=[s.PUPIL_ID, WEEKDAY, FIRST], how="left")
+    run = pl.col("_run_first").is_not_null() & (pl.col(KIND) == KIND_LESSON)
     return joined.with_columns(
-        pl.when(run & in_run).then(pl.col("_run_first")).otherwise(pl.col(FIRST)).alias(FIRST),
-        pl.when(run & in_run).then(pl.col("_run_last")).otherwise(pl.col(LAST)).alias(LAST),
-    ).drop("_run_first", "_run_last")
+        pl.when(run).then(pl.col("_run_first")).otherwise(pl.col(FIRST)).alias(FIRST),
+        pl.when(run).then(pl.col("_run_last")).otherwise(pl.col(LAST)).alias(LAST),
+        pl.when(run).then(pl.col("_run_subject")).otherwise(pl.col(SUBJECT)).alias(SUBJECT),
+    ).drop("_run_first", "_run_last", "_run_subject")
 
 
 def lesson_patterns(
@@ -304,11 +345,11 @@ def lesson_patterns(
     pl.LazyFrame
         ``pupil_id``, ``lesson_flags`` (``lesson``, ``leaves_early``, ``arrives_late``, those
         raised, ``;``-separated) and :data:`LESSON_PATTERN_COLUMNS`: the strongest finding (the
-        significant cell with the smallest p-value) as its weekday (empty: every day), its first
-        and last lesson numbers (a run of significant lesson numbers for ``lesson``), its
+        significant cell with the smallest p-value) as its flag, its weekday (empty: every day),
+        its first and last lesson numbers (a run of significant lesson numbers for ``lesson``), its
         subject (a subject cell's, or the subject of three in four of a run's lessons) and
-        ``lesson_q``, the smallest adjusted p-value of the pupil's lesson tests. One row per
-        pupil with a lesson on a day with some attendance in the window.
+        ``lesson_q``, the smallest adjusted p-value of the pupil's lesson tests. One row per pupil
+        with a lesson on a day with some attendance in the window.
 
     Examples
     --------
@@ -330,7 +371,8 @@ def lesson_patterns(
     >>> found.select("lesson_flags", "lesson_weekday", "lesson_first", "lesson_last").row(0)
     ('lesson;leaves_early', 'wednesday', 5, 6)
     """
-    tests = lesson_tests(lessons, window=window, fdr=fdr).with_columns(
+    rows = _attended_lessons(lessons, window)
+    tests = _tests(rows, fdr=fdr).with_columns(
         pl.col(KIND).replace_strict(_KIND_ORDER, return_dtype=pl.Int64).alias(_ORDER)
     )
     significant = pl.col("q") <= fdr
@@ -339,72 +381,54 @@ def lesson_patterns(
         pl.when((flag == name) & significant).then(pl.lit(name)).max().alias(name)
         for name in LESSON_FLAGS
     ]
-    strongest = tests.filter(significant).sort("p", _ORDER).group_by(s.PUPIL_ID).first()
+    # Within a group rows keep their order: the strongest significant finding first.
+    strongest = [
+        pl.col(c).filter(significant).first().alias(c)
+        for c in (KIND, WEEKDAY, FIRST, LAST, SUBJECT)
+    ]
     per_pupil = (
-        tests.group_by(s.PUPIL_ID)
-        .agg(pl.col("q").min().alias(LESSON_Q), *raised)
-        .with_columns(
-            pl.concat_str(list(LESSON_FLAGS), separator=";", ignore_nulls=True)
-            .fill_null("")
-            .alias(LESSON_FLAGS_COLUMN)
-        )
-        .join(
-            strongest.select(s.PUPIL_ID, KIND, WEEKDAY, FIRST, LAST, SUBJECT),
-            on=s.PUPIL_ID,
-            how="left",
-        )
+        tests.sort("p", _ORDER)
+        .group_by(s.PUPIL_ID)
+        .agg(pl.col("q").min().alias(LESSON_Q), *raised, *strongest)
     )
-    named = _run_subjects(lessons, per_pupil, window=window)
-    pupils = _attended_lessons(lessons, window).select(s.PUPIL_ID).unique()
+    pupils = rows.select(s.PUPIL_ID).unique()
     weekday_name = pl.col(WEEKDAY).replace_strict(
         dict(enumerate(WEEKDAY_NAMES, start=1)), default=None, return_dtype=pl.String
     )
-    return (
-        pupils.join(per_pupil, on=s.PUPIL_ID, how="left")
-        .join(named, on=s.PUPIL_ID, how="left")
-        .select(
-            s.PUPIL_ID,
-            pl.col(LESSON_FLAGS_COLUMN).fill_null(""),
-            weekday_name.alias(LESSON_WEEKDAY),
-            pl.col(FIRST).alias(LESSON_FIRST),
-            pl.col(LAST).alias(LESSON_LAST),
-            pl.coalesce(pl.col(SUBJECT), pl.col("_run_subject")).alias(LESSON_SUBJECT),
-            pl.col(LESSON_Q),
-        )
-    )
-
-
-def _run_subjects(
-    lessons: pl.LazyFrame, found: pl.LazyFrame, *, window: pl.LazyFrame | None
-) -> pl.LazyFrame:
-    """The subject of each pupil's strongest ``lesson`` run, when one subject holds at least
-    :data:`SUBJECT_SHARE` of the run's scheduled lessons: ``pupil_id``, ``_run_subject``."""
-    runs = found.filter(pl.col(KIND) == KIND_LESSON).select(
-        s.PUPIL_ID, pl.col(WEEKDAY).alias("_w"), pl.col(FIRST).alias("_a"), pl.col(LAST).alias("_b")
-    )
-    rows = _attended_lessons(lessons, window).join(runs, on=s.PUPIL_ID)
-    in_run = (pl.col(WEEKDAY) == pl.col("_w")) & pl.col(LESSON_NUMBER).is_between("_a", "_b")
-    counted = (
-        rows.filter(in_run)
-        .group_by(s.PUPIL_ID)
-        .agg(
-            pl.len().alias("_all"),
-            pl.col(SUBJECT).drop_nulls().mode().sort().first().alias("_top"),
-        )
-    )
-    top = (
-        rows.filter(in_run)
-        .join(counted, on=s.PUPIL_ID)
-        .group_by(s.PUPIL_ID)
-        .agg(
-            pl.col("_top").first(),
-            (pl.col(SUBJECT) == pl.col("_top")).sum().alias("_n_top"),
-            pl.col("_all").first(),
-        )
-    )
-    return top.select(
+    return pupils.join(per_pupil, on=s.PUPIL_ID, how="left").select(
         s.PUPIL_ID,
-        pl.when(pl.col("_n_top") >= SUBJECT_SHARE * pl.col("_all"))
-        .then(pl.col("_top"))
-        .alias("_run_subject"),
+        pl.concat_str(list(LESSON_FLAGS), separator=";", ignore_nulls=True)
+        .fill_null("")
+        .alias(LESSON_FLAGS_COLUMN),
+        pl.col(KIND)
+        .replace_strict(FLAG_OF_KIND, default=None, return_dtype=pl.String)
+        .alias(LESSON_PATTERN),
+        weekday_name.alias(LESSON_WEEKDAY),
+        pl.col(FIRST).alias(LESSON_FIRST),
+        pl.col(LAST).alias(LESSON_LAST),
+        pl.col(SUBJECT).alias(LESSON_SUBJECT),
+        pl.col(LESSON_Q),
+    )
+
+
+def with_lesson_patterns(
+    found: pl.LazyFrame, lessons: pl.LazyFrame, *, window: pl.LazyFrame, fdr: float = FDR
+) -> pl.LazyFrame:
+    """``fravaer patterns``' result with the lesson flags added to ``flags`` (after the day
+    flags) and the :data:`LESSON_PATTERN_COLUMNS` of :func:`lesson_patterns` added at the end.
+
+    ``window`` is the pattern window (``pupil_id``, ``date``); a pupil without lessons in it
+    gets empty lesson columns and no lesson flag.
+    """
+    per_pupil = lesson_patterns(lessons, window=window, fdr=fdr)
+    parts = [pl.col(FLAGS), pl.col(LESSON_FLAGS_COLUMN)]
+    flags = pl.concat_str(
+        [pl.when(part.fill_null("") != "").then(part) for part in parts],
+        separator=";",
+        ignore_nulls=True,
+    ).fill_null("")
+    return (
+        found.join(per_pupil, on=s.PUPIL_ID, how="left", maintain_order="left")
+        .with_columns(flags.alias(FLAGS))
+        .drop(LESSON_FLAGS_COLUMN)
     )
