@@ -23,9 +23,12 @@ from fravaer.trend import FDR, FLAGS, pattern_tests
 LESSON: Final = "lesson"
 """The lesson's label as the export writes it (``1``, ``3. lektion``, ``modul 2``)."""
 LESSON_NUMBER: Final = "lesson_number"
-"""The lesson's number in the school's day: the number in its label (empty when it has none)."""
+"""The lesson's number in the school's day: the number in its label; for a label without one,
+its place by start time among the pupil's lessons that day; else empty."""
 SUBJECT: Final = "subject"
 """The lesson's subject as the export writes it (``Idræt``), or empty."""
+START_TIME: Final = "start_time"
+"""When the lesson starts, in minutes after midnight (``08:15`` is 495), or empty."""
 ABSENT: Final = "absent"
 """Whether any of the lesson was missed (an absence category with a fraction above 0)."""
 
@@ -37,6 +40,7 @@ LESSON_SCHEMA: Final = pl.Schema(
         LESSON: pl.String(),
         LESSON_NUMBER: pl.Int64(),
         SUBJECT: pl.String(),
+        START_TIME: pl.Int64(),
         s.CATEGORY: s.CATEGORY_DTYPE,
         s.ABSENT_FRACTION: pl.Float64(),
         ABSENT: pl.Boolean(),

@@ -159,3 +159,46 @@ def test_the_lesson_frame_equals_the_lessons_given(lessons: list[Lesson]) -> Non
 def test_read_lessons_takes_the_source_options() -> None:
     lessons = read_lessons(EXAMPLE, SourceOptions(shape="lesson")).collect()
     assert lessons.height == len(example_rows())
+
+
+def timed(labels_and_times: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [
+        {
+            "Elev": "0001",
+            "Skole": "851001",
+            "Dato": "2024-03-06",
+            "Lektion": label,
+            "Starttid": start,
+            "Kode": "present" if i else "illness",
+        }
+        for i, (label, start) in enumerate(labels_and_times)
+    ]
+
+
+def test_labels_without_a_number_are_ranked_by_start_time(tmp_path: Path) -> None:
+    rows = timed([("eftermiddag", "12:30"), ("morgen", "8.00"), ("formiddag", "10:15-11:00")])
+    lessons = read_lessons(write(tmp_path / "timed.csv", rows)).collect().sort("start_time")
+    assert lessons.select("lesson", "start_time", "lesson_number").rows() == [
+        ("morgen", 480, 1),
+        ("formiddag", 615, 2),
+        ("eftermiddag", 750, 3),
+    ]
+    # A number in the label wins over the start time: the school's own numbering.
+    numbered = timed([("2. lektion", "08:00"), ("3. lektion", "09:00")])
+    got = read_lessons(write(tmp_path / "numbered.csv", numbered)).collect()
+    assert sorted(got["lesson_number"]) == [2, 3]
+
+
+@pytest.mark.parametrize("start", ["8 o'clock", "25:00", "=1+1"])
+def test_a_start_that_is_not_a_time_is_refused_without_its_value(
+    tmp_path: Path, start: str
+) -> None:
+    rows = timed([("morgen", "08:00"), ("middag", start)])
+    export = write(tmp_path / "timed.csv", rows)
+    with pytest.raises(BadInputError) as caught:
+        read_lessons(export).collect()
+    message = str(caught.value)
+    assert ":3:" in message
+    assert "'Starttid'" in message
+    assert "not a time of day (HH:MM)" in message
+    assert start not in message

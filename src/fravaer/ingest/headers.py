@@ -23,13 +23,14 @@ from typing import Final
 from fravaer import schema as s
 from fravaer.errors import BadInputError, Location, PolicyError
 from fravaer.ingest.text import has_hidden_character, shown_name
-from fravaer.lessons import SUBJECT
+from fravaer.lessons import START_TIME, SUBJECT
 
 LESSON: Final = "lesson"
 """Not a canonical column: the lesson of a lesson-level export, aggregated away by its shape."""
 
-MAPPABLE: Final = (*s.CANONICAL_SCHEMA, LESSON, SUBJECT)
-"""The columns a header can be mapped to: the canonical ones, ``lesson`` and its ``subject``
+MAPPABLE: Final = (*s.CANONICAL_SCHEMA, LESSON, SUBJECT, START_TIME)
+"""The columns a header can be mapped to: the canonical ones, ``lesson``, its ``subject`` and
+``start_time``
 (read with the lesson, of a lesson-level export only: docs/shapes.md#lesson-level-exports)."""
 
 ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -74,6 +75,7 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     s.CLASS_NAME: ("class_name", "class", "klasse", "hold"),
     LESSON: ("lesson", "lektion", "modul", "time"),
     SUBJECT: ("subject", "fag", "fagnavn"),
+    START_TIME: ("start_time", "starttid", "starttidspunkt", "lektionsstart", "modulstart"),
 }
 """Canonical column -> the headers that mean it, as written in exports (before folding)."""
 

@@ -21,6 +21,7 @@ from fravaer.lessons import (
     LESSON,
     LESSON_NUMBER,
     LESSON_SCHEMA,
+    START_TIME,
     absent_lesson_expr,
     lesson_number_expr,
 )
@@ -34,8 +35,9 @@ _DEFAULT_OPTIONS = SourceOptions()
 def lesson_frame(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Checked lesson rows (:func:`fravaer.ingest.shapes.lesson_rows`) as the lesson frame.
 
-    The lesson number is the first whole number of the label (``3. lektion`` is 3); a label
-    without one has no number. The subject is the export's, or empty.
+    The lesson number is the first whole number of the label (``3. lektion`` is 3); for a
+    label without one, its place by start time among the pupil's lessons that day (when the
+    export gives start times); else none. The subject is the export's, or empty.
 
     >>> from datetime import date
     >>> rows = pl.LazyFrame(
@@ -48,7 +50,11 @@ def lesson_frame(rows: pl.LazyFrame) -> pl.LazyFrame:
     [(5, None, False), (6, None, True)]
     """
     names = rows.collect_schema().names()
-    computed = {LESSON_NUMBER: lesson_number_expr(pl.col(LESSON)), ABSENT: absent_lesson_expr()}
+    number = lesson_number_expr(pl.col(LESSON))
+    if START_TIME in names:  # a label without a number: its place by start time that day
+        place = pl.col(START_TIME).rank("dense").over(s.PUPIL_ID, s.DATE).cast(pl.Int64)
+        number = pl.coalesce(number, place)
+    computed = {LESSON_NUMBER: number, ABSENT: absent_lesson_expr()}
 
     def column(name: str, dtype: pl.DataType) -> pl.Expr:
         expr = computed.get(name, pl.col(name) if name in names else pl.lit(None))

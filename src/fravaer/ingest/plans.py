@@ -38,7 +38,7 @@ from fravaer.ingest.text import (
     lookalike_expr,
     pupil_id_expr,
 )
-from fravaer.lessons import SUBJECT
+from fravaer.lessons import START_TIME, SUBJECT
 
 Explain = Callable[[int], BadInputError]
 """Builds the error for a check that failed first at a 0-based record."""
@@ -283,6 +283,31 @@ def _class_plan(dtype: pl.DataType | None, column: str = s.CLASS_NAME) -> Plan:
     )
 
 
+_TIME_OF_DAY = r"^(\d{1,2})[:.](\d{2})(?:[:.]\d{2})?(?:\s*-.*)?$"
+"""``8:15``, ``08.15``, ``08:15:00``, and a range's start (``08:15-09:00``)."""
+
+
+def _start_plan(dtype: pl.DataType | None) -> Plan:
+    """A lesson's start time as minutes after midnight; blank is none, anything else that is
+    not a time of day is refused (docs/shapes.md#the-lesson-frame)."""
+    if isinstance(dtype, pl.Time):
+        time = pl.col(START_TIME)
+        return Plan((time.dt.hour().cast(pl.Int64) * 60 + time.dt.minute()).cast(pl.Int64))
+    if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
+        raise TypeProblem(START_TIME, "must be a time of day or text HH:MM")
+    text = pl.col(START_TIME).cast(pl.String).str.strip_chars()
+    hour = text.str.extract(_TIME_OF_DAY, 1).cast(pl.Int64)
+    minute = text.str.extract(_TIME_OF_DAY, 2).cast(pl.Int64)
+    valid = hour.is_between(0, 23) & minute.is_between(0, 59)
+    bad = ~blank_expr(START_TIME) & ~valid.fill_null(value=False)
+    problem = "not a time of day (HH:MM)"
+    return Plan(
+        pl.when(valid).then(hour * 60 + minute),
+        (Check(START_TIME, problem, bad),),
+        by_values=True,
+    )
+
+
 class TypeProblem(Exception):
     """A column whose polars type cannot hold its values (a typed source such as Parquet)."""
 
@@ -313,24 +338,32 @@ def column_plans(
         return schema.get(column)
 
     category_plan, category = _category_plan(dtype(s.CATEGORY), codes)
-    return {
-        s.PUPIL_ID: _text_plan(s.PUPIL_ID, dtype(s.PUPIL_ID), "pupil id"),
-        s.SCHOOL_ID: _text_plan(s.SCHOOL_ID, dtype(s.SCHOOL_ID), "school id"),
-        s.DATE: _date_plan(dtype(s.DATE), dates or DateRule(BY_STRFTIME[ISO])),
-        s.CATEGORY: category_plan,
-        s.ABSENT_FRACTION: _fraction_plan(
-            dtype(s.ABSENT_FRACTION),
-            category,
-            decimal_comma=decimal_comma,
-            code_fraction=_code_fraction(codes),
-        ),
-        s.GRADE: _grade_plan(dtype(s.GRADE)),
-        s.CLASS_NAME: _class_plan(dtype(s.CLASS_NAME)),
-    } | (
-        # A lesson's subject is read with its lesson (lesson-level exports only), as class names.
-        {SUBJECT: _class_plan(dtype(SUBJECT), SUBJECT)}
-        if SUBJECT in schema and LESSON in schema
-        else {}
+    return (
+        {
+            s.PUPIL_ID: _text_plan(s.PUPIL_ID, dtype(s.PUPIL_ID), "pupil id"),
+            s.SCHOOL_ID: _text_plan(s.SCHOOL_ID, dtype(s.SCHOOL_ID), "school id"),
+            s.DATE: _date_plan(dtype(s.DATE), dates or DateRule(BY_STRFTIME[ISO])),
+            s.CATEGORY: category_plan,
+            s.ABSENT_FRACTION: _fraction_plan(
+                dtype(s.ABSENT_FRACTION),
+                category,
+                decimal_comma=decimal_comma,
+                code_fraction=_code_fraction(codes),
+            ),
+            s.GRADE: _grade_plan(dtype(s.GRADE)),
+            s.CLASS_NAME: _class_plan(dtype(s.CLASS_NAME)),
+        }
+        | (
+            # Read with a lesson only (lesson-level exports): subject as class names are.
+            {SUBJECT: _class_plan(dtype(SUBJECT), SUBJECT)}
+            if SUBJECT in schema and LESSON in schema
+            else {}
+        )
+        | (
+            {START_TIME: _start_plan(dtype(START_TIME))}
+            if START_TIME in schema and LESSON in schema
+            else {}
+        )
     )
 
 

@@ -51,7 +51,7 @@ from fravaer.ingest.text import (
     lookalike_expr,
     pupil_id_expr,
 )
-from fravaer.lessons import SUBJECT
+from fravaer.lessons import START_TIME, SUBJECT
 from fravaer.window import days_expr, units_expr
 
 log = logging.getLogger("fravaer")
@@ -201,7 +201,7 @@ def lesson_rows(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Lazy
     (:func:`fravaer.ingest.lessons.lesson_frame`) are made from the same rows.
     """
     names = frame.collect_schema().names()
-    keep = [LESSON, *([SUBJECT] if SUBJECT in names else [])]
+    keep = [LESSON, *(c for c in (SUBJECT, START_TIME) if c in names)]
     lessons, origin = _conform(frame, origin, keep=keep)
     lessons = lessons.with_columns(pl.col(LESSON).cast(pl.String).str.strip_chars())
     repeated = _check_lessons(lessons, origin)
