@@ -81,6 +81,8 @@ class LessonDemoSpec:
     seed: int = 1
     until: date | None = None
     planted: tuple[str, ...] = ()
+    share: float = PLANTED_SHARE
+    """On which share of the days a planted pattern happens."""
 
 
 def planted_kind(pupil: int, planted: tuple[str, ...]) -> str | None:
@@ -126,7 +128,7 @@ def generate_lessons(spec: LessonDemoSpec) -> Iterator[pl.DataFrame]:
     kinds = np.array([planted_kind(i, spec.planted) or "" for i in range(n)])
     week: list[pl.DataFrame] = []
     for i, day in enumerate(days):
-        week.append(_day(day, ids, grades, classes, kinds, rng))
+        week.append(_day(day, ids, grades, classes, kinds, rng, share=spec.share))
         if i + 1 == len(days) or days[i + 1].isocalendar()[:2] != day.isocalendar()[:2]:
             yield pl.concat(week)
             week = []
@@ -139,6 +141,8 @@ def _day(
     classes: np.ndarray,
     kinds: np.ndarray,
     rng: np.random.Generator,
+    *,
+    share: float,
 ) -> pl.DataFrame:
     """One school day of every pupil: a row per lesson of the day's timetable."""
     weekday = day.isoweekday()
@@ -146,7 +150,7 @@ def _day(
     n, lessons = len(ids), len(subjects)
     whole = rng.random(n) < DAY_BASE
     single = rng.random((n, lessons)) < LESSON_BASE
-    planted_today = rng.random(n) < PLANTED_SHARE
+    planted_today = rng.random(n) < share
     numbers = np.arange(1, lessons + 1)
     planted = np.zeros((n, lessons), dtype=bool)
     if weekday == LEAVES_EARLY_WEEKDAY:
