@@ -118,3 +118,29 @@ def test_plant_needs_lessons(tmp_path: Path) -> None:
     )
     assert "unknown planted pattern" in line
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_pseudonymize_writes_a_lesson_export_back_with_the_columns_it_always_had(
+    tmp_path: Path,
+) -> None:
+    """Subject and start time are read for the lesson patterns; the rows written back are the
+    file's own columns as before (a start time would come back as minutes)."""
+    key = tmp_path / "key.txt"
+    key.write_text(bytes(range(32)).hex() + "\n", encoding="ascii")
+    key.chmod(0o600)
+    plain = tmp_path / "plain.csv"
+    plain.write_text(Path("examples/exports/lessons.csv").read_text(encoding="utf-8"))
+    lines = plain.read_text(encoding="utf-8").splitlines()
+    timed = tmp_path / "timed.csv"
+    timed.write_text(
+        "\n".join([lines[0] + ",Fag,Starttid"] + [line + ",Dansk,08:15" for line in lines[1:]])
+        + "\n",
+        encoding="utf-8",
+    )
+    outputs = []
+    for source in (plain, timed):
+        out = tmp_path / f"out-{source.name}"
+        result = run("pseudonymize", source, "-o", out, "--key-file", key)
+        assert result.exit_code == 0, result.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

@@ -20,6 +20,7 @@ from fravaer.ingest import read_file
 from fravaer.ingest.keys import read_key_env, read_key_file
 from fravaer.ingest.load import load
 from fravaer.ingest.origin import LINE
+from fravaer.lessons import START_TIME, SUBJECT
 from fravaer.output import format_for_path, write_frame
 from fravaer.pseudonymize import KEY_HINT, invalid_cpr
 from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
@@ -98,7 +99,10 @@ def pseudonymize(
             f"not a valid CPR number: no such birth date ({count} row(s) in all)",
             hint="CPR numbers are checked for format and date only; fix or remove these rows",
         )
-    result = pseudonymize_frame(frame.drop(LINE), key).collect(engine="streaming")
+    # A lesson's subject and start time are read for the lesson patterns only; the rows written
+    # back keep the columns they always had (a start time is read as minutes, not as written).
+    frame = frame.drop(LINE, SUBJECT, START_TIME, strict=False)
+    result = pseudonymize_frame(frame, key).collect(engine="streaming")
     write_frame(result, out_format, output)
     pupils = result[PUPIL_ID].n_unique()
     log.info(
