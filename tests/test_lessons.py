@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -196,3 +197,27 @@ def test_a_cell_with_too_few_lessons_is_not_tested() -> None:
     assert counted.filter(pl.col("n") < MIN_OPPORTUNITIES).height > 0
     assert tests.filter(pl.col("n") < MIN_OPPORTUNITIES).is_empty()
     assert tests.height == counted.filter(pl.col("n") >= MIN_OPPORTUNITIES).height
+
+
+def test_the_tests_are_exact_and_controlled_over_every_pupil() -> None:
+    """p is the hypergeometric tail of the reference counts; q is Benjamini-Hochberg over every
+    tested cell of every pupil; untested cells are exactly those below the minimums."""
+    from scipy import stats
+
+    lessons = school_year(6, {1: lambda rng, day, n: n == 2 and rng.random() < 0.3}, seed=9)
+    got = lesson_tests(frame(lessons)).collect()
+    expected = {
+        key: counts
+        for key, counts in cells(lessons).items()
+        if counts[1] >= MIN_OPPORTUNITIES and counts[2] >= 3
+    }
+    keys = [tuple(row) for row in got.select(CELL_COLUMNS[:6]).iter_rows()]
+    lesson_keys = [k for k in keys if k[1] != "lesson"]  # a lesson cell's span may be its run
+    assert set(lesson_keys) == {k for k in expected if k[1] != "lesson"}
+    assert got.height == len(expected)
+    k, n, big_k, big_n = (got[c].to_numpy() for c in ("k", "n", "K", "N"))
+    p = stats.hypergeom.sf(k - 1, big_n, big_k, n)
+    assert got["p"].to_numpy() == pytest.approx(p, rel=1e-12)
+    assert got["q"].to_numpy() == pytest.approx(
+        stats.false_discovery_control(p, method="bh"), rel=1e-12
+    )
