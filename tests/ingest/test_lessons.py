@@ -41,9 +41,16 @@ def write(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def without_subject(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{k: v for k, v in row.items() if k != "subject"} for row in rows]
+
+
 def with_subject(rows: list[dict[str, str]], subject: str = "Idræt") -> list[dict[str, str]]:
-    """The rows with a Danish ``Fag`` column: lessons 5 and 6 are PE, the others Danish."""
-    return [{**row, "Fag": subject if row["lesson"] in ("5", "6") else "Dansk"} for row in rows]
+    """The rows with a Danish ``Fag`` column instead: lessons 5 and 6 PE, the others Danish."""
+    return [
+        {**row, "Fag": subject if row["lesson"] in ("5", "6") else "Dansk"}
+        for row in without_subject(rows)
+    ]
 
 
 def test_the_example_has_one_row_per_lesson_with_its_number_and_absence() -> None:
@@ -59,7 +66,20 @@ def test_the_example_has_one_row_per_lesson_with_its_number_and_absence() -> Non
         for p, d, n in lessons.select("pupil_id", "date", "lesson_number").iter_rows()
     )
     assert got == expected
+    subjects = sorted((r["pupil_id"], r["date"], int(r["lesson"]), r["subject"]) for r in rows)
+    columns = ["pupil_id", "date", "lesson_number", "subject"]
+    assert subjects == sorted(
+        (p, d.isoformat(), n, subject) for p, d, n, subject in lessons.select(columns).iter_rows()
+    )
+
+
+def test_without_a_subject_column_the_subject_is_empty(tmp_path: Path) -> None:
+    export = write(tmp_path / "plain.csv", without_subject(example_rows()))
+    lessons = read_lessons(export).collect()
     assert lessons["subject"].null_count() == lessons.height
+    assert_frame_equal(
+        read_export(export).collect(), read_export(EXAMPLE).collect(), check_row_order=False
+    )
 
 
 def test_a_subject_column_is_read_and_the_day_frame_stays_the_same(tmp_path: Path) -> None:
