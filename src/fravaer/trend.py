@@ -498,6 +498,7 @@ def patterns(
     days: int = PATTERN_DAYS,
     schools: Sequence[str] | None = None,
     fdr: float = FDR,
+    lessons: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Absence by weekday and around weekends/holidays, partial days and runs, per pupil.
 
@@ -517,17 +518,22 @@ def patterns(
         the pupils listed.
     fdr
         The Benjamini-Hochberg false-discovery level.
+    lessons
+        The lesson frame of a lesson-level export (:data:`fravaer.lessons.LESSON_SCHEMA`):
+        lesson patterns are added (:func:`fravaer.lessons.with_lesson_patterns`). None (a
+        day-level export): the result is the day patterns alone.
 
     Returns
     -------
     pl.LazyFrame
-        Columns :data:`PATTERN_COLUMNS`. A day *with absence* is a day with any absence. For each
-        weekday and for edge days the test asks whether the pupil's days with absence fall on
-        them more often than chance allows given the pupil's own number of days with absence
-        (:func:`pattern_tests`); ``weekday_flag`` names the weekdays whose adjusted p-value is
-        at most ``fdr``, ``weekday_q`` is the smallest adjusted p-value of the pupil's
-        weekdays. Pupils with fewer than :data:`MIN_ABSENT_DAYS` days with absence are not
-        tested (empty q). ``flags`` lists the flags raised, separated by ``;``.
+        Columns :data:`PATTERN_COLUMNS` (with ``lessons``, then the lesson columns of
+        :data:`fravaer.lessons.LESSON_PATTERN_COLUMNS`). A day *with absence* is a day with any
+        absence. For each weekday and for edge days the test asks whether the pupil's days with
+        absence fall on them more often than chance allows given the pupil's own number of days
+        with absence (:func:`pattern_tests`); ``weekday_flag`` names the weekdays whose adjusted
+        p-value is at most ``fdr``, ``weekday_q`` is the smallest adjusted p-value of the pupil's
+        weekdays. Pupils with fewer than :data:`MIN_ABSENT_DAYS` days with absence are not tested
+        (empty q). ``flags`` lists the flags raised, separated by ``;``.
 
     Examples
     --------
@@ -618,7 +624,7 @@ def patterns(
         pl.when(pl.col(PARTIAL_FLAG)).then(pl.lit(FLAG_PARTIAL)),
         pl.when(pl.col(RUN_FLAG)).then(pl.lit(FLAG_RUN)),
     ]
-    return (
+    found = (
         pupils.join(per_pupil, on=s.PUPIL_ID, how="left")
         .join(verdicts, on=s.PUPIL_ID, how="left")
         .with_columns(
@@ -635,8 +641,14 @@ def patterns(
         )
         .with_columns(pl.concat_str(flag_parts, separator=";", ignore_nulls=True).alias(FLAGS))
         .select(PATTERN_COLUMNS)
-        .sort(s.SCHOOL_ID, s.PUPIL_ID)
     )
+    if lessons is not None:
+        # Imported here: fravaer.lessons builds on this module's tests and columns.
+        from fravaer.lessons import with_lesson_patterns
+
+        window = day.select(s.PUPIL_ID, s.DATE)
+        found = with_lesson_patterns(found, lessons, window=window, fdr=fdr)
+    return found.sort(s.SCHOOL_ID, s.PUPIL_ID)
 
 
 # -- projection and early warning ------------------------------------------------------------------

@@ -351,6 +351,29 @@ WORDS: Final[dict[str, Text]] = {
     "flag_weekend_holiday": Text(da="omkring weekend/ferie", en="around weekends/holidays"),
     "flag_partial_days": Text(da="{n} delvise dage", en="{n} partial days"),
     "flag_run": Text(da="{n} dage i træk", en="{n} days in a row"),
+    # lesson patterns (lesson-level exports): the strongest finding, in the words staff use
+    "patterns_lesson_note": Text(
+        da="Lektioner: højst {fdr} % falske fund, mindst {n} lektioner pr. celle; "
+        "hele fraværsdage tæller ikke med.",
+        en="Lessons: at most {fdr} % false findings, at least {n} lessons per cell; "
+        "whole absent days are left out.",
+    ),
+    "flag_lesson": Text(
+        da="fravær især {day} i {lessons}", en="absent mostly on {day}s in {lessons}"
+    ),
+    "with_subject": Text(da="{what} ({subject})", en="{what} ({subject})"),
+    "flag_subject": Text(da="fravær især i {subject}", en="absent mostly in {subject}"),
+    "lesson_one": Text(da="{a}. lektion", en="lesson {a}"),
+    "lesson_run": Text(da="{a}.–{b}. lektion", en="lessons {a}–{b}"),
+    "flag_leaves_early": Text(
+        da="går ofte hjem før de sidste lektioner", en="often goes home before the last lessons"
+    ),
+    "flag_arrives_late": Text(da="kommer ofte for sent", en="often arrives late"),
+    "on_monday": Text(da="om mandagen", en="on Mondays"),
+    "on_tuesday": Text(da="om tirsdagen", en="on Tuesdays"),
+    "on_wednesday": Text(da="om onsdagen", en="on Wednesdays"),
+    "on_thursday": Text(da="om torsdagen", en="on Thursdays"),
+    "on_friday": Text(da="om fredagen", en="on Fridays"),
     # -- early warning ----------------------------------------------------------------------------
     "ew_title": Text(
         da="Tidlig varsling pr. {as_of} · elever under trin 1 · horisont {horizon} skoledage",

@@ -126,7 +126,9 @@ def test_a_bad_flag_value_is_a_usage_error() -> None:
 def test_a_lesson_export_with_a_formula_class_name_is_refused(tmp_path: Path) -> None:
     text = (EXPORTS / "lessons.csv").read_text(encoding="utf-8")
     lines = text.splitlines()
-    lines[2] = lines[2].rsplit(",", 1)[0] + ',"=HYPERLINK(""SECRET"")"'
+    cells = lines[2].split(",")
+    cells[7] = '"=HYPERLINK(""SECRET"")"'  # class_name (the example's subject comes after it)
+    lines[2] = ",".join(cells)
     path = tmp_path / "lessons.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

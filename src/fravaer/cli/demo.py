@@ -11,7 +11,7 @@ import typer
 from fravaer.calendar import parse_school_year
 from fravaer.cli.options import a_file_checked, parse_date
 from fravaer.errors import UsageError
-from fravaer.output import format_for_path, write_frames
+from fravaer.output import Format, format_for_path, write_frames
 from fravaer.schema import CANONICAL_SCHEMA
 
 log = logging.getLogger("fravaer")
@@ -35,6 +35,18 @@ def demo_data(
         str | None,
         typer.Option("--until", help="Stop at this date, YYYY-MM-DD, like a mid-year export."),
     ] = None,
+    lessons: Annotated[
+        bool,
+        typer.Option("--lessons", help="A lesson-level export with a timetable, in classes of 25."),
+    ] = False,
+    plant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plant",
+            help="With --lessons: plant a pattern (leaves-early, subject, arrives-late) on a "
+            "tenth of the pupils each; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic municipality's attendance export (deterministic; no real pupils).
 
@@ -47,6 +59,11 @@ def demo_data(
     fmt = format_for_path(output)
     if fmt not in ("csv", "parquet"):
         raise UsageError("demo-data writes .csv or .parquet")
+    if plant and not lessons:
+        raise UsageError("--plant needs --lessons")
+    if lessons:
+        _lesson_data(output, fmt, pupils=pupils, year=year, seed=seed, until=until, plant=plant)
+        return
     spec = DemoSpec(
         pupils=pupils,
         schools=schools,
@@ -56,3 +73,27 @@ def demo_data(
     )
     rows = write_frames(generate(spec), fmt, output, schema=CANONICAL_SCHEMA)
     log.info("wrote %d rows for %d pupils to %s", rows, pupils, output)
+
+
+def _lesson_data(
+    output: Path,
+    fmt: Format,
+    *,
+    pupils: int,
+    year: str,
+    seed: int,
+    until: str | None,
+    plant: list[str] | None,
+) -> None:
+    """``demo-data --lessons``: the lesson-level demo (docs/trend.md#lesson-patterns)."""
+    from fravaer.demo_lessons import DEMO_LESSON_SCHEMA, LessonDemoSpec, generate_lessons
+
+    spec = LessonDemoSpec(
+        pupils=pupils,
+        first_year=parse_school_year(year),
+        seed=seed,
+        until=parse_date(until, "--until") if until else None,
+        planted=tuple(plant or ()),
+    )
+    rows = write_frames(generate_lessons(spec), fmt, output, schema=DEMO_LESSON_SCHEMA)
+    log.info("wrote %d lesson rows for %d pupils to %s", rows, pupils, output)

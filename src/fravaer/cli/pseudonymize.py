@@ -23,6 +23,7 @@ from fravaer.ingest.load import load
 from fravaer.ingest.multi import expand_paths
 from fravaer.ingest.origin import LINE
 from fravaer.ingest.source import SourceOptions
+from fravaer.lessons import START_TIME, SUBJECT
 from fravaer.output import format_for_path, write_frame
 from fravaer.pseudonymize import KEY_HINT, invalid_cpr
 from fravaer.pseudonymize import pseudonymize as pseudonymize_frame
@@ -59,7 +60,9 @@ def _own_rows(export: Path, options: SourceOptions, key: bytes) -> pl.LazyFrame:
             f"not a valid CPR number: no such birth date ({count} row(s) in all)",
             hint="CPR numbers are checked for format and date only; fix or remove these rows",
         )
-    return pseudonymize_frame(frame.drop(LINE), key)
+    # A lesson's subject and start time are read for the lesson patterns only; the rows written
+    # back keep the columns they always had (a start time is read as minutes, not as written).
+    return pseudonymize_frame(frame.drop(LINE, SUBJECT, START_TIME, strict=False), key)
 
 
 PseudonymFormat = Literal["csv", "parquet"]

@@ -65,18 +65,34 @@ def reading(exports: list[str], as_of: str | None, policy: str, options: SourceO
 def read(asked: Reading, *, national: bool = False) -> Setup:
     """Read and check the exports once, and settle the as-of date: given, or the latest in the
     data on or before the day of the run (:func:`fravaer.asof.resolve_as_of`)."""
+    return _read(asked, national=national, lessons=False)[0]
+
+
+def read_with_lessons(asked: Reading) -> tuple[Setup, pl.LazyFrame | None]:
+    """:func:`read`, and the lesson frame of the lesson-level exports from the same reading
+    (:func:`fravaer.ingest.lessons.read_lessons`); None when no export is lesson-level."""
+    return _read(asked, national=False, lessons=True)
+
+
+def _read(asked: Reading, *, national: bool, lessons: bool) -> tuple[Setup, pl.LazyFrame | None]:
     STAGE[0](f"reading and checking {len(asked.exports)} input(s)")
     first = str(Path(asked.exports[0]))
     loaded, day = load_at(
-        asked.exports, asked.options, given=asked.as_of, today=today(), where=first
+        asked.exports,
+        asked.options,
+        given=asked.as_of,
+        today=today(),
+        where=first,
+        lessons=lessons,
     )
     STAGE[0](f"computing as of {day.isoformat()}")
-    return Setup(
+    setup = Setup(
         loaded.frame,
         day,
         pick_version(asked.choice, as_of=day),
         resolve_policy(NATIONAL_POLICY, as_of=day) if national else None,
     )
+    return setup, loaded.lessons
 
 
 def setup(

@@ -25,7 +25,7 @@ from fravaer.cli.options import (
     source_flags,
     write_result,
 )
-from fravaer.cli.setup import setup
+from fravaer.cli.setup import read_with_lessons, reading, setup
 from fravaer.errors import UsageError
 from fravaer.output import atomic_file
 from fravaer.policy import DEFAULT_POLICY
@@ -196,14 +196,22 @@ def patterns(
     Per pupil over their latest school days: absence % by weekday, flagged when one weekday (or
     the days next to weekends and holidays) has more days with absence than chance allows given
     the pupil's own absence (exact test, at most 5 % false findings across pupils); repeated
-    partial days; and long runs of whole absent days. The lessons of a lesson-level export are
-    added up into days on reading, so there is no time-of-day pattern.
+    partial days; and long runs of whole absent days. A lesson-level export also shows lesson
+    patterns: absence in a weekday's lessons or a subject, leaving before the last lessons and
+    arriving late (same test, its own false-discovery control across pupils).
     """
     out_format = resolve_format(fmt, output)
     options = flags.options()
-    frame, day, chosen, _ = setup(exports, as_of, policy, options)
+    # A lesson-level export's lessons come with its days, for the lesson patterns.
+    (frame, day, chosen, _), lessons = read_with_lessons(reading(exports, as_of, policy, options))
+    if lessons is not None:
+        # The lesson patterns read the lessons and the days in several steps: read the export
+        # once (a lesson-level export's days are a sixth of its rows).
+        lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     # The false-discovery control runs over the whole column of p-values: in-memory engine.
-    result = patterns_frame(frame, policy=chosen, as_of=day, days=days, schools=school).collect()
+    result = patterns_frame(
+        frame, policy=chosen, as_of=day, days=days, schools=school, lessons=lessons
+    ).collect()
     flagged = result.filter(pl.col(FLAGS) != "").height
     log.info("%d of %d pupil(s) show a pattern as of %s", flagged, result.height, day.isoformat())
     write_result(

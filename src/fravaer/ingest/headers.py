@@ -24,13 +24,16 @@ from fravaer import schema as s
 from fravaer.errors import BadInputError, Location, PolicyError
 from fravaer.ingest.hourcolumns import HOURS_ALIASES
 from fravaer.ingest.text import has_hidden_character, shown_name
+from fravaer.lessons import START_TIME, SUBJECT
 
 LESSON: Final = "lesson"
 """Not a canonical column: the lesson of a lesson-level export, aggregated away by its shape."""
 
-MAPPABLE: Final = (*s.CANONICAL_SCHEMA, LESSON, *HOURS_ALIASES)
-"""The columns a header can be mapped to: the canonical ones, ``lesson`` and the hours of an
-hours extract (:mod:`fravaer.ingest.hourcolumns`)."""
+MAPPABLE: Final = (*s.CANONICAL_SCHEMA, LESSON, SUBJECT, START_TIME, *HOURS_ALIASES)
+"""The columns a header can be mapped to: the canonical ones, ``lesson``, its ``subject`` and
+``start_time`` (read with the lesson, of a lesson-level export only:
+docs/shapes.md#lesson-level-exports), and the hours of an hours extract
+(:mod:`fravaer.ingest.hourcolumns`)."""
 
 ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     s.PUPIL_ID: (
@@ -73,6 +76,8 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     s.GRADE: ("grade", "klassetrin", "årgang", "trin"),
     s.CLASS_NAME: ("class_name", "class", "klasse", "hold"),
     LESSON: ("lesson", "lektion", "modul", "time"),
+    SUBJECT: ("subject", "fag", "fagnavn"),
+    START_TIME: ("start_time", "starttid", "starttidspunkt", "lektionsstart", "modulstart"),
     **HOURS_ALIASES,
 }
 """Canonical column -> the headers that mean it, as written in exports (before folding)."""

@@ -25,6 +25,7 @@ from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils
 from fravaer.errors import BadInputError, PolicyError
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.hours import from_hours
+from fravaer.ingest.lessons import combine_lessons, lesson_frame
 from fravaer.ingest.multi import combine, expand_paths, read_hive
 from fravaer.ingest.origin import LINE, Origin
 from fravaer.ingest.reader import read_file_detected
@@ -33,7 +34,8 @@ from fravaer.ingest.shapes import (
     DetectedShape,
     detect_shape,
     expand_absence_only,
-    from_lessons,
+    from_lesson_rows,
+    lesson_rows,
     read_roster,
     school_days_frame,
 )
@@ -57,6 +59,9 @@ class Loaded:
 
     frame: pl.LazyFrame
     files: list[FileRead] = field(default_factory=list)
+    lessons: pl.LazyFrame | None = None
+    """With ``load(..., lessons=True)``: the lesson frame of the lesson-level files
+    (:mod:`fravaer.ingest.lessons`), None when no file is lesson-level."""
 
 
 def load_source(path: Path) -> SourceOptions:
@@ -137,13 +142,17 @@ def load(
     *,
     keep_lines: bool = False,
     day_checks: bool = True,
+    lessons: bool = False,
 ) -> Loaded:
     """Every export named (files, globs, hive folders) as one canonical frame, and what was
-    found in each file; :func:`read_export` returns the frame alone."""
+    found in each file; :func:`read_export` returns the frame alone. With ``lessons``, also
+    the lesson frame of the lesson-level files, made from the same checked rows
+    (:func:`fravaer.ingest.lessons.read_lessons`)."""
     if isinstance(exports, str | Path):
         exports = [exports]
     frames: list[tuple[Path, pl.LazyFrame]] = []
     files: list[FileRead] = []
+    lesson_frames: list[pl.LazyFrame] = []
     for path in expand_paths([str(export) for export in exports]):
         if path.is_dir():
             hive = read_hive(path)
@@ -153,12 +162,13 @@ def load(
             files.append(FileRead(path))
             continue
         frame, detected, shape = _read_one(
-            path, options, keep_lines=keep_lines, day_checks=day_checks
+            path, options, keep_lines=keep_lines, day_checks=day_checks, found=lesson_frames
         )
         frames.append((path, frame))
         files.append(FileRead(path, detected, shape))
     frame = frames[0][1] if len(frames) == 1 else combine(frames, lines=keep_lines)
-    return Loaded(frame, files)
+    kept = combine_lessons(lesson_frames) if lessons and lesson_frames else None
+    return Loaded(frame, files, kept)
 
 
 def load_at(
@@ -170,17 +180,23 @@ def load_at(
     where: str | None = None,
     keep_lines: bool = False,
     day_checks: bool = True,
+    lessons: bool = False,
 ) -> tuple[Loaded, date]:
     """The exports (:func:`load`) and the run's as-of date: ``given``, or the latest date in
     them on or before ``today`` (:func:`fravaer.asof.resolve_as_of`). ``where`` names the data
     in errors; by default the first file read."""
-    loaded = load(exports, options, keep_lines=keep_lines, day_checks=day_checks)
+    loaded = load(exports, options, keep_lines=keep_lines, day_checks=day_checks, lessons=lessons)
     named = where if where is not None else str(loaded.files[0].path)
     return loaded, resolve_as_of(loaded.frame, given=given, today=today, where=named)
 
 
 def _read_one(
-    path: Path, options: SourceOptions, *, keep_lines: bool, day_checks: bool
+    path: Path,
+    options: SourceOptions,
+    *,
+    keep_lines: bool,
+    day_checks: bool,
+    found: list[pl.LazyFrame] | None = None,
 ) -> tuple[pl.LazyFrame, Detected, DetectedShape]:
     """One file in the register shape, whatever its shape was.
 
@@ -188,7 +204,8 @@ def _read_one(
     :func:`~fravaer.ingest.shapes.from_lessons`). A shape's checks name the row by its line,
     which the reader gives only when asked (it costs a pass): when one refuses a row of a file
     read without lines, the file is read again with them, so that the error names the right
-    line. Only a refused export pays for that.
+    line. Only a refused export pays for that. A lesson-level file's lesson frame is added
+    to ``found``.
     """
     frame, detected = read_file_detected(
         path, options, keep_lines=keep_lines, day_checks=day_checks
@@ -196,7 +213,7 @@ def _read_one(
     origin = _origin(path, detected)
     shape = detect_shape(frame, options, origin=origin)
     try:
-        frame = _to_days(frame, shape, options, origin)
+        frame = _to_days(frame, shape, options, origin, found=found)
     except BadInputError:
         if keep_lines or shape.shape == "register":
             raise
@@ -217,10 +234,20 @@ def _origin(path: Path, detected: Detected) -> Origin:
 
 
 def _to_days(
-    frame: pl.LazyFrame, shape: DetectedShape, options: SourceOptions, origin: Origin
+    frame: pl.LazyFrame,
+    shape: DetectedShape,
+    options: SourceOptions,
+    origin: Origin,
+    *,
+    found: list[pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
     if shape.shape == "lesson":
-        return from_lessons(frame, origin=origin)
+        # One check of the lessons for both frames (shapes.from_lessons is the two steps).
+        rows = lesson_rows(frame, origin=origin)
+        if found is not None:
+            found.append(lesson_frame(rows))
+        line = LINE in frame.collect_schema().names()
+        return from_lesson_rows(rows, line=line)
     if shape.shape == "absence_only":
         return _expand(frame, options, origin)
     if shape.shape == "hours":

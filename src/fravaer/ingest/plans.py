@@ -25,6 +25,7 @@ from fravaer.ingest.dates import (
     excel_date_expr,
     out_of_range_expr,
 )
+from fravaer.ingest.headers import LESSON
 from fravaer.ingest.origin import Origin
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.text import (
@@ -37,6 +38,7 @@ from fravaer.ingest.text import (
     lookalike_expr,
     pupil_id_expr,
 )
+from fravaer.lessons import START_TIME, SUBJECT
 
 Explain = Callable[[int], BadInputError]
 """Builds the error for a check that failed first at a 0-based record."""
@@ -265,16 +267,43 @@ def _grade_plan(dtype: pl.DataType | None) -> Plan:
     return Plan(parsed.cast(pl.Int8, strict=False), (Check(s.GRADE, problem, out_of_range),))
 
 
-def _class_plan(dtype: pl.DataType | None) -> Plan:
+def _class_plan(dtype: pl.DataType | None, column: str = s.CLASS_NAME) -> Plan:
+    """Free text that reaches outputs (a class name, a lesson's subject): stripped, empty as
+    null, and refused when a spreadsheet would run it or it hides characters."""
     if dtype is None:
         return Plan(pl.lit(None, dtype=pl.String))
-    text = pl.col(s.CLASS_NAME).cast(pl.String)
+    text = pl.col(column).cast(pl.String)
     typed = text.str.strip_chars()
     return Plan(
         pl.when(typed != "").then(typed),
-        _hostile_checks(s.CLASS_NAME, typed),
+        _hostile_checks(column, typed),
         unpadded=pl.when(text != "").then(text),
         padded=text != typed,
+        by_values=True,
+    )
+
+
+_TIME_OF_DAY = r"^(\d{1,2})[:.](\d{2})(?:[:.]\d{2})?(?:\s*-.*)?$"
+"""``8:15``, ``08.15``, ``08:15:00``, and a range's start (``08:15-09:00``)."""
+
+
+def _start_plan(dtype: pl.DataType | None) -> Plan:
+    """A lesson's start time as minutes after midnight; blank is none, anything else that is
+    not a time of day is refused (docs/shapes.md#the-lesson-frame)."""
+    if isinstance(dtype, pl.Time):
+        time = pl.col(START_TIME)
+        return Plan((time.dt.hour().cast(pl.Int64) * 60 + time.dt.minute()).cast(pl.Int64))
+    if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
+        raise TypeProblem(START_TIME, "must be a time of day or text HH:MM")
+    text = pl.col(START_TIME).cast(pl.String).str.strip_chars()
+    hour = text.str.extract(_TIME_OF_DAY, 1).cast(pl.Int64)
+    minute = text.str.extract(_TIME_OF_DAY, 2).cast(pl.Int64)
+    valid = hour.is_between(0, 23) & minute.is_between(0, 59)
+    bad = ~blank_expr(START_TIME) & ~valid.fill_null(value=False)
+    problem = "not a time of day (HH:MM)"
+    return Plan(
+        pl.when(valid).then(hour * 60 + minute),
+        (Check(START_TIME, problem, bad),),
         by_values=True,
     )
 
@@ -309,20 +338,33 @@ def column_plans(
         return schema.get(column)
 
     category_plan, category = _category_plan(dtype(s.CATEGORY), codes)
-    return {
-        s.PUPIL_ID: _text_plan(s.PUPIL_ID, dtype(s.PUPIL_ID), "pupil id"),
-        s.SCHOOL_ID: _text_plan(s.SCHOOL_ID, dtype(s.SCHOOL_ID), "school id"),
-        s.DATE: _date_plan(dtype(s.DATE), dates or DateRule(BY_STRFTIME[ISO])),
-        s.CATEGORY: category_plan,
-        s.ABSENT_FRACTION: _fraction_plan(
-            dtype(s.ABSENT_FRACTION),
-            category,
-            decimal_comma=decimal_comma,
-            code_fraction=_code_fraction(codes),
-        ),
-        s.GRADE: _grade_plan(dtype(s.GRADE)),
-        s.CLASS_NAME: _class_plan(dtype(s.CLASS_NAME)),
-    }
+    return (
+        {
+            s.PUPIL_ID: _text_plan(s.PUPIL_ID, dtype(s.PUPIL_ID), "pupil id"),
+            s.SCHOOL_ID: _text_plan(s.SCHOOL_ID, dtype(s.SCHOOL_ID), "school id"),
+            s.DATE: _date_plan(dtype(s.DATE), dates or DateRule(BY_STRFTIME[ISO])),
+            s.CATEGORY: category_plan,
+            s.ABSENT_FRACTION: _fraction_plan(
+                dtype(s.ABSENT_FRACTION),
+                category,
+                decimal_comma=decimal_comma,
+                code_fraction=_code_fraction(codes),
+            ),
+            s.GRADE: _grade_plan(dtype(s.GRADE)),
+            s.CLASS_NAME: _class_plan(dtype(s.CLASS_NAME)),
+        }
+        | (
+            # Read with a lesson only (lesson-level exports): subject as class names are.
+            {SUBJECT: _class_plan(dtype(SUBJECT), SUBJECT)}
+            if SUBJECT in schema and LESSON in schema
+            else {}
+        )
+        | (
+            {START_TIME: _start_plan(dtype(START_TIME))}
+            if START_TIME in schema and LESSON in schema
+            else {}
+        )
+    )
 
 
 # -- the category codes of one file ------------------------------------------------------------

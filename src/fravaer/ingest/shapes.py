@@ -52,6 +52,7 @@ from fravaer.ingest.text import (
     lookalike_expr,
     pupil_id_expr,
 )
+from fravaer.lessons import START_TIME, SUBJECT
 from fravaer.window import days_expr, units_expr
 
 log = logging.getLogger("fravaer")
@@ -187,13 +188,33 @@ def from_lessons(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.Laz
     [('illness', 0.3333333333333333)]
     """
     line = LINE in frame.collect_schema().names()
-    lessons, origin = _conform(frame, origin, keep=[LESSON])
+    return from_lesson_rows(lesson_rows(frame, origin=origin), line=line)
+
+
+def lesson_rows(frame: pl.LazyFrame, *, origin: Origin | None = None) -> pl.LazyFrame:
+    """The checked lessons of a lesson-level export, before they are added up into days.
+
+    ``frame`` as for :func:`from_lessons`. Returns the canonical columns (fraction, grade and
+    class filled as :func:`from_lessons` fills them), ``lesson`` (stripped text), ``subject``
+    when the export has one, and ``_row`` (the row's line or record, for errors): nameless and
+    conflicting lessons are refused and exact repeats dropped with a warning, once, so that the
+    day frame (:func:`from_lesson_rows`) and the lesson frame
+    (:func:`fravaer.ingest.lessons.lesson_frame`) are made from the same rows.
+    """
+    names = frame.collect_schema().names()
+    keep = [LESSON, *(c for c in (SUBJECT, START_TIME) if c in names)]
+    lessons, origin = _conform(frame, origin, keep=keep)
     lessons = lessons.with_columns(pl.col(LESSON).cast(pl.String).str.strip_chars())
     repeated = _check_lessons(lessons, origin)
     if repeated:
         log.warning("%s: ignored %d repeated lesson row(s)", origin.file, len(repeated))
         lessons = lessons.filter(~pl.col(ROW_INDEX).is_in(repeated))
+    return lessons
 
+
+def from_lesson_rows(lessons: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
+    """:func:`from_lessons` on rows already checked by :func:`lesson_rows`; with ``line``,
+    each day's :data:`LINE` is the line of its first lesson."""
     absent = (
         pl.when(pl.col(s.CATEGORY) != s.PRESENT)
         .then(units_expr(pl.col(s.ABSENT_FRACTION)))

@@ -13,6 +13,17 @@ from rich.table import Table
 from rich.text import Text
 
 from fravaer import schema as s
+from fravaer.lessons import (
+    FLAG_LESSON,
+    LESSON_FIRST,
+    LESSON_FLAGS,
+    LESSON_LAST,
+    LESSON_PATTERN,
+    LESSON_Q,
+    LESSON_SUBJECT,
+    LESSON_WEEKDAY,
+    MIN_OPPORTUNITIES,
+)
 from fravaer.policy import Lang, Policy
 from fravaer.render.console import make_console, styled
 from fravaer.trend import (
@@ -295,7 +306,28 @@ def _flag_words(row: dict[str, Any], lang: Lang) -> str:
             words.append(word("flag_partial_days", lang, n=row[PARTIAL_DAYS]))
         elif flag == FLAG_RUN:
             words.append(word("flag_run", lang, n=row[LONGEST_RUN]))
+    if any(flag in LESSON_FLAGS for flag in (row[FLAGS] or "").split(";")):
+        words.append(lesson_words(row, lang))
     return "; ".join(words)
+
+
+def lesson_words(row: dict[str, Any], lang: Lang) -> str:
+    """The strongest lesson finding as staff say it: "fravær især onsdag i 5.–6. lektion
+    (Idræt)", "går ofte hjem før de sidste lektioner om onsdagen" (docs/trend.md)."""
+    weekday, first, last = row[LESSON_WEEKDAY], row[LESSON_FIRST], row[LESSON_LAST]
+    subject = row[LESSON_SUBJECT]
+    if row[LESSON_PATTERN] == FLAG_LESSON:
+        if first is None:  # a subject on every day
+            return word("flag_subject", lang, subject=subject)
+        lessons = (
+            word("lesson_one", lang, a=first)
+            if first == last
+            else word("lesson_run", lang, a=first, b=last)
+        )
+        what = word("flag_lesson", lang, day=word(weekday, lang), lessons=lessons)
+        return word("with_subject", lang, what=what, subject=subject) if subject else what
+    what = word(f"flag_{row[LESSON_PATTERN]}", lang)
+    return f"{what} {word(f'on_{weekday}', lang)}" if weekday else what
 
 
 def render_patterns(
@@ -320,6 +352,9 @@ def render_patterns(
         run=RUN_DAYS_FLAG,
     )
     console.print(note)
+    if LESSON_Q in result.columns:  # a lesson-level export
+        fdr_text = number_text(100 * fdr, lang, decimals=0)
+        console.print(word("patterns_lesson_note", lang, fdr=fdr_text, n=MIN_OPPORTUNITIES))
     flagged = result.filter(pl.col(FLAGS) != "")
     console.print(word("patterns_count", lang, n=flagged.height, total=result.height))
     rows = result if show_all else flagged
