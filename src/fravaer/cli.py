@@ -358,6 +358,12 @@ DateFormatOption = Annotated[
     typer.Option("--date-format", help="auto, %Y-%m-%d, %d-%m-%Y, %d.%m.%Y or %d/%m/%Y."),
 ]
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel: the sheet to read.")]
+HeaderRowOption = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row", min=1, help="The line or row of the header (1-based). Default: found."
+    ),
+]
 ShapeOption = Annotated[
     str | None, typer.Option("--shape", help="auto, register, lesson or absence_only.")
 ]
@@ -446,6 +452,7 @@ def classify(
     date_format: DateFormatOption = None,
     sheet: SheetOption = None,
     shape: ShapeOption = None,
+    header_row: HeaderRowOption = None,
 ) -> None:
     """Place every pupil on the guideline's step, with the national quarter rule.
 
@@ -457,6 +464,8 @@ def classify(
     out_format = _resolve_format(fmt, output)
     partition = _parse_partition(pupil_partition)
     options = _source_options(source, encoding, separator, date_format, sheet, shape)
+    if header_row is not None:  # --header-row wins over source.toml
+        options = options.model_copy(update={"header_row": header_row})
     choice = policy_versions(policy)  # a bad policy fails before the export is read
     frame, day = _read(exports, as_of, options)
     chosen = pick_version(choice, as_of=day)
@@ -598,6 +607,7 @@ def inspect(
     date_format: DateFormatOption = None,
     sheet: SheetOption = None,
     shape: ShapeOption = None,
+    header_row: HeaderRowOption = None,
 ) -> None:
     """What was understood of an export, to confirm before trusting the numbers.
 
@@ -607,6 +617,8 @@ def inspect(
     """
     fmt = _inspect_format(fmt, output)
     options = _source_options(source, encoding, separator, date_format, sheet, shape)
+    if header_row is not None:  # --header-row wins over source.toml
+        options = options.model_copy(update={"header_row": header_row})
     loaded = load(exports, options)
     report = inspection(loaded)
     if fmt == "table":

@@ -591,6 +591,7 @@ _INSPECT: dict[str, dict[Lang, str]] = {
     "encoding": {"da": "Tegnsæt", "en": "Encoding"},
     "separator": {"da": "Skilletegn", "en": "Separator"},
     "sheet": {"da": "Ark", "en": "Sheet"},
+    "header_row": {"da": "Overskriftsrække", "en": "Header row"},
     "date_format": {"da": "Datoformat", "en": "Date format"},
     "shape": {"da": "Form", "en": "Shape"},
     "rows": {"da": "Rækker", "en": "Rows"},
@@ -623,7 +624,8 @@ def render_inspection(report: dict[str, Any], *, lang: Lang, width: int | None) 
         )
         table.add_column("", style="bold")
         table.add_column("")
-        for key in ("file_type", "encoding", "separator", "sheet", "date_format", "rows"):
+        keys = ("file_type", "encoding", "separator", "sheet", "header_row", "date_format", "rows")
+        for key in keys:
             if key in entry:
                 table.add_row(_INSPECT[key][lang], _shown(entry[key]))
         if "shape" in entry:

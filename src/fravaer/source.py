@@ -61,6 +61,9 @@ class SourceOptions(_Strict):
     date_format: DateFormat = "auto"
     shape: Shape = "auto"
     sheet: str | None = None
+    header_row: int | None = Field(default=None, ge=1)
+    """The 1-based line (CSV) or row (Excel) of the header; None finds it among the first 20
+    (docs/ingest.md#the-header-row)."""
     columns: dict[str, str] = Field(default_factory=dict)
     """Explicit header mapping, canonical name -> header in the file; overrides the aliases."""
     codes: dict[str, LocalCode] = Field(default_factory=dict)
