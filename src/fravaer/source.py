@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Encoding = Literal["auto", "utf-8", "cp1252", "latin-1"]
 Separator = Literal["auto", ",", ";", "\t", "¤"]
-DateFormat = Literal["auto", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y"]
+DateFormat = Literal["auto", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"]
 Shape = Literal["auto", "register", "lesson", "absence_only"]
 Category = Literal["present", "illness", "leave", "unlawful"]
 
