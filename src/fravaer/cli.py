@@ -56,6 +56,7 @@ from fravaer.ingest.policy import (
 )
 from fravaer.ingest.reference import read_reference
 from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.survey import survey
 from fravaer.output import (
     Format,
     atomic_file,
@@ -619,8 +620,20 @@ def inspect(
     options = _source_options(source, encoding, separator, date_format, sheet, shape)
     if header_row is not None:  # --header-row wins over source.toml
         options = options.model_copy(update={"header_row": header_row})
-    loaded = load(exports, options)
-    report = inspection(loaded)
+    try:
+        report = inspection(load(exports, options))
+    except BadInputError:
+        # List the headers and codes found before failing (exit 65); a failed run leaves no
+        # file, so with -o nothing is listed (docs/ingest.md#confirm-what-was-read-fravaer-inspect).
+        if output is None:
+            _write_inspection(survey(exports, options), fmt, lang, output)
+        raise
+    _write_inspection(report, fmt, lang, output)
+
+
+def _write_inspection(
+    report: dict[str, Any], fmt: str, lang: Literal["da", "en"], output: Path | None
+) -> None:
     if fmt == "table":
         write_text(render_inspection(report, lang=lang, width=_table_width(output)), output)
     else:

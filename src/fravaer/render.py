@@ -592,6 +592,12 @@ _INSPECT: dict[str, dict[Lang, str]] = {
     "separator": {"da": "Skilletegn", "en": "Separator"},
     "sheet": {"da": "Ark", "en": "Sheet"},
     "header_row": {"da": "Overskriftsrække", "en": "Header row"},
+    "missing_columns": {"da": "Mangler", "en": "Missing"},
+    "unknown": {"da": "ukendt", "en": "unknown"},
+    "not_shown": {
+        "da": "{values} værdier ikke vist ({rows})",
+        "en": "{values} values not shown ({rows})",
+    },
     "date_format": {"da": "Datoformat", "en": "Date format"},
     "shape": {"da": "Form", "en": "Shape"},
     "rows": {"da": "Rækker", "en": "Rows"},
@@ -636,12 +642,21 @@ def render_inspection(report: dict[str, Any], *, lang: Lang, width: int | None) 
             table.add_row(
                 _INSPECT["dropped_columns"][lang], ", ".join(entry["dropped_columns"]) or "–"
             )
-            codes = ", ".join(
-                f"{code or '(blank)'} → {meaning['category']} ({meaning['rows']})"
+            if entry.get("missing_columns"):  # a file that was refused: what it lacks
+                table.add_row(
+                    _INSPECT["missing_columns"][lang], ", ".join(entry["missing_columns"])
+                )
+            listed = [
+                f"{code or '(blank)'} → {meaning['category'] or _INSPECT['unknown'][lang]}"
+                f" ({meaning['rows']})"
                 for code, meaning in entry["codes"].items()
-            )
-            table.add_row(_INSPECT["codes"][lang], codes or "–")
+            ]
+            if "codes_not_shown" in entry:
+                listed.append(_INSPECT["not_shown"][lang].format(**entry["codes_not_shown"]))
+            table.add_row(_INSPECT["codes"][lang], ", ".join(listed) or "–")
         console.print(table)
+    if "rows" not in report:  # a refused export: no totals
+        return buffer.getvalue()
     total = Table(title=_INSPECT["total"][lang], title_justify="left", show_header=False)
     total.add_column("", style="bold")
     total.add_column("")

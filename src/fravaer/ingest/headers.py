@@ -62,6 +62,7 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
         "fraværstype",
         "fraværskode",
         "fraværsårsag",
+        "fraværsart",
         "kode",
         "type",
         "kategori",
