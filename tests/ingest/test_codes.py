@@ -219,10 +219,24 @@ def test_an_unknown_label_is_shown_and_an_id_like_value_is_not(tmp_path: Path) -
     assert_private(error, cells(path, ";", "utf-8"), codes=frozenset({"Fravær pga møde"}))
 
 
+@pytest.mark.parametrize("name", ["Anna", "Frida Hansen", "Kanariefugl Testesen"])
+def test_a_name_is_never_shown(tmp_path: Path, name: str) -> None:
+    path = export(tmp_path, "S", name)
+
+    error = refusal(path)
+
+    # A label is shown only with a word about attendance in it; a name has none.
+    assert error.message == (
+        f"{path}:3:4 (column 'Kode'): unknown category "
+        "(expected one of present, illness, leave, unlawful)"
+    )
+    assert_private(error, cells(path, ";", "utf-8"))
+
+
 def test_labels_are_not_shown_when_a_file_has_many_unknown_values(tmp_path: Path) -> None:
-    # A column of names read as the category has many distinct values: none is shown.
-    names = [f"Navn {chr(65 + i)}{chr(97 + i)}" for i in range(MAX_LABELS + 1)]
-    path = export(tmp_path, *names)
+    # A column of remarks read as the category has many distinct values: none is shown.
+    labels = [f"Fravær {chr(65 + i)}{chr(97 + i)}" for i in range(MAX_LABELS + 1)]
+    path = export(tmp_path, *labels)
 
     error = refusal(path)
 

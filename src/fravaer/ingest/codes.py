@@ -149,22 +149,59 @@ def looks_like_a_code(value: str) -> bool:
     return _CODE_SHAPE.fullmatch(value) is not None and not has_hidden_character(value)
 
 
+ABSENCE_WORDS: Final = (
+    "fravær",
+    "syge",
+    "sygdom",
+    "ferie",
+    "tilladelse",
+    "ulovlig",
+    "lovlig",
+    "fremmød",
+    "tilstede",
+    "frihed",
+    "kursus",
+    "praktik",
+    "læge",
+    "tandlæge",
+    "udflugt",
+    "lejrskole",
+    "forsinke",
+    "pjæk",
+    "orlov",
+    "absen",
+    "present",
+    "illness",
+    "excused",
+    "unexcused",
+    "holiday",
+    "vacation",
+)
+"""Beginnings of words about attendance: an unknown label is named only if one of its words
+begins so (or is one of :data:`ABSENCE_SHORT_WORDS`), so a person's name is never shown."""
+ABSENCE_SHORT_WORDS: Final = ("syg", "fri", "sen", "sent", "mødt", "late", "sick", "leave")
+_ABSENCE_KEYS: Final = tuple(code_key(word) for word in ABSENCE_WORDS)
+_ABSENCE_SHORT_KEYS: Final = frozenset(code_key(word) for word in ABSENCE_SHORT_WORDS)
+
+
 def looks_like_a_label(value: str) -> bool:
     """Whether an unknown value is a label that may be named: letters and single spaces only,
-    one to four words, at most 30 characters, no digit and no control or invisible character
-    (``Sygefravær``, ``Fravær med tilladelse``). Never an id, a CPR number, a date or a
-    remark (docs/privacy.md#category-labels).
+    one to four words, at most 30 characters, no digit and no control or invisible character,
+    and a word about attendance among them (:data:`ABSENCE_WORDS`: ``Fravær pga møde``,
+    ``Ferie``). Never an id, a CPR number, a date, a name or a remark
+    (docs/privacy.md#category-labels).
 
     >>> [looks_like_a_label(v) for v in ("Ferie", "Fravær pga møde", "F1", "0101001234")]
     [True, True, False, False]
-    >>> looks_like_a_label("a remark about the pupil that goes on")
-    False
+    >>> [looks_like_a_label(v) for v in ("Anna Hansen", "Frida", "a remark about the pupil")]
+    [False, False, False]
     """
-    return (
-        len(value) <= MAX_LABEL_LENGTH
-        and _LABEL_SHAPE.fullmatch(value) is not None
-        and not has_hidden_character(value)
-    )
+    if len(value) > MAX_LABEL_LENGTH or has_hidden_character(value):
+        return False
+    if _LABEL_SHAPE.fullmatch(value) is None:
+        return False
+    keys = [code_key(word) for word in value.split()]
+    return any(key.startswith(_ABSENCE_KEYS) or key in _ABSENCE_SHORT_KEYS for key in keys)
 
 
 def shown_values(unknown: Mapping[str, int]) -> set[str]:
