@@ -281,7 +281,7 @@ CASES: dict[str, Case] = {
     "empty-file": Case(text(""), 65, ":1: ", r"file is empty \(no header\)"),
     "header-only": Case(text(HEADER + "\n"), 65, ": ", "no data rows"),
     "header-and-blank-lines": Case(text(HEADER + "\n\n,,,,,,\n\n"), 65, ": ", "no data rows"),
-    "blank-first-line": Case(text("\n" + csv_text()), 65, ":1: ", r"file is empty \(no header\)"),
+    "blank-lines-only": Case(text("\n\n\n"), 65, ":1: ", r"file is empty \(no header\)"),
     # -- huge lines
     "huge-date-cell": Case(
         text(csv_text(f"SECRET9,851001,{'2024-03-05' * 100_000},illness,1,5,5.A")),
@@ -869,6 +869,18 @@ ACCEPTED: dict[str, Build] = {
     ),
     "exact-repeated-row": text(csv_text(good_rows()[0])),
     "blank-and-empty-lines": text(csv_text("", ",,,,,,", "")),
+    # The header is found below a title or blank lines (ingest.md#the-header-row).
+    "blank-first-line": text("\n" + csv_text()),
+    "title-above-the-header": text("Fraværsrapport 2023/24\n\n" + csv_text()),
+    # A database's midnight and a date written by hand (ingest.md#dates).
+    "dates-at-midnight": text(
+        "elev;skole;dato;kode\n"
+        + "".join(f"{PUPIL};851001;{d.isoformat()} 00:00:00;M\n" for d in DAYS)
+    ),
+    "day-first-dots-without-zeros": text(
+        "elev;skole;dato;kode\n"
+        + "".join(f"{PUPIL};851001;{d.day}.{d.month}.{d.year};Fremmødt\n" for d in DAYS)
+    ),
     "empty-last-cells": text(csv_text("0000003,851001,2024-03-15,present,0,,")),
     "crlf-and-bom": raw(codecs.BOM_UTF8 + csv_text().replace("\n", "\r\n").encode()),
     "cp1252-class-name": raw(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Final
 
 import holidays
 
@@ -69,16 +70,52 @@ def school_year_days(first_year: int) -> list[date]:
     return days
 
 
-def public_holidays(first_year: int, last_year: int) -> frozenset[date]:
-    """Danish public holidays (helligdage) and Grundlovsdag, from ``first_year`` to ``last_year``.
+DANISH: Final = "DK"
+NO_HOLIDAYS: Final = "none"
+
+
+def holiday_countries() -> frozenset[str]:
+    """The country codes the ``holidays`` package knows (``DK``, ``US``, ``NL`` ...): what
+    ``[calendar] holidays`` may name besides ``"none"`` (docs/shapes.md)."""
+    return frozenset(holidays.list_supported_countries())
+
+
+def check_holidays(value: str) -> str:
+    """``value`` if it is ``"none"`` or a country code of the ``holidays`` package.
+
+    >>> check_holidays("US"), check_holidays("none")
+    ('US', 'none')
+    >>> check_holidays("Denmark")
+    Traceback (most recent call last):
+    ...
+    ValueError: holidays must be "none" or a country code of the holidays package, such as "DK"
+    """
+    if value != NO_HOLIDAYS and value not in holiday_countries():
+        raise ValueError(
+            'holidays must be "none" or a country code of the holidays package, such as "DK"'
+        )
+    return value
+
+
+def public_holidays(first_year: int, last_year: int, *, country: str = DANISH) -> frozenset[date]:
+    """Public holidays from ``first_year`` to ``last_year``: by default the Danish ones
+    (helligdage) and Grundlovsdag; another ``country``'s from the ``holidays`` package; none
+    for ``"none"``.
 
     The days a school is closed by law or by agreement, whatever its own calendar; used by
-    ``fravaer check`` to flag registrations on them.
+    ``fravaer check`` to flag registrations on them, and taken out of a generated calendar.
 
     >>> sorted(d for d in public_holidays(2024, 2024) if d.month == 6)
     [datetime.date(2024, 6, 5)]
+    >>> date(2024, 3, 29) in public_holidays(2024, 2024, country="US")  # Good Friday
+    False
+    >>> public_holidays(2024, 2024, country="none")
+    frozenset()
     """
+    if country == NO_HOLIDAYS:
+        return frozenset()
     years = range(first_year, last_year + 1)
-    closed = set(holidays.country_holidays("DK", years=years))
-    closed.update(date(year, 6, 5) for year in years)  # Grundlovsdag
+    closed = set(holidays.country_holidays(country, years=years))
+    if country == DANISH:
+        closed.update(date(year, 6, 5) for year in years)  # Grundlovsdag
     return frozenset(closed)

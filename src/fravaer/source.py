@@ -15,11 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fravaer.calendar import DANISH, check_holidays
 
 Encoding = Literal["auto", "utf-8", "cp1252", "latin-1"]
 Separator = Literal["auto", ",", ";", "\t", "¤"]
-DateFormat = Literal["auto", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y"]
+DateFormat = Literal["auto", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"]
 Shape = Literal["auto", "register", "lesson", "absence_only", "hours"]
 Category = Literal["present", "illness", "leave", "unlawful"]
 
@@ -43,7 +45,8 @@ class Calendar(_Strict):
     """School days for absence-only exports: a file of dates (per school), or generated ones.
 
     ``file``: CSV with ``date`` and optionally ``school_id`` (aliases apply). Otherwise
-    weekdays from ``first`` to ``last`` minus Danish public holidays and the ``breaks``
+    weekdays from ``first`` to ``last`` minus the public holidays (``holidays``, Danish by
+    default) and the ``breaks``
     (ISO weeks, e.g. ``[42, 52, 1, 7]``, or date ranges ``"2024-03-25:2024-03-27"``).
     """
 
@@ -51,6 +54,14 @@ class Calendar(_Strict):
     first: str | None = None
     last: str | None = None
     breaks: tuple[int | str, ...] = ()
+    holidays: str = DANISH
+    """The public holidays a generated calendar leaves out: ``"DK"`` (and Grundlovsdag), another
+    country code of the ``holidays`` package, or ``"none"`` (docs/shapes.md)."""
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_holidays(cls, value: str) -> str:
+        return check_holidays(value)
 
 
 class SourceOptions(_Strict):
@@ -61,6 +72,9 @@ class SourceOptions(_Strict):
     date_format: DateFormat = "auto"
     shape: Shape = "auto"
     sheet: str | None = None
+    header_row: int | None = Field(default=None, ge=1)
+    """The 1-based line (CSV) or row (Excel) of the header; None finds it among the first 20
+    (docs/ingest.md#the-header-row)."""
     columns: dict[str, str] = Field(default_factory=dict)
     """Explicit header mapping, canonical name -> header in the file; overrides the aliases."""
     codes: dict[str, LocalCode] = Field(default_factory=dict)

@@ -260,6 +260,12 @@ WORDS: Final[dict[str, Text]] = {
     "encoding": Text(da="Tegnsæt", en="Encoding"),
     "separator": Text(da="Skilletegn", en="Separator"),
     "sheet": Text(da="Ark", en="Sheet"),
+    "header_row": Text(da="Overskriftsrække", en="Header row"),
+    "missing_columns": Text(da="Mangler", en="Missing"),
+    "unknown_code": Text(da="ukendt", en="unknown"),
+    "codes_not_shown": Text(
+        da="{values} værdier ikke vist ({rows})", en="{values} values not shown ({rows})"
+    ),
     "date_format": Text(da="Datoformat", en="Date format"),
     "shape": Text(da="Form", en="Shape"),
     "rows": Text(da="Rækker", en="Rows"),

@@ -15,7 +15,13 @@ import pytest
 from fravaer import schema as s
 from fravaer.errors import PolicyError
 from fravaer.ingest import read_export, read_file_detected
-from fravaer.ingest.codes import BUILTIN_CODES, code_key, code_table, unknown_codes_problem
+from fravaer.ingest.codes import (
+    BUILTIN_CODES,
+    MAX_LABELS,
+    code_key,
+    code_table,
+    unknown_codes_problem,
+)
 from fravaer.ingest.source import LocalCode, SourceOptions
 from tests.ingest.exports import FIXTURES, assert_private, cells, refusal, write_text
 
@@ -163,18 +169,82 @@ def test_contradicting_local_codes_are_config_errors(
 
 
 def test_unknown_codes_are_one_error_with_every_code_and_its_count(tmp_path: Path) -> None:
-    codes = ["S"] + ["X"] * 12 + ["Q"] * 3 + ["FER"] + ["Ferie"]
+    codes = ["S"] + ["X"] * 12 + ["Q"] * 3 + ["FER"] + ["Ferie"] + ["SECRET42"]
     path = export(tmp_path, *codes[:20])
 
     error = refusal(path)
 
-    # A word like "Ferie" could as well be a name: it is counted, not shown.
+    # A label ("Ferie") is shown; a value with a digit could be an id: counted, not shown.
     assert error.message == (
         f"{path}:3:4 (column 'Kode'): unknown category codes: X (12), Q (3), FER (1), "
-        "and 1 value not shown (1 row)"
+        "Ferie (1), and 1 value not shown (1 row)"
     )
     assert error.hint == HINT + "; values that might be ids, dates or remarks are not shown"
-    assert_private(error, cells(path, ";", "utf-8"), codes=frozenset({"FER"}))
+    assert_private(error, cells(path, ";", "utf-8"), codes=frozenset({"FER", "Ferie"}))
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        ("Sygefravær", s.ILLNESS),
+        ("Fravær med tilladelse", s.LEAVE),
+        ("Fremmødt", s.PRESENT),
+        ("Tilstede", s.PRESENT),
+        ("Ulovligt fravær", s.UNLAWFUL),
+        ("Lovligt fravær", s.LEAVE),
+        ("Syg", s.ILLNESS),
+        ("Fri", s.LEAVE),
+        ("Ekstraordinær frihed", s.LEAVE),
+        ("  FRAVÆR  UDEN  TILLADELSE ", s.UNLAWFUL),
+        ("sygemeldt", s.ILLNESS),
+    ],
+)
+def test_the_ministrys_and_common_wordings_are_built_in(
+    tmp_path: Path, code: str, category: str
+) -> None:
+    frame = read_export(export(tmp_path, code))
+
+    assert frame.collect()[s.CATEGORY].to_list() == [category]
+
+
+def test_an_unknown_label_is_shown_and_an_id_like_value_is_not(tmp_path: Path) -> None:
+    path = export(tmp_path, "S", "Fravær pga møde", "0101001234", "Anna Hansen 7B")
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:3:4 (column 'Kode'): unknown category codes: Fravær pga møde (1), "
+        "and 2 values not shown (2 rows)"
+    )
+    assert_private(error, cells(path, ";", "utf-8"), codes=frozenset({"Fravær pga møde"}))
+
+
+@pytest.mark.parametrize("name", ["Anna", "Frida Hansen", "Kanariefugl Testesen"])
+def test_a_name_is_never_shown(tmp_path: Path, name: str) -> None:
+    path = export(tmp_path, "S", name)
+
+    error = refusal(path)
+
+    # A label is shown only with a word about attendance in it; a name has none.
+    assert error.message == (
+        f"{path}:3:4 (column 'Kode'): unknown category "
+        "(expected one of present, illness, leave, unlawful)"
+    )
+    assert_private(error, cells(path, ";", "utf-8"))
+
+
+def test_labels_are_not_shown_when_a_file_has_many_unknown_values(tmp_path: Path) -> None:
+    # A column of remarks read as the category has many distinct values: none is shown.
+    labels = [f"Fravær {chr(65 + i)}{chr(97 + i)}" for i in range(MAX_LABELS + 1)]
+    path = export(tmp_path, *labels)
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:2:4 (column 'Kode'): unknown category "
+        "(expected one of present, illness, leave, unlawful)"
+    )
+    assert_private(error, cells(path, ";", "utf-8"))
 
 
 def test_values_that_might_be_ids_dates_or_remarks_are_counted_not_shown(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ the file does, and never the date itself.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -22,11 +22,15 @@ from fravaer.ingest.dates import (
     DATE_FORMATS,
     EXCEL_SERIAL_MAX,
     EXCEL_SERIAL_MIN,
+    MONTH_FIRST_HINT,
+    TIME_OF_DAY_HINT,
+    TIME_OF_DAY_PROBLEM,
     excel_date_expr,
     format_of,
 )
 from fravaer.ingest.source import SourceOptions
 from tests.ingest.exports import assert_private, cells, refusal, write_text
+from tests.ingest.test_excel import workbook
 
 HEADER = "Elev;Skole;Dato;Kode"
 MARCH_1 = date(2024, 3, 1)
@@ -48,8 +52,13 @@ def export(tmp_path: Path, *days: str) -> Path:
         (["01.03.2024", "12.03.2024"], "%d.%m.%Y"),
         (["01/03/2024", "12/03/2024"], "%d/%m/%Y"),
         (["1/3/2024", "12/3/2024"], "%d/%m/%Y"),
-        # Zeros are optional in the slash form only, and may vary within the file.
+        # Zeros are optional in the slash and dot forms, and may vary within the file.
         (["1/3/2024", "01/03/2024", "1/03/2024"], "%d/%m/%Y"),
+        (["1.3.2024", "12.3.2024", "01.03.2024"], "%d.%m.%Y"),
+        # A database's date-time column at midnight, with a space or a T.
+        (["2024-03-01 00:00:00", "2024-03-12 00:00:00"], "%Y-%m-%d %H:%M:%S"),
+        (["2024-03-01T00:00:00", "2024-03-12T00:00"], "%Y-%m-%d %H:%M:%S"),
+        (["2024-03-01 00:00:00.000", "2024-03-12 00:00:00"], "%Y-%m-%d %H:%M:%S"),
     ],
 )
 def test_each_format_is_detected_and_reported(
@@ -63,7 +72,7 @@ def test_each_format_is_detected_and_reported(
     assert dates[1] in (date(2024, 3, 12), MARCH_1)
 
 
-@pytest.mark.parametrize("day", ["2/3/2024", "02/03/2024", "02-03-2024", "02.03.2024"])
+@pytest.mark.parametrize("day", ["2/3/2024", "02/03/2024", "02-03-2024", "02.03.2024", "2.3.2024"])
 def test_day_comes_first_in_every_format(tmp_path: Path, day: str) -> None:
     frame = read_export(export(tmp_path, day))
 
@@ -125,14 +134,36 @@ REFUSALS: dict[str, tuple[list[str], SourceOptions, str, str, str | None]] = {
         SourceOptions(),
         ":3:3",
         "not a date in format D/M/YYYY",
-        None,
+        MONTH_FIRST_HINT,
     ),
-    "dots-without-zeros": (
-        ["01.03.2024", "1.3.2024"],
+    "month-first-dashes": (
+        ["03-01-2024", "03-04-2024", "03-25-2024"],
+        SourceOptions(),
+        ":4:3",
+        "not a date in format DD-MM-YYYY",
+        MONTH_FIRST_HINT,
+    ),
+    # A day above 12 read either way is no month-first file: no hint.
+    "impossible-either-way": (
+        ["1/3/2024", "31/31/2024"],
         SourceOptions(),
         ":3:3",
-        "not a date in format DD.MM.YYYY",
+        "not a date in format D/M/YYYY",
         None,
+    ),
+    "time-of-day-in-a-csv": (
+        ["2024-03-01 00:00:00", "2024-03-04 08:15:00"],
+        SourceOptions(),
+        ":3:3",
+        TIME_OF_DAY_PROBLEM,
+        TIME_OF_DAY_HINT,
+    ),
+    "time-of-day-throughout": (
+        ["2024-03-01T08:15:00", "2024-03-04T08:15:00"],
+        SourceOptions(),
+        ":2:3",
+        TIME_OF_DAY_PROBLEM,
+        TIME_OF_DAY_HINT,
     ),
     "two-digit-year": (["01.03.24"], SourceOptions(), ":2:3", NONE_OF_THEM, None),
     "no-date-at-all": (["SECRETDAY"], SourceOptions(), ":2:3", NONE_OF_THEM, None),
@@ -211,3 +242,34 @@ def test_a_date_has_the_shape_of_its_own_format_only(day: date) -> None:
 )
 def test_excel_dates_are_date_cells_and_serials_in_range(text: str, expected: date | None) -> None:
     assert pl.select(excel_date_expr(pl.lit(text))).item() == expected
+
+
+def test_a_date_at_midnight_and_a_plain_date_in_one_file_are_mixed(tmp_path: Path) -> None:
+    path = export(tmp_path, "2024-03-01", "2024-03-04 00:00:00")
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:3:3 (column 'Dato'): dates in more than one format: "
+        "YYYY-MM-DD 00:00:00 here, YYYY-MM-DD from line 2"
+    )
+
+
+def test_the_midnight_form_can_be_given(tmp_path: Path) -> None:
+    path = export(tmp_path, "2024-03-01 00:00:00")
+
+    frame = read_export(path, SourceOptions(date_format="%Y-%m-%d %H:%M:%S"))
+
+    assert frame.collect()[s.DATE].to_list() == [MARCH_1]
+
+
+def test_an_excel_date_time_cell_with_a_time_of_day_is_its_date(tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path,
+        [["Elev", "Skole", "Dato", "Kode"], ["fake", "1", datetime(2024, 3, 1, 8, 30), "S"]],
+    )
+
+    frame, detected = read_file_detected(path)
+
+    assert frame.collect()[s.DATE].to_list() == [MARCH_1]
+    assert detected.date_format == "excel"

@@ -377,12 +377,15 @@ def test_the_header_line_alone_is_no_data(tmp_path: Path) -> None:
     assert refusal(path).message == f"{path}: no data rows"
 
 
-def test_empty_and_blank_first_line_files_are_refused(tmp_path: Path) -> None:
+def test_empty_and_blank_files_are_refused(tmp_path: Path) -> None:
     empty = write_bytes(tmp_path, b"", "empty.csv")
-    blank = write_text(tmp_path, "\nelev;skole;dato;kode\n", "blank.csv")
+    blank = write_text(tmp_path, "\n\n\n", "blank.csv")
+    # A blank first line is not an empty file: the header is found below it.
+    header_only = write_text(tmp_path, "\nelev;skole;dato;kode\n", "header-only.csv")
 
     assert refusal(empty).message == f"{empty}:1: file is empty (no header)"
     assert refusal(blank).message == f"{blank}:1: file is empty (no header)"
+    assert refusal(header_only).message == f"{header_only}: no data rows"
     forced = refusal(empty, SourceOptions(separator=";"))
     assert forced.message == f"{empty}:1: file is empty (no header)"
 

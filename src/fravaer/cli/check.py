@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
 import typer
@@ -32,7 +32,9 @@ from fravaer.cli.options import (
 from fravaer.errors import BadInputError, Location, UsageError
 from fravaer.ingest.load import inspection, load, load_at
 from fravaer.ingest.origin import LINE
+from fravaer.ingest.survey import survey
 from fravaer.output import write_text
+from fravaer.policy import Lang
 from fravaer.render import render_check, render_inspection
 from fravaer.schema import COUNT, DATE
 
@@ -83,8 +85,20 @@ def inspect(
     """
     fmt = _inspect_format(fmt, output)
     options = flags.options()
-    loaded = load(exports, options)
-    report = inspection(loaded)
+    try:
+        report = inspection(load(exports, options))
+    except BadInputError:
+        # List the headers and codes found before failing (exit 65); a failed run leaves no
+        # file, so with -o nothing is listed (docs/ingest.md#confirm-what-was-read-fravaer-inspect).
+        if output is None:
+            _write_inspection(survey(exports, options), fmt, lang, output)
+        raise
+    _write_inspection(report, fmt, lang, output)
+
+
+def _write_inspection(
+    report: dict[str, Any], fmt: InspectFormat, lang: Lang, output: Path | None
+) -> None:
     if fmt == "table":
         write_text(render_inspection(report, lang=lang, width=table_width(output)), output)
     else:

@@ -159,7 +159,7 @@ ExportsArgument = Annotated[
 ]
 
 
-# -- how exports are read: one group of six options ----------------------------------------------
+# -- how exports are read: one group of seven options --------------------------------------------
 
 SourceFileOption = Annotated[
     Path | None,
@@ -173,11 +173,20 @@ SeparatorOption = Annotated[
 ]
 DateFormatOption = Annotated[
     str | None,
-    typer.Option("--date-format", help="auto, %Y-%m-%d, %d-%m-%Y, %d.%m.%Y or %d/%m/%Y."),
+    typer.Option(
+        "--date-format",
+        help="auto, %Y-%m-%d, %d-%m-%Y, %d.%m.%Y, %d/%m/%Y or %Y-%m-%d %H:%M:%S.",
+    ),
 ]
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel: the sheet to read.")]
 ShapeOption = Annotated[
     str | None, typer.Option("--shape", help="auto, register, lesson, absence_only or hours.")
+]
+HeaderRowOption = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row", min=1, help="The line or row of the header (1-based). Default: found."
+    ),
 ]
 _SOURCE_FLAGS: Final = (
     ("source", SourceFileOption),
@@ -186,6 +195,7 @@ _SOURCE_FLAGS: Final = (
     ("date_format", DateFormatOption),
     ("sheet", SheetOption),
     ("shape", ShapeOption),
+    ("header_row", HeaderRowOption),
 )
 
 
@@ -200,6 +210,7 @@ class SourceFlags:
     date_format: str | None = None
     sheet: str | None = None
     shape: str | None = None
+    header_row: int | None = None
 
     def options(self) -> SourceOptions:
         """source.toml (if given) with the command line's flags on top."""
@@ -210,6 +221,7 @@ class SourceFlags:
             "date_format": self.date_format,
             "sheet": self.sheet,
             "shape": self.shape,
+            "header_row": self.header_row,
         }
         try:
             return SourceOptions.model_validate(
@@ -226,9 +238,9 @@ Command = Callable[..., None]
 def source_flags(*, shape: bool = True) -> Callable[[Command], Command]:
     """Give a command the options on how exports are read, last in its ``--help``.
 
-    The command takes them as one keyword-only ``flags: SourceFlags``; Typer sees the six
-    options (``--source``, ``--encoding``, ``--separator``, ``--date-format``, ``--sheet`` and,
-    unless ``shape`` is False, ``--shape``) in their place.
+    The command takes them as one keyword-only ``flags: SourceFlags``; Typer sees the seven
+    options (``--source``, ``--encoding``, ``--separator``, ``--date-format``, ``--sheet``,
+    ``--header-row`` and, unless ``shape`` is False, ``--shape``) in their place.
     """
     added = [(name, alias) for name, alias in _SOURCE_FLAGS if shape or name != "shape"]
 

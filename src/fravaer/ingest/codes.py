@@ -25,12 +25,35 @@ from fravaer.ingest.source import LocalCode
 from fravaer.ingest.text import has_hidden_character
 
 BUILTIN_CODES: Final[Mapping[str, tuple[str, ...]]] = {
-    s.PRESENT: ("present", "til stede", "mødt", "M", ""),
-    s.ILLNESS: ("illness", "sygdom", "syg", "S"),
-    s.LEAVE: ("leave", "ekstraordinær frihed", "frihed", "lovligt", "lovligt fravær", "E"),
-    s.UNLAWFUL: ("unlawful", "ulovligt", "ulovligt fravær", "U"),
+    s.PRESENT: ("present", "til stede", "mødt", "fremmødt", "fremmøde", "M", ""),
+    s.ILLNESS: ("illness", "sygdom", "syg", "sygefravær", "sygemeldt", "S"),
+    s.LEAVE: (
+        "leave",
+        "ekstraordinær frihed",
+        "ekstraordinær fri",
+        "frihed",
+        "fri",
+        "lovligt",
+        "lovligt fravær",
+        "fravær med tilladelse",
+        "godkendt fravær",
+        "E",
+    ),
+    s.UNLAWFUL: (
+        "unlawful",
+        "ulovligt",
+        "ulovligt fravær",
+        "fravær uden tilladelse",
+        "ikke godkendt fravær",
+        "pjæk",
+        "U",
+    ),
 }
-"""Category -> the codes that mean it (before folding: ``Til stede`` and ``tilstede`` are one)."""
+"""Category -> the codes that mean it (before folding: ``Til stede`` and ``tilstede`` are one).
+
+The ministry's three absence categories as its statistics name them (``Sygefravær``,
+``Fravær med tilladelse``, ``Ulovligt fravær``), the school systems' and schools' common
+wordings of them, and the letters; docs/ingest.md#category-codes lists which is which."""
 
 _FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe"})
 _IGNORED = re.compile(r"[\s_\-]+")
@@ -102,6 +125,11 @@ def code_table(local: Mapping[str, LocalCode] | None = None) -> CodeTable:
 
 _MAX_SHOWN = 10
 _CODE_SHAPE = re.compile(r"[^\W\d_]{1,3}|[^\W\d_a-zæøå]{1,6}|\d{1,2}")
+_LABEL_SHAPE = re.compile(r"[^\W\d_]+(?: [^\W\d_]+){0,3}")
+MAX_LABEL_LENGTH: Final = 30
+MAX_LABELS: Final = 20
+"""Longer labels are shown only when a file has at most this many distinct unknown values: a
+category column holds a handful, a column of names read by mistake many (docs/privacy.md)."""
 
 
 def looks_like_a_code(value: str) -> bool:
@@ -109,9 +137,9 @@ def looks_like_a_code(value: str) -> bool:
 
     Codes are not pupil data, but a wrong column read as the category could hold names, ids,
     dates or remarks. Only what looks like a code is shown: one to three letters (``S``, ``syg``),
-    up to six capital letters (``SYGL``) or a number of one or two digits. Anything else (a name
-    such as ``Anna``, ``For sent``, ``SECRET43``, a CPR number, a date) is counted unshown;
-    ``fravaer inspect`` and ``[codes]`` in source.toml name the codes instead.
+    up to six capital letters (``SYGL``) or a number of one or two digits. Longer words are
+    shown by the label rule (:func:`looks_like_a_label`); anything else (``SECRET43``, a CPR
+    number, a date, a remark) is counted unshown.
 
     >>> [looks_like_a_code(v) for v in ("Y", "syg", "SYGL", "12", "Anna", "For sent", "a@b")]
     [True, True, True, True, False, False, False]
@@ -119,6 +147,71 @@ def looks_like_a_code(value: str) -> bool:
     An invisible letter (U+3164, a Hangul filler) makes a value unshown, like a control would.
     """
     return _CODE_SHAPE.fullmatch(value) is not None and not has_hidden_character(value)
+
+
+ABSENCE_WORDS: Final = (
+    "fravær",
+    "syge",
+    "sygdom",
+    "ferie",
+    "tilladelse",
+    "ulovlig",
+    "lovlig",
+    "fremmød",
+    "tilstede",
+    "frihed",
+    "kursus",
+    "praktik",
+    "læge",
+    "tandlæge",
+    "udflugt",
+    "lejrskole",
+    "forsinke",
+    "pjæk",
+    "orlov",
+    "absen",
+    "present",
+    "illness",
+    "excused",
+    "unexcused",
+    "holiday",
+    "vacation",
+)
+"""Beginnings of words about attendance: an unknown label is named only if one of its words
+begins so (or is one of :data:`ABSENCE_SHORT_WORDS`), so a person's name is never shown."""
+ABSENCE_SHORT_WORDS: Final = ("syg", "fri", "sen", "sent", "mødt", "late", "sick", "leave")
+_ABSENCE_KEYS: Final = tuple(code_key(word) for word in ABSENCE_WORDS)
+_ABSENCE_SHORT_KEYS: Final = frozenset(code_key(word) for word in ABSENCE_SHORT_WORDS)
+
+
+def looks_like_a_label(value: str) -> bool:
+    """Whether an unknown value is a label that may be named: letters and single spaces only,
+    one to four words, at most 30 characters, no digit and no control or invisible character,
+    and a word about attendance among them (:data:`ABSENCE_WORDS`: ``Fravær pga møde``,
+    ``Ferie``). Never an id, a CPR number, a date, a name or a remark
+    (docs/privacy.md#category-labels).
+
+    >>> [looks_like_a_label(v) for v in ("Ferie", "Fravær pga møde", "F1", "0101001234")]
+    [True, True, False, False]
+    >>> [looks_like_a_label(v) for v in ("Anna Hansen", "Frida", "a remark about the pupil")]
+    [False, False, False]
+    """
+    if len(value) > MAX_LABEL_LENGTH or has_hidden_character(value):
+        return False
+    if _LABEL_SHAPE.fullmatch(value) is None:
+        return False
+    keys = [code_key(word) for word in value.split()]
+    return any(key.startswith(_ABSENCE_KEYS) or key in _ABSENCE_SHORT_KEYS for key in keys)
+
+
+def shown_values(unknown: Mapping[str, int]) -> set[str]:
+    """The unknown values of one file that a message or ``inspect`` may name: those that look
+    like a code (:func:`looks_like_a_code`), and labels (:func:`looks_like_a_label`) when the
+    file has at most :data:`MAX_LABELS` distinct unknown values."""
+    labels = len(unknown) <= MAX_LABELS
+    return {
+        code for code in unknown if looks_like_a_code(code) or (labels and looks_like_a_label(code))
+    }
 
 
 def unknown_codes_problem(unknown: Mapping[str, int]) -> tuple[str, str]:
@@ -129,11 +222,12 @@ def unknown_codes_problem(unknown: Mapping[str, int]) -> tuple[str, str]:
 present, illness, leave or unlawful under [codes] in source.toml; values that might be ids, \
 dates or remarks are not shown')
     """
+    showable = shown_values(unknown)
     shown = sorted(
-        ((code, n) for code, n in unknown.items() if looks_like_a_code(code)),
+        ((code, n) for code, n in unknown.items() if code in showable),
         key=lambda item: (-item[1], item[0]),
     )
-    hidden = [n for code, n in unknown.items() if not looks_like_a_code(code)]
+    hidden = [n for code, n in unknown.items() if code not in showable]
     hint = "map each code to present, illness, leave or unlawful under [codes] in source.toml"
     if hidden:
         hint += "; values that might be ids, dates or remarks are not shown"

@@ -43,11 +43,12 @@ def read_csv_table(
     """
     check_readable(path)
     dialect = d.sniff(path, options)
-    refuse_wide_header(path, d.header_fields(path, dialect))
+    refuse_wide_header(path, d.header_fields(path, dialect), line=dialect.skip + 1)
     frame, dialect, placeholder = _read_text(path, dialect, options)
     written = d.read_header(path, dialect)
     header = [name.strip() for name in written]
-    where = Origin(str(path), d.line_of(path, dialect), tuple(header), header_line=1)
+    header_line = dialect.skip + 1
+    where = Origin(str(path), d.line_of(path, dialect), tuple(header), header_line=header_line)
     if frame.width != len(header):
         raise where.error(None, None, "not a readable CSV file (header)")
     if _may_be_padded(frame):
@@ -56,11 +57,11 @@ def read_csv_table(
             raise BadInputError(
                 Location(str(path), ragged), "row has a different number of fields than the header"
             )
-    headers = map_headers(header, columns=options.columns, file=str(path), line=1)
+    headers = map_headers(header, columns=options.columns, file=str(path), line=header_line)
     origin = replace(where, header=headers.header, positions=headers.positions)
     lines = None
     if keep_lines:
-        first = 2 + sum(name.count("\n") for name in written)
+        first = header_line + 1 + sum(name.count("\n") for name in written)
         lines = _record_lines(frame, first)
     columns = [pl.col(frame.columns[i]).alias(c) for c, i in headers.positions.items()]
     table = frame.select(columns)
@@ -68,16 +69,18 @@ def read_csv_table(
         table = table.with_columns(
             pl.all().cast(pl.String).str.replace_all(placeholder, "¤", literal=True)
         )
-    detected = Detected("csv", encoding=dialect.encoding, separator=dialect.separator)
+    detected = Detected(
+        "csv", encoding=dialect.encoding, separator=dialect.separator, header_row=header_line
+    )
     return Table(table, origin, headers, detected, decimal_comma=dialect.decimal_comma, lines=lines)
 
 
-def refuse_wide_header(path: Path, fields: int) -> None:
+def refuse_wide_header(path: Path, fields: int, *, line: int = 1) -> None:
     """Refuse (exit 65) a header of more than :data:`~fravaer.ingest.dialect.MAX_COLUMNS`
     fields before a reader allocates for every column."""
     if fields > d.MAX_COLUMNS:
         raise BadInputError(
-            Location(str(path), 1),
+            Location(str(path), line),
             f"the header has more than {d.MAX_COLUMNS:,} columns: not an attendance export",
             hint="export only the columns fravaer reads (docs/data-format.md#columns)",
         )
@@ -118,15 +121,17 @@ def _read_text(
     """Every cell as text; the dialect (cp1252 if it was not UTF-8 after all) and placeholder."""
     header = d.read_header(path, dialect)
     if not any(name.strip() for name in header):
-        raise BadInputError(Location(str(path), 1), "file is empty (no header)")
+        raise BadInputError(Location(str(path), dialect.skip + 1), "file is empty (no header)")
     try:
-        if dialect.polars_direct:
+        if dialect.polars_direct and not dialect.skip:
             frame = _read_cells(
                 path, dialect.separator, quoted=d.has_quote(path), width=len(header)
             )
             return frame, dialect, None
         data = d.transcode(path, dialect)
-        frame = _read_cells(data.data, data.separator, quoted=b'"' in data.data, width=len(header))
+        # A title above the header is cut off: polars reads from the header on.
+        text = d.cut_lines(data.data, dialect.skip)
+        frame = _read_cells(text, data.separator, quoted=b'"' in text, width=len(header))
     except UnicodeDecodeError:
         return _read_text(path, _not_utf8(path, dialect, options), options)
     except (pl.exceptions.PolarsError, OSError) as exc:

@@ -40,11 +40,18 @@ class DateFormat:
     label: str
     pattern: str
     """The exact written shape; strptime alone would also take ``01.3.2024`` or ``+2024-03-01``."""
+    date_part: str | None = None
+    """For a date with a time (always midnight): the format of its first ten characters."""
+
+    def lenient_expr(self, text: pl.Expr) -> pl.Expr:
+        """The date a (stripped) text is read as, shape unchecked (the plans check it)."""
+        if self.date_part is not None:
+            return text.str.slice(0, 10).str.strptime(pl.Date, self.date_part, strict=False)
+        return text.str.strptime(pl.Date, self.strftime, strict=False)
 
     def parse_expr(self, text: pl.Expr) -> pl.Expr:
         """The date a (stripped) text is in this format, or null when it is not one."""
-        parsed = text.str.strptime(pl.Date, self.strftime, strict=False)
-        return pl.when(text.str.contains(self.pattern)).then(parsed)
+        return pl.when(text.str.contains(self.pattern)).then(self.lenient_expr(text))
 
     def problem(self) -> str:
         if self.strftime == ISO:
@@ -53,21 +60,41 @@ class DateFormat:
 
 
 ISO: Final = "%Y-%m-%d"
+MIDNIGHT: Final = "%Y-%m-%d %H:%M:%S"
 DATE_FORMATS: Final = (
     DateFormat(ISO, "YYYY-MM-DD", r"^\d{4}-\d{2}-\d{2}$"),
     DateFormat("%d-%m-%Y", "DD-MM-YYYY", r"^\d{2}-\d{2}-\d{4}$"),
-    DateFormat("%d.%m.%Y", "DD.MM.YYYY", r"^\d{2}\.\d{2}\.\d{4}$"),
+    # Zeros may be left out (5.2.2024), as Danish users write the date by hand.
+    DateFormat("%d.%m.%Y", "DD.MM.YYYY", r"^\d{1,2}\.\d{1,2}\.\d{4}$"),
     DateFormat("%d/%m/%Y", "D/M/YYYY", r"^\d{1,2}/\d{1,2}/\d{4}$"),
+    # A database's date-time column: the date with a time of midnight (docs/decisions.md).
+    DateFormat(
+        MIDNIGHT,
+        "YYYY-MM-DD 00:00:00",
+        r"^\d{4}-\d{2}-\d{2}[ T]00:00(:00(\.0+)?)?$",
+        date_part=ISO,
+    ),
 )
 BY_STRFTIME: Final = {f.strftime: f for f in DATE_FORMATS}
 EXCEL: Final = "excel"
 """The reported format of a sheet whose dates are all date cells or date serial numbers."""
 
+_WRITTEN: Final = DATE_FORMATS[:4]  # the midnight form is ISO with a time: not listed apart
 NO_FORMAT_PROBLEM: Final = (
-    f"not a date (expected {', '.join(f.label for f in DATE_FORMATS[:-1])} "
-    f"or {DATE_FORMATS[-1].label})"
+    f"not a date (expected {', '.join(f.label for f in _WRITTEN[:-1])} or {_WRITTEN[-1].label})"
 )
 DATE_FORMAT_HINT: Final = "set date_format in source.toml to the format the file uses"
+TIME_OF_DAY_PROBLEM: Final = "a date with a time of day: only a time of 00:00:00 is read as a date"
+TIME_OF_DAY_HINT: Final = (
+    "export the school day as a date (YYYY-MM-DD); a time of day may be that of the "
+    "registration, not the school day (docs/decisions.md)"
+)
+MONTH_FIRST_HINT: Final = (
+    "the dates look month-first (as US software writes them); export them day-first or as "
+    "YYYY-MM-DD"
+)
+_TIMED: Final = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
+_DAY_MONTH: Final = r"^(\d{1,2})([-./])(\d{1,2})([-./])(\d{4})$"
 
 
 EARLIEST_DATE: Final = date(1900, 1, 1)
@@ -133,7 +160,10 @@ def date_problem(
     """Why the date cells of ``frame`` have no single format, or None if they have one.
 
     ``frame`` holds the record index ``row`` and the date ``column`` as text (Excel date cells
-    already removed). Runs on the error path only: it checks every cell in every format.
+    already removed). Runs on the error path only: it checks every cell in every format. A
+    refused cell that is a date with a time of day other than midnight says so; a refusal in a
+    file whose day-month dates all read as month-day ones gets a hint that the file looks
+    month-first. Neither shows the value.
     """
     text = pl.col(column).cast(pl.String).str.strip_chars()
     filled = frame.select(pl.col(row), text.alias(column)).filter(
@@ -141,6 +171,50 @@ def date_problem(
     )
     if filled.is_empty():
         return None
+    found = _date_problem(filled, row=row, column=column, forced=forced, line_of=line_of)
+    if found is None:
+        return None
+    cell = filled.filter(pl.col(row) == found.record).get_column(column)[0]
+    if re.fullmatch(_TIMED, cell) and not re.fullmatch(BY_STRFTIME[MIDNIGHT].pattern, cell):
+        return DateProblem(found.record, TIME_OF_DAY_PROBLEM, TIME_OF_DAY_HINT)
+    if found.hint is None and looks_month_first(filled.get_column(column)):
+        return DateProblem(found.record, found.problem, MONTH_FIRST_HINT)
+    return found
+
+
+def looks_month_first(cells: pl.Series) -> bool:
+    """Whether every cell written day-month-year (``-``, ``.`` or ``/``) is a real date read
+    month first, and some is not one read day first: a US export (``3/25/2024``).
+
+    >>> looks_month_first(pl.Series(["3/1/2024", "3/25/2024"]))
+    True
+    >>> looks_month_first(pl.Series(["1/3/2024", "31/2/2024"]))
+    False
+    """
+    as_month_day = as_day_month = True
+    shaped = False
+    for cell in cells.unique().drop_nulls():
+        found = re.fullmatch(_DAY_MONTH, cell)
+        if found is None:
+            continue
+        shaped = True
+        first, second, year = int(found[1]), int(found[3]), int(found[5])
+        as_month_day = as_month_day and _real(year, first, second)
+        as_day_month = as_day_month and _real(year, second, first)
+    return shaped and as_month_day and not as_day_month
+
+
+def _real(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_problem(
+    filled: pl.DataFrame, *, row: str, column: str, forced: str, line_of: Callable[[int], int]
+) -> DateProblem | None:
     valid = filled.select(
         pl.col(row),
         *(f.parse_expr(pl.col(column)).is_not_null().alias(f.strftime) for f in DATE_FORMATS),

@@ -34,3 +34,5 @@ class Detected:
     rows: int = 0
     header: tuple[str, ...] = ()
     """The file's header as written, every column in file order (for column numbers)."""
+    header_row: int = 1
+    """The 1-based line (CSV) or row (Excel) the header was read from; 1 for Parquet."""

@@ -33,9 +33,15 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 from fravaer.errors import BadInputError, Location
+from fravaer.ingest.headers import (
+    HEADER_ROW_HINT,
+    HEADER_SEARCH_ROWS,
+    covers_required,
+    find_header_row,
+)
 from fravaer.ingest.source import SourceOptions
 
 SEPARATORS: Final = (",", ";", "\t", "¤")
@@ -77,6 +83,8 @@ class Dialect:
 
     encoding: str
     separator: str
+    skip: int = 0
+    """Lines above the header (a title, blank lines): the header is on line ``skip + 1``."""
 
     @property
     def errors(self) -> str:
@@ -125,11 +133,80 @@ def sniff(path: Path, options: SourceOptions) -> Dialect:
     bom = head.startswith(codecs.BOM_UTF8)
     sample = head if whole else head[: head.rfind(b"\n") + 1] or head
     encoding = _sniff_encoding(path, sample, options, bom=bom, whole=whole)
+    text = sample.decode(encoding, _CP1252_ERRORS if encoding == "cp1252" else "replace")
+    separator, skip = sniff_layout(text, options, where=where, complete=whole)
+    return Dialect(encoding, separator, skip)
+
+
+def sniff_layout(
+    text: str, options: SourceOptions, *, where: str, complete: bool
+) -> tuple[str, int]:
+    """The separator, and the lines above the header, of a file starting with ``text``.
+
+    The header is on line ``header_row`` when it is given; otherwise on the first of the first
+    :data:`~fravaer.ingest.headers.HEADER_SEARCH_ROWS` lines that a separator splits into
+    cells naming every required column (:func:`~fravaer.ingest.headers.covers_required`), or on
+    line 1 when none does. The separator is sniffed from the header line on, never from a title
+    above it (docs/ingest.md#the-header-row).
+
+    >>> from fravaer.ingest.source import SourceOptions
+    >>> sniff_layout("Fraværsrapport 2023/24\n\nElev;Skole;Dato;Kode\nx;1;01.03.2024;S\n",
+    ...              SourceOptions(), where="x.csv", complete=True)
+    (';', 2)
+    """
+    text = text.lstrip("\ufeff")
+    given = options.header_row
+    skip = given - 1 if given is not None else _header_skip(text, options)
+    rest = _after_lines(text, skip)
+    if skip and not rest.split("\n", 1)[0].strip():
+        raise BadInputError(
+            Location(where, skip + 1), "the header row is empty", hint=HEADER_ROW_HINT
+        )
     separator: str = options.separator
     if separator == "auto":
-        text = sample.decode(encoding, _CP1252_ERRORS if encoding == "cp1252" else "replace")
-        separator = sniff_separator(text, where=where, complete=whole)
-    return Dialect(encoding, separator)
+        separator = sniff_separator(rest, where=where, complete=complete, line=skip + 1)
+    return separator, skip
+
+
+def _header_skip(text: str, options: SourceOptions) -> int:
+    """The lines above the first line that can be the header, or 0 when no line can."""
+    lines = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    separators = SEPARATORS if options.separator == "auto" else (options.separator,)
+    rows = [
+        max(
+            (_line_cells(line, sep) for sep in separators),
+            key=lambda cells: covers_required(cells, columns=options.columns),
+        )
+        for line in lines
+    ]
+    return find_header_row(rows, columns=options.columns) or 0
+
+
+def _line_cells(line: str, separator: str) -> list[str]:
+    """One line's cells, quotes honoured; none when the line is not one record."""
+    try:
+        return next(csv.reader([line.rstrip("\r")], delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def _after_lines(text: str, lines: int) -> str:
+    """``text`` from its line ``lines + 1`` on (empty when it has fewer lines)."""
+    if not lines:
+        return text
+    parts = text.split("\n", lines)
+    return parts[lines] if len(parts) > lines else ""
+
+
+def cut_lines(data: bytes, lines: int) -> bytes:
+    """``data`` from its line ``lines + 1`` on: what polars reads of a file with a title."""
+    start = 0
+    for _ in range(lines):
+        found = data.find(b"\n", start)
+        if found < 0:
+            return b""
+        start = found + 1
+    return data[start:]
 
 
 def _sniff_encoding(
@@ -155,11 +232,12 @@ def _sniff_encoding(
     return "utf-8"
 
 
-def sniff_separator(text: str, *, where: str, complete: bool = True) -> str:
+def sniff_separator(text: str, *, where: str, complete: bool = True, line: int = 1) -> str:
     """The separator that splits the header into the most columns and agrees with the rows.
 
-    ``text`` is the decoded start of the file; when it is not the whole file (``complete`` is
-    False) its last record may be cut and is not used.
+    ``text`` is the decoded start of the file from its header on (the header is on ``line``);
+    when it is not the whole file (``complete`` is False) its last record may be cut and is not
+    used.
 
     >>> sniff_separator("elev;dato;kode\\n1;01.03.2024;S\\n", where="x.csv")
     ';'
@@ -178,9 +256,9 @@ def sniff_separator(text: str, *, where: str, complete: bool = True) -> str:
     if not widths:
         first = text.lstrip("\ufeff").split("\n", 1)[0]
         if not first.strip():
-            raise BadInputError(Location(where, 1), "file is empty (no header)")
+            raise BadInputError(Location(where, line), "file is empty (no header)")
         raise BadInputError(
-            Location(where, 1),
+            Location(where, line),
             "cannot tell the separator: the header has no comma, semicolon, tab or ¤",
             hint="set separator in source.toml",
         )
@@ -190,7 +268,7 @@ def sniff_separator(text: str, *, where: str, complete: bool = True) -> str:
     if len(winners) > 1:
         names = " and ".join(separator_name(sep) for sep in winners)
         raise BadInputError(
-            Location(where, 1),
+            Location(where, line),
             f"cannot tell the separator: {names} both split the header into {best} columns",
             hint="set separator in source.toml",
         )
@@ -261,15 +339,13 @@ def confirm_utf8(path: Path, dialect: Dialect, options: SourceOptions) -> Dialec
         return dialect
     if options.encoding != "auto" or dialect.encoding == "utf-8-sig":
         raise BadInputError(Location(str(path), line), "not UTF-8 text", hint=UTF8_HINT)
-    separator: str = options.separator
-    if separator == "auto":
-        with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-        whole = path.stat().st_size <= SNIFF_BYTES
-        sample = head if whole else head[: head.rfind(b"\n") + 1] or head
-        text = sample.decode("cp1252", _CP1252_ERRORS)
-        separator = sniff_separator(text, where=str(path), complete=whole)
-    return Dialect("cp1252", separator)
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    whole = path.stat().st_size <= SNIFF_BYTES
+    sample = head if whole else head[: head.rfind(b"\n") + 1] or head
+    text = sample.decode("cp1252", _CP1252_ERRORS)
+    separator, skip = sniff_layout(text, options, where=str(path), complete=whole)
+    return Dialect("cp1252", separator, skip)
 
 
 @dataclass(frozen=True)
@@ -322,14 +398,22 @@ def _records(path: Path, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
     """Each record of the file with the line it starts on, quotes honoured."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with path.open(encoding=dialect.encoding, errors=_text_errors(dialect), newline="") as handle:
+        for _ in range(dialect.skip):
+            _read_line(handle)
         reader = csv.reader(handle, delimiter=dialect.separator)
-        start = 1
+        start = dialect.skip + 1
         try:
             for fields in reader:
                 yield start, fields
-                start = reader.line_num + 1
+                start = dialect.skip + reader.line_num + 1
         except csv.Error:
             return
+
+
+def _read_line(handle: IO[str]) -> None:
+    """Read past one line ending in ``\n`` (as :func:`cut_lines` counts lines)."""
+    while (char := handle.read(1)) and char != "\n":
+        pass
 
 
 def _text_errors(dialect: Dialect) -> str:
@@ -353,6 +437,8 @@ def header_fields(path: Path, dialect: Dialect, *, limit: int = MAX_COLUMNS) -> 
     with path.open("rb") as handle:
         if dialect.encoding == "utf-8-sig":
             carry = handle.read(len(codecs.BOM_UTF8)).removeprefix(codecs.BOM_UTF8)
+        if dialect.skip:  # a title above the header: small, read whole
+            carry = cut_lines(carry + handle.read(SNIFF_BYTES), dialect.skip)
         while True:
             chunk = handle.read(CHUNK_BYTES)
             data, carry, start = carry + chunk, b"", 0

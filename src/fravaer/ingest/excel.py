@@ -5,10 +5,11 @@ the engine behind ``polars.read_excel``) with every cell as text, so ids keep wh
 shows and nothing is inferred. ``polars.read_excel`` itself is not used because it drops empty
 rows, which would shift every row number after them.
 
-The header is the sheet's first row that has a value, and messages give the spreadsheet row
-number the user sees in Excel (the header's row, usually 1, plus the record). Dates may be date
-cells, date serial numbers or text in one of the CSV date formats (:mod:`fravaer.ingest.dates`);
-fractions may be numbers or text with a decimal comma or point.
+The header is ``header_row`` when given, else the first of the sheet's first 20 rows that names
+every required column (a title may stand above it), else its first row with a value; messages
+give the spreadsheet row number the user sees in Excel (the header's row plus the record).
+Dates may be date cells, date serial numbers or text in one of the CSV date formats
+(:mod:`fravaer.ingest.dates`); fractions may be numbers or text with a decimal comma or point.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import polars as pl
 from fravaer.errors import BadInputError, Location
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.finish import Table, finish
-from fravaer.ingest.headers import map_headers
+from fravaer.ingest.headers import HEADER_ROW_HINT, HEADER_SEARCH_ROWS, find_header_row, map_headers
 from fravaer.ingest.origin import Origin
 from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import SourceOptions
@@ -63,11 +64,13 @@ def read_excel_table(
         cells = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
     except (fastexcel.FastExcelError, OSError) as exc:
         raise BadInputError(where, f"not a readable Excel sheet ({type(exc).__name__})") from None
-    header_row = _first_row(path, sheet)
+    top = _first_row(path, sheet)
     if cells.height == 0 or all(_text(v) == "" for v in cells.row(0)):
-        raise BadInputError(Location(str(path), header_row), "sheet is empty (no header)")
-    header = [_text(value) for value in cells.row(0)]
-    data = cells.slice(1)
+        raise BadInputError(Location(str(path), top), "sheet is empty (no header)")
+    index = _header_index(path, cells, top, options)
+    header_row = top + index
+    header = [_text(value) for value in cells.row(index)]
+    data = cells.slice(index + 1)
     headers = map_headers(header, columns=options.columns, file=str(path), line=header_row)
     first = header_row + 1
     origin = Origin(
@@ -83,10 +86,30 @@ def read_excel_table(
     lines = None
     if keep_lines:
         lines = pl.int_range(first, first + data.height, eager=True, dtype=pl.Int64)
-    detected = Detected("xlsx", sheet=sheet_label(sheet, names.index(sheet) + 1))
+    label = sheet_label(sheet, names.index(sheet) + 1)
+    detected = Detected("xlsx", sheet=label, header_row=header_row)
     return Table(
         table, origin, headers, detected, decimal_comma=True, excel_dates=True, lines=lines
     )
+
+
+def _header_index(path: Path, cells: pl.DataFrame, top: int, options: SourceOptions) -> int:
+    """The 0-based index in ``cells`` (which start at the sheet's row ``top``) of the header:
+    row ``header_row`` when given, else the first of the sheet's first
+    :data:`~fravaer.ingest.headers.HEADER_SEARCH_ROWS` rows that names every required column,
+    else the first row with a value (docs/ingest.md#the-header-row)."""
+    if options.header_row is not None:
+        index = options.header_row - top
+        if index < 0 or index >= cells.height or all(_text(v) == "" for v in cells.row(index)):
+            raise BadInputError(
+                Location(str(path), options.header_row),
+                "the header row is empty",
+                hint=HEADER_ROW_HINT,
+            )
+        return index
+    searched = max(0, min(cells.height, HEADER_SEARCH_ROWS - top + 1))
+    rows = [[_text(v) for v in cells.row(i)] for i in range(searched)]
+    return find_header_row(rows, columns=options.columns) or 0
 
 
 def shown_sheet_name(name: str) -> bool:

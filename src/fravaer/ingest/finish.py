@@ -10,7 +10,9 @@ file's category codes (:mod:`~fravaer.ingest.codes`) and date format
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
+from typing import Final
 
 import polars as pl
 
@@ -26,11 +28,18 @@ from fravaer.ingest.dates import (
 )
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.dictionary import categorical_columns, evaluate
-from fravaer.ingest.headers import HeaderMap
+from fravaer.ingest.headers import HeaderMap, column_label
 from fravaer.ingest.origin import LINE, ROW_INDEX, Origin
 from fravaer.ingest.plans import DateRule, blank_expr, code_counts, code_rule, column_plans
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.validate import collect_cells, require_columns, validate_in_memory
+
+log = logging.getLogger("fravaer")
+
+LOST_ZERO_MIN_WIDTH: Final = 5
+"""The narrowest width of digit-only ids that a lost leading zero is looked for in: CPR numbers
+(10 digits, 9 when the day was 01-09) and pupil numbers of 6 or 7 digits; 3- and 4-digit
+numbers vary in width for other reasons."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ def finish(
     validated = validate_in_memory(
         rows, plans, origin, keep_lines=keep_lines, day_checks=day_checks
     )
+    if s.PUPIL_ID in frame.columns:
+        warn_lost_zeros(frame.get_column(s.PUPIL_ID), origin)
     detected = replace(
         table.detected,
         date_format=date_format,
@@ -135,3 +146,44 @@ def date_rule(
         return origin.error(found.record, s.DATE, found.problem, hint=found.hint)
 
     return DateRule(form, excel=excel, explain=explain), reported
+
+
+def lost_zeros(ids: pl.Series) -> tuple[int, int, int] | None:
+    """Whether digit-only ids mix widths as a lost leading zero does: some are one digit
+    shorter than the widest (at least :data:`LOST_ZERO_MIN_WIDTH`) digit-only ids. The number
+    of distinct shorter ids, their width and the widest; None when the widths do not mix so.
+
+    >>> lost_zeros(pl.Series(["0101031234", "101031234", "1201031234", "fake-1"]))
+    (1, 9, 10)
+    >>> lost_zeros(pl.Series(["0101031234", "1201031234"])) is None
+    True
+    """
+    texts = ids.unique().cast(pl.String).str.strip_chars()
+    widths = texts.filter(texts.str.contains(r"^\d+$")).str.len_chars()
+    if widths.is_empty():
+        return None
+    widest = int(widths.max())  # type: ignore[arg-type]
+    short = int((widths == widest - 1).sum())
+    if widest < LOST_ZERO_MIN_WIDTH or short == 0:
+        return None
+    return short, widest - 1, widest
+
+
+def warn_lost_zeros(ids: pl.Series, origin: Origin) -> None:
+    """Warn, in one line with a count and no id, when :func:`lost_zeros` finds the widths of a
+    lost leading zero (docs/ingest.md#ids-that-lost-their-leading-zeros)."""
+    found = lost_zeros(ids)
+    if found is None:
+        return
+    short, width, widest = found
+    position = origin.positions.get(s.PUPIL_ID)
+    name = column_label(origin.header[position], position + 1) if position is not None else ""
+    log.warning(
+        "%s (column '%s'): %d pupil id(s) of %d digits beside ids of %d: leading zeros may have "
+        "been lost (Excel drops them); format the column as text in the export",
+        origin.file,
+        name,
+        short,
+        width,
+        widest,
+    )

@@ -22,7 +22,7 @@ from typing import Final
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, Location, PolicyError
-from fravaer.ingest.hourcolumns import HOURS_ALIASES
+from fravaer.ingest.hourcolumns import HOURS_ALIASES, SCHEDULED_HOURS
 from fravaer.ingest.text import has_hidden_character, shown_name
 from fravaer.lessons import START_TIME, SUBJECT
 
@@ -67,6 +67,7 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
         "fraværstype",
         "fraværskode",
         "fraværsårsag",
+        "fraværsart",
         "kode",
         "type",
         "kategori",
@@ -97,6 +98,54 @@ def header_key(name: str) -> str:
 
 
 _BY_KEY: Final = {header_key(alias): column for column, names in ALIASES.items() for alias in names}
+
+
+HEADER_SEARCH_ROWS: Final = 20
+"""A header is looked for on the first this many rows of a sheet or lines of a CSV file: a
+title, a date of extraction or blank lines may stand above it (docs/ingest.md#the-header-row)."""
+
+HEADER_ROW_HINT: Final = "set header_row in source.toml (or --header-row) to the row of the header"
+
+
+def covers_required(cells: Sequence[str], *, columns: Mapping[str, str]) -> bool:
+    """Whether a row's cells name every required column, through ``columns`` (``[columns]``)
+    or the aliases: whether the row can be the header.
+
+    Nothing is refused here (two headers for one column are refused when the row is mapped):
+    this only finds the row.
+
+    >>> covers_required(["Fraværsrapport 2023/24"], columns={})
+    False
+    >>> covers_required(["Elev", "Skole", "Dato", "Kode", "Navn"], columns={})
+    True
+    >>> covers_required(["Nr", "Skole", "Dato", "Kode"], columns={"pupil_id": "nr"})
+    True
+
+    An export in hours names its scheduled hours where others name a category:
+
+    >>> covers_required(["CPR_nr", "Navn", "Skole", "Dato", "Timer", "Fravær"], columns={})
+    True
+    """
+    keys = {header_key(cell.strip()) for cell in cells}
+    found = {column for column, wanted in columns.items() if header_key(wanted) in keys}
+    found.update(
+        alias for key in keys if (alias := _BY_KEY.get(key)) is not None and alias not in columns
+    )
+    keyed = all(column in found for column in s.REQUIRED_COLUMNS if column != s.CATEGORY)
+    return keyed and (s.CATEGORY in found or SCHEDULED_HOURS in found)
+
+
+def find_header_row(rows: Sequence[Sequence[str]], *, columns: Mapping[str, str]) -> int | None:
+    """The 0-based index of the first of ``rows`` (the first :data:`HEADER_SEARCH_ROWS`) that
+    :func:`covers_required`, or None when none does.
+
+    >>> find_header_row([["Fraværsrapport"], [], ["Elev", "Skole", "Dato", "Kode"]], columns={})
+    2
+    """
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if covers_required(cells, columns=columns):
+            return index
+    return None
 
 
 @dataclass(frozen=True)

@@ -332,6 +332,8 @@ def inspection(loaded: Loaded) -> dict[str, Any]:
                 "shape": shape.shape,
                 "shape_reason": shape.reason,
             }
+            if detected.header_row != 1:  # a title above the header: say where it was found
+                entry["header_row"] = detected.header_row
         files.append(entry)
     return {
         "files": files,

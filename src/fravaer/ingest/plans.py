@@ -125,9 +125,9 @@ def _date_plan(dtype: pl.DataType | None, rule: DateRule) -> Plan:
     if dtype is not None and not isinstance(dtype, pl.String):
         raise TypeProblem(s.DATE, "must be a date or ISO text YYYY-MM-DD")
     text = pl.col(s.DATE).str.strip_chars()
-    # strptime alone is lenient (it takes 1.3.2024 for %d.%m.%Y); the check adds the exact
+    # strptime alone is lenient (it takes +2024-03-01 for %Y-%m-%d); the check adds the exact
     # written shape, and once every cell passes it, the lenient parse is the strict one.
-    parsed = text.str.strptime(pl.Date, rule.form.strftime, strict=False)
+    parsed = rule.form.lenient_expr(text)
     not_a_date = ~text.str.contains(rule.form.pattern) | parsed.is_null()
     if rule.excel:
         excel = excel_date_expr(text)

@@ -33,7 +33,7 @@ from typing import Final, Literal, NamedTuple
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.calendar import public_holidays
+from fravaer.calendar import DANISH, public_holidays
 from fravaer.days import DAY_KEY, first_conflict
 from fravaer.errors import PolicyError
 from fravaer.ingest.csv import refuse_wide_header
@@ -587,11 +587,14 @@ def _closed_by_breaks(breaks: Sequence[int | str]) -> Callable[[date], bool]:
     return lambda day: day.isocalendar().week in weeks or any(a <= day <= b for a, b in ranges)
 
 
-def generated_school_days(first: date, last: date, breaks: Sequence[int | str] = ()) -> list[date]:
-    """Weekdays from ``first`` to ``last`` minus Danish public holidays, 5 June and ``breaks``.
+def generated_school_days(
+    first: date, last: date, breaks: Sequence[int | str] = (), *, holidays: str = DANISH
+) -> list[date]:
+    """Weekdays from ``first`` to ``last`` minus Danish public holidays, 5 June and ``breaks``;
+    ``holidays`` names another country's holidays, or ``"none"``.
 
     Public holidays come from the ``holidays`` package (Store bededag disappears from 2024 by
-    itself). Grundlovsdag (5 June) is not a public holiday in law but schools close on it. A
+    itself). Grundlovsdag (5 June) is not a public holiday in law but Danish schools close on it. A
     break week number closes that ISO week wherever it falls between ``first`` and ``last``; a
     range ``"YYYY-MM-DD:YYYY-MM-DD"`` (or a single date) closes those days, both ends included.
 
@@ -600,7 +603,7 @@ def generated_school_days(first: date, last: date, breaks: Sequence[int | str] =
     ['2024-03-25', '2024-03-26', '2024-03-27']
     """
     closed_break = _closed_by_breaks(breaks)
-    public = public_holidays(first.year, last.year)
+    public = public_holidays(first.year, last.year, country=holidays)
     return [
         day
         for day in (first + timedelta(days=i) for i in range((last - first).days + 1))
@@ -642,7 +645,8 @@ def school_days_frame(calendar: Calendar, *, schools: list[str] | None = None) -
     if last < first:
         raise PolicyError("source options: calendar last is before first")
     days = pl.LazyFrame(
-        {s.DATE: generated_school_days(first, last, calendar.breaks)}, schema={s.DATE: pl.Date}
+        {s.DATE: generated_school_days(first, last, calendar.breaks, holidays=calendar.holidays)},
+        schema={s.DATE: pl.Date},
     )
     if schools is None:
         return days.select(pl.lit(None, dtype=pl.String).alias(s.SCHOOL_ID), s.DATE)

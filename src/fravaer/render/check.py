@@ -71,7 +71,8 @@ def render_inspection(report: dict[str, Any], *, lang: Lang, width: int | None) 
         )
         table.add_column("", style="bold")
         table.add_column("")
-        for key in ("file_type", "encoding", "separator", "sheet", "date_format", "rows"):
+        keys = ("file_type", "encoding", "separator", "sheet", "header_row", "date_format", "rows")
+        for key in keys:
             if key in entry:
                 table.add_row(word(key, lang), _shown(entry[key]))
         if "shape" in entry:
@@ -82,12 +83,19 @@ def render_inspection(report: dict[str, Any], *, lang: Lang, width: int | None) 
             table.add_row(
                 word("dropped_columns", lang), ", ".join(entry["dropped_columns"]) or NO_VALUE
             )
-            codes = ", ".join(
-                f"{code or '(blank)'} → {meaning['category']} ({meaning['rows']})"
+            if entry.get("missing_columns"):  # a file that was refused: what it lacks
+                table.add_row(word("missing_columns", lang), ", ".join(entry["missing_columns"]))
+            listed = [
+                f"{code or '(blank)'} → {meaning['category'] or word('unknown_code', lang)}"
+                f" ({meaning['rows']})"
                 for code, meaning in entry["codes"].items()
-            )
-            table.add_row(word("codes", lang), codes or NO_VALUE)
+            ]
+            if "codes_not_shown" in entry:
+                listed.append(word("codes_not_shown", lang, **entry["codes_not_shown"]))
+            table.add_row(word("codes", lang), ", ".join(listed) or NO_VALUE)
         console.print(table)
+    if "rows" not in report:  # a refused export: no totals
+        return buffer.getvalue()
     total = Table(title=word("total", lang), title_justify="left", show_header=False)
     total.add_column("", style="bold")
     total.add_column("")
