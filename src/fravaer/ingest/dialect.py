@@ -150,8 +150,8 @@ def sniff_layout(
     above it (docs/ingest.md#the-header-row).
 
     >>> from fravaer.ingest.source import SourceOptions
-    >>> sniff_layout("Fraværsrapport 2023/24\n\nElev;Skole;Dato;Kode\nx;1;01.03.2024;S\n",
-    ...              SourceOptions(), where="x.csv", complete=True)
+    >>> lines = ["Fraværsrapport 2023/24", "", "Elev;Skole;Dato;Kode", "x;1;01.03.2024;S", ""]
+    >>> sniff_layout(chr(10).join(lines), SourceOptions(), where="x.csv", complete=True)
     (';', 2)
     """
     text = text.lstrip("\ufeff")
