@@ -7,12 +7,15 @@ with a generated calendar. Any other value is a configuration error at its TOML 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from fravaer import schema as s
+from fravaer.cli import app
 from fravaer.errors import BadInputError, PolicyError
 from fravaer.ingest import read_export
 from fravaer.ingest.load import load_source
@@ -86,3 +89,20 @@ def test_an_unknown_value_is_refused_at_its_line(tmp_path: Path, value: str) -> 
     assert caught.value.message.startswith(
         f"{tmp_path / 'source.toml'}:7: field 'calendar.holidays'"
     )
+
+
+def test_check_takes_the_holidays_of_the_calendar(tmp_path: Path) -> None:
+    """`check` flags rows on public holidays by the same rule the calendar reads them by: with
+    `holidays = "none"` a school day on Good Friday is no finding."""
+    export = tmp_path / "absences.csv"
+    export.write_text("pupil_id,school_id,date,category\nfake-1,1,2024-03-29,illness\n", "utf-8")
+    source = write_source(tmp_path, "none")
+    out = tmp_path / "findings.json"
+
+    args = ["check", str(export), "--source", str(source), "--as-of", "2024-04-05"]
+
+    result = CliRunner().invoke(app, [*args, "--format", "json", "-o", str(out)])
+
+    assert result.exit_code == 0, result.stderr
+    findings = {f["finding"]: f for f in json.loads(out.read_text(encoding="utf-8"))}
+    assert findings["weekend_or_holiday"]["count"] == 0
