@@ -62,6 +62,27 @@ class Table:
     """Each record's line (CSV) or row (Excel) number, when asked for with ``keep_lines``."""
 
 
+def categorical(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its text columns categorical: each distinct text is read once
+    (:mod:`fravaer.ingest.dictionary`)."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    types = dict(zip(text, categorical_columns(len(text)), strict=True))
+    return frame.with_columns(pl.col(name).cast(types[name]) for name in text)
+
+
+def numbered_rows(table: Table, frame: pl.DataFrame, *, keep_lines: bool) -> pl.DataFrame:
+    """``frame``'s rows, numbered (:data:`ROW_INDEX`), with each one's line (:data:`LINE`) when
+    ``keep_lines``, and without the rows whose every cell is blank."""
+    blanks = collect_cells(evaluate(frame, {c: blank_expr(c) for c in frame.columns}), table.origin)
+    rows = frame.with_row_index(ROW_INDEX)
+    if keep_lines:
+        if table.lines is None:
+            raise ValueError("keep_lines needs a table read with its line numbers")
+        rows = rows.with_columns(table.lines.alias(LINE))
+    blank = blanks.select(pl.all_horizontal(pl.all())).to_series()
+    return rows.filter(~blank) if blank.any() else rows
+
+
 def finish(
     table: Table, options: SourceOptions, *, keep_lines: bool = False, day_checks: bool = True
 ) -> tuple[pl.LazyFrame, Detected]:
@@ -71,20 +92,9 @@ def finish(
     keeps repeated, conflicting and over-full pupil-days (for ``fravaer check``).
     """
     origin = table.origin
-    # Each distinct text is read once (dictionary.py); a table read as text is made categorical.
-    text = [name for name, dtype in table.frame.schema.items() if dtype == pl.String]
-    types = dict(zip(text, categorical_columns(len(text)), strict=True))
-    frame = table.frame.with_columns(pl.col(name).cast(types[name]) for name in text)
+    frame = categorical(table.frame)
     require_columns(frame.columns, origin, hint=True)
-    blanks = collect_cells(evaluate(frame, {c: blank_expr(c) for c in frame.columns}), origin)
-    rows = frame.with_row_index(ROW_INDEX)
-    if keep_lines:
-        if table.lines is None:
-            raise ValueError("keep_lines needs a table read with its line numbers")
-        rows = rows.with_columns(table.lines.alias(LINE))
-    blank = blanks.select(pl.all_horizontal(pl.all())).to_series()
-    if blank.any():
-        rows = rows.filter(~blank)
+    rows = numbered_rows(table, frame, keep_lines=keep_lines)
 
     codes, counts = code_rule(frame.group_by(s.CATEGORY).len(), origin, options)
     dates, date_format = date_rule(frame, rows.lazy(), origin, options, excel=table.excel_dates)

@@ -34,8 +34,8 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.days import DAY_KEY, first_conflict
 from fravaer.ingest.detected import Detected
-from fravaer.ingest.dictionary import categorical_columns, evaluate
-from fravaer.ingest.finish import Table, date_rule
+from fravaer.ingest.dictionary import evaluate
+from fravaer.ingest.finish import Table, categorical, date_rule, numbered_rows
 from fravaer.ingest.headers import column_label, header_key, missing_column_hint
 from fravaer.ingest.hourcolumns import (
     ABSENT_HOURS,
@@ -187,19 +187,8 @@ def finish_hours(
         )
     wanted = {*required_columns(form), s.GRADE, s.CLASS_NAME}
     frame = frame.select(c for c in frame.columns if c in wanted)
-    # As finish does: each distinct text is read once (fravaer.ingest.dictionary).
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    types = dict(zip(text, categorical_columns(len(text)), strict=True))
-    frame = frame.with_columns(pl.col(name).cast(types[name]) for name in text)
-    blanks = collect_cells(evaluate(frame, {c: blank_expr(c) for c in frame.columns}), origin)
-    rows = frame.with_row_index(ROW_INDEX)
-    if keep_lines:
-        if table.lines is None:
-            raise ValueError("keep_lines needs a table read with its line numbers")
-        rows = rows.with_columns(table.lines.alias(LINE))
-    blank = blanks.select(pl.all_horizontal(pl.all())).to_series()
-    if blank.any():
-        rows = rows.filter(~blank)
+    frame = categorical(frame)
+    rows = numbered_rows(table, frame, keep_lines=keep_lines)
     _refuse_periods(rows, origin)
 
     codes = counts = None
