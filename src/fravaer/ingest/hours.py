@@ -45,7 +45,7 @@ from fravaer.ingest.hourcolumns import (
 )
 from fravaer.ingest.origin import LINE, ROW_INDEX, Origin, as_given
 from fravaer.ingest.plans import Check, Plan, blank_expr, code_counts, code_rule, column_plans
-from fravaer.ingest.shapes import day_rows
+from fravaer.ingest.shapes import day_rows, pupil_day_sums
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.validate import collect_cells, validate_in_memory
 
@@ -454,30 +454,8 @@ def _days(parts: pl.LazyFrame, form: Form, origin: Origin, *, line: bool) -> pl.
     """Per pupil-day: refuse over-full days, drop days without scheduled hours, and give each
     category its absent hours over the scheduled hours in whole day units (rounded down)."""
     absent = pl.when(pl.col(s.CATEGORY) != s.PRESENT).then(pl.col(_ABSENT)).otherwise(0)
-    per_school = (
-        parts.with_columns(
-            pl.when(pl.col(s.CATEGORY) == c).then(absent).otherwise(0).alias(c)
-            for c in s.ABSENCE_CATEGORIES
-        )
-        .group_by(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
-        .agg(
-            pl.col(_SCHEDULED).max(),
-            pl.col(ROW_INDEX).min(),
-            pl.col(s.GRADE).max(),
-            pl.col(s.CLASS_NAME).max(),
-            *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
-        )
-    )
-    days = per_school.group_by(s.PUPIL_ID, s.DATE).agg(
-        pl.col(_SCHEDULED).max(),
-        pl.col(ROW_INDEX).min(),
-        pl.col(s.SCHOOL_ID).max(),
-        *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
-    )
-    days = days.join(
-        per_school.select(s.PUPIL_ID, s.DATE, s.SCHOOL_ID, s.GRADE, s.CLASS_NAME),
-        on=[s.PUPIL_ID, s.DATE, s.SCHOOL_ID],
-    )
+    scheduled = pl.col(_SCHEDULED).max()
+    days = pupil_day_sums(parts, absent, per_school=scheduled, per_day=scheduled)
     total = pl.sum_horizontal(s.ABSENCE_CATEGORIES)
     over = days.select(pl.col(ROW_INDEX).filter(total > pl.col(_SCHEDULED)).min())
     (found,) = _collect([over], origin)

@@ -220,37 +220,54 @@ def from_lesson_rows(lessons: pl.LazyFrame, *, line: bool = False) -> pl.LazyFra
         .then(units_expr(pl.col(s.ABSENT_FRACTION)))
         .otherwise(0)
     )
-    # Simple aggregations only (no per-group filters, which polars evaluates group by group):
-    # per pupil-day-school first, then per pupil-day, whose school's grade and class join back.
-    per_school = (
-        lessons.with_columns(
-            pl.when(pl.col(s.CATEGORY) == c).then(absent).otherwise(0).alias(c)
-            for c in s.ABSENCE_CATEGORIES
-        )
-        .group_by(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
-        .agg(
-            pl.len().cast(pl.Int64).alias(_LESSONS),
-            pl.col(ROW_INDEX).min(),
-            pl.col(s.GRADE).max(),
-            pl.col(s.CLASS_NAME).max(),
-            *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
-        )
-    )
-    days = per_school.group_by(s.PUPIL_ID, s.DATE).agg(
-        pl.col(_LESSONS).sum(),
-        pl.col(ROW_INDEX).min(),
-        pl.col(s.SCHOOL_ID).max(),
-        *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
-    )
-    days = days.join(
-        per_school.select(s.PUPIL_ID, s.DATE, s.SCHOOL_ID, s.GRADE, s.CLASS_NAME),
-        on=[s.PUPIL_ID, s.DATE, s.SCHOOL_ID],
+    days = pupil_day_sums(
+        lessons,
+        absent,
+        per_school=pl.len().cast(pl.Int64).alias(_LESSONS),
+        per_day=pl.col(_LESSONS).sum(),
     )
     # Whole units, rounded down: exact for k of n <= 16 lessons, and never above a whole day.
     per_day = days.with_columns(
         (pl.col(c) // pl.col(_LESSONS)).alias(c) for c in s.ABSENCE_CATEGORIES
     )
     return day_rows(per_day, line=line)
+
+
+def pupil_day_sums(
+    parts: pl.LazyFrame, absent: pl.Expr, *, per_school: pl.Expr, per_day: pl.Expr
+) -> pl.LazyFrame:
+    """Parts of days (lessons, hours lines) summed per pupil-day: per absence category the sum of
+    ``absent`` over the parts of that category, the day's first row (``_row``), its school with
+    that school's grade and class, and the day's size (``per_school`` per pupil-day-school, then
+    ``per_day`` over the schools of the day).
+
+    Simple aggregations only (no per-group filters, which polars evaluates group by group): per
+    pupil-day-school first, then per pupil-day, whose school's grade and class join back.
+    """
+    by_school = (
+        parts.with_columns(
+            pl.when(pl.col(s.CATEGORY) == c).then(absent).otherwise(0).alias(c)
+            for c in s.ABSENCE_CATEGORIES
+        )
+        .group_by(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
+        .agg(
+            per_school,
+            pl.col(ROW_INDEX).min(),
+            pl.col(s.GRADE).max(),
+            pl.col(s.CLASS_NAME).max(),
+            *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
+        )
+    )
+    days = by_school.group_by(s.PUPIL_ID, s.DATE).agg(
+        per_day,
+        pl.col(ROW_INDEX).min(),
+        pl.col(s.SCHOOL_ID).max(),
+        *(pl.col(c).sum() for c in s.ABSENCE_CATEGORIES),
+    )
+    return days.join(
+        by_school.select(s.PUPIL_ID, s.DATE, s.SCHOOL_ID, s.GRADE, s.CLASS_NAME),
+        on=[s.PUPIL_ID, s.DATE, s.SCHOOL_ID],
+    )
 
 
 def day_rows(per_day: pl.LazyFrame, *, line: bool = False) -> pl.LazyFrame:
