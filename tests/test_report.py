@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
 PUPILS = [f"{i:07d}" for i in [*range(1, 41), *range(170, 200)]]
 FIRST, SECOND = "2024-03-01", "2024-03-08"
+STATUS = ".fravaer-report.status.json"
 
 CONFIG = """\
 output_folder = "out"
@@ -85,11 +86,12 @@ def run(config: Path, *args: str) -> Result:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (hidden ones included), by relative path."""
+    """Every file under ``folder`` (hidden ones included), by relative path; but the status
+    file, which says when each run ended (tests/test_report_status.py)."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "export.csv" and p.name != "report.toml"
+        if p.is_file() and p.name not in ("export.csv", "report.toml", STATUS)
     }
 
 
@@ -150,6 +152,7 @@ def test_report_writes_every_output_privately_and_a_manifest_of_them(config: Pat
     assert {o for o in outputs if not o.startswith("moeder/")} - set(listed) == {
         "manifest.json",
         ".fravaer-report.lock",
+        STATUS,  # not an output: tests/test_report_status.py
     }
     assert temporaries(config.parent) == []
 

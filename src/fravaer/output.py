@@ -906,8 +906,17 @@ def write_tree(
         raise
     if prune is None:
         return 0
-    written = {os.path.normpath(p) for p, _ in files}
+    return prune_tree(root, [p for p, _ in files], prune)
+
+
+def prune_tree(root: Path, written: Sequence[Path], prune: re.Pattern[str]) -> int:
+    """Remove the regular files in ``root``'s real subfolders whose names match ``prune`` and
+    that are not in ``written`` (a pupil's page from an earlier run, of a pupil no longer listed
+    there); returns how many. A missing ``root`` has none."""
+    kept = {os.path.normpath(p) for p in written}
     removed = 0
+    if not root.is_dir():
+        return 0
     with os.scandir(root) as entries:
         folders = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
     for folder in folders:
@@ -916,7 +925,7 @@ def write_tree(
                 if (
                     prune.fullmatch(entry.name)
                     and entry.is_file(follow_symlinks=False)
-                    and os.path.normpath(entry.path) not in written
+                    and os.path.normpath(entry.path) not in kept
                 ):
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
