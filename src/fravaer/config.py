@@ -305,6 +305,7 @@ def check_paths(config: ReportConfig, *, text: str, source: str) -> None:
     for i, name in enumerate(config.inputs.paths):
         taken.setdefault(at(name), f"input {i + 1}")
     lock = at(config.lock) if config.lock is not None else posixpath.join(folder, LOCK_NAME)
+    taken.setdefault(status_of(lock), "the status file")
     for key, path, what in (
         ("state", at(config.state) if config.state else None, "the state file"),
         ("lock", lock if config.lock else None, "the lock"),
@@ -317,7 +318,6 @@ def check_paths(config: ReportConfig, *, text: str, source: str) -> None:
     if config.state is not None and lock == at(config.state) + ".lock":
         raise refuse(("lock",), "is the state file's own lock")
     taken.setdefault(lock, "the lock")
-    taken.setdefault(status_of(lock), "the status file")
     for i, output in enumerate(config.outputs):
         for key, problem in _output_problems(output):
             if problem is None and key in ("file", "chart"):
