@@ -307,6 +307,9 @@ def test_a_failing_run_keeps_canaries_out_of_the_log(
         assert run.written() == []
     assert [line for line in result.stderr.splitlines() if line.startswith(ERROR)]
     assert found(result.stderr, IDS + NAMES) == []
+    assert found(run.status(), IDS + NAMES) == []
+    if command == "report":
+        assert f'"exit_code": {result.exit_code}' in run.status()
 
 
 def test_explain_of_an_unknown_pupil_does_not_echo_the_id(export: Path) -> None:

@@ -578,15 +578,19 @@ def serialise_workbook(
 
 
 def ensure_folder(folder: Path) -> None:
-    """Create ``folder`` (and its parents) mode 0700 if it is missing; exit 73 if it cannot be.
+    """Create ``folder`` and each missing parent mode 0700; exit 73 if it cannot be.
 
     An existing folder that every user may write in is used, with a warning (docs/privacy.md).
+    Every folder made is 0700, not only the last (``mkdir -p`` would make the parents by the
+    umask): a report's ``skoler/{school}/...`` names the schools in ``skoler``.
     """
     if folder.is_dir():
         warn_if_shared(folder)
         return
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for part in reversed(missing):
+            part.mkdir(mode=0o700, exist_ok=True)
     except (OSError, ValueError) as exc:
         raise CannotCreateOutputError(f"{folder}: cannot create folder ({_reason(exc)})") from None
     if not folder.is_dir():
