@@ -9,14 +9,21 @@ school's rows alone).
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
+from fravaer.config import parse_config
+from fravaer.errors import PolicyError
 from fravaer.site_files import school_folders
+from tests.profiles import examples
 from tests.test_report import DEMO, FIRST, PUPILS, SECOND, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -408,3 +415,80 @@ def test_a_bad_stats_period_is_a_config_error(folder: Path) -> None:
 
     assert result.exit_code == 78, result.output
     assert result.stderr.startswith("fravaer: error: stats output s.csv: period")
+
+
+def test_every_folder_a_split_makes_is_private(folder: Path) -> None:
+    """``skoler/{school}/...`` names the schools in ``skoler``: it is made 0700 too, not by the
+    umask as ``mkdir -p`` makes parents."""
+    outputs = SPLIT.replace('"{school}/', '"skoler/{school}/')
+    old = os.umask(0o022)
+    try:
+        result = report(folder, outputs, "--as-of", SECOND)
+    finally:
+        os.umask(old)
+
+    assert result.exit_code == 0, result.output
+    folders = [p for p in (folder / "out").rglob("*") if p.is_dir()]
+    assert folder / "out" / "skoler" in folders
+    assert {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in folders} == {
+        p.relative_to(folder).as_posix(): 0o700 for p in folders
+    }
+
+
+KINDS = {
+    "classification": "file",
+    "escalations": "file",
+    "stats": "file",
+    "early_warning": "file",
+    "meeting_notes": "folder",
+    "site": "folder",
+}
+
+
+def refused_by_reference(kind: str, key: str, split: bool, placeholder: bool) -> str | None:
+    """The rule written out: which key a config is refused at (None: accepted)."""
+    if kind == "site" and split:
+        return "split_by"
+    if kind == "escalations" and key == "folder" and split and not placeholder:
+        return None  # the folder of escalations-SCHOOL-ASOF files
+    if kind == "escalations" and key == "folder" and not split:
+        return ""  # a folder needs split_by: the model refuses it as a whole
+    return key if split != placeholder else None
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    kind=st.sampled_from(sorted(KINDS)),
+    folder_form=st.booleans(),
+    split=st.booleans(),
+    placeholder=st.booleans(),
+    before=st.text(alphabet="abc-_/", max_size=6).filter(lambda s: "//" not in s),
+    after=st.text(alphabet="xyz-_", max_size=6),
+)
+def test_split_and_placeholder_agree_or_the_config_is_refused_at_the_key(
+    kind: str,
+    folder_form: bool,
+    split: bool,
+    placeholder: bool,
+    before: str,
+    after: str,
+) -> None:
+    key = "folder" if kind == "escalations" and folder_form else KINDS[kind]
+    name = f"n{before.strip('/')}{'{school}' if placeholder else ''}{after}" + (
+        ".csv" if key == "file" else ""
+    )
+    output: dict[str, object] = {"kind": kind, key: name}
+    if split:
+        output["split_by"] = "school"
+    data = {"output_folder": "ud", "state": "s.json", "inputs": {"paths": ["a.csv"]}}
+    text = "\n".join(f"{k} = {v!r}" for k, v in output.items())
+    expected = refused_by_reference(kind, key, split, placeholder)
+
+    try:
+        parse_config({**data, "outputs": [output]}, text=text, source="r.toml")
+    except PolicyError as exc:
+        got: str | None = exc.message.split("field 'outputs.0")[1].split("'")[0].lstrip(".")
+    else:
+        got = None
+
+    assert got == expected
