@@ -272,6 +272,13 @@ def test_a_full_disk_leaves_the_previous_outputs_intact(
     assert "write failed" in result.stderr
     assert snapshot(config.parent) == before
     assert temporaries(config.parent) == []
+    # The status says the run failed; or, where the failing call also writes the status (the
+    # disk still full), it stays last week's and stderr says so (docs/cron.md).
+    status = json.loads((config.parent / "out" / STATUS).read_text())
+    if "the status file was not written" in result.stderr:
+        assert (status["outcome"], status["as_of"]) == ("ok", FIRST)
+    else:
+        assert (status["outcome"], status["exit_code"], status["as_of"]) == ("failed", 74, SECOND)
 
 
 def test_an_output_folder_that_cannot_be_written_is_exit_73(
@@ -294,6 +301,9 @@ def test_an_output_folder_that_cannot_be_written_is_exit_73(
     assert "cannot create" in result.stderr
     assert snapshot(config.parent) == before
     assert temporaries(config.parent) == []
+    # The status cannot be written into that folder either: last week's stays, stderr says so.
+    assert json.loads((config.parent / "out" / STATUS).read_text())["as_of"] == FIRST
+    assert "fravaer: warning: the status file was not written: " in result.stderr
 
 
 def test_an_output_folder_that_is_a_file_is_exit_73(config: Path) -> None:

@@ -128,6 +128,8 @@ class Context:
     state: Path | None = None
     key_file: Path | None = None
     dry_run: bool = False
+    export: str = ""
+    """The first export, which an error about the data names (as the commands do)."""
 
     def token_key(self) -> bytes:
         """The key of the pupils' tokens in file names (``tokens.token_key``); a dry run makes
@@ -249,7 +251,7 @@ def _stats(run: Run, spec: Any, ctx: Context) -> list[Planned]:
             national=national,
             min_cell=spec.min_cell if spec.suppression else None,
             schools=spec.chart is not None,
-            where=spec.file,
+            where=ctx.export,
         )
         data = stats_bytes(
             shown, fmt, policy=run.policy, as_of=run.as_of, lang=run.lang, width=FILE_WIDTH
@@ -568,6 +570,7 @@ def report(
         state=state_path,
         key_file=at(config.key_file) if config.key_file is not None else None,
         dry_run=dry_run,
+        export=paths[0],
     )
     if state_path is not None:
         check_target(state_path)  # a FIFO would hang the reading, a device be replaced
