@@ -17,7 +17,10 @@ import typer.main
 from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
-from fravaer.report import LOCK_NAME
+from fravaer.report import LOCK_NAME, status_path
+
+STATUS_NAME = status_path(Path(LOCK_NAME)).name
+"""Report's status file beside its lock in the output folder (docs/report.md)."""
 
 ROOT = Path(__file__).resolve().parents[1]
 ERROR = "fravaer: error: "
@@ -141,14 +144,20 @@ class Invocation:
         return CliRunner().invoke(app, self.args())
 
     def written(self) -> list[str]:
-        """Files in the output folder after the run (report's lock file is not an output)."""
+        """Files in the output folder after the run (report's lock file and status file are not
+        outputs: :meth:`status` reads the status)."""
         if not self.out.exists():
             return []
         return sorted(
             p.relative_to(self.out).as_posix()
             for p in self.out.rglob("*")
-            if p.is_file() and p.name != LOCK_NAME
+            if p.is_file() and p.name not in (LOCK_NAME, STATUS_NAME)
         )
+
+    def status(self) -> str:
+        """Report's status file after the run ("" for other commands, or if none was written)."""
+        path = self.out / STATUS_NAME
+        return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 def stderr_lines(result: Result) -> list[str]:

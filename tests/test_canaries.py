@@ -146,6 +146,20 @@ format = "csv"
 [[outputs]]
 kind = "meeting_notes"
 folder = "moeder"
+
+[[outputs]]
+kind = "stats"
+file = "statistik.csv"
+suppression = false
+
+[[outputs]]
+kind = "early_warning"
+split_by = "school"
+file = "{school}/tidlig.csv"
+
+[[outputs]]
+kind = "site"
+folder = "side"
 """
 
 
@@ -158,6 +172,8 @@ def test_report_keeps_canaries_out_of_manifest_state_and_summary(export: Path) -
 
     assert dry.exit_code == 0, dry.stderr
     assert "would write 4 file(s) in" in dry.stderr  # two pupils at step 2 or higher
+    assert "would write 3 file(s) in" in dry.stderr  # the site's school page and two pupils'
+
     assert found(dry.stderr, IDS + NAMES) == []
     assert result.exit_code == 0, result.stderr
     assert result.stderr.startswith("fravaer: report as of ")
@@ -166,6 +182,10 @@ def test_report_keeps_canaries_out_of_manifest_state_and_summary(export: Path) -
     manifest = out.pop("manifest.json")
     assert found(manifest, IDS + NAMES) == []
     assert json.loads(manifest)["outputs"]
+    status = out.pop(".fravaer-report.status.json")
+    assert found(status, IDS + NAMES) == []
+    assert json.loads(status)["outcome"] == "ok"
+    assert found(out.pop("statistik.csv"), IDS + NAMES) == []
     state = (export.parent / "state" / "state.json").read_text(encoding="utf-8")
     assert found(state, IDS + NAMES) == []
     for name, text in out.items():
@@ -307,6 +327,9 @@ def test_a_failing_run_keeps_canaries_out_of_the_log(
         assert run.written() == []
     assert [line for line in result.stderr.splitlines() if line.startswith(ERROR)]
     assert found(result.stderr, IDS + NAMES) == []
+    assert found(run.status(), IDS + NAMES) == []
+    if command == "report":
+        assert f'"exit_code": {result.exit_code}' in run.status()
 
 
 def test_explain_of_an_unknown_pupil_does_not_echo_the_id(export: Path) -> None:

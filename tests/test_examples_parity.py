@@ -152,6 +152,10 @@ NOT_COMPARED = {
     "report/report.toml": "a report.toml runs classify, escalate and meeting notes into a folder; "
     "its export ../demo-export.csv is compared here, the run in tests/test_report.py",
     "report/bad-key.toml": "a report.toml refused for its mistyped key (tests/test_report.py)",
+    "report/weekly.toml": "a report.toml of every kind, split by school; its export "
+    "../demo-export.csv is compared here, the run in docs/report.md's session",
+    "cron/fravaer-report-cron": "the cron wrapper of docs/cron.md, a shell script "
+    "(tests/test_report_cron.py)",
 }
 
 # The roster and the calendar of an absence-only export are read through its source.toml.

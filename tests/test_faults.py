@@ -13,6 +13,7 @@ refusal is simulated by patching, as ``tests/test_report.py`` does.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import signal
@@ -31,6 +32,7 @@ from fravaer.cli import app
 from fravaer.output import STAGE_SUFFIX
 from tests.harden import ERROR, READERS, Invocation, assert_one_error
 from tests.test_battery import csv_text
+from tests.test_report import STATUS
 from tests.test_state import one_pupil, run_of, state_text
 
 MARK = b"an older output, from last week\n"
@@ -277,7 +279,12 @@ def test_a_state_that_cannot_be_trusted_is_refused_and_nothing_is_written(
     assert problem in line
     assert "0101101234" not in result.stderr
     assert "\x1b" not in result.stderr
-    assert files(out) == before
+    # Nothing changes but the status file, which says the run failed (docs/report.md).
+    status = json.loads(files(out).pop(STATUS))
+    assert (status["outcome"], status["exit_code"]) == ("failed", 65)
+    assert {k: v for k, v in files(out).items() if k != STATUS} == {
+        k: v for k, v in before.items() if k != STATUS
+    }
 
 
 # -- killed, and two at once ---------------------------------------------------------------------
@@ -428,4 +435,9 @@ def test_report_refuses_a_state_that_cannot_be_trusted_and_writes_nothing(
     assert problem in line
     assert "0101101234" not in result.stderr
     assert "\x1b" not in result.stderr
-    assert files(out) == before
+    # Nothing changes but the status file, which says the run failed (docs/report.md).
+    status = json.loads(files(out).pop(STATUS))
+    assert (status["outcome"], status["exit_code"]) == ("failed", 65)
+    assert {k: v for k, v in files(out).items() if k != STATUS} == {
+        k: v for k, v in before.items() if k != STATUS
+    }

@@ -240,6 +240,7 @@ def test_a_report_output_that_is_a_fifo_is_refused_before_anything_is_written(
     assert ": 1 of 3 file(s): is a FIFO" in line
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         ".fravaer-report.lock",
+        ".fravaer-report.status.json",  # the run got the lock: it says it failed (docs/report.md)
         "state.json.lock",
         "steps.csv",
     ]

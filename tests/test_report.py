@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
 PUPILS = [f"{i:07d}" for i in [*range(1, 41), *range(170, 200)]]
 FIRST, SECOND = "2024-03-01", "2024-03-08"
+STATUS = ".fravaer-report.status.json"
 
 CONFIG = """\
 output_folder = "out"
@@ -85,11 +86,12 @@ def run(config: Path, *args: str) -> Result:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (hidden ones included), by relative path."""
+    """Every file under ``folder`` (hidden ones included), by relative path; but the status
+    file, which says when each run ended (tests/test_report_status.py)."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "export.csv" and p.name != "report.toml"
+        if p.is_file() and p.name not in ("export.csv", "report.toml", STATUS)
     }
 
 
@@ -150,6 +152,7 @@ def test_report_writes_every_output_privately_and_a_manifest_of_them(config: Pat
     assert {o for o in outputs if not o.startswith("moeder/")} - set(listed) == {
         "manifest.json",
         ".fravaer-report.lock",
+        STATUS,  # not an output: tests/test_report_status.py
     }
     assert temporaries(config.parent) == []
 
@@ -269,6 +272,13 @@ def test_a_full_disk_leaves_the_previous_outputs_intact(
     assert "write failed" in result.stderr
     assert snapshot(config.parent) == before
     assert temporaries(config.parent) == []
+    # The status says the run failed; or, where the failing call also writes the status (the
+    # disk still full), it stays last week's and stderr says so (docs/cron.md).
+    status = json.loads((config.parent / "out" / STATUS).read_text())
+    if "the status file was not written" in result.stderr:
+        assert (status["outcome"], status["as_of"]) == ("ok", FIRST)
+    else:
+        assert (status["outcome"], status["exit_code"], status["as_of"]) == ("failed", 74, SECOND)
 
 
 def test_an_output_folder_that_cannot_be_written_is_exit_73(
@@ -291,6 +301,9 @@ def test_an_output_folder_that_cannot_be_written_is_exit_73(
     assert "cannot create" in result.stderr
     assert snapshot(config.parent) == before
     assert temporaries(config.parent) == []
+    # The status cannot be written into that folder either: last week's stays, stderr says so.
+    assert json.loads((config.parent / "out" / STATUS).read_text())["as_of"] == FIRST
+    assert "fravaer: warning: the status file was not written: " in result.stderr
 
 
 def test_an_output_folder_that_is_a_file_is_exit_73(config: Path) -> None:

@@ -2,8 +2,10 @@
 
 It names the inputs (paths and globs, and how to read them: the ``source.toml`` options inline or
 a ``source_file``), the policy, the output folder, the state file and the outputs. Each output is
-an ``[[outputs]]`` table whose ``kind`` chooses what it writes; a new kind (such as ``stats``) is a
-new model in :data:`Output` and a builder in ``fravaer.report.BUILDERS``, nothing else.
+an ``[[outputs]]`` table whose ``kind`` chooses what it writes; a new kind is a new model in
+:data:`Output` and a builder in ``fravaer.report.BUILDERS``, nothing else
+(docs/report.md#adding-an-output-kind). An output with ``split_by = "school"`` is written once
+per school, its ``file`` or ``folder`` naming the school with :data:`SCHOOL_FIELD`.
 
 Unknown keys are refused with the file and line, like policy and source files (exit 78).
 """
@@ -16,17 +18,28 @@ from typing import Annotated, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from fravaer.errors import PolicyError
+from fravaer.errors import FravaerError, PolicyError
 from fravaer.policy import DEFAULT_POLICY, Lang
 from fravaer.schema import has_hidden_character
 from fravaer.source import SourceOptions
+from fravaer.stats import MIN_CELL_DEFAULT, MIN_CELL_FLOOR, parse_by
 from fravaer.tomltext import toml_lines
+from fravaer.trend import HORIZON_DAYS
 
 MachineFormat = Literal["csv", "json", "parquet", "xlsx"]
 EscalationFormat = Literal["xlsx", "csv", "json", "parquet", "table"]
+TableFormat = EscalationFormat
+"""A machine format, or ``table``: the command's table view in a text file, 160 columns wide."""
+Split = Literal["school"]
 
 AS_OF_FIELD = "{as_of}"
 """Written in a file name, replaced by the as-of date (``klassifikation-{as_of}.xlsx``)."""
+SCHOOL_FIELD: Final = "{school}"
+"""Written in the ``file`` or ``folder`` of an output split by school, replaced by the school's
+folder name (``fravaer.site_files.school_folders``: the id made safe, never a pupil's)."""
+STATUS_SUFFIX: Final = ".status.json"
+"""The status file beside the lock: ``.fravaer-report.lock`` -> ``.fravaer-report.status.json``
+(docs/report.md#the-status-file)."""
 MANIFEST_NAME: Final = "manifest.json"
 LOCK_NAME: Final = ".fravaer-report.lock"
 """The report's lock in its output folder, unless ``lock`` names another file."""
@@ -53,20 +66,26 @@ class Inputs(_Strict):
 
 
 class ClassificationOutput(_Strict):
-    """Every pupil's step (the output of ``fravaer classify``) in one file."""
+    """Every pupil's step (the output of ``fravaer classify``) in one file, or one per school."""
 
     kind: Literal["classification"]
     file: str = Field(min_length=1)
     format: MachineFormat | None = None
     include_left: bool = False
+    split_by: Split | None = None
 
 
 class EscalationsOutput(_Strict):
-    """The escalation list (``fravaer escalate``): one file, or one per school in a folder."""
+    """The escalation list (``fravaer escalate``): one file, or one per school.
+
+    Split by school, either ``folder`` without ``{school}`` (each school's list named
+    ``escalations-SCHOOL-ASOF`` in that folder, the form before ``{school}`` existed), or
+    ``{school}`` in ``file`` or ``folder``.
+    """
 
     kind: Literal["escalations"]
     file: str | None = None
-    split_by: Literal["school"] | None = None
+    split_by: Split | None = None
     folder: str | None = None
     format: EscalationFormat = "xlsx"
 
@@ -74,22 +93,86 @@ class EscalationsOutput(_Strict):
     def _file_or_folder(self) -> Self:
         if self.split_by is None and (self.file is None or self.folder is not None):
             raise ValueError("give file (one list), or split_by = 'school' and a folder")
-        if self.split_by is not None and (self.folder is None or self.file is not None):
-            raise ValueError("split_by = 'school' writes one file per school into folder")
+        if self.split_by is not None and (self.file is None) == (self.folder is None):
+            raise ValueError(
+                "split_by = 'school' writes one file per school: give a folder, or a file "
+                "with {school}"
+            )
         return self
 
 
 class MeetingNotesOutput(_Strict):
-    """One preparation sheet per pupil at step 2 or higher, Markdown and HTML, in a folder."""
+    """One preparation sheet per pupil at step 2 or higher, Markdown and HTML, in a folder (one
+    folder per school with ``split_by``)."""
 
     kind: Literal["meeting_notes"]
     folder: str = Field(min_length=1)
+    split_by: Split | None = None
+
+
+class StatsOutput(_Strict):
+    """The statistics of ``fravaer stats``: small groups hidden, the national figures beside
+    them, in a file and optionally a chart of the share over 10 % per school."""
+
+    kind: Literal["stats"]
+    file: str = Field(min_length=1)
+    format: TableFormat | None = None
+    by: str = "school"
+    period: str | None = None
+    """As ``--period``; none: the school year of the as-of date."""
+    min_cell: int = Field(default=MIN_CELL_DEFAULT, ge=MIN_CELL_FLOOR)
+    suppression: bool = True
+    """false is ``--no-suppression``: for internal use only, never publish."""
+    reference: str | None = None
+    """A CSV of national figures (``--reference``), relative to the config file."""
+    chart: str | None = None
+    """A .png or .svg in the output folder: the share over 10 % per school (``--chart``)."""
+    split_by: Split | None = None
+
+    @model_validator(mode="after")
+    def _known_grouping(self) -> Self:
+        try:
+            parse_by(self.by)
+        except FravaerError as exc:
+            raise ValueError(exc.message.replace("--by: ", "")) from None
+        if self.chart is not None and PurePosixPath(self.chart).suffix.lower() not in CHARTS:
+            raise ValueError("chart must end in .png or .svg")
+        return self
+
+
+class EarlyWarningOutput(_Strict):
+    """The pupils below step 1 to act on now (``fravaer early-warning``)."""
+
+    kind: Literal["early_warning"]
+    file: str = Field(min_length=1)
+    format: TableFormat | None = None
+    horizon: int = Field(default=HORIZON_DAYS, ge=1, le=200)
+    split_by: Split | None = None
+
+
+class SiteOutput(_Strict):
+    """The pages of ``fravaer site`` in ``folder``: the municipality's page and a folder per
+    school. Not split: the site has a folder per school already (docs/report.md)."""
+
+    kind: Literal["site"]
+    folder: str = Field(min_length=1)
+    school_names: str | None = None
+    """A CSV of school_id and name (``--school-names``), relative to the config file."""
+    split_by: Split | None = None
+    """Refused (:func:`check_paths`): the site has a folder per school already."""
 
 
 Output = Annotated[
-    ClassificationOutput | EscalationsOutput | MeetingNotesOutput, Field(discriminator="kind")
+    ClassificationOutput
+    | EscalationsOutput
+    | MeetingNotesOutput
+    | StatsOutput
+    | EarlyWarningOutput
+    | SiteOutput,
+    Field(discriminator="kind"),
 ]
-OUTPUT_KINDS = ("classification", "escalations", "meeting_notes")
+OUTPUT_KINDS = ("classification", "escalations", "meeting_notes", "stats", "early_warning", "site")
+CHARTS: Final = (".png", ".svg")
 
 
 class ReportConfig(_Strict):
@@ -222,6 +305,7 @@ def check_paths(config: ReportConfig, *, text: str, source: str) -> None:
     for i, name in enumerate(config.inputs.paths):
         taken.setdefault(at(name), f"input {i + 1}")
     lock = at(config.lock) if config.lock is not None else posixpath.join(folder, LOCK_NAME)
+    taken.setdefault(status_of(lock), "the status file")
     for key, path, what in (
         ("state", at(config.state) if config.state else None, "the state file"),
         ("lock", lock if config.lock else None, "the lock"),
@@ -235,14 +319,51 @@ def check_paths(config: ReportConfig, *, text: str, source: str) -> None:
         raise refuse(("lock",), "is the state file's own lock")
     taken.setdefault(lock, "the lock")
     for i, output in enumerate(config.outputs):
-        key = "file" if getattr(output, "file", None) is not None else "folder"
-        name = getattr(output, key)
-        assert isinstance(name, str)
-        problem = _name_problem(name, is_file=key == "file")
-        if problem is None and key == "file":
-            path = at(posixpath.join(folder, name))
-            if path in taken:
-                problem = f"is the same file as {taken[path]}"
-            taken[path] = f"output {i + 1}"
-        if problem is not None:
-            raise refuse(("outputs", str(i), key), problem)
+        for key, problem in _output_problems(output):
+            if problem is None and key in ("file", "chart"):
+                path = at(posixpath.join(folder, getattr(output, key)))
+                if path in taken:
+                    problem = f"is the same file as {taken[path]}"
+                taken[path] = f"output {i + 1}"
+            if problem is not None:
+                raise refuse(("outputs", str(i), key), problem)
+
+
+def _output_problems(output: object) -> list[tuple[str, str | None]]:
+    """Each name an output gives (``file`` or ``folder``, and a stats ``chart``) and what is wrong
+    with it, if anything: :func:`_name_problem`, and ``{school}`` where a split needs it and
+    nowhere else (docs/report.md#one-file-per-school)."""
+    split = getattr(output, "split_by", None) is not None
+    if isinstance(output, SiteOutput) and split:
+        return [
+            (
+                "split_by",
+                "a site has a folder per school already; give the site's folder without split_by",
+            )
+        ]
+
+    def legacy_folder(key: str) -> bool:  # escalations' folder of escalations-SCHOOL-ASOF files
+        return isinstance(output, EscalationsOutput) and key == "folder"
+
+    found: list[tuple[str, str | None]] = []
+    for key in ("file", "folder", "chart"):
+        name = getattr(output, key, None)
+        if name is None:
+            continue
+        problem = _name_problem(name.replace(SCHOOL_FIELD, "school"), is_file=key != "folder")
+        if problem is None and split and SCHOOL_FIELD not in name and not legacy_folder(key):
+            problem = f"split_by = 'school' writes one per school: name it with {SCHOOL_FIELD}"
+        if problem is None and not split and SCHOOL_FIELD in name:
+            problem = f"{SCHOOL_FIELD} names a school: it needs split_by = 'school'"
+        found.append((key, problem))
+    return found
+
+
+def status_of(lock: str) -> str:
+    """The status file beside a lock (a POSIX path as the config gives it).
+
+    >>> status_of("out/.fravaer-report.lock"), status_of("/run/fravaer")
+    ('out/.fravaer-report.status.json', '/run/fravaer.status.json')
+    """
+    stem = posixpath.basename(lock).removesuffix(".lock") or posixpath.basename(lock)
+    return posixpath.join(posixpath.dirname(lock), stem + STATUS_SUFFIX)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Final
@@ -104,6 +104,14 @@ class Run:
                 lang=self.lang,
             ).collect()
         return self._escalations
+
+    def of_school(self, school: str) -> Run:
+        """This run for the current pupils of ``school`` alone: their classification and their
+        escalations, cut from this run's (the data stays whole, so that the weeks a pupil spent
+        at an earlier school still count, as in the municipality's lists)."""
+        classified = self.classified().filter(pl.col(s.SCHOOL_ID) == school)
+        escalations = self.escalations().filter(pl.col(s.SCHOOL_ID) == school)
+        return replace(self, _classified=classified, _escalations=escalations)
 
     def state_pupils(self) -> dict[str, tuple[int | None, str | None]]:
         rows = self.classified().select(s.PUPIL_ID, s.STEP, s.QUARTER_FLAG).iter_rows()

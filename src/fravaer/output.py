@@ -578,15 +578,19 @@ def serialise_workbook(
 
 
 def ensure_folder(folder: Path) -> None:
-    """Create ``folder`` (and its parents) mode 0700 if it is missing; exit 73 if it cannot be.
+    """Create ``folder`` and each missing parent mode 0700; exit 73 if it cannot be.
 
     An existing folder that every user may write in is used, with a warning (docs/privacy.md).
+    Every folder made is 0700, not only the last (``mkdir -p`` would make the parents by the
+    umask): a report's ``skoler/{school}/...`` names the schools in ``skoler``.
     """
     if folder.is_dir():
         warn_if_shared(folder)
         return
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for part in reversed(missing):
+            part.mkdir(mode=0o700, exist_ok=True)
     except (OSError, ValueError) as exc:
         raise CannotCreateOutputError(f"{folder}: cannot create folder ({_reason(exc)})") from None
     if not folder.is_dir():
@@ -906,8 +910,17 @@ def write_tree(
         raise
     if prune is None:
         return 0
-    written = {os.path.normpath(p) for p, _ in files}
+    return prune_tree(root, [p for p, _ in files], prune)
+
+
+def prune_tree(root: Path, written: Sequence[Path], prune: re.Pattern[str]) -> int:
+    """Remove the regular files in ``root``'s real subfolders whose names match ``prune`` and
+    that are not in ``written`` (a pupil's page from an earlier run, of a pupil no longer listed
+    there); returns how many. A missing ``root`` has none."""
+    kept = {os.path.normpath(p) for p in written}
     removed = 0
+    if not root.is_dir():
+        return 0
     with os.scandir(root) as entries:
         folders = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
     for folder in folders:
@@ -916,7 +929,7 @@ def write_tree(
                 if (
                     prune.fullmatch(entry.name)
                     and entry.is_file(follow_symlinks=False)
-                    and os.path.normpath(entry.path) not in written
+                    and os.path.normpath(entry.path) not in kept
                 ):
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)

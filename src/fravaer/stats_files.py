@@ -1,10 +1,11 @@
 """One ``fravaer stats`` output: the statistics, suppressed, and the workbook they make.
 
-Below the command line, so that every way to publish statistics (``fravaer stats`` today, a
-``stats`` output of ``report.toml`` when it comes, docs/report.md#adding-an-output-kind) counts,
-hides and names them the same: :func:`published` computes the table, the schools' freshness and
-(for a chart) the per-school table in one pass, refuses groups without their key, hides small
-groups across every level the output publishes (docs/stats.md), and warns of stale schools.
+Below the command line, so that every way to publish statistics (``fravaer stats``, and a
+``stats`` output of ``report.toml``, docs/report.md) counts, hides, names and writes them the
+same: :func:`published` computes the table, the schools' freshness and (for a chart) the
+per-school table in one pass, refuses groups without their key, hides small groups across every
+level the output publishes (docs/stats.md), and warns of stale schools; :func:`stats_bytes` and
+:func:`stats_chart` turn it into a file's bytes.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from fravaer.classify import parts_for
 from fravaer.errors import BadInputError, Location
+from fravaer.output import Format, serialise_frame, serialise_workbook
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import shown_school
+from fravaer.render import render_stats
 from fravaer.schema import SCHOOL_ID
 from fravaer.stats import (
     FRESHNESS_LAG_DAYS,
@@ -38,6 +41,9 @@ from fravaer.stats import (
     suppress,
 )
 from fravaer.words import sheet_name, word
+
+if TYPE_CHECKING:
+    from fravaer.chart import ChartFormat
 
 log = logging.getLogger("fravaer")
 
@@ -177,3 +183,44 @@ def stats_formats(policy: Policy) -> dict[str, str]:
     formats[SHARE_OVER_10] = PERCENT_FORMAT
     formats.update(dict.fromkeys((c for c in metrics if c not in formats), "0"))
     return formats
+
+
+def stats_bytes(
+    shown: Published,
+    fmt: Format,
+    *,
+    policy: Policy,
+    as_of: date,
+    lang: Lang,
+    width: int | None,
+) -> bytes:
+    """The statistics as ``fmt``: the table view ``width`` columns wide (None: the terminal's),
+    the workbook of :func:`stats_sheets`, or the table in a machine format."""
+    if fmt == "table":
+        text = render_stats(
+            shown.table,
+            keys=shown.keys,
+            periods=[(p.label, p.start, p.until(as_of)) for p in shown.periods],
+            references=shown.references,
+            freshness=shown.freshness,
+            policy=policy,
+            as_of=as_of,
+            min_cell=shown.min_cell,
+            lang=lang,
+            width=width,
+        )
+        return text.encode("utf-8")
+    if fmt == "xlsx":
+        return serialise_workbook(stats_sheets(shown, policy, lang), formats=stats_formats(policy))
+    return serialise_frame(shown.table.select(contract_columns(shown.keys, policy)), fmt)
+
+
+def stats_chart(shown: Published, fmt: ChartFormat, *, lang: Lang) -> bytes | None:
+    """The chart of the share over 10 % per school (``fravaer.chart.share_chart``), if
+    :func:`published` was asked for the per-school table."""
+    if shown.schools is None:
+        return None
+    from fravaer.chart import share_chart  # matplotlib is slow to import: only when drawing
+
+    drawn, _ = share_chart(shown.schools, references=shown.references, fmt=fmt, lang=lang)
+    return drawn

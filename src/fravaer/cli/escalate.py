@@ -177,7 +177,10 @@ def report(
     """Run a report.toml unattended (cron): every output, the state and a manifest, or nothing.
 
     Holds a lock (a second run exits 75 at once), writes every file atomically (mode 0600) and
-    the manifest last, and prints one summary line of counts on stderr.
+    the manifest last, and prints one summary line of counts on stderr. Outputs: classification,
+    escalations, meeting_notes, stats, early_warning and site; all but site can be written one
+    per school. Every run that got the lock ends by writing a status file beside it, also when
+    it fails.
     """
     day = parse_date(as_of, "--as-of") if as_of else None
     result = run_report(config, as_of=day, today=setup.today(), dry_run=dry_run, lang=env_lang())

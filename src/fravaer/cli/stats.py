@@ -26,19 +26,17 @@ from fravaer.cli.options import (
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
 from fravaer.ingest.reference import read_reference
-from fravaer.output import Format, atomic_file, write_frame, write_text, write_workbook
+from fravaer.output import Format, atomic_file, write_bytes
 from fravaer.policy import DEFAULT_POLICY
-from fravaer.render import render_stats
 from fravaer.stats import (
     MIN_CELL_DEFAULT,
     MIN_CELL_FLOOR,
     MUNICIPALITY,
     SUPPRESSED,
-    contract_columns,
     parse_by,
     parse_periods,
 )
-from fravaer.stats_files import published, stats_formats, stats_sheets
+from fravaer.stats_files import published, stats_bytes, stats_chart
 
 log = logging.getLogger("fravaer")
 
@@ -136,13 +134,7 @@ def stats(
         where=str(Path(exports[0])),
     )
     result = shown.table
-    drawn = None
-    if chart_format is not None and shown.schools is not None:
-        from fravaer.chart import share_chart  # matplotlib is slow to import: only when drawing
-
-        drawn, _ = share_chart(
-            shown.schools, references=shown.references, fmt=chart_format, lang=lang
-        )
+    drawn = stats_chart(shown, chart_format, lang=lang) if chart_format is not None else None
     hidden = int(result[SUPPRESSED].sum())
     log.info(
         "statistics for %d group(s) in %d period(s) as of %s with %s; %s",
@@ -154,24 +146,10 @@ def stats(
         if threshold is not None
         else "NOT suppressed: for internal use only",
     )
-    if out_format == "table":
-        text = render_stats(
-            result,
-            keys=keys,
-            periods=[(p.label, p.start, p.until(day)) for p in periods],
-            references=shown.references,
-            freshness=shown.freshness,
-            policy=chosen,
-            as_of=day,
-            min_cell=threshold,
-            lang=lang,
-            width=table_width(output),
-        )
-        write_text(text, output)
-    elif out_format == "xlsx":
-        write_workbook(stats_sheets(shown, chosen, lang), output, formats=stats_formats(chosen))
-    else:
-        write_frame(result.select(contract_columns(keys, chosen)), out_format, output)
+    data = stats_bytes(
+        shown, out_format, policy=chosen, as_of=day, lang=lang, width=table_width(output)
+    )
+    write_bytes(data, output)
     if chart is not None and drawn is not None:
         with atomic_file(chart) as handle:
             handle.write(drawn)
