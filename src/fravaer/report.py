@@ -40,6 +40,7 @@ from fravaer.escalation_files import (
     Planned,
     Run,
     escalation_files,
+    frame_bytes,
     meeting_note_files,
     same_file_key,
     unique,
@@ -53,6 +54,7 @@ from fravaer.ingest.policy import (
     policy_versions,
     resolve_policy,
 )
+from fravaer.ingest.schools import read_school_names
 from fravaer.ingest.source import SourceOptions
 from fravaer.output import (
     check_target,
@@ -60,7 +62,6 @@ from fravaer.output import (
     format_for_path,
     remove_stale,
     run_lock,
-    serialise_frame,
     state_lock,
     write_all,
 )
@@ -109,8 +110,8 @@ def _classification(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     if fmt not in ("csv", "json", "parquet", "xlsx"):
         raise PolicyError(f"{spec.file}: cannot tell the format from the name; set format")
     rows = run.classified(include_left=spec.include_left)
-    sheet = sheet_name("pupils", run.lang)
-    return [Planned(path, serialise_frame(rows, fmt, sheet=sheet), "classification", rows.height)]
+    data = frame_bytes(run, rows, fmt, sheet=sheet_name("pupils", run.lang))
+    return [Planned(path, data, "classification", rows.height)]
 
 
 def _escalations(run: Run, spec: Any, ctx: Context) -> list[Planned]:
@@ -306,6 +307,7 @@ def report(
     if state_path is not None:
         check_target(state_path)  # a FIFO would hang the reading, a device be replaced
     lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
+    names = read_school_names(at(config.school_names)) if config.school_names is not None else {}
 
     def build() -> ReportResult:
         loaded, day = load_at(paths, options, given=as_of, today=today, where=paths[0])
@@ -317,6 +319,8 @@ def report(
             policy,
             national,
             lang=config.lang or lang,
+            headers=config.headers,
+            names=names,
             parts=parts_for(loaded.frame),
         )
         state = read_state(state_path) if state_path is not None else State()

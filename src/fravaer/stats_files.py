@@ -10,7 +10,7 @@ groups across every level the output publishes (docs/stats.md), and warns of sta
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -19,6 +19,7 @@ import polars as pl
 
 from fravaer.classify import parts_for
 from fravaer.errors import BadInputError, Location
+from fravaer.headings import Headers, for_people, headings
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import shown_school
 from fravaer.schema import SCHOOL_ID
@@ -138,9 +139,25 @@ def period_sheet_name(label: str) -> str:
     return label.replace("/", "-").replace(":", "_")[:31]
 
 
-def stats_sheets(shown: Published, policy: Policy, lang: Lang) -> dict[str, pl.DataFrame]:
+def stats_sheets(
+    shown: Published,
+    policy: Policy,
+    lang: Lang,
+    *,
+    headers: Headers = "lang",
+    names: Mapping[str, str] | None = None,
+) -> dict[str, pl.DataFrame]:
     """The statistics workbook: a warning sheet when nothing is hidden, one sheet per period,
-    the national figures, and each school's latest registration."""
+    the national figures, and each school's latest registration; each sheet with the headings
+    of ``lang`` (or ``headers="snake"``: the machine names) and the schools' ``names`` beside
+    their ids (:func:`fravaer.headings.for_people`)."""
+    return {
+        name: for_people(sheet.lazy(), lang=lang, headers=headers, names=names).collect()
+        for name, sheet in _stats_sheets(shown, policy, lang).items()
+    }
+
+
+def _stats_sheets(shown: Published, policy: Policy, lang: Lang) -> dict[str, pl.DataFrame]:
     sheets: dict[str, pl.DataFrame] = {}
     if shown.min_cell is None:
         note = word("not_suppressed_note", lang)
@@ -167,13 +184,14 @@ def stats_sheets(shown: Published, policy: Policy, lang: Lang) -> dict[str, pl.D
     return sheets
 
 
-def stats_formats(policy: Policy) -> dict[str, str]:
-    """Excel number formats of the workbook's columns: percentages with one decimal, counts
-    whole."""
+def stats_formats(policy: Policy, lang: Lang, headers: Headers = "lang") -> dict[str, str]:
+    """Excel number formats of the workbook's columns (by their headings in :func:`stats_sheets`):
+    percentages with one decimal, counts whole."""
     metrics: Sequence[str] = metric_columns(policy)
     formats = dict.fromkeys(
         (c for c in metrics if c.endswith("_pct") or c.endswith("_pooled")), PERCENT_FORMAT
     )
     formats[SHARE_OVER_10] = PERCENT_FORMAT
     formats.update(dict.fromkeys((c for c in metrics if c not in formats), "0"))
-    return formats
+    shown = headings(formats, lang, headers)
+    return {shown[column]: number for column, number in formats.items()}

@@ -13,13 +13,16 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     FormatOption,
+    HeadersOption,
     LangOption,
     OutputOption,
     PolicyOption,
+    SchoolNamesOption,
     SourceFlags,
     a_file_checked,
     parse_chart_format,
     resolve_format,
+    school_names,
     source_flags,
     table_width,
 )
@@ -100,6 +103,8 @@ def stats(
         ),
     ] = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -119,6 +124,7 @@ def stats(
             hint="smaller groups can identify children; --no-suppression is for internal use only",
         )
     chart_format = parse_chart_format(chart) if chart is not None else None
+    names = school_names(school_names_file, out_format)
     references_frame = read_reference(reference)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
@@ -169,7 +175,11 @@ def stats(
         )
         write_text(text, output)
     elif out_format == "xlsx":
-        write_workbook(stats_sheets(shown, chosen, lang), output, formats=stats_formats(chosen))
+        write_workbook(
+            stats_sheets(shown, chosen, lang, headers=headers, names=names),
+            output,
+            formats=stats_formats(chosen, lang, headers),
+        )
     else:
         write_frame(result.select(contract_columns(keys, chosen)), out_format, output)
     if chart is not None and drawn is not None:

@@ -14,14 +14,17 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     FormatOption,
+    HeadersOption,
     LangOption,
     OutputOption,
     PolicyOption,
+    SchoolNamesOption,
     SchoolsOption,
     SourceFlags,
     a_file_checked,
     parse_chart_format,
     resolve_format,
+    school_names,
     source_flags,
     write_result,
 )
@@ -91,6 +94,8 @@ def trend(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -107,6 +112,7 @@ def trend(
         raise UsageError("--chart draws one pupil: use it with --pupil")
     chart_format = parse_chart_format(chart) if chart is not None else None
     out_format = resolve_format(fmt, output)
+    names = school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     who: list[str] | pl.LazyFrame = (
@@ -169,7 +175,16 @@ def trend(
             width=width,
         )
 
-    write_result(series, out_format, output, sheet=sheet_name("weeks", lang), table=table)
+    write_result(
+        series,
+        out_format,
+        output,
+        sheet=sheet_name("weeks", lang),
+        table=table,
+        lang=lang,
+        headers=headers,
+        names=names,
+    )
 
 
 @source_flags()
@@ -188,6 +203,8 @@ def patterns(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -201,6 +218,7 @@ def patterns(
     arriving late (same test, its own false-discovery control across pupils).
     """
     out_format = resolve_format(fmt, output)
+    names = school_names(school_names_file, out_format)
     options = flags.options()
     # A lesson-level export's lessons come with its days, for the lesson patterns.
     (frame, day, chosen, _), lessons = read_with_lessons(reading(exports, as_of, policy, options))
@@ -219,6 +237,9 @@ def patterns(
         out_format,
         output,
         sheet=sheet_name("patterns", lang),
+        lang=lang,
+        headers=headers,
+        names=names,
         table=lambda width: render_patterns(
             result, as_of=day, days=days, fdr=FDR, lang=lang, show_all=show_all, width=width
         ),
@@ -238,6 +259,8 @@ def early_warning(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -249,6 +272,7 @@ def early_warning(
     school's calendar (its usual weekdays, minus public holidays).
     """
     out_format = resolve_format(fmt, output)
+    names = school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     result = early_warning_frame(
@@ -260,6 +284,9 @@ def early_warning(
         out_format,
         output,
         sheet=sheet_name("warning", lang),
+        lang=lang,
+        headers=headers,
+        names=names,
         table=lambda width: render_early_warning(
             result, policy=chosen, as_of=day, horizon=horizon, lang=lang, width=width
         ),
