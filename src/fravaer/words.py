@@ -487,6 +487,7 @@ WORDS: Final[dict[str, Text]] = {
         da="Andel elever med over 10 % fravær pr. skole",
         en="Share of pupils with over 10 % absence per school",
     ),
+    "chart_as_of": Text(da="opgjort pr. {as_of}", en="as of {as_of}"),
     "chart_axis": Text(da="Andel elever over 10 % fravær (%)", en="Pupils over 10 % absence (%)"),
     "chart_hidden": Text(
         da="Skjult for at beskytte små grupper: {schools}",
@@ -494,6 +495,10 @@ WORDS: Final[dict[str, Text]] = {
     ),
     # -- the parents' trend chart -----------------------------------------------------------------
     "trend_chart_title": Text(da="Fravær uge for uge", en="Absence week by week"),
+    "trend_chart_period": Text(
+        da="Uge {first}–{last}: {start} – {end}", en="Weeks {first}–{last}: {start} – {end}"
+    ),
+    "trend_chart_week": Text(da="Uge {last}: {start} – {end}", en="Week {last}: {start} – {end}"),
     # -- meeting sheets ---------------------------------------------------------------------------
     "meeting_title": Text(
         da="Forberedelse til møde om fravær", en="Preparing a meeting on absence"

@@ -147,7 +147,12 @@ def stats(
         from fravaer.chart import share_chart  # matplotlib is slow to import: only when drawing
 
         drawn, _ = share_chart(
-            shown.schools, references=shown.references, fmt=chart_format, lang=lang
+            shown.schools,
+            references=shown.references,
+            spans=periods,
+            as_of=day,
+            fmt=chart_format,
+            lang=lang,
         )
     hidden = int(result[SUPPRESSED].sum())
     log.info(

@@ -153,6 +153,7 @@ def trend(
             series[ABSENCE_PCT].to_list(),
             summary=summary,
             policy=chosen,
+            as_of=day,
             fmt=chart_format,
             lang=lang,
         )
