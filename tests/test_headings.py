@@ -17,19 +17,22 @@ import fastexcel
 import openpyxl
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from fravaer import schema as s
 from fravaer.classify import rule_columns
 from fravaer.cli import app
 from fravaer.escalate import CHANGE, ESCALATE_COLUMNS
-from fravaer.headings import for_people, heading, headings
+from fravaer.headings import Headers, for_people, heading, headings
 from fravaer.ingest.policy import load_policy
 from fravaer.lessons import LESSON_PATTERN_COLUMNS
 from fravaer.output import serialise_frame
 from fravaer.policy import Lang
 from fravaer.stats import DAYS_BEHIND, LATEST_DATE, contract_columns
 from fravaer.trend import EARLY_WARNING_COLUMNS, PATTERN_COLUMNS, TREND_COLUMNS
+from tests.profiles import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
@@ -316,3 +319,44 @@ def test_csv_keeps_the_machine_names_whatever_the_language() -> None:
 
     assert danish.stdout == english.stdout
     assert pl.read_csv(io.StringIO(danish.stdout)).columns[:2] == ["pupil_id", "school_id"]
+
+
+# -- the name column against a plain loop ------------------------------------------------------
+
+ids = st.sampled_from(["851001", "851002", "0851003", "ABC", ""])
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    schools=st.lists(st.one_of(st.none(), ids), max_size=12),
+    names=st.dictionaries(ids, st.text(max_size=8), max_size=4),
+    lang=st.sampled_from(LANGS),
+    headers=st.sampled_from(["lang", "snake"]),
+)
+def test_for_people_equals_a_plain_loop(
+    schools: list[str | None], names: dict[str, str], lang: Lang, headers: Headers
+) -> None:
+    """Each row keeps its values and its place; the name is the file's name for the id, or
+    empty; the headings are the word table's (or the names, ``snake``)."""
+    frame = pl.DataFrame(
+        {
+            s.PUPIL_ID: [f"{i:07d}" for i in range(len(schools))],
+            s.SCHOOL_ID: schools,
+            s.ABSENCE_PCT: [i / 3 for i in range(len(schools))],
+        },
+        schema={s.PUPIL_ID: pl.String, s.SCHOOL_ID: pl.String, s.ABSENCE_PCT: pl.Float64},
+    )
+
+    shown = for_people(frame.lazy(), lang=lang, headers=headers, names=names).collect()
+
+    columns = [s.PUPIL_ID, s.SCHOOL_ID, *([s.SCHOOL_NAME] if names else []), s.ABSENCE_PCT]
+    if headers == "lang":
+        columns = [heading(c, lang) for c in columns]
+    assert shown.columns == columns
+    expected = []
+    for row in frame.iter_rows():
+        pupil, school, pct = row
+        named = (names.get(school) if school is not None else None,) if names else ()
+        expected.append((pupil, school, *named, pct))
+    assert shown.rows() == expected
+    assert shown.schema.dtypes()[-1] == pl.Float64
