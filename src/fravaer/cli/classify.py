@@ -23,9 +23,9 @@ from fravaer.cli.options import (
     colour,
     parse_partition,
     resolve_format,
-    school_names,
     source_flags,
     write_result,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
@@ -91,7 +91,7 @@ def classify(
     """
     out_format = resolve_format(fmt, output)
     partition = parse_partition(pupil_partition)
-    names = school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, national = setup(exports, as_of, policy, options, national=not no_national)
     result = classify_frame(

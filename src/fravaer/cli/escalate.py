@@ -25,10 +25,10 @@ from fravaer.cli.options import (
     env_lang,
     parse_date,
     resolve_format,
-    school_names,
     source_flags,
     stdout_or_any,
     table_width,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import read, reading
 from fravaer.errors import UsageError
@@ -128,7 +128,7 @@ def escalate(
         out_format: Format = fmt or "xlsx"
     else:
         out_format = resolve_format(fmt, output)
-    names = school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     asked = reading(exports, as_of, policy, options)
     since_day = parse_date(since, "--since") if since else None

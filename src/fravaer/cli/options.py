@@ -159,7 +159,7 @@ SchoolNamesOption = Annotated[
 ]
 
 
-def school_names(path: Path | None, fmt: str) -> dict[str, str]:
+def xlsx_school_names(path: Path | None, fmt: Format) -> dict[str, str]:
     """The names of ``--school-names`` (none: empty), for an xlsx output only (exit 2 else)."""
     if path is None:
         return {}

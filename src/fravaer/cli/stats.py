@@ -22,9 +22,9 @@ from fravaer.cli.options import (
     a_file_checked,
     parse_chart_format,
     resolve_format,
-    school_names,
     source_flags,
     table_width,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
@@ -124,7 +124,7 @@ def stats(
             hint="smaller groups can identify children; --no-suppression is for internal use only",
         )
     chart_format = parse_chart_format(chart) if chart is not None else None
-    names = school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format)
     references_frame = read_reference(reference)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)

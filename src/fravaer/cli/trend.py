@@ -24,9 +24,9 @@ from fravaer.cli.options import (
     a_file_checked,
     parse_chart_format,
     resolve_format,
-    school_names,
     source_flags,
     write_result,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import read_with_lessons, reading, setup
 from fravaer.errors import UsageError
@@ -112,7 +112,7 @@ def trend(
         raise UsageError("--chart draws one pupil: use it with --pupil")
     chart_format = parse_chart_format(chart) if chart is not None else None
     out_format = resolve_format(fmt, output)
-    names = school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     who: list[str] | pl.LazyFrame = (
@@ -219,7 +219,7 @@ def patterns(
     arriving late (same test, its own false-discovery control across pupils).
     """
     out_format = resolve_format(fmt, output)
-    names = school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     # A lesson-level export's lessons come with its days, for the lesson patterns.
     (frame, day, chosen, _), lessons = read_with_lessons(reading(exports, as_of, policy, options))
@@ -273,7 +273,7 @@ def early_warning(
     school's calendar (its usual weekdays, minus public holidays).
     """
     out_format = resolve_format(fmt, output)
-    names = school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     result = early_warning_frame(
