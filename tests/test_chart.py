@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,7 @@ from fravaer.stats import (
     PERIOD,
     SHARE_OVER_10,
     SUPPRESSED,
+    Period,
     parse_periods,
     reference_for,
     stats,
@@ -40,6 +43,11 @@ def table(periods: str | None, min_cell: int) -> tuple[pl.DataFrame, list[object
     ]
 
 
+def spans(periods: str | None) -> list[Period]:
+    """The chart's period(s), as ``fravaer stats --chart`` gives them."""
+    return parse_periods(periods, as_of=AS_OF)
+
+
 def figures(result: pl.DataFrame, period: str) -> dict[str, float | None]:
     rows = result.filter(~pl.col(MUNICIPALITY), pl.col(PERIOD) == period)
     return dict(zip(rows["school_id"], rows[SHARE_OVER_10], strict=True))
@@ -49,7 +57,13 @@ def figures(result: pl.DataFrame, period: str) -> dict[str, float | None]:
 def test_one_period_plots_the_table_and_the_reference_lines(fmt: str) -> None:
     result, references = table(None, 10)
 
-    data, drawn = share_chart(result, references=references, fmt=fmt)  # type: ignore[arg-type]
+    data, drawn = share_chart(
+        result,
+        references=references,
+        fmt=fmt,  # type: ignore[arg-type]
+        spans=spans(None),
+        as_of=AS_OF,
+    )
 
     if fmt == "png":
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -66,7 +80,7 @@ def test_hidden_schools_are_not_plotted() -> None:
     result, references = table(None, 160)  # 851001 has 154 pupils; one more hides with it
     assert result[SUPPRESSED].sum() == 2
 
-    _, drawn = share_chart(result, references=references, fmt="png")
+    _, drawn = share_chart(result, references=references, fmt="png", spans=spans(None), as_of=AS_OF)
 
     hidden = result.filter(pl.col(SUPPRESSED))["school_id"].to_list()
     assert all(drawn.schools[school] == (None,) for school in hidden)
@@ -76,7 +90,14 @@ def test_hidden_schools_are_not_plotted() -> None:
 def test_several_periods_draw_one_line_per_school() -> None:
     result, references = table("2021/22,2023Q3,2023Q4,2024Q1", 10)
 
-    _, drawn = share_chart(result, references=references, fmt="svg", lang="en")
+    _, drawn = share_chart(
+        result,
+        references=references,
+        fmt="svg",
+        lang="en",
+        spans=spans("2021/22,2023Q3,2023Q4,2024Q1"),
+        as_of=AS_OF,
+    )
 
     assert drawn.periods == ("2021/22", "2023Q3", "2023Q4", "2024Q1")
     for i, period in enumerate(drawn.periods):
@@ -89,3 +110,38 @@ def test_several_periods_draw_one_line_per_school() -> None:
     )
     # The example has no data for 2021/22, but the nation does: 25.2 % over 10 %.
     assert drawn.national == (25.2, None, None, None)
+
+
+def _svg_texts(data: bytes) -> str:
+    """The texts matplotlib drew (it writes each before its paths, as a comment)."""
+    return " ".join(html.unescape(t) for t in re.findall(r"<!-- (.*?) -->", data.decode(), re.S))
+
+
+@pytest.mark.parametrize(
+    ("periods", "lang", "line"),
+    [
+        (None, "da", "Periode 2023/24: 2023-08-01 – 2024-03-08 · opgjort pr. 2024-03-08"),
+        ("2023Q4", "en", "Period 2023Q4: 2023-10-01 – 2023-12-31 · as of 2024-03-08"),
+        (
+            "2023Q3,2023Q4,2024Q1",
+            "da",
+            "Periode 2023Q3–2024Q1: 2023-07-01 – 2024-03-08 · opgjort pr. 2024-03-08",
+        ),
+    ],
+)
+def test_the_chart_says_its_period_and_as_of_date(
+    periods: str | None, lang: str, line: str
+) -> None:
+    """A printed chart travels without its table: it carries its own period and as-of date."""
+    result, references = table(periods, 10)
+
+    data, _ = share_chart(
+        result,
+        references=references,
+        fmt="svg",
+        lang=lang,  # type: ignore[arg-type]
+        spans=spans(periods),
+        as_of=AS_OF,
+    )
+
+    assert line in _svg_texts(data)

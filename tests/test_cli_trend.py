@@ -3,8 +3,11 @@ the machine-format contracts and the chart file."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import stat
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -94,6 +97,28 @@ def test_the_chart_is_private_atomic_and_the_same_every_time(tmp_path: Path, suf
         assert b"<svg" in data
     else:
         assert data.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("da", ("Uge", "opgjort pr.")), ("en", ("Weeks", "as of"))]
+)
+def test_the_chart_says_its_weeks_and_as_of_date(
+    tmp_path: Path, lang: str, words: tuple[str, str]
+) -> None:
+    """A chart printed for a parent meeting carries the weeks it shows and the as-of date, the
+    same weeks as the machine format's rows."""
+    chart = tmp_path / "chart.svg"
+    result = run(
+        "trend", DEMO, "--pupil", PUPIL, "--as-of", "2024-03-06", "--chart", chart,
+        "--format", "csv", "--lang", lang,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    ends = [date.fromisoformat(d) for d in csv(result.stdout)["week_end"]]
+    monday = ends[0] - timedelta(days=ends[0].weekday())
+    weeks = f"{ends[0].isocalendar()[1]}–{ends[-1].isocalendar()[1]}"
+    line = f"{words[0]} {weeks}: {monday.isoformat()} – 2024-03-06 · {words[1]} 2024-03-06"
+    drawn = re.findall(r"<!-- (.*?) -->", chart.read_text(encoding="utf-8"), re.S)
+    assert line in [html.unescape(text) for text in drawn]
 
 
 def test_a_chart_in_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:

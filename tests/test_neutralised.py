@@ -41,6 +41,7 @@ from fravaer.render import (
     terminal_text,
 )
 from fravaer.stats import MUNICIPALITY, Reference
+from tests.test_chart import AS_OF, spans
 from tests.test_chart import table as chart_table
 from tests.test_render import result_row
 
@@ -536,7 +537,9 @@ def test_a_chart_draws_school_ids_as_written_never_as_maths_or_markup(
 ) -> None:
     table, references, names = _hostile_schools(periods, hostile)
 
-    data, drawn = share_chart(table, references=references, fmt="svg")
+    data, drawn = share_chart(
+        table, references=references, fmt="svg", spans=spans(periods), as_of=AS_OF
+    )
 
     root = ET.fromstring(data)  # well-formed XML: no control character got through
     assert not [e for e in root.iter() if e.tag.split("}")[-1] in ("script", "a", "foreignObject")]
@@ -545,7 +548,7 @@ def test_a_chart_draws_school_ids_as_written_never_as_maths_or_markup(
         assert any(schema.shown_text(name) in text for text in texts), (name, texts)
     assert "Oblique" not in data.decode()  # no maths italic: "$x^2$" is not read as maths
     assert set(drawn.schools) == set(names.values())
-    png, _ = share_chart(table, references=references, fmt="png")
+    png, _ = share_chart(table, references=references, fmt="png", spans=spans(periods), as_of=AS_OF)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -557,6 +560,7 @@ def test_the_trend_chart_draws_its_summary_as_written() -> None:
         [13.0, 11.0],
         summary=summary,
         policy=AALBORG,
+        as_of=date(2024, 3, 8),
         fmt="svg",
     )
 

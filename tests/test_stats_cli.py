@@ -169,6 +169,13 @@ def test_xlsx_has_one_sheet_per_period_and_is_private(tmp_path: Path) -> None:
     sheets = fastexcel.read_excel(target).sheet_names
     assert sheets == ["2023-24", "2024Q1", "landstal", "aktualitet"]
     first = fastexcel.read_excel(target).load_sheet(0).to_polars()
+    assert first.columns[:5] == ["Skole", "Periode", "Elever", "Elevskoledage", "Fravær %"]
+    assert first.columns[-2:] == ["Elever på trin 3", "Skjult"]
+    # --headers snake: the machine names, as before headings followed the language
+    snake = tmp_path / "snake.xlsx"
+    result = run("stats", DEMO, "--period", "2023/24,2024Q1", "-o", snake, "--headers", "snake")
+    assert result.exit_code == 0, result.output
+    first = fastexcel.read_excel(snake).load_sheet(0).to_polars()
     assert first.columns == f"school_id,{METRICS}".split(",")
 
 
@@ -180,7 +187,7 @@ def test_xlsx_without_suppression_says_so_first(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     workbook = fastexcel.read_excel(target)
     assert workbook.sheet_names[0] == "internal"
-    assert workbook.load_sheet(0).to_polars()["note"].to_list() == ["NOT SUPPRESSED"]
+    assert workbook.load_sheet(0).to_polars()["Note"].to_list() == ["NOT SUPPRESSED"]
 
 
 def test_reference_file_replaces_the_bundled_figures(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import matplotlib
@@ -28,7 +29,7 @@ from matplotlib.lines import Line2D
 from fravaer import schema as s
 from fravaer.policy import Lang
 from fravaer.schema import shown_text
-from fravaer.stats import MUNICIPALITY, PERIOD, SHARE_OVER_10, SUPPRESSED, Reference
+from fravaer.stats import MUNICIPALITY, PERIOD, SHARE_OVER_10, SUPPRESSED, Period, Reference
 from fravaer.words import number_text, word
 
 ChartFormat = Literal["png", "svg"]
@@ -55,6 +56,8 @@ def share_chart(
     table: pl.DataFrame,
     *,
     references: Sequence[Reference | None],
+    spans: Sequence[Period],
+    as_of: date,
     fmt: ChartFormat,
     lang: Lang = "da",
 ) -> tuple[bytes, ChartData]:
@@ -62,6 +65,8 @@ def share_chart(
 
     ``table`` is a (suppressed) ``stats`` result grouped by school: per period the schools and
     the municipality row. ``references`` holds the national figures for each period, in order.
+    The subtitle names the period(s) ``spans`` and the ``as_of`` date: a printed chart that
+    travels without its table still says when it was true (:func:`when_line`).
     """
     periods = tuple(table[PERIOD].unique(maintain_order=True).to_list())
     # Text is drawn as written: a school id "$x^2$" is not maths (nor "$\\foo$" an error), and no
@@ -82,7 +87,8 @@ def share_chart(
             data = _bars(axes, table, references[0], periods, lang)
         else:
             data = _lines(axes, table, references, periods, lang)
-        axes.set_title(word("chart_title", lang))
+        figure.suptitle(word("chart_title", lang))
+        axes.set_title(when_line(spans, as_of, lang), fontsize="small")
         # Handles and labels given, not collected: a label from the data that begins with "_"
         # would otherwise be left out of the legend.
         lines = axes.get_lines()
@@ -100,6 +106,28 @@ def share_chart(
         metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
         figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue(), data
+
+
+def when_line(spans: Sequence[Period], as_of: date, lang: Lang) -> str:
+    """The period(s) and the as-of date, for the chart's subtitle.
+
+    >>> from fravaer.stats import parse_periods
+    >>> day = date(2024, 3, 8)
+    >>> when_line(parse_periods("2023/24", as_of=day), day, "da")
+    'Periode 2023/24: 2023-08-01 – 2024-03-08 · opgjort pr. 2024-03-08'
+    >>> when_line(parse_periods("2023Q3,2023Q4", as_of=day), day, "en")
+    'Period 2023Q3–2023Q4: 2023-07-01 – 2023-12-31 · as of 2024-03-08'
+    """
+    first, last = spans[0], spans[-1]
+    label = first.label if len(spans) == 1 else f"{first.label}–{last.label}"
+    period = word(
+        "stats_period",
+        lang,
+        label=shown_text(label),
+        start=first.start.isoformat(),
+        end=last.until(as_of).isoformat(),
+    )
+    return f"{period} · {word('chart_as_of', lang, as_of=as_of.isoformat())}"
 
 
 def _schools(table: pl.DataFrame) -> pl.DataFrame:

@@ -10,7 +10,7 @@ SVG hash salt, no creation date or software version in the metadata), so re-runs
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -38,23 +38,49 @@ def limit_label(order: int, threshold: Decimal, lang: Lang) -> str:
     return f"{number_text(threshold, lang, decimals=None)} %: {meaning}"
 
 
+def when_line(weeks: list[date], as_of: date, lang: Lang) -> str:
+    """The weeks drawn, the dates they span (from the first week's Monday) and the as-of date.
+
+    >>> when_line([date(2023, 12, 22), date(2024, 1, 5)], date(2024, 1, 5), "da")
+    'Uge 51–1: 2023-12-18 – 2024-01-05 · opgjort pr. 2024-01-05'
+    >>> when_line([date(2024, 3, 8)], date(2024, 3, 8), "en")
+    'Week 10: 2024-03-04 – 2024-03-08 · as of 2024-03-08'
+    """
+    as_of_text = word("chart_as_of", lang, as_of=as_of.isoformat())
+    if not weeks:
+        return as_of_text
+    first, last = weeks[0].isocalendar()[1], weeks[-1].isocalendar()[1]
+    span = word(
+        "trend_chart_period" if len(weeks) > 1 else "trend_chart_week",
+        lang,
+        first=first,
+        last=last,
+        start=(weeks[0] - timedelta(days=weeks[0].weekday())).isoformat(),
+        end=weeks[-1].isoformat(),
+    )
+    return f"{span} · {as_of_text}"
+
+
 def trend_chart(
     weeks: list[date],
     values: list[float | None],
     *,
     summary: str,
     policy: Policy,
+    as_of: date,
     fmt: ChartFormat,
     lang: Lang = "da",
 ) -> bytes:
-    """The chart's bytes: the week-end % as a black line with dots, the limits as grey lines.
+    """The chart's bytes: the week-end % as a black line with dots, the limits as grey lines;
+    under the title the weeks drawn and the as-of date (:func:`when_line`), then ``summary``.
 
     >>> from datetime import date
     >>> from fravaer.ingest.policy import load_policy
-    >>> data = trend_chart([date(2024, 3, 1), date(2024, 3, 8)], [13.0, 11.0], summary="x",
-    ...                    policy=load_policy("aalborg-2023"), fmt="svg")
-    >>> data[:5], data == trend_chart([date(2024, 3, 1), date(2024, 3, 8)], [13.0, 11.0],
-    ...     summary="x", policy=load_policy("aalborg-2023"), fmt="svg")
+    >>> weeks = [date(2024, 3, 1), date(2024, 3, 8)]
+    >>> data = trend_chart(weeks, [13.0, 11.0], summary="x", policy=load_policy("aalborg-2023"),
+    ...                    as_of=date(2024, 3, 8), fmt="svg")
+    >>> data[:5], data == trend_chart(weeks, [13.0, 11.0], summary="x", as_of=date(2024, 3, 8),
+    ...     policy=load_policy("aalborg-2023"), fmt="svg")
     (b'<?xml', True)
     """
     # matplotlib is slow to import (0.5 s): only when drawing, not for every command.
@@ -134,8 +160,9 @@ def trend_chart(
         # A no-break space keeps "15 %" together where the line wraps.
         # matplotlib measures a wrapped text as maths whatever parse_math says (a "$\\foo$"
         # fails): here every "$" is escaped instead, which mathtext then draws as a plain "$".
+        shown = shown_text(summary).replace(" %", "\u00a0%").replace("$", r"\$")
         axes.set_title(
-            shown_text(summary).replace(" %", "\u00a0%").replace("$", r"\$"),
+            f"{when_line(weeks, as_of, lang)}\n{shown}",
             fontsize=_FONT,
             loc="left",
             wrap=True,

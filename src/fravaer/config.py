@@ -19,6 +19,7 @@ from typing import Annotated, Final, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fravaer.errors import FravaerError, PolicyError
+from fravaer.headings import Headers
 from fravaer.policy import DEFAULT_POLICY, Lang
 from fravaer.schema import has_hidden_character
 from fravaer.source import SourceOptions
@@ -187,6 +188,10 @@ class ReportConfig(_Strict):
     national: bool = True
     lang: Lang | None = None
     """The language of what people read; none given: FRAVAER_LANG, then Danish (docs/install.md)."""
+    headers: Headers = "lang"
+    """xlsx column headings: in ``lang`` for people, or ``snake``: the machine names."""
+    school_names: str | None = None
+    """A CSV of school ids and names: a name column beside the id in xlsx (docs/report.md)."""
     inputs: Inputs
     outputs: tuple[Output, ...] = Field(min_length=1)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -21,14 +22,15 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.classify import classify
-from fravaer.config import EscalationFormat
+from fravaer.config import EscalationFormat, MachineFormat
 from fravaer.errors import UsageError
 from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, escalate, steps_at
+from fravaer.headings import Headers, for_people
 from fravaer.meeting import sheet_html, sheet_markdown, sheets, weekday_absence, weekly_absence
 from fravaer.output import serialise_frame, serialise_workbook
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
-from fravaer.render import escalation_headings, escalation_sheet_names, render_escalations
+from fravaer.render import escalation_sheet_names, render_escalations
 from fravaer.state import Run as RecordedRun
 from fravaer.state import State, advance, dump_state, previous_steps, run_frame
 from fravaer.tokens import school_names
@@ -66,6 +68,10 @@ class Run:
     policy: Policy
     national: Policy | None
     lang: Lang = "da"
+    headers: Headers = "lang"
+    """xlsx headings: in ``lang`` for people, or the machine names (``snake``)."""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """School id -> name, shown beside the id in xlsx (``--school-names``)."""
     reference: pl.LazyFrame | None = None
     reference_as_of: date | None = None
     parts: int = 1
@@ -182,15 +188,26 @@ def same_file_key(path: Path) -> str:
 # -- escalations ----------------------------------------------------------------------------------
 
 
-def escalation_sheets(rows: pl.DataFrame, lang: Lang) -> dict[str, pl.DataFrame]:
+def sheet_frame(run: Run, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` as the run's xlsx shows them: headings in its language (or the machine names)
+    and the schools' names beside their ids (:func:`fravaer.headings.for_people`)."""
+    return for_people(rows.lazy(), lang=run.lang, headers=run.headers, names=run.names).collect()
+
+
+def frame_bytes(run: Run, rows: pl.DataFrame, fmt: MachineFormat, *, sheet: str) -> bytes:
+    """``rows`` as ``fmt``; in xlsx, the sheet ``sheet`` of :func:`sheet_frame`."""
+    if fmt == "xlsx":
+        return serialise_frame(sheet_frame(run, rows), fmt, sheet=sheet)
+    return serialise_frame(rows, fmt, sheet=sheet)
+
+
+def escalation_sheets(run: Run, rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The escalation workbook: a sheet of escalations and one of improvements, with headings."""
-    headings = escalation_headings(lang)
-    up, down = escalation_sheet_names(lang)
-    parts = {}
-    for name, change in ((up, ESCALATION), (down, IMPROVEMENT)):
-        part = rows.filter(pl.col(CHANGE) == change).drop(CHANGE)
-        parts[name] = part.rename({c: headings.get(c, c) for c in part.columns})
-    return parts
+    up, down = escalation_sheet_names(run.lang)
+    return {
+        name: sheet_frame(run, rows.filter(pl.col(CHANGE) == change).drop(CHANGE))
+        for name, change in ((up, ESCALATION), (down, IMPROVEMENT))
+    }
 
 
 def escalation_bytes(
@@ -210,7 +227,7 @@ def escalation_bytes(
         )
         return text.encode("utf-8")
     if fmt == "xlsx":
-        return serialise_workbook(escalation_sheets(rows, run.lang))
+        return serialise_workbook(escalation_sheets(run, rows))
     return serialise_frame(rows, fmt)
 
 

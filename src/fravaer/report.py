@@ -59,6 +59,7 @@ from fravaer.escalation_files import (
     Planned,
     Run,
     escalation_files,
+    frame_bytes,
     meeting_note_files,
     same_file_key,
     unique,
@@ -83,7 +84,6 @@ from fravaer.output import (
     prune_tree,
     remove_stale,
     run_lock,
-    serialise_frame,
     state_lock,
     write_all,
     write_bytes,
@@ -193,9 +193,10 @@ def _classification(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     def plan(_: Run, school: str | None, name: str | None) -> list[Planned]:
         path = ctx.output(spec.file, run.as_of, name)
         fmt = _format(spec, path, MACHINE)
+        assert fmt != "table"  # not in MACHINE
         rows = _of_school(every, school)  # pupils who left too, with include_left
         return [
-            Planned(path, serialise_frame(rows, fmt, sheet=sheet), "classification", rows.height)
+            Planned(path, frame_bytes(run, rows, fmt, sheet=sheet), "classification", rows.height)
         ]
 
     return _per_school(run, spec, plan)
@@ -254,14 +255,21 @@ def _stats(run: Run, spec: Any, ctx: Context) -> list[Planned]:
             where=ctx.export,
         )
         data = stats_bytes(
-            shown, fmt, policy=run.policy, as_of=run.as_of, lang=run.lang, width=FILE_WIDTH
+            shown,
+            fmt,
+            policy=run.policy,
+            as_of=run.as_of,
+            lang=run.lang,
+            width=FILE_WIDTH,
+            headers=run.headers,
+            names=run.names,
         )
         rows = shown.table.filter(~pl.col(MUNICIPALITY)).height
         planned = [Planned(path, data, "stats", rows)]
         if spec.chart is not None:
             chart = ctx.output(spec.chart, run.as_of, name)
             fmt_chart: ChartFormat = "svg" if chart.suffix.lower() == ".svg" else "png"
-            drawn = stats_chart(shown, fmt_chart, lang=run.lang)
+            drawn = stats_chart(shown, fmt_chart, as_of=run.as_of, lang=run.lang)
             assert drawn is not None
             planned.append(Planned(chart, drawn, "stats_chart", rows))
         return planned
@@ -292,7 +300,7 @@ def _early_warning(run: Run, spec: Any, ctx: Context) -> list[Planned]:
             )
             data = text.encode("utf-8")
         else:
-            data = serialise_frame(rows, fmt, sheet=sheet_name("warning", run.lang))
+            data = frame_bytes(run, rows, fmt, sheet=sheet_name("warning", run.lang))
         return [Planned(path, data, "early_warning", rows.height)]
 
     return _per_school(run, spec, plan)
@@ -301,7 +309,9 @@ def _early_warning(run: Run, spec: Any, ctx: Context) -> list[Planned]:
 def _site(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     """As ``fravaer site``: the same pages under the output's folder."""
     assert isinstance(spec, SiteOutput)
-    names = read_school_names(ctx.base / spec.school_names) if spec.school_names else {}
+    names = (
+        read_school_names(ctx.base / spec.school_names) if spec.school_names else dict(run.names)
+    )
     national = run.national or resolve_policy(NATIONAL_POLICY, as_of=run.as_of)
     pages = site_files(
         run.frame,
@@ -575,6 +585,7 @@ def report(
     if state_path is not None:
         check_target(state_path)  # a FIFO would hang the reading, a device be replaced
     lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
+    names = read_school_names(at(config.school_names)) if config.school_names is not None else {}
 
     def build(status: Status) -> ReportResult:
         loaded, day = load_at(paths, options, given=as_of, today=today, where=paths[0])
@@ -587,6 +598,8 @@ def report(
             policy,
             national,
             lang=config.lang or lang,
+            headers=config.headers,
+            names=names,
             parts=parts_for(loaded.frame),
         )
         state = read_state(state_path) if state_path is not None else State()

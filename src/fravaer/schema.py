@@ -25,6 +25,9 @@ CATEGORY: Final = "category"
 ABSENT_FRACTION: Final = "absent_fraction"
 GRADE: Final = "grade"
 CLASS_NAME: Final = "class_name"
+SCHOOL_NAME: Final = "school_name"
+"""The school's name beside its id, in xlsx for people when the names are given (not in the
+canonical frame: ingest reads the names apart, ``ingest.schools``)."""
 
 PRESENT: Final = "present"
 ILLNESS: Final = "illness"

@@ -11,7 +11,7 @@ level the output publishes (docs/stats.md), and warns of stale schools; :func:`s
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Final
@@ -20,6 +20,7 @@ import polars as pl
 
 from fravaer.classify import parts_for
 from fravaer.errors import BadInputError, Location
+from fravaer.headings import Headers, for_people, headings
 from fravaer.output import Format, serialise_frame, serialise_workbook
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import shown_school
@@ -144,9 +145,25 @@ def period_sheet_name(label: str) -> str:
     return label.replace("/", "-").replace(":", "_")[:31]
 
 
-def stats_sheets(shown: Published, policy: Policy, lang: Lang) -> dict[str, pl.DataFrame]:
+def stats_sheets(
+    shown: Published,
+    policy: Policy,
+    lang: Lang,
+    *,
+    headers: Headers = "lang",
+    names: Mapping[str, str] | None = None,
+) -> dict[str, pl.DataFrame]:
     """The statistics workbook: a warning sheet when nothing is hidden, one sheet per period,
-    the national figures, and each school's latest registration."""
+    the national figures, and each school's latest registration; each sheet with the headings
+    of ``lang`` (or ``headers="snake"``: the machine names) and the schools' ``names`` beside
+    their ids (:func:`fravaer.headings.for_people`)."""
+    return {
+        name: for_people(sheet.lazy(), lang=lang, headers=headers, names=names).collect()
+        for name, sheet in _stats_sheets(shown, policy, lang).items()
+    }
+
+
+def _stats_sheets(shown: Published, policy: Policy, lang: Lang) -> dict[str, pl.DataFrame]:
     sheets: dict[str, pl.DataFrame] = {}
     if shown.min_cell is None:
         note = word("not_suppressed_note", lang)
@@ -173,16 +190,17 @@ def stats_sheets(shown: Published, policy: Policy, lang: Lang) -> dict[str, pl.D
     return sheets
 
 
-def stats_formats(policy: Policy) -> dict[str, str]:
-    """Excel number formats of the workbook's columns: percentages with one decimal, counts
-    whole."""
+def stats_formats(policy: Policy, lang: Lang, headers: Headers = "lang") -> dict[str, str]:
+    """Excel number formats of the workbook's columns (by their headings in :func:`stats_sheets`):
+    percentages with one decimal, counts whole."""
     metrics: Sequence[str] = metric_columns(policy)
     formats = dict.fromkeys(
         (c for c in metrics if c.endswith("_pct") or c.endswith("_pooled")), PERCENT_FORMAT
     )
     formats[SHARE_OVER_10] = PERCENT_FORMAT
     formats.update(dict.fromkeys((c for c in metrics if c not in formats), "0"))
-    return formats
+    shown = headings(formats, lang, headers)
+    return {shown[column]: number for column, number in formats.items()}
 
 
 def stats_bytes(
@@ -193,9 +211,12 @@ def stats_bytes(
     as_of: date,
     lang: Lang,
     width: int | None,
+    headers: Headers = "lang",
+    names: Mapping[str, str] | None = None,
 ) -> bytes:
     """The statistics as ``fmt``: the table view ``width`` columns wide (None: the terminal's),
-    the workbook of :func:`stats_sheets`, or the table in a machine format."""
+    the workbook of :func:`stats_sheets` (headings and school names as there), or the table in a
+    machine format."""
     if fmt == "table":
         text = render_stats(
             shown.table,
@@ -211,16 +232,26 @@ def stats_bytes(
         )
         return text.encode("utf-8")
     if fmt == "xlsx":
-        return serialise_workbook(stats_sheets(shown, policy, lang), formats=stats_formats(policy))
+        return serialise_workbook(
+            stats_sheets(shown, policy, lang, headers=headers, names=names),
+            formats=stats_formats(policy, lang, headers),
+        )
     return serialise_frame(shown.table.select(contract_columns(shown.keys, policy)), fmt)
 
 
-def stats_chart(shown: Published, fmt: ChartFormat, *, lang: Lang) -> bytes | None:
+def stats_chart(shown: Published, fmt: ChartFormat, *, as_of: date, lang: Lang) -> bytes | None:
     """The chart of the share over 10 % per school (``fravaer.chart.share_chart``), if
     :func:`published` was asked for the per-school table."""
     if shown.schools is None:
         return None
     from fravaer.chart import share_chart  # matplotlib is slow to import: only when drawing
 
-    drawn, _ = share_chart(shown.schools, references=shown.references, fmt=fmt, lang=lang)
+    drawn, _ = share_chart(
+        shown.schools,
+        references=shown.references,
+        spans=shown.periods,
+        as_of=as_of,
+        fmt=fmt,
+        lang=lang,
+    )
     return drawn

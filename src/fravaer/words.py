@@ -83,6 +83,7 @@ WORDS: Final[dict[str, Text]] = {
     # -- columns, by their names ------------------------------------------------------------------
     s.PUPIL_ID: Text(da="Elev", en="Pupil"),
     s.SCHOOL_ID: Text(da="Skole", en="School"),
+    s.SCHOOL_NAME: Text(da="Skolenavn", en="School name"),
     s.CLASS_NAME: Text(da="Klasse", en="Class"),
     s.GRADE: Text(da="Klassetrin", en="Grade"),
     s.AS_OF: Text(da="Opgjort pr.", en="As of"),
@@ -97,6 +98,7 @@ WORDS: Final[dict[str, Text]] = {
     s.STEP: Text(da="Trin", en="Step"),
     s.QUARTER_UNLAWFUL_PCT: Text(da="Ulovligt kvartal %", en="Unlawful quarter %"),
     s.QUARTER_FLAG: Text(da="Kvartal", en="Quarter"),
+    s.STATUS: Text(da="Status", en="Status"),
     "previous_step": Text(da="Før trin", en="Step before"),
     "previous_quarter_flag": Text(da="Kvartal før", en="Quarter before"),
     "responsible": Text(da="Ansvarlig", en="Responsible"),
@@ -119,6 +121,40 @@ WORDS: Final[dict[str, Text]] = {
     "pupils_over_10": Text(da="Over 10 %", en="Over 10 %"),
     "share_over_10": Text(da="Andel over 10 %", en="Share over 10 %"),
     "period": Text(da="Periode", en="Period"),
+    "suppressed": Text(da="Skjult", en="Hidden"),
+    "reference_period": Text(da="Landstallets periode", en="Period of the national figure"),
+    "note": Text(da="Bemærkning", en="Note"),
+    # explain's columns
+    "policy": Text(da="Politik", en="Policy"),
+    "step_holds": Text(da="Trinnet opfyldt", en="Step met"),
+    "measure": Text(da="Mål", en="Measure"),
+    "result_step": Text(da="Elevens trin", en="The pupil's step"),
+    # trend's, patterns' and early-warning's columns (others share a view's word: headings.py)
+    "illness_days_week": Text(da="Sygdom i ugen", en="Illness in week"),
+    "leave_days_week": Text(da="Frihed i ugen", en="Leave in week"),
+    "unlawful_days_week": Text(da="Ulovligt i ugen", en="Unlawful in week"),
+    "days_with_absence": Text(da="Dage med fravær", en="Days with absence"),
+    "weekday_flag": Text(da="Mønster ugedag", en="Weekday pattern"),
+    "weekday_q": Text(da="q-værdi ugedag", en="Weekday q-value"),
+    "edge_days": Text(da="Dage ved weekend/ferie", en="Days next to weekend/holiday"),
+    "edge_absent_days": Text(
+        da="Fraværsdage ved weekend/ferie", en="Absent days next to weekend/holiday"
+    ),
+    "edge_q": Text(da="q-værdi weekend/ferie", en="Weekend/holiday q-value"),
+    "edge_flag": Text(da="Mønster weekend/ferie", en="Weekend/holiday pattern"),
+    "partial_flag": Text(da="Mønster delvise dage", en="Partial-day pattern"),
+    "run_flag": Text(da="Mønster række", en="Run pattern"),
+    "lesson_pattern": Text(da="Mønster lektioner", en="Lesson pattern"),
+    "lesson_weekday": Text(da="Lektionernes ugedag", en="Lessons' weekday"),
+    "lesson_first": Text(da="Første lektion", en="First lesson"),
+    "lesson_last": Text(da="Sidste lektion", en="Last lesson"),
+    "lesson_subject": Text(da="Fag", en="Subject"),
+    "lesson_q": Text(da="q-værdi lektioner", en="Lessons q-value"),
+    "projected_school_days": Text(da="Skoledage til grænsen", en="School days to the limit"),
+    # columns a policy adds, and a weekday's share (headings.py fills them in)
+    "rule_column": Text(da="Regel: {name}", en="Rule: {name}"),
+    "pupils_step_column": Text(da="Elever på trin {n}", en="Pupils at step {n}"),
+    "weekday_pct": Text(da="Fravær {day} %", en="Absence {day} %"),
     # the policy listing's columns
     "name": Text(da="Navn", en="Name"),
     "series": Text(da="Serie", en="Series"),
@@ -451,6 +487,7 @@ WORDS: Final[dict[str, Text]] = {
         da="Andel elever med over 10 % fravær pr. skole",
         en="Share of pupils with over 10 % absence per school",
     ),
+    "chart_as_of": Text(da="opgjort pr. {as_of}", en="as of {as_of}"),
     "chart_axis": Text(da="Andel elever over 10 % fravær (%)", en="Pupils over 10 % absence (%)"),
     "chart_hidden": Text(
         da="Skjult for at beskytte små grupper: {schools}",
@@ -458,6 +495,10 @@ WORDS: Final[dict[str, Text]] = {
     ),
     # -- the parents' trend chart -----------------------------------------------------------------
     "trend_chart_title": Text(da="Fravær uge for uge", en="Absence week by week"),
+    "trend_chart_period": Text(
+        da="Uge {first}–{last}: {start} – {end}", en="Weeks {first}–{last}: {start} – {end}"
+    ),
+    "trend_chart_week": Text(da="Uge {last}: {start} – {end}", en="Week {last}: {start} – {end}"),
     # -- meeting sheets ---------------------------------------------------------------------------
     "meeting_title": Text(
         da="Forberedelse til møde om fravær", en="Preparing a meeting on absence"

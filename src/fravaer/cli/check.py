@@ -160,6 +160,7 @@ def check(
         findings,
         out_format,
         output,
+        lang=lang,
         table=lambda width: render_check(
             findings, file=where, rows=rows, as_of=day, lang=lang, width=width
         ),

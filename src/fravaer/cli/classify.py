@@ -14,15 +14,18 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     FormatOption,
+    HeadersOption,
     LangOption,
     OutputOption,
     PolicyOption,
+    SchoolNamesOption,
     SourceFlags,
     colour,
     parse_partition,
     resolve_format,
     source_flags,
     write_result,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
@@ -74,6 +77,8 @@ def classify(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -86,6 +91,7 @@ def classify(
     """
     out_format = resolve_format(fmt, output)
     partition = parse_partition(pupil_partition)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, national = setup(exports, as_of, policy, options, national=not no_national)
     result = classify_frame(
@@ -106,6 +112,9 @@ def classify(
         out_format,
         output,
         sheet=sheet_name("pupils", lang),
+        lang=lang,
+        headers=headers,
+        names=names,
         table=lambda width: render_classification(
             result,
             policy=chosen,
@@ -130,6 +139,7 @@ def explain(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
     *,
     flags: SourceFlags,
 ) -> None:
@@ -152,5 +162,7 @@ def explain(
         out_format,
         output,
         sheet=sheet_name("explanation", lang),
+        lang=lang,
+        headers=headers,
         table=lambda width: render_explanation(rows, policy=chosen, lang=lang, width=width),
     )

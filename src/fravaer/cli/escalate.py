@@ -15,8 +15,10 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     FormatOption,
+    HeadersOption,
     LangOption,
     PolicyOption,
+    SchoolNamesOption,
     SourceFlags,
     a_file,
     a_file_checked,
@@ -26,6 +28,7 @@ from fravaer.cli.options import (
     source_flags,
     stdout_or_any,
     table_width,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import read, reading
 from fravaer.errors import UsageError
@@ -86,6 +89,8 @@ def escalate(
         ),
     ] = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     meeting_notes: Annotated[
         Path | None,
         typer.Option(
@@ -123,13 +128,23 @@ def escalate(
         out_format: Format = fmt or "xlsx"
     else:
         out_format = resolve_format(fmt, output)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     asked = reading(exports, as_of, policy, options)
     since_day = parse_date(since, "--since") if since else None
     with state_lock(state):
         recorded = read_state(state) if state is not None else None  # refused before any work
         frame, day, chosen, national = read(asked, national=not no_national)
-        run = Run(frame, day, chosen, national, lang=lang, parts=parts_for(frame))
+        run = Run(
+            frame,
+            day,
+            chosen,
+            national,
+            lang=lang,
+            headers=headers,
+            names=names,
+            parts=parts_for(frame),
+        )
         if since_day is not None:
             if since_day >= day:
                 raise UsageError(f"--since must be before the as-of date {day.isoformat()}")

@@ -11,7 +11,7 @@ import inspect
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,9 @@ from pydantic import ValidationError
 
 from fravaer.chart_trend import CHART_SUFFIXES, ChartFormat
 from fravaer.errors import UsageError
+from fravaer.headings import Headers, for_people
 from fravaer.ingest.load import load_source
+from fravaer.ingest.schools import read_school_names
 from fravaer.ingest.source import SourceOptions
 from fravaer.output import Format, check_output, format_for_path, write_frame, write_text
 from fravaer.policy import Lang
@@ -137,6 +139,35 @@ LangOption = Annotated[
     Literal["da", "en"],
     typer.Option("--lang", envvar=LANG_ENV, help="Language of tables: da or en."),
 ]
+
+
+HeadersOption = Annotated[
+    Headers,
+    typer.Option(
+        "--headers",
+        help="xlsx column headings: lang (in --lang's language, for people) or snake (the "
+        "machine names of csv, for programs).",
+    ),
+]
+SchoolNamesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--school-names",
+        help="xlsx: a column with each school's name beside its id, from a CSV of school_id "
+        "and name (institutionsnummer;navn).",
+    ),
+]
+
+
+def xlsx_school_names(path: Path | None, fmt: Format) -> dict[str, str]:
+    """The names of ``--school-names`` (none: empty), for an xlsx output only (exit 2 else)."""
+    if path is None:
+        return {}
+    if fmt != "xlsx":
+        raise UsageError(
+            "--school-names names the schools in xlsx: give -o FILE.xlsx or --format xlsx"
+        )
+    return read_school_names(path)
 
 
 def env_lang() -> Lang:
@@ -286,12 +317,19 @@ def write_result(
     *,
     table: Callable[[int | None], str],
     sheet: str = "data",
+    lang: Lang,
+    headers: Headers = "lang",
+    names: Mapping[str, str] | None = None,
 ) -> None:
     """A command's result to ``-o`` or stdout: the table that ``table`` renders at the width
-    :func:`table_width` gives, or ``frame`` in a machine format (``sheet`` names its xlsx
-    sheet)."""
+    :func:`table_width` gives, or ``frame`` in a machine format. In xlsx, the sheet ``sheet``
+    has the headings of ``lang`` (or the machine names: ``headers="snake"``) and the schools'
+    ``names`` beside their ids (:func:`fravaer.headings.for_people`)."""
     if fmt == "table":
         write_text(table(table_width(output)), output)
+    elif fmt == "xlsx":
+        shown = for_people(frame.lazy(), lang=lang, headers=headers, names=names).collect()
+        write_frame(shown, fmt, output, sheet=sheet)
     else:
         write_frame(frame, fmt, output, sheet=sheet)
 

@@ -11,6 +11,7 @@ import typer
 
 from fravaer.cli.options import (
     FormatOption,
+    HeadersOption,
     LangOption,
     OutputOption,
     resolve_format,
@@ -27,7 +28,10 @@ log = logging.getLogger("fravaer")
 
 
 def policy_list(
-    fmt: FormatOption = None, output: OutputOption = None, lang: LangOption = "da"
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    lang: LangOption = "da",
+    headers: HeadersOption = "lang",
 ) -> None:
     """The bundled policies: name, series, version, effective date and title."""
     out_format = resolve_format(fmt, output)
@@ -46,6 +50,8 @@ def policy_list(
         out_format,
         output,
         sheet=sheet_name("policies", lang),
+        lang=lang,
+        headers=headers,
         table=lambda width: render_policy_list(listing, lang=lang, width=width),
     )
 

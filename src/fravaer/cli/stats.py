@@ -13,15 +13,18 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     FormatOption,
+    HeadersOption,
     LangOption,
     OutputOption,
     PolicyOption,
+    SchoolNamesOption,
     SourceFlags,
     a_file_checked,
     parse_chart_format,
     resolve_format,
     source_flags,
     table_width,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import setup
 from fravaer.errors import UsageError
@@ -98,6 +101,8 @@ def stats(
         ),
     ] = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -117,6 +122,7 @@ def stats(
             hint="smaller groups can identify children; --no-suppression is for internal use only",
         )
     chart_format = parse_chart_format(chart) if chart is not None else None
+    names = xlsx_school_names(school_names_file, out_format)
     references_frame = read_reference(reference)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
@@ -134,7 +140,7 @@ def stats(
         where=str(Path(exports[0])),
     )
     result = shown.table
-    drawn = stats_chart(shown, chart_format, lang=lang) if chart_format is not None else None
+    drawn = stats_chart(shown, chart_format, as_of=day, lang=lang) if chart_format else None
     hidden = int(result[SUPPRESSED].sum())
     log.info(
         "statistics for %d group(s) in %d period(s) as of %s with %s; %s",
@@ -147,7 +153,14 @@ def stats(
         else "NOT suppressed: for internal use only",
     )
     data = stats_bytes(
-        shown, out_format, policy=chosen, as_of=day, lang=lang, width=table_width(output)
+        shown,
+        out_format,
+        policy=chosen,
+        as_of=day,
+        lang=lang,
+        width=table_width(output),
+        headers=headers,
+        names=names,
     )
     write_bytes(data, output)
     if chart is not None and drawn is not None:

@@ -14,9 +14,11 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     FormatOption,
+    HeadersOption,
     LangOption,
     OutputOption,
     PolicyOption,
+    SchoolNamesOption,
     SchoolsOption,
     SourceFlags,
     a_file_checked,
@@ -24,6 +26,7 @@ from fravaer.cli.options import (
     resolve_format,
     source_flags,
     write_result,
+    xlsx_school_names,
 )
 from fravaer.cli.setup import read_with_lessons, reading, setup
 from fravaer.errors import UsageError
@@ -91,6 +94,8 @@ def trend(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -107,6 +112,7 @@ def trend(
         raise UsageError("--chart draws one pupil: use it with --pupil")
     chart_format = parse_chart_format(chart) if chart is not None else None
     out_format = resolve_format(fmt, output)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     who: list[str] | pl.LazyFrame = (
@@ -147,6 +153,7 @@ def trend(
             series[ABSENCE_PCT].to_list(),
             summary=summary,
             policy=chosen,
+            as_of=day,
             fmt=chart_format,
             lang=lang,
         )
@@ -169,7 +176,16 @@ def trend(
             width=width,
         )
 
-    write_result(series, out_format, output, sheet=sheet_name("weeks", lang), table=table)
+    write_result(
+        series,
+        out_format,
+        output,
+        sheet=sheet_name("weeks", lang),
+        table=table,
+        lang=lang,
+        headers=headers,
+        names=names,
+    )
 
 
 @source_flags()
@@ -188,6 +204,8 @@ def patterns(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -201,6 +219,7 @@ def patterns(
     arriving late (same test, its own false-discovery control across pupils).
     """
     out_format = resolve_format(fmt, output)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     # A lesson-level export's lessons come with its days, for the lesson patterns.
     (frame, day, chosen, _), lessons = read_with_lessons(reading(exports, as_of, policy, options))
@@ -219,6 +238,9 @@ def patterns(
         out_format,
         output,
         sheet=sheet_name("patterns", lang),
+        lang=lang,
+        headers=headers,
+        names=names,
         table=lambda width: render_patterns(
             result, as_of=day, days=days, fdr=FDR, lang=lang, show_all=show_all, width=width
         ),
@@ -238,6 +260,8 @@ def early_warning(
     fmt: FormatOption = None,
     output: OutputOption = None,
     lang: LangOption = "da",
+    headers: HeadersOption = "lang",
+    school_names_file: SchoolNamesOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -249,6 +273,7 @@ def early_warning(
     school's calendar (its usual weekdays, minus public holidays).
     """
     out_format = resolve_format(fmt, output)
+    names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
     result = early_warning_frame(
@@ -260,6 +285,9 @@ def early_warning(
         out_format,
         output,
         sheet=sheet_name("warning", lang),
+        lang=lang,
+        headers=headers,
+        names=names,
         table=lambda width: render_early_warning(
             result, policy=chosen, as_of=day, horizon=horizon, lang=lang, width=width
         ),

@@ -18,7 +18,7 @@ from fravaer.render.classify import (
     render_policy_list,
 )
 from fravaer.render.console import progress, terminal_text
-from fravaer.render.escalate import escalation_headings, escalation_sheet_names, render_escalations
+from fravaer.render.escalate import escalation_sheet_names, render_escalations
 from fravaer.render.stats import HIDDEN_MARK, render_stats
 from fravaer.render.trend import (
     SPARK_TOP,
@@ -36,7 +36,6 @@ __all__ = [
     "HIDDEN_MARK",
     "SPARK_TOP",
     "condition_text",
-    "escalation_headings",
     "escalation_sheet_names",
     "progress",
     "render_check",

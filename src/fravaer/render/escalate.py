@@ -10,16 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from fravaer import schema as s
-from fravaer.escalate import ESCALATE_COLUMNS
 from fravaer.policy import Lang, Policy
 from fravaer.render.classify import print_actions, print_step_actions
 from fravaer.render.console import make_console
 from fravaer.words import NO_VALUE, QUARTER_FLAGS, number_text, plain_text, sheet_name, word
-
-
-def escalation_headings(lang: Lang) -> dict[str, str]:
-    """Column name -> heading for the xlsx and table views of ``fravaer escalate``."""
-    return {column: word(column, lang) for column in ESCALATE_COLUMNS}
 
 
 def escalation_sheet_names(lang: Lang) -> tuple[str, str]:
