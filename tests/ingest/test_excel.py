@@ -6,11 +6,13 @@ test shows the cells it reads.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+import fastexcel
 import polars as pl
 import pytest
 import xlsxwriter
@@ -100,6 +102,108 @@ def test_a_sheet_that_does_not_exist_is_refused_naming_the_sheets() -> None:
 
     assert error.message == f"{FIXTURE}: no sheet named 'Ark1'"
     assert error.hint == "the sheets are: Forside, Fravær; set sheet in source.toml to one of them"
+
+
+# -- hidden sheets ------------------------------------------------------------------------------
+
+HIDDEN_TEST_ROW = ["fake-1", "851001", "04-03-2024", "S"]
+
+
+def with_hidden_sheets(tmp_path: Path, sheets: Sequence[tuple[str, str]]) -> Path:
+    """A workbook of ``(name, state)`` sheets, ``state`` as ``xl/workbook.xml`` writes it
+    (``visible``, ``hidden``, ``veryHidden``); each sheet holds the same export, its name in
+    the class column so that the test can tell which sheet was read."""
+    import zipfile
+
+    path = tmp_path / "hidden.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name, _ in sheets:
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate([[*HEADER[:4], "Klasse"], [*HIDDEN_TEST_ROW, name]]):
+            for c, value in enumerate(row):
+                sheet.write_string(r, c, value)
+    book.close()
+    # xlsxwriter refuses to hide the active or every sheet: the states are set in the XML.
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    xml = parts["xl/workbook.xml"].decode("utf-8")
+    for name, state in sheets:
+        if state != "visible":
+            xml = xml.replace(f'<sheet name="{name}"', f'<sheet name="{name}" state="{state}"')
+    parts["xl/workbook.xml"] = xml.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
+
+
+def read_sheet(path: Path, caplog: pytest.LogCaptureFixture, sheet: str | None = None) -> str:
+    """The class column of the sheet read, which holds the sheet's name."""
+    with caplog.at_level(logging.WARNING, logger="fravaer"):
+        caplog.clear()
+        frame = read_export(path, SourceOptions(sheet=sheet)).collect()
+    return str(frame[s.CLASS_NAME].item())
+
+
+def warned(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_a_hidden_first_sheet_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Excel shows the file from its first visible sheet: that is the one read."""
+    path = with_hidden_sheets(tmp_path, [("Opslag", "hidden"), ("Fravær", "visible")])
+
+    assert read_sheet(path, caplog) == "Fravær"
+    assert warned(caplog) == [
+        f"{path}: sheet 1 is hidden: read sheet 2 (Fravær), the first visible one; "
+        "set sheet in source.toml, or give --sheet, to read another"
+    ]
+    assert read_file_detected(path)[1].sheet == "Fravær"
+    # The rule reads the states fastexcel reports, without loading the sheets.
+    reader = fastexcel.read_excel(str(path))
+    assert [reader.load_sheet(n).visible for n in reader.sheet_names] == ["hidden", "visible"]
+
+
+def test_very_hidden_sheets_count_and_a_withheld_name_is_a_position(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sheets = [("Opslag", "veryHidden"), ("Koder", "hidden"), ("0102031234", "visible")]
+    path = with_hidden_sheets(tmp_path, sheets)
+
+    assert read_sheet(path, caplog) == "0102031234"
+    assert warned(caplog) == [
+        f"{path}: sheets 1 to 2 are hidden: read sheet 3, the first visible one; "
+        "set sheet in source.toml, or give --sheet, to read another"
+    ]
+
+
+def test_a_named_hidden_sheet_is_read_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = with_hidden_sheets(tmp_path, [("Opslag", "hidden"), ("Fravær", "visible")])
+
+    assert read_sheet(path, caplog, sheet="Opslag") == "Opslag"
+    assert warned(caplog) == []
+
+
+def test_visible_sheets_read_as_before_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = with_hidden_sheets(tmp_path, [("Ark1", "visible"), ("Opslag", "hidden")])
+
+    assert read_sheet(path, caplog) == "Ark1"
+    assert warned(caplog) == []
+
+
+def test_a_workbook_of_hidden_sheets_is_refused(tmp_path: Path) -> None:
+    path = with_hidden_sheets(tmp_path, [("Opslag", "hidden"), ("Fravær", "veryHidden")])
+
+    error = refusal(path)
+
+    assert error.message == f"{path}: every sheet of the workbook is hidden"
+    assert error.hint == "set sheet in source.toml, or give --sheet, to name the sheet to read"
 
 
 def test_dates_may_be_date_cells_serial_numbers_and_text(tmp_path: Path) -> None:
