@@ -16,6 +16,8 @@ import fastexcel
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
@@ -35,6 +37,7 @@ from tests.ingest.exports import (
     xlsx_cell,
     xlsx_row,
 )
+from tests.profiles import examples
 
 FIXTURE = FIXTURES / "danish.xlsx"
 ON_DATA_SHEET = SourceOptions(sheet="Fravær")
@@ -204,6 +207,29 @@ def test_a_workbook_of_hidden_sheets_is_refused(tmp_path: Path) -> None:
 
     assert error.message == f"{path}: every sheet of the workbook is hidden"
     assert error.hint == "set sheet in source.toml, or give --sheet, to name the sheet to read"
+
+
+@settings(
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.sampled_from(["visible", "hidden", "veryHidden"]), min_size=1, max_size=4))
+def test_the_sheet_read_is_the_first_visible_one_as_a_loop_finds_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, states: list[str]
+) -> None:
+    names = [f"Ark{i}" for i in range(1, len(states) + 1)]
+    path = with_hidden_sheets(tmp_path, list(zip(names, states, strict=True)))
+    first = next((i for i, state in enumerate(states) if state == "visible"), None)
+
+    if first is None:
+        assert refusal(path).message == f"{path}: every sheet of the workbook is hidden"
+        return
+    assert read_sheet(path, caplog) == names[first]
+    assert len(warned(caplog)) == (1 if first else 0)
+    if first:
+        hidden = "sheet 1 is hidden" if first == 1 else f"sheets 1 to {first} are hidden"
+        assert warned(caplog)[0].startswith(f"{path}: {hidden}: read sheet {first + 1} (Ark")
 
 
 def test_dates_may_be_date_cells_serial_numbers_and_text(tmp_path: Path) -> None:
