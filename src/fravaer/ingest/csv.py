@@ -69,7 +69,7 @@ def read_csv_table(
         lines = _record_lines(frame, first)
     columns = [pl.col(frame.columns[i]).alias(c) for c, i in headers.positions.items()]
     table = frame.select(columns)
-    if mixed is not None:
+    if mixed is not None:  # before a ¤ in a ¤-separated file's cells is put back: no text
         mixed.refuse_cells(table, origin)
     if placeholder is not None:
         table = table.with_columns(
@@ -120,8 +120,7 @@ class _MixedEncodings:
             return
         row = first.row(0, named=True)
         hit = min((c for c in table.columns if row[c]), key=lambda c: origin.positions[c])
-        error = origin.error(row["_record"], hit, self._problem(), hint=MIXED_ENCODINGS_HINT)
-        raise error
+        raise origin.error(row["_record"], hit, self._problem(), hint=MIXED_ENCODINGS_HINT)
 
 
 MIXED_ENCODINGS_HINT: Final = (
