@@ -338,6 +338,15 @@ def test_a_forced_cp1252_reads_the_file_as_the_user_says(tmp_path: Path) -> None
     assert frame[s.CLASS_NAME].to_list() == ["7.Ø", "7.Ã†"]  # the user's choice
 
 
+def test_a_cp1252_file_of_no_known_column_is_refused_for_its_columns(tmp_path: Path) -> None:
+    """Found by the fuzz test: with no column to look at, the check has nothing to say."""
+    path = write_bytes(tmp_path, b",\x80")
+
+    error = refusal(path)
+
+    assert error.message == f"{path}:1: missing required column 'pupil_id'"
+
+
 def holds_a_utf8_character(data: bytes) -> bool:
     """The reference: some two to four bytes of ``data`` are one character to Python's strict
     UTF-8 decoder (which refuses overlong forms, surrogates and code points past U+10FFFF)."""

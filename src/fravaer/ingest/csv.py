@@ -105,6 +105,8 @@ class _MixedEncodings:
 
     def refuse_cells(self, table: pl.DataFrame, origin: Origin) -> None:
         """The cells of the columns read, not those dropped unread: only the first come out."""
+        if not table.columns:  # no column maps: the missing columns are refused next
+            return
         utf8 = {
             c: pl.col(c).cast(pl.String).str.contains(d.UTF8_READ_AS_CP1252).fill_null(False)
             for c in table.columns
