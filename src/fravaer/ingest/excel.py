@@ -3,8 +3,8 @@
 The sheet (``sheet`` in ``source.toml``, default the first visible one, with a warning when
 sheets before it are hidden) is read with fastexcel (calamine, the engine behind
 ``polars.read_excel``) with every cell as text, so ids keep what the sheet shows and nothing is
-inferred. ``polars.read_excel`` itself is not used because it drops empty
-rows, which would shift every row number after them.
+inferred. ``polars.read_excel`` itself is not used because it drops empty rows, which would
+shift every row number after them.
 
 The header is ``header_row`` when given, else the first of the sheet's first 20 rows that names
 every required column (a title may stand above it), else its first row with a value; messages
