@@ -562,8 +562,8 @@ def test_as_of_and_output_file(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--as-of", "4 March"], "fravaer: error: --as-of must be a date written YYYY-MM-DD"),
-        (["--format", "parquet"], "Error: Invalid value for '--format': "),
-        (["--format", "xlsx"], "Error: Invalid value for '--format': "),
+        (["--format", "parquet"], "fravaer: error: invalid value for '--format': "),
+        (["--format", "xlsx"], "fravaer: error: invalid value for '--format': "),
     ],
 )
 def test_usage_errors(args: list[str], message: str) -> None:

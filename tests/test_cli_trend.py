@@ -158,6 +158,7 @@ def test_early_warning_horizon_must_be_positive() -> None:
     result = run("early-warning", DEMO, "--horizon", "0")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for '--horizon': Input should be greater than or equal to 1"
+    assert result.stderr == (
+        "fravaer: error: invalid value for '--horizon': Input should be greater than or equal "
+        "to 1 (see fravaer early-warning --help)\n"
     )

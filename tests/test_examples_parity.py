@@ -200,7 +200,9 @@ def through_the_library(case: Case) -> pl.DataFrame | FravaerError:
         frame = read_export(exports, options)
         today = danish_date(datetime.now(UTC))
         given = date.fromisoformat(case.as_of) if case.as_of else None
-        as_of = resolve_as_of(frame, given=given, today=today, where=exports[0])
+        as_of = resolve_as_of(
+            frame, given=given, today=today, where=exports[0], holidays=options.holiday_country
+        )
         national = load_policy(NATIONAL_POLICY)
         return classify(
             frame, policy=policy, national=national, as_of=as_of, include_left=case.include_left

@@ -1,9 +1,9 @@
 """Usage errors (exit 2) of every command the app registers name what is wrong.
 
-docs/exit-codes.md: a wrong command line is exit 2 with a message on stderr; an error found by
-fravaer is one line ``fravaer: error: ...``, one found while the command line is parsed is in
-the command-line library's format ending in ``Error: ...``. Parametrised over the Typer app, so
-a command added later is covered here without a change.
+docs/exit-codes.md: a wrong command line is exit 2 with one line ``fravaer: error: ...`` on
+stderr, whether fravaer found it or the command-line library did while parsing (then the line
+ends in where the options are listed: ``(see fravaer classify --help)``). Parametrised over the
+Typer app, so a command added later is covered here without a change.
 """
 
 from __future__ import annotations
@@ -55,10 +55,10 @@ def test_every_command_refuses_an_unknown_option(name: str) -> None:
 
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert lines[0].startswith(" ".join(["Usage: fravaer", *name.split()]) + " ["), lines[0]
-    assert lines[-1].startswith(f"Error: No such option: {UNKNOWN}"), lines[-1]
-    assert "Traceback" not in result.stderr
+    command = " ".join(["fravaer", *name.split()])
+    assert result.stderr == (
+        f"fravaer: error: no such option: {UNKNOWN} (see {command} --help)\n"
+    ), result.stderr
 
 
 def test_the_groups_are_walked() -> None:
@@ -97,3 +97,61 @@ def test_every_command_refuses_a_bad_as_of(name: str, as_of: str, tmp_path: Path
 def test_as_of_is_taken_by_the_commands_that_read_dated_data() -> None:
     """The parametrisation above is not empty, and follows the app."""
     assert {"classify", "check", "report"} <= set(commands_with("--as-of"))
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["nope"], "no such command 'nope' (see fravaer --help)"),
+        (["policy", "nope"], "no such command 'nope' (see fravaer policy --help)"),
+        (["classify"], "missing argument 'EXPORT...' (see fravaer classify --help)"),
+        (["policy", "show"], "missing argument 'NAME|PATH' (see fravaer policy show --help)"),
+        (  # the library gives this one no context: the command is named from the group's
+            ["classify", str(DEMO), "--as-of"],
+            "option '--as-of' requires an argument (see fravaer classify --help)",
+        ),
+        (
+            ["classify", str(DEMO), "--format", "pdf"],
+            "invalid value for '--format': 'pdf' is not one of 'table', 'csv', 'json', "
+            "'parquet', 'xlsx' (see fravaer classify --help)",
+        ),
+        (
+            ["classify", str(DEMO), "--forma", "csv"],
+            "no such option: --forma (Possible options: --date-format, --format) "
+            "(see fravaer classify --help)",
+        ),
+    ],
+)
+def test_a_command_line_error_is_one_line(args: list[str], line: str) -> None:
+    """What the command-line library finds while parsing is said in fravaer's one line, not in
+    its three lines (``Usage:``, ``Try ...``, ``Error: ...``)."""
+    result = run(args)
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr == f"fravaer: error: {line}\n"
+
+
+@pytest.mark.parametrize("name", ["", *sorted(GROUPS)], ids=lambda n: n or "fravaer")
+def test_help_is_unchanged_by_the_one_line_errors(name: str) -> None:
+    """``--help`` still prints the help on stdout with exit 0, and a group given no command
+    still shows its help."""
+    helped = run([*name.split(), "--help"])
+    bare = run(name.split())
+
+    assert helped.exit_code == 0
+    assert helped.stdout.startswith(f"Usage: {' '.join(['fravaer', *name.split()])} [OPTIONS]")
+    assert helped.stderr == ""
+    assert bare.stdout + bare.stderr == helped.stdout
+
+
+def test_a_command_line_error_names_no_cell_value(tmp_path: Path) -> None:
+    """A path is the user's own and may be named; the line holds nothing read from a file."""
+    export = tmp_path / "export.csv"
+    export.write_text("pupil_id,school_id,date,category\nSECRET-0101,1,2024-03-04,S\n", "utf-8")
+
+    result = run(["classify", str(export), "--format", "pdf"])
+
+    assert result.exit_code == 2
+    assert "SECRET" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from fravaer.calendar import public_holidays
+from fravaer.calendar import DANISH, public_holidays
 from fravaer.check import closed_only_pupils
 from fravaer.classify import EARLIEST, LATER_LATEST, LATER_ROWS, LATEST, YEARS, as_of_facts
 from fravaer.errors import BadInputError, Location
@@ -64,13 +64,22 @@ def danish_date(moment: datetime) -> date:
     return moment.astimezone(zone).date()
 
 
-def resolve_as_of(frame: pl.LazyFrame, *, given: date | None, today: date, where: str) -> date:
+def resolve_as_of(
+    frame: pl.LazyFrame,
+    *,
+    given: date | None,
+    today: date,
+    where: str,
+    holidays: str = DANISH,
+) -> date:
     """The run's as-of date: ``given``, or the newest date in ``frame`` on or before ``today``.
 
     One warning counts the rows dated after ``today`` that the default leaves out (with the
     newest of them); one warns of an explicit as-of date after ``today``; one counts the pupils
     registered only on Saturdays, Sundays or public holidays up to the as-of date, whom the
     "has left" rule would otherwise drop without a word. Counts and dates only, never an id.
+    ``holidays`` names the public holidays as ``[calendar] holidays`` does (``"DK"``, another
+    country code, or ``"none"``): the source's own, as ``fravaer check`` takes them.
 
     Raises
     ------
@@ -107,18 +116,22 @@ def resolve_as_of(frame: pl.LazyFrame, *, given: date | None, today: date, where
                 today.isoformat(),
                 later_latest.isoformat(),
             )
-    _warn_closed_only(frame, as_of=day, earliest=facts[EARLIEST], years=facts[YEARS])
+    _warn_closed_only(
+        frame, as_of=day, earliest=facts[EARLIEST], years=facts[YEARS], country=holidays
+    )
     assert isinstance(day, date)
     return day
 
 
 def _warn_closed_only(
-    frame: pl.LazyFrame, *, as_of: date, earliest: date | None, years: list[int]
+    frame: pl.LazyFrame, *, as_of: date, earliest: date | None, years: list[int], country: str
 ) -> None:
     if earliest is None or earliest > as_of:
         return
     # The holidays of the years in the data only: a stray year 0001 must not cost 2,000 years.
-    holidays = frozenset().union(*(public_holidays(y, y) for y in years if y <= as_of.year))
+    holidays = frozenset().union(
+        *(public_holidays(y, y, country=country) for y in years if y <= as_of.year)
+    )
     pupils = closed_only_pupils(frame, as_of=as_of, holidays=holidays)
     count = pupils.collect(engine="streaming").item()
     if count:

@@ -85,3 +85,16 @@ class SourceOptions(_Strict):
     valid_absence: Literal["illness", "leave"] = "leave"
     """Hours extracts with total and unlawful hours only (Uddata+'s FGU extract, Z8503): the
     category of the absent hours that are not unlawful (docs/shapes.md#exports-in-hours)."""
+
+    @property
+    def holiday_country(self) -> str:
+        """The public holidays that are never school days for these exports: the calendar's
+        ``holidays`` (``"DK"`` unless it names another country or ``"none"``). ``check`` flags
+        rows on them and the as-of date's warning counts pupils seen only on them
+        (docs/shapes.md#absence-only-exports).
+
+        >>> abroad = SourceOptions(calendar=Calendar(holidays="none"))
+        >>> SourceOptions().holiday_country, abroad.holiday_country
+        ('DK', 'none')
+        """
+        return self.calendar.holidays if self.calendar is not None else DANISH

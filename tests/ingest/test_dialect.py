@@ -24,7 +24,13 @@ from fravaer import schema as s
 from fravaer.errors import BadInputError
 from fravaer.ingest import read_csv, read_export, read_file_detected
 from fravaer.ingest.codes import BUILTIN_CODES
-from fravaer.ingest.dialect import SEPARATORS, Dialect, sniff, sniff_separator
+from fravaer.ingest.dialect import (
+    SEPARATORS,
+    UTF8_READ_AS_CP1252,
+    Dialect,
+    sniff,
+    sniff_separator,
+)
 from fravaer.ingest.headers import ALIASES
 from fravaer.ingest.source import SourceOptions
 from tests.ingest.exports import (
@@ -243,6 +249,154 @@ def test_a_utf8_bom_under_a_forced_other_encoding_is_refused(tmp_path: Path) -> 
     assert error.message == (
         f"{path}:1: the file starts with a UTF-8 byte-order mark, but encoding is set to cp1252"
     )
+
+
+# -- mixed encodings (docs/ingest.md#mixed-encodings) -----------------------------------------
+
+MIXED = "the file mixes two encodings"
+HEAD = "pupil_id;school_id;date;category;class_name\n"
+
+
+def line(pupil: str, class_name: str, encoding: str) -> bytes:
+    return f"{pupil};1;2024-03-01;S;{class_name}\n".encode(encoding)
+
+
+def test_a_utf8_file_with_a_cp1252_cell_is_refused_at_its_first_utf8_cell(
+    tmp_path: Path,
+) -> None:
+    """Read as cp1252, every UTF-8 ``Ø`` would become ``Ã˜``; read as UTF-8, the cp1252 one
+    cannot be read: neither is the file."""
+    data = HEAD.encode() + line("SECRET1", "3.Ø", "utf-8") + line("SECRET2", "3.A", "utf-8")
+    path = write_bytes(tmp_path, data + line("SECRET3", "3.Ø", "cp1252"))
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:2:5 (column 'class_name'): text in UTF-8, while line 4 holds text that is not "
+        f"UTF-8: {MIXED}"
+    )
+    assert error.hint is not None
+    assert 'encoding = "cp1252"' in error.hint
+    assert_private(error, {"SECRET1", "SECRET2", "SECRET3", "3.Ø", "3.Ã˜"})
+
+
+def test_a_cp1252_file_with_a_utf8_cell_is_refused_at_that_cell(tmp_path: Path) -> None:
+    data = HEAD.encode() + line("fake1", "7.Ø", "cp1252") + line("fake2", "7.Æ", "utf-8")
+    path = write_bytes(tmp_path, data + line("fake3", "7.Å", "cp1252"))
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:3:5 (column 'class_name'): text in UTF-8, while line 2 holds text that is not "
+        f"UTF-8: {MIXED}"
+    )
+
+
+def test_a_utf8_header_over_cp1252_cells_is_refused_at_the_header(tmp_path: Path) -> None:
+    header = "Elev;Skole;Dato;Fraværstype;Klasse\n".encode()
+    path = write_bytes(tmp_path, header + line("fake1", "7.Ø", "cp1252"))
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:1:4: text in UTF-8, while line 2 holds text that is not UTF-8: {MIXED}"
+    )
+
+
+def test_a_cp1252_byte_after_the_first_64_kb_of_utf8_is_found(tmp_path: Path) -> None:
+    rows = b"".join(line(f"fake{i:05d}", "7.Ø", "utf-8") for i in range(3000))
+    path = write_bytes(tmp_path, HEAD.encode() + rows + line("late", "7.Ø", "cp1252"))
+    assert path.stat().st_size > 64 * 1024
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:2:5 (column 'class_name'): text in UTF-8, while line 3002 holds text that is "
+        f"not UTF-8: {MIXED}"
+    )
+
+
+def test_mixed_text_in_a_column_that_is_not_read_is_no_matter(tmp_path: Path) -> None:
+    """A remark is dropped unread: its encoding changes no value that is read."""
+    head = b"pupil_id;school_id;date;category;class_name;remark\n"
+    rows = b"fake1;1;2024-03-01;S;7.A;" + "Mor ringede – feber\n".encode("cp1252")
+    rows += b"fake2;1;2024-03-01;S;7.A;" + "Søster syg\n".encode()
+    path = write_bytes(tmp_path, head + rows)
+
+    frame, detected = read_file_detected(path)
+
+    assert detected.encoding == "cp1252"
+    assert frame.collect()[s.CLASS_NAME].to_list() == ["7.A", "7.A"]
+
+
+def test_a_forced_cp1252_reads_the_file_as_the_user_says(tmp_path: Path) -> None:
+    data = HEAD.encode() + line("fake1", "7.Ø", "cp1252") + line("fake2", "7.Æ", "utf-8")
+    path = write_bytes(tmp_path, data)
+
+    frame = read_export(path, SourceOptions(encoding="cp1252")).collect()
+
+    assert frame[s.CLASS_NAME].to_list() == ["7.Ø", "7.Ã†"]  # the user's choice
+
+
+def test_a_cp1252_file_of_no_known_column_is_refused_for_its_columns(tmp_path: Path) -> None:
+    """Found by the fuzz test: with no column to look at, the check has nothing to say."""
+    path = write_bytes(tmp_path, b",\x80")
+
+    error = refusal(path)
+
+    assert error.message == f"{path}:1: missing required column 'pupil_id'"
+
+
+def holds_a_utf8_character(data: bytes) -> bool:
+    """The reference: some two to four bytes of ``data`` are one character to Python's strict
+    UTF-8 decoder (which refuses overlong forms, surrogates and code points past U+10FFFF)."""
+    for start in range(len(data)):
+        for size in (2, 3, 4):
+            part = data[start : start + size]
+            if len(part) < size:
+                continue
+            try:
+                if len(part.decode("utf-8")) == 1:
+                    return True
+            except UnicodeDecodeError:
+                pass
+    return False
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.binary(max_size=12) | st.text(max_size=4).map(lambda t: t.encode("utf-8")))
+def test_the_pattern_finds_exactly_the_utf8_characters_in_cp1252_text(data: bytes) -> None:
+    text = data.decode("cp1252", "fravaer-cp1252")
+
+    found = pl.Series([text]).str.contains(UTF8_READ_AS_CP1252).item()
+
+    assert found == holds_a_utf8_character(data)
+
+
+@settings(
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.binary(min_size=1, max_size=6).filter(lambda b: not set(b) & set(b';"\r\n\x00')))
+def test_a_cp1252_file_is_refused_for_mixing_exactly_when_a_read_cell_holds_utf8(
+    tmp_path: Path, cell: bytes
+) -> None:
+    # The first class name is cp1252 and not UTF-8 ("Ø" before a separator): the file is read
+    # as cp1252, and the second class name is refused when it holds a UTF-8 character.
+    path = write_bytes(tmp_path, HEAD.encode() + line("fake1", "7.Ø", "cp1252"))
+    with path.open("ab") as handle:
+        handle.write(b"fake2;1;2024-03-01;S;7." + cell + b"\n")
+
+    try:
+        read_export(path).collect()
+        message = ""
+    except BadInputError as error:
+        message = error.message
+
+    assert (MIXED in message) == holds_a_utf8_character(cell)
+    if MIXED in message:
+        assert message.startswith(f"{path}:3:5 (column 'class_name'): ")
 
 
 UTF16_HINT = (

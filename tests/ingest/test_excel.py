@@ -6,14 +6,18 @@ test shows the cells it reads.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+import fastexcel
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
@@ -33,6 +37,7 @@ from tests.ingest.exports import (
     xlsx_cell,
     xlsx_row,
 )
+from tests.profiles import examples
 
 FIXTURE = FIXTURES / "danish.xlsx"
 ON_DATA_SHEET = SourceOptions(sheet="Fravær")
@@ -100,6 +105,131 @@ def test_a_sheet_that_does_not_exist_is_refused_naming_the_sheets() -> None:
 
     assert error.message == f"{FIXTURE}: no sheet named 'Ark1'"
     assert error.hint == "the sheets are: Forside, Fravær; set sheet in source.toml to one of them"
+
+
+# -- hidden sheets ------------------------------------------------------------------------------
+
+HIDDEN_TEST_ROW = ["fake-1", "851001", "04-03-2024", "S"]
+
+
+def with_hidden_sheets(tmp_path: Path, sheets: Sequence[tuple[str, str]]) -> Path:
+    """A workbook of ``(name, state)`` sheets, ``state`` as ``xl/workbook.xml`` writes it
+    (``visible``, ``hidden``, ``veryHidden``); each sheet holds the same export, its name in
+    the class column so that the test can tell which sheet was read."""
+    import zipfile
+
+    path = tmp_path / "hidden.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name, _ in sheets:
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate([[*HEADER[:4], "Klasse"], [*HIDDEN_TEST_ROW, name]]):
+            for c, value in enumerate(row):
+                sheet.write_string(r, c, value)
+    book.close()
+    # xlsxwriter refuses to hide the active or every sheet: the states are set in the XML.
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    xml = parts["xl/workbook.xml"].decode("utf-8")
+    for name, state in sheets:
+        if state != "visible":
+            xml = xml.replace(f'<sheet name="{name}"', f'<sheet name="{name}" state="{state}"')
+    parts["xl/workbook.xml"] = xml.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
+
+
+def read_sheet(path: Path, caplog: pytest.LogCaptureFixture, sheet: str | None = None) -> str:
+    """The class column of the sheet read, which holds the sheet's name."""
+    with caplog.at_level(logging.WARNING, logger="fravaer"):
+        caplog.clear()
+        frame = read_export(path, SourceOptions(sheet=sheet)).collect()
+    return str(frame[s.CLASS_NAME].item())
+
+
+def warned(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_a_hidden_first_sheet_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Excel shows the file from its first visible sheet: that is the one read."""
+    path = with_hidden_sheets(tmp_path, [("Opslag", "hidden"), ("Fravær", "visible")])
+
+    assert read_sheet(path, caplog) == "Fravær"
+    assert warned(caplog) == [
+        f"{path}: sheet 1 is hidden: read sheet 2 (Fravær), the first visible one; "
+        "set sheet in source.toml, or give --sheet, to read another"
+    ]
+    assert read_file_detected(path)[1].sheet == "Fravær"
+    # The rule reads the states fastexcel reports, without loading the sheets.
+    reader = fastexcel.read_excel(str(path))
+    assert [reader.load_sheet(n).visible for n in reader.sheet_names] == ["hidden", "visible"]
+
+
+def test_very_hidden_sheets_count_and_a_withheld_name_is_a_position(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sheets = [("Opslag", "veryHidden"), ("Koder", "hidden"), ("0102031234", "visible")]
+    path = with_hidden_sheets(tmp_path, sheets)
+
+    assert read_sheet(path, caplog) == "0102031234"
+    assert warned(caplog) == [
+        f"{path}: sheets 1 to 2 are hidden: read sheet 3, the first visible one; "
+        "set sheet in source.toml, or give --sheet, to read another"
+    ]
+
+
+def test_a_named_hidden_sheet_is_read_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = with_hidden_sheets(tmp_path, [("Opslag", "hidden"), ("Fravær", "visible")])
+
+    assert read_sheet(path, caplog, sheet="Opslag") == "Opslag"
+    assert warned(caplog) == []
+
+
+def test_visible_sheets_read_as_before_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = with_hidden_sheets(tmp_path, [("Ark1", "visible"), ("Opslag", "hidden")])
+
+    assert read_sheet(path, caplog) == "Ark1"
+    assert warned(caplog) == []
+
+
+def test_a_workbook_of_hidden_sheets_is_refused(tmp_path: Path) -> None:
+    path = with_hidden_sheets(tmp_path, [("Opslag", "hidden"), ("Fravær", "veryHidden")])
+
+    error = refusal(path)
+
+    assert error.message == f"{path}: every sheet of the workbook is hidden"
+    assert error.hint == "set sheet in source.toml, or give --sheet, to name the sheet to read"
+
+
+@settings(
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.sampled_from(["visible", "hidden", "veryHidden"]), min_size=1, max_size=4))
+def test_the_sheet_read_is_the_first_visible_one_as_a_loop_finds_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, states: list[str]
+) -> None:
+    names = [f"Ark{i}" for i in range(1, len(states) + 1)]
+    path = with_hidden_sheets(tmp_path, list(zip(names, states, strict=True)))
+    first = next((i for i, state in enumerate(states) if state == "visible"), None)
+
+    if first is None:
+        assert refusal(path).message == f"{path}: every sheet of the workbook is hidden"
+        return
+    assert read_sheet(path, caplog) == names[first]
+    assert len(warned(caplog)) == (1 if first else 0)
+    if first:
+        hidden = "sheet 1 is hidden" if first == 1 else f"sheets 1 to {first} are hidden"
+        assert warned(caplog)[0].startswith(f"{path}: {hidden}: read sheet {first + 1} (Ark")
 
 
 def test_dates_may_be_date_cells_serial_numbers_and_text(tmp_path: Path) -> None:

@@ -106,3 +106,40 @@ def test_check_takes_the_holidays_of_the_calendar(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     findings = {f["finding"]: f for f in json.loads(out.read_text(encoding="utf-8"))}
     assert findings["weekend_or_holiday"]["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("holidays", "day", "counted"),
+    [
+        ("DK", GOOD_FRIDAY, 1),
+        ("none", GOOD_FRIDAY, 0),
+        ("US", GOOD_FRIDAY, 0),
+        ("DK", date(2024, 7, 4), 0),  # Independence Day: a school day in Denmark
+        ("US", date(2024, 7, 4), 1),
+        ("none", date(2024, 3, 30), 1),  # a Saturday is closed whatever the holidays
+    ],
+)
+def test_the_as_of_warning_takes_the_holidays_of_the_calendar(
+    tmp_path: Path, holidays: str, day: date, counted: int
+) -> None:
+    """The warning about pupils seen only on closed days counts by the holidays `check` flags
+    rows by: with `holidays = "none"` a pupil registered only on Good Friday has a school day."""
+    export = tmp_path / "register.csv"
+    export.write_text(
+        "pupil_id,school_id,date,category\n"
+        f"fake-1,1,{day.isoformat()},illness\nfake-2,1,2024-07-08,present\n",
+        "utf-8",
+    )
+    source = tmp_path / "source.toml"
+    source.write_text(f'[calendar]\nholidays = "{holidays}"\n', "utf-8")
+    args = ["classify", str(export), "--source", str(source), "--as-of", "2024-07-08"]
+
+    result = CliRunner().invoke(app, [*args, "--format", "csv", "--include-left"])
+
+    assert result.exit_code == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "only on Saturdays" in line]
+    expected = (
+        f"fravaer: warning: {counted} pupil(s) have rows only on Saturdays, Sundays or public "
+        "holidays: no school day, so they look as if they had left (fravaer check lists the rows)"
+    )
+    assert warned == ([expected] if counted else [])

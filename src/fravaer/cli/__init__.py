@@ -1,7 +1,9 @@
 """The ``fravaer`` command line: one thin function per subcommand, and the one place errors end.
 
 stdout carries data only; messages go to stderr. Errors are caught in exactly one place,
-:meth:`_Group.invoke`, and become one line (plus a hint) and the documented exit code.
+:meth:`_Group.invoke`, and become one line (plus a hint) and the documented exit code. Errors
+found while the command line is parsed (an unknown option, a missing argument) are the
+command-line library's; :class:`_UsageLine` prints them in the same one line, with exit 2.
 
 The rooms: :mod:`~fravaer.cli.options` (the options commands share, and their parsing),
 :mod:`~fravaer.cli.setup` (the one setup of every command that reads exports, and the clock), and
@@ -17,6 +19,11 @@ import traceback
 from typing import Annotated, Any
 
 import typer
+
+# Typer vendors Click and re-exports only BadParameter of its exceptions; these two are its
+# classes of every command-line error and of a bare group's help (pinned in requirements.lock;
+# tests/test_usage.py fails if they move).
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from fravaer import __version__
@@ -39,8 +46,51 @@ from fravaer.schema import shown_text
 log = logging.getLogger("fravaer")
 
 
+class _UsageLine(UsageError):
+    """A command-line error as one line, ``fravaer: error: problem (see COMMAND --help)``,
+    instead of the library's usage, hint and error lines (docs/exit-codes.md); exit 2."""
+
+    def __init__(self, message: str, command: str | None) -> None:
+        super().__init__(message)
+        self.command = command
+
+    def show(self, file: Any = None) -> None:
+        typer.echo(usage_line(self.format_message(), self.command), err=True)
+
+
+def usage_line(message: str, command: str | None) -> str:
+    """The one line of a command-line error: the library's message on one line, without its
+    capital and full stop, and where the command's options are listed.
+
+    >>> usage_line("No such option: --zzz", "fravaer classify")
+    'fravaer: error: no such option: --zzz (see fravaer classify --help)'
+    >>> usage_line("Invalid value for '--format': Value error, 'pdf' is not one of 'csv'.", None)
+    "fravaer: error: invalid value for '--format': 'pdf' is not one of 'csv'"
+    """
+    text = " ".join(message.replace("Value error, ", "").split()).removesuffix(".")
+    text = text[:1].lower() + text[1:]
+    see = f" (see {command} --help)" if command else ""
+    return f"fravaer: error: {shown_text(text)}{see}"
+
+
+def _one_line(exc: UsageError, command: str | None = None) -> UsageError:
+    """``exc`` as :class:`_UsageLine`; a group's help without a command stays as it is."""
+    if isinstance(exc, NoArgsIsHelpError | _UsageLine):
+        return exc
+    where = exc.ctx.command_path if exc.ctx is not None else command
+    return _UsageLine(exc.format_message(), where)
+
+
 class _Group(TyperGroup):
     """Turns every error into one line on stderr and the documented exit code."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:  # typer's vendored click.Context
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:  # an option of the group itself
+            raise _one_line(exc) from None
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
@@ -52,6 +102,11 @@ class _Group(TyperGroup):
             if exc.hint:
                 typer.echo(f"fravaer: hint: {shown_text(exc.hint)}", err=True)
             ctx.exit(exc.exit_code)
+        except UsageError as exc:  # a command's own command line; some errors carry no context
+            command = ctx.command_path
+            if ctx.invoked_subcommand:
+                command = f"{command} {ctx.invoked_subcommand}"
+            raise _one_line(exc, command) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except SystemExit:

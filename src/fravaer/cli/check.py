@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import polars as pl
 import typer
 
-from fravaer.calendar import DANISH, public_holidays
+from fravaer.calendar import public_holidays
 from fravaer.check import check as check_frame
 from fravaer.check import has_errors
 from fravaer.cli import setup
@@ -147,12 +147,10 @@ def check(
     where = named[0] if len(named) == 1 else ", ".join(named)
     span = frame.select(pl.len(), pl.col(DATE).min().alias("first"), pl.col(DATE).max())
     rows, first, last = span.collect().row(0)
-    # The holidays the source's calendar leaves out: Danish unless it names others or none.
-    country = options.calendar.holidays if options.calendar is not None else DANISH
     findings = check_frame(
         frame,
         as_of=day,
-        holidays=public_holidays(first.year, last.year, country=country),
+        holidays=public_holidays(first.year, last.year, country=options.holiday_country),
         line=LINE,
         files=named if len(named) > 1 else None,
     ).collect(engine="streaming")

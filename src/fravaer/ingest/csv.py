@@ -13,8 +13,9 @@ and ``fravaer.ingest.csv`` this module.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -48,6 +49,9 @@ def read_csv_table(
     written = d.read_header(path, dialect)
     header = [name.strip() for name in written]
     header_line = dialect.skip + 1
+    mixed = _mixed_encodings(path, dialect, options)
+    if mixed is not None:
+        mixed.refuse_header(header, header_line)
     where = Origin(str(path), d.line_of(path, dialect), tuple(header), header_line=header_line)
     if frame.width != len(header):
         raise where.error(None, None, "not a readable CSV file (header)")
@@ -65,6 +69,8 @@ def read_csv_table(
         lines = _record_lines(frame, first)
     columns = [pl.col(frame.columns[i]).alias(c) for c, i in headers.positions.items()]
     table = frame.select(columns)
+    if mixed is not None:  # before a ¤ in a ¤-separated file's cells is put back: no text
+        mixed.refuse_cells(table, origin)
     if placeholder is not None:
         table = table.with_columns(
             pl.all().cast(pl.String).str.replace_all(placeholder, "¤", literal=True)
@@ -73,6 +79,66 @@ def read_csv_table(
         "csv", encoding=dialect.encoding, separator=dialect.separator, header_row=header_line
     )
     return Table(table, origin, headers, detected, decimal_comma=dialect.decimal_comma, lines=lines)
+
+
+@dataclass(frozen=True)
+class _MixedEncodings:
+    """Refuses a file read as cp1252 whose header or read cells hold UTF-8 text: a file mostly
+    UTF-8 with a few cp1252 bytes (or the reverse), whose text comes out wrong in either
+    encoding (docs/ingest.md#mixed-encodings). Exit 65 at the first such cell, never its value.
+    """
+
+    path: Path
+
+    def _problem(self) -> str:
+        line = d.first_non_utf8_line(self.path)
+        where = "" if line is None else f", while line {line} holds text that is not UTF-8"
+        return f"text in UTF-8{where}: the file mixes two encodings"
+
+    def _error(self, location: Location) -> BadInputError:
+        return BadInputError(location, self._problem(), hint=MIXED_ENCODINGS_HINT)
+
+    def refuse_header(self, header: list[str], line: int) -> None:
+        found = pl.Series(header, dtype=pl.String).str.contains(d.UTF8_READ_AS_CP1252)
+        if found.any():
+            raise self._error(Location(str(self.path), line, int(found.arg_true()[0]) + 1))
+
+    def refuse_cells(self, table: pl.DataFrame, origin: Origin) -> None:
+        """The cells of the columns read, not those dropped unread: only the first come out."""
+        if not table.columns:  # no column maps: the missing columns are refused next
+            return
+        utf8 = {
+            c: pl.col(c).cast(pl.String).str.contains(d.UTF8_READ_AS_CP1252).fill_null(False)
+            for c in table.columns
+        }
+        first = (
+            evaluate(table, utf8)
+            .with_row_index("_record")
+            .filter(pl.any_horizontal(table.columns))
+            .head(1)
+            .collect()
+        )
+        if first.height == 0:
+            return
+        row = first.row(0, named=True)
+        hit = min((c for c in table.columns if row[c]), key=lambda c: origin.positions[c])
+        raise origin.error(row["_record"], hit, self._problem(), hint=MIXED_ENCODINGS_HINT)
+
+
+MIXED_ENCODINGS_HINT: Final = (
+    'export the file again in one encoding, UTF-8 ("CSV UTF-8" in Excel); if the file is cp1252 '
+    'throughout, set encoding = "cp1252" in source.toml'
+)
+
+
+def _mixed_encodings(
+    path: Path, dialect: d.Dialect, options: SourceOptions
+) -> _MixedEncodings | None:
+    """The check for a file that detection read as cp1252; None for any other file, and for a
+    forced encoding, which reads the file as the user says."""
+    if dialect.encoding != "cp1252" or options.encoding != "auto":
+        return None
+    return _MixedEncodings(path)
 
 
 def refuse_wide_header(path: Path, fields: int, *, line: int = 1) -> None:

@@ -11,7 +11,9 @@ Detection never guesses silently; it follows a fixed order and reports what it f
 2. A UTF-8 byte-order mark means UTF-8; a byte that is not UTF-8 after it is an error.
 3. A file that is valid UTF-8 throughout is UTF-8 (plain ASCII included).
 4. Anything else is cp1252. cp1252 leaves five bytes undefined (81, 8D, 8F, 90, 9D); those are
-   read as in latin-1, so no byte is ever lost or replaced.
+   read as in latin-1, so no byte is ever lost or replaced. A file read so whose header or read
+   cells hold UTF-8 text (:data:`UTF8_READ_AS_CP1252`) mixes two encodings and is refused
+   (``ingest.csv``).
 
 ``encoding`` in ``source.toml`` skips steps 2-4. The separator is the one of ``,`` ``;`` tab
 ``¤`` that splits the header (read with quotes honoured) into the most columns and every one of
@@ -71,6 +73,32 @@ def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_CP1252_ERRORS, _latin1_for_undefined)
+
+
+def _cp1252_class(first: int, last: int) -> str:
+    """A class of polars' regular expressions: the characters the bytes ``first`` to ``last``
+    are read as in cp1252 (the five undefined ones as in latin-1)."""
+    chars = bytes(range(first, last + 1)).decode("cp1252", _CP1252_ERRORS)
+    return "[" + "".join(f"\\x{{{ord(char):X}}}" for char in chars) + "]"
+
+
+_TAIL = _cp1252_class(0x80, 0xBF)
+UTF8_READ_AS_CP1252: Final = "|".join(
+    (
+        _cp1252_class(0xC2, 0xDF) + _TAIL,
+        _cp1252_class(0xE0, 0xE0) + _cp1252_class(0xA0, 0xBF) + _TAIL,
+        _cp1252_class(0xE1, 0xEC) + _TAIL * 2,
+        _cp1252_class(0xED, 0xED) + _cp1252_class(0x80, 0x9F) + _TAIL,
+        _cp1252_class(0xEE, 0xEF) + _TAIL * 2,
+        _cp1252_class(0xF0, 0xF0) + _cp1252_class(0x90, 0xBF) + _TAIL * 2,
+        _cp1252_class(0xF1, 0xF3) + _TAIL * 3,
+        _cp1252_class(0xF4, 0xF4) + _cp1252_class(0x80, 0x8F) + _TAIL * 2,
+    )
+)
+"""Matches, in text read as cp1252, the bytes of one UTF-8 character of two to four bytes
+(the well-formed sequences of the Unicode standard's table 3-7): ``ø`` written in UTF-8 is read
+as ``Ã¸``. Real cp1252 text does not hold them: the first byte would be a capital letter such as
+``Ø`` and the next a symbol such as ``°`` (docs/ingest.md#mixed-encodings)."""
 
 
 @dataclass(frozen=True)

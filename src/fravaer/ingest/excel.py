@@ -1,9 +1,10 @@
 """Excel ``.xlsx`` exports -> the canonical frame, through the same steps as CSV.
 
-The sheet (``sheet`` in ``source.toml``, default the first) is read with fastexcel (calamine,
-the engine behind ``polars.read_excel``) with every cell as text, so ids keep what the sheet
-shows and nothing is inferred. ``polars.read_excel`` itself is not used because it drops empty
-rows, which would shift every row number after them.
+The sheet (``sheet`` in ``source.toml``, default the first visible one, with a warning when
+sheets before it are hidden) is read with fastexcel (calamine, the engine behind
+``polars.read_excel``) with every cell as text, so ids keep what the sheet shows and nothing is
+inferred. ``polars.read_excel`` itself is not used because it drops empty rows, which would
+shift every row number after them.
 
 The header is ``header_row`` when given, else the first of the sheet's first 20 rows that names
 every required column (a title may stand above it), else its first row with a value; messages
@@ -14,6 +15,7 @@ Dates may be date cells, date serial numbers or text in one of the CSV date form
 
 from __future__ import annotations
 
+import logging
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -35,6 +37,9 @@ from fravaer.ingest.workbook import check_workbook
 
 EXCEL_SUFFIXES = (".xlsx",)
 _DEFAULT_OPTIONS = SourceOptions()
+_SHEET_HINT = "set sheet in source.toml, or give --sheet, to read another"
+
+log = logging.getLogger("fravaer")
 
 
 def read_excel_table(
@@ -51,7 +56,7 @@ def read_excel_table(
         raise BadInputError(where, f"not a readable Excel file ({type(exc).__name__})") from None
     if not names:
         raise BadInputError(where, "the workbook has no sheets")
-    sheet = names[0] if options.sheet is None else options.sheet
+    sheet = first_visible_sheet(path, names) if options.sheet is None else options.sheet
     if sheet not in names:
         asked = f"no sheet named '{sheet}'" if shown_sheet_name(sheet) else "no sheet of that name"
         listed = ", ".join(sheet_label(name, i) for i, name in enumerate(names, start=1))
@@ -110,6 +115,47 @@ def _header_index(path: Path, cells: pl.DataFrame, top: int, options: SourceOpti
     searched = max(0, min(cells.height, HEADER_SEARCH_ROWS - top + 1))
     rows = [[_text(v) for v in cells.row(i)] for i in range(searched)]
     return find_header_row(rows, columns=options.columns) or 0
+
+
+def first_visible_sheet(path: Path, names: list[str]) -> str:
+    """The sheet read when source.toml names none: the first one Excel shows.
+
+    A hidden first sheet (often the school system's look-up table) is not what a user sees on
+    opening the file, so it is skipped with one warning naming the sheets by position
+    (docs/ingest.md#excel); a workbook whose every sheet is hidden is refused (exit 65).
+    """
+    hidden = hidden_sheets(path)
+    visible = [i for i, name in enumerate(names) if name not in hidden]
+    if not visible:
+        raise BadInputError(
+            Location(str(path)),
+            "every sheet of the workbook is hidden",
+            hint="set sheet in source.toml, or give --sheet, to name the sheet to read",
+        )
+    first = visible[0]
+    if first:
+        skipped = "sheet 1 is hidden" if first == 1 else f"sheets 1 to {first} are hidden"
+        label = sheet_label(names[first], first + 1)
+        shown = f"sheet {first + 1}" + ("" if label.startswith("sheet ") else f" ({label})")
+        log.warning("%s: %s: read %s, the first visible one; %s", path, skipped, shown, _SHEET_HINT)
+    return names[first]
+
+
+def hidden_sheets(path: Path) -> frozenset[str]:
+    """The names of the workbook's hidden sheets (``state="hidden"`` or ``"veryHidden"`` in
+    ``xl/workbook.xml``, what fastexcel reports as ``ExcelSheet.visible``), read without loading
+    any sheet; none when the workbook cannot be read so far (the reader then says why)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    except (OSError, KeyError, ElementTree.ParseError, zipfile.BadZipFile, ValueError):
+        return frozenset()
+    return frozenset(
+        element.get("name", "")
+        for element in workbook.iter()
+        if str(element.tag).rsplit("}", 1)[-1] == "sheet"
+        and element.get("state", "visible") in ("hidden", "veryHidden")
+    )
 
 
 def shown_sheet_name(name: str) -> bool:

@@ -187,6 +187,8 @@ def warn_lost_zeros(ids: pl.Series, origin: Origin) -> None:
         return
     short, width, widest = found
     position = origin.positions.get(s.PUPIL_ID)
+    if position is None and s.PUPIL_ID in origin.header:  # Parquet, named as canonical
+        position = origin.header.index(s.PUPIL_ID)
     name = column_label(origin.header[position], position + 1) if position is not None else ""
     log.warning(
         "%s (column '%s'): %d pupil id(s) of %d digits beside ids of %d: leading zeros may have "

@@ -187,7 +187,10 @@ def load_at(
     in errors; by default the first file read."""
     loaded = load(exports, options, keep_lines=keep_lines, day_checks=day_checks, lessons=lessons)
     named = where if where is not None else str(loaded.files[0].path)
-    return loaded, resolve_as_of(loaded.frame, given=given, today=today, where=named)
+    day = resolve_as_of(
+        loaded.frame, given=given, today=today, where=named, holidays=options.holiday_country
+    )
+    return loaded, day
 
 
 def _read_one(

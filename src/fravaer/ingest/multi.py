@@ -37,6 +37,7 @@ from fravaer.days import (
     over_full_expr,
 )
 from fravaer.errors import BadInputError, InputMissingError, Location, UsageError
+from fravaer.ingest.finish import warn_lost_zeros
 from fravaer.ingest.headers import refuse_hidden_names
 
 # The canonical reader's validation, shared so a hive directory is checked like one Parquet file.
@@ -295,9 +296,12 @@ def read_hive(root: Path) -> pl.LazyFrame:
     refuse_hidden_names(origin.header, file=str(root), line=None)
     for key in (k for k in keys if k in in_files):
         _check_key(root, key, origin)
-    return validate(
+    validated = validate(
         scan.with_row_index(ROW_INDEX), schema, origin, unindexed=scan, decode_all=True
-    ).frame
+    )
+    if validated.pupil_ids is not None:
+        warn_lost_zeros(validated.pupil_ids, origin)
+    return validated.frame
 
 
 def _check_key(root: Path, key: str, origin: Origin) -> None:

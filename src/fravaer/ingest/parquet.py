@@ -17,6 +17,7 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.ingest.dates import ISO
 from fravaer.ingest.detected import Detected
+from fravaer.ingest.finish import warn_lost_zeros
 from fravaer.ingest.headers import column_label, refuse_hidden_names
 from fravaer.ingest.origin import ROW_INDEX, Origin
 from fravaer.ingest.plans import CodeRule, Plan, TypeProblem, code_counts, code_rule, column_plans
@@ -68,7 +69,9 @@ def read_parquet_detected(
         try:
             plans = column_plans(schema, codes=codes)
         except TypeProblem as problem:
-            raise origin.error(None, problem.column, f"column {problem.problem}") from None
+            raise origin.error(
+                None, problem.column, f"column {problem.problem}", hint=problem.hint
+            ) from None
     validated = validate(
         scan.with_row_index(ROW_INDEX),
         schema,
@@ -79,6 +82,8 @@ def read_parquet_detected(
         day_checks=day_checks,
         decode_all=True,
     )
+    if validated.pupil_ids is not None:
+        warn_lost_zeros(validated.pupil_ids, origin)
     date_format = ISO if isinstance(schema.get(s.DATE), pl.String) else None
     detected = Detected(
         "parquet",

@@ -94,7 +94,9 @@ def _text_plan(column: str, dtype: pl.DataType | None, what: str) -> Plan:
     """An id column: stripped, and for pupils a CPR number written with a space normalised
     (:func:`~fravaer.ingest.text.pupil_id_expr`); ``padded`` says a value changed."""
     if dtype is not None and not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
-        raise TypeProblem(column, "must be text (ids are strings: leading zeros matter)")
+        raise TypeProblem(
+            column, "must be text (ids are strings: leading zeros matter)", hint=NUMBER_IDS_HINT
+        )
     text = pl.col(column).cast(pl.String)
     stripped = text.str.strip_chars()
     typed = pupil_id_expr(stripped) if column == s.PUPIL_ID else stripped
@@ -308,13 +310,20 @@ def _start_plan(dtype: pl.DataType | None) -> Plan:
     )
 
 
+NUMBER_IDS_HINT = (
+    "an id stored as a number has lost its leading zeros (0123 is 123), which cannot be "
+    "undone here; write the column as text where the file is made"
+)
+
+
 class TypeProblem(Exception):
     """A column whose polars type cannot hold its values (a typed source such as Parquet)."""
 
-    def __init__(self, column: str, problem: str) -> None:
+    def __init__(self, column: str, problem: str, *, hint: str | None = None) -> None:
         super().__init__(problem)
         self.column = column
         self.problem = problem
+        self.hint = hint
 
 
 def column_plans(

@@ -43,6 +43,9 @@ class Validated:
     frame: pl.LazyFrame
     rows: int
     read: int
+    pupil_ids: pl.Series | None = None
+    """The distinct pupil ids as written, when the column is text (a lazy source gathers them
+    for its checks anyway): for the lost-zero warning (``finish.warn_lost_zeros``)."""
 
 
 def validate(
@@ -74,7 +77,9 @@ def validate(
         try:
             plans = column_plans(schema)
         except TypeProblem as problem:
-            raise origin.error(None, problem.column, f"column {problem.problem}") from None
+            raise origin.error(
+                None, problem.column, f"column {problem.problem}", hint=problem.hint
+            ) from None
 
     checks = [check for plan in plans.values() for check in plan.checks]
     bad = [check.bad for check in checks]
@@ -108,6 +113,7 @@ def validate(
     )
     found_summary = collect_cells(summary, origin)
     values = {name: found_summary[f"values {name}"].explode().to_frame(name) for name in by_values}
+    ids = values[s.PUPIL_ID].to_series() if s.PUPIL_ID in values else None
 
     def hit(flag: pl.Expr, column: str, alias: str) -> bool:
         if column in values:
@@ -153,10 +159,10 @@ def validate(
         typed.append(pl.col(LESSON).cast(pl.String).str.strip_chars().alias(LESSON))
     if lines is not None:
         selected = raw.select(*typed, lines.cast(pl.Int64).alias(LINE))
-        return Validated(selected, n_rows - len(repeated), n_rows)
+        return Validated(selected, n_rows - len(repeated), n_rows, ids)
     # Without repeated rows the row index is not needed, and dropping it keeps the scan parallel.
     selected = (raw if repeated else unindexed).select(typed)
-    return Validated(selected, n_rows - len(repeated), n_rows)
+    return Validated(selected, n_rows - len(repeated), n_rows, ids)
 
 
 def _refuse_first_bad(
