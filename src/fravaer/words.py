@@ -39,7 +39,11 @@ class Text:
     en: str
 
     def __call__(self, lang: Lang, **values: object) -> str:
-        return (self.da if lang == "da" else self.en).format(**values)
+        return self.of(lang).format(**values)
+
+    def of(self, lang: Lang) -> str:
+        """The text in ``lang`` as written, its fields not filled in."""
+        return self.da if lang == "da" else self.en
 
 
 def number_text(value: float | Decimal | None, lang: Lang, *, decimals: int | None = 1) -> str:
@@ -77,6 +81,16 @@ def plain_text(value: object) -> str:
 def word(key: str, lang: Lang, **values: object) -> str:
     """The text of ``key`` in ``lang`` with its fields filled in."""
     return WORDS[key](lang, **values)
+
+
+def texts(lang: Lang) -> dict[str, str]:
+    """Every text of the table in ``lang`` as written, by key: the words of a page template
+    (``w.absence_pct``, ``w.step_n.format(n=2)``), where the template fills in the fields.
+
+    >>> texts("en")["absence_pct"], texts("da")["step_n"]
+    ('Absence %', 'Trin {n}')
+    """
+    return {key: text.of(lang) for key, text in WORDS.items()}
 
 
 WORDS: Final[dict[str, Text]] = {
@@ -490,6 +504,124 @@ WORDS: Final[dict[str, Text]] = {
         en="What the guideline requires at step {step}",
     ),
     "meeting_questions": Text(da="Til mødet", en="For the meeting"),
+    # -- the site's pages (fravaer site) ----------------------------------------------------------
+    "all_schools": Text(da="Alle skoler", en="All schools"),
+    "policy": Text(da="Handlevejledning", en="Guideline"),
+    "national_share": Text(
+        da="Landsplan ({period}): {share} af eleverne over 10 % fravær.",
+        en="Nationally ({period}): {share} of pupils over 10 % absence.",
+    ),
+    "stats_note": Text(
+        da="Skoleåret {period} til og med {until}, opgjort som ministeriet gør (elever på "
+        "skolen i perioden). Trin pr. {until}. Skoler med færre end {min_cell} elever, og de "
+        "skoler der ellers kunne regnes ud, vises som »skjult«.",
+        en="School year {period} up to {until}, counted as the ministry does (pupils at the "
+        "school in the period). Steps as of {until}. Schools with fewer than {min_cell} pupils, "
+        "and those that could otherwise be worked out, are shown as “hidden”.",
+    ),
+    "hidden": Text(da="skjult", en="hidden"),
+    "stale": Text(
+        da="{n} skoledage bagud: tallene kan være forældede",
+        en="{n} school days behind: the figures may be stale",
+    ),
+    "list_note": Text(
+        da="Elevens nummer fører til elevens side med udvikling, ugedage og mødeark.",
+        en="The pupil's number leads to the pupil's page with trend, weekdays and meeting sheet.",
+    ),
+    "quarter_rule": Text(da="Kvartalsreglen", en="Quarter rule"),
+    "dossier": Text(da="Elevens side med mødeark", en="The pupil's page with the meeting sheet"),
+    "early_title": Text(
+        da="Tidlig varsling: elever under trin 1 at handle på nu",
+        en="Early warning: pupils below step 1 to act on now",
+    ),
+    "classes_title": Text(da="Klasser og klassetrin", en="Classes and grades"),
+    "own_note": Text(
+        da="Skolens egne tal, ikke diskretioneret: kun til skolens medarbejdere.",
+        en="The school's own figures, not suppressed: for the school's staff only.",
+    ),
+    "school_freshness": Text(
+        da="Seneste registrering på skolen: {date}.",
+        en="Latest registration at the school: {date}.",
+    ),
+    "back_school": Text(da="Til skolens side", en="To the school's page"),
+    "back_all": Text(da="Til alle skoler", en="To all schools"),
+    "headline": Text(
+        da="{days} fraværsdage af de seneste {n} skoledage — {step}",
+        en="{days} absent days of the latest {n} school days — {step}",
+    ),
+    "at_step": Text(da="trin {n}", en="step {n}"),
+    "too_few": Text(da="for få skoledage til et trin", en="too few school days for a step"),
+    "why": Text(
+        da="Trin {n} gælder ved {condition} ({window}). Fraværet er {pct} i perioden "
+        "{start} – {end}.",
+        en="Step {n} applies at {condition} ({window}). Absence is {pct} from {start} to {end}.",
+    ),
+    "why_below": Text(
+        da="Fraværet er {pct} i perioden {start} – {end}; trin 1 gælder ved {condition}.",
+        en="Absence is {pct} from {start} to {end}; step 1 applies at {condition}.",
+    ),
+    "trend_note": Text(
+        da="Hver uges tal er vejledningens: fraværet i de {window} ved ugens sidste skoledag "
+        "(som i fravaer trend). Ugens eget fravær står i tabellen ved siden af.",
+        en="Each week's figure is the guideline's: absence in the {window} at the week's last "
+        "school day (as in fravaer trend). The week's own absence stands beside it.",
+    ),
+    "trend_chart_caption": Text(
+        da="Fravær i % af de {window} · pr. {as_of} · {policy}",
+        en="Absence as % of the {window} · as of {as_of} · {policy}",
+    ),
+    "category_days": Text(
+        da="Sygdom {illness} · ekstraordinær frihed {leave} · ulovligt fravær {unlawful} "
+        "fraværsdage.",
+        en="Illness {illness} · leave {leave} · unlawful absence {unlawful} absent days.",
+    ),
+    "rolling_pct": Text(da="Fravær % (vejledningens)", en="Absence % (guideline's)"),
+    "limit_line": Text(da="trin {n}: {t} %", en="step {n}: {t} %"),
+    "weekday_title": Text(da="Fravær pr. ugedag", en="Absence per weekday"),
+    "weekday_note": Text(
+        da="Elevens seneste {days} skoledage, mandag til fredag (som i fravaer patterns).",
+        en="The pupil's latest {days} school days, Monday to Friday (as in fravaer patterns).",
+    ),
+    "weekday_flag": Text(
+        da="Mønster: mere fravær om {days} end tilfældet giver.",
+        en="Pattern: more absence on {days} than chance gives.",
+    ),
+    "weekday_none": Text(da="Intet ugedagsmønster.", en="No weekday pattern."),
+    "quarter_line": Text(
+        da="Ulovligt fravær i kvartalet: {pct}. {flag}",
+        en="Unlawful absence in the quarter: {pct}. {flag}",
+    ),
+    "quarter_unknown": Text(
+        da="Kvartalsreglen er ikke vurderet.", en="The quarter rule is not evaluated."
+    ),
+    "quarter_none": Text(
+        da="Under grænsen for at advare forældrene (10 %).",
+        en="Below the limit for warning the parents (10 %).",
+    ),
+    "quarter_warn_parents": Text(
+        da="Forældrene skal advares (10 % eller mere).",
+        en="The parents must be warned (10 % or more).",
+    ),
+    "quarter_notify_municipality": Text(
+        da="Skolelederen skal underrette kommunen (15 % eller mere).",
+        en="The school leader must notify the municipality (15 % or more).",
+    ),
+    "no_actions": Text(
+        da="Vejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
+        en="The guideline requires no action below step 1; the quarter rule may.",
+    ),
+    "meeting_sheet": Text(da="Mødeark", en="Meeting sheet"),
+    "meeting_note": Text(
+        da="Til mødet med eleven og forældrene. Udfyldes på mødet.",
+        en="For the meeting with the pupil and the parents. Filled in at the meeting.",
+    ),
+    "meeting_date": Text(da="Mødedato", en="Date of meeting"),
+    "present": Text(da="Deltagere", en="Present"),
+    "chart_none": Text(da="Ingen skoleuger at vise endnu.", en="No school weeks to show yet."),
+    "footer": Text(
+        da="Lavet af fravaer {version}. Personoplysninger om børn: må ikke videregives.",
+        en="Made by fravaer {version}. Personal data about children: do not pass on.",
+    ),
 }
 """The word table: column names, values and each view's own words, each written once."""
 

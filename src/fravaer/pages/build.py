@@ -22,7 +22,6 @@ from markupsafe import Markup
 from fravaer import schema as s
 from fravaer.pages.chart import chart
 from fravaer.pages.numbers import days, number, percent
-from fravaer.pages.words import WORDS, words
 from fravaer.policy import Lang, Policy
 from fravaer.render import condition_text, trend_summary
 from fravaer.site import SiteFrames, SitePlans, pupil_plans
@@ -53,6 +52,7 @@ from fravaer.trend import (
     WEEKDAYS,
     WEEKS_BACK,
 )
+from fravaer.words import texts, word
 
 INDEX: Final = "index.html"
 PAGE_SUFFIX: Final = ".html"
@@ -98,9 +98,27 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+NBSP: Final = "\u00a0"
+
+
+def page_words(lang: Lang) -> dict[str, str]:
+    """The word table (:func:`fravaer.words.texts`) for a template; `` %`` with a no-break
+    space, so that a narrow column's heading never puts the sign alone on a line.
+
+    >>> page_words("da")["share_over_10"] == "Andel over 10\u00a0%"
+    True
+    """
+    return {key: text.replace(" %", NBSP + "%") for key, text in texts(lang).items()}
+
+
+def _nowrap(text: str) -> str:
+    """``Trin 2`` kept on one line (the ``nowrap`` filter of the templates)."""
+    return text.replace(" ", NBSP)
+
+
 def environment() -> Environment:
     """The jinja2 environment of the pages: autoescape on, undefined names an error."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("fravaer", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
@@ -109,6 +127,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["nowrap"] = _nowrap
+    return env
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -137,12 +157,18 @@ class SiteContext:
         lang = self.lang
         return {
             "lang": lang,
-            "w": words(lang),
+            "w": page_words(lang),
             "as_of": self.as_of.isoformat(),
-            "policy_title": self.policy.title(lang),
+            "policy_line": word(
+                "policy_line",
+                lang,
+                title=self.policy.title(lang),
+                version=self.policy.version,
+                window=word(
+                    "absence_of_window", lang, window=self.policy.primary.window.describe(lang)
+                ),
+            ),
             "policy_name": self.policy.name,
-            "policy_version": self.policy.version,
-            "window": self.policy.primary.window.describe(lang),
             "version": self.version,
         }
 
@@ -159,7 +185,7 @@ def _pupil_row(row: Mapping[str, Any], ctx: SiteContext) -> dict[str, Any]:
         "window_days": number(row[s.WINDOW_DAYS], lang),
         "pct": percent(row[s.ABSENCE_PCT], lang),
         "quarter_pct": percent(row.get(s.QUARTER_UNLAWFUL_PCT), lang),
-        "flag": WORDS[flag][lang] if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else "",
+        "flag": word(flag, lang) if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else "",
         "responsible": ctx.policy.step(step).responsible(lang) if step else "",
         "href": ctx.tokens[row[s.PUPIL_ID]] + PAGE_SUFFIX,
     }
@@ -197,7 +223,7 @@ def municipality_page(
             "latest": seen[LATEST_DATE].isoformat() if seen else "–",
             "behind": number(seen[DAYS_BEHIND], lang) if seen else number(None, lang),
             "stale": (
-                WORDS["stale"][lang].format(n=seen[DAYS_BEHIND])
+                word("stale", lang, n=seen[DAYS_BEHIND])
                 if seen and seen[DAYS_BEHIND] > FRESHNESS_LAG_DAYS
                 else ""
             ),
@@ -205,27 +231,34 @@ def municipality_page(
         rows.append(shown)
     reference = ctx.reference
     national = (
-        WORDS["national"][lang].format(
-            period=reference.period, share=percent(reference.share_over_10, lang).text
+        word(
+            "national_share",
+            lang,
+            period=reference.period,
+            share=percent(reference.share_over_10, lang).text,
         )
         if reference is not None and reference.share_over_10 is not None
         else ""
     )
     return env.get_template("municipality.html").render(
         ctx.common(),
-        title=WORDS["municipality"][lang],
+        title=word("all_schools", lang),
         rows=rows,
         total=total,
         steps=[st.step for st in ctx.policy.steps],
         national=national,
-        note=WORDS["stats_note"][lang].format(
-            period=ctx.period_label, until=ctx.as_of.isoformat(), min_cell=ctx.min_cell
+        note=word(
+            "stats_note",
+            lang,
+            period=ctx.period_label,
+            until=ctx.as_of.isoformat(),
+            min_cell=ctx.min_cell,
         ),
     )
 
 
 def _reasons(text: str, lang: Lang) -> str:
-    return ", ".join(WORDS[f"reason_{r}"][lang] for r in text.split(";") if r)
+    return ", ".join(word(f"reason_{r}", lang) for r in text.split(";") if r)
 
 
 def school_page(env: Environment, school: str, frames: SiteFrames, ctx: SiteContext) -> str:
@@ -273,8 +306,10 @@ def school_page(env: Environment, school: str, frames: SiteFrames, ctx: SiteCont
         classes=groups(frames.classes, s.CLASS_NAME),
         grades=groups(frames.grades, s.GRADE),
         steps=[st.step for st in ctx.policy.steps],
-        freshness=WORDS["freshness"][lang].format(
-            date=seen[LATEST_DATE][0].isoformat() if seen.height else "–"
+        freshness=word(
+            "school_freshness",
+            lang,
+            date=seen[LATEST_DATE][0].isoformat() if seen.height else "–",
         ),
     )
 
@@ -283,13 +318,13 @@ def _headline(row: Mapping[str, Any], ctx: SiteContext) -> str:
     lang = ctx.lang
     step = row[s.STEP]
     if step is None:
-        said = WORDS["too_few"][lang]
+        said = word("too_few", lang)
     elif step == 0:
-        said = WORDS["below_step"][lang]
+        said = word("below", lang)
     else:
-        said = WORDS["at_step"][lang].format(n=step)
-    return WORDS["headline"][lang].format(
-        days=days(row[s.ABSENT_DAYS], lang), n=row[s.WINDOW_DAYS], step=said
+        said = word("at_step", lang, n=step)
+    return word(
+        "headline", lang, days=days(row[s.ABSENT_DAYS], lang), n=row[s.WINDOW_DAYS], step=said
     )
 
 
@@ -303,8 +338,10 @@ def _why(row: Mapping[str, Any], ctx: SiteContext) -> str:
     }
     if step == 0:
         first = condition_text(policy.steps[0].when, policy, lang, top=True)
-        return WORDS["why_below"][lang].format(condition=first, **shown)
-    return WORDS["why"][lang].format(
+        return word("why_below", lang, condition=first, **shown)
+    return word(
+        "why",
+        lang,
         n=step,
         condition=condition_text(policy.step(step).when, policy, lang, top=True),
         window=policy.primary.window.describe(lang),
@@ -352,24 +389,26 @@ def dossier_page(
     flagged = ""
     if pattern is not None:
         weekdays = [
-            {"day": WORDS[d][lang], "pct": percent(pattern[WEEKDAY_PCT[d]], lang)} for d in WEEKDAYS
+            {"day": word(d, lang), "pct": percent(pattern[WEEKDAY_PCT[d]], lang)} for d in WEEKDAYS
         ]
         if pattern[WEEKDAY_FLAG]:
-            named = [WORDS[d][lang] for d in pattern[WEEKDAY_FLAG].split(",")]
-            flagged = WORDS["weekday_flag"][lang].format(days=", ".join(named))
+            named = [word(d, lang) for d in pattern[WEEKDAY_FLAG].split(",")]
+            flagged = word("weekday_flag", lang, days=", ".join(named))
         else:
-            flagged = WORDS["weekday_none"][lang]
+            flagged = word("weekday_none", lang)
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:
-        quarter = WORDS["quarter_off"][lang]
+        quarter = word("quarter_unknown", lang)
     else:
-        quarter = WORDS["quarter_line"][lang].format(
+        quarter = word(
+            "quarter_line",
+            lang,
             pct=percent(row[s.QUARTER_UNLAWFUL_PCT], lang).text,
-            flag=WORDS[f"flag_{row[s.QUARTER_FLAG]}"][lang],
+            flag=word(f"quarter_{row[s.QUARTER_FLAG]}", lang),
         )
     school = row[s.SCHOOL_ID]
     return env.get_template("dossier.html").render(
         ctx.common(),
-        title=f"{WORDS['pupil'][lang]} {row[s.PUPIL_ID]}",
+        title=f"{word(s.PUPIL_ID, lang)} {row[s.PUPIL_ID]}",
         pupil=row[s.PUPIL_ID],
         school=ctx.school_name(school),
         school_id=school,
@@ -377,23 +416,27 @@ def dossier_page(
         step=number(step, lang),
         headline=_headline(row, ctx),
         why=_why(row, ctx),
-        categories=WORDS["categories"][lang].format(
+        categories=word(
+            "category_days",
+            lang,
             illness=days(row[s.ILLNESS_DAYS], lang),
             leave=days(row[s.LEAVE_DAYS], lang),
             unlawful=days(row[s.UNLAWFUL_DAYS], lang),
         ),
         summary=summary,
         chart=chart(week_ends, values, policy=policy, lang=lang),
-        chart_title=WORDS["chart_title"][lang].format(
+        chart_title=word(
+            "trend_chart_caption",
+            lang,
             window=policy.primary.window.describe(lang),
             as_of=ctx.as_of.isoformat(),
             policy=policy.name,
         ),
-        trend_note=WORDS["trend_note"][lang].format(window=policy.primary.window.describe(lang)),
+        trend_note=word("trend_note", lang, window=policy.primary.window.describe(lang)),
         weeks=table,
         weekdays=weekdays,
         weekday_flag=flagged,
-        weekday_note=WORDS["weekday_note"][lang].format(days=PATTERN_DAYS),
+        weekday_note=word("weekday_note", lang, days=PATTERN_DAYS),
         quarter=quarter,
         responsible=policy.step(step).responsible(lang) if step else "",
         actions=policy.step(step).actions(lang) if step else (),

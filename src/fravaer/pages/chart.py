@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from fravaer.pages.numbers import decimal, percent
-from fravaer.pages.words import WORDS
+from fravaer.pages.numbers import percent
 from fravaer.policy import Lang, Policy
 from fravaer.trend import pct_thresholds
+from fravaer.words import number_text, word
 
 CHART_WIDTH: Final = 640
 CHART_HEIGHT: Final = 240
@@ -70,7 +70,7 @@ def chart(
         points=" ".join(f"{dx},{dy}" for dx, dy, _ in dots),
         dots=dots,
         limits=tuple(
-            (y(float(t)), WORDS["limit"][lang].format(n=n, t=decimal(t, lang)))
+            (y(float(t)), word("limit_line", lang, n=n, t=number_text(t, lang, decimals=None)))
             for n, t in lines
             if float(t) <= scale_top
         ),
