@@ -20,6 +20,7 @@ from fravaer.policy import Lang
 from fravaer.words import (
     DAY_NAMES,
     LIMIT_WORDS,
+    MONTH_NAMES,
     NUMBER_WORDS,
     SHEETS,
     WORDS,
@@ -109,6 +110,7 @@ def test_both_languages_have_the_same_fields_and_a_text() -> None:
     texts = [*WORDS.items(), *SHEETS.items()]
     texts += [(f"limit {i}", t) for i, t in enumerate(LIMIT_WORDS)]
     texts += [(f"number {i}", t) for i, t in enumerate(NUMBER_WORDS)]
+    texts += [(f"month {i}", t) for i, t in enumerate(MONTH_NAMES)]
     for key, text in texts:
         assert _fields(text.da) == _fields(text.en), key
         assert (text.da and text.en) or key == s.FLAG_NONE, key
@@ -125,6 +127,8 @@ def test_the_lists_are_whole() -> None:
         "Sunday",
     ]
     assert [n("da") for n in NUMBER_WORDS][3] == "tre"
+    assert [m("en") for m in MONTH_NAMES][::11] == ["Jan", "Dec"]
+    assert len(MONTH_NAMES) == 12
     for lang in LANGS:  # a workbook cannot hold two sheets of one name
         names = [sheet_name(kind, lang) for kind in SHEETS]
         assert len(set(names)) == len(names)

@@ -618,6 +618,73 @@ WORDS: Final[dict[str, Text]] = {
     "meeting_date": Text(da="Mødedato", en="Date of meeting"),
     "present": Text(da="Deltagere", en="Present"),
     "chart_none": Text(da="Ingen skoleuger at vise endnu.", en="No school weeks to show yet."),
+    "flags_note": Text(
+        da="Advar forældre og underret kommunen: elever som kvartalsreglen flager pr. "
+        "{as_of} (10 % og 15 % ulovligt fravær i kvartalet), som fravaer classify.",
+        en="Warn parents and notify municipality: pupils the quarter rule flags as of {as_of} "
+        "(10 % and 15 % unlawful absence in the quarter), as fravaer classify flags them.",
+    ),
+    "freshness_title": Text(da="Data pr. skole", en="Data per school"),
+    "days_before_as_of": Text(da="Dage før opgørelsesdatoen", en="Days before the as-of date"),
+    "periods_caption": Text(
+        da="Skoleåret {period} i kvartaler til og med {as_of}, opgjort som ministeriet gør · "
+        "{policy}",
+        en="School year {period} by quarter up to {as_of}, counted as the ministry does · {policy}",
+    ),
+    "periods_desc": Text(
+        da="Andel elever over 10 % fravær i kommunen: {values}.",
+        en="Share of pupils over 10 % absence in the municipality: {values}.",
+    ),
+    "period_value": Text(da="{value} i {period}", en="{value} in {period}"),
+    "period_months": Text(da="{first}–{last} {year}", en="{first}–{last} {year}"),
+    "changes_title": Text(da="Ændringer siden {since}", en="Changes since {since}"),
+    "since_run": Text(da="sidste kørsel {date}", en="the last run on {date}"),
+    "first_run_note": Text(
+        da="Første kørsel med denne tilstandsfil: hver elev er sammenlignet med trin 0.",
+        en="The first run with this state file: every pupil is compared with step 0.",
+    ),
+    "no_comparison": Text(
+        da="Ingen sammenligning: siderne er lavet uden --since eller --state, så de viser ikke "
+        "eskaleringer og forbedringer siden sidste kørsel.",
+        en="No comparison: the pages were made without --since or --state, so they show no "
+        "escalations or improvements since the last run.",
+    ),
+    "escalations_note": Text(
+        da="Elever der er steget et trin, eller som kvartalsreglen nu flager; det "
+        "handlevejledningen kræver af de nye trin står under tabellen.",
+        en="Pupils who moved up a step, or whom the quarter rule now flags; what the guideline "
+        "requires at the new steps follows the table.",
+    ),
+    "required_title": Text(
+        da="Det kræver handlevejledningen af de nye trin",
+        en="What the guideline requires at the new steps",
+    ),
+    "quarter_line_title": Text(da="Kvartalsreglen: {flag}", en="Quarter rule: {flag}"),
+    "reached_by": Text(da="Nået af", en="Reached by"),
+    "improvements_note": Text(
+        da="Elever hvis trin er faldet: fremgang at anerkende sammen med eleven og familien.",
+        en="Pupils whose step fell: progress to recognise with the pupil and the family.",
+    ),
+    "agenda_title": Text(
+        da="Dagsorden til Samrum / fraværskonference",
+        en="Agenda for Samrum / the absence conference",
+    ),
+    "agenda_note": Text(
+        da="Elever på trin {n} eller højere, og elever som kvartalsreglen siger skal "
+        "underrettes, ordnet efter trin (højeste først) og stigning (største først): hvor "
+        "mange procentpoint fraværet er steget de seneste {weeks} skoleuger (som i fravaer "
+        "trend). Elevens nummer fører til elevens side og mødeark.",
+        en="Pupils at step {n} or higher, and pupils whom the quarter rule says must be "
+        "notified, ordered by step (highest first) and rise (largest first): the percentage "
+        "points absence rose over the latest {weeks} school weeks (as in fravaer trend). The "
+        "pupil's number leads to the pupil's page and meeting sheet.",
+    ),
+    "agenda_none": Text(
+        da="Ingen elever på trin {n} eller højere og ingen at underrette efter kvartalsreglen.",
+        en="No pupil at step {n} or higher and none to notify by the quarter rule.",
+    ),
+    "item_number": Text(da="Nr.", en="No."),
+    "rise": Text(da="Stigning", en="Rise"),
     "footer": Text(
         da="Lavet af fravaer {version}. Personoplysninger om børn: må ikke videregives.",
         en="Made by fravaer {version}. Personal data about children: do not pass on.",
@@ -634,6 +701,22 @@ DAY_NAMES: Final = tuple(
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 )
 """The weekdays by ISO number minus one (Monday first)."""
+
+MONTH_NAMES: Final = (
+    Text(da="jan.", en="Jan"),
+    Text(da="feb.", en="Feb"),
+    Text(da="mar.", en="Mar"),
+    Text(da="apr.", en="Apr"),
+    Text(da="maj", en="May"),
+    Text(da="jun.", en="Jun"),
+    Text(da="jul.", en="Jul"),
+    Text(da="aug.", en="Aug"),
+    Text(da="sep.", en="Sep"),
+    Text(da="okt.", en="Oct"),
+    Text(da="nov.", en="Nov"),
+    Text(da="dec.", en="Dec"),
+)
+"""The months, short, by number minus one (January first)."""
 
 NUMBER_WORDS: Final = (
     Text(da="nul", en="zero"),

@@ -22,6 +22,7 @@ from fravaer.render.escalate import escalation_headings, escalation_sheet_names,
 from fravaer.render.stats import HIDDEN_MARK, render_stats
 from fravaer.render.trend import (
     SPARK_TOP,
+    pattern_words,
     render_early_warning,
     render_patterns,
     render_trend,
@@ -38,6 +39,7 @@ __all__ = [
     "condition_text",
     "escalation_headings",
     "escalation_sheet_names",
+    "pattern_words",
     "progress",
     "render_check",
     "render_classification",
