@@ -393,6 +393,23 @@ def test_the_trend_is_hidden_with_the_year_as_stats_hides_them(tmp_path: Path, k
     assert [c.text for c in flags["851003"].cells[1:]] == ["skjult"]  # its flags hidden with it
 
 
+def test_a_school_without_rows_in_a_part_shows_a_dash_not_hidden(tmp_path: Path, key: Path) -> None:
+    frame = pl.read_csv(DEMO, infer_schema_length=None, schema_overrides={"pupil_id": pl.String})
+    late = frame.filter((pl.col("school_id") != 851003) | (pl.col("date") >= "2024-01-01"))
+    export = tmp_path / "late.csv"
+    late.write_csv(export)
+    out = tmp_path / "out"
+    stats = csv("stats", export, "--by", "school", "--period", f"2023/24,{PARTS}")
+
+    assert run("site", export, "-o", out, "--key-file", key).exit_code == 0
+
+    row = {r.attrs["data-school"]: r for r in body(read_page(out / "index.html"), "periods")}
+    own = stats.filter(pl.col("school_id").cast(pl.String) == "851003")
+    assert sorted(own["period"].to_list()) == ["2023/24", "2024-01-01:2024-03-31"]
+    assert [c.text for c in row["851003"].cells[1:3]] == ["–", "–"]
+    assert close(values(row["851003"])[-1], own["share_over_10"][-1])
+
+
 def test_the_quarter_flags_per_school_are_classify_s(since_site: Path) -> None:
     classified = csv("classify", DEMO)
     page = read_page(since_site / "index.html")

@@ -87,7 +87,8 @@ QUESTIONS_FILE: Final = "questions.toml"
 def collect_site(
     frame: pl.LazyFrame, plans: SitePlans, *, policy: Policy, as_of: date
 ) -> SiteFrames:
-    """Collect the site's plans one after another, then the listed pupils' trends by their ids.
+    """Collect the site's plans one after another, then the listed pupils' trends by their ids,
+    then the quarter rule's counts and the agenda from what is collected.
 
     One at a time rather than all at once: the peak memory is the largest plan's (the early
     warning's), not the sum of all (docs/site.md#speed).
@@ -247,7 +248,8 @@ def _period_name(period: Period, lang: Lang) -> str:
 
 def _trend(periods: pl.DataFrame, ctx: SiteContext) -> dict[str, Any]:
     """The municipality's trend: a row per school and the municipality's, a share over 10 % per
-    period (``None`` where hidden), the chart, and its text alternative."""
+    period (``None`` where hidden, or where the school has no rows in the period: shown ``–``),
+    the chart, and its text alternative."""
     lang = ctx.lang
     labels: list[str] = periods[PERIOD].unique(maintain_order=True).to_list()
     names = [_period_name(parse_period(label), lang) for label in labels]
@@ -263,7 +265,7 @@ def _trend(periods: pl.DataFrame, ctx: SiteContext) -> dict[str, Any]:
                 "total": total,
                 "cells": [
                     {
-                        "hidden": c is None or bool(c[SUPPRESSED]),
+                        "hidden": c is not None and bool(c[SUPPRESSED]),
                         "share": percent(None if c is None else c[SHARE_OVER_10], lang),
                     }
                     for c in cells
