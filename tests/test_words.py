@@ -20,6 +20,7 @@ from fravaer.policy import Lang
 from fravaer.words import (
     DAY_NAMES,
     LIMIT_WORDS,
+    MONTH_NAMES,
     NUMBER_WORDS,
     SHEETS,
     WORDS,
@@ -109,6 +110,7 @@ def test_both_languages_have_the_same_fields_and_a_text() -> None:
     texts = [*WORDS.items(), *SHEETS.items()]
     texts += [(f"limit {i}", t) for i, t in enumerate(LIMIT_WORDS)]
     texts += [(f"number {i}", t) for i, t in enumerate(NUMBER_WORDS)]
+    texts += [(f"month {i}", t) for i, t in enumerate(MONTH_NAMES)]
     for key, text in texts:
         assert _fields(text.da) == _fields(text.en), key
         assert (text.da and text.en) or key == s.FLAG_NONE, key
@@ -125,6 +127,8 @@ def test_the_lists_are_whole() -> None:
         "Sunday",
     ]
     assert [n("da") for n in NUMBER_WORDS][3] == "tre"
+    assert [m("en") for m in MONTH_NAMES][::11] == ["Jan", "Dec"]
+    assert len(MONTH_NAMES) == 12
     for lang in LANGS:  # a workbook cannot hold two sheets of one name
         names = [sheet_name(kind, lang) for kind in SHEETS]
         assert len(set(names)) == len(names)
@@ -134,6 +138,7 @@ def test_the_views_keep_no_words_of_their_own() -> None:
     """Render, the charts and the meeting sheets take their words from the word table."""
     views = [*sorted((SOURCE / "render").glob("*.py")), SOURCE / "chart.py"]
     views += [SOURCE / "chart_trend.py", SOURCE / "meeting.py"]
+    views += sorted((SOURCE / "pages").glob("*.py"))
     own = re.compile(r"""["'](da|en)["']\s*:|lang == ["']da["']|\.replace\(["']\.["']""")
     found = [
         f"{path.name}:{number}"
@@ -155,3 +160,25 @@ def test_every_key_a_view_names_is_in_the_table() -> None:
         missing += [f"{path.name}: sheet {k}" for k in sheets.findall(text) if k not in SHEETS]
     assert missing == []
     assert named.findall("word(\n    'absence_pct', lang)") == ["absence_pct"]
+
+
+TEMPLATE_WORD = re.compile(r"(?<![\w.])w\.(\w+)(?:\.format\(([^()]*)\))?")
+
+
+def test_every_word_a_page_template_names_is_in_the_table_with_its_fields() -> None:
+    """The site's templates take their words from the same table (``w.KEY``), and a text they
+    fill in (``w.KEY.format(name=…)``) is given exactly its fields."""
+    templates = sorted((SOURCE / "templates").glob("*.html"))
+    found = [(p.name, m[1], m[2]) for p in templates for m in TEMPLATE_WORD.finditer(p.read_text())]
+    assert len({key for _, key, _ in found}) > 40
+    for name, key, filled in found:
+        assert key in WORDS, f"{name}: {key}"
+        fields = _fields(WORDS[key].da)
+        if filled is None:
+            assert not fields, f"{name}: {key} needs {fields}"
+        else:
+            named = {part.split("=")[0].strip() for part in filled.split(",")}
+            assert named == fields, f"{name}: {key}"
+    assert TEMPLATE_WORD.findall("{{ w.step_n.format(n=st)|nowrap }} {{ row.w.x }}") == [
+        ("step_n", "n=st")
+    ]

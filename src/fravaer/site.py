@@ -22,11 +22,37 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.policy import Policy
-from fravaer.stats import Period, freshness, stats
-from fravaer.trend import HORIZON_DAYS, direction, early_warning, patterns, trend
+from fravaer.stats import MUNICIPALITY, Period, freshness, parse_period, stats
+from fravaer.trend import (
+    DIRECTION,
+    HORIZON_DAYS,
+    PCT_BEFORE,
+    WEEKS_BACK,
+    direction,
+    early_warning,
+    patterns,
+    trend,
+)
 
 SITE_WEEKS: Final = 12
 """The dossier's trend covers the pupil's latest 12 school weeks (as ``fravaer trend``)."""
+
+AGENDA_STEP: Final = 2
+"""The agenda of a school's Samrum / fraværskonference holds its pupils from this step up
+(docs/site.md#the-agenda-for-samrum): from step 2 a case has a coordinator, and Aalborg's
+guideline takes it to Samrum with PPR."""
+
+RISE: Final = "rise"
+"""Percentage points the pupil's absence % rose over :func:`fravaer.trend.direction`'s school
+weeks (the % now minus ``pct_before``; negative when it fell, empty when unknown)."""
+
+PUPILS_WARN: Final = "pupils_warn_parents"
+PUPILS_NOTIFY: Final = "pupils_notify_municipality"
+"""Pupils the national quarter rule flags ``warn_parents`` or ``notify_municipality``."""
+
+QUARTER_CUTS: Final = (10, 1, 4)
+"""The months whose first day starts a new part of the school year on the municipality's
+trend: the calendar quarters, with the summer month of July kept in the spring's part."""
 
 
 def listed_expr() -> pl.Expr:
@@ -37,6 +63,13 @@ def listed_expr() -> pl.Expr:
     return (pl.col(s.STEP) >= 1).fill_null(False) | pl.col(s.QUARTER_FLAG).is_in(
         [s.FLAG_WARN, s.FLAG_NOTIFY]
     ).fill_null(False)
+
+
+def listed_of(classified: pl.LazyFrame) -> pl.LazyFrame:
+    """``classify``'s rows of the listed pupils (:func:`listed_expr`), by school, step and %."""
+    return classified.filter(listed_expr()).sort(
+        s.SCHOOL_ID, s.STEP, s.ABSENCE_PCT, s.PUPIL_ID, descending=[False, True, True, False]
+    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +90,9 @@ class SitePlans:
     """``stats --by school,grade`` for the period, not suppressed (a school's own page)."""
     freshness: pl.LazyFrame
     """``freshness``: each school's latest registration."""
+    periods: pl.LazyFrame
+    """``stats --by school`` over the school year's parts (:func:`period_trend`), not
+    suppressed (the caller suppresses it together with ``schools``)."""
 
     def named(self) -> dict[str, pl.LazyFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -83,8 +119,25 @@ class SiteFrames:
     classes: pl.DataFrame
     grades: pl.DataFrame
     freshness: pl.DataFrame
+    periods: pl.DataFrame
     trend: pl.DataFrame
     direction: pl.DataFrame
+    flags: pl.DataFrame
+    """:func:`quarter_flag_counts` of ``listed``."""
+    agenda: pl.DataFrame
+    """:func:`agenda` of ``listed``, ``direction`` and ``patterns``."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a school's page compares with, and ``escalate``'s rows against it."""
+
+    rows: pl.DataFrame
+    """:func:`fravaer.escalate.escalate`'s rows: escalations, then improvements."""
+    reference_as_of: date | None
+    """The date compared with; None: a first run, every pupil compared with step 0."""
+    state: bool
+    """Compared with the state file's previous run (``--state``), not a date (``--since``)."""
 
 
 def site(
@@ -137,9 +190,7 @@ def site(
     ('1', 20.0, 3)
     """
     classified = classify(frame, policy=policy, national=national, as_of=as_of, parts=parts)
-    listed = classified.filter(listed_expr()).sort(
-        s.SCHOOL_ID, s.STEP, s.ABSENCE_PCT, s.PUPIL_ID, descending=[False, True, True, False]
-    )
+    listed = listed_of(classified)
 
     def by(keys: list[str]) -> pl.LazyFrame:
         return stats(frame, by=keys, periods=[period], as_of=as_of, policy=policy, parts=parts)
@@ -152,6 +203,7 @@ def site(
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
         freshness=freshness(frame, as_of=as_of),
+        periods=period_trend(frame, policy=policy, as_of=as_of, year=period, parts=parts),
     )
 
 
@@ -167,4 +219,131 @@ def pupil_plans(
     return PupilPlans(
         trend=trend(frame, policy=policy, as_of=as_of, weeks=weeks, pupils=pupils),
         direction=direction(frame, policy=policy, as_of=as_of, pupils=pupils),
+    )
+
+
+# -- the municipality's trend and quarter rule ----------------------------------------------------
+
+
+def school_year_parts(year: Period, *, as_of: date) -> list[Period]:
+    """The parts of ``year`` on the municipality's trend that start on or before ``as_of``.
+
+    The calendar quarters cut to the school year (August–September, October–December,
+    January–March, April–July: July, the summer holiday, stays with the spring), as ranges
+    that ``fravaer stats --period`` reads. They cover the year's weekdays one for one, so
+    :func:`fravaer.stats.suppress` protects them together with the year
+    (docs/stats.md#small-cell-suppression).
+
+    >>> from fravaer.stats import school_year
+    >>> [p.label for p in school_year_parts(school_year(2023), as_of=date(2024, 3, 8))]
+    ['2023-08-01:2023-09-30', '2023-10-01:2023-12-31', '2024-01-01:2024-03-31']
+    """
+    starts = [year.start]
+    day = year.start.replace(day=1)
+    while True:
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        if day > year.end:
+            break
+        if day.month in QUARTER_CUTS:
+            starts.append(day)
+    ends = [*(date.fromordinal(d.toordinal() - 1) for d in starts[1:]), year.end]
+    return [
+        parse_period(f"{a.isoformat()}:{b.isoformat()}")
+        for a, b in zip(starts, ends, strict=True)
+        if a <= as_of
+    ]
+
+
+def period_trend(
+    frame: pl.LazyFrame, *, policy: Policy, as_of: date, year: Period, parts: int = 1
+) -> pl.LazyFrame:
+    """``fravaer stats --by school`` over :func:`school_year_parts` of ``year``: the trend of the
+    municipality's page, not suppressed (the caller suppresses it with the year's table)."""
+    return stats(
+        frame,
+        by=[s.SCHOOL_ID],
+        periods=school_year_parts(year, as_of=as_of),
+        as_of=as_of,
+        policy=policy,
+        parts=parts,
+    )
+
+
+def quarter_flag_counts(listed: pl.LazyFrame) -> pl.LazyFrame:
+    """Per school, then for the municipality (``school_id`` empty, ``_municipality`` true), the
+    pupils the national quarter rule flags: ``pupils_warn_parents`` (10 % or more unlawful
+    absence in the quarter) and ``pupils_notify_municipality`` (15 %), as ``classify`` flags
+    them. ``listed`` is :func:`listed_of` (every flagged pupil is on it).
+
+    >>> rows = pl.LazyFrame({"school_id": ["A", "A", "B"],
+    ...     "quarter_flag": ["warn_parents", "none", "notify_municipality"]})
+    >>> quarter_flag_counts(rows).collect().rows()
+    [('A', 1, 0, False), ('B', 0, 1, False), (None, 1, 1, True)]
+    """
+    flag = pl.col(s.QUARTER_FLAG).cast(pl.String)
+    counts = [
+        (flag == s.FLAG_WARN).sum().cast(pl.Int64).alias(PUPILS_WARN),
+        (flag == s.FLAG_NOTIFY).sum().cast(pl.Int64).alias(PUPILS_NOTIFY),
+    ]
+    schools = (
+        listed.group_by(s.SCHOOL_ID).agg(counts).with_columns(pl.lit(False).alias(MUNICIPALITY))
+    )
+    total = listed.select(counts).with_columns(
+        pl.lit(None, dtype=pl.String).alias(s.SCHOOL_ID), pl.lit(True).alias(MUNICIPALITY)
+    )
+    columns = [s.SCHOOL_ID, PUPILS_WARN, PUPILS_NOTIFY, MUNICIPALITY]
+    return pl.concat([schools.sort(s.SCHOOL_ID).select(columns), total.select(columns)])
+
+
+# -- a school's agenda ---------------------------------------------------------------------------
+
+
+_SHARED_WITH_CLASSIFY: Final = (s.SCHOOL_ID, s.CLASS_NAME, s.AS_OF, s.WINDOW_DAYS, s.ABSENCE_PCT)
+"""The columns of ``patterns`` that ``classify`` has too (with ``classify``'s meaning kept)."""
+
+
+def agenda_expr(*, min_step: int = AGENDA_STEP) -> pl.Expr:
+    """A pupil on the agenda: at ``min_step`` or higher, or flagged for notifying the
+    municipality by the quarter rule."""
+    return (pl.col(s.STEP) >= min_step).fill_null(False) | (
+        pl.col(s.QUARTER_FLAG).cast(pl.String) == s.FLAG_NOTIFY
+    ).fill_null(False)
+
+
+def agenda(
+    listed: pl.LazyFrame,
+    moved: pl.LazyFrame,
+    found: pl.LazyFrame,
+    *,
+    min_step: int = AGENDA_STEP,
+) -> pl.LazyFrame:
+    """The agenda of each school's Samrum / fraværskonference: the pupils to discuss, in order.
+
+    The listed pupils of :func:`agenda_expr`, with their direction (``moved``:
+    :func:`fravaer.trend.direction`), their :data:`RISE` and their patterns (``found``:
+    :func:`fravaer.trend.patterns`), ordered by school, then step (highest first), then rise
+    (largest first, unknown last), then pupil id.
+
+    >>> listed = pl.LazyFrame({"pupil_id": ["1", "2", "3", "4"], "school_id": "A",
+    ...     "step": [2, 3, 2, 1], "absence_pct": [16.0, 21.0, 18.0, 11.0],
+    ...     "quarter_flag": ["none", "none", "none", "notify_municipality"]})
+    >>> moved = pl.LazyFrame({"pupil_id": ["1", "2", "3", "4"],
+    ...     "pct_before": [10.0, 22.0, 17.0, 9.0], "weeks_back": 3,
+    ...     "direction": ["rising", "falling", "flat", "rising"]})
+    >>> found = pl.LazyFrame({"pupil_id": ["1", "2", "3", "4"], "flags": ["", "", "run", ""]})
+    >>> agenda(listed, moved, found).collect().select("pupil_id", "step", "rise").rows()
+    [('2', 3, -1.0), ('1', 2, 6.0), ('3', 2, 1.0), ('4', 1, 2.0)]
+    """
+    patterns_of = found.select(pl.exclude(*_SHARED_WITH_CLASSIFY))
+    moves = moved.select(s.PUPIL_ID, PCT_BEFORE, WEEKS_BACK, DIRECTION)
+    return (
+        listed.filter(agenda_expr(min_step=min_step))
+        .join(moves, on=s.PUPIL_ID, how="left")
+        .join(patterns_of, on=s.PUPIL_ID, how="left")
+        .with_columns((pl.col(s.ABSENCE_PCT) - pl.col(PCT_BEFORE)).alias(RISE))
+        .sort(
+            [s.SCHOOL_ID, s.STEP, RISE, s.PUPIL_ID],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
     )

@@ -9,6 +9,7 @@ page per listed pupil named by the pupil's token, never the id (docs/site.md).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import date
@@ -20,16 +21,27 @@ import polars as pl
 from fravaer import __version__
 from fravaer.classify import parts_for
 from fravaer.config import WINDOWS_DEVICES
-from fravaer.escalation_files import same_file_key
+from fravaer.escalation_files import Run, same_file_key
 from fravaer.ingest.reference import read_reference
 from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.schema import PUPIL_ID, SCHOOL_ID
+from fravaer.site import Changes, listed_of
 from fravaer.site import site as site_plans
-from fravaer.stats import MIN_CELL_DEFAULT, MUNICIPALITY, parse_periods, reference_for, suppress
+from fravaer.state import State
+from fravaer.stats import (
+    MIN_CELL_DEFAULT,
+    MUNICIPALITY,
+    PERIOD,
+    parse_periods,
+    reference_for,
+    suppress,
+)
 from fravaer.stats_files import warn_stale
 from fravaer.tokens import school_names as folder_names
+
+log = logging.getLogger("fravaer")
 
 PUPIL_PAGE: Final = re.compile(r"[0-9a-f]{16}\.html")
 """A pupil's page: the token and ``.html``; an earlier run's page of a pupil no longer listed is
@@ -43,6 +55,10 @@ class SiteFiles:
     files: list[tuple[Path, bytes]]
     schools: int
     pupils: int
+    changes: Changes | None = None
+    """The escalations and improvements shown (``--since`` or ``--state``), else None."""
+    state: bytes | None = None
+    """The state file's new content (``--state``): written once the pages are."""
 
 
 def school_folders(schools: set[str]) -> dict[str, str]:
@@ -67,21 +83,50 @@ def site_files(
     lang: Lang,
     names: dict[str, str],
     key: bytes,
+    since: date | None = None,
+    state: State | None = None,
+    state_source: str = "",
 ) -> SiteFiles:
     """Every page of the site as of ``as_of``: the municipality's (small cells suppressed as
-    ``fravaer stats`` suppresses them), each school's, and each listed pupil's."""
+    ``fravaer stats`` suppresses them), each school's, and each listed pupil's.
+
+    With ``since`` (a date before ``as_of``) or ``state`` (the state file's content, named
+    ``state_source`` in errors), each school's page shows the escalations and improvements since
+    then, as ``fravaer escalate --since`` or ``--state`` gives them, from the same classification
+    as the pages; with ``state``, :attr:`SiteFiles.state` is the state file's new content.
+    """
     period = parse_periods(None, as_of=as_of)[0]
+    parts = parts_for(frame)
     plans = site_plans(
-        frame, policy=policy, national=national, as_of=as_of, period=period, parts=parts_for(frame)
+        frame, policy=policy, national=national, as_of=as_of, period=period, parts=parts
     )
+    changes, next_state = None, None
+    if since is not None or state is not None:
+        run = Run(frame, as_of, policy, national, lang=lang, parts=parts)
+        if since is not None:
+            run.compare_with_day(since)
+        elif state is not None and run.compare_with_state(state, source=state_source) is None:
+            log.info("no earlier run in the state file: every pupil is compared with step 0")
+        changes = Changes(run.escalations(), run.reference_as_of, state=since is None)
+        if state is not None:
+            next_state = run.next_state(state)
+        # The run's classification is the one the lists need: classify once, not twice.
+        plans = replace(plans, listed=listed_of(run.classified().lazy()))
     frames = collect_site(frame, plans, policy=policy, as_of=as_of)
-    frames = replace(
-        frames,
-        schools=suppress(frames.schools, keys=[SCHOOL_ID], min_cell=MIN_CELL_DEFAULT, as_of=as_of),
+    # The school year and its parts are one output: hidden together (docs/stats.md).
+    both = suppress(
+        pl.concat([frames.schools, frames.periods], how="vertical_relaxed"),
+        keys=[SCHOOL_ID],
+        min_cell=MIN_CELL_DEFAULT,
+        as_of=as_of,
     )
+    year = pl.col(PERIOD) == period.label
+    frames = replace(frames, schools=both.filter(year), periods=both.filter(~year))
     warn_stale(frames.freshness)
-    schools = set(frames.listed[SCHOOL_ID].to_list()) | set(
-        frames.schools.filter(~pl.col(MUNICIPALITY))[SCHOOL_ID].drop_nulls().to_list()
+    schools = (
+        set(frames.listed[SCHOOL_ID].to_list())
+        | set(frames.schools.filter(~pl.col(MUNICIPALITY))[SCHOOL_ID].drop_nulls().to_list())
+        | set(changes.rows[SCHOOL_ID].to_list() if changes is not None else [])
     )
     context = SiteContext(
         as_of=as_of,
@@ -96,5 +141,7 @@ def site_files(
         reference=reference_for(read_reference(None), period),
         version=__version__,
     )
-    files = [(Path(path), data) for path, data in site_pages(frames, context)]
-    return SiteFiles(files, schools=len(schools), pupils=frames.listed.height)
+    files = [(Path(path), data) for path, data in site_pages(frames, context, changes=changes)]
+    return SiteFiles(
+        files, schools=len(schools), pupils=frames.listed.height, changes=changes, state=next_state
+    )

@@ -39,7 +39,11 @@ class Text:
     en: str
 
     def __call__(self, lang: Lang, **values: object) -> str:
-        return (self.da if lang == "da" else self.en).format(**values)
+        return self.of(lang).format(**values)
+
+    def of(self, lang: Lang) -> str:
+        """The text in ``lang`` as written, its fields not filled in."""
+        return self.da if lang == "da" else self.en
 
 
 def number_text(value: float | Decimal | None, lang: Lang, *, decimals: int | None = 1) -> str:
@@ -77,6 +81,16 @@ def plain_text(value: object) -> str:
 def word(key: str, lang: Lang, **values: object) -> str:
     """The text of ``key`` in ``lang`` with its fields filled in."""
     return WORDS[key](lang, **values)
+
+
+def texts(lang: Lang) -> dict[str, str]:
+    """Every text of the table in ``lang`` as written, by key: the words of a page template
+    (``w.absence_pct``, ``w.step_n.format(n=2)``), where the template fills in the fields.
+
+    >>> texts("en")["absence_pct"], texts("da")["step_n"]
+    ('Absence %', 'Trin {n}')
+    """
+    return {key: text.of(lang) for key, text in WORDS.items()}
 
 
 WORDS: Final[dict[str, Text]] = {
@@ -531,6 +545,191 @@ WORDS: Final[dict[str, Text]] = {
         en="What the guideline requires at step {step}",
     ),
     "meeting_questions": Text(da="Til mødet", en="For the meeting"),
+    # -- the site's pages (fravaer site) ----------------------------------------------------------
+    "all_schools": Text(da="Alle skoler", en="All schools"),
+    "policy": Text(da="Handlevejledning", en="Guideline"),
+    "national_share": Text(
+        da="Landsplan ({period}): {share} af eleverne over 10 % fravær.",
+        en="Nationally ({period}): {share} of pupils over 10 % absence.",
+    ),
+    "stats_note": Text(
+        da="Skoleåret {period} til og med {until}, opgjort som ministeriet gør (elever på "
+        "skolen i perioden). Trin pr. {until}. Skoler med færre end {min_cell} elever, og de "
+        "skoler der ellers kunne regnes ud, vises som »skjult«.",
+        en="School year {period} up to {until}, counted as the ministry does (pupils at the "
+        "school in the period). Steps as of {until}. Schools with fewer than {min_cell} pupils, "
+        "and those that could otherwise be worked out, are shown as “hidden”.",
+    ),
+    "hidden": Text(da="skjult", en="hidden"),
+    "stale": Text(
+        da="{n} skoledage bagud: tallene kan være forældede",
+        en="{n} school days behind: the figures may be stale",
+    ),
+    "list_note": Text(
+        da="Elevens nummer fører til elevens side med udvikling, ugedage og mødeark.",
+        en="The pupil's number leads to the pupil's page with trend, weekdays and meeting sheet.",
+    ),
+    "quarter_rule": Text(da="Kvartalsreglen", en="Quarter rule"),
+    "dossier": Text(da="Elevens side med mødeark", en="The pupil's page with the meeting sheet"),
+    "early_title": Text(
+        da="Tidlig varsling: elever under trin 1 at handle på nu",
+        en="Early warning: pupils below step 1 to act on now",
+    ),
+    "classes_title": Text(da="Klasser og klassetrin", en="Classes and grades"),
+    "own_note": Text(
+        da="Skolens egne tal, ikke diskretioneret: kun til skolens medarbejdere.",
+        en="The school's own figures, not suppressed: for the school's staff only.",
+    ),
+    "school_freshness": Text(
+        da="Seneste registrering på skolen: {date}.",
+        en="Latest registration at the school: {date}.",
+    ),
+    "back_school": Text(da="Til skolens side", en="To the school's page"),
+    "back_all": Text(da="Til alle skoler", en="To all schools"),
+    "headline": Text(
+        da="{days} fraværsdage af de seneste {n} skoledage — {step}",
+        en="{days} absent days of the latest {n} school days — {step}",
+    ),
+    "at_step": Text(da="trin {n}", en="step {n}"),
+    "too_few": Text(da="for få skoledage til et trin", en="too few school days for a step"),
+    "why": Text(
+        da="Trin {n} gælder ved {condition} ({window}). Fraværet er {pct} i perioden "
+        "{start} – {end}.",
+        en="Step {n} applies at {condition} ({window}). Absence is {pct} from {start} to {end}.",
+    ),
+    "why_below": Text(
+        da="Fraværet er {pct} i perioden {start} – {end}; trin 1 gælder ved {condition}.",
+        en="Absence is {pct} from {start} to {end}; step 1 applies at {condition}.",
+    ),
+    "trend_note": Text(
+        da="Hver uges tal er vejledningens: fraværet i de {window} ved ugens sidste skoledag "
+        "(som i fravaer trend). Ugens eget fravær står i tabellen ved siden af.",
+        en="Each week's figure is the guideline's: absence in the {window} at the week's last "
+        "school day (as in fravaer trend). The week's own absence stands beside it.",
+    ),
+    "trend_chart_caption": Text(
+        da="Fravær i % af de {window} · pr. {as_of} · {policy}",
+        en="Absence as % of the {window} · as of {as_of} · {policy}",
+    ),
+    "category_days": Text(
+        da="Sygdom {illness} · ekstraordinær frihed {leave} · ulovligt fravær {unlawful} "
+        "fraværsdage.",
+        en="Illness {illness} · leave {leave} · unlawful absence {unlawful} absent days.",
+    ),
+    "rolling_pct": Text(da="Fravær % (vejledningens)", en="Absence % (guideline's)"),
+    "limit_line": Text(da="trin {n}: {t} %", en="step {n}: {t} %"),
+    "weekday_title": Text(da="Fravær pr. ugedag", en="Absence per weekday"),
+    "weekday_note": Text(
+        da="Elevens seneste {days} skoledage, mandag til fredag (som i fravaer patterns).",
+        en="The pupil's latest {days} school days, Monday to Friday (as in fravaer patterns).",
+    ),
+    "weekday_flag": Text(
+        da="Mønster: mere fravær om {days} end tilfældet giver.",
+        en="Pattern: more absence on {days} than chance gives.",
+    ),
+    "weekday_none": Text(da="Intet ugedagsmønster.", en="No weekday pattern."),
+    "quarter_line": Text(
+        da="Ulovligt fravær i kvartalet: {pct}. {flag}",
+        en="Unlawful absence in the quarter: {pct}. {flag}",
+    ),
+    "quarter_unknown": Text(
+        da="Kvartalsreglen er ikke vurderet.", en="The quarter rule is not evaluated."
+    ),
+    "quarter_none": Text(
+        da="Under grænsen for at advare forældrene (10 %).",
+        en="Below the limit for warning the parents (10 %).",
+    ),
+    "quarter_warn_parents": Text(
+        da="Forældrene skal advares (10 % eller mere).",
+        en="The parents must be warned (10 % or more).",
+    ),
+    "quarter_notify_municipality": Text(
+        da="Skolelederen skal underrette kommunen (15 % eller mere).",
+        en="The school leader must notify the municipality (15 % or more).",
+    ),
+    "no_actions": Text(
+        da="Vejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
+        en="The guideline requires no action below step 1; the quarter rule may.",
+    ),
+    "meeting_sheet": Text(da="Mødeark", en="Meeting sheet"),
+    "meeting_note": Text(
+        da="Til mødet med eleven og forældrene. Udfyldes på mødet.",
+        en="For the meeting with the pupil and the parents. Filled in at the meeting.",
+    ),
+    "meeting_date": Text(da="Mødedato", en="Date of meeting"),
+    "present": Text(da="Deltagere", en="Present"),
+    "chart_none": Text(da="Ingen skoleuger at vise endnu.", en="No school weeks to show yet."),
+    "flags_note": Text(
+        da="Advar forældre og underret kommunen: elever som kvartalsreglen flager pr. "
+        "{as_of} (10 % og 15 % ulovligt fravær i kvartalet), som fravaer classify.",
+        en="Warn parents and notify municipality: pupils the quarter rule flags as of {as_of} "
+        "(10 % and 15 % unlawful absence in the quarter), as fravaer classify flags them.",
+    ),
+    "freshness_title": Text(da="Data pr. skole", en="Data per school"),
+    "days_before_as_of": Text(da="Dage før opgørelsesdatoen", en="Days before the as-of date"),
+    "periods_caption": Text(
+        da="Skoleåret {period} i kvartaler til og med {as_of}, opgjort som ministeriet gør · "
+        "{policy}",
+        en="School year {period} by quarter up to {as_of}, counted as the ministry does · {policy}",
+    ),
+    "periods_desc": Text(
+        da="Andel elever over 10 % fravær i kommunen: {values}.",
+        en="Share of pupils over 10 % absence in the municipality: {values}.",
+    ),
+    "period_value": Text(da="{value} i {period}", en="{value} in {period}"),
+    "period_months": Text(da="{first}–{last} {year}", en="{first}–{last} {year}"),
+    "changes_title": Text(da="Ændringer siden {since}", en="Changes since {since}"),
+    "since_run": Text(da="sidste kørsel {date}", en="the last run on {date}"),
+    "first_run_note": Text(
+        da="Første kørsel med denne tilstandsfil: hver elev er sammenlignet med trin 0.",
+        en="The first run with this state file: every pupil is compared with step 0.",
+    ),
+    "no_comparison": Text(
+        da="Ingen sammenligning: siderne er lavet uden --since eller --state, så de viser ikke "
+        "eskaleringer og forbedringer siden sidste kørsel.",
+        en="No comparison: the pages were made without --since or --state, so they show no "
+        "escalations or improvements since the last run.",
+    ),
+    "escalations_note": Text(
+        da="Elever der er steget et trin, eller som kvartalsreglen nu flager; det "
+        "handlevejledningen kræver af de nye trin står under tabellen.",
+        en="Pupils who moved up a step, or whom the quarter rule now flags; what the guideline "
+        "requires at the new steps follows the table.",
+    ),
+    "required_title": Text(
+        da="Det kræver handlevejledningen af de nye trin",
+        en="What the guideline requires at the new steps",
+    ),
+    "quarter_line_title": Text(da="Kvartalsreglen: {flag}", en="Quarter rule: {flag}"),
+    "reached_by": Text(da="Nået af", en="Reached by"),
+    "improvements_note": Text(
+        da="Elever hvis trin er faldet: fremgang at anerkende sammen med eleven og familien.",
+        en="Pupils whose step fell: progress to recognise with the pupil and the family.",
+    ),
+    "agenda_title": Text(
+        da="Dagsorden til Samrum / fraværskonference",
+        en="Agenda for Samrum / the absence conference",
+    ),
+    "agenda_note": Text(
+        da="Elever på trin {n} eller højere, og elever som kvartalsreglen siger skal "
+        "underrettes, ordnet efter trin (højeste først) og stigning (største først): hvor "
+        "mange procentpoint fraværet er steget de seneste {weeks} skoleuger (som i fravaer "
+        "trend). Elevens nummer fører til elevens side og mødeark.",
+        en="Pupils at step {n} or higher, and pupils whom the quarter rule says must be "
+        "notified, ordered by step (highest first) and rise (largest first): the percentage "
+        "points absence rose over the latest {weeks} school weeks (as in fravaer trend). The "
+        "pupil's number leads to the pupil's page and meeting sheet.",
+    ),
+    "agenda_none": Text(
+        da="Ingen elever på trin {n} eller højere og ingen at underrette efter kvartalsreglen.",
+        en="No pupil at step {n} or higher and none to notify by the quarter rule.",
+    ),
+    "item_number": Text(da="Nr.", en="No."),
+    "rise": Text(da="Stigning", en="Rise"),
+    "footer": Text(
+        da="Lavet af fravaer {version}. Personoplysninger om børn: må ikke videregives.",
+        en="Made by fravaer {version}. Personal data about children: do not pass on.",
+    ),
 }
 """The word table: column names, values and each view's own words, each written once."""
 
@@ -543,6 +742,22 @@ DAY_NAMES: Final = tuple(
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 )
 """The weekdays by ISO number minus one (Monday first)."""
+
+MONTH_NAMES: Final = (
+    Text(da="jan.", en="Jan"),
+    Text(da="feb.", en="Feb"),
+    Text(da="mar.", en="Mar"),
+    Text(da="apr.", en="Apr"),
+    Text(da="maj", en="May"),
+    Text(da="jun.", en="Jun"),
+    Text(da="jul.", en="Jul"),
+    Text(da="aug.", en="Aug"),
+    Text(da="sep.", en="Sep"),
+    Text(da="okt.", en="Oct"),
+    Text(da="nov.", en="Nov"),
+    Text(da="dec.", en="Dec"),
+)
+"""The months, short, by number minus one (January first)."""
 
 NUMBER_WORDS: Final = (
     Text(da="nul", en="zero"),

@@ -3,8 +3,9 @@
 Run by ``make test-browser``, never by ``make test`` (the ``browser`` marker is deselected
 there): it needs Debian's ``chromium`` (and ``fonts-dejavu`` for æøå), which this test drives
 through the ``playwright`` package with ``executable_path``; it downloads and installs nothing.
-``FRAVAER_CHROMIUM`` names another binary. ``FRAVAER_SCREENSHOTS=DIR`` also saves the three
-screenshots there (``docs/site-*.png``).
+``FRAVAER_CHROMIUM`` names another binary. ``FRAVAER_SCREENSHOTS=DIR`` also saves the
+screenshots there (``docs/site-*.png``). The site is made with ``--since``, so that a school's
+page shows its escalations, improvements and agenda.
 
 Each page must load with no console message of type error and no page error, fetch nothing
 (the only request is the page itself), show its key texts, print on A4, and the pupil's
@@ -39,6 +40,7 @@ A4 = (595, 842)  # points, rounded
 PUPIL = "0000005"
 MEETING = "Mødeark"
 SHOT_HEIGHT = 1100  # the screenshots show the top of a page, at most this many pixels
+SINCE = "2024-02-09"
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = folder / "out"
     result = CliRunner().invoke(
         app,
-        ["site", str(DEMO), "-o", str(out), "--school-names", str(NAMES), "--key-file", str(key)],
+        [
+            "site",
+            str(DEMO),
+            "-o",
+            str(out),
+            "--school-names",
+            str(NAMES),
+            "--key-file",
+            str(key),
+            "--since",
+            SINCE,
+        ],
     )
     assert result.exit_code == 0, result.output
     return out
@@ -82,9 +95,12 @@ class Rendered:
     pdf: bytes
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    shots: dict[str, bytes] = field(default_factory=dict)
 
 
-def render(browser: Browser, path: Path) -> Rendered:
+def render(browser: Browser, path: Path, *, sections: tuple[str, ...] = ()) -> Rendered:
+    """``path`` rendered: its text, the top of the page as PNG, the page printed to A4 PDF, and
+    a PNG of each element of ``sections`` (CSS selectors) in :attr:`Rendered.shots`."""
     page = browser.new_page(viewport={"width": 900, "height": 1100})
     requests: list[str] = []
     errors: list[str] = []
@@ -104,9 +120,10 @@ def render(browser: Browser, path: Path) -> Rendered:
     bottom = page.evaluate("document.querySelector('footer').getBoundingClientRect().bottom")
     height = min(int(bottom) + 24, SHOT_HEIGHT)
     png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": 900, "height": height})
+    shots = {selector: page.locator(selector).screenshot() for selector in sections}
     pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
     page.close()
-    return Rendered(text, png, pdf, requests, errors)
+    return Rendered(text, png, pdf, requests, errors, shots)
 
 
 def pdf_pages(pdf: bytes, tmp_path: Path) -> list[str]:
@@ -142,28 +159,50 @@ def assert_quiet(rendered: Rendered, path: Path) -> None:
 
 def test_the_municipality_page(browser: Browser, site: Path, tmp_path: Path) -> None:
     path = site / "index.html"
-    rendered = render(browser, path)
+    rendered = render(browser, path, sections=("#periods",))
 
     assert_quiet(rendered, path)
-    for text in ("Alle skoler", "Vestre Skole", "Østre Skole", "Hele kommunen", "2024-03-08"):
+    for text in (
+        "Alle skoler",
+        "Vestre Skole",
+        "Østre Skole",
+        "Kommunen",
+        "2024-03-08",
+        "Udvikling: andel elever over 10 % fravær",
+        "Andel elever over 10 % fravær i kommunen: 28,9 % i aug.–sep. 2023;",
+        "Data pr. skole",
+    ):
         assert text in rendered.text
     assert re.search(r"Landsplan \(\d{4}/\d{2}\): [\d,]+ %", rendered.text)
     pages = pdf_pages(rendered.pdf, tmp_path)
-    assert len(pages) == 1
+    assert len(pages) <= 2
     assert "aalborg-2023" in pages[0]
+    assert "Skoleåret 2023/24 i kvartaler til og med 2024-03-08" in "".join(pages)
     keep("site-municipality.png", rendered.png)
 
 
 def test_a_school_page(browser: Browser, site: Path, tmp_path: Path) -> None:
     path = site / "851001" / "index.html"
-    rendered = render(browser, path)
+    rendered = render(browser, path, sections=("#changes", "#agenda-section"))
 
     assert_quiet(rendered, path)
-    for text in ("Vestre Skole", PUPIL, "Tovholder", "Tidlig varsling", "Klasser og klassetrin"):
+    for text in (
+        "Vestre Skole",
+        PUPIL,
+        "Tovholder",
+        "Tidlig varsling",
+        "Klasser og klassetrin",
+        f"Ændringer siden {SINCE}",
+        "Det kræver handlevejledningen af de nye trin",
+        "Forbedringer",
+        "Dagsorden til Samrum / fraværskonference",
+    ):
         assert text in rendered.text
     pages = pdf_pages(rendered.pdf, tmp_path)
     assert all("2024-03-08" in page or not page.strip() for page in pages[:1])
     keep("site-school.png", rendered.png)
+    keep("site-changes.png", rendered.shots["#changes"])
+    keep("site-agenda.png", rendered.shots["#agenda-section"])
 
 
 def test_a_pupil_s_page_prints_its_meeting_sheet_on_a_page_of_its_own(

@@ -20,27 +20,51 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from fravaer import schema as s
-from fravaer.pages.chart import chart
-from fravaer.pages.numbers import days, number, percent
-from fravaer.pages.words import WORDS, words
-from fravaer.policy import Lang, Policy
-from fravaer.render import condition_text, trend_summary
-from fravaer.site import SiteFrames, SitePlans, pupil_plans
+from fravaer.escalate import (
+    CHANGE,
+    ESCALATION,
+    IMPROVEMENT,
+    PREVIOUS_QUARTER_FLAG,
+    PREVIOUS_STEP,
+    RESPONSIBLE,
+    SEPARATOR,
+)
+from fravaer.pages.chart import chart, period_chart
+from fravaer.pages.numbers import Num, days, number, percent
+from fravaer.policy import Lang, Policy, Step
+from fravaer.render import condition_text, pattern_words, trend_summary
+from fravaer.site import (
+    AGENDA_STEP,
+    PUPILS_NOTIFY,
+    PUPILS_WARN,
+    RISE,
+    Changes,
+    SiteFrames,
+    SitePlans,
+    agenda,
+    pupil_plans,
+    quarter_flag_counts,
+)
 from fravaer.stats import (
     DAYS_BEHIND,
     FRESHNESS_LAG_DAYS,
     LATEST_DATE,
     MUNICIPALITY,
+    PERIOD,
     PUPILS,
     PUPILS_OVER_10,
     SHARE_OVER_10,
     SUPPRESSED,
+    Period,
     Reference,
+    parse_period,
     step_column,
 )
 from fravaer.trend import (
     ABSENT_DAYS_WEEK,
     DIRECTION,
+    DIRECTION_WEEKS,
+    FLAGS,
     PATTERN_DAYS,
     PCT_BEFORE,
     PROJECTED_DATE,
@@ -53,6 +77,7 @@ from fravaer.trend import (
     WEEKDAYS,
     WEEKS_BACK,
 )
+from fravaer.words import MONTH_NAMES, NO_VALUE, texts, word
 
 INDEX: Final = "index.html"
 PAGE_SUFFIX: Final = ".html"
@@ -62,15 +87,23 @@ QUESTIONS_FILE: Final = "questions.toml"
 def collect_site(
     frame: pl.LazyFrame, plans: SitePlans, *, policy: Policy, as_of: date
 ) -> SiteFrames:
-    """Collect the site's plans one after another, then the listed pupils' trends by their ids.
+    """Collect the site's plans one after another, then the listed pupils' trends by their ids,
+    then the quarter rule's counts and the agenda from what is collected.
 
     One at a time rather than all at once: the peak memory is the largest plan's (the early
     warning's), not the sum of all (docs/site.md#speed).
     """
     done = {name: plan.collect() for name, plan in plans.named().items()}
-    ids = done["listed"][s.PUPIL_ID].to_list()
-    pupils = pupil_plans(frame, policy=policy, as_of=as_of, pupils=ids)
-    return SiteFrames(**done, trend=pupils.trend.collect(), direction=pupils.direction.collect())
+    listed = done["listed"]
+    pupils = pupil_plans(frame, policy=policy, as_of=as_of, pupils=listed[s.PUPIL_ID].to_list())
+    moved = pupils.direction.collect()
+    return SiteFrames(
+        **done,
+        trend=pupils.trend.collect(),
+        direction=moved,
+        flags=quarter_flag_counts(listed.lazy()).collect(),
+        agenda=agenda(listed.lazy(), moved.lazy(), done["patterns"].lazy()).collect(),
+    )
 
 
 @dataclass(frozen=True)
@@ -98,9 +131,27 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+NBSP: Final = "\u00a0"
+
+
+def page_words(lang: Lang) -> dict[str, str]:
+    """The word table (:func:`fravaer.words.texts`) for a template; `` %`` with a no-break
+    space, so that a narrow column's heading never puts the sign alone on a line.
+
+    >>> page_words("da")["share_over_10"] == "Andel over 10\u00a0%"
+    True
+    """
+    return {key: text.replace(" %", NBSP + "%") for key, text in texts(lang).items()}
+
+
+def _nowrap(text: str) -> str:
+    """``Trin 2`` kept on one line (the ``nowrap`` filter of the templates)."""
+    return text.replace(" ", NBSP)
+
+
 def environment() -> Environment:
     """The jinja2 environment of the pages: autoescape on, undefined names an error."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("fravaer", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
@@ -109,6 +160,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["nowrap"] = _nowrap
+    return env
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -137,12 +190,18 @@ class SiteContext:
         lang = self.lang
         return {
             "lang": lang,
-            "w": words(lang),
+            "w": page_words(lang),
             "as_of": self.as_of.isoformat(),
-            "policy_title": self.policy.title(lang),
+            "policy_line": word(
+                "policy_line",
+                lang,
+                title=self.policy.title(lang),
+                version=self.policy.version,
+                window=word(
+                    "absence_of_window", lang, window=self.policy.primary.window.describe(lang)
+                ),
+            ),
             "policy_name": self.policy.name,
-            "policy_version": self.policy.version,
-            "window": self.policy.primary.window.describe(lang),
             "version": self.version,
         }
 
@@ -159,7 +218,7 @@ def _pupil_row(row: Mapping[str, Any], ctx: SiteContext) -> dict[str, Any]:
         "window_days": number(row[s.WINDOW_DAYS], lang),
         "pct": percent(row[s.ABSENCE_PCT], lang),
         "quarter_pct": percent(row.get(s.QUARTER_UNLAWFUL_PCT), lang),
-        "flag": WORDS[flag][lang] if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else "",
+        "flag": word(flag, lang) if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else "",
         "responsible": ctx.policy.step(step).responsible(lang) if step else "",
         "href": ctx.tokens[row[s.PUPIL_ID]] + PAGE_SUFFIX,
     }
@@ -176,60 +235,267 @@ def _stats_row(row: Mapping[str, Any], policy: Policy, lang: Lang) -> dict[str, 
     }
 
 
-def municipality_page(
-    env: Environment, schools: pl.DataFrame, fresh: pl.DataFrame, ctx: SiteContext
-) -> str:
-    """``index.html``: per school pupils, steps and share over 10 % (``schools`` suppressed)."""
+def _period_name(period: Period, lang: Lang) -> str:
+    """A part of the school year as people name it: ``okt.–dec. 2023``."""
+    return word(
+        "period_months",
+        lang,
+        first=MONTH_NAMES[period.start.month - 1](lang),
+        last=MONTH_NAMES[period.end.month - 1](lang),
+        year=period.end.year,
+    )
+
+
+def _trend(periods: pl.DataFrame, ctx: SiteContext) -> dict[str, Any]:
+    """The municipality's trend: a row per school and the municipality's, a share over 10 % per
+    period (``None`` where hidden, or where the school has no rows in the period: shown ``–``),
+    the chart, and its text alternative."""
     lang = ctx.lang
-    latest = {row[s.SCHOOL_ID]: row for row in fresh.iter_rows(named=True)}
+    labels: list[str] = periods[PERIOD].unique(maintain_order=True).to_list()
+    names = [_period_name(parse_period(label), lang) for label in labels]
+    rows: list[dict[str, Any]] = []
+    for key, part in periods.partition_by(MUNICIPALITY, s.SCHOOL_ID, as_dict=True).items():
+        total, school = bool(key[0]), key[1]
+        by_label = {r[PERIOD]: r for r in part.iter_rows(named=True)}
+        cells = [by_label.get(label) for label in labels]
+        rows.append(
+            {
+                "id": "" if total else school,
+                "name": word("municipality", lang) if total else ctx.school_name(str(school)),
+                "total": total,
+                "cells": [
+                    {
+                        "hidden": c is not None and bool(c[SUPPRESSED]),
+                        "share": percent(None if c is None else c[SHARE_OVER_10], lang),
+                    }
+                    for c in cells
+                ],
+            }
+        )
+    rows.sort(key=lambda r: (r["total"], r["id"]))
+    reference = ctx.reference
+    national = None
+    if reference is not None and reference.share_over_10 is not None:
+        national = (reference.share_over_10, word("national", lang, year=reference.period))
+    drawn = period_chart(
+        names,
+        [(r["name"], [c["share"].value for c in r["cells"]], r["total"]) for r in rows],
+        national=national,
+        lang=lang,
+    )
+    total_row = next((r for r in rows if r["total"]), None)
+    values = [
+        word("period_value", lang, value=c["share"].text, period=name)
+        for c, name in zip(total_row["cells"] if total_row else [], names, strict=True)
+        if not c["hidden"] and c["share"].value is not None
+    ]
+    return {
+        "periods": names,
+        "period_labels": labels,
+        "trend_rows": rows,
+        "chart": drawn,
+        "chart_title": word("stats_trend", lang),
+        "chart_caption": word(
+            "periods_caption",
+            lang,
+            period=ctx.period_label,
+            as_of=ctx.as_of.isoformat(),
+            policy=ctx.policy.name,
+        ),
+        "chart_desc": word("periods_desc", lang, values="; ".join(values) or NO_VALUE),
+    }
+
+
+def municipality_page(env: Environment, frames: SiteFrames, ctx: SiteContext) -> str:
+    """``index.html``: per school pupils, steps, share over 10 % and quarter-rule flags, the
+    trend over the school year's parts, and each school's data freshness (``frames.schools``
+    and ``frames.periods`` suppressed; a hidden school's flags are hidden with it)."""
+    lang = ctx.lang
+    flags = {
+        (bool(row[MUNICIPALITY]), row[s.SCHOOL_ID]): row
+        for row in frames.flags.iter_rows(named=True)
+    }
+
+    def flag_cells(row: Mapping[str, Any]) -> list[Num]:
+        found = flags.get((bool(row[MUNICIPALITY]), row[s.SCHOOL_ID]))
+        return [number(found[c] if found else 0, lang) for c in (PUPILS_WARN, PUPILS_NOTIFY)]
+
     rows, total = [], None
-    for row in schools.iter_rows(named=True):
-        shown = _stats_row(row, ctx.policy, lang)
+    for row in frames.schools.iter_rows(named=True):
+        shown = _stats_row(row, ctx.policy, lang) | {"flags": flag_cells(row)}
         if row[MUNICIPALITY]:
             total = shown
             continue
         school = row[s.SCHOOL_ID]
-        seen = latest.get(school)
         shown |= {
             "id": school,
             "name": ctx.school_name(school),
             "href": f"{ctx.folders[school]}/{INDEX}",
-            "latest": seen[LATEST_DATE].isoformat() if seen else "–",
-            "behind": number(seen[DAYS_BEHIND], lang) if seen else number(None, lang),
-            "stale": (
-                WORDS["stale"][lang].format(n=seen[DAYS_BEHIND])
-                if seen and seen[DAYS_BEHIND] > FRESHNESS_LAG_DAYS
-                else ""
-            ),
         }
         rows.append(shown)
+    fresh = []
+    for seen in frames.freshness.iter_rows(named=True):
+        school, latest, behind = seen[s.SCHOOL_ID], seen[LATEST_DATE], seen[DAYS_BEHIND]
+        fresh.append(
+            {
+                "id": school,
+                "name": ctx.school_name(school),
+                "latest": latest.isoformat(),
+                "behind": number(behind, lang),
+                "before": number((ctx.as_of - latest).days, lang),
+                "stale": word("stale", lang, n=behind) if behind > FRESHNESS_LAG_DAYS else "",
+            }
+        )
     reference = ctx.reference
     national = (
-        WORDS["national"][lang].format(
-            period=reference.period, share=percent(reference.share_over_10, lang).text
+        word(
+            "national_share",
+            lang,
+            period=reference.period,
+            share=percent(reference.share_over_10, lang).text,
         )
         if reference is not None and reference.share_over_10 is not None
         else ""
     )
     return env.get_template("municipality.html").render(
-        ctx.common(),
-        title=WORDS["municipality"][lang],
+        ctx.common() | _trend(frames.periods, ctx),
+        title=word("all_schools", lang),
         rows=rows,
         total=total,
+        fresh=fresh,
         steps=[st.step for st in ctx.policy.steps],
         national=national,
-        note=WORDS["stats_note"][lang].format(
-            period=ctx.period_label, until=ctx.as_of.isoformat(), min_cell=ctx.min_cell
+        note=word(
+            "stats_note",
+            lang,
+            period=ctx.period_label,
+            until=ctx.as_of.isoformat(),
+            min_cell=ctx.min_cell,
         ),
     )
 
 
 def _reasons(text: str, lang: Lang) -> str:
-    return ", ".join(WORDS[f"reason_{r}"][lang] for r in text.split(";") if r)
+    return ", ".join(word(f"reason_{r}", lang) for r in text.split(";") if r)
 
 
-def school_page(env: Environment, school: str, frames: SiteFrames, ctx: SiteContext) -> str:
-    """``SCHOOL/index.html``: the school's list, actions, early warning, classes and grades."""
+def _flag_word(flag: str | None, lang: Lang) -> str:
+    """A quarter flag that asks for action in words (``advar forældre``); else empty."""
+    return word(flag, lang) if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else ""
+
+
+def _new_steps(row: Mapping[str, Any], ctx: SiteContext) -> list[tuple[Policy, Step]]:
+    """The steps an escalation newly reached: the guideline's above the previous step, then the
+    quarter rule's above the previous flag (as ``escalate`` fills its ``actions``)."""
+    previous = row[PREVIOUS_STEP] or 0
+    reached = [
+        (ctx.policy, st) for st in ctx.policy.steps if previous < st.step <= (row[s.STEP] or 0)
+    ]
+    if ctx.national is not None:
+        level = {st.label or str(st.step): st.step for st in ctx.national.steps}
+        before = level.get(row[PREVIOUS_QUARTER_FLAG] or "", 0)
+        now = level.get(row[s.QUARTER_FLAG] or "", 0)
+        reached += [(ctx.national, st) for st in ctx.national.steps if before < st.step <= now]
+    return reached
+
+
+def _changes(school: str, changes: Changes | None, ctx: SiteContext) -> dict[str, Any]:
+    """The school's escalations and improvements since the reference, as ``escalate`` lists
+    them, and what the guideline requires at each step newly reached, once per step with the
+    pupils who reached it; or the sentence that there is no comparison."""
+    lang = ctx.lang
+    if changes is None:
+        return {"compared": False, "escalations": [], "improvements": [], "required": []}
+    if changes.reference_as_of is None:
+        since = word("first_run", lang)
+    elif changes.state:
+        since = word("since_run", lang, date=changes.reference_as_of.isoformat())
+    else:
+        since = changes.reference_as_of.isoformat()
+    own = changes.rows.filter(pl.col(s.SCHOOL_ID) == school)
+    shown: dict[str, list[dict[str, Any]]] = {ESCALATION: [], IMPROVEMENT: []}
+    required: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in own.iter_rows(named=True):
+        pupil = row[s.PUPIL_ID]
+        token = ctx.tokens.get(pupil)
+        flag_up = _flag_word(row[s.QUARTER_FLAG], lang) != _flag_word(
+            row[PREVIOUS_QUARTER_FLAG], lang
+        )
+        item = {
+            "id": pupil,
+            "href": None if token is None else token + PAGE_SUFFIX,
+            "class": row[s.CLASS_NAME] or "–",
+            "previous": number(row[PREVIOUS_STEP], lang),
+            "step": number(row[s.STEP], lang),
+            "pct": percent(row[s.ABSENCE_PCT], lang),
+            "quarter": _flag_word(row[s.QUARTER_FLAG], lang) if flag_up else "",
+            "responsible": ", ".join((row[RESPONSIBLE] or "").split(SEPARATOR)),
+        }
+        shown[row[CHANGE]].append(item)
+        if row[CHANGE] != ESCALATION:
+            continue
+        for policy, st in _new_steps(row, ctx):
+            national = policy is not ctx.policy
+            title = (
+                word("quarter_line_title", lang, flag=_flag_word(st.label, lang))
+                if national
+                else word("step_n", lang, n=st.step)
+            )
+            group = required.setdefault(
+                (policy.name, st.step),
+                {
+                    "title": title,
+                    "who": st.responsible(lang),
+                    "actions": st.actions(lang),
+                    "pupils": [],
+                    "order": (national, st.step),
+                },
+            )
+            group["pupils"].append(item)
+    return {
+        "compared": True,
+        "since": word("changes_title", lang, since=since),
+        "first_run": changes.reference_as_of is None,
+        "escalations": shown[ESCALATION],
+        "improvements": shown[IMPROVEMENT],
+        "required": sorted(required.values(), key=lambda g: g["order"]),
+    }
+
+
+def _agenda(school: str, frames: SiteFrames, ctx: SiteContext) -> list[dict[str, Any]]:
+    """The school's agenda for Samrum: the pupils to discuss in order, with their facts."""
+    lang = ctx.lang
+    items = []
+    for row in frames.agenda.filter(pl.col(s.SCHOOL_ID) == school).iter_rows(named=True):
+        moved = row[DIRECTION]
+        items.append(
+            {
+                "id": row[s.PUPIL_ID],
+                "href": ctx.tokens[row[s.PUPIL_ID]] + PAGE_SUFFIX,
+                "class": row[s.CLASS_NAME] or "–",
+                "step": number(row[s.STEP], lang),
+                "absent_days": number(row[s.ABSENT_DAYS], lang),
+                "window_days": number(row[s.WINDOW_DAYS], lang),
+                "pct": percent(row[s.ABSENCE_PCT], lang),
+                "before": percent(row[PCT_BEFORE], lang),
+                "rise": number(row[RISE], lang),
+                "direction": word(moved, lang) if moved else NO_VALUE,
+                "quarter": _flag_word(row[s.QUARTER_FLAG], lang),
+                "patterns": pattern_words(row, lang) if row[FLAGS] else "",
+            }
+        )
+    return items
+
+
+def school_page(
+    env: Environment,
+    school: str,
+    frames: SiteFrames,
+    ctx: SiteContext,
+    changes: Changes | None = None,
+) -> str:
+    """``SCHOOL/index.html``: the school's list, the changes since the reference, the agenda
+    for Samrum, the actions, the early warning, classes and grades."""
     lang = ctx.lang
     listed = frames.listed.filter(pl.col(s.SCHOOL_ID) == school)
     pupils = [_pupil_row(row, ctx) for row in listed.iter_rows(named=True)]
@@ -264,7 +530,10 @@ def school_page(env: Environment, school: str, frames: SiteFrames, ctx: SiteCont
 
     seen = frames.freshness.filter(pl.col(s.SCHOOL_ID) == school)
     return env.get_template("school.html").render(
-        ctx.common(),
+        ctx.common() | _changes(school, changes, ctx),
+        agenda=_agenda(school, frames, ctx),
+        agenda_step=AGENDA_STEP,
+        agenda_weeks=DIRECTION_WEEKS,
         title=ctx.school_name(school),
         school_id=school,
         pupils=pupils,
@@ -273,8 +542,10 @@ def school_page(env: Environment, school: str, frames: SiteFrames, ctx: SiteCont
         classes=groups(frames.classes, s.CLASS_NAME),
         grades=groups(frames.grades, s.GRADE),
         steps=[st.step for st in ctx.policy.steps],
-        freshness=WORDS["freshness"][lang].format(
-            date=seen[LATEST_DATE][0].isoformat() if seen.height else "–"
+        freshness=word(
+            "school_freshness",
+            lang,
+            date=seen[LATEST_DATE][0].isoformat() if seen.height else "–",
         ),
     )
 
@@ -283,13 +554,13 @@ def _headline(row: Mapping[str, Any], ctx: SiteContext) -> str:
     lang = ctx.lang
     step = row[s.STEP]
     if step is None:
-        said = WORDS["too_few"][lang]
+        said = word("too_few", lang)
     elif step == 0:
-        said = WORDS["below_step"][lang]
+        said = word("below", lang)
     else:
-        said = WORDS["at_step"][lang].format(n=step)
-    return WORDS["headline"][lang].format(
-        days=days(row[s.ABSENT_DAYS], lang), n=row[s.WINDOW_DAYS], step=said
+        said = word("at_step", lang, n=step)
+    return word(
+        "headline", lang, days=days(row[s.ABSENT_DAYS], lang), n=row[s.WINDOW_DAYS], step=said
     )
 
 
@@ -303,8 +574,10 @@ def _why(row: Mapping[str, Any], ctx: SiteContext) -> str:
     }
     if step == 0:
         first = condition_text(policy.steps[0].when, policy, lang, top=True)
-        return WORDS["why_below"][lang].format(condition=first, **shown)
-    return WORDS["why"][lang].format(
+        return word("why_below", lang, condition=first, **shown)
+    return word(
+        "why",
+        lang,
         n=step,
         condition=condition_text(policy.step(step).when, policy, lang, top=True),
         window=policy.primary.window.describe(lang),
@@ -352,24 +625,26 @@ def dossier_page(
     flagged = ""
     if pattern is not None:
         weekdays = [
-            {"day": WORDS[d][lang], "pct": percent(pattern[WEEKDAY_PCT[d]], lang)} for d in WEEKDAYS
+            {"day": word(d, lang), "pct": percent(pattern[WEEKDAY_PCT[d]], lang)} for d in WEEKDAYS
         ]
         if pattern[WEEKDAY_FLAG]:
-            named = [WORDS[d][lang] for d in pattern[WEEKDAY_FLAG].split(",")]
-            flagged = WORDS["weekday_flag"][lang].format(days=", ".join(named))
+            named = [word(d, lang) for d in pattern[WEEKDAY_FLAG].split(",")]
+            flagged = word("weekday_flag", lang, days=", ".join(named))
         else:
-            flagged = WORDS["weekday_none"][lang]
+            flagged = word("weekday_none", lang)
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:
-        quarter = WORDS["quarter_off"][lang]
+        quarter = word("quarter_unknown", lang)
     else:
-        quarter = WORDS["quarter_line"][lang].format(
+        quarter = word(
+            "quarter_line",
+            lang,
             pct=percent(row[s.QUARTER_UNLAWFUL_PCT], lang).text,
-            flag=WORDS[f"flag_{row[s.QUARTER_FLAG]}"][lang],
+            flag=word(f"quarter_{row[s.QUARTER_FLAG]}", lang),
         )
     school = row[s.SCHOOL_ID]
     return env.get_template("dossier.html").render(
         ctx.common(),
-        title=f"{WORDS['pupil'][lang]} {row[s.PUPIL_ID]}",
+        title=f"{word(s.PUPIL_ID, lang)} {row[s.PUPIL_ID]}",
         pupil=row[s.PUPIL_ID],
         school=ctx.school_name(school),
         school_id=school,
@@ -377,23 +652,27 @@ def dossier_page(
         step=number(step, lang),
         headline=_headline(row, ctx),
         why=_why(row, ctx),
-        categories=WORDS["categories"][lang].format(
+        categories=word(
+            "category_days",
+            lang,
             illness=days(row[s.ILLNESS_DAYS], lang),
             leave=days(row[s.LEAVE_DAYS], lang),
             unlawful=days(row[s.UNLAWFUL_DAYS], lang),
         ),
         summary=summary,
         chart=chart(week_ends, values, policy=policy, lang=lang),
-        chart_title=WORDS["chart_title"][lang].format(
+        chart_title=word(
+            "trend_chart_caption",
+            lang,
             window=policy.primary.window.describe(lang),
             as_of=ctx.as_of.isoformat(),
             policy=policy.name,
         ),
-        trend_note=WORDS["trend_note"][lang].format(window=policy.primary.window.describe(lang)),
+        trend_note=word("trend_note", lang, window=policy.primary.window.describe(lang)),
         weeks=table,
         weekdays=weekdays,
         weekday_flag=flagged,
-        weekday_note=WORDS["weekday_note"][lang].format(days=PATTERN_DAYS),
+        weekday_note=word("weekday_note", lang, days=PATTERN_DAYS),
         quarter=quarter,
         responsible=policy.step(step).responsible(lang) if step else "",
         actions=policy.step(step).actions(lang) if step else (),
@@ -401,18 +680,23 @@ def dossier_page(
     )
 
 
-def site_pages(frames: SiteFrames, ctx: SiteContext) -> list[tuple[str, bytes]]:
+def site_pages(
+    frames: SiteFrames, ctx: SiteContext, *, changes: Changes | None = None
+) -> list[tuple[str, bytes]]:
     """Every page of the site as ``(path relative to the site's folder, UTF-8 bytes)``.
 
-    ``frames.schools`` must be suppressed already (``stats.suppress``) and ``ctx.folders`` name
-    every school of ``frames.schools`` and ``frames.listed``; ``ctx.tokens`` every listed pupil.
+    ``frames.schools`` and ``frames.periods`` must be suppressed already (``stats.suppress``)
+    and ``ctx.folders`` name every school of ``frames.schools``, ``frames.listed`` and
+    ``changes``; ``ctx.tokens`` every listed pupil. ``changes``: the escalations and
+    improvements each school's page shows (None: no comparison, and the page says so).
     """
     env = environment()
-    pages = [(INDEX, municipality_page(env, frames.schools, frames.freshness, ctx))]
+    pages = [(INDEX, municipality_page(env, frames, ctx))]
     questions = meeting_questions(ctx.lang)
     schools = sorted(
         set(frames.schools.filter(~pl.col(MUNICIPALITY))[s.SCHOOL_ID].drop_nulls().to_list())
         | set(frames.listed[s.SCHOOL_ID].to_list())
+        | set(changes.rows[s.SCHOOL_ID].to_list() if changes is not None else [])
     )
     weeks_of = frames.trend.partition_by(s.PUPIL_ID, as_dict=True)
     moved = {row[s.PUPIL_ID]: row for row in frames.direction.iter_rows(named=True)}
@@ -420,7 +704,7 @@ def site_pages(frames: SiteFrames, ctx: SiteContext) -> list[tuple[str, bytes]]:
     empty = frames.trend.clear()
     for school in schools:
         folder = ctx.folders[school]
-        pages.append((f"{folder}/{INDEX}", school_page(env, school, frames, ctx)))
+        pages.append((f"{folder}/{INDEX}", school_page(env, school, frames, ctx, changes)))
     for row in frames.listed.iter_rows(named=True):
         pupil = row[s.PUPIL_ID]
         page = dossier_page(

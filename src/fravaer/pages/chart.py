@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from fravaer.pages.numbers import decimal, percent
-from fravaer.pages.words import WORDS
+from fravaer.pages.numbers import percent
 from fravaer.policy import Lang, Policy
 from fravaer.trend import pct_thresholds
+from fravaer.words import number_text, word
 
 CHART_WIDTH: Final = 640
 CHART_HEIGHT: Final = 240
 _LEFT, _RIGHT, _TOP, _BOTTOM = 44, 96, 16, 34
+_PERIOD_INSET = 44
+_PERIOD_RIGHT = 116  # room for "Landsplan 2022/23" right of the plot
+_LABEL_GAP = 12
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def chart(
         points=" ".join(f"{dx},{dy}" for dx, dy, _ in dots),
         dots=dots,
         limits=tuple(
-            (y(float(t)), WORDS["limit"][lang].format(n=n, t=decimal(t, lang)))
+            (y(float(t)), word("limit_line", lang, n=n, t=number_text(t, lang, decimals=None)))
             for n, t in lines
             if float(t) <= scale_top
         ),
@@ -78,6 +81,97 @@ def chart(
         weeks=tuple((x(i), f"{w.day}.{w.month}") for i, w in enumerate(weeks)),
         left=_LEFT,
         right=CHART_WIDTH - _RIGHT,
+        top=_TOP,
+        bottom=CHART_HEIGHT - _BOTTOM,
+    )
+
+
+# -- the municipality's trend over the school year's parts ---------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    """One school's (or the municipality's) share over 10 % across the periods."""
+
+    name: str
+    segments: tuple[str, ...]  # polylines of consecutive known points (a hidden value breaks it)
+    dots: tuple[tuple[float, float, str], ...]  # x, y, label
+    total: bool  # the municipality: drawn thick
+
+
+@dataclass(frozen=True)
+class PeriodChart:
+    """The geometry of the municipality's trend chart, drawn as SVG by the template."""
+
+    width: int
+    height: int
+    lines: tuple[TrendLine, ...]  # the schools first, the municipality last (on top)
+    national: tuple[float, str, float] | None  # y, label, y of the label
+    ticks: tuple[tuple[float, str], ...]
+    periods: tuple[tuple[float, str], ...]  # x, label
+    left: int
+    right: int
+    top: int
+    bottom: int
+
+
+def period_chart(
+    periods: Sequence[str],
+    lines: Sequence[tuple[str, Sequence[float | None], bool]],
+    *,
+    national: tuple[float, str] | None,
+    lang: Lang,
+) -> PeriodChart | None:
+    """The share over 10 % per period as lines: ``lines`` are ``(name, values, total)`` with a
+    value per period (None: hidden or no pupils); ``national`` the national share and its
+    label. None when no value is known."""
+    known = [v for _, values, _ in lines for v in values if v is not None]
+    if not known:
+        return None
+    top_value = max([*known, 10.0, *([national[0]] if national else [])])
+    scale_top = 5 * math.ceil(top_value * 1.05 / 5)
+    inner_w = CHART_WIDTH - _LEFT - _PERIOD_RIGHT
+    inner_h = CHART_HEIGHT - _TOP - _BOTTOM
+
+    def y(value: float) -> float:
+        return round(_TOP + inner_h * (1 - value / scale_top), 1)
+
+    inset = _PERIOD_INSET  # room for the first and last period's name under the axis
+    step = (inner_w - 2 * inset) / max(len(periods) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(_LEFT + inset + (i * step if len(periods) > 1 else inner_w / 2 - inset), 1)
+
+    drawn = []
+    for name, values, total in lines:
+        segments: list[list[str]] = [[]]
+        dots = []
+        for i, value in enumerate(values):
+            if value is None:
+                segments.append([])
+                continue
+            segments[-1].append(f"{x(i)},{y(value)}")
+            dots.append((x(i), y(value), f"{name}, {periods[i]}: {percent(value, lang).text}"))
+        kept = tuple(" ".join(points) for points in segments if len(points) > 1)
+        drawn.append(TrendLine(name, kept, tuple(dots), total))
+    tick_step = 5 if scale_top <= 40 else 10 if scale_top <= 80 else 20
+    marked = None
+    if national is not None:
+        marked = y(national[0])
+        ends = [line.dots[-1][1] for line in drawn if line.total and line.dots]
+        if ends and abs(ends[0] - marked) < _LABEL_GAP:  # keep the two labels apart
+            marked = ends[0] + (_LABEL_GAP if marked >= ends[0] else -_LABEL_GAP)
+    return PeriodChart(
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        lines=tuple(sorted(drawn, key=lambda line: line.total)),
+        national=None
+        if national is None or marked is None
+        else (y(national[0]), national[1], marked),
+        ticks=tuple((y(v), f"{v} %") for v in range(0, scale_top + 1, tick_step)),
+        periods=tuple((x(i), label) for i, label in enumerate(periods)),
+        left=_LEFT,
+        right=CHART_WIDTH - _PERIOD_RIGHT,
         top=_TOP,
         bottom=CHART_HEIGHT - _BOTTOM,
     )

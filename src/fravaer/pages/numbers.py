@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 from fravaer.policy import Lang
+from fravaer.words import number_text
 
 # -- numbers --------------------------------------------------------------------------------------
 
@@ -25,8 +25,7 @@ class Num:
 def _shown(value: float, lang: Lang) -> str:
     """One decimal, rounded *down*, so that a shown figure never reaches a limit the figure has
     not reached (9.96 % is ``9,9``, never ``10,0``); Danish has a decimal comma."""
-    text = f"{math.floor(value * 10 + 1e-9) / 10:.1f}"
-    return text.replace(".", ",") if lang == "da" else text
+    return number_text(math.floor(value * 10 + 1e-9) / 10, lang)
 
 
 def number(value: object, lang: Lang) -> Num:
@@ -60,8 +59,3 @@ def days(value: object, lang: Lang) -> str:
         return "–"
     text = _shown(float(value), lang)
     return text[:-2] if text.endswith((",0", ".0")) else text
-
-
-def decimal(value: Decimal, lang: Lang) -> str:
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",") if lang == "da" else text

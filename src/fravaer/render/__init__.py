@@ -22,6 +22,7 @@ from fravaer.render.escalate import escalation_sheet_names, render_escalations
 from fravaer.render.stats import HIDDEN_MARK, render_stats
 from fravaer.render.trend import (
     SPARK_TOP,
+    pattern_words,
     render_early_warning,
     render_patterns,
     render_trend,
@@ -37,6 +38,7 @@ __all__ = [
     "SPARK_TOP",
     "condition_text",
     "escalation_sheet_names",
+    "pattern_words",
     "progress",
     "render_check",
     "render_classification",

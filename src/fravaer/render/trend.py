@@ -294,7 +294,9 @@ def render_trend_class(
     return buffer.getvalue()
 
 
-def _flag_words(row: dict[str, Any], lang: Lang) -> str:
+def pattern_words(row: dict[str, Any], lang: Lang) -> str:
+    """A pupil's patterns (a row of :func:`fravaer.trend.patterns`) as ``patterns`` shows them:
+    "især mandag; 12 dage i træk"; empty without a pattern."""
     words = []
     for flag in (row[FLAGS] or "").split(";"):
         if flag == FLAG_WEEKDAY:
@@ -386,7 +388,7 @@ def render_patterns(
             edge,
             plain_text(row[PARTIAL_DAYS]),
             plain_text(row[LONGEST_RUN]),
-            _flag_words(row, lang),
+            pattern_words(row, lang),
         )
     console.print(table)
     return buffer.getvalue()
@@ -430,7 +432,7 @@ def render_early_warning(
             else NO_VALUE
         )
         reasons = [word(f"reason_{r}", lang) for r in row[REASONS].split(";")]
-        flags = _flag_words(row, lang)
+        flags = pattern_words(row, lang)
         why = ", ".join(reasons) + (f" ({flags})" if flags else "")
         table.add_row(
             row[s.PUPIL_ID],
