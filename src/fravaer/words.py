@@ -547,7 +547,7 @@ WORDS: Final[dict[str, Text]] = {
     "meeting_questions": Text(da="Til mødet", en="For the meeting"),
     # -- the site's pages (fravaer site) ----------------------------------------------------------
     "all_schools": Text(da="Alle skoler", en="All schools"),
-    "policy": Text(da="Handlevejledning", en="Guideline"),
+    "guideline": Text(da="Handlevejledning", en="Guideline"),
     "national_share": Text(
         da="Landsplan ({period}): {share} af eleverne over 10 % fravær.",
         en="Nationally ({period}): {share} of pupils over 10 % absence.",
@@ -623,7 +623,7 @@ WORDS: Final[dict[str, Text]] = {
         da="Elevens seneste {days} skoledage, mandag til fredag (som i fravaer patterns).",
         en="The pupil's latest {days} school days, Monday to Friday (as in fravaer patterns).",
     ),
-    "weekday_flag": Text(
+    "weekday_pattern": Text(
         da="Mønster: mere fravær om {days} end tilfældet giver.",
         en="Pattern: more absence on {days} than chance gives.",
     ),

@@ -629,7 +629,7 @@ def dossier_page(
         ]
         if pattern[WEEKDAY_FLAG]:
             named = [word(d, lang) for d in pattern[WEEKDAY_FLAG].split(",")]
-            flagged = word("weekday_flag", lang, days=", ".join(named))
+            flagged = word("weekday_pattern", lang, days=", ".join(named))
         else:
             flagged = word("weekday_none", lang)
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:
