@@ -44,7 +44,7 @@ from fravaer.escalation_files import (
     same_file_key,
     unique,
 )
-from fravaer.ingest.files import digest, load_report_config, read_state
+from fravaer.ingest.files import digest, load_report_config, read_meeting_template, read_state
 from fravaer.ingest.load import Loaded, load_at, load_source
 from fravaer.ingest.policy import (
     bundled_policies,
@@ -54,6 +54,7 @@ from fravaer.ingest.policy import (
     resolve_policy,
 )
 from fravaer.ingest.source import SourceOptions
+from fravaer.meeting import MeetingTemplate
 from fravaer.output import (
     check_target,
     ensure_folder_inside,
@@ -90,6 +91,8 @@ class Context:
     state: Path | None = None
     key_file: Path | None = None
     dry_run: bool = False
+    template: MeetingTemplate | None = None
+    """The meeting sheets' questions (``meeting_template``); None: the bundled ones."""
 
     def token_key(self) -> bytes:
         """The key of the pupils' tokens in file names (``tokens.token_key``); a dry run makes
@@ -127,7 +130,12 @@ def _escalations(run: Run, spec: Any, ctx: Context) -> list[Planned]:
 
 def _meeting_notes(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     assert isinstance(spec, MeetingNotesOutput)
-    return meeting_note_files(run, ctx.output(spec.folder, run.as_of), key=ctx.token_key())
+    return meeting_note_files(
+        run,
+        ctx.output(spec.folder, run.as_of),
+        key=ctx.token_key(),
+        template=ctx.template or read_meeting_template(None),
+    )
 
 
 def _not_the_key(planned: list[Planned], ctx: Context) -> None:
@@ -302,13 +310,19 @@ def report(
         state=state_path,
         key_file=at(config.key_file) if config.key_file is not None else None,
         dry_run=dry_run,
+        template=read_meeting_template(
+            at(config.meeting_template) if config.meeting_template is not None else None
+        ),
     )
     if state_path is not None:
         check_target(state_path)  # a FIFO would hang the reading, a device be replaced
     lock_path = at(config.lock) if config.lock is not None else ctx.output_folder / LOCK_NAME
 
     def build() -> ReportResult:
-        loaded, day = load_at(paths, options, given=as_of, today=today, where=paths[0])
+        sheets = any(isinstance(spec, MeetingNotesOutput) for spec in config.outputs)
+        loaded, day = load_at(
+            paths, options, given=as_of, today=today, where=paths[0], lessons=sheets
+        )
         policy = pick_version(choice, as_of=day)
         national = resolve_policy(NATIONAL_POLICY, as_of=day) if config.national else None
         run = Run(
@@ -318,6 +332,7 @@ def report(
             national,
             lang=config.lang or lang,
             parts=parts_for(loaded.frame),
+            lessons=loaded.lessons,
         )
         state = read_state(state_path) if state_path is not None else State()
         run.compare_with_state(state, source=str(state_path))

@@ -22,6 +22,7 @@ from fravaer.classify import parts_for
 from fravaer.config import WINDOWS_DEVICES
 from fravaer.escalation_files import same_file_key
 from fravaer.ingest.reference import read_reference
+from fravaer.meeting import MeetingTemplate
 from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
@@ -67,12 +68,22 @@ def site_files(
     lang: Lang,
     names: dict[str, str],
     key: bytes,
+    template: MeetingTemplate,
+    lessons: pl.LazyFrame | None = None,
 ) -> SiteFiles:
     """Every page of the site as of ``as_of``: the municipality's (small cells suppressed as
-    ``fravaer stats`` suppresses them), each school's, and each listed pupil's."""
+    ``fravaer stats`` suppresses them), each school's, and each listed pupil's with the meeting
+    sheet of ``template``; ``lessons`` (a lesson-level export's lesson frame) adds the lesson
+    finding to the pupils' pages."""
     period = parse_periods(None, as_of=as_of)[0]
     plans = site_plans(
-        frame, policy=policy, national=national, as_of=as_of, period=period, parts=parts_for(frame)
+        frame,
+        policy=policy,
+        national=national,
+        as_of=as_of,
+        period=period,
+        parts=parts_for(frame),
+        lessons=lessons,
     )
     frames = collect_site(frame, plans, policy=policy, as_of=as_of)
     frames = replace(
@@ -95,6 +106,7 @@ def site_files(
         min_cell=MIN_CELL_DEFAULT,
         reference=reference_for(read_reference(None), period),
         version=__version__,
+        template=template,
     )
     files = [(Path(path), data) for path, data in site_pages(frames, context)]
     return SiteFiles(files, schools=len(schools), pupils=frames.listed.height)

@@ -13,12 +13,14 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     LangOption,
+    MeetingTemplateOption,
     PolicyOption,
     SourceFlags,
     a_file,
     source_flags,
 )
 from fravaer.errors import CannotCreateOutputError
+from fravaer.ingest.files import read_meeting_template
 from fravaer.ingest.schools import read_school_names
 from fravaer.output import write_tree
 from fravaer.policy import DEFAULT_POLICY
@@ -55,6 +57,7 @@ def site(
             "DIR/.fravaer-token.key, made on first use.",
         ),
     ] = None,
+    meeting_template: MeetingTemplateOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -70,7 +73,8 @@ def site(
         raise CannotCreateOutputError(f"{output}: is not a folder; site writes a folder")
     asked = setup.reading(exports, as_of, policy, flags.options())
     names = read_school_names(school_names) if school_names is not None else {}
-    frame, day, chosen, national = setup.read(asked, national=True)
+    template = read_meeting_template(meeting_template)
+    (frame, day, chosen, national), lessons = setup.read_with_lessons(asked, national=True)
     assert national is not None
     pages = site_files(
         frame,
@@ -80,6 +84,8 @@ def site(
         lang=lang,
         names=names,
         key=token_key(None, key_file, output),
+        template=template,
+        lessons=lessons,
     )
     removed = write_tree(output, [(output / p, data) for p, data in pages.files], prune=PUPIL_PAGE)
     if removed:
