@@ -75,11 +75,15 @@ class MeetingTemplate(_Strict):
     'What works?'
     """
 
-    da: tuple[MeetingQuestion, ...] = Field(min_length=1, max_length=MAX_QUESTIONS)
-    en: tuple[MeetingQuestion, ...] = Field(min_length=1, max_length=MAX_QUESTIONS)
+    # At least one question each is checked below: a minimum here would add a second error
+    # ("too short") to the one of a refused question.
+    da: tuple[MeetingQuestion, ...] = Field(max_length=MAX_QUESTIONS)
+    en: tuple[MeetingQuestion, ...] = Field(max_length=MAX_QUESTIONS)
 
     @model_validator(mode="after")
     def _translated(self) -> Self:
+        if not self.da or not self.en:
+            raise ValueError("da and en each need at least one main question")
         shape_da = [len(q.sub_questions) for q in self.da]
         shape_en = [len(q.sub_questions) for q in self.en]
         if shape_da != shape_en:
