@@ -9,11 +9,14 @@ import re
 from collections import defaultdict
 from datetime import date
 from fractions import Fraction
+from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from fravaer import schema as s
@@ -25,6 +28,8 @@ from fravaer.ingest.policy import load_policy
 from fravaer.ingest.source import SourceOptions
 from fravaer.meeting import (
     TREND_WEEKS,
+    MeetingTemplate,
+    Sheet,
     lesson_findings,
     sheet_pupils,
     sheets,
@@ -32,6 +37,7 @@ from fravaer.meeting import (
     weekly_trend,
 )
 from fravaer.pages.meeting import sheet_html, sheet_markdown
+from fravaer.schema import hostile_text_problem
 from fravaer.trend import trend
 from fravaer.words import number_text, pct_text
 from tests.harden import KEY_HEX
@@ -471,3 +477,90 @@ def test_golden_meeting_sheet(tmp_path: Path, key: Path, suffix: str) -> None:
     if os.environ.get("FRAVAER_UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+
+
+# -- any question a template may hold is shown as written and does nothing ----------------------
+
+
+def _question_text() -> st.SearchStrategy[str]:
+    """Texts a template may hold: printable, markup-heavy, with Danish letters."""
+    alphabet = st.sampled_from(list("aæøå AZ019.,;:!?#*_`[]()<>&|\\~$@=^{}-+'\"/%"))
+    return st.text(alphabet, min_size=1, max_size=40).filter(
+        lambda text: text.strip() != "" and hostile_text_problem(text) is None
+    )
+
+
+def _inline(markdown: str) -> list[str]:
+    """The text a CommonMark reader shows in each heading and list item."""
+    parsed = MarkdownIt("commonmark").parse(markdown)
+    return [
+        "".join(child.content for child in token.children or [] if child.type == "text")
+        for token in parsed
+        if token.type == "inline"
+    ]
+
+
+class _Texts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(question=_question_text(), sub=_question_text())
+@example(question="Hvad nu? #", sub="1) først")  # a heading's closing #, a list's start
+@example(question="a  \\", sub="# b")
+def test_any_question_is_shown_as_written(question: str, sub: str) -> None:
+    english = [{"question": "Q", "sub_questions": ["S"]}]
+    template = MeetingTemplate.model_validate(
+        {"da": [{"question": question, "sub_questions": [sub]}], "en": english}
+    )
+    plain_template = MeetingTemplate.model_validate(
+        {"da": [{"question": "Spørgsmål", "sub_questions": ["Under"]}], "en": english}
+    )
+    sheet = _SHEET
+    markdown = sheet_markdown(sheet, policy=AALBORG, template=template)
+    plain = sheet_markdown(sheet, policy=AALBORG, template=plain_template)
+
+    blocks = [t.type for t in MarkdownIt("commonmark").parse(markdown)]
+    assert blocks == [t.type for t in MarkdownIt("commonmark").parse(plain)]
+    shown = _inline(markdown)
+    assert f"1. {question.strip()}" in shown
+    assert sub.strip() in shown
+
+    page = _Texts()
+    page.feed(sheet_html(sheet, policy=AALBORG, template=template, version="0"))
+    plain_page = _Texts()
+    plain_page.feed(sheet_html(sheet, policy=AALBORG, template=plain_template, version="0"))
+    assert page.tags == plain_page.tags
+    assert f"1. {question}" in page.texts
+    assert sub in page.texts
+
+
+def _one_sheet() -> Sheet:
+    row: dict[str, object] = {
+        s.PUPIL_ID: "0042",
+        s.SCHOOL_ID: "851001",
+        s.CLASS_NAME: "4.B",
+        s.AS_OF: date(2024, 3, 8),
+        s.STEP: 2,
+        s.ABSENCE_PCT: 16.0,
+        s.WINDOW_START: date(2023, 10, 2),
+        s.WINDOW_END: date(2024, 3, 8),
+        s.WINDOW_DAYS: 100,
+        s.ILLNESS_DAYS: 16.0,
+        s.LEAVE_DAYS: 0.0,
+        s.UNLAWFUL_DAYS: 0.0,
+        s.QUARTER_UNLAWFUL_PCT: 0.0,
+    }
+    return Sheet(row, (), ())
+
+
+_SHEET = _one_sheet()

@@ -222,7 +222,7 @@ def sheet_html(
 
 # -- Markdown -------------------------------------------------------------------------------------
 
-_MARKDOWN_INLINE: Final = re.compile(r"[\\`*_\[\]~|$:@=^{}]|(?i:(?<=www)\.)")
+_MARKDOWN_INLINE: Final = re.compile(r"[\\`*_\[\]~|$:@=^{}#]|(?i:(?<=www)\.)")
 _MARKDOWN_START: Final = re.compile(r"^([#+\-=])|^(\d+)([.)])(?=\s|$)")
 _MARKDOWN_ENTITIES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -233,9 +233,10 @@ def markdown_text(value: str) -> str:
     - Control and invisible characters become a space, so a line break cannot start a line of
       its own (a forged ``- **Trin:** 0``); the text is stripped of spaces at either end.
     - Every character CommonMark or GitHub Markdown reads inside a line is backslash-escaped:
-      ``\ ` * _ [ ] ~ | $ : @ = ^ { }`` and a ``.`` after ``www``. No emphasis, code, link,
-      image, autolink (``http:``, ``www.``, ``a@b``), table cell, maths or emoji can begin.
-    - At the start, where a list item's text may open a block, ``# + - =`` and a number's
+      ``\ ` * _ [ ] ~ | $ : @ = ^ { } #`` and a ``.`` after ``www``. No emphasis, code, link,
+      image, autolink (``http:``, ``www.``, ``a@b``), table cell, maths or emoji can begin, and
+      a heading's text (a meeting template's question) cannot end in a closing ``#``.
+    - At the start, where a list item's text may open a block, ``+ - =`` and a number's
       ``.`` or ``)`` before a space are escaped: no heading, list or rule.
     - ``&``, ``<`` and ``>`` become entities: no HTML, raw autolink or entity passes through.
 
