@@ -256,14 +256,23 @@ def meeting_note_files(
     classified = run.classified()
     pupils = sheet_pupils(classified)
     categories = run.policy.primary.categories
-    plans = [
-        weekly_trend(run.frame, policy=run.policy, as_of=run.as_of, pupils=pupils),
-        weekday_absence(run.frame, pupils, categories=categories, as_of=run.as_of),
-    ]
-    if run.lessons is not None:
-        plans.append(lesson_findings(run.frame, run.lessons, policy=run.policy, as_of=run.as_of))
-    weeks_df, days_df, *lessons_df = pl.collect_all(plans)
-    found = sheets(classified, weeks_df, days_df, lessons_df[0] if lessons_df else None)
+    frame, lessons = run.frame, run.lessons
+    if lessons is not None:
+        # The lesson finding reads the lessons and the days in several steps: read the export
+        # once, as `fravaer patterns` does (lazily, each step read it again: ten times the time).
+        lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
+    weeks_df, days_df = pl.collect_all(
+        [
+            weekly_trend(frame, policy=run.policy, as_of=run.as_of, pupils=pupils),
+            weekday_absence(frame, pupils, categories=categories, as_of=run.as_of),
+        ]
+    )
+    findings = (
+        lesson_findings(frame, lessons, policy=run.policy, as_of=run.as_of).collect()
+        if lessons is not None
+        else None
+    )
+    found = sheets(classified, weeks_df, days_df, findings)
     tokens = pupil_tokens(key, (str(sheet.pupil[s.PUPIL_ID]) for sheet in found))
     schools = school_names({str(sheet.pupil[s.SCHOOL_ID]) for sheet in found})
     planned = []

@@ -76,6 +76,10 @@ def site_files(
     sheet of ``template``; ``lessons`` (a lesson-level export's lesson frame) adds the lesson
     finding to the pupils' pages."""
     period = parse_periods(None, as_of=as_of)[0]
+    if lessons is not None:
+        # The lesson patterns read the lessons and the days in several steps: read the export
+        # once, as `fravaer patterns` does.
+        lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     plans = site_plans(
         frame,
         policy=policy,
