@@ -178,13 +178,6 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
         "da": "Vejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
         "en": "The guideline requires no action below step 1; the quarter rule may.",
     },
-    "meeting_title": {"da": "Mødeark", "en": "Meeting sheet"},
-    "meeting_note": {
-        "da": "Til mødet med eleven og forældrene. Udfyldes på mødet.",
-        "en": "For the meeting with the pupil and the parents. Filled in at the meeting.",
-    },
-    "meeting_date": {"da": "Mødedato", "en": "Date of meeting"},
-    "present": {"da": "Deltagere", "en": "Present"},
     "chart_none": {
         "da": "Ingen skoleuger at vise endnu.",
         "en": "No school weeks to show yet.",
