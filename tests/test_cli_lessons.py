@@ -11,8 +11,8 @@ from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
 from fravaer.lessons import LESSON_PATTERN_COLUMNS
-from fravaer.render.trend import lesson_words
 from fravaer.trend import PATTERN_COLUMNS
+from fravaer.words import lesson_words
 from tests.test_cli import DEMO, assert_clean_failure
 
 

@@ -249,8 +249,8 @@ def test_meeting_notes_for_every_pupil_at_step_2_or_higher(tmp_path: Path) -> No
     assert {p.stem for p in notes.glob("*.md")} == expected
     assert {p.stem for p in notes.glob("*.html")} == expected
     text = next(notes.glob("*.md")).read_text()
-    assert text.startswith("# Forberedelse til møde om fravær")
-    assert "### 3. Hvad skal der til?" in text
+    assert text.startswith("# Mødeark om fravær")
+    assert "### 3. Hvad skal der ske?" in text
 
 
 # -- file names: the pupil's token, never the id; school ids apart where case is ignored ----------

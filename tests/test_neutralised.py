@@ -27,9 +27,11 @@ from fravaer import schema as s
 from fravaer.chart import share_chart
 from fravaer.chart_trend import trend_chart
 from fravaer.cli import app
+from fravaer.ingest.files import bundled_meeting_template
 from fravaer.ingest.policy import load_policy
-from fravaer.meeting import Sheet, Week, Weekday, sheet_html, sheet_markdown
+from fravaer.meeting import Sheet, Week, Weekday
 from fravaer.output import Format, serialise_frame, serialise_workbook, write_frame, write_workbook
+from fravaer.pages.meeting import sheet_html, sheet_markdown
 from fravaer.policy import Policy, TextList
 from fravaer.policy import Text as PolicyText
 from fravaer.render import (
@@ -227,8 +229,19 @@ def _sheet(pupil: str, school: str, class_name: str) -> Sheet:
         s.UNLAWFUL_DAYS: 1.0,
         s.QUARTER_UNLAWFUL_PCT: 2.0,
     }
-    weeks = (Week(date(2024, 3, 8), 5, 1.0, 20.0),)
+    weeks = (Week(date(2024, 3, 8), 21.0, 3, 1.0, 5),)
     return Sheet(row, weeks, (Weekday(1, 20, 5.0),))
+
+
+TEMPLATE = bundled_meeting_template()
+
+
+def _markdown(sheet: Sheet, policy: Policy) -> str:
+    return sheet_markdown(sheet, policy=policy, template=TEMPLATE)
+
+
+def _html(sheet: Sheet, policy: Policy) -> str:
+    return sheet_html(sheet, policy=policy, template=TEMPLATE, version="0")
 
 
 def _commonmark() -> MarkdownIt:
@@ -250,8 +263,8 @@ def _inline(markdown: str) -> list[list[tuple[str, str]]]:
 
 @pytest.mark.parametrize("hostile", MARKUP)
 def test_a_markdown_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> None:
-    plain = sheet_markdown(_sheet("0042", "851001", "4.B"), policy=_policy_with("Nogen."))
-    markdown = sheet_markdown(_sheet(hostile, hostile, hostile), policy=_policy_with(hostile))
+    plain = _markdown(_sheet("0042", "851001", "4.B"), _policy_with("Nogen."))
+    markdown = _markdown(_sheet(hostile, hostile, hostile), _policy_with(hostile))
 
     # A CommonMark reader sees the same blocks (headings, list items, tables) as for plain text,
     # and inside them the same inline kinds: the data is text, never a link, image, HTML, code
@@ -265,7 +278,7 @@ def test_a_markdown_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> N
     assert sum(line.endswith(shown) for line in lines) >= 5, lines
     assert "<" not in markdown
     assert "](javascript:" not in markdown
-    assert sum(line.startswith("- **") for line in markdown.splitlines()) == 6
+    assert sum(line.startswith("- **") for line in markdown.splitlines()) == 8
     assert sum(line.startswith("- **Trin:**") for line in markdown.splitlines()) == 1
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202e]", markdown)
 
@@ -285,21 +298,18 @@ class _Tags(HTMLParser):
         self.texts.append(data)
 
 
-def _tags_of(page: str) -> list[str]:
-    parser = _Tags()
-    parser.feed(page)
-    return parser.tags
-
-
 @pytest.mark.parametrize("hostile", MARKUP)
 def test_an_html_sheet_shows_hostile_text_and_nothing_else(hostile: str) -> None:
-    page = sheet_html(_sheet(hostile, hostile, hostile), policy=_policy_with(hostile))
+    page = _html(_sheet(hostile, hostile, hostile), _policy_with(hostile))
 
     parser = _Tags()
     parser.feed(page)
-    plain = sheet_html(_sheet("0042", "851001", "4.B"), policy=_policy_with("Nogen."))
-    assert parser.tags == _tags_of(plain)
-    assert parser.attributes == [("html", "lang", "da"), ("meta", "charset", "utf-8")]
+    plain = _html(_sheet("0042", "851001", "4.B"), _policy_with("Nogen."))
+    plain_parser = _Tags()
+    plain_parser.feed(plain)
+    assert parser.tags == plain_parser.tags
+    # No text reaches an attribute: the hostile sheet's attributes are the plain sheet's.
+    assert parser.attributes == plain_parser.attributes
     assert schema.shown_text(hostile) in "".join(parser.texts)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202e]", page)
 

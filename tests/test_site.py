@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fravaer.cli import app
-from fravaer.pages import meeting_questions
+from fravaer.ingest.files import bundled_meeting_template
 from tests.harden import KEY_HEX
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -369,16 +369,22 @@ def test_a_pupil_s_page_has_the_chart_and_the_meeting_sheet(site: Path) -> None:
     assert "<polyline points=" in text
     assert text.count('class="question"') == 3
     for question in ("Hvad fungerer?", "Hvad fungerer ikke?", "Hvad skal der ske?"):
-        assert f". {question}</h3>" in text
+        assert f". {question}</h4>" in text
     assert "Hvilke beskyttelsesfaktorer tilføjer det barnet?" in text
-    assert "section.meeting { break-before: page;" in text
+    assert "section.meeting.new-page { break-before: page;" in text
+    assert '<section class="meeting new-page" id="meeting">' in text
 
 
 def test_the_english_questions_mirror_the_danish() -> None:
-    da, en = meeting_questions("da"), meeting_questions("en")
+    template = bundled_meeting_template()
+    da, en = template.questions("da"), template.questions("en")
 
-    assert [len(q.subs) for q in da] == [len(q.subs) for q in en] == [4, 3, 3]
-    assert [q.text for q in en] == ["What works?", "What does not work?", "What needs to happen?"]
+    assert [len(q.sub_questions) for q in da] == [len(q.sub_questions) for q in en] == [4, 3, 3]
+    assert [q.question for q in en] == [
+        "What works?",
+        "What does not work?",
+        "What needs to happen?",
+    ]
 
 
 # -- privacy and self-containment -----------------------------------------------------------------
@@ -556,7 +562,7 @@ def test_every_template_is_shipped_in_the_package() -> None:
     shipped = config["tool"]["setuptools"]["package-data"]["fravaer"]
     templates = sorted((ROOT / "src" / "fravaer" / "templates").iterdir())
 
-    assert {p.suffix for p in templates} >= {".html", ".toml"}
+    assert {p.suffix for p in templates} >= {".html", ".md"}
     for path in templates:
         name = path.relative_to(ROOT / "src" / "fravaer").as_posix()
         assert any(fnmatch.fnmatch(name, pattern) for pattern in shipped), name

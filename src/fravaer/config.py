@@ -184,6 +184,8 @@ class ReportConfig(_Strict):
     lock: str | None = None
     key_file: str | None = None
     """The token key of the meeting sheets' names; default beside the state (fravaer.tokens)."""
+    meeting_template: str | None = None
+    """The meeting sheets' questions (docs/site.md#the-meeting-template); default: bundled."""
     policy: str = DEFAULT_POLICY
     national: bool = True
     lang: Lang | None = None

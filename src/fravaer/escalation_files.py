@@ -20,14 +20,23 @@ from typing import Final
 
 import polars as pl
 
+from fravaer import __version__
 from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.config import EscalationFormat, MachineFormat
 from fravaer.errors import UsageError
 from fravaer.escalate import CHANGE, ESCALATION, IMPROVEMENT, escalate, steps_at
 from fravaer.headings import Headers, for_people
-from fravaer.meeting import sheet_html, sheet_markdown, sheets, weekday_absence, weekly_absence
+from fravaer.meeting import (
+    MeetingTemplate,
+    lesson_findings,
+    sheet_pupils,
+    sheets,
+    weekday_absence,
+    weekly_trend,
+)
 from fravaer.output import serialise_frame, serialise_workbook
+from fravaer.pages.meeting import sheet_html, sheet_markdown
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.render import escalation_sheet_names, render_escalations
@@ -76,6 +85,8 @@ class Run:
     reference_as_of: date | None = None
     parts: int = 1
     """Buckets of pupils that classify evaluates one after another (see ``parts_for``)."""
+    lessons: pl.LazyFrame | None = None
+    """The lesson frame of a lesson-level export: the meeting sheets say the lesson finding."""
     _classified: pl.DataFrame | None = field(default=None, repr=False)
     _escalations: pl.DataFrame | None = field(default=None, repr=False)
 
@@ -257,28 +268,46 @@ def escalation_files(
 # -- meeting notes --------------------------------------------------------------------------------
 
 
-def meeting_note_files(run: Run, folder: Path, *, key: bytes) -> list[Planned]:
-    """A Markdown and an HTML preparation sheet per pupil at step 2 or higher.
+def meeting_note_files(
+    run: Run, folder: Path, *, key: bytes, template: MeetingTemplate
+) -> list[Planned]:
+    """A Markdown and an HTML preparation sheet per pupil at step 2 or higher, with the
+    questions of ``template``.
 
     Each is named ``SCHOOL-TOKEN-ASOF``: the school as ``tokens.school_names`` makes it, and the
     pupil's token under ``key`` (``pseudonymize.pupil_token``), never the id, which is only in
     the sheet. The same key gives the same names every week.
     """
     classified = run.classified()
-    pupils = classified.filter(pl.col(s.STEP) >= 2).select(s.PUPIL_ID, s.WINDOW_START).lazy()
+    pupils = sheet_pupils(classified)
     categories = run.policy.primary.categories
-    weeks = weekly_absence(run.frame, pupils, categories=categories, as_of=run.as_of)
-    days = weekday_absence(run.frame, pupils, categories=categories, as_of=run.as_of)
-    weeks_df, days_df = pl.collect_all([weeks, days])
-    found = sheets(classified, weeks_df, days_df)
+    frame, lessons = run.frame, run.lessons
+    if lessons is not None:
+        # The lesson finding reads the lessons and the days in several steps: read the export
+        # once, as `fravaer patterns` does (lazily, each step read it again: ten times the time).
+        lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
+    weeks_df, days_df = pl.collect_all(
+        [
+            weekly_trend(frame, policy=run.policy, as_of=run.as_of, pupils=pupils),
+            weekday_absence(frame, pupils, categories=categories, as_of=run.as_of),
+        ]
+    )
+    findings = (
+        lesson_findings(frame, lessons, policy=run.policy, as_of=run.as_of).collect()
+        if lessons is not None
+        else None
+    )
+    found = sheets(classified, weeks_df, days_df, findings)
     tokens = pupil_tokens(key, (str(sheet.pupil[s.PUPIL_ID]) for sheet in found))
     schools = school_names({str(sheet.pupil[s.SCHOOL_ID]) for sheet in found})
     planned = []
     for sheet in found:
         school, pupil = str(sheet.pupil[s.SCHOOL_ID]), str(sheet.pupil[s.PUPIL_ID])
         stem = f"{schools[school]}-{tokens[pupil]}-{run.as_of.isoformat()}"
-        markdown = sheet_markdown(sheet, policy=run.policy, lang=run.lang)
-        page = sheet_html(sheet, policy=run.policy, lang=run.lang)
+        markdown = sheet_markdown(sheet, policy=run.policy, template=template, lang=run.lang)
+        page = sheet_html(
+            sheet, policy=run.policy, template=template, version=__version__, lang=run.lang
+        )
         planned.append(Planned(folder / f"{stem}.md", markdown.encode(), "meeting_notes", 1))
         planned.append(Planned(folder / f"{stem}.html", page.encode(), "meeting_notes", 1))
     return unique(planned)

@@ -64,7 +64,7 @@ from fravaer.escalation_files import (
     same_file_key,
     unique,
 )
-from fravaer.ingest.files import digest, load_report_config, read_state
+from fravaer.ingest.files import digest, load_report_config, read_meeting_template, read_state
 from fravaer.ingest.load import Loaded, load_at, load_source
 from fravaer.ingest.policy import (
     bundled_policies,
@@ -76,6 +76,7 @@ from fravaer.ingest.policy import (
 from fravaer.ingest.reference import read_reference
 from fravaer.ingest.schools import read_school_names
 from fravaer.ingest.source import SourceOptions
+from fravaer.meeting import MeetingTemplate
 from fravaer.output import (
     Format,
     check_target,
@@ -130,6 +131,8 @@ class Context:
     dry_run: bool = False
     export: str = ""
     """The first export, which an error about the data names (as the commands do)."""
+    template: MeetingTemplate | None = None
+    """The meeting sheets' questions (``meeting_template``); None: the bundled ones."""
 
     def token_key(self) -> bytes:
         """The key of the pupils' tokens in file names (``tokens.token_key``); a dry run makes
@@ -221,9 +224,11 @@ def _escalations(run: Run, spec: Any, ctx: Context) -> list[Planned]:
 def _meeting_notes(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     assert isinstance(spec, MeetingNotesOutput)
     key = ctx.token_key()
+    template = ctx.template or read_meeting_template(None)
 
     def plan(part: Run, _: str | None, name: str | None) -> list[Planned]:
-        return meeting_note_files(part, ctx.output(spec.folder, run.as_of, name), key=key)
+        folder = ctx.output(spec.folder, run.as_of, name)
+        return meeting_note_files(part, folder, key=key, template=template)
 
     return _per_school(run, spec, plan)
 
@@ -321,6 +326,8 @@ def _site(run: Run, spec: Any, ctx: Context) -> list[Planned]:
         lang=run.lang,
         names=names,
         key=ctx.token_key(),
+        template=ctx.template or read_meeting_template(None),
+        lessons=run.lessons,
     )
     root = ctx.output(spec.folder, run.as_of)
     return [
@@ -581,6 +588,9 @@ def report(
         key_file=at(config.key_file) if config.key_file is not None else None,
         dry_run=dry_run,
         export=paths[0],
+        template=read_meeting_template(
+            at(config.meeting_template) if config.meeting_template is not None else None
+        ),
     )
     if state_path is not None:
         check_target(state_path)  # a FIFO would hang the reading, a device be replaced
@@ -588,7 +598,11 @@ def report(
     names = read_school_names(at(config.school_names)) if config.school_names is not None else {}
 
     def build(status: Status) -> ReportResult:
-        loaded, day = load_at(paths, options, given=as_of, today=today, where=paths[0])
+        # Meeting sheets and dossiers say a lesson-level export's lesson finding: keep its lessons.
+        sheets = any(isinstance(spec, MeetingNotesOutput | SiteOutput) for spec in config.outputs)
+        loaded, day = load_at(
+            paths, options, given=as_of, today=today, where=paths[0], lessons=sheets
+        )
         status.as_of = day
         policy = pick_version(choice, as_of=day)
         national = resolve_policy(NATIONAL_POLICY, as_of=day) if config.national else None
@@ -601,6 +615,7 @@ def report(
             headers=config.headers,
             names=names,
             parts=parts_for(loaded.frame),
+            lessons=loaded.lessons,
         )
         state = read_state(state_path) if state_path is not None else State()
         run.compare_with_state(state, source=str(state_path))

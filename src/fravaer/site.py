@@ -21,6 +21,7 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.classify import classify
+from fravaer.meeting import weekday_absence
 from fravaer.policy import Policy
 from fravaer.stats import MUNICIPALITY, Period, freshness, parse_period, stats
 from fravaer.trend import (
@@ -106,6 +107,9 @@ class PupilPlans:
     """``trend`` of the pupils: one row per pupil per school week."""
     direction: pl.LazyFrame
     """``direction`` of the pupils (for the sentence for parents)."""
+    weekdays: pl.LazyFrame
+    """The meeting sheet's absent days per weekday in each pupil's window
+    (:func:`fravaer.meeting.weekday_absence`, as ``escalate``'s sheets)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class SiteFrames:
     """:func:`quarter_flag_counts` of ``listed``."""
     agenda: pl.DataFrame
     """:func:`agenda` of ``listed``, ``direction`` and ``patterns``."""
+    weekdays: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,7 @@ def site(
     period: Period,
     horizon: int = HORIZON_DAYS,
     parts: int = 1,
+    lessons: pl.LazyFrame | None = None,
 ) -> SitePlans:
     """The plans of every figure the site shows, for all pupils and schools at once.
 
@@ -170,6 +176,9 @@ def site(
         The early warning's horizon in school days.
     parts
         Buckets of pupils for classify (see :func:`fravaer.classify.parts_for`).
+    lessons
+        The lesson frame of a lesson-level export: ``patterns`` then has the lesson columns
+        (as ``fravaer patterns`` on that export), and the dossier says the lesson finding.
 
     Examples
     --------
@@ -197,7 +206,7 @@ def site(
 
     return SitePlans(
         listed=listed,
-        patterns=patterns(frame, policy=policy, as_of=as_of),
+        patterns=patterns(frame, policy=policy, as_of=as_of, lessons=lessons),
         early_warning=early_warning(frame, policy=policy, as_of=as_of, horizon=horizon),
         schools=by([s.SCHOOL_ID]),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
@@ -213,12 +222,16 @@ def pupil_plans(
     policy: Policy,
     as_of: date,
     pupils: Sequence[str],
+    windows: pl.LazyFrame,
     weeks: int = SITE_WEEKS,
 ) -> PupilPlans:
-    """The weekly trend and its direction of ``pupils`` (the listed pupils' ids)."""
+    """The weekly trend and its direction of ``pupils`` (the listed pupils' ids), and their
+    weekdays in the window (``windows``: ``pupil_id`` and ``window_start`` of classify)."""
+    rows = frame.filter(pl.col(s.PUPIL_ID).is_in(list(pupils)))
     return PupilPlans(
         trend=trend(frame, policy=policy, as_of=as_of, weeks=weeks, pupils=pupils),
         direction=direction(frame, policy=policy, as_of=as_of, pupils=pupils),
+        weekdays=weekday_absence(rows, windows, categories=policy.primary.categories, as_of=as_of),
     )
 
 

@@ -23,6 +23,7 @@ from fravaer.classify import parts_for
 from fravaer.config import WINDOWS_DEVICES
 from fravaer.escalation_files import Run, same_file_key
 from fravaer.ingest.reference import read_reference
+from fravaer.meeting import MeetingTemplate
 from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
@@ -83,12 +84,16 @@ def site_files(
     lang: Lang,
     names: dict[str, str],
     key: bytes,
+    template: MeetingTemplate,
+    lessons: pl.LazyFrame | None = None,
     since: date | None = None,
     state: State | None = None,
     state_source: str = "",
 ) -> SiteFiles:
     """Every page of the site as of ``as_of``: the municipality's (small cells suppressed as
-    ``fravaer stats`` suppresses them), each school's, and each listed pupil's.
+    ``fravaer stats`` suppresses them), each school's, and each listed pupil's with the meeting
+    sheet of ``template``; ``lessons`` (a lesson-level export's lesson frame) adds the lesson
+    finding to the pupils' pages.
 
     With ``since`` (a date before ``as_of``) or ``state`` (the state file's content, named
     ``state_source`` in errors), each school's page shows the escalations and improvements since
@@ -96,9 +101,19 @@ def site_files(
     as the pages; with ``state``, :attr:`SiteFiles.state` is the state file's new content.
     """
     period = parse_periods(None, as_of=as_of)[0]
+    if lessons is not None:
+        # The lesson patterns read the lessons and the days in several steps: read the export
+        # once, as `fravaer patterns` does.
+        lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     parts = parts_for(frame)
     plans = site_plans(
-        frame, policy=policy, national=national, as_of=as_of, period=period, parts=parts
+        frame,
+        policy=policy,
+        national=national,
+        as_of=as_of,
+        period=period,
+        parts=parts,
+        lessons=lessons,
     )
     changes, next_state = None, None
     if since is not None or state is not None:
@@ -140,6 +155,7 @@ def site_files(
         min_cell=MIN_CELL_DEFAULT,
         reference=reference_for(read_reference(None), period),
         version=__version__,
+        template=template,
     )
     files = [(Path(path), data) for path, data in site_pages(frames, context, changes=changes)]
     return SiteFiles(

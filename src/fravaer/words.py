@@ -16,11 +16,20 @@ Danish (docs/classify.md, "The table view").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from fravaer import schema as s
+from fravaer.lessons import (
+    FLAG_LESSON,
+    LESSON_FIRST,
+    LESSON_LAST,
+    LESSON_PATTERN,
+    LESSON_SUBJECT,
+    LESSON_WEEKDAY,
+)
 from fravaer.policy import Lang
 
 NO_VALUE: Final = "–"
@@ -513,11 +522,17 @@ WORDS: Final[dict[str, Text]] = {
         da="Uge {first}–{last}: {start} – {end}", en="Weeks {first}–{last}: {start} – {end}"
     ),
     "trend_chart_week": Text(da="Uge {last}: {start} – {end}", en="Week {last}: {start} – {end}"),
-    # -- meeting sheets ---------------------------------------------------------------------------
-    "meeting_title": Text(
-        da="Forberedelse til møde om fravær", en="Preparing a meeting on absence"
+    # -- meeting sheets (escalate, report and the site's dossier: one template) -------------------
+    "meeting_title": Text(da="Mødeark om fravær", en="Meeting sheet on absence"),
+    "meeting_note": Text(
+        da="Til mødet med eleven og forældrene. Fakta først; spørgsmålene udfyldes på mødet.",
+        en="For the meeting with the pupil and the parents. The facts first; the questions are "
+        "filled in at the meeting.",
     ),
+    "meeting_date": Text(da="Mødedato", en="Date of meeting"),
+    "meeting_present": Text(da="Deltagere", en="Present"),
     "meeting_facts": Text(da="Fraværet", en="The absence"),
+    "meeting_absence": Text(da="Fravær", en="Absence"),
     "meeting_current": Text(
         da="Fravær {pct} i perioden {start} – {end} ({days} skoledage, {window}).",
         en="Absence {pct} from {start} to {end} ({days} school days, {window}).",
@@ -528,21 +543,40 @@ WORDS: Final[dict[str, Text]] = {
         en="Illness {illness} days · leave {leave} days · unlawful absence {unlawful} days.",
     ),
     "meeting_quarter": Text(
-        da="Ulovligt fravær i kvartalet: {pct}.", en="Unlawful absence in the quarter: {pct}."
+        da="Ulovligt fravær i kvartalet er {pct}.", en="Unlawful absence in the quarter is {pct}."
     ),
     "meeting_trend": Text(da="Udvikling uge for uge", en="Week by week"),
-    "meeting_week_end": Text(da="Ugen til og med", en="Week ending"),
-    "meeting_absence": Text(da="Fravær", en="Absence"),
+    "meeting_trend_note": Text(
+        da="Ugens tal er vejledningens, fraværet i de {window} ved ugens sidste skoledag, som "
+        "fravaer trend giver det. Ugens eget fravær står ved siden af.",
+        en="Each week's figure is the guideline's, absence in the {window} at the week's last "
+        "school day, as fravaer trend gives it. The week's own absence stands beside it.",
+    ),
+    "meeting_week_end": Text(da="Ugens sidste skoledag", en="Week's last school day"),
+    "meeting_rolling": Text(da="Fravær % ({window})", en="Absence % ({window})"),
+    "meeting_week_absent": Text(da="Fraværsdage i ugen", en="Absent days in the week"),
+    "meeting_week_school_days": Text(da="Skoledage i ugen", en="School days in the week"),
     "meeting_no_weeks": Text(
-        da="Ingen skoledage i de seneste {n} uger.", en="No school days in the latest {n} weeks."
+        da="Ingen skoleuger at vise endnu.", en="No school weeks to show yet."
     ),
     "meeting_weekdays": Text(
         da="Fravær pr. ugedag i perioden", en="Absence per weekday in the window"
     ),
     "weekday": Text(da="Ugedag", en="Weekday"),
+    "meeting_lessons": Text(
+        da="Mønster i lektionerne – {found}.", en="Pattern in the lessons – {found}."
+    ),
+    "meeting_lessons_none": Text(
+        da="Intet mønster i lektionerne (som fravaer patterns finder dem).",
+        en="No pattern in the lessons (as fravaer patterns finds them).",
+    ),
     "meeting_actions": Text(
         da="Det kræver handlevejledningen på trin {step}",
         en="What the guideline requires at step {step}",
+    ),
+    "meeting_no_actions": Text(
+        da="Handlevejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
+        en="The guideline requires no action below step 1; the quarter rule may.",
     ),
     "meeting_questions": Text(da="Til mødet", en="For the meeting"),
     # -- the site's pages (fravaer site) ----------------------------------------------------------
@@ -651,14 +685,6 @@ WORDS: Final[dict[str, Text]] = {
         da="Vejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
         en="The guideline requires no action below step 1; the quarter rule may.",
     ),
-    "meeting_sheet": Text(da="Mødeark", en="Meeting sheet"),
-    "meeting_note": Text(
-        da="Til mødet med eleven og forældrene. Udfyldes på mødet.",
-        en="For the meeting with the pupil and the parents. Filled in at the meeting.",
-    ),
-    "meeting_date": Text(da="Mødedato", en="Date of meeting"),
-    "present": Text(da="Deltagere", en="Present"),
-    "chart_none": Text(da="Ingen skoleuger at vise endnu.", en="No school weeks to show yet."),
     "flags_note": Text(
         da="Advar forældre og underret kommunen: elever som kvartalsreglen flager pr. "
         "{as_of} (10 % og 15 % ulovligt fravær i kvartalet), som fravaer classify.",
@@ -781,64 +807,6 @@ LIMIT_WORDS: Final = (
 )
 """A policy's limits in plain words, by their order (first, second, third and later)."""
 
-QUESTIONS: Final[dict[Lang, tuple[tuple[str, tuple[str, ...]], ...]]] = {
-    "da": (
-        (
-            "Hvad virker?",
-            (
-                "Hvorfor virker det?",
-                "Hvordan virker det?",
-                "Hvordan sikrer vi, at det bliver ved med at virke?",
-                "Hvilke beskyttende faktorer giver det barnet?",
-            ),
-        ),
-        (
-            "Hvad virker ikke?",
-            (
-                "Hvorfor virker det ikke?",
-                "Hvad er der allerede gjort for at rette op på det?",
-                "Hvilke risikofaktorer giver det barnet?",
-            ),
-        ),
-        (
-            "Hvad skal der til?",
-            (
-                "Hvem skal inddrages for at rette op på det, der ikke virker?",
-                "Hvilke indsatser er relevante?",
-                "Hvordan sikrer vi, at der bliver rettet op på det?",
-            ),
-        ),
-    ),
-    "en": (
-        (
-            "What works?",
-            (
-                "Why does it work?",
-                "How does it work?",
-                "How do we make sure it keeps working?",
-                "Which protective factors does it give the child?",
-            ),
-        ),
-        (
-            "What does not work?",
-            (
-                "Why does it not work?",
-                "What has been tried to remedy it?",
-                "Which risk factors does it add?",
-            ),
-        ),
-        (
-            "What must happen?",
-            (
-                "Who should be involved to remedy what does not work?",
-                "Which interventions are relevant?",
-                "How do we make sure it gets remedied?",
-            ),
-        ),
-    ),
-}
-"""The three questions of a meeting on absence, each with its sub-questions."""
-
 SHEETS: Final[dict[str, Text]] = {
     "pupils": Text(da="elever", en="pupils"),
     "explanation": Text(da="forklaring", en="explanation"),
@@ -862,3 +830,33 @@ def sheet_name(kind: str, lang: Lang) -> str:
     ('elever', 'freshness')
     """
     return SHEETS[kind](lang)
+
+
+def lesson_words(row: Mapping[str, Any], lang: Lang) -> str:
+    """A pupil's strongest lesson finding as staff say it (docs/trend.md): "fravær især onsdag i
+    5.–6. lektion (Idræt)", "går ofte hjem før de sidste lektioner om onsdagen".
+
+    ``row`` holds :data:`fravaer.lessons.LESSON_PATTERN_COLUMNS` with a finding (``lesson_pattern``
+    not empty). The subject is text from the data: the caller escapes the sentence for its output.
+
+    >>> row = {"lesson_pattern": "lesson", "lesson_weekday": "wednesday", "lesson_first": 5,
+    ...        "lesson_last": 6, "lesson_subject": "Idræt"}
+    >>> lesson_words(row, "da")
+    'fravær især onsdag i 5.–6. lektion (Idræt)'
+    >>> lesson_words(row | {"lesson_pattern": "leaves_early", "lesson_subject": None}, "en")
+    'often goes home before the last lessons on Wednesdays'
+    """
+    weekday, first, last = row[LESSON_WEEKDAY], row[LESSON_FIRST], row[LESSON_LAST]
+    subject = row[LESSON_SUBJECT]
+    if row[LESSON_PATTERN] == FLAG_LESSON:
+        if first is None:  # a subject on every day
+            return word("flag_subject", lang, subject=subject)
+        lessons = (
+            word("lesson_one", lang, a=first)
+            if first == last
+            else word("lesson_run", lang, a=first, b=last)
+        )
+        what = word("flag_lesson", lang, day=word(str(weekday), lang), lessons=lessons)
+        return word("with_subject", lang, what=what, subject=subject) if subject else what
+    what = word(f"flag_{row[LESSON_PATTERN]}", lang)
+    return f"{what} {word(f'on_{weekday}', lang)}" if weekday else what

@@ -17,6 +17,7 @@ from fravaer.cli.options import (
     FormatOption,
     HeadersOption,
     LangOption,
+    MeetingTemplateOption,
     PolicyOption,
     SchoolNamesOption,
     SourceFlags,
@@ -30,7 +31,7 @@ from fravaer.cli.options import (
     table_width,
     xlsx_school_names,
 )
-from fravaer.cli.setup import read, reading
+from fravaer.cli.setup import read, read_with_lessons, reading
 from fravaer.errors import UsageError
 from fravaer.escalate import CHANGE, ESCALATION
 from fravaer.escalation_files import (
@@ -40,7 +41,7 @@ from fravaer.escalation_files import (
     escalation_files,
     meeting_note_files,
 )
-from fravaer.ingest.files import read_state
+from fravaer.ingest.files import read_meeting_template, read_state
 from fravaer.output import Format, check_output, ensure_folder, state_lock, write_all, write_bytes
 from fravaer.policy import DEFAULT_POLICY
 from fravaer.report import report as run_report
@@ -107,6 +108,7 @@ def escalate(
             "--state, else DIR/.fravaer-token.key; made on first use.",
         ),
     ] = None,
+    meeting_template: MeetingTemplateOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -122,6 +124,10 @@ def escalate(
         raise UsageError("--split-by school writes one file per school: give -o FOLDER, not -")
     if key_file is not None and meeting_notes is None:
         raise UsageError("--key-file names the meeting sheets: give --meeting-notes FOLDER")
+    if meeting_template is not None and meeting_notes is None:
+        raise UsageError(
+            "--meeting-template gives the meeting sheets' questions: give --meeting-notes FOLDER"
+        )
     if split_by is None and output is not None:
         check_output(output)
     if split_by is not None:
@@ -132,9 +138,16 @@ def escalate(
     options = flags.options()
     asked = reading(exports, as_of, policy, options)
     since_day = parse_date(since, "--since") if since else None
+    template = read_meeting_template(meeting_template) if meeting_notes is not None else None
     with state_lock(state):
         recorded = read_state(state) if state is not None else None  # refused before any work
-        frame, day, chosen, national = read(asked, national=not no_national)
+        # The sheets say a lesson-level export's lesson finding: its lessons are kept then.
+        done, lessons = (
+            read_with_lessons(asked, national=not no_national)
+            if meeting_notes is not None
+            else (read(asked, national=not no_national), None)
+        )
+        frame, day, chosen, national = done
         run = Run(
             frame,
             day,
@@ -144,6 +157,7 @@ def escalate(
             headers=headers,
             names=names,
             parts=parts_for(frame),
+            lessons=lessons,
         )
         if since_day is not None:
             if since_day >= day:
@@ -158,10 +172,10 @@ def escalate(
             planned += escalation_files(
                 run, fmt=out_format, target=output, split_by_school=split_by is not None
             )
-        if meeting_notes is not None:
+        if meeting_notes is not None and template is not None:
             ensure_folder(meeting_notes)
             key = token_key(state, key_file, meeting_notes)
-            planned += meeting_note_files(run, meeting_notes, key=key)
+            planned += meeting_note_files(run, meeting_notes, key=key, template=template)
         files = [(p.path, p.data) for p in planned]
         if state is not None and recorded is not None:
             files.append((state, run.next_state(recorded)))

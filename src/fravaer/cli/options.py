@@ -105,6 +105,17 @@ def a_file_checked(option: str) -> Callable[[Path | None], Path | None]:
     return check
 
 
+MeetingTemplateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--meeting-template",
+        help="TOML of the meeting sheet's questions: main questions and sub-questions in da and "
+        "en. Default: the bundled extended Signs of Safety questions.",
+        show_default=False,
+    ),
+]
+
+
 FormatOption = Annotated[
     Format | None,
     typer.Option(

@@ -68,10 +68,12 @@ def read(asked: Reading, *, national: bool = False) -> Setup:
     return _read(asked, national=national, lessons=False)[0]
 
 
-def read_with_lessons(asked: Reading) -> tuple[Setup, pl.LazyFrame | None]:
+def read_with_lessons(
+    asked: Reading, *, national: bool = False
+) -> tuple[Setup, pl.LazyFrame | None]:
     """:func:`read`, and the lesson frame of the lesson-level exports from the same reading
     (:func:`fravaer.ingest.lessons.read_lessons`); None when no export is lesson-level."""
-    return _read(asked, national=False, lessons=True)
+    return _read(asked, national=national, lessons=True)
 
 
 def _read(asked: Reading, *, national: bool, lessons: bool) -> tuple[Setup, pl.LazyFrame | None]:

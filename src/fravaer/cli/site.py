@@ -15,6 +15,7 @@ from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     LangOption,
+    MeetingTemplateOption,
     PolicyOption,
     SourceFlags,
     a_file,
@@ -23,7 +24,7 @@ from fravaer.cli.options import (
 )
 from fravaer.errors import CannotCreateOutputError, UsageError
 from fravaer.escalate import CHANGE, ESCALATION
-from fravaer.ingest.files import read_state
+from fravaer.ingest.files import read_meeting_template, read_state
 from fravaer.ingest.schools import read_school_names
 from fravaer.output import state_lock, write_all, write_tree
 from fravaer.policy import DEFAULT_POLICY
@@ -62,6 +63,7 @@ def site(
             "beside --state, else DIR/.fravaer-token.key; made on first use.",
         ),
     ] = None,
+    meeting_template: MeetingTemplateOption = None,
     *,
     flags: SourceFlags,
 ) -> None:
@@ -83,9 +85,10 @@ def site(
     asked = setup.reading(exports, as_of, policy, flags.options())
     since_day = parse_date(since, "--since") if since else None
     names = read_school_names(school_names) if school_names is not None else {}
+    template = read_meeting_template(meeting_template)
     with state_lock(state):
         recorded = read_state(state) if state is not None else None  # refused before any work
-        frame, day, chosen, national = setup.read(asked, national=True)
+        (frame, day, chosen, national), lessons = setup.read_with_lessons(asked, national=True)
         assert national is not None
         if since_day is not None and since_day >= day:
             raise UsageError(f"--since must be before the as-of date {day.isoformat()}")
@@ -100,6 +103,8 @@ def site(
             since=since_day,
             state=recorded,
             state_source=str(state),
+            template=template,
+            lessons=lessons,
         )
         written = [(output / p, data) for p, data in pages.files]
         removed = write_tree(output, written, prune=PUPIL_PAGE)

@@ -1,16 +1,20 @@
-"""Files that ``escalate`` and ``report`` read besides the exports: state, config, digests."""
+"""Files that ``escalate``, ``report`` and ``site`` read besides the exports: state, config,
+the meeting template, digests."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from fravaer.config import ReportConfig, parse_config
 from fravaer.errors import InputMissingError
 from fravaer.ingest.load import resolve_source_paths
 from fravaer.ingest.regular import read_regular, read_regular_text
+from fravaer.meeting import MeetingTemplate, parse_meeting_template
 from fravaer.state import KEY_BYTES, State, keyed, parse_state
 from fravaer.tomltext import toml_data
 
@@ -49,6 +53,35 @@ def load_report_config(path: Path) -> ReportConfig:
     if isinstance(inputs, dict) and isinstance(inputs.get("source"), dict):
         resolve_source_paths(inputs["source"], path.parent)
     return parse_config(data, text=text, source=str(path))
+
+
+MEETING_TEMPLATE: Final = "meeting-template.toml"
+"""The bundled meeting template in the package's ``data`` folder: the extended Signs of Safety
+questions (docs/site.md#the-meeting-template)."""
+
+
+@cache
+def bundled_meeting_template() -> MeetingTemplate:
+    """The meeting template shipped with fravaer.
+
+    >>> bundled_meeting_template().questions("da")[0].question
+    'Hvad fungerer?'
+    """
+    text = (resources.files("fravaer") / "data" / MEETING_TEMPLATE).read_text("utf-8")
+    return parse_meeting_template(text, source=MEETING_TEMPLATE)
+
+
+def read_meeting_template(path: Path | None) -> MeetingTemplate:
+    """The meeting template at ``path`` (``--meeting-template``, report.toml's
+    ``meeting_template``), or the bundled one for None.
+
+    A file that is not valid TOML or not a template is refused with one line naming the file,
+    the line and the key (exit 78); a missing or unreadable one with 66.
+    """
+    if path is None:
+        return bundled_meeting_template()
+    text = read_regular_text(path, what="meeting template")
+    return parse_meeting_template(text, source=str(path))
 
 
 def digest(path: Path) -> str:

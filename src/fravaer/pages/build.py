@@ -3,21 +3,19 @@
 :func:`site_pages` lays out the collected figures (:func:`collect_site`) with jinja2, autoescape
 on: every text, from the data or a policy, is HTML-escaped where it lands, and control and
 invisible characters are shown as U+FFFD (``schema.shown_text``) by the environment's
-``finalize``. It reads only the package's own templates and meeting questions.
+``finalize`` (:mod:`fravaer.pages.environment`). It reads only the package's own templates;
+the meeting sheet's questions come with the context (``SiteContext.template``).
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from typing import Any, Final
 
 import polars as pl
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from jinja2 import Environment
 
 from fravaer import schema as s
 from fravaer.escalate import (
@@ -29,7 +27,11 @@ from fravaer.escalate import (
     RESPONSIBLE,
     SEPARATOR,
 )
+from fravaer.lessons import LESSON_PATTERN
+from fravaer.meeting import MeetingTemplate, Sheet, lessons_of, weekdays_of, weeks_of
 from fravaer.pages.chart import chart, period_chart
+from fravaer.pages.environment import environment, page_common
+from fravaer.pages.meeting import sheet_view
 from fravaer.pages.numbers import Num, days, number, percent
 from fravaer.policy import Lang, Policy, Step
 from fravaer.render import condition_text, pattern_words, trend_summary
@@ -77,11 +79,10 @@ from fravaer.trend import (
     WEEKDAYS,
     WEEKS_BACK,
 )
-from fravaer.words import MONTH_NAMES, NO_VALUE, texts, word
+from fravaer.words import MONTH_NAMES, NO_VALUE, word
 
 INDEX: Final = "index.html"
 PAGE_SUFFIX: Final = ".html"
-QUESTIONS_FILE: Final = "questions.toml"
 
 
 def collect_site(
@@ -95,73 +96,22 @@ def collect_site(
     """
     done = {name: plan.collect() for name, plan in plans.named().items()}
     listed = done["listed"]
-    pupils = pupil_plans(frame, policy=policy, as_of=as_of, pupils=listed[s.PUPIL_ID].to_list())
+    pupils = pupil_plans(
+        frame,
+        policy=policy,
+        as_of=as_of,
+        pupils=listed[s.PUPIL_ID].to_list(),
+        windows=listed.select(s.PUPIL_ID, s.WINDOW_START).lazy(),
+    )
     moved = pupils.direction.collect()
     return SiteFrames(
         **done,
         trend=pupils.trend.collect(),
         direction=moved,
+        weekdays=pupils.weekdays.collect(),
         flags=quarter_flag_counts(listed.lazy()).collect(),
         agenda=agenda(listed.lazy(), moved.lazy(), done["patterns"].lazy()).collect(),
     )
-
-
-@dataclass(frozen=True)
-class Question:
-    """A main question of the meeting sheet and its sub-questions."""
-
-    text: str
-    subs: tuple[str, ...]
-
-
-def meeting_questions(lang: Lang) -> tuple[Question, ...]:
-    """The bundled meeting questions (the extended Signs of Safety method) in ``lang``."""
-    text = (resources.files("fravaer") / "templates" / QUESTIONS_FILE).read_text("utf-8")
-    data = tomllib.loads(text)
-    return tuple(Question(q["question"], tuple(q["sub_questions"])) for q in data[lang])
-
-
-# -- the environment ------------------------------------------------------------------------------
-
-
-def _finalize(value: Any) -> Any:
-    """Every printed value: control and invisible characters shown as U+FFFD (then escaped)."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return s.shown_text(value)
-    return value
-
-
-NBSP: Final = "\u00a0"
-
-
-def page_words(lang: Lang) -> dict[str, str]:
-    """The word table (:func:`fravaer.words.texts`) for a template; `` %`` with a no-break
-    space, so that a narrow column's heading never puts the sign alone on a line.
-
-    >>> page_words("da")["share_over_10"] == "Andel over 10\u00a0%"
-    True
-    """
-    return {key: text.replace(" %", NBSP + "%") for key, text in texts(lang).items()}
-
-
-def _nowrap(text: str) -> str:
-    """``Trin 2`` kept on one line (the ``nowrap`` filter of the templates)."""
-    return text.replace(" ", NBSP)
-
-
-def environment() -> Environment:
-    """The jinja2 environment of the pages: autoescape on, undefined names an error."""
-    env = Environment(
-        loader=PackageLoader("fravaer", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["nowrap"] = _nowrap
-    return env
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -182,28 +132,15 @@ class SiteContext:
     min_cell: int
     reference: Reference | None
     version: str  # fravaer's, in the footer
+    template: MeetingTemplate  # the meeting sheet's questions
 
     def school_name(self, school: str) -> str:
         return self.names.get(school, school)
 
     def common(self) -> dict[str, Any]:
-        lang = self.lang
-        return {
-            "lang": lang,
-            "w": page_words(lang),
-            "as_of": self.as_of.isoformat(),
-            "policy_line": word(
-                "policy_line",
-                lang,
-                title=self.policy.title(lang),
-                version=self.policy.version,
-                window=word(
-                    "absence_of_window", lang, window=self.policy.primary.window.describe(lang)
-                ),
-            ),
-            "policy_name": self.policy.name,
-            "version": self.version,
-        }
+        return page_common(
+            lang=self.lang, as_of=self.as_of, policy=self.policy, version=self.version
+        )
 
 
 def _pupil_row(row: Mapping[str, Any], ctx: SiteContext) -> dict[str, Any]:
@@ -592,11 +529,11 @@ def dossier_page(
     weeks: pl.DataFrame,
     moved: Mapping[str, Any] | None,
     pattern: Mapping[str, Any] | None,
-    questions: Sequence[Question],
+    sheet: Sheet,
     ctx: SiteContext,
 ) -> str:
-    """``SCHOOL/TOKEN.html``: one pupil's step and why, trend, weekdays, quarter, actions and
-    the meeting sheet."""
+    """``SCHOOL/TOKEN.html``: one pupil's step and why, trend, weekdays, lesson pattern, quarter,
+    actions and the meeting sheet (the part that ``escalate``'s sheets are made of too)."""
     lang, policy = ctx.lang, ctx.policy
     step = row[s.STEP]
     week_ends: list[date] = weeks[WEEK_END].to_list()
@@ -632,6 +569,7 @@ def dossier_page(
             flagged = word("weekday_pattern", lang, days=", ".join(named))
         else:
             flagged = word("weekday_none", lang)
+    lesson_pattern = sheet_view(sheet, policy=policy, lang=lang, template=ctx.template).lessons
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:
         quarter = word("quarter_unknown", lang)
     else:
@@ -676,8 +614,21 @@ def dossier_page(
         quarter=quarter,
         responsible=policy.step(step).responsible(lang) if step else "",
         actions=policy.step(step).actions(lang) if step else (),
-        questions=questions,
+        lesson_pattern=lesson_pattern,
+        sheet=sheet_view(
+            sheet,
+            policy=policy,
+            lang=lang,
+            template=ctx.template,
+            school=_school_shown(school, ctx),
+            standalone=False,
+        ),
     )
+
+
+def _school_shown(school: str, ctx: SiteContext) -> str:
+    name = ctx.school_name(school)
+    return name if name == school else f"{name} ({school})"
 
 
 def site_pages(
@@ -692,28 +643,39 @@ def site_pages(
     """
     env = environment()
     pages = [(INDEX, municipality_page(env, frames, ctx))]
-    questions = meeting_questions(ctx.lang)
     schools = sorted(
         set(frames.schools.filter(~pl.col(MUNICIPALITY))[s.SCHOOL_ID].drop_nulls().to_list())
         | set(frames.listed[s.SCHOOL_ID].to_list())
         | set(changes.rows[s.SCHOOL_ID].to_list() if changes is not None else [])
     )
-    weeks_of = frames.trend.partition_by(s.PUPIL_ID, as_dict=True)
+    weeks_by_pupil = frames.trend.partition_by(s.PUPIL_ID, as_dict=True)
     moved = {row[s.PUPIL_ID]: row for row in frames.direction.iter_rows(named=True)}
     found = {row[s.PUPIL_ID]: row for row in frames.patterns.iter_rows(named=True)}
     empty = frames.trend.clear()
+    # The meeting sheet's figures: the same trend rows (its latest weeks), the weekdays, and
+    # for a lesson-level export the lesson finding of `patterns`.
+    sheet_weeks = weeks_of(frames.trend)
+    sheet_days = weekdays_of(frames.weekdays)
+    has_lessons = LESSON_PATTERN in frames.patterns.columns
+    sheet_lessons = lessons_of(frames.patterns) if has_lessons else None
     for school in schools:
         folder = ctx.folders[school]
         pages.append((f"{folder}/{INDEX}", school_page(env, school, frames, ctx, changes)))
     for row in frames.listed.iter_rows(named=True):
         pupil = row[s.PUPIL_ID]
+        sheet = Sheet(
+            row,
+            sheet_weeks.get(pupil, ()),
+            sheet_days.get(pupil, ()),
+            None if sheet_lessons is None else sheet_lessons.get(pupil, {}),
+        )
         page = dossier_page(
             env,
             row,
-            weeks=weeks_of.get((pupil,), empty),
+            weeks=weeks_by_pupil.get((pupil,), empty),
             moved=moved.get(pupil),
             pattern=found.get(pupil),
-            questions=questions,
+            sheet=sheet,
             ctx=ctx,
         )
         pages.append((f"{ctx.folders[row[s.SCHOOL_ID]]}/{ctx.tokens[pupil]}{PAGE_SUFFIX}", page))

@@ -14,14 +14,8 @@ from rich.text import Text
 
 from fravaer import schema as s
 from fravaer.lessons import (
-    FLAG_LESSON,
-    LESSON_FIRST,
     LESSON_FLAGS,
-    LESSON_LAST,
-    LESSON_PATTERN,
     LESSON_Q,
-    LESSON_SUBJECT,
-    LESSON_WEEKDAY,
     MIN_OPPORTUNITIES,
 )
 from fravaer.policy import Lang, Policy
@@ -57,7 +51,7 @@ from fravaer.trend import (
     first_threshold,
     pct_thresholds,
 )
-from fravaer.words import NO_VALUE, NUMBER_WORDS, number_text, plain_text, word
+from fravaer.words import NO_VALUE, NUMBER_WORDS, lesson_words, number_text, plain_text, word
 
 
 def _weeks_text(weeks: int, lang: Lang) -> str:
@@ -311,25 +305,6 @@ def pattern_words(row: dict[str, Any], lang: Lang) -> str:
     if any(flag in LESSON_FLAGS for flag in (row[FLAGS] or "").split(";")):
         words.append(lesson_words(row, lang))
     return "; ".join(words)
-
-
-def lesson_words(row: dict[str, Any], lang: Lang) -> str:
-    """The strongest lesson finding as staff say it: "fravær især onsdag i 5.–6. lektion
-    (Idræt)", "går ofte hjem før de sidste lektioner om onsdagen" (docs/trend.md)."""
-    weekday, first, last = row[LESSON_WEEKDAY], row[LESSON_FIRST], row[LESSON_LAST]
-    subject = row[LESSON_SUBJECT]
-    if row[LESSON_PATTERN] == FLAG_LESSON:
-        if first is None:  # a subject on every day
-            return word("flag_subject", lang, subject=subject)
-        lessons = (
-            word("lesson_one", lang, a=first)
-            if first == last
-            else word("lesson_run", lang, a=first, b=last)
-        )
-        what = word("flag_lesson", lang, day=word(weekday, lang), lessons=lessons)
-        return word("with_subject", lang, what=what, subject=subject) if subject else what
-    what = word(f"flag_{row[LESSON_PATTERN]}", lang)
-    return f"{what} {word(f'on_{weekday}', lang)}" if weekday else what
 
 
 def render_patterns(
