@@ -436,3 +436,20 @@ def with_lesson_patterns(
         .with_columns(flags.alias(FLAGS))
         .drop(LESSON_FLAGS_COLUMN)
     )
+
+
+def lesson_columns(found: pl.LazyFrame) -> tuple[str, ...]:
+    """The lesson columns a ``fravaer patterns`` result carries: :data:`LESSON_PATTERN_COLUMNS`
+    for a lesson-level export's (:func:`with_lesson_patterns`), none for a day-level one. What
+    ``fravaer early-warning`` passes on, so its list names the lesson pattern as ``patterns``
+    does and a day-level export's output stays as it was.
+
+    >>> day_level = pl.LazyFrame({"pupil_id": ["7"], "flags": [""]})
+    >>> lesson_columns(day_level)
+    ()
+    >>> lesson_level = day_level.with_columns(pl.lit(None).alias(c) for c in LESSON_PATTERN_COLUMNS)
+    >>> lesson_columns(lesson_level) == LESSON_PATTERN_COLUMNS
+    True
+    """
+    names = found.collect_schema().names()
+    return tuple(c for c in LESSON_PATTERN_COLUMNS if c in names)
