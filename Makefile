@@ -18,6 +18,7 @@ help:
 	@echo "make test-browser  the site's pages in headless Chromium (needs Debian's chromium)"
 	@echo "make bench     benchmarks on 4 M and 20 M rows (never part of make test)"
 	@echo "make bench-national  the same plus the 100 M national year (slow)"
+	@echo "make bench-lessons  lesson patterns on 21 M lesson rows against classify"
 	@echo "make example   regenerate examples/ with fravaer demo-data"
 	@echo "make lock      re-resolve the pinned lock files (needs network to PyPI)"
 
@@ -84,6 +85,12 @@ bench: $(DEV_STAMP)
 
 bench-national: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench.py 4m 20m 100m --repeat $(BENCH_REPEAT)
+
+# Lesson patterns on the municipality as a lesson-level export (about 21 M lesson rows):
+# patterns and early-warning against classify of the same file. See docs/performance.md.
+.PHONY: bench-lessons
+bench-lessons: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_lessons.py --size 4m --repeat $(BENCH_REPEAT)
 
 bench-summary: $(DEV_STAMP)
 	$(BIN)/python benchmarks/summary.py

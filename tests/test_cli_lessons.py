@@ -1,17 +1,20 @@
-"""`fravaer patterns` on lesson-level exports, and `demo-data --lessons`, as scripts see them."""
+"""`fravaer patterns` and `early-warning` on lesson-level exports, and `demo-data --lessons`, as
+scripts see them."""
 
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner, Result
 
+from fravaer import read_export
 from fravaer.cli import app
-from fravaer.lessons import LESSON_PATTERN_COLUMNS
-from fravaer.trend import PATTERN_COLUMNS
+from fravaer.lessons import LESSON_FLAGS, LESSON_PATTERN_COLUMNS
+from fravaer.trend import EARLY_WARNING_COLUMNS, PATTERN_COLUMNS
 from fravaer.words import lesson_words
 from tests.test_cli import DEMO, assert_clean_failure
 
@@ -108,6 +111,128 @@ def test_a_run_of_lessons_reads_as_staff_say_it() -> None:
     assert lesson_words(one, "en") == "absent mostly on Wednesdays in lesson 5"
     leaves = row | {"lesson_pattern": "leaves_early", "lesson_weekday": None}
     assert lesson_words(leaves, "da") == "går ofte hjem før de sidste lektioner"
+
+
+# -- early warning ---------------------------------------------------------------------------------
+
+EXAMPLE = Path("examples/exports/lessons.csv")
+
+
+def test_a_day_level_early_warning_has_todays_columns() -> None:
+    result = run("early-warning", DEMO, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == ",".join(EARLY_WARNING_COLUMNS)
+
+
+def test_the_bundled_lesson_example_warns_with_the_lesson_columns_and_note() -> None:
+    """Two days are too few for a step or a pattern: nobody is listed, but the list is a
+    lesson-level one (its columns, its note) in every format."""
+    machine = run("early-warning", EXAMPLE, "--format", "csv")
+    assert machine.exit_code == 0, machine.stderr
+    assert machine.stdout.splitlines() == [
+        ",".join([*EARLY_WARNING_COLUMNS, *LESSON_PATTERN_COLUMNS])
+    ]
+    assert machine.stderr == "fravaer: 0 pupil(s) below step 1 to act on as of 2024-03-05\n"
+    table = run("early-warning", EXAMPLE, "--format", "table", "--lang", "en")
+    assert table.exit_code == 0, table.stderr
+    text = " ".join(table.stdout.split())
+    assert "Lessons: at most 5 % false findings, at least 10 lessons per cell" in text
+    day_level = run("early-warning", DEMO, "--format", "table", "--lang", "en")
+    assert "Lessons:" not in day_level.stdout
+
+
+def test_early_warning_carries_the_lesson_pattern_as_patterns_does(planted: Path) -> None:
+    warned = run("early-warning", planted, "--format", "csv")
+    assert warned.exit_code == 0, warned.stderr
+    found = csv(warned.stdout)
+    assert found.columns == [*EARLY_WARNING_COLUMNS, *LESSON_PATTERN_COLUMNS]
+    every = csv(run("patterns", planted, "--format", "csv").stdout)
+    step = csv(run("classify", planted, "--format", "csv").stdout).select("pupil_id", "step")
+    expected = every.join(step, on="pupil_id").filter(
+        (pl.col("step") == 0) & (pl.col("flags") != "")
+    )
+    listed = found.filter(pl.col("reasons").str.contains("pattern"))
+    assert sorted(listed["pupil_id"]) == sorted(expected["pupil_id"])
+    carried = ["pupil_id", "flags", *LESSON_PATTERN_COLUMNS]
+    assert listed.select(carried).sort("pupil_id").equals(expected.select(carried).sort("pupil_id"))
+    lesson_flagged = listed.filter(
+        pl.col("flags").str.split(";").list.eval(pl.element().is_in(LESSON_FLAGS)).list.any()
+    )
+    assert lesson_flagged.height >= 2  # planted pupils below step 1 (the data is fixed)
+    table = run("early-warning", planted, "--format", "table", "--lang", "en")
+    text = " ".join(table.stdout.replace("│", " ").split())
+    for row in lesson_flagged.iter_rows(named=True):
+        assert lesson_words(row, "en") in text
+
+
+SUBJECTS = ("Dansk", "Matematik", "Engelsk", "Idræt")
+
+
+def lesson_export(path: Path, missed: set[tuple[date, int]]) -> Path:
+    """Pupil 0000001 over twenty weeks on six lessons a day (five on Fridays), absent (unlawful)
+    from exactly the ``missed`` (day, lesson) pairs; pupil 0000002 beside, never absent."""
+    monday = date(2024, 1, 8)
+    lines = ["pupil_id,school_id,date,lesson,category,grade,class_name,subject"]
+    for week in range(20):
+        for weekday in range(5):
+            day = monday + timedelta(days=7 * week + weekday)
+            for number in range(1, 6 if weekday == 4 else 7):
+                subject = SUBJECTS[(weekday + number) % len(SUBJECTS)]
+                for pupil in ("0000001", "0000002"):
+                    gone = pupil == "0000001" and (day, number) in missed
+                    category = "unlawful" if gone else "present"
+                    lines.append(f"{pupil},851001,{day},{number},{category},5,5.A,{subject}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_lesson_pattern_alone_puts_a_pupil_on_the_early_warning_list(tmp_path: Path) -> None:
+    """Four afternoons gone, on three weekdays and never at a weekend: four partial days (below
+    the partial-day flag's five), no weekday pattern, no subject, but the day's last two
+    lessons every time: leaving early. The lesson-level export warns; the same days without their
+    lessons do not."""
+    days = [date(2024, 3, 5), date(2024, 3, 13), date(2024, 4, 4), date(2024, 4, 16)]
+    lessons = lesson_export(tmp_path / "lessons.csv", {(d, n) for d in days for n in (5, 6)})
+    warned = run("early-warning", lessons, "--format", "csv")
+    assert warned.exit_code == 0, warned.stderr
+    listed = csv(warned.stdout)
+    assert listed["pupil_id"].to_list() == ["0000001"]
+    me = listed.row(0, named=True)
+    assert (me["reasons"], me["flags"]) == ("pattern", "leaves_early")
+    assert (me["lesson_pattern"], me["lesson_weekday"]) == ("leaves_early", None)
+    # The last two lessons are 5-6, and 4-5 on Fridays.
+    assert (me["lesson_first"], me["lesson_last"], me["partial_days"]) == (4, 6, 4)
+    danish = run("early-warning", lessons, "--format", "table")
+    text = " ".join(danish.stdout.replace("│", " ").split())
+    assert "mønster (går ofte hjem før de sidste lektioner)" in text
+    day_level = tmp_path / "days.csv"
+    read_export(lessons).collect().write_csv(day_level)
+    without = run("early-warning", day_level, "--format", "csv")
+    assert without.exit_code == 0, without.stderr
+    assert without.stdout.splitlines() == [",".join(EARLY_WARNING_COLUMNS)]
+
+
+def test_demo_lessons_share_whole_classes_out_over_schools(tmp_path: Path) -> None:
+    """``--schools`` changes only the school ids: consecutive classes per school, every class in
+    one school; without it every pupil is at one school, as before."""
+    one, four = tmp_path / "one.parquet", tmp_path / "four.parquet"
+    for path, more in ((one, []), (four, ["--schools", 4])):
+        result = run("demo-data", "--lessons", "--pupils", 180, "--until", "2023-08-25", *more,
+                     "-o", path)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    a, b = pl.read_parquet(one), pl.read_parquet(four)
+    assert a.drop("school_id").equals(b.drop("school_id"))
+    assert a["school_id"].unique().to_list() == ["851001"]
+    pupils = b.select("pupil_id", "school_id", "class_name").unique()
+    assert pupils.height == 180  # one school per pupil
+    per_school = (
+        pupils.group_by("school_id").agg(pl.len(), pl.col("pupil_id").min()).sort("school_id")
+    )
+    # 180 pupils are 8 classes (the last of 5): two classes per school, in order.
+    assert per_school.rows() == [
+        ("851001", 50, "0000001"), ("851002", 50, "0000051"),
+        ("851003", 50, "0000101"), ("851004", 30, "0000151"),
+    ]  # fmt: skip
 
 
 def test_plant_needs_lessons(tmp_path: Path) -> None:

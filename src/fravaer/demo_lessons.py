@@ -83,6 +83,9 @@ class LessonDemoSpec:
     planted: tuple[str, ...] = ()
     share: float = PLANTED_SHARE
     """On which share of the days a planted pattern happens."""
+    schools: int = 1
+    """The classes are shared out over this many schools in consecutive blocks (school ids
+    from :data:`SCHOOL` up): a municipality's export."""
 
 
 def planted_kind(pupil: int, planted: tuple[str, ...]) -> str | None:
@@ -125,10 +128,12 @@ def generate_lessons(spec: LessonDemoSpec) -> Iterator[pl.DataFrame]:
     classes = np.array(
         [f"{g}.{chr(ord('A') + k // 10 % 26)}" for g, k in zip(grades, klass, strict=True)]
     )
+    per_school = -(-(int(klass[-1]) + 1) // spec.schools)  # classes per school, rounded up
+    schools = np.array([str(int(SCHOOL) + k // per_school) for k in klass])
     kinds = np.array([planted_kind(i, spec.planted) or "" for i in range(n)])
     week: list[pl.DataFrame] = []
     for i, day in enumerate(days):
-        week.append(_day(day, ids, grades, classes, kinds, rng, share=spec.share))
+        week.append(_day(day, ids, schools, grades, classes, kinds, rng, share=spec.share))
         if i + 1 == len(days) or days[i + 1].isocalendar()[:2] != day.isocalendar()[:2]:
             yield pl.concat(week)
             week = []
@@ -137,6 +142,7 @@ def generate_lessons(spec: LessonDemoSpec) -> Iterator[pl.DataFrame]:
 def _day(
     day: date,
     ids: np.ndarray,
+    schools: np.ndarray,
     grades: np.ndarray,
     classes: np.ndarray,
     kinds: np.ndarray,
@@ -164,7 +170,7 @@ def _day(
     return pl.DataFrame(
         {
             s.PUPIL_ID: np.repeat(ids, lessons),
-            s.SCHOOL_ID: SCHOOL,
+            s.SCHOOL_ID: np.repeat(schools, lessons),
             s.DATE: day,
             LESSON: np.tile(numbers.astype(str), n),
             SUBJECT: np.tile(np.array(subjects), n),

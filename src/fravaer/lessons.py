@@ -154,6 +154,9 @@ def _attended_lessons(lessons: pl.LazyFrame, window: pl.LazyFrame | None) -> pl.
             number.rank("dense", descending=True).over(day).cast(pl.Int64).alias(_FROM_END),
         )
         .filter(pl.col(_DAY_ABSENT) < pl.col(_DAY_LESSONS))
+        # Every cell and the pupils' list read these rows: computed once, not once per reader
+        # (the optimiser's common-subplan elimination does not find them; docs/performance.md).
+        .cache()
     )
 
 
@@ -304,7 +307,7 @@ def _tests(rows: pl.LazyFrame, *, fdr: float) -> pl.LazyFrame:
     tested = _cells(rows).filter(
         (pl.col("K") >= MIN_ABSENT_LESSONS) & (pl.col("n") >= MIN_OPPORTUNITIES)
     )
-    tests = pattern_tests(tested)
+    tests = pattern_tests(tested).cache()  # read twice below: its runs, and the join
     in_run = (pl.col("q") <= fdr) & (pl.col(KIND) == KIND_LESSON)
     group = [s.PUPIL_ID, WEEKDAY, _RUN]
     step = (pl.col(FIRST) - pl.col(FIRST).shift(1) != 1).fill_null(value=True)
@@ -436,3 +439,20 @@ def with_lesson_patterns(
         .with_columns(flags.alias(FLAGS))
         .drop(LESSON_FLAGS_COLUMN)
     )
+
+
+def lesson_columns(found: pl.LazyFrame) -> tuple[str, ...]:
+    """The lesson columns a ``fravaer patterns`` result carries: :data:`LESSON_PATTERN_COLUMNS`
+    for a lesson-level export's (:func:`with_lesson_patterns`), none for a day-level one. What
+    ``fravaer early-warning`` passes on, so its list names the lesson pattern as ``patterns``
+    does and a day-level export's output stays as it was.
+
+    >>> day_level = pl.LazyFrame({"pupil_id": ["7"], "flags": [""]})
+    >>> lesson_columns(day_level)
+    ()
+    >>> lesson_level = day_level.with_columns(pl.lit(None).alias(c) for c in LESSON_PATTERN_COLUMNS)
+    >>> lesson_columns(lesson_level) == LESSON_PATTERN_COLUMNS
+    True
+    """
+    names = found.collect_schema().names()
+    return tuple(c for c in LESSON_PATTERN_COLUMNS if c in names)

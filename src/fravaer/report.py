@@ -287,7 +287,7 @@ def _early_warning(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     ``--school``, whose false-discovery family would be the school's pupils alone)."""
     assert isinstance(spec, EarlyWarningOutput)
     every = early_warning(
-        run.frame, policy=run.policy, as_of=run.as_of, horizon=spec.horizon
+        run.frame, policy=run.policy, as_of=run.as_of, horizon=spec.horizon, lessons=run.lessons
     ).collect()
 
     def plan(_: Run, school: str | None, name: str | None) -> list[Planned]:
@@ -598,8 +598,9 @@ def report(
     names = read_school_names(at(config.school_names)) if config.school_names is not None else {}
 
     def build(status: Status) -> ReportResult:
-        # Meeting sheets and dossiers say a lesson-level export's lesson finding: keep its lessons.
-        sheets = any(isinstance(spec, MeetingNotesOutput | SiteOutput) for spec in config.outputs)
+        # Sheets, dossiers and the early warning name a lesson-level export's lesson finding.
+        kinds = MeetingNotesOutput | SiteOutput | EarlyWarningOutput
+        sheets = any(isinstance(spec, kinds) for spec in config.outputs)
         loaded, day = load_at(
             paths, options, given=as_of, today=today, where=paths[0], lessons=sheets
         )

@@ -207,7 +207,9 @@ def site(
     return SitePlans(
         listed=listed,
         patterns=patterns(frame, policy=policy, as_of=as_of, lessons=lessons),
-        early_warning=early_warning(frame, policy=policy, as_of=as_of, horizon=horizon),
+        early_warning=early_warning(
+            frame, policy=policy, as_of=as_of, horizon=horizon, lessons=lessons
+        ),
         schools=by([s.SCHOOL_ID]),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),

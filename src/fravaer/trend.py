@@ -815,6 +815,7 @@ def early_warning(
     horizon: int = HORIZON_DAYS,
     schools: Sequence[str] | None = None,
     fdr: float = FDR,
+    lessons: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Pupils below step 1 today with a flagged pattern, a rising trend or a projected crossing.
 
@@ -823,20 +824,26 @@ def early_warning(
     :func:`patterns`), ``rising`` (:func:`direction` is rising *and* the recent rate of
     :func:`projection` is at or above :func:`first_threshold`: a rise from 2 % to 3 % is no
     warning) and ``projected`` (:func:`projection` crosses within ``horizon`` school days).
+    With ``lessons``, the lesson frame of a lesson-level export, a lesson pattern is a pattern
+    too (:func:`patterns` with ``lessons``).
 
     Returns
     -------
     pl.LazyFrame
-        Columns :data:`EARLY_WARNING_COLUMNS`, sorted by the projected crossing (soonest first),
-        then school and pupil.
+        Columns :data:`EARLY_WARNING_COLUMNS` (with ``lessons``, then the lesson columns of
+        :data:`fravaer.lessons.LESSON_PATTERN_COLUMNS`), sorted by the projected crossing
+        (soonest first), then school and pupil.
     """
     classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
     below = classified.filter(pl.col(s.STEP) == 0).select(
         s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME, s.AS_OF, s.ABSENCE_PCT, s.STEP
     )
-    found = patterns(frame, policy=policy, as_of=as_of, schools=schools, fdr=fdr).select(
-        s.PUPIL_ID, FLAGS, WEEKDAY_FLAG, PARTIAL_DAYS, LONGEST_RUN
-    )
+    found = patterns(frame, policy=policy, as_of=as_of, schools=schools, fdr=fdr, lessons=lessons)
+    # Imported here: fravaer.lessons builds on this module's tests and columns.
+    from fravaer.lessons import lesson_columns
+
+    carried = lesson_columns(found)  # a lesson-level export's lesson pattern, as patterns has it
+    found = found.select(s.PUPIL_ID, FLAGS, WEEKDAY_FLAG, PARTIAL_DAYS, LONGEST_RUN, *carried)
     moving = direction(frame, policy=policy, as_of=as_of, pupils=below).select(
         s.PUPIL_ID, PCT_BEFORE, DIRECTION
     )
@@ -855,6 +862,6 @@ def early_warning(
             pl.concat_str(reasons, separator=";", ignore_nulls=True).alias(REASONS),
         )
         .filter(pl.col(REASONS) != "")
-        .select(EARLY_WARNING_COLUMNS)
+        .select(*EARLY_WARNING_COLUMNS, *carried)
         .sort(PROJECTED_DAYS, s.SCHOOL_ID, s.PUPIL_ID, nulls_last=True)
     )

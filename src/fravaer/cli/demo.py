@@ -16,6 +16,9 @@ from fravaer.schema import CANONICAL_SCHEMA
 
 log = logging.getLogger("fravaer")
 
+DEMO_SCHOOLS = 5
+"""The day-level demo's schools unless ``--schools`` says otherwise."""
+
 
 def demo_data(
     output: Annotated[
@@ -28,7 +31,10 @@ def demo_data(
         ),
     ],
     pupils: Annotated[int, typer.Option("--pupils", min=1, help="Number of pupils.")] = 2000,
-    schools: Annotated[int, typer.Option("--schools", min=1, help="Number of schools.")] = 5,
+    schools: Annotated[
+        int | None,
+        typer.Option("--schools", min=1, help="Number of schools [default: 5; with --lessons: 1]."),
+    ] = None,
     year: Annotated[str, typer.Option("--year", help="School year, e.g. 2023/24.")] = "2023/24",
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same rows.")] = 1,
     until: Annotated[
@@ -62,11 +68,20 @@ def demo_data(
     if plant and not lessons:
         raise UsageError("--plant needs --lessons")
     if lessons:
-        _lesson_data(output, fmt, pupils=pupils, year=year, seed=seed, until=until, plant=plant)
+        _lesson_data(
+            output,
+            fmt,
+            pupils=pupils,
+            schools=schools or 1,
+            year=year,
+            seed=seed,
+            until=until,
+            plant=plant,
+        )
         return
     spec = DemoSpec(
         pupils=pupils,
-        schools=schools,
+        schools=DEMO_SCHOOLS if schools is None else schools,
         first_year=parse_school_year(year),
         seed=seed,
         until=parse_date(until, "--until") if until else None,
@@ -80,6 +95,7 @@ def _lesson_data(
     fmt: Format,
     *,
     pupils: int,
+    schools: int,
     year: str,
     seed: int,
     until: str | None,
@@ -94,6 +110,7 @@ def _lesson_data(
         seed=seed,
         until=parse_date(until, "--until") if until else None,
         planted=tuple(plant or ()),
+        schools=schools,
     )
     rows = write_frames(generate_lessons(spec), fmt, output, schema=DEMO_LESSON_SCHEMA)
     log.info("wrote %d lesson rows for %d pupils to %s", rows, pupils, output)

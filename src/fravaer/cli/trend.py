@@ -270,14 +270,17 @@ def early_warning(
     A pupil is listed when their absence shows a pattern (see `fravaer patterns`), is rising
     while the latest 4 weeks run at the first limit or above, or would reach the first limit
     within the horizon if the latest 4 weeks' rate continued - with the projected date on the
-    school's calendar (its usual weekdays, minus public holidays).
+    school's calendar (its usual weekdays, minus public holidays). A lesson-level export's
+    lesson patterns count as patterns.
     """
     out_format = resolve_format(fmt, output)
     names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
-    frame, day, chosen, _ = setup(exports, as_of, policy, options)
+    (frame, day, chosen, _), lessons = read_with_lessons(reading(exports, as_of, policy, options))
+    if lessons is not None:  # read the export once, as patterns does
+        lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     result = early_warning_frame(
-        frame, policy=chosen, as_of=day, horizon=horizon, schools=school
+        frame, policy=chosen, as_of=day, horizon=horizon, schools=school, lessons=lessons
     ).collect()
     log.info("%d pupil(s) below step 1 to act on as of %s", result.height, day.isoformat())
     write_result(

@@ -27,6 +27,7 @@ from fravaer.trend import (
     EDGE_ABSENT_DAYS,
     EDGE_DAYS,
     FALLING,
+    FDR,
     FLAG_EDGE,
     FLAG_PARTIAL,
     FLAG_RUN,
@@ -384,6 +385,9 @@ def render_early_warning(
     )
     limit = number_text(first_threshold(policy), lang, decimals=None)
     console.print(word("ew_note", lang, recent=RECENT_DAYS, t=limit))
+    if LESSON_Q in result.columns:  # a lesson-level export: its lesson patterns count too
+        fdr_text = number_text(100 * FDR, lang, decimals=0)
+        console.print(word("patterns_lesson_note", lang, fdr=fdr_text, n=MIN_OPPORTUNITIES))
     if result.is_empty():
         console.print(word("ew_none", lang))
         return buffer.getvalue()
