@@ -5,9 +5,14 @@ pupil on a school's list. None of its figures is computed here a second time: ea
 one the matching command runs — :func:`fravaer.classify.classify`, :func:`fravaer.stats.stats`
 and :func:`fravaer.stats.freshness`, :func:`fravaer.trend.trend`, :func:`fravaer.trend.direction`,
 :func:`fravaer.trend.patterns` and :func:`fravaer.trend.early_warning` — so a page and the
-command give the same numbers. The plans are collected together by
-:func:`fravaer.pages.collect_site` and rendered by :mod:`fravaer.pages`; like the rest of the core
-this module reads no files and no clock.
+command give the same numbers.
+
+Each figure is computed once and shared between the pages that show it (docs/site.md#speed), in
+three rounds that :func:`fravaer.pages.collect_site` collects: the classification
+(:func:`site_classify`); then what needs its pupils (:func:`site`: the patterns, the early
+warning's parts, the listed pupils' weekly series, the statistics); then what is put together
+from those (:func:`site_shown`: the early warning, the trends and their directions). Like the
+rest of the core this module reads no files and no clock.
 """
 
 from __future__ import annotations
@@ -23,10 +28,20 @@ from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.policy import Policy
 from fravaer.stats import Period, freshness, stats
-from fravaer.trend import HORIZON_DAYS, direction, early_warning, patterns, trend
+from fravaer.trend import (
+    HORIZON_DAYS,
+    direction,
+    direction_of,
+    early_warning_of,
+    patterns,
+    projection,
+    trend_of,
+    weekly_series,
+)
 
 SITE_WEEKS: Final = 12
-"""The dossier's trend covers the pupil's latest 12 school weeks (as ``fravaer trend``)."""
+"""The dossier's trend covers the pupil's latest 12 school weeks (as ``fravaer trend``); its
+direction compares fewer (:data:`fravaer.trend.DIRECTION_WEEKS`), so one series gives both."""
 
 
 def listed_expr() -> pl.Expr:
@@ -41,14 +56,18 @@ def listed_expr() -> pl.Expr:
 
 @dataclass(frozen=True)
 class SitePlans:
-    """The lazy plans behind the pages that need no list of pupils, :meth:`named`."""
+    """The plans that need the classification's pupils, :meth:`named`; collected together."""
 
     listed: pl.LazyFrame
     """``classify``'s rows of the listed pupils (:func:`listed_expr`), by school, step, %."""
     patterns: pl.LazyFrame
     """``patterns`` of every pupil (the false-discovery control runs over all of them)."""
-    early_warning: pl.LazyFrame
-    """``early-warning``: pupils below step 1 to act on now."""
+    projection: pl.LazyFrame
+    """``projection`` of every pupil (a part of the early warning)."""
+    moving: pl.LazyFrame
+    """``direction`` of the pupils below step 1 (a part of the early warning)."""
+    series: pl.LazyFrame
+    """``weekly_series`` of the listed pupils: their trends and directions."""
     schools: pl.LazyFrame
     """``stats --by school`` for the period, not suppressed (the caller suppresses)."""
     classes: pl.LazyFrame
@@ -63,18 +82,8 @@ class SitePlans:
 
 
 @dataclass(frozen=True)
-class PupilPlans:
-    """The plans of the listed pupils' own pages, given their ids."""
-
-    trend: pl.LazyFrame
-    """``trend`` of the pupils: one row per pupil per school week."""
-    direction: pl.LazyFrame
-    """``direction`` of the pupils (for the sentence for parents)."""
-
-
-@dataclass(frozen=True)
 class SiteFrames:
-    """:class:`SitePlans` and :class:`PupilPlans` collected, field by field."""
+    """The site's figures, collected: what the pages show."""
 
     listed: pl.DataFrame
     patterns: pl.DataFrame
@@ -87,28 +96,47 @@ class SiteFrames:
     direction: pl.DataFrame
 
 
-def site(
+def site_classify(
     frame: pl.LazyFrame,
     *,
     policy: Policy,
     national: Policy | None,
     as_of: date,
+    parts: int = 1,
+) -> pl.LazyFrame:
+    """``classify`` of every pupil: the first round, which every other figure builds on.
+
+    With the national policy, for the quarter rule; the municipal figures are the same without
+    it, so the patterns and the early warning take this classification as theirs.
+    """
+    return classify(frame, policy=policy, national=national, as_of=as_of, parts=parts)
+
+
+def site(
+    frame: pl.LazyFrame,
+    *,
+    classified: pl.LazyFrame,
+    listed: Sequence[str],
+    below: Sequence[str],
+    policy: Policy,
+    as_of: date,
     period: Period,
     horizon: int = HORIZON_DAYS,
     parts: int = 1,
 ) -> SitePlans:
-    """The plans of every figure the site shows, for all pupils and schools at once.
+    """The plans of every figure the site shows that needs the classification's pupils.
 
-    The pupils' weekly trends come from :func:`pupil_plans` once the listed pupils are known:
-    given as a list of ids they filter the rows before anything is measured, where a lazy list
-    of pupils would be joined after (docs/site.md#speed).
+    ``classified`` is :func:`site_classify`'s result, collected; ``listed`` the ids of its
+    listed pupils (:func:`listed_expr`) and ``below`` of those at step 0. Given as lists of ids
+    the pupils filter the rows before anything is measured, where a lazy list of pupils would
+    be joined after (docs/site.md#speed).
 
     Parameters
     ----------
     frame
         The canonical attendance frame.
-    policy, national
-        The guideline and the national quarter rule (None: no quarter rule).
+    policy
+        The guideline.
     as_of
         The day of the figures; rows after it are ignored.
     period
@@ -116,7 +144,7 @@ def site(
     horizon
         The early warning's horizon in school days.
     parts
-        Buckets of pupils for classify (see :func:`fravaer.classify.parts_for`).
+        Buckets of pupils for the statistics (see :func:`fravaer.classify.parts_for`).
 
     Examples
     --------
@@ -131,13 +159,14 @@ def site(
     ...      "class_name": ["4.B"] * 20},
     ...     schema_overrides={"category": s.CATEGORY_DTYPE, "grade": pl.Int8},
     ... )
-    >>> plans = site(frame, policy=load_policy("aalborg-2023"), national=None,
+    >>> policy = load_policy("aalborg-2023")
+    >>> classified = site_classify(frame, policy=policy, national=None, as_of=days[-1]).collect()
+    >>> plans = site(frame, classified=classified.lazy(), listed=["1"], below=[], policy=policy,
     ...              as_of=days[-1], period=parse_period("2023/24"))
     >>> plans.listed.collect().select("pupil_id", "absence_pct", "step").row(0)
     ('1', 20.0, 3)
     """
-    classified = classify(frame, policy=policy, national=national, as_of=as_of, parts=parts)
-    listed = classified.filter(listed_expr()).sort(
+    listed_rows = classified.filter(listed_expr()).sort(
         s.SCHOOL_ID, s.STEP, s.ABSENCE_PCT, s.PUPIL_ID, descending=[False, True, True, False]
     )
 
@@ -145,9 +174,11 @@ def site(
         return stats(frame, by=keys, periods=[period], as_of=as_of, policy=policy, parts=parts)
 
     return SitePlans(
-        listed=listed,
-        patterns=patterns(frame, policy=policy, as_of=as_of),
-        early_warning=early_warning(frame, policy=policy, as_of=as_of, horizon=horizon),
+        listed=listed_rows,
+        patterns=patterns(frame, policy=policy, as_of=as_of, classified=classified),
+        projection=projection(frame, policy=policy, as_of=as_of, horizon=horizon),
+        moving=direction(frame, policy=policy, as_of=as_of, pupils=below),
+        series=weekly_series(frame, policy=policy, as_of=as_of, weeks=SITE_WEEKS, pupils=listed),
         schools=by([s.SCHOOL_ID]),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
@@ -155,16 +186,17 @@ def site(
     )
 
 
-def pupil_plans(
-    frame: pl.LazyFrame,
-    *,
-    policy: Policy,
-    as_of: date,
-    pupils: Sequence[str],
-    weeks: int = SITE_WEEKS,
-) -> PupilPlans:
-    """The weekly trend and its direction of ``pupils`` (the listed pupils' ids)."""
-    return PupilPlans(
-        trend=trend(frame, policy=policy, as_of=as_of, weeks=weeks, pupils=pupils),
-        direction=direction(frame, policy=policy, as_of=as_of, pupils=pupils),
-    )
+def site_shown(classified: pl.LazyFrame, collected: SitePlans) -> dict[str, pl.LazyFrame]:
+    """The last round, from :func:`site`'s plans collected (as lazy frames again): the early
+    warning (``early-warning``'s figures from the shared parts), and the listed pupils'
+    ``trend`` and ``direction``, both from their one weekly series."""
+    return {
+        "early_warning": early_warning_of(
+            classified,
+            found=collected.patterns,
+            moving=collected.moving,
+            projected=collected.projection,
+        ),
+        "trend": trend_of(collected.series),
+        "direction": direction_of(collected.series),
+    }

@@ -26,7 +26,6 @@ from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.schema import PUPIL_ID, SCHOOL_ID
-from fravaer.site import site as site_plans
 from fravaer.stats import MIN_CELL_DEFAULT, MUNICIPALITY, parse_periods, reference_for, suppress
 from fravaer.stats_files import warn_stale
 from fravaer.tokens import school_names as folder_names
@@ -71,10 +70,9 @@ def site_files(
     """Every page of the site as of ``as_of``: the municipality's (small cells suppressed as
     ``fravaer stats`` suppresses them), each school's, and each listed pupil's."""
     period = parse_periods(None, as_of=as_of)[0]
-    plans = site_plans(
+    frames = collect_site(
         frame, policy=policy, national=national, as_of=as_of, period=period, parts=parts_for(frame)
     )
-    frames = collect_site(frame, plans, policy=policy, as_of=as_of)
     frames = replace(
         frames,
         schools=suppress(frames.schools, keys=[SCHOOL_ID], min_cell=MIN_CELL_DEFAULT, as_of=as_of),

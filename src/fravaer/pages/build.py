@@ -25,7 +25,7 @@ from fravaer.pages.numbers import days, number, percent
 from fravaer.pages.words import WORDS, words
 from fravaer.policy import Lang, Policy
 from fravaer.render import condition_text, trend_summary
-from fravaer.site import SiteFrames, SitePlans, pupil_plans
+from fravaer.site import SiteFrames, SitePlans, listed_expr, site, site_classify, site_shown
 from fravaer.stats import (
     DAYS_BEHIND,
     FRESHNESS_LAG_DAYS,
@@ -35,6 +35,7 @@ from fravaer.stats import (
     PUPILS_OVER_10,
     SHARE_OVER_10,
     SUPPRESSED,
+    Period,
     Reference,
     step_column,
 )
@@ -60,17 +61,48 @@ QUESTIONS_FILE: Final = "questions.toml"
 
 
 def collect_site(
-    frame: pl.LazyFrame, plans: SitePlans, *, policy: Policy, as_of: date
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    national: Policy | None,
+    as_of: date,
+    period: Period,
+    parts: int = 1,
 ) -> SiteFrames:
-    """Collect the site's plans one after another, then the listed pupils' trends by their ids.
+    """Every figure of the site, each computed once, in :mod:`fravaer.site`'s three rounds.
 
-    One at a time rather than all at once: the peak memory is the largest plan's (the early
-    warning's), not the sum of all (docs/site.md#speed).
+    The classification first (its pupils name the others' pupils); then the plans that need
+    them, together (``pl.collect_all``: what they share is computed once); then the early
+    warning, trends and directions put together from those (docs/site.md#speed).
     """
-    done = {name: plan.collect() for name, plan in plans.named().items()}
-    ids = done["listed"][s.PUPIL_ID].to_list()
-    pupils = pupil_plans(frame, policy=policy, as_of=as_of, pupils=ids)
-    return SiteFrames(**done, trend=pupils.trend.collect(), direction=pupils.direction.collect())
+    classified = site_classify(
+        frame, policy=policy, national=national, as_of=as_of, parts=parts
+    ).collect()
+    plans = site(
+        frame,
+        classified=classified.lazy(),
+        listed=classified.filter(listed_expr())[s.PUPIL_ID].to_list(),
+        below=classified.filter(pl.col(s.STEP) == 0)[s.PUPIL_ID].to_list(),
+        policy=policy,
+        as_of=as_of,
+        period=period,
+        parts=parts,
+    )
+    named = plans.named()
+    done = dict(zip(named, pl.collect_all(list(named.values())), strict=True))
+    shown = site_shown(classified.lazy(), SitePlans(**{k: v.lazy() for k, v in done.items()}))
+    last = dict(zip(shown, pl.collect_all(list(shown.values())), strict=True))
+    return SiteFrames(
+        listed=done["listed"],
+        patterns=done["patterns"],
+        early_warning=last["early_warning"],
+        schools=done["schools"],
+        classes=done["classes"],
+        grades=done["grades"],
+        freshness=done["freshness"],
+        trend=last["trend"],
+        direction=last["direction"],
+    )
 
 
 @dataclass(frozen=True)
