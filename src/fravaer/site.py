@@ -171,7 +171,15 @@ def site(
     )
 
     def by(keys: list[str]) -> pl.LazyFrame:
-        return stats(frame, by=keys, periods=[period], as_of=as_of, policy=policy, parts=parts)
+        return stats(
+            frame,
+            by=keys,
+            periods=[period],
+            as_of=as_of,
+            policy=policy,
+            parts=parts,
+            classified=classified,
+        )
 
     return SitePlans(
         listed=listed_rows,
