@@ -10,9 +10,10 @@ command give the same numbers.
 Each figure is computed once and shared between the pages that show it (docs/site.md#speed), in
 three rounds that :func:`fravaer.pages.collect_site` collects: the classification
 (:func:`site_classify`); then what needs its pupils (:func:`site`: the patterns, the early
-warning's parts, the listed pupils' weekly series, the statistics); then what is put together
-from those (:func:`site_shown`: the early warning, the trends and their directions). Like the
-rest of the core this module reads no files and no clock.
+warning's projection, the listed pupils' weekly series, the statistics); then the direction of
+the pupils the early warning may list (:func:`site_candidates`, :func:`site_direction`); then
+what is put together from those (:func:`site_shown`: the early warning, the trends and their
+directions). Like the rest of the core this module reads no files and no clock.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from fravaer.trend import (
     HORIZON_DAYS,
     direction,
     direction_of,
+    early_warning_candidates,
     early_warning_of,
     patterns,
     projection,
@@ -64,8 +66,6 @@ class SitePlans:
     """``patterns`` of every pupil (the false-discovery control runs over all of them)."""
     projection: pl.LazyFrame
     """``projection`` of every pupil (a part of the early warning)."""
-    moving: pl.LazyFrame
-    """``direction`` of the pupils below step 1 (a part of the early warning)."""
     series: pl.LazyFrame
     """``weekly_series`` of the listed pupils: their trends and directions."""
     schools: pl.LazyFrame
@@ -117,7 +117,6 @@ def site(
     *,
     classified: pl.LazyFrame,
     listed: Sequence[str],
-    below: Sequence[str],
     policy: Policy,
     as_of: date,
     period: Period,
@@ -127,7 +126,7 @@ def site(
     """The plans of every figure the site shows that needs the classification's pupils.
 
     ``classified`` is :func:`site_classify`'s result, collected; ``listed`` the ids of its
-    listed pupils (:func:`listed_expr`) and ``below`` of those at step 0. Given as lists of ids
+    listed pupils (:func:`listed_expr`). Given as a list of ids
     the pupils filter the rows before anything is measured, where a lazy list of pupils would
     be joined after (docs/site.md#speed).
 
@@ -161,7 +160,7 @@ def site(
     ... )
     >>> policy = load_policy("aalborg-2023")
     >>> classified = site_classify(frame, policy=policy, national=None, as_of=days[-1]).collect()
-    >>> plans = site(frame, classified=classified.lazy(), listed=["1"], below=[], policy=policy,
+    >>> plans = site(frame, classified=classified.lazy(), listed=["1"], policy=policy,
     ...              as_of=days[-1], period=parse_period("2023/24"))
     >>> plans.listed.collect().select("pupil_id", "absence_pct", "step").row(0)
     ('1', 20.0, 3)
@@ -185,7 +184,6 @@ def site(
         listed=listed_rows,
         patterns=patterns(frame, policy=policy, as_of=as_of, classified=classified),
         projection=projection(frame, policy=policy, as_of=as_of, horizon=horizon),
-        moving=direction(frame, policy=policy, as_of=as_of, pupils=below),
         series=weekly_series(frame, policy=policy, as_of=as_of, weeks=SITE_WEEKS, pupils=listed),
         schools=by([s.SCHOOL_ID]),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
@@ -194,15 +192,33 @@ def site(
     )
 
 
-def site_shown(classified: pl.LazyFrame, collected: SitePlans) -> dict[str, pl.LazyFrame]:
-    """The last round, from :func:`site`'s plans collected (as lazy frames again): the early
-    warning (``early-warning``'s figures from the shared parts), and the listed pupils'
-    ``trend`` and ``direction``, both from their one weekly series."""
+def site_candidates(classified: pl.LazyFrame, collected: SitePlans) -> pl.LazyFrame:
+    """The third round: the early warning's pupils whose direction it needs
+    (:func:`fravaer.trend.early_warning_candidates`), from :func:`site`'s plans collected."""
+    return early_warning_candidates(
+        classified, found=collected.patterns, projected=collected.projection
+    )
+
+
+def site_direction(
+    frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupils: Sequence[str]
+) -> pl.LazyFrame:
+    """``direction`` of ``pupils``: the early warning's candidates (two points each)."""
+    return direction(frame, policy=policy, as_of=as_of, pupils=pupils)
+
+
+def site_shown(
+    classified: pl.LazyFrame, collected: SitePlans, *, moving: pl.LazyFrame
+) -> dict[str, pl.LazyFrame]:
+    """The last round, from :func:`site`'s plans collected (as lazy frames again) and the
+    candidates' ``moving`` (:func:`site_direction`): the early warning (``early-warning``'s
+    figures from the shared parts), and the listed pupils' ``trend`` and ``direction``, both
+    from their one weekly series."""
     return {
         "early_warning": early_warning_of(
             classified,
             found=collected.patterns,
-            moving=collected.moving,
+            moving=moving,
             projected=collected.projection,
         ),
         "trend": trend_of(collected.series),

@@ -911,6 +911,25 @@ def below_step_1(classified: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def early_warning_candidates(
+    classified: pl.LazyFrame, *, found: pl.LazyFrame, projected: pl.LazyFrame
+) -> pl.LazyFrame:
+    """The pupils :func:`early_warning_of` may list, whatever their direction (``pupil_id``).
+
+    A pupil below step 1 is listed for a flagged pattern, a projected crossing, or a rising
+    trend with a recent rate at the threshold: without a flag, a crossing or that recent rate,
+    the direction cannot list the pupil. So a caller that has ``found`` and ``projected``
+    needs :func:`direction` of these pupils only (the site); the early warning is the same.
+    """
+    flagged = found.filter(pl.col(FLAGS) != "").select(s.PUPIL_ID)
+    near = projected.filter(pl.col(PROJECTED_DAYS).is_not_null() | pl.col(_RECENT_HIGH))
+    return (
+        below_step_1(classified)
+        .select(s.PUPIL_ID)
+        .join(pl.concat([flagged, near.select(s.PUPIL_ID)]).unique(), on=s.PUPIL_ID, how="semi")
+    )
+
+
 def early_warning_of(
     classified: pl.LazyFrame,
     *,
@@ -922,8 +941,9 @@ def early_warning_of(
 
     ``classified`` is :func:`fravaer.classify.classify`'s result (with or without a national
     policy), ``found`` :func:`patterns`' of the same pupils, ``moving`` :func:`direction`'s of
-    (at least) the pupils of :func:`below_step_1`, ``projected`` :func:`projection`'s; all with
-    the same frame, policy and as-of date. The site computes each once for all its pages.
+    (at least) the pupils of :func:`early_warning_candidates`, ``projected``
+    :func:`projection`'s; all with the same frame, policy and as-of date. The site computes
+    each once for all its pages.
     """
     below = below_step_1(classified)
     found = found.select(s.PUPIL_ID, FLAGS, WEEKDAY_FLAG, PARTIAL_DAYS, LONGEST_RUN)

@@ -25,7 +25,16 @@ from fravaer.pages.numbers import days, number, percent
 from fravaer.pages.words import WORDS, words
 from fravaer.policy import Lang, Policy
 from fravaer.render import condition_text, trend_summary
-from fravaer.site import SiteFrames, SitePlans, listed_expr, site, site_classify, site_shown
+from fravaer.site import (
+    SiteFrames,
+    SitePlans,
+    listed_expr,
+    site,
+    site_candidates,
+    site_classify,
+    site_direction,
+    site_shown,
+)
 from fravaer.stats import (
     DAYS_BEHIND,
     FRESHNESS_LAG_DAYS,
@@ -69,11 +78,11 @@ def collect_site(
     period: Period,
     parts: int = 1,
 ) -> SiteFrames:
-    """Every figure of the site, each computed once, in :mod:`fravaer.site`'s three rounds.
+    """Every figure of the site, each computed once, in :mod:`fravaer.site`'s rounds.
 
     The classification first (its pupils name the others' pupils); then the plans that need
-    them, together (``pl.collect_all``: what they share is computed once); then the early
-    warning, trends and directions put together from those (docs/site.md#speed).
+    them; then the direction of the early warning's candidates; then the early warning, trends
+    and directions put together from those (docs/site.md#speed).
     """
     classified = site_classify(
         frame, policy=policy, national=national, as_of=as_of, parts=parts
@@ -82,15 +91,19 @@ def collect_site(
         frame,
         classified=classified.lazy(),
         listed=classified.filter(listed_expr())[s.PUPIL_ID].to_list(),
-        below=classified.filter(pl.col(s.STEP) == 0)[s.PUPIL_ID].to_list(),
         policy=policy,
         as_of=as_of,
         period=period,
         parts=parts,
     )
-    named = plans.named()
-    done = dict(zip(named, pl.collect_all(list(named.values())), strict=True))
-    shown = site_shown(classified.lazy(), SitePlans(**{k: v.lazy() for k, v in done.items()}))
+    # One plan at a time: the peak memory is the largest plan's (docs/site.md#speed).
+    done = {name: plan.collect() for name, plan in plans.named().items()}
+    collected = SitePlans(**{name: part.lazy() for name, part in done.items()})
+    candidates = site_candidates(classified.lazy(), collected).collect()
+    moving = site_direction(
+        frame, policy=policy, as_of=as_of, pupils=candidates[s.PUPIL_ID].to_list()
+    ).collect()
+    shown = site_shown(classified.lazy(), collected, moving=moving.lazy())
     last = dict(zip(shown, pl.collect_all(list(shown.values())), strict=True))
     return SiteFrames(
         listed=done["listed"],
