@@ -1,5 +1,8 @@
 """Benchmark fravaer's commands on one data set against DuckDB, pandas and the polars floor.
 
+``site`` (every page of the municipality) runs beside ``classify`` up to 20 M rows, so its ratio
+to ``classify`` is measured in the same run (docs/performance.md#the-site).
+
     python benchmarks/bench_classify.py --size 20m [--repeat 3]
 
 ``--size`` is ``4m``, ``20m`` or ``100m`` (issue 5; 100m is the hive-partitioned folder) or a
@@ -39,6 +42,9 @@ BASELINES = HERE / "baselines.py"
 TOLERANCE = 1e-9
 PANDAS_MAX_PUPILS = SIZES["4m"]
 """pandas runs only up to the municipality size: issue 5 asks for it at 4 M rows."""
+SITE_MAX_PUPILS = SIZES["20m"]
+"""``site`` runs on the municipality and the 20 M rows, not on the national year: its pages are
+for one municipality (docs/site.md)."""
 
 
 class Disagreement(AssertionError):
@@ -126,6 +132,11 @@ def run_in(scratch: Path, size: str, repeat: int) -> Path:
                                 "-o", str(scratch / "escalate.csv")]  # fmt: skip
     else:
         skipped.append("escalate (not a subcommand of this fravaer)")
+    if "site" in available and pupils_for(size) <= SITE_MAX_PUPILS:
+        # Every page of the municipality, with a key of its own in the scratch folder.
+        commands["site"] = [*fravaer, "site", str(source), "-o", str(scratch / "site")]
+    elif "site" not in available:
+        skipped.append("site (not a subcommand of this fravaer)")
 
     agreement: dict[str, str] = {}
 
@@ -227,6 +238,7 @@ def ratios(runs: dict[str, dict[str, Any]]) -> dict[str, float]:
         "include_left_over_classify": r("classify_include_left", "classify"),
         "stats_over_floor": r("stats", "floor"),
         "escalate_over_classify": r("escalate", "classify"),
+        "site_over_classify": r("site", "classify"),
     }
     return {k: v for k, v in pairs.items() if v is not None}
 

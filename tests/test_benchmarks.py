@@ -205,7 +205,9 @@ def result(runs: dict[str, tuple[float, float]]) -> dict[str, Any]:
 
 def test_the_summary_judges_each_target(tmp_path: Path) -> None:
     files = {
-        "classify-4m": result({"classify": (2.0, 900), "pandas": (19.0, 900)}),  # 9.5x: miss
+        "classify-4m": result(
+            {"classify": (2.0, 900), "pandas": (19.0, 900), "site": (6.0, 2000)}
+        ),  # pandas 9.5x: miss; site 3x: pass (inclusive)
         "classify-20m": result(
             {
                 "classify": (4.0, 3000),
@@ -234,6 +236,7 @@ def test_the_summary_judges_each_target(tmp_path: Path) -> None:
         "20 M ; CSV: read_export peak ÷ read_csv peak (issue 3)": "miss",  # 1.11
         "4 M Parquet: pandas ÷ classify": "miss",
         "20 M: slagelse ÷ aalborg-2023 (policy issue)": "pass",
+        "4 M Parquet: site ÷ classify (the site issue)": "pass",
     }
     assert rows["4 M Parquet: pandas ÷ classify"].measured == "9.50×"
     table = summary.render(list(rows.values()), markdown=True)
@@ -255,7 +258,10 @@ def test_the_whole_harness_runs_on_a_small_set(tmp_path: Path) -> None:
     classified = json.loads((tmp_path / "results" / "classify-600.json").read_text())
     ingest = json.loads((tmp_path / "results" / "ingest-600.json").read_text())
     assert set(classified["agreement"]) == {"duckdb", "pandas", "classify"}
-    assert {"floor", "duckdb", "pandas", "classify", "classify_slagelse"} <= set(classified["runs"])
+    assert {"floor", "duckdb", "pandas", "classify", "classify_slagelse", "site"} <= set(
+        classified["runs"]
+    )
+    assert classified["ratios"]["site_over_classify"] > 0
     assert "pupils agree" in ingest["agreement"]["read_csv_classify"]
     assert ingest["ratios"]["classify_csv_over_read_csv_classify"] > 0
     assert "verdict" in done.stdout

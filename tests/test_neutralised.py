@@ -19,6 +19,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
@@ -43,6 +45,7 @@ from fravaer.render import (
     terminal_text,
 )
 from fravaer.stats import MUNICIPALITY, Reference
+from tests.profiles import examples
 from tests.test_chart import AS_OF, spans
 from tests.test_chart import table as chart_table
 from tests.test_render import result_row
@@ -577,3 +580,27 @@ def test_the_trend_chart_draws_its_summary_as_written() -> None:
     ET.fromstring(data)
     assert summary in "".join(_svg_texts(data))
     assert "Oblique" not in data.decode()
+
+
+# -- the one check, against a character-by-character reference ------------------------------------
+
+# Every kind of character the quick look must get right: each hidden category, the invisible
+# letters, the printable separators (space, no-break space) and Danish letters.
+_TRICKY = "æøåÆØÅé \u00a0\u2028\u2029\u200b\u200e\u202e\u2066\ufeff\x00\x1b\x7f\x85" + (
+    schema.INVISIBLE_LETTERS
+)
+
+
+def _hidden_reference(value: str) -> bool:
+    return any(
+        unicodedata.category(c) in schema.HIDDEN_CATEGORIES or c in schema.INVISIBLE_LETTERS
+        for c in value
+    )
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY) | st.characters(), max_size=12).map("".join))
+def test_the_hidden_character_check_equals_a_check_of_each_character(value: str) -> None:
+    assert schema.has_hidden_character(value) == _hidden_reference(value)
+    expected = "".join("\ufffd" if _hidden_reference(c) else c for c in value)
+    assert schema.shown_text(value) == expected

@@ -566,3 +566,26 @@ def test_reference_falls_back_to_the_latest_earlier_school_year() -> None:
     assert later is not None
     assert (later.period, later.absence_pct) == ("2022/23", 7.0)
     assert reference_for(ref, parse_period("2020/21")) is None
+
+
+@pytest.mark.parametrize("by", [["school_id"], ["school_id", "class_name"], ["school_id", "grade"]])
+def test_a_given_classification_gives_the_same_statistics(by: list[str]) -> None:
+    """The site hands stats its one classification (with the national rule): the same table."""
+    from pathlib import Path
+
+    from fravaer.classify import classify
+    from fravaer.ingest import read_export
+
+    frame = read_export(Path(__file__).parents[1] / "examples" / "demo-export.csv")
+    policy = load_policy("aalborg-2023")
+    as_of = date(2024, 3, 8)
+    periods = [parse_period("2023/24"), parse_period("2023-08-01:2024-01-31")]
+    given_steps = classify(
+        frame, policy=policy, national=load_policy("national-unlawful"), as_of=as_of
+    )
+    expected = stats(frame, by=by, periods=periods, as_of=as_of, policy=policy).collect()
+    got = stats(
+        frame, by=by, periods=periods, as_of=as_of, policy=policy, classified=given_steps
+    ).collect()
+    assert got.equals(expected)
+    assert got.height > 3

@@ -18,6 +18,7 @@ from scipy import stats
 from fravaer import schema as s
 from fravaer.classify import classify
 from fravaer.ingest.policy import load_policy
+from fravaer.policy import Policy
 from fravaer.trend import (
     DIRECTION,
     FDR,
@@ -461,3 +462,45 @@ def test_the_series_steps_are_exact_on_the_boundary(case: tuple[list[Row], int, 
     _assert_series_equal(rows, ref, POOL[-1], 3)
     last = _fast_series(rows, ref, POOL[-1], 1)
     assert last[s.STEP].to_list() == [sum(exact_pct >= t for t in (10, 15, 20))]
+
+
+def _shared_early_warning(frame: pl.LazyFrame, as_of: date, policy: Policy) -> pl.DataFrame:
+    """The early warning as the site puts it together: one classification (with the national
+    rule), the patterns and projection collected, then the direction of the candidates only."""
+    from fravaer.trend import early_warning_candidates, early_warning_of
+
+    classified = classify(
+        frame, policy=policy, national=load_policy("national-unlawful"), as_of=as_of
+    ).collect()
+    found = patterns(frame, policy=policy, as_of=as_of, classified=classified.lazy()).collect()
+    projected = projection(frame, policy=policy, as_of=as_of).collect()
+    candidates = early_warning_candidates(
+        classified.lazy(), found=found.lazy(), projected=projected.lazy()
+    ).collect()
+    moving = fast_direction(
+        frame, policy=policy, as_of=as_of, pupils=candidates[s.PUPIL_ID].to_list()
+    )
+    return early_warning_of(
+        classified.lazy(), found=found.lazy(), moving=moving, projected=projected.lazy()
+    ).collect()
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_the_early_warning_from_shared_parts_is_the_early_warning(seed: int) -> None:
+    frame, as_of, _ = synthetic(pupils=120, weeks=20, planted=0.1, seed=seed)
+    expected = early_warning(frame, policy=AALBORG, as_of=as_of).collect()
+    got = _shared_early_warning(frame, as_of, AALBORG)
+    assert expected.height > 0
+    assert got.equals(expected)
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), window=st.sampled_from([3, 20, 100]))
+def test_the_early_warning_from_shared_parts_equals_the_command_s(
+    data: tuple[list[Row], date], window: int
+) -> None:
+    rows, as_of = data
+    policy = to_policy(reference.aalborg_like(window, (Fraction(10),), 1))
+    frame = to_frame(rows)
+    expected = early_warning(frame, policy=policy, as_of=as_of).collect()
+    assert _shared_early_warning(frame, as_of, policy).equals(expected)

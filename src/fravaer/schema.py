@@ -142,9 +142,18 @@ def has_hidden_character(value: str) -> bool:
     >>> has_hidden_character("7.B"), has_hidden_character("0000123\\u200b")
     (False, True)
     """
+    if _plainly_visible(value):
+        return False
     return any(
         unicodedata.category(c) in HIDDEN_CATEGORIES or c in INVISIBLE_LETTERS for c in value
     )
+
+
+def _plainly_visible(value: str) -> bool:
+    """A quick yes for most text (Danish letters included): ``str.isprintable`` is false for
+    every character of the Other and Separator categories but the space, which covers
+    :data:`HIDDEN_CATEGORIES`; the invisible letters are printable, so they are looked for."""
+    return value.isprintable() and not any(c in value for c in INVISIBLE_LETTERS)
 
 
 def hostile_text_problem(value: str) -> str | None:
@@ -179,6 +188,6 @@ def shown_text(value: str, *, hidden: str = "\ufffd") -> str:
     >>> shown_text("5.A\x1b]8;;http://x\x07") == "5.A\ufffd]8;;http://x\ufffd"
     True
     """
-    if value.isascii() and value.isprintable():
+    if _plainly_visible(value):  # most text, and every page of the site: one quick look
         return value
     return "".join(hidden if has_hidden_character(c) else c for c in value)

@@ -5,9 +5,15 @@ pupil on a school's list. None of its figures is computed here a second time: ea
 one the matching command runs — :func:`fravaer.classify.classify`, :func:`fravaer.stats.stats`
 and :func:`fravaer.stats.freshness`, :func:`fravaer.trend.trend`, :func:`fravaer.trend.direction`,
 :func:`fravaer.trend.patterns` and :func:`fravaer.trend.early_warning` — so a page and the
-command give the same numbers. The plans are collected together by
-:func:`fravaer.pages.collect_site` and rendered by :mod:`fravaer.pages`; like the rest of the core
-this module reads no files and no clock.
+command give the same numbers.
+
+Each figure is computed once and shared between the pages that show it (docs/site.md#speed), in
+three rounds that :func:`fravaer.pages.collect_site` collects: the classification
+(:func:`site_classify`); then what needs its pupils (:func:`site`: the patterns, the early
+warning's projection, the listed pupils' weekly series, the statistics); then the direction of
+the pupils the early warning may list (:func:`site_candidates`, :func:`site_direction`); then
+what is put together from those (:func:`site_shown`: the early warning, the trends and their
+directions). Like the rest of the core this module reads no files and no clock.
 """
 
 from __future__ import annotations
@@ -30,13 +36,19 @@ from fravaer.trend import (
     PCT_BEFORE,
     WEEKS_BACK,
     direction,
-    early_warning,
+    direction_of,
+    early_warning_candidates,
+    early_warning_of,
     patterns,
-    trend,
+    projection,
+    trend_of,
+    weekly_series,
 )
 
 SITE_WEEKS: Final = 12
-"""The dossier's trend covers the pupil's latest 12 school weeks (as ``fravaer trend``)."""
+"""The dossier's trend covers the pupil's latest 12 school weeks (as ``fravaer trend``); its
+direction compares fewer (:data:`fravaer.trend.DIRECTION_WEEKS`), so one series gives both."""
+
 
 AGENDA_STEP: Final = 2
 """The agenda of a school's Samrum / fraværskonference holds its pupils from this step up
@@ -75,14 +87,16 @@ def listed_of(classified: pl.LazyFrame) -> pl.LazyFrame:
 
 @dataclass(frozen=True)
 class SitePlans:
-    """The lazy plans behind the pages that need no list of pupils, :meth:`named`."""
+    """The plans that need the classification's pupils, :meth:`named`; collected together."""
 
     listed: pl.LazyFrame
     """``classify``'s rows of the listed pupils (:func:`listed_expr`), by school, step, %."""
     patterns: pl.LazyFrame
     """``patterns`` of every pupil (the false-discovery control runs over all of them)."""
-    early_warning: pl.LazyFrame
-    """``early-warning``: pupils below step 1 to act on now."""
+    projection: pl.LazyFrame
+    """``projection`` of every pupil (a part of the early warning)."""
+    series: pl.LazyFrame
+    """``weekly_series`` of the listed pupils: their trends and directions."""
     schools: pl.LazyFrame
     """``stats --by school`` for the period, not suppressed (the caller suppresses)."""
     classes: pl.LazyFrame
@@ -92,29 +106,18 @@ class SitePlans:
     freshness: pl.LazyFrame
     """``freshness``: each school's latest registration."""
     periods: pl.LazyFrame
-    """``stats --by school`` over the school year's parts (:func:`period_trend`), not
-    suppressed (the caller suppresses it together with ``schools``)."""
+    """:func:`period_trend`: ``stats --by school`` for each part of the school year so far."""
+    weekdays: pl.LazyFrame
+    """The meeting sheet's absent days per weekday in each listed pupil's window
+    (:func:`fravaer.meeting.weekday_absence`, as ``escalate``'s sheets)."""
 
     def named(self) -> dict[str, pl.LazyFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
-class PupilPlans:
-    """The plans of the listed pupils' own pages, given their ids."""
-
-    trend: pl.LazyFrame
-    """``trend`` of the pupils: one row per pupil per school week."""
-    direction: pl.LazyFrame
-    """``direction`` of the pupils (for the sentence for parents)."""
-    weekdays: pl.LazyFrame
-    """The meeting sheet's absent days per weekday in each pupil's window
-    (:func:`fravaer.meeting.weekday_absence`, as ``escalate``'s sheets)."""
-
-
-@dataclass(frozen=True)
 class SiteFrames:
-    """:class:`SitePlans` and :class:`PupilPlans` collected, field by field."""
+    """The site's figures, collected: what the pages show."""
 
     listed: pl.DataFrame
     patterns: pl.DataFrame
@@ -124,13 +127,13 @@ class SiteFrames:
     grades: pl.DataFrame
     freshness: pl.DataFrame
     periods: pl.DataFrame
+    weekdays: pl.DataFrame
     trend: pl.DataFrame
     direction: pl.DataFrame
     flags: pl.DataFrame
     """:func:`quarter_flag_counts` of ``listed``."""
     agenda: pl.DataFrame
     """:func:`agenda` of ``listed``, ``direction`` and ``patterns``."""
-    weekdays: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -145,29 +148,47 @@ class Changes:
     """Compared with the state file's previous run (``--state``), not a date (``--since``)."""
 
 
-def site(
+def site_classify(
     frame: pl.LazyFrame,
     *,
     policy: Policy,
     national: Policy | None,
+    as_of: date,
+    parts: int = 1,
+) -> pl.LazyFrame:
+    """``classify`` of every pupil: the first round, which every other figure builds on.
+
+    With the national policy, for the quarter rule; the municipal figures are the same without
+    it, so the patterns and the early warning take this classification as theirs.
+    """
+    return classify(frame, policy=policy, national=national, as_of=as_of, parts=parts)
+
+
+def site(
+    frame: pl.LazyFrame,
+    *,
+    classified: pl.LazyFrame,
+    listed: Sequence[str],
+    policy: Policy,
     as_of: date,
     period: Period,
     horizon: int = HORIZON_DAYS,
     parts: int = 1,
     lessons: pl.LazyFrame | None = None,
 ) -> SitePlans:
-    """The plans of every figure the site shows, for all pupils and schools at once.
+    """The plans of every figure the site shows that needs the classification's pupils.
 
-    The pupils' weekly trends come from :func:`pupil_plans` once the listed pupils are known:
-    given as a list of ids they filter the rows before anything is measured, where a lazy list
-    of pupils would be joined after (docs/site.md#speed).
+    ``classified`` is :func:`site_classify`'s result, collected; ``listed`` the ids of its
+    listed pupils (:func:`listed_expr`). Given as a list of ids
+    the pupils filter the rows before anything is measured, where a lazy list of pupils would
+    be joined after (docs/site.md#speed).
 
     Parameters
     ----------
     frame
         The canonical attendance frame.
-    policy, national
-        The guideline and the national quarter rule (None: no quarter rule).
+    policy
+        The guideline.
     as_of
         The day of the figures; rows after it are ignored.
     period
@@ -175,7 +196,7 @@ def site(
     horizon
         The early warning's horizon in school days.
     parts
-        Buckets of pupils for classify (see :func:`fravaer.classify.parts_for`).
+        Buckets of pupils for the statistics (see :func:`fravaer.classify.parts_for`).
     lessons
         The lesson frame of a lesson-level export: ``patterns`` then has the lesson columns
         (as ``fravaer patterns`` on that export), and the dossier says the lesson finding.
@@ -193,48 +214,76 @@ def site(
     ...      "class_name": ["4.B"] * 20},
     ...     schema_overrides={"category": s.CATEGORY_DTYPE, "grade": pl.Int8},
     ... )
-    >>> plans = site(frame, policy=load_policy("aalborg-2023"), national=None,
+    >>> policy = load_policy("aalborg-2023")
+    >>> classified = site_classify(frame, policy=policy, national=None, as_of=days[-1]).collect()
+    >>> plans = site(frame, classified=classified.lazy(), listed=["1"], policy=policy,
     ...              as_of=days[-1], period=parse_period("2023/24"))
     >>> plans.listed.collect().select("pupil_id", "absence_pct", "step").row(0)
     ('1', 20.0, 3)
     """
-    classified = classify(frame, policy=policy, national=national, as_of=as_of, parts=parts)
-    listed = listed_of(classified)
+    listed_rows = listed_of(classified)
+    windows = listed_rows.select(s.PUPIL_ID, s.WINDOW_START)
+    rows = frame.filter(pl.col(s.PUPIL_ID).is_in(list(listed)))
 
     def by(keys: list[str]) -> pl.LazyFrame:
-        return stats(frame, by=keys, periods=[period], as_of=as_of, policy=policy, parts=parts)
+        return stats(
+            frame,
+            by=keys,
+            periods=[period],
+            as_of=as_of,
+            policy=policy,
+            parts=parts,
+            classified=classified,
+        )
 
     return SitePlans(
-        listed=listed,
-        patterns=patterns(frame, policy=policy, as_of=as_of, lessons=lessons),
-        early_warning=early_warning(
-            frame, policy=policy, as_of=as_of, horizon=horizon, lessons=lessons
+        listed=listed_rows,
+        patterns=patterns(
+            frame, policy=policy, as_of=as_of, classified=classified, lessons=lessons
         ),
+        projection=projection(frame, policy=policy, as_of=as_of, horizon=horizon),
+        series=weekly_series(frame, policy=policy, as_of=as_of, weeks=SITE_WEEKS, pupils=listed),
         schools=by([s.SCHOOL_ID]),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
         freshness=freshness(frame, as_of=as_of),
         periods=period_trend(frame, policy=policy, as_of=as_of, year=period, parts=parts),
-    )
-
-
-def pupil_plans(
-    frame: pl.LazyFrame,
-    *,
-    policy: Policy,
-    as_of: date,
-    pupils: Sequence[str],
-    windows: pl.LazyFrame,
-    weeks: int = SITE_WEEKS,
-) -> PupilPlans:
-    """The weekly trend and its direction of ``pupils`` (the listed pupils' ids), and their
-    weekdays in the window (``windows``: ``pupil_id`` and ``window_start`` of classify)."""
-    rows = frame.filter(pl.col(s.PUPIL_ID).is_in(list(pupils)))
-    return PupilPlans(
-        trend=trend(frame, policy=policy, as_of=as_of, weeks=weeks, pupils=pupils),
-        direction=direction(frame, policy=policy, as_of=as_of, pupils=pupils),
         weekdays=weekday_absence(rows, windows, categories=policy.primary.categories, as_of=as_of),
     )
+
+
+def site_candidates(classified: pl.LazyFrame, collected: SitePlans) -> pl.LazyFrame:
+    """The third round: the early warning's pupils whose direction it needs
+    (:func:`fravaer.trend.early_warning_candidates`), from :func:`site`'s plans collected."""
+    return early_warning_candidates(
+        classified, found=collected.patterns, projected=collected.projection
+    )
+
+
+def site_direction(
+    frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupils: Sequence[str]
+) -> pl.LazyFrame:
+    """``direction`` of ``pupils``: the early warning's candidates (two points each)."""
+    return direction(frame, policy=policy, as_of=as_of, pupils=pupils)
+
+
+def site_shown(
+    classified: pl.LazyFrame, collected: SitePlans, *, moving: pl.LazyFrame
+) -> dict[str, pl.LazyFrame]:
+    """The last round, from :func:`site`'s plans collected (as lazy frames again) and the
+    candidates' ``moving`` (:func:`site_direction`): the early warning (``early-warning``'s
+    figures from the shared parts), and the listed pupils' ``trend`` and ``direction``, both
+    from their one weekly series."""
+    return {
+        "early_warning": early_warning_of(
+            classified,
+            found=collected.patterns,
+            moving=moving,
+            projected=collected.projection,
+        ),
+        "trend": trend_of(collected.series),
+        "direction": direction_of(collected.series),
+    }
 
 
 # -- the municipality's trend and quarter rule ----------------------------------------------------

@@ -28,8 +28,7 @@ from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.schema import PUPIL_ID, SCHOOL_ID
-from fravaer.site import Changes, listed_of
-from fravaer.site import site as site_plans
+from fravaer.site import Changes
 from fravaer.state import State
 from fravaer.stats import (
     MIN_CELL_DEFAULT,
@@ -106,16 +105,7 @@ def site_files(
         # once, as `fravaer patterns` does.
         lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     parts = parts_for(frame)
-    plans = site_plans(
-        frame,
-        policy=policy,
-        national=national,
-        as_of=as_of,
-        period=period,
-        parts=parts,
-        lessons=lessons,
-    )
-    changes, next_state = None, None
+    changes, next_state, classified = None, None, None
     if since is not None or state is not None:
         run = Run(frame, as_of, policy, national, lang=lang, parts=parts)
         if since is not None:
@@ -125,9 +115,17 @@ def site_files(
         changes = Changes(run.escalations(), run.reference_as_of, state=since is None)
         if state is not None:
             next_state = run.next_state(state)
-        # The run's classification is the one the lists need: classify once, not twice.
-        plans = replace(plans, listed=listed_of(run.classified().lazy()))
-    frames = collect_site(frame, plans, policy=policy, as_of=as_of)
+        classified = run.classified()  # the run's classification is the site's: classify once
+    frames = collect_site(
+        frame,
+        policy=policy,
+        national=national,
+        as_of=as_of,
+        period=period,
+        parts=parts,
+        lessons=lessons,
+        classified=classified,
+    )
     # The school year and its parts are one output: hidden together (docs/stats.md).
     both = suppress(
         pl.concat([frames.schools, frames.periods], how="vertical_relaxed"),

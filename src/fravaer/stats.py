@@ -335,10 +335,14 @@ def _period_stats(
     as_of: date,
     policy: Policy,
     parts: int,
+    classified: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     school_keys = [s.SCHOOL_ID, *(k for k in keys if k != s.SCHOOL_ID)]
     months = _month_level(frame, period, as_of, school_keys)
-    steps = classify(frame, policy=policy, as_of=period.until(as_of), parts=parts)
+    if classified is not None and period.until(as_of) == as_of:
+        steps = classified
+    else:
+        steps = classify(frame, policy=policy, as_of=period.until(as_of), parts=parts)
     aggs = _aggregations(policy)
     units = _with_steps(_units(months, school_keys), steps, school_keys)
     groups = units.group_by(keys).agg(aggs).with_columns(pl.lit(False).alias(MUNICIPALITY))
@@ -363,6 +367,7 @@ def stats(
     as_of: date,
     policy: Policy,
     parts: int = 1,
+    classified: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Statistics per group and for the whole municipality, for each period (not suppressed).
 
@@ -382,6 +387,10 @@ def stats(
     parts
         Classify the pupils in this many buckets, one after another (the same result, less
         memory: :func:`fravaer.classify.classify`).
+    classified
+        :func:`fravaer.classify.classify` of ``frame`` with ``policy`` at ``as_of`` (with or
+        without a national policy), when the caller has it already (the site): a period that
+        runs to ``as_of`` takes its steps from it rather than classifying again.
 
     Returns
     -------
@@ -412,7 +421,13 @@ def stats(
     keys = list(by)
     tables = [
         _period_stats(
-            frame, period, keys=keys, as_of=as_of, policy=policy, parts=parts
+            frame,
+            period,
+            keys=keys,
+            as_of=as_of,
+            policy=policy,
+            parts=parts,
+            classified=classified,
         ).with_columns(pl.lit(i).alias(_ORDER))
         for i, period in enumerate(periods)
     ]

@@ -245,10 +245,26 @@ def _evaluate_at_points(
     )
 
 
-def _series(frame: pl.LazyFrame, *, policy: Policy, as_of: date, weeks: int) -> pl.LazyFrame:
-    """:func:`trend` with the primary window's absence units kept (for exact comparisons)."""
+def _series(
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    weeks: int,
+    ends_only: bool = False,
+) -> pl.LazyFrame:
+    """:func:`trend` with the primary window's absence units kept (for exact comparisons).
+
+    With ``ends_only`` only the latest and the oldest of the ``weeks`` points are measured
+    (what a direction compares), and ``_n`` holds the pupil's number of points.
+    """
     rows = with_units(frame, as_of=as_of)
     points = _weeks(rows, as_of=as_of, weeks=weeks)
+    if ends_only:
+        points = points.with_columns(pl.len().over(s.PUPIL_ID).alias(_N)).filter(
+            (pl.col(WEEK_END) == pl.col(WEEK_END).max().over(s.PUPIL_ID))
+            | (pl.col(WEEK_END) == pl.col(WEEK_END).min().over(s.PUPIL_ID))
+        )
     evaluated = _evaluate_at_points(frame.filter(pl.col(s.DATE) <= as_of), points, policy=policy)
     week_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in s.ABSENCE_CATEGORIES)
     return (
@@ -262,7 +278,7 @@ def _series(frame: pl.LazyFrame, *, policy: Policy, as_of: date, weeks: int) -> 
                 for c in s.ABSENCE_CATEGORIES
             ),
         )
-        .select(*TREND_COLUMNS, _UNITS_ABSENT)
+        .select(*TREND_COLUMNS, _UNITS_ABSENT, *([_N] if ends_only else []))
         .sort(s.PUPIL_ID, WEEK_END)
     )
 
@@ -340,34 +356,75 @@ def trend(
     (datetime.date(2024, 1, 12), 50.0, 3, 5.0)
     (datetime.date(2024, 1, 19), 33.333333333333336, 3, 0.0)
     """
+    return trend_of(weekly_series(frame, policy=policy, as_of=as_of, weeks=weeks, pupils=pupils))
+
+
+def _of_pupils(frame: pl.LazyFrame, pupils: Sequence[str] | pl.LazyFrame | None) -> pl.LazyFrame:
+    """The rows of ``pupils`` (ids, or a frame with a ``pupil_id`` column); None: every row."""
     if isinstance(pupils, pl.LazyFrame):
-        frame = frame.join(pupils.select(s.PUPIL_ID).unique(), on=s.PUPIL_ID, how="semi")
-    elif pupils is not None:
-        frame = frame.filter(pl.col(s.PUPIL_ID).is_in(list(pupils)))
-    return _series(frame, policy=policy, as_of=as_of, weeks=weeks).drop(_UNITS_ABSENT)
+        return frame.join(pupils.select(s.PUPIL_ID).unique(), on=s.PUPIL_ID, how="semi")
+    if pupils is not None:
+        return frame.filter(pl.col(s.PUPIL_ID).is_in(list(pupils)))
+    return frame
 
 
-def _direction(series: pl.LazyFrame, *, weeks_back: int) -> pl.LazyFrame:
+def weekly_series(
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    weeks: int = TREND_WEEKS,
+    pupils: Sequence[str] | pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """:func:`trend` with what :func:`direction_of` needs besides: one computation, two figures.
+
+    A caller that shows both a pupil's weekly trend and its direction (the site's dossier)
+    collects this once and takes :func:`trend_of` and :func:`direction_of` from the result.
+    The arguments are :func:`trend`'s; the columns are :data:`TREND_COLUMNS` and more.
+    """
+    return _series(_of_pupils(frame, pupils), policy=policy, as_of=as_of, weeks=weeks)
+
+
+def trend_of(series: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`trend` from a :func:`weekly_series`: its :data:`TREND_COLUMNS`."""
+    return series.select(TREND_COLUMNS)
+
+
+def direction_of(series: pl.LazyFrame, *, weeks_back: int = DIRECTION_WEEKS) -> pl.LazyFrame:
+    """:func:`direction` from a :func:`weekly_series` of at least ``weeks_back + 1`` weeks.
+
+    The same figures as :func:`direction` of the same pupils: the points compared are the same
+    points, whatever the number of weeks the series holds beyond them.
+    """
+    return _direction(series, weeks_back=weeks_back)
+
+
+def _direction(series: pl.LazyFrame, *, weeks_back: int, ends_only: bool = False) -> pl.LazyFrame:
     """Per pupil: the latest % and the % ``weeks_back`` school weeks earlier, and the direction.
 
+    ``series`` is a pupil's whole series of at least ``weeks_back + 1`` latest weeks, or, with
+    ``ends_only``, :func:`_series`'s two ends of exactly those weeks with their count ``_n``.
     A rise or fall is a change of at least :data:`CHANGE_POINTS` percentage points, compared in
     integer arithmetic; with only one point, or a window without days, the direction is empty.
     """
     ordered = series.sort(s.PUPIL_ID, WEEK_END)
+    if ends_only:
+        before = [
+            pl.col(_N).first().alias(_N),
+            pl.col(_UNITS_ABSENT).first().alias("_u0"),
+            pl.col(s.WINDOW_DAYS).first().alias("_d0"),
+        ]
+    else:
+        back = pl.min_horizontal(pl.len() - 1, weeks_back)
+        before = [
+            pl.len().alias(_N),
+            pl.col(_UNITS_ABSENT).reverse().gather(back).first().alias("_u0"),
+            pl.col(s.WINDOW_DAYS).reverse().gather(back).first().alias("_d0"),
+        ]
     per_pupil = ordered.group_by(s.PUPIL_ID).agg(
-        pl.len().alias(_N),
+        *before,
         pl.col(_UNITS_ABSENT).last().alias("_u1"),
         pl.col(s.WINDOW_DAYS).last().alias("_d1"),
-        pl.col(_UNITS_ABSENT)
-        .reverse()
-        .gather(pl.min_horizontal(pl.len() - 1, weeks_back))
-        .first()
-        .alias("_u0"),
-        pl.col(s.WINDOW_DAYS)
-        .reverse()
-        .gather(pl.min_horizontal(pl.len() - 1, weeks_back))
-        .first()
-        .alias("_d0"),
     )
     u0, d0, u1, d1 = pl.col("_u0"), pl.col("_d0"), pl.col("_u1"), pl.col("_d1")
     change = 100 * (u1 * d0 - u0 * d1)  # sign of pct1 - pct0, scaled by d0 * d1 * DAY_UNITS
@@ -415,12 +472,11 @@ def direction(
     >>> direction(frame, policy=load_policy("aalborg-2023"), as_of=days[-1]).collect().row(0)
     ('1', 0.0, 3, 'rising')
     """
-    if isinstance(pupils, pl.LazyFrame):
-        frame = frame.join(pupils.select(s.PUPIL_ID).unique(), on=s.PUPIL_ID, how="semi")
-    elif pupils is not None:
-        frame = frame.filter(pl.col(s.PUPIL_ID).is_in(list(pupils)))
-    series = _series(frame, policy=policy, as_of=as_of, weeks=weeks_back + 1)
-    return _direction(series, weeks_back=weeks_back)
+    # Only the two points compared are measured: the latest and the one weeks_back before.
+    series = _series(
+        _of_pupils(frame, pupils), policy=policy, as_of=as_of, weeks=weeks_back + 1, ends_only=True
+    )
+    return _direction(series, weeks_back=weeks_back, ends_only=True)
 
 
 # -- patterns ------------------------------------------------------------------------------------
@@ -499,6 +555,7 @@ def patterns(
     schools: Sequence[str] | None = None,
     fdr: float = FDR,
     lessons: pl.LazyFrame | None = None,
+    classified: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Absence by weekday and around weekends/holidays, partial days and runs, per pupil.
 
@@ -522,6 +579,10 @@ def patterns(
         The lesson frame of a lesson-level export (:data:`fravaer.lessons.LESSON_SCHEMA`):
         lesson patterns are added (:func:`fravaer.lessons.with_lesson_patterns`). None (a
         day-level export): the result is the day patterns alone.
+    classified
+        :func:`fravaer.classify.classify` of ``frame`` with ``policy``, ``as_of`` and
+        ``schools`` (with or without a national policy), when the caller has it already (the
+        early warning, the site): it is not computed again. None: computed here.
 
     Returns
     -------
@@ -555,9 +616,9 @@ def patterns(
     >>> out.select("wednesday_pct", "weekday_flag", "flags").row(0)
     (100.0, 'wednesday', 'weekday')
     """
-    pupils = classify(frame, policy=policy, as_of=as_of, schools=schools).select(
-        s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME
-    )
+    if classified is None:
+        classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
+    pupils = classified.select(s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME)
     rows = with_units(frame.join(pupils.select(s.PUPIL_ID), on=s.PUPIL_ID, how="semi"), as_of=as_of)
     day = _pattern_days(rows, days=days)
     absent = pl.col(_DAY) > 0
@@ -835,19 +896,72 @@ def early_warning(
         (soonest first), then school and pupil.
     """
     classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
-    below = classified.filter(pl.col(s.STEP) == 0).select(
+    # classify once: the patterns take this one rather than classifying again.
+    found = patterns(
+        frame,
+        policy=policy,
+        as_of=as_of,
+        schools=schools,
+        fdr=fdr,
+        classified=classified,
+        lessons=lessons,
+    )
+    return early_warning_of(
+        classified,
+        found=found,
+        moving=direction(frame, policy=policy, as_of=as_of, pupils=below_step_1(classified)),
+        projected=projection(frame, policy=policy, as_of=as_of, horizon=horizon),
+    )
+
+
+def below_step_1(classified: pl.LazyFrame) -> pl.LazyFrame:
+    """The pupils the early warning looks at: ``classify``'s rows at step 0."""
+    return classified.filter(pl.col(s.STEP) == 0).select(
         s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME, s.AS_OF, s.ABSENCE_PCT, s.STEP
     )
-    found = patterns(frame, policy=policy, as_of=as_of, schools=schools, fdr=fdr, lessons=lessons)
+
+
+def early_warning_candidates(
+    classified: pl.LazyFrame, *, found: pl.LazyFrame, projected: pl.LazyFrame
+) -> pl.LazyFrame:
+    """The pupils :func:`early_warning_of` may list, whatever their direction (``pupil_id``).
+
+    A pupil below step 1 is listed for a flagged pattern, a projected crossing, or a rising
+    trend with a recent rate at the threshold: without a flag, a crossing or that recent rate,
+    the direction cannot list the pupil. So a caller that has ``found`` and ``projected``
+    needs :func:`direction` of these pupils only (the site); the early warning is the same.
+    """
+    flagged = found.filter(pl.col(FLAGS) != "").select(s.PUPIL_ID)
+    near = projected.filter(pl.col(PROJECTED_DAYS).is_not_null() | pl.col(_RECENT_HIGH))
+    return (
+        below_step_1(classified)
+        .select(s.PUPIL_ID)
+        .join(pl.concat([flagged, near.select(s.PUPIL_ID)]).unique(), on=s.PUPIL_ID, how="semi")
+    )
+
+
+def early_warning_of(
+    classified: pl.LazyFrame,
+    *,
+    found: pl.LazyFrame,
+    moving: pl.LazyFrame,
+    projected: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """:func:`early_warning` from its parts, each computed once by a caller that shares them.
+
+    ``classified`` is :func:`fravaer.classify.classify`'s result (with or without a national
+    policy), ``found`` :func:`patterns`' of the same pupils, ``moving`` :func:`direction`'s of
+    (at least) the pupils of :func:`early_warning_candidates`, ``projected``
+    :func:`projection`'s; all with the same frame, policy and as-of date. The site computes
+    each once for all its pages.
+    """
     # Imported here: fravaer.lessons builds on this module's tests and columns.
     from fravaer.lessons import lesson_columns
 
+    below = below_step_1(classified)
     carried = lesson_columns(found)  # a lesson-level export's lesson pattern, as patterns has it
     found = found.select(s.PUPIL_ID, FLAGS, WEEKDAY_FLAG, PARTIAL_DAYS, LONGEST_RUN, *carried)
-    moving = direction(frame, policy=policy, as_of=as_of, pupils=below).select(
-        s.PUPIL_ID, PCT_BEFORE, DIRECTION
-    )
-    projected = projection(frame, policy=policy, as_of=as_of, horizon=horizon)
+    moving = moving.select(s.PUPIL_ID, PCT_BEFORE, DIRECTION)
     reasons = [
         pl.when(pl.col(FLAGS) != "").then(pl.lit(REASON_PATTERN)),
         pl.when((pl.col(DIRECTION) == RISING) & pl.col(_RECENT_HIGH)).then(pl.lit(REASON_RISING)),

@@ -44,8 +44,13 @@ from fravaer.site import (
     SiteFrames,
     SitePlans,
     agenda,
-    pupil_plans,
+    listed_expr,
     quarter_flag_counts,
+    site,
+    site_candidates,
+    site_classify,
+    site_direction,
+    site_shown,
 )
 from fravaer.stats import (
     DAYS_BEHIND,
@@ -86,31 +91,62 @@ PAGE_SUFFIX: Final = ".html"
 
 
 def collect_site(
-    frame: pl.LazyFrame, plans: SitePlans, *, policy: Policy, as_of: date
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    national: Policy | None,
+    as_of: date,
+    period: Period,
+    parts: int = 1,
+    lessons: pl.LazyFrame | None = None,
+    classified: pl.DataFrame | None = None,
 ) -> SiteFrames:
-    """Collect the site's plans one after another, then the listed pupils' trends by their ids,
-    then the quarter rule's counts and the agenda from what is collected.
+    """Every figure of the site, each computed once, in :mod:`fravaer.site`'s rounds.
 
-    One at a time rather than all at once: the peak memory is the largest plan's (the early
-    warning's), not the sum of all (docs/site.md#speed).
+    The classification first (its pupils name the others' pupils; ``classified`` when the
+    caller has it already, as a run compared with a date or a state has); then the plans that
+    need them; then the direction of the early warning's candidates; then the early warning,
+    trends and directions put together from those, and the quarter rule's counts and the agenda
+    from what is collected (docs/site.md#speed).
     """
-    done = {name: plan.collect() for name, plan in plans.named().items()}
-    listed = done["listed"]
-    pupils = pupil_plans(
+    if classified is None:
+        classified = site_classify(
+            frame, policy=policy, national=national, as_of=as_of, parts=parts
+        ).collect()
+    plans = site(
         frame,
+        classified=classified.lazy(),
+        listed=classified.filter(listed_expr())[s.PUPIL_ID].to_list(),
         policy=policy,
         as_of=as_of,
-        pupils=listed[s.PUPIL_ID].to_list(),
-        windows=listed.select(s.PUPIL_ID, s.WINDOW_START).lazy(),
+        period=period,
+        parts=parts,
+        lessons=lessons,
     )
-    moved = pupils.direction.collect()
+    # One plan at a time: the peak memory is the largest plan's (docs/site.md#speed).
+    done = {name: plan.collect() for name, plan in plans.named().items()}
+    collected = SitePlans(**{name: part.lazy() for name, part in done.items()})
+    candidates = site_candidates(classified.lazy(), collected).collect()
+    moving = site_direction(
+        frame, policy=policy, as_of=as_of, pupils=candidates[s.PUPIL_ID].to_list()
+    ).collect()
+    shown = site_shown(classified.lazy(), collected, moving=moving.lazy())
+    last = dict(zip(shown, pl.collect_all(list(shown.values())), strict=True))
+    listed = done["listed"]
     return SiteFrames(
-        **done,
-        trend=pupils.trend.collect(),
-        direction=moved,
-        weekdays=pupils.weekdays.collect(),
+        listed=listed,
+        patterns=done["patterns"],
+        early_warning=last["early_warning"],
+        schools=done["schools"],
+        classes=done["classes"],
+        grades=done["grades"],
+        freshness=done["freshness"],
+        periods=done["periods"],
+        weekdays=done["weekdays"],
+        trend=last["trend"],
+        direction=last["direction"],
         flags=quarter_flag_counts(listed.lazy()).collect(),
-        agenda=agenda(listed.lazy(), moved.lazy(), done["patterns"].lazy()).collect(),
+        agenda=agenda(listed.lazy(), last["direction"].lazy(), done["patterns"].lazy()).collect(),
     )
 
 
