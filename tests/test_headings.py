@@ -55,7 +55,7 @@ JOBS: dict[str, tuple[str, ...]] = {
 FIRST_HEADINGS: dict[str, dict[Lang, tuple[str, ...]]] = {
     "classify": {"da": ("Elev", "Skole", "Klasse"), "en": ("Pupil", "School", "Class")},
     "explain": {"da": ("Elev", "Opgjort pr.", "Politik"), "en": ("Pupil", "As of", "Policy")},
-    "trend": {"da": ("Elev", "Skole", "Klasse", "Ugen til og med"), "en": ("Pupil",)},
+    "trend": {"da": ("Elev", "Skole", "Klasse", "Ugens sidste skoledag"), "en": ("Pupil",)},
     "patterns": {
         "da": ("Elev", "Skole", "Klasse", "Opgjort pr.", "Skoledage", "Dage med fravær"),
         "en": ("Pupil", "School", "Class", "As of", "School days", "Days with absence"),

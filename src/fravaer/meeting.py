@@ -100,7 +100,8 @@ class MeetingTemplate(_Strict):
 def parse_meeting_template(text: str, *, source: str) -> MeetingTemplate:
     """Validate a meeting template's TOML; an error names ``source``, the line and the key (78).
 
-    >>> parse_meeting_template('[[da]]\nquestion = "Hvad?"\ncolour = 1', source="m.toml")
+    >>> text = chr(10).join(["[[da]]", 'question = "Hvad?"', "colour = 1"])
+    >>> parse_meeting_template(text, source="m.toml")
     Traceback (most recent call last):
     ...
     fravaer.errors.PolicyError: m.toml:3: field 'da.0.colour': Extra inputs are not permitted \
