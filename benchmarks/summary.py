@@ -122,15 +122,64 @@ def targets(folder: Path) -> list[Row]:
     ]  # fmt: skip
 
 
+LAYOUT_NAMES = {
+    "demo": "demo Parquet (pupil order, Enum category)",
+    "by_date": "the same ordered by date",
+    "plain_text": "by date, text category, no class/grade",
+    "csv": "by date, ; CSV",
+}
+
+
+def layout_rows(folder: Path, size: str = "20m") -> list[tuple[str, ...]]:
+    """One row per layout of ``layouts-SIZE.json``: classify, DuckDB, floor (seconds), DuckDB ÷
+    classify (at least 2) and classify ÷ floor (at most 4), each with pass or miss."""
+    result = load(folder, f"layouts-{size}")
+    rows: list[tuple[str, ...]] = [
+        ("layout", "classify", "DuckDB", "floor", "DuckDB ÷ classify", "classify ÷ floor")
+    ]
+    if result is None:
+        return rows
+    for layout, name in LAYOUT_NAMES.items():
+        fravaer, duckdb, floor = (
+            median(result, f"{run}_{layout}") for run in ("classify", "duckdb", "floor_int")
+        )
+        rows.append(
+            (
+                name,
+                seconds(fravaer),
+                seconds(duckdb),
+                seconds(floor),
+                verdict(ratio(duckdb, fravaer), 2, at_least=True),
+                verdict(ratio(fravaer, floor), 4, at_least=False),
+            )
+        )
+    return rows
+
+
+def seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def verdict(value: float | None, limit: float, *, at_least: bool) -> str:
+    if value is None:
+        return "not run"
+    ok = value >= limit if at_least else value <= limit
+    return f"{value:.2f}× {'pass' if ok else 'miss'}"
+
+
+def render_table(cells: list[tuple[str, ...]], *, markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(c) + " |" for c in cells]
+        lines.insert(1, "|" + "---|" * len(cells[0]))
+        return "\n".join(lines)
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) for c in cells)
+
+
 def render(rows: list[Row], *, markdown: bool) -> str:
     header = ("target", "measured", "limit", "verdict")
     cells = [header, *((r.target, r.measured, r.limit, r.verdict) for r in rows)]
-    if markdown:
-        lines = ["| " + " | ".join(c) + " |" for c in cells]
-        lines.insert(1, "|---|---|---|---|")
-        return "\n".join(lines)
-    widths = [max(len(c[i]) for c in cells) for i in range(4)]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) for c in cells)
+    return render_table(cells, markdown=markdown)
 
 
 def main() -> None:
@@ -139,6 +188,10 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     print(render(targets(args.results), markdown=args.markdown))
+    layouts = layout_rows(args.results)
+    if len(layouts) > 1:
+        print()
+        print(render_table(layouts, markdown=args.markdown))
 
 
 if __name__ == "__main__":
