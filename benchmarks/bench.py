@@ -1,4 +1,4 @@
-"""Run the benchmarks of issue 5 for the given sizes, then print the targets with pass or miss.
+"""Run the benchmarks of docs/performance.md for the given sizes, then print the targets.
 
     python benchmarks/bench.py [SIZE...] [--repeat 3]
 

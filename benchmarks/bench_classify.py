@@ -2,7 +2,7 @@
 
     python benchmarks/bench_classify.py --size 20m [--repeat 3]
 
-``--size`` is ``4m``, ``20m`` or ``100m`` (issue 5; 100m is the hive-partitioned folder) or a
+``--size`` is ``4m``, ``20m`` or ``100m`` (100m is the hive-partitioned folder) or a
 number of pupils for a quick run. Every run is a fresh process under ``measure.py``: wall time
 and that process's peak RSS. The runs are interleaved (each command once, then again), so that
 a burst of load on the shared machine hits every command rather than one. The first run of
@@ -38,7 +38,7 @@ HERE = Path(__file__).parent
 BASELINES = HERE / "baselines.py"
 TOLERANCE = 1e-9
 PANDAS_MAX_PUPILS = SIZES["4m"]
-"""pandas runs only up to the municipality size: issue 5 asks for it at 4 M rows."""
+"""pandas runs only up to the municipality size: its target is at 4 M rows (docs/performance.md)."""
 
 
 class Disagreement(AssertionError):

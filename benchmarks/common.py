@@ -31,7 +31,7 @@ RESULTS = Path(os.environ.get("FRAVAER_BENCH_RESULTS", HERE / "results"))
 MEASURE = HERE / "measure.py"
 
 SIZES = {"4m": 20_000, "20m": 100_000, "100m": 500_000}
-"""The sizes of issue 5 by name: pupils, each with about 194 school days (2023/24)."""
+"""The benchmark sizes by name: pupils, each with about 194 school days (2023/24)."""
 
 PUPILS_PER_SCHOOL = 400
 HIVE_ROW_GROUP = 65_536

@@ -236,10 +236,10 @@ def test_the_summary_judges_each_target(tmp_path: Path) -> None:
         "100 M hive: classify peak ÷ DuckDB peak": "miss",  # 1.25
         "100 M ÷ 20 M classify time": "miss",  # 6.25
         "20 M ; CSV: classify ÷ (read_csv + classify)": "not run",
-        "20 M ; CSV: read_export ÷ read_csv (issue 3)": "pass",  # 1.5 <= 1.5
-        "20 M ; CSV: read_export peak ÷ read_csv peak (issue 3)": "miss",  # 1.11
+        "20 M ; CSV: read_export ÷ read_csv": "pass",  # 1.5 <= 1.5
+        "20 M ; CSV: read_export peak ÷ read_csv peak": "miss",  # 1.11
         "4 M Parquet: pandas ÷ classify": "miss",
-        "20 M: slagelse ÷ aalborg-2023 (policy issue)": "pass",
+        "20 M: slagelse ÷ aalborg-2023": "pass",
     }
     assert rows["4 M Parquet: pandas ÷ classify"].measured == "9.50×"
     table = summary.render(list(rows.values()), markdown=True)
