@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from pathlib import Path
 
@@ -14,14 +13,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from fravaer.classify import parts_for
 from fravaer.escalate import steps_at
 from fravaer.escalation_files import Run
 from fravaer.ingest import read_export
 from fravaer.ingest.policy import load_policy
 from fravaer.stats import parse_periods, stats
 
-classify_module = importlib.import_module("fravaer.classify")
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-export.csv"
 AS_OF = date(2024, 3, 8)
 
@@ -53,15 +50,3 @@ def test_escalate_reference_and_run_in_buckets_equal_one(frame: pl.LazyFrame) ->
     runs = [Run(frame, AS_OF, policy, national, parts=p).classified() for p in (1, 3)]
     assert_frame_equal(runs[0], runs[1])
     assert runs[0].height > 100
-
-
-def test_a_policy_with_a_run_of_days_takes_smaller_buckets_when_it_needs_buckets(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(classify_module, "ROWS_PER_PART", 10)
-    rows = pl.LazyFrame({"x": range(25)})
-    runs, plain = load_policy("slagelse"), load_policy("aalborg-2023")
-    assert any(rule.measure == "consecutive_days" for rule in runs.rules.values())
-
-    assert (parts_for(rows), parts_for(rows, plain), parts_for(rows, runs)) == (3, 3, 5)
-    assert parts_for(pl.LazyFrame({"x": range(10)}), runs) == 1  # one bucket stays one

@@ -48,21 +48,12 @@ ROWS_PER_PART = 30_000_000
 """Rows that one evaluation holds at once on an ordinary machine (docs/performance.md)."""
 
 
-def parts_for(frame: pl.LazyFrame, policy: Policy | None = None) -> int:
+def parts_for(frame: pl.LazyFrame) -> int:
     """How many buckets of pupils :func:`classify` should evaluate one after another for
     ``frame`` (1 up to :data:`ROWS_PER_PART` rows). Counts the rows: one cheap collect, for the
-    edges that run a classification. A ``policy`` with a run of days (``consecutive_days``)
-    also holds one row per pupil-day for its runs: when the rows need buckets at all, its
-    buckets hold half as many rows, which keeps a national year under the same peak
-    (docs/performance.md#what-one-machine-holds)."""
+    edges that run a classification."""
     rows: int = frame.select(pl.len()).collect(engine="streaming").item()
-    per_part = ROWS_PER_PART
-    runs = policy is not None and any(
-        r.measure == "consecutive_days" for r in policy.rules.values()
-    )
-    if runs and rows > ROWS_PER_PART:
-        per_part //= 2
-    return max(1, -(-rows // per_part))
+    return max(1, -(-rows // ROWS_PER_PART))
 
 
 RULE_PREFIX = "rule_"

@@ -96,7 +96,7 @@ def classify(
         include_left=include_left,
         schools=school,
         partition=partition,
-        parts=parts_for(frame, chosen),
+        parts=parts_for(frame),
     ).collect(engine="streaming")
     log.info("classified %d pupil(s) as of %s with %s", result.height, day.isoformat(), chosen.name)
     if school and result.is_empty():
