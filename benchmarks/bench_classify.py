@@ -5,7 +5,7 @@ to ``classify`` is measured in the same run (docs/performance.md#the-site).
 
     python benchmarks/bench_classify.py --size 20m [--repeat 3]
 
-``--size`` is ``4m``, ``20m`` or ``100m`` (issue 5; 100m is the hive-partitioned folder) or a
+``--size`` is ``4m``, ``20m`` or ``100m`` (100m is the hive-partitioned folder) or a
 number of pupils for a quick run. Every run is a fresh process under ``measure.py``: wall time
 and that process's peak RSS. The runs are interleaved (each command once, then again), so that
 a burst of load on the shared machine hits every command rather than one. The first run of
@@ -41,7 +41,7 @@ HERE = Path(__file__).parent
 BASELINES = HERE / "baselines.py"
 TOLERANCE = 1e-9
 PANDAS_MAX_PUPILS = SIZES["4m"]
-"""pandas runs only up to the municipality size: issue 5 asks for it at 4 M rows."""
+"""pandas runs only up to the municipality size: its target is at 4 M rows (docs/performance.md)."""
 SITE_MAX_PUPILS = SIZES["20m"]
 """``site`` runs on the municipality and the 20 M rows, not on the national year: its pages are
 for one municipality (docs/site.md)."""

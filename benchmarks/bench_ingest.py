@@ -4,12 +4,13 @@
 
 Two pairs, each run in a fresh process under ``measure.py``, interleaved:
 
-- **ingest + classify** (issue 5's target, at most 1.5x): ``fravaer classify FILE.csv`` against
+- **ingest + classify** (target: at most 1.5x): ``fravaer classify FILE.csv`` against
   ``pl.read_csv`` of the same file with its schema given, then fravaer's own
   :func:`fravaer.classify.classify` on it (``baselines.py polars-csv-classify``). The two must
   give the same pupils, % and steps; the difference is what fravaer's ingest costs: sniffing the
   dialect, Danish headers and codes, and every check of docs/ingest.md.
-- **ingest alone** (issue 3's target): ``read_export`` against ``pl.read_csv(infer_schema=False)``.
+- **ingest alone** (target: at most 1.5x, memory bounded): ``read_export`` against
+  ``pl.read_csv(infer_schema=False)``.
 
 Results go to ``benchmarks/results/ingest-SIZE.json``.
 """

@@ -31,7 +31,7 @@ RESULTS = Path(os.environ.get("FRAVAER_BENCH_RESULTS", HERE / "results"))
 MEASURE = HERE / "measure.py"
 
 SIZES = {"4m": 20_000, "20m": 100_000, "100m": 500_000}
-"""The sizes of issue 5 by name: pupils, each with about 194 school days (2023/24)."""
+"""The benchmark sizes by name: pupils, each with about 194 school days (2023/24)."""
 
 PUPILS_PER_SCHOOL = 400
 HIVE_ROW_GROUP = 65_536
@@ -68,6 +68,55 @@ def csv_set(pupils: int) -> Path:
         source = parquet_set(pupils)
         partial = path.with_suffix(".csv.partial")
         pl.scan_parquet(source).sink_csv(partial, separator=";", decimal_comma=True)
+        partial.rename(path)
+    return path
+
+
+LAYOUTS = ("demo", "by_date", "plain_text", "csv")
+"""The same rows as other tools export them (docs/performance.md, "Layouts"):
+
+- ``demo``: fravaer's own Parquet, ordered by pupil, ``category`` a polars Enum, class and grade;
+- ``by_date``: the same rows ordered by date, then school and pupil (a day-by-day register);
+- ``plain_text``: ``by_date`` with ``category`` as plain text and no class or grade columns (as
+  DuckDB, pandas or Spark write a file);
+- ``csv``: ``by_date`` as a ``;``-separated, decimal-comma CSV (a Danish spreadsheet export).
+"""
+
+
+def layout_set(pupils: int, layout: str) -> Path:
+    """One layout of the ``pupils`` set, made once from the demo Parquet (same rows)."""
+    if layout == "demo":
+        return parquet_set(pupils)
+    if layout == "by_date":
+        return derived(
+            DATA / f"demo-{pupils}-by-date.parquet",
+            lambda: scan(parquet_set(pupils)).sort("date", "school_id", "pupil_id"),
+        )
+    if layout == "plain_text":
+        return derived(
+            DATA / f"demo-{pupils}-by-date-text.parquet",
+            lambda: (
+                scan(layout_set(pupils, "by_date"))
+                .with_columns(pl.col("category").cast(pl.String))
+                .drop("class_name", "grade")
+            ),
+        )
+    if layout == "csv":
+        path = DATA / f"demo-{pupils}-by-date-semicolon.csv"
+        if not path.exists():
+            partial = path.with_suffix(".csv.partial")
+            scan(layout_set(pupils, "by_date")).sink_csv(partial, separator=";", decimal_comma=True)
+            partial.rename(path)
+        return path
+    raise ValueError(f"no layout {layout!r}; one of {', '.join(LAYOUTS)}")
+
+
+def derived(path: Path, plan: Callable[[], pl.LazyFrame]) -> Path:
+    """``plan`` written once to the Parquet file ``path`` (through a partial file)."""
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".parquet.partial")
+        plan().collect().write_parquet(partial)
         partial.rename(path)
     return path
 

@@ -1,4 +1,4 @@
-"""Print issue 5's targets against the measured ratios, with pass or miss.
+"""Print the targets of docs/performance.md against the measured ratios, with pass or miss.
 
     python benchmarks/summary.py [--results DIR] [--markdown]
 
@@ -81,8 +81,8 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def targets(folder: Path) -> list[Row]:
-    """Issue 5's targets, each a ratio of two runs on one machine, in the order of the issue,
-    and issue 3's for CSV ingest alone: time, and memory as a peak no larger than polars' own
+    """The targets of docs/performance.md, each a ratio of two runs on one machine, and those
+    for CSV ingest alone: time, and memory as a peak no larger than polars' own
     ``read_csv`` holds (the file's text is not kept)."""
     m4, m20, m100 = (load(folder, f"classify-{s}") for s in ("4m", "20m", "100m"))
     ingest = load(folder, "ingest-20m")
@@ -105,35 +105,84 @@ def targets(folder: Path) -> list[Row]:
             ratio(median(ingest, "classify_csv"), median(ingest, "read_csv_classify")),
             1.5, at_least=False, unit="×", failed=failure(
                 (ingest, "classify_csv"), (ingest, "read_csv_classify"))),
-        row("20 M ; CSV: read_export ÷ read_csv (issue 3)",
+        row("20 M ; CSV: read_export ÷ read_csv",
             ratio(median(ingest, "read_export"), median(ingest, "read_csv")),
             1.5, at_least=False, unit="×", failed=failure(
                 (ingest, "read_export"), (ingest, "read_csv"))),
-        row("20 M ; CSV: read_export peak ÷ read_csv peak (issue 3)",
+        row("20 M ; CSV: read_export peak ÷ read_csv peak",
             ratio(peak(ingest, "read_export"), peak(ingest, "read_csv")),
             1, at_least=False, unit="×", failed=failure(
                 (ingest, "read_export"), (ingest, "read_csv"))),
         row("4 M Parquet: pandas ÷ classify", ratio(median(m4, "pandas"),
             median(m4, "classify")), 10, at_least=True, unit="×",
             failed=failure((m4, "classify"), (m4, "pandas"))),
-        row("20 M: slagelse ÷ aalborg-2023 (policy issue)", ratio(
+        row("20 M: slagelse ÷ aalborg-2023", ratio(
             median(m20, "classify_slagelse"), median(m20, "classify")), 2, at_least=False,
             unit="×", failed=failure((m20, "classify_slagelse"), (m20, "classify"))),
-        row("4 M Parquet: site ÷ classify (the site issue)", ratio(median(m4, "site"),
+        row("4 M Parquet: site ÷ classify", ratio(median(m4, "site"),
             median(m4, "classify")), 3, at_least=False, unit="×",
             failed=failure((m4, "classify"), (m4, "site"))),
     ]  # fmt: skip
 
 
+LAYOUT_NAMES = {
+    "demo": "demo Parquet (pupil order, Enum category)",
+    "by_date": "the same ordered by date",
+    "plain_text": "by date, text category, no class/grade",
+    "csv": "by date, ; CSV",
+}
+
+
+def layout_rows(folder: Path, size: str = "20m") -> list[tuple[str, ...]]:
+    """One row per layout of ``layouts-SIZE.json``: classify, DuckDB, floor (seconds), DuckDB ÷
+    classify (at least 2) and classify ÷ floor (at most 4), each with pass or miss."""
+    result = load(folder, f"layouts-{size}")
+    rows: list[tuple[str, ...]] = [
+        ("layout", "classify", "DuckDB", "floor", "DuckDB ÷ classify", "classify ÷ floor")
+    ]
+    if result is None:
+        return rows
+    for layout, name in LAYOUT_NAMES.items():
+        fravaer, duckdb, floor = (
+            median(result, f"{run}_{layout}") for run in ("classify", "duckdb", "floor_int")
+        )
+        rows.append(
+            (
+                name,
+                seconds(fravaer),
+                seconds(duckdb),
+                seconds(floor),
+                verdict(ratio(duckdb, fravaer), 2, at_least=True),
+                verdict(ratio(fravaer, floor), 4, at_least=False),
+            )
+        )
+    return rows
+
+
+def seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def verdict(value: float | None, limit: float, *, at_least: bool) -> str:
+    if value is None:
+        return "not run"
+    ok = value >= limit if at_least else value <= limit
+    return f"{value:.2f}× {'pass' if ok else 'miss'}"
+
+
+def render_table(cells: list[tuple[str, ...]], *, markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(c) + " |" for c in cells]
+        lines.insert(1, "|" + "---|" * len(cells[0]))
+        return "\n".join(lines)
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) for c in cells)
+
+
 def render(rows: list[Row], *, markdown: bool) -> str:
     header = ("target", "measured", "limit", "verdict")
     cells = [header, *((r.target, r.measured, r.limit, r.verdict) for r in rows)]
-    if markdown:
-        lines = ["| " + " | ".join(c) + " |" for c in cells]
-        lines.insert(1, "|---|---|---|---|")
-        return "\n".join(lines)
-    widths = [max(len(c[i]) for c in cells) for i in range(4)]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) for c in cells)
+    return render_table(cells, markdown=markdown)
 
 
 def main() -> None:
@@ -142,6 +191,10 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     print(render(targets(args.results), markdown=args.markdown))
+    layouts = layout_rows(args.results)
+    if len(layouts) > 1:
+        print()
+        print(render_table(layouts, markdown=args.markdown))
 
 
 if __name__ == "__main__":

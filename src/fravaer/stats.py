@@ -31,7 +31,7 @@ from typing import Final, Literal
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.classify import classify
+from fravaer.classify import classify, pupil_partition_expr
 from fravaer.errors import UsageError
 from fravaer.policy import SCHOOL_YEAR_START, Policy
 from fravaer.window import UNITS, with_units
@@ -338,7 +338,18 @@ def _period_stats(
     classified: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     school_keys = [s.SCHOOL_ID, *(k for k in keys if k != s.SCHOOL_ID)]
-    months = _month_level(frame, period, as_of, school_keys)
+    # Like classify, the month level is aggregated one bucket of pupils after another when the
+    # year is large: each pupil-month's dates are held for a part of the pupils only
+    # (docs/performance.md#what-one-machine-holds). A pupil's rows are all in one bucket.
+    months = pl.concat(
+        [
+            _month_level(frame.filter(pupil_partition_expr(k, parts)), period, as_of, school_keys)
+            for k in range(1, parts + 1)
+        ]
+        if parts > 1
+        else [_month_level(frame, period, as_of, school_keys)],
+        parallel=False,
+    )
     if classified is not None and period.until(as_of) == as_of:
         steps = classified
     else:

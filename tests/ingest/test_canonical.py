@@ -18,12 +18,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError
 from fravaer.ingest import read_csv, read_export, read_file, read_parquet
 from fravaer.ingest.source import SourceOptions
+from tests.profiles import examples
 
 HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
 # A valid first record whose quoted class name spans lines 2-3 (a line break after the name is
@@ -1055,3 +1058,33 @@ def test_parquet_column_name_with_a_bidi_override_is_refused(tmp_path: Path) -> 
     error = refusal(read_parquet, path)
 
     assert error.message == f"{path}: the name of column 8 holds a control or invisible character"
+
+
+TEXT_CELLS = ["present", "illness", "leave", "unlawful", " illness", "leave\t", "", "  ", None]
+TEXT_CELLS += ["sick", "Illness"]
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(cells=st.lists(st.sampled_from(TEXT_CELLS), min_size=4, max_size=4))
+def test_a_text_category_in_parquet_reads_as_its_stripped_names(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[str | None]
+) -> None:
+    # Naive reference: each cell stripped is a canonical name, or the first other cell is
+    # refused as an unknown category at its row (the category is the file's 4th column).
+    frame = typed_frame(
+        **{
+            s.CATEGORY: pl.Series(cells, dtype=pl.String),
+            s.PUPIL_ID: pl.Series(["1", "2", "3", "4"]),
+        }
+    ).with_columns(pl.lit(None, dtype=pl.Float64).alias(s.ABSENT_FRACTION))
+    path = write_parquet(tmp_path_factory.mktemp("text"), frame)
+    names = [None if c is None or c.strip() not in s.CATEGORIES else c.strip() for c in cells]
+
+    if None in names:
+        row = names.index(None) + 1
+        with pytest.raises(BadInputError, match=rf"export.parquet:{row}:4 .*unknown category"):
+            read_parquet(path)
+        return
+    out = read_parquet(path).collect()
+    assert out[s.CATEGORY].cast(pl.String).to_list() == names
+    assert out[s.ABSENT_FRACTION].to_list() == [0.0 if n == "present" else 1.0 for n in names]

@@ -90,12 +90,21 @@ def _read(path: Path) -> pl.DataFrame | str:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(records=exports(), suffix=st.sampled_from([".csv", ".parquet"]))
+@given(
+    records=exports(),
+    suffix=st.sampled_from([".csv", ".parquet"]),
+    runs_to_sort=st.sampled_from([validate.RUNS_TO_SORT, 0]),  # 0: as if ordered by date
+)
 def test_the_short_cut_gives_the_answer_of_every_pupil_day(
-    tmp_path: Path, records: list[str], suffix: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    records: list[str],
+    suffix: str,
+    runs_to_sort: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     path = _write(tmp_path, records, suffix)
-    with caplog.at_level(logging.WARNING, logger="fravaer"):
+    with caplog.at_level(logging.WARNING, logger="fravaer"), pytest.MonkeyPatch.context() as m:
+        m.setattr(validate, "RUNS_TO_SORT", runs_to_sort)
         caplog.clear()
         fast = _read(path)
         fast_log = caplog.text

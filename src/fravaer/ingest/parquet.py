@@ -20,7 +20,15 @@ from fravaer.ingest.detected import Detected
 from fravaer.ingest.finish import warn_lost_zeros
 from fravaer.ingest.headers import column_label, refuse_hidden_names
 from fravaer.ingest.origin import ROW_INDEX, Origin
-from fravaer.ingest.plans import CodeRule, Plan, TypeProblem, code_counts, code_rule, column_plans
+from fravaer.ingest.plans import (
+    CodeRule,
+    Plan,
+    TypeProblem,
+    canonical_codes,
+    code_counts,
+    code_rule,
+    column_plans,
+)
 from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.validate import collect_cells, validate
@@ -63,11 +71,16 @@ def read_parquet_detected(
     plans: dict[str, Plan] | None = None
     counts: dict[str, int] = {}
     codes: CodeRule | None = None
-    if options.codes and isinstance(schema.get(s.CATEGORY), pl.String | pl.Categorical):
+    if isinstance(schema.get(s.CATEGORY), pl.String | pl.Categorical):
+        # A text category is read through its few distinct cells: with local codes, through
+        # the code table; without, through the canonical names it holds, one cast instead of
+        # stripping and comparing every row's text in every pass (docs/performance.md#layouts).
         found = collect_cells(scan.group_by(pl.col(s.CATEGORY).cast(pl.String)).len(), origin)
-        codes, counts = code_rule(found, origin, options)
+        if options.codes:
+            codes, counts = code_rule(found, origin, options)
+        rule = codes or canonical_codes(found[s.CATEGORY])
         try:
-            plans = column_plans(schema, codes=codes)
+            plans = column_plans(schema, codes=rule)
         except TypeProblem as problem:
             raise origin.error(
                 None, problem.column, f"column {problem.problem}", hint=problem.hint

@@ -9,7 +9,7 @@ rules are those of docs/data-format.md and docs/ingest.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -192,6 +192,21 @@ def _category_plan(dtype: pl.DataType | None, codes: CodeRule | None) -> tuple[P
         )
     check = Check(s.CATEGORY, problem, category.is_null(), codes.explain)
     return Plan(category, (check,)), category
+
+
+def canonical_codes(cells: Iterable[str | None]) -> CodeRule:
+    """The canonical category names among a text column's distinct ``cells``, each meaning
+    itself (surrounding spaces stripped): read through this rule, a column of the names alone
+    is one cast, and every other cell (blank, null, anything else) is refused as unknown,
+    exactly as the row-by-row text rule refuses it. A lazy source (Parquet) collects its
+    distinct cells once to build it (docs/performance.md#layouts)."""
+    return CodeRule(
+        {
+            raw: Meaning(raw.strip())
+            for raw in cells
+            if raw is not None and raw.strip() in s.CATEGORIES
+        }
+    )
 
 
 def _means_itself(raw: str, meaning: Meaning) -> bool:

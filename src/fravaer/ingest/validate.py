@@ -286,13 +286,24 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     ).row(0)
     if not dates_in_order:
         return None
-    if not pupils_in_order and runs != pupils and not _runs_apart(days, origin):
+    # Many short runs (an export ordered by date has one per row) cost more to sort and
+    # compare than the aggregation over every pupil-day (docs/performance.md#layouts).
+    if (
+        not pupils_in_order
+        and runs != pupils
+        and (runs > RUNS_TO_SORT or not _runs_apart(days, origin))
+    ):
         return None
     if not shared:
         return pl.Series(_POSITION, [], dtype=pl.UInt32)
     in_shared_day = same_day | same_day.shift(-1).fill_null(value=False)
     positions = days.with_row_index(_POSITION).filter(in_shared_day).select(_POSITION)
     return collect_cells(positions, origin).to_series()
+
+
+RUNS_TO_SORT = 2_000_000
+"""At most this many runs of pupils are sorted to show that each pupil-day's rows are next to
+each other; an export listed school by school has a run or two per pupil."""
 
 
 def _runs_apart(days: pl.LazyFrame, origin: Origin) -> bool:
