@@ -33,7 +33,10 @@ from fravaer.ingest.files import bundled_meeting_template
 from fravaer.ingest.policy import load_policy
 from fravaer.meeting import Sheet, Week, Weekday
 from fravaer.output import Format, serialise_frame, serialise_workbook, write_frame, write_workbook
+from fravaer.pages.chart import grid_svg
+from fravaer.pages.environment import environment
 from fravaer.pages.meeting import sheet_html, sheet_markdown
+from fravaer.pages.numbers import Num
 from fravaer.policy import Policy, TextList
 from fravaer.policy import Text as PolicyText
 from fravaer.render import (
@@ -604,3 +607,66 @@ def test_the_hidden_character_check_equals_a_check_of_each_character(value: str)
     assert schema.has_hidden_character(value) == _hidden_reference(value)
     expected = "".join("\ufffd" if _hidden_reference(c) else c for c in value)
     assert schema.shown_text(value) == expected
+
+
+_CELL_MACRO = """<td data-value="{{ '' if n.value is none else n.value }}">{{ n.text }}</td>"""
+"""The table cell as the pages' templates printed it before ``Num.cell`` built it."""
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    text=st.text(),
+    value=st.one_of(
+        st.none(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.floats(allow_nan=False).map(lambda v: float(int(v * 10)) / 10 if abs(v) < 1e9 else v),
+    ),
+)
+def test_num_cell_is_the_macro_rendered(text: str, value: float | int | None) -> None:
+    """``Num.cell`` (the dossier's and school page's cells, built in Python for speed) is byte
+    for byte the template cell it replaces, printed through the pages' environment: hidden
+    characters shown as U+FFFD, HTML escaped."""
+    num = Num(text, value)
+    macro = environment().from_string(_CELL_MACRO).render(n=num)
+    assert str(num.cell) == macro
+    assert "\u200b" not in str(num.cell)
+    assert "<" not in str(num.cell)[4:-5].split(">", 1)[1]
+
+
+_GRID_LOOPS = (
+    "{% for y, label in ticks %}\n"
+    '<line x1="{{ left }}" x2="{{ right }}" y1="{{ y }}" y2="{{ y }}" stroke="#dddddd"'
+    ' stroke-width="1"/>\n'
+    '<text x="{{ left - 4 }}" y="{{ y + 3 }}" text-anchor="end">{{ label }}</text>\n'
+    "{% endfor %}\n"
+    "{% for y, label in limits %}\n"
+    '<line x1="{{ left }}" x2="{{ right }}" y1="{{ y }}" y2="{{ y }}" stroke="#8a1c00"'
+    ' stroke-width="1" stroke-dasharray="5 3"/>\n'
+    '<text x="{{ right + 4 }}" y="{{ y + 3 }}">{{ label }}</text>\n'
+    "{% endfor %}\n"
+)
+"""The dossier chart's ticks and limits as ``dossier.html`` drew them before ``grid_svg``."""
+
+_Y = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False).map(lambda v: round(v, 1))
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    ticks=st.lists(st.tuples(_Y, st.text()), max_size=8).map(tuple),
+    limits=st.lists(st.tuples(_Y, st.text()), max_size=4).map(tuple),
+    left=st.integers(0, 1000),
+    right=st.integers(0, 1000),
+)
+def test_grid_svg_is_the_template_loops(
+    ticks: tuple[tuple[float, str], ...],
+    limits: tuple[tuple[float, str], ...],
+    left: int,
+    right: int,
+) -> None:
+    """``grid_svg`` (drawn once per scale, for speed) is byte for byte the template's loops it
+    replaces, printed through the pages' environment: labels with hidden characters shown as
+    U+FFFD and escaped."""
+    env = environment()
+    drawn = env.from_string(_GRID_LOOPS).render(ticks=ticks, limits=limits, left=left, right=right)
+    assert str(grid_svg(ticks, limits, left=left, right=right)) == drawn

@@ -247,7 +247,9 @@ def site(
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
         freshness=freshness(frame, as_of=as_of),
-        periods=period_trend(frame, policy=policy, as_of=as_of, year=period, parts=parts),
+        periods=period_trend(
+            frame, policy=policy, as_of=as_of, year=period, parts=parts, classified=classified
+        ),
         weekdays=weekday_absence(rows, windows, categories=policy.primary.categories, as_of=as_of),
     )
 
@@ -319,10 +321,20 @@ def school_year_parts(year: Period, *, as_of: date) -> list[Period]:
 
 
 def period_trend(
-    frame: pl.LazyFrame, *, policy: Policy, as_of: date, year: Period, parts: int = 1
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    year: Period,
+    parts: int = 1,
+    classified: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """``fravaer stats --by school`` over :func:`school_year_parts` of ``year``: the trend of the
-    municipality's page, not suppressed (the caller suppresses it with the year's table)."""
+    municipality's page, not suppressed (the caller suppresses it with the year's table).
+
+    ``classified``: the site's classification at ``as_of``, which the part that runs to
+    ``as_of`` takes its steps from (as :func:`fravaer.stats.stats` does); the earlier parts
+    classify at their ends."""
     return stats(
         frame,
         by=[s.SCHOOL_ID],
@@ -330,6 +342,7 @@ def period_trend(
         as_of=as_of,
         policy=policy,
         parts=parts,
+        classified=classified,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, Final
 
 import polars as pl
@@ -174,6 +175,11 @@ class SiteContext:
         return self.names.get(school, school)
 
     def common(self) -> dict[str, Any]:
+        """:func:`page_common` of this site: the same for every page, so built once."""
+        return self._common
+
+    @cached_property
+    def _common(self) -> dict[str, Any]:
         return page_common(
             lang=self.lang, as_of=self.as_of, policy=self.policy, version=self.version
         )
@@ -605,7 +611,15 @@ def dossier_page(
             flagged = word("weekday_pattern", lang, days=", ".join(named))
         else:
             flagged = word("weekday_none", lang)
-    lesson_pattern = sheet_view(sheet, policy=policy, lang=lang, template=ctx.template).lessons
+    school = row[s.SCHOOL_ID]
+    view = sheet_view(
+        sheet,
+        policy=policy,
+        lang=lang,
+        template=ctx.template,
+        school=_school_shown(school, ctx),
+        standalone=False,
+    )
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:
         quarter = word("quarter_unknown", lang)
     else:
@@ -615,7 +629,6 @@ def dossier_page(
             pct=percent(row[s.QUARTER_UNLAWFUL_PCT], lang).text,
             flag=word(f"quarter_{row[s.QUARTER_FLAG]}", lang),
         )
-    school = row[s.SCHOOL_ID]
     return env.get_template("dossier.html").render(
         ctx.common(),
         title=f"{word(s.PUPIL_ID, lang)} {row[s.PUPIL_ID]}",
@@ -650,15 +663,8 @@ def dossier_page(
         quarter=quarter,
         responsible=policy.step(step).responsible(lang) if step else "",
         actions=policy.step(step).actions(lang) if step else (),
-        lesson_pattern=lesson_pattern,
-        sheet=sheet_view(
-            sheet,
-            policy=policy,
-            lang=lang,
-            template=ctx.template,
-            school=_school_shown(school, ctx),
-            standalone=False,
-        ),
+        lesson_pattern=view.lessons,
+        sheet=view,
     )
 
 

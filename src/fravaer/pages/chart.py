@@ -11,10 +11,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Final
+
+from markupsafe import Markup, escape
 
 from fravaer.pages.numbers import percent
 from fravaer.policy import Lang, Policy
+from fravaer.schema import shown_text
 from fravaer.trend import pct_thresholds
 from fravaer.words import number_text, word
 
@@ -41,6 +45,54 @@ class Chart:
     right: int
     top: int
     bottom: int
+    grid: Markup
+    """The ticks and the limits as SVG (:func:`grid_svg`): they depend on the chart's scale
+    only, so a site of thousands of dossiers draws each of a few scales once."""
+
+
+def grid_svg(
+    ticks: tuple[tuple[float, str], ...],
+    limits: tuple[tuple[float, str], ...],
+    *,
+    left: int,
+    right: int,
+) -> Markup:
+    """The value axis's ticks and the guideline's limits as SVG lines and labels, each line
+    ending in a line break: what ``dossier.html`` printed for them through the pages'
+    environment (the labels' hidden characters shown as U+FFFD, then escaped). Drawn once per
+    scale: the positions are keyed by their printed form (``-0.0`` and ``0.0`` are equal keys
+    but print differently)."""
+    return _grid_svg(
+        tuple((str(y), str(y + 3), label) for y, label in ticks),
+        tuple((str(y), str(y + 3), label) for y, label in limits),
+        left=left,
+        right=right,
+    )
+
+
+@lru_cache(maxsize=256)
+def _grid_svg(
+    ticks: tuple[tuple[str, str, str], ...],
+    limits: tuple[tuple[str, str, str], ...],
+    *,
+    left: int,
+    right: int,
+) -> Markup:
+    def shown(label: str) -> Markup:
+        return escape(shown_text(label))
+
+    parts = [
+        f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#dddddd" stroke-width="1"/>\n'
+        f'<text x="{left - 4}" y="{y3}" text-anchor="end">{shown(label)}</text>\n'
+        for y, y3, label in ticks
+    ]
+    parts += [
+        f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#8a1c00" stroke-width="1" '
+        f'stroke-dasharray="5 3"/>\n'
+        f'<text x="{right + 4}" y="{y3}">{shown(label)}</text>\n'
+        for y, y3, label in limits
+    ]
+    return Markup("".join(parts))
 
 
 def chart(
@@ -67,22 +119,26 @@ def chart(
     index = {w: i for i, w in enumerate(weeks)}
     dots = tuple((x(index[w]), y(v), f"{w.isoformat()}: {percent(v, lang).text}") for w, v in known)
     tick_step = 5 if scale_top <= 40 else 10 if scale_top <= 80 else 20
+    limits = tuple(
+        (y(float(t)), word("limit_line", lang, n=n, t=number_text(t, lang, decimals=None)))
+        for n, t in lines
+        if float(t) <= scale_top
+    )
+    ticks = tuple((y(v), f"{v} %") for v in range(0, scale_top + 1, tick_step))
+    right = CHART_WIDTH - _RIGHT
     return Chart(
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
         points=" ".join(f"{dx},{dy}" for dx, dy, _ in dots),
         dots=dots,
-        limits=tuple(
-            (y(float(t)), word("limit_line", lang, n=n, t=number_text(t, lang, decimals=None)))
-            for n, t in lines
-            if float(t) <= scale_top
-        ),
-        ticks=tuple((y(v), f"{v} %") for v in range(0, scale_top + 1, tick_step)),
+        limits=limits,
+        ticks=ticks,
         weeks=tuple((x(i), f"{w.day}.{w.month}") for i, w in enumerate(weeks)),
         left=_LEFT,
-        right=CHART_WIDTH - _RIGHT,
+        right=right,
         top=_TOP,
         bottom=CHART_HEIGHT - _BOTTOM,
+        grid=grid_svg(ticks, limits, left=_LEFT, right=right),
     )
 
 

@@ -17,9 +17,23 @@ from fravaer import schema as s
 from fravaer.policy import Lang, Policy
 from fravaer.words import texts, word
 
+_SHOWN: Final[dict[str, str]] = {}
+""":func:`fravaer.schema.shown_text` of the texts printed so far: most texts of a site (its
+words, dates and numbers) are printed on thousands of pages."""
+
+_SHOWN_MAX: Final = 1 << 16
+"""At most this many texts are kept (a site's own words are a few thousand)."""
+
 
 def _finalize(value: Any) -> Any:
     """Every printed value: control and invisible characters shown as U+FFFD (then escaped)."""
+    if type(value) is str:  # a Markup, a str subclass, is printed as it is
+        shown = _SHOWN.get(value)
+        if shown is None:
+            shown = s.shown_text(value)
+            if len(_SHOWN) < _SHOWN_MAX:
+                _SHOWN[value] = shown
+        return shown
     if isinstance(value, str) and not isinstance(value, Markup):
         return s.shown_text(value)
     return value

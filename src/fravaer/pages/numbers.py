@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 from fravaer.policy import Lang
+from fravaer.schema import shown_text
 from fravaer.words import number_text
 
 # -- numbers --------------------------------------------------------------------------------------
@@ -20,6 +23,14 @@ class Num:
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def cell(self) -> Markup:
+        """The figure's table cell, ``<td data-value="14.54">14,5 %</td>``, escaped as the
+        pages' environment escapes a printed value (the ``cell`` macro of ``macros.html``;
+        built here, as a macro call costs more than the cell on a dossier's tables)."""
+        value = "" if self.value is None else escape(self.value)
+        return Markup(f'<td data-value="{value}">{escape(shown_text(self.text))}</td>')
 
 
 def _shown(value: float, lang: Lang) -> str:
