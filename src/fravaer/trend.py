@@ -515,6 +515,10 @@ def pattern_tests(counts: pl.LazyFrame) -> pl.LazyFrame:
     >>> pattern_tests(tests).collect()["p"].round(5).to_list()
     [0.00021, 0.62436]
     """
+    # Imported here, in the caller's thread, before polars runs the batches on its own threads:
+    # two first imports of scipy at once can fail half-way (an internal error seen once).
+    import scipy.stats  # noqa: F401
+
     fields = pl.struct(pl.col("k"), pl.col("n"), pl.col("K"), pl.col("N"))
     with_p = counts.with_columns(
         fields.map_batches(_hypergeom_sf, return_dtype=pl.Float64, is_elementwise=True).alias("p")
