@@ -8,12 +8,14 @@ and :func:`fravaer.stats.freshness`, :func:`fravaer.trend.trend`, :func:`fravaer
 command give the same numbers.
 
 Each figure is computed once and shared between the pages that show it (docs/site.md#speed), in
-three rounds that :func:`fravaer.pages.collect_site` collects: the classification
-(:func:`site_classify`); then what needs its pupils (:func:`site`: the patterns, the early
-warning's projection, the listed pupils' weekly series, the statistics); then the direction of
-the pupils the early warning may list (:func:`site_candidates`, :func:`site_direction`); then
-what is put together from those (:func:`site_shown`: the early warning, the trends and their
-directions). Like the rest of the core this module reads no files and no clock.
+rounds that :func:`fravaer.pages.collect_site` collects from the run's classification
+(``classify`` with the national policy, for the quarter rule; the municipal figures are the
+same without it, so the patterns and the early warning take it as theirs): what needs its
+pupils (:func:`site`: the patterns, the early warning's projection, the listed pupils' weekly
+series, the statistics); then the direction of the pupils the early warning may list
+(:func:`site_candidates`, :func:`site_direction`); then what is put together from those
+(:func:`site_shown`: the early warning, the trends and their directions). Like the rest of the
+core this module reads no files and no clock.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.classify import classify
 from fravaer.meeting import weekday_absence
 from fravaer.policy import Policy
 from fravaer.stats import MUNICIPALITY, Period, freshness, parse_period, stats
@@ -148,22 +149,6 @@ class Changes:
     """Compared with the state file's previous run (``--state``), not a date (``--since``)."""
 
 
-def site_classify(
-    frame: pl.LazyFrame,
-    *,
-    policy: Policy,
-    national: Policy | None,
-    as_of: date,
-    parts: int = 1,
-) -> pl.LazyFrame:
-    """``classify`` of every pupil: the first round, which every other figure builds on.
-
-    With the national policy, for the quarter rule; the municipal figures are the same without
-    it, so the patterns and the early warning take this classification as theirs.
-    """
-    return classify(frame, policy=policy, national=national, as_of=as_of, parts=parts)
-
-
 def site(
     frame: pl.LazyFrame,
     *,
@@ -178,7 +163,7 @@ def site(
 ) -> SitePlans:
     """The plans of every figure the site shows that needs the classification's pupils.
 
-    ``classified`` is :func:`site_classify`'s result, collected; ``listed`` the ids of its
+    ``classified`` is :func:`fravaer.classify.classify`'s result; ``listed`` the ids of its
     listed pupils (:func:`listed_expr`). Given as a list of ids
     the pupils filter the rows before anything is measured, where a lazy list of pupils would
     be joined after (docs/site.md#speed).
@@ -215,7 +200,8 @@ def site(
     ...     schema_overrides={"category": s.CATEGORY_DTYPE, "grade": pl.Int8},
     ... )
     >>> policy = load_policy("aalborg-2023")
-    >>> classified = site_classify(frame, policy=policy, national=None, as_of=days[-1]).collect()
+    >>> from fravaer.classify import classify
+    >>> classified = classify(frame, policy=policy, as_of=days[-1]).collect()
     >>> plans = site(frame, classified=classified.lazy(), listed=["1"], policy=policy,
     ...              as_of=days[-1], period=parse_period("2023/24"))
     >>> plans.listed.collect().select("pupil_id", "absence_pct", "step").row(0)

@@ -105,9 +105,10 @@ def site_files(
         # once, as `fravaer patterns` does.
         lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     parts = parts_for(frame)
-    changes, next_state, classified = None, None, None
+    # One run: its classification is the site's, and the comparison's when there is one.
+    run = Run(frame, as_of, policy, national, lang=lang, parts=parts)
+    changes, next_state = None, None
     if since is not None or state is not None:
-        run = Run(frame, as_of, policy, national, lang=lang, parts=parts)
         if since is not None:
             run.compare_with_day(since)
         elif state is not None and run.compare_with_state(state, source=state_source) is None:
@@ -115,16 +116,14 @@ def site_files(
         changes = Changes(run.escalations(), run.reference_as_of, state=since is None)
         if state is not None:
             next_state = run.next_state(state)
-        classified = run.classified()  # the run's classification is the site's: classify once
     frames = collect_site(
         frame,
+        run.classified(),
         policy=policy,
-        national=national,
         as_of=as_of,
         period=period,
         parts=parts,
         lessons=lessons,
-        classified=classified,
     )
     # The school year and its parts are one output: hidden together (docs/stats.md).
     both = suppress(

@@ -49,7 +49,6 @@ from fravaer.site import (
     quarter_flag_counts,
     site,
     site_candidates,
-    site_classify,
     site_direction,
     site_shown,
 )
@@ -93,27 +92,21 @@ PAGE_SUFFIX: Final = ".html"
 
 def collect_site(
     frame: pl.LazyFrame,
+    classified: pl.DataFrame,
     *,
     policy: Policy,
-    national: Policy | None,
     as_of: date,
     period: Period,
     parts: int = 1,
     lessons: pl.LazyFrame | None = None,
-    classified: pl.DataFrame | None = None,
 ) -> SiteFrames:
     """Every figure of the site, each computed once, in :mod:`fravaer.site`'s rounds.
 
-    The classification first (its pupils name the others' pupils; ``classified`` when the
-    caller has it already, as a run compared with a date or a state has); then the plans that
-    need them; then the direction of the early warning's candidates; then the early warning,
-    trends and directions put together from those, and the quarter rule's counts and the agenda
-    from what is collected (docs/site.md#speed).
+    ``classified`` is the run's classification (its pupils name the others' pupils); then the
+    plans that need them; then the direction of the early warning's candidates; then the early
+    warning, trends and directions put together from those, and the quarter rule's counts and
+    the agenda from what is collected (docs/site.md#speed).
     """
-    if classified is None:
-        classified = site_classify(
-            frame, policy=policy, national=national, as_of=as_of, parts=parts
-        ).collect()
     plans = site(
         frame,
         classified=classified.lazy(),
