@@ -189,14 +189,7 @@ def _locked_temp(folder: Path, path: Path, *, suffix: str) -> tuple[int, Path]:
             raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
         tmp = Path(name)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if _same_file(fd, tmp):
-                return fd, tmp
-        except OSError as exc:
-            # Held: a cleaner took our new file for a dead run's and removes it; start again.
-            # Any other error: a file system without flock, so write unlocked (a cleaner that
-            # cannot lock a file leaves it alone, and our own cleanup removes it).
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN) and _same_file(fd, tmp):
+            if _locked_new(fd, tmp):
                 return fd, tmp
         except BaseException:
             os.close(fd)
@@ -204,6 +197,20 @@ def _locked_temp(folder: Path, path: Path, *, suffix: str) -> tuple[int, Path]:
             raise
         os.close(fd)
     raise CannotCreateOutputError(f"{path}: cannot create (temporary files keep disappearing)")
+
+
+def _locked_new(fd: int, made: Path) -> bool:
+    """Is the file or folder just made at ``made`` and open as ``fd`` ours, under an exclusive
+    ``flock``? False when a cleaner holds its lock (it took ours for a dead run's and removes
+    it) or ``made`` no longer names it: start again. On a file system without ``flock`` it is
+    ours unlocked (a cleaner that cannot lock it leaves it alone, our own cleanup removes it).
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            return False
+    return _same_file(fd, made)
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -647,11 +654,7 @@ def _locked_stage(folder: Path, path: Path) -> tuple[int, Path]:
         if fd is None:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if _same_file(fd, stage):
-                return fd, stage
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN) and _same_file(fd, stage):
+            if _locked_new(fd, stage):
                 return fd, stage
         except BaseException:
             os.close(fd)
