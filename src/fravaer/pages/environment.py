@@ -7,6 +7,7 @@ The templates are the package's own (``fravaer/templates``); nothing else is rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Final
 
@@ -57,17 +58,23 @@ def _nowrap(text: str) -> str:
     return text.replace(" ", NBSP)
 
 
-def environment() -> Environment:
-    """The jinja2 environment of the pages: autoescape on, undefined names an error."""
-    env = Environment(
+def template_environment(*, autoescape: bool, finalize: Callable[[Any], Any]) -> Environment:
+    """A jinja2 environment of the package's own templates: undefined names an error, and each
+    printed value through ``finalize``; ``autoescape`` for HTML."""
+    return Environment(
         loader=PackageLoader("fravaer", "templates"),
-        autoescape=True,
+        autoescape=autoescape,
         undefined=StrictUndefined,
-        finalize=_finalize,
+        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def environment() -> Environment:
+    """The jinja2 environment of the pages: autoescape on, undefined names an error."""
+    env = template_environment(autoescape=True, finalize=_finalize)
     env.filters["nowrap"] = _nowrap
     return env
 

@@ -21,11 +21,11 @@ from datetime import date
 from functools import cache
 from typing import Any, Final
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from fravaer import schema as s
 from fravaer.meeting import TREND_WEEKS, MeetingQuestion, MeetingTemplate, Sheet
-from fravaer.pages.environment import environment, page_common
+from fravaer.pages.environment import environment, page_common, template_environment
 from fravaer.policy import Lang, Policy
 from fravaer.words import (
     DAY_NAMES,
@@ -270,15 +270,7 @@ def _markdown_finalize(value: Any) -> str:
 def markdown_environment() -> Environment:
     """The jinja2 environment of Markdown templates: no HTML autoescape (the output is not
     HTML); instead every printed value passes :func:`markdown_text` in ``finalize``."""
-    return Environment(
-        loader=PackageLoader("fravaer", "templates"),
-        autoescape=False,
-        undefined=StrictUndefined,
-        finalize=_markdown_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return template_environment(autoescape=False, finalize=_markdown_finalize)
 
 
 @cache
