@@ -105,6 +105,20 @@ def a_file_checked(option: str) -> Callable[[Path | None], Path | None]:
     return check
 
 
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="Compare with the steps on this date, YYYY-MM-DD."),
+]
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        help="Compare with the previous run kept in this JSON state file, and record this run.",
+        callback=a_file_checked("--state"),
+    ),
+]
+
+
 MeetingTemplateOption = Annotated[
     Path | None,
     typer.Option(
