@@ -178,17 +178,18 @@ SchoolNamesOption = Annotated[
     Path | None,
     typer.Option(
         "--school-names",
-        help="xlsx: a column with each school's name beside its id, from a CSV of school_id "
-        "and name (institutionsnummer;navn).",
+        help="xlsx (and stats' --chart): each school's name beside its id, from a CSV of "
+        "school_id and name (institutionsnummer;navn).",
     ),
 ]
 
 
-def xlsx_school_names(path: Path | None, fmt: Format) -> dict[str, str]:
-    """The names of ``--school-names`` (none: empty), for an xlsx output only (exit 2 else)."""
+def xlsx_school_names(path: Path | None, fmt: Format, *, chart: bool = False) -> dict[str, str]:
+    """The names of ``--school-names`` (none: empty), for an xlsx output or a ``chart``
+    (``stats --chart``) only (exit 2 else)."""
     if path is None:
         return {}
-    if fmt != "xlsx":
+    if fmt != "xlsx" and not chart:
         raise UsageError(
             "--school-names names the schools in xlsx: give -o FILE.xlsx or --format xlsx"
         )
