@@ -333,7 +333,9 @@ def _pages(site: Path) -> Iterator[Path]:
     yield from sorted(site.rglob("*.html"))
 
 
-def test_every_shown_number_is_its_value_rounded_down_with_a_decimal_comma(site: Path) -> None:
+def test_every_shown_number_is_its_value_rounded_toward_zero_with_a_decimal_comma(
+    site: Path,
+) -> None:
     checked = 0
     for path in [site / "index.html", site / "851001" / "index.html"]:
         for rows in read_page(path).tables.values():
@@ -344,7 +346,9 @@ def test_every_shown_number_is_its_value_rounded_down_with_a_decimal_comma(site:
                     value = float(cell.value)
                     text = cell.text.removesuffix(" %")
                     if "." in cell.value:
-                        assert text == f"{math.floor(value * 10 + 1e-9) / 10:.1f}".replace(".", ",")
+                        tenths = math.floor(abs(value) * 10 + 1e-9) * (-1 if value < 0 else 1)
+                        shown = f"{tenths / 10:.1f}" if tenths else "0.0"
+                        assert text == shown.replace(".", ",")
                     else:
                         assert text == cell.value
                     checked += 1

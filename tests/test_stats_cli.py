@@ -440,3 +440,14 @@ def test_a_group_small_in_one_week_cannot_be_worked_out_from_the_fortnight(
     assert [r["suppressed"] for r in small] == ["true"]
     spans = {p: (date.fromisoformat(p[:10]), date.fromisoformat(p[11:])) for p in periods}
     assert attack(rows, ["school_id", "class_name"], spans=spans) == {}
+
+
+def test_school_names_label_the_chart_and_need_an_xlsx_or_a_chart(tmp_path: Path) -> None:
+    names = ROOT / "examples" / "site" / "school-names.csv"
+    named = tmp_path / "named.png"
+    result = run("stats", DEMO, "--format", "csv", "--chart", named, "--school-names", names)
+    assert result.exit_code == 0, result.output
+    assert named.read_bytes() != run_chart_by_school(tmp_path)  # by id without the names
+    refused = run("stats", DEMO, "--format", "csv", "--school-names", names)
+    assert refused.exit_code == 2
+    assert "--school-names" in refused.output

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -60,8 +60,12 @@ def share_chart(
     as_of: date,
     fmt: ChartFormat,
     lang: Lang = "da",
+    names: Mapping[str, str] | None = None,
 ) -> tuple[bytes, ChartData]:
     """Draw ``share_over_10`` per school: sorted bars for one period, lines for several.
+
+    A school is labelled ``name (id)`` when ``names`` (``--school-names``) has its name, else by
+    its id; :class:`ChartData` is keyed by the ids either way.
 
     ``table`` is a (suppressed) ``stats`` result grouped by school: per period the schools and
     the municipality row. ``references`` holds the national figures for each period, in order.
@@ -84,9 +88,9 @@ def share_chart(
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         if len(periods) == 1:
-            data = _bars(axes, table, references[0], periods, lang)
+            data = _bars(axes, table, references[0], periods, lang, names or {})
         else:
-            data = _lines(axes, table, references, periods, lang)
+            data = _lines(axes, table, references, periods, lang, names or {})
         figure.suptitle(word("chart_title", lang))
         axes.set_title(when_line(spans, as_of, lang), fontsize="small")
         # Handles and labels given, not collected: a label from the data that begins with "_"
@@ -130,6 +134,16 @@ def when_line(spans: Sequence[Period], as_of: date, lang: Lang) -> str:
     return f"{period} · {word('chart_as_of', lang, as_of=as_of.isoformat())}"
 
 
+def _label(school: str, names: Mapping[str, str]) -> str:
+    """A school as the chart names it (printed text: :func:`shown_text`).
+
+    >>> _label("851001", {"851001": "Vestre Skole"}), _label("851002", {})
+    ('Vestre Skole (851001)', '851002')
+    """
+    name = names.get(school)
+    return shown_text(f"{name} ({school})" if name else school)
+
+
 def _schools(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(~pl.col(MUNICIPALITY))
 
@@ -151,6 +165,7 @@ def _bars(
     reference: Reference | None,
     periods: tuple[str, ...],
     lang: Lang,
+    school_names: Mapping[str, str],
 ) -> ChartData:
     from matplotlib.axes import Axes
 
@@ -162,7 +177,7 @@ def _bars(
     hidden = schools.filter(pl.col(SUPPRESSED))[s.SCHOOL_ID].to_list()
     names = shown[s.SCHOOL_ID].to_list()
     bars = axes.barh(
-        [shown_text(name) for name in names],
+        [_label(name, school_names) for name in names],
         shown[SHARE_OVER_10].to_list(),
         color="white",
         edgecolor="black",
@@ -202,7 +217,11 @@ def _bars(
         axes.figure.text(
             0.01,
             0.01,
-            word("chart_hidden", lang, schools=", ".join(shown_text(name) for name in hidden)),
+            word(
+                "chart_hidden",
+                lang,
+                schools=", ".join(_label(name, school_names) for name in hidden),
+            ),
             fontsize="small",
         )
     drawn = {name: (float(bar.get_width()),) for name, bar in zip(names, bars, strict=True)}
@@ -231,6 +250,7 @@ def _lines(
     references: Sequence[Reference | None],
     periods: tuple[str, ...],
     lang: Lang,
+    names: Mapping[str, str],
 ) -> ChartData:
     x = list(range(len(periods)))
     schools = _schools(table)
@@ -249,7 +269,7 @@ def _lines(
             marker=_MARKERS[i % len(_MARKERS)],
             markerfacecolor="white",
             linestyle=_STYLES[(i // len(_MARKERS)) % len(_STYLES)],
-            label=shown_text(school),
+            label=_label(school, names),
         )
         data[school] = _ys(line)
     municipality = [_municipality(table, p) for p in periods]

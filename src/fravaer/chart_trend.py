@@ -18,7 +18,7 @@ from fravaer.policy import Lang, Policy
 from fravaer.render import shown_pcts
 from fravaer.schema import shown_text
 from fravaer.trend import pct_thresholds
-from fravaer.words import LIMIT_WORDS, number_text, word
+from fravaer.words import LIMIT_WORDS, number_text, window_text, word
 
 ChartFormat = Literal["png", "svg"]
 CHART_SUFFIXES: dict[str, ChartFormat] = {".png": "png", ".svg": "svg"}
@@ -145,7 +145,7 @@ def trend_chart(
         axes.set_ylim(0, top)
         axes.set_xlabel(word("week", lang))
         axes.set_ylabel(
-            word("absence_of_window", lang, window=policy.primary.window.describe(lang))
+            word("absence_of_window", lang, window=window_text(policy.primary.window, lang))
         )
         axes.spines[["top", "right"]].set_visible(False)
         axes.grid(axis="y", color="0.9", linewidth=1)

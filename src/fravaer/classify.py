@@ -628,6 +628,9 @@ def explain(frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupil_id: str) 
     resulting ``result_step`` (empty with too few school days). ``window`` is the English
     description (``latest 100 school days``); ``value`` is the rule's measured value.
     """
+    # Imported here: fravaer.words reads the lesson columns' names, whose module needs this one.
+    from fravaer.words import window_text
+
     pupil = evaluate(
         frame.filter(pl.col(s.PUPIL_ID) == pupil_id), policies={MUNICIPAL: policy}, as_of=as_of
     )
@@ -646,7 +649,7 @@ def explain(frame: pl.LazyFrame, *, policy: Policy, as_of: date, pupil_id: str) 
                     step_holds.alias("step_holds"),
                     pl.lit(threshold.rule).alias("rule"),
                     pl.lit(rule.measure).alias("measure"),
-                    pl.lit(rule.window.describe("en")).alias("window"),
+                    pl.lit(window_text(rule.window, "en")).alias("window"),
                     pl.col(columns.start).alias(s.WINDOW_START),
                     pl.col(columns.end).alias(s.WINDOW_END),
                     pl.col(columns.days).alias(s.WINDOW_DAYS),

@@ -101,23 +101,6 @@ class Window(_Strict):
             raise ValueError("a window is exactly one of school_days, weeks or period")
         return self
 
-    def describe(self, lang: Lang) -> str:
-        """``latest 100 school days``, ``seneste 4 uger``, ``the calendar quarter``."""
-        if self.school_days is not None:
-            return (
-                f"seneste {self.school_days} skoledage"
-                if lang == "da"
-                else f"latest {self.school_days} school days"
-            )
-        if self.weeks is not None:
-            return f"seneste {self.weeks} uger" if lang == "da" else f"latest {self.weeks} weeks"
-        names = {
-            "quarter": {"da": "kvartalet", "en": "the calendar quarter"},
-            "school_year": {"da": "skoleåret", "en": "the school year"},
-        }
-        assert self.period is not None
-        return names[self.period][lang]
-
 
 class Rule(_Strict):
     """What is measured, over which window, counting which absence categories.

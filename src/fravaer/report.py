@@ -274,7 +274,7 @@ def _stats(run: Run, spec: Any, ctx: Context) -> list[Planned]:
         if spec.chart is not None:
             chart = ctx.output(spec.chart, run.as_of, name)
             fmt_chart: ChartFormat = "svg" if chart.suffix.lower() == ".svg" else "png"
-            drawn = stats_chart(shown, fmt_chart, as_of=run.as_of, lang=run.lang)
+            drawn = stats_chart(shown, fmt_chart, as_of=run.as_of, lang=run.lang, names=run.names)
             assert drawn is not None
             planned.append(Planned(chart, drawn, "stats_chart", rows))
         return planned

@@ -239,9 +239,17 @@ def stats_bytes(
     return serialise_frame(shown.table.select(contract_columns(shown.keys, policy)), fmt)
 
 
-def stats_chart(shown: Published, fmt: ChartFormat, *, as_of: date, lang: Lang) -> bytes | None:
+def stats_chart(
+    shown: Published,
+    fmt: ChartFormat,
+    *,
+    as_of: date,
+    lang: Lang,
+    names: Mapping[str, str] | None = None,
+) -> bytes | None:
     """The chart of the share over 10 % per school (``fravaer.chart.share_chart``), if
-    :func:`published` was asked for the per-school table."""
+    :func:`published` was asked for the per-school table; schools labelled by their ``names``
+    where given."""
     if shown.schools is None:
         return None
     from fravaer.chart import share_chart  # matplotlib is slow to import: only when drawing
@@ -253,5 +261,6 @@ def stats_chart(shown: Published, fmt: ChartFormat, *, as_of: date, lang: Lang) 
         as_of=as_of,
         fmt=fmt,
         lang=lang,
+        names=names,
     )
     return drawn

@@ -30,7 +30,7 @@ from fravaer.lessons import (
     LESSON_SUBJECT,
     LESSON_WEEKDAY,
 )
-from fravaer.policy import Lang
+from fravaer.policy import Lang, Window
 
 NO_VALUE: Final = "–"
 """What a table shows where a number is missing."""
@@ -90,6 +90,20 @@ def plain_text(value: object) -> str:
 def word(key: str, lang: Lang, **values: object) -> str:
     """The text of ``key`` in ``lang`` with its fields filled in."""
     return WORDS[key](lang, **values)
+
+
+def window_text(window: Window, lang: Lang) -> str:
+    """A window as people read it.
+
+    >>> window_text(Window(school_days=100), "da"), window_text(Window(period="quarter"), "en")
+    ('seneste 100 skoledage', 'the calendar quarter')
+    """
+    if window.school_days is not None:
+        return word("window_school_days", lang, n=window.school_days)
+    if window.weeks is not None:
+        return word("window_weeks", lang, n=window.weeks)
+    assert window.period is not None
+    return word(f"window_{window.period}", lang)
 
 
 def texts(lang: Lang) -> dict[str, str]:
@@ -210,6 +224,10 @@ WORDS: Final[dict[str, Text]] = {
     "all_pupils": Text(da="Alle elever", en="All pupils"),
     "dates": Text(da="Datoer", en="Dates"),
     "week": Text(da="Uge", en="Week"),
+    "window_school_days": Text(da="seneste {n} skoledage", en="latest {n} school days"),
+    "window_weeks": Text(da="seneste {n} uger", en="latest {n} weeks"),
+    "window_quarter": Text(da="kvartalet", en="the calendar quarter"),
+    "window_school_year": Text(da="skoleåret", en="the school year"),
     "absence_of_window": Text(da="Fravær i % af {window}", en="Absence as % of the {window}"),
     "municipality": Text(da="Kommunen", en="Municipality"),
     "national": Text(da="Landsplan {year}", en="National {year}"),

@@ -20,9 +20,10 @@ from fravaer.cli.options import (
     MeetingTemplateOption,
     PolicyOption,
     SchoolNamesOption,
+    SinceOption,
     SourceFlags,
+    StateOption,
     a_file,
-    a_file_checked,
     env_lang,
     parse_date,
     resolve_format,
@@ -48,19 +49,6 @@ from fravaer.report import report as run_report
 from fravaer.tokens import token_key
 
 log = logging.getLogger("fravaer")
-
-SinceOption = Annotated[
-    str | None,
-    typer.Option("--since", help="Compare with the steps on this date, YYYY-MM-DD."),
-]
-StateOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--state",
-        help="Compare with the previous run kept in this JSON state file, and record this run.",
-        callback=a_file_checked("--state"),
-    ),
-]
 
 
 @source_flags()

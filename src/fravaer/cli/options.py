@@ -105,6 +105,20 @@ def a_file_checked(option: str) -> Callable[[Path | None], Path | None]:
     return check
 
 
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="Compare with the steps on this date, YYYY-MM-DD."),
+]
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        help="Compare with the previous run kept in this JSON state file, and record this run.",
+        callback=a_file_checked("--state"),
+    ),
+]
+
+
 MeetingTemplateOption = Annotated[
     Path | None,
     typer.Option(
@@ -164,17 +178,18 @@ SchoolNamesOption = Annotated[
     Path | None,
     typer.Option(
         "--school-names",
-        help="xlsx: a column with each school's name beside its id, from a CSV of school_id "
-        "and name (institutionsnummer;navn).",
+        help="xlsx (and stats' --chart): each school's name beside its id, from a CSV of "
+        "school_id and name (institutionsnummer;navn).",
     ),
 ]
 
 
-def xlsx_school_names(path: Path | None, fmt: Format) -> dict[str, str]:
-    """The names of ``--school-names`` (none: empty), for an xlsx output only (exit 2 else)."""
+def xlsx_school_names(path: Path | None, fmt: Format, *, chart: bool = False) -> dict[str, str]:
+    """The names of ``--school-names`` (none: empty), for an xlsx output or a ``chart``
+    (``stats --chart``) only (exit 2 else)."""
     if path is None:
         return {}
-    if fmt != "xlsx":
+    if fmt != "xlsx" and not chart:
         raise UsageError(
             "--school-names names the schools in xlsx: give -o FILE.xlsx or --format xlsx"
         )

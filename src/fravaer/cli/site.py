@@ -10,14 +10,15 @@ import polars as pl
 import typer
 
 from fravaer.cli import setup
-from fravaer.cli.escalate import SinceOption, StateOption
 from fravaer.cli.options import (
     AsOfOption,
     ExportsArgument,
     LangOption,
     MeetingTemplateOption,
     PolicyOption,
+    SinceOption,
     SourceFlags,
+    StateOption,
     a_file,
     parse_date,
     source_flags,

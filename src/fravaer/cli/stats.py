@@ -122,7 +122,7 @@ def stats(
             hint="smaller groups can identify children; --no-suppression is for internal use only",
         )
     chart_format = parse_chart_format(chart) if chart is not None else None
-    names = xlsx_school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format, chart=chart is not None)
     references_frame = read_reference(reference)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)
@@ -140,7 +140,11 @@ def stats(
         where=str(Path(exports[0])),
     )
     result = shown.table
-    drawn = stats_chart(shown, chart_format, as_of=day, lang=lang) if chart_format else None
+    drawn = (
+        stats_chart(shown, chart_format, as_of=day, lang=lang, names=names)
+        if chart_format
+        else None
+    )
     hidden = int(result[SUPPRESSED].sum())
     log.info(
         "statistics for %d group(s) in %d period(s) as of %s with %s; %s",

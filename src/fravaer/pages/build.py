@@ -84,7 +84,7 @@ from fravaer.trend import (
     WEEKDAYS,
     WEEKS_BACK,
 )
-from fravaer.words import MONTH_NAMES, NO_VALUE, word
+from fravaer.words import MONTH_NAMES, NO_VALUE, window_text, word
 
 INDEX: Final = "index.html"
 PAGE_SUFFIX: Final = ".html"
@@ -552,7 +552,7 @@ def _why(row: Mapping[str, Any], ctx: SiteContext) -> str:
         lang,
         n=step,
         condition=condition_text(policy.step(step).when, policy, lang, top=True),
-        window=policy.primary.window.describe(lang),
+        window=window_text(policy.primary.window, lang),
         **shown,
     )
 
@@ -644,11 +644,11 @@ def dossier_page(
         chart_title=word(
             "trend_chart_caption",
             lang,
-            window=policy.primary.window.describe(lang),
+            window=window_text(policy.primary.window, lang),
             as_of=ctx.as_of.isoformat(),
             policy=policy.name,
         ),
-        trend_note=word("trend_note", lang, window=policy.primary.window.describe(lang)),
+        trend_note=word("trend_note", lang, window=window_text(policy.primary.window, lang)),
         weeks=table,
         weekdays=weekdays,
         weekday_flag=flagged,

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from fravaer import schema as s
 from fravaer.policy import Lang, Policy
-from fravaer.words import texts, word
+from fravaer.words import texts, window_text, word
 
 _SHOWN: Final[dict[str, str]] = {}
 """:func:`fravaer.schema.shown_text` of the texts printed so far: most texts of a site (its
@@ -90,7 +90,7 @@ def page_common(*, lang: Lang, as_of: date, policy: Policy, version: str) -> dic
             lang,
             title=policy.title(lang),
             version=policy.version,
-            window=word("absence_of_window", lang, window=policy.primary.window.describe(lang)),
+            window=word("absence_of_window", lang, window=window_text(policy.primary.window, lang)),
         ),
         "policy_name": policy.name,
         "version": version,

@@ -34,6 +34,7 @@ from fravaer.words import (
     number_text,
     pct_text,
     plain_text,
+    window_text,
     word,
 )
 
@@ -96,7 +97,7 @@ def sheet_view(
     environments escape every printed value."""
     row = sheet.pupil
     step = row[s.STEP]
-    window = policy.primary.window.describe(lang)
+    window = window_text(policy.primary.window, lang)
     at_step = policy.step(step) if isinstance(step, int) and step >= 1 else None
     facts = (
         (word(s.PUPIL_ID, lang), str(row[s.PUPIL_ID])),

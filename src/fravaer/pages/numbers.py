@@ -1,4 +1,5 @@
-"""Figures as the pages show them: Danish decimal comma, one decimal rounded down (docs/site.md)."""
+"""Figures as the pages show them: Danish decimal comma, one decimal rounded toward zero
+(docs/site.md)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,15 @@ class Num:
 
 
 def _shown(value: float, lang: Lang) -> str:
-    """One decimal, rounded *down*, so that a shown figure never reaches a limit the figure has
-    not reached (9.96 % is ``9,9``, never ``10,0``); Danish has a decimal comma."""
-    return number_text(math.floor(value * 10 + 1e-9) / 10, lang)
+    """One decimal, rounded *toward zero*, so that a shown figure never reaches a limit the
+    figure has not reached (9.96 % is ``9,9``, never ``10,0``) and a change is never shown
+    larger than it is (a fall of 3.96 points is ``-3,9``); Danish has a decimal comma.
+
+    >>> [_shown(v, "da") for v in (9.96, 0.3, -3.96, -0.04, -0.3)]
+    ['9,9', '0,3', '-3,9', '0,0', '-0,3']
+    """
+    tenths = math.floor(abs(value) * 10 + 1e-9)
+    return number_text(math.copysign(tenths, value) / 10 if tenths else 0.0, lang)
 
 
 def number(value: object, lang: Lang) -> Num:

@@ -14,7 +14,7 @@ from fravaer import schema as s
 from fravaer.policy import AllOf, Condition, Lang, Policy, Step, Threshold
 from fravaer.render.console import make_console, styled
 from fravaer.window import quarter_start
-from fravaer.words import NO_VALUE, QUARTER_FLAGS, WORDS, number_text, plain_text, word
+from fravaer.words import NO_VALUE, QUARTER_FLAGS, WORDS, number_text, plain_text, window_text, word
 
 
 def render_classification(
@@ -37,7 +37,7 @@ def render_classification(
             lang,
             title=policy.title(lang),
             version=policy.version,
-            window=policy.primary.window.describe(lang),
+            window=window_text(policy.primary.window, lang),
         )
     )
     console.print(_summary(result, policy, lang))
@@ -220,7 +220,7 @@ def render_explanation(rows: pl.DataFrame, *, policy: Policy, lang: Lang, width:
             )
             table.add_row(
                 row["rule"],
-                rule.window.describe(lang),
+                window_text(rule.window, lang),
                 dates,
                 str(row[s.WINDOW_DAYS]),
                 _value_text(row["value"], rule.measure, lang),
@@ -277,7 +277,7 @@ def render_policy(policy: Policy, *, lang: Lang, width: int | None) -> str:
         share = word("whole_day", lang) if whole else word("at_least_share", lang, f=fraction)
         measure = word(f"measure_{rule.measure}", lang, f=share)
         categories = ", ".join(word(c, lang) for c in rule.categories)
-        window = rule.window.describe(lang)
+        window = window_text(rule.window, lang)
         console.print(f"  {name}: {measure}, {window}; {word('categories', lang)} {categories}")
     console.print()
     console.print(styled(word("steps", lang), style="bold"))

@@ -52,7 +52,15 @@ from fravaer.trend import (
     first_threshold,
     pct_thresholds,
 )
-from fravaer.words import NO_VALUE, NUMBER_WORDS, lesson_words, number_text, plain_text, word
+from fravaer.words import (
+    NO_VALUE,
+    NUMBER_WORDS,
+    lesson_words,
+    number_text,
+    plain_text,
+    window_text,
+    word,
+)
 
 
 def _weeks_text(weeks: int, lang: Lang) -> str:
@@ -65,7 +73,7 @@ def _weeks_text(weeks: int, lang: Lang) -> str:
 
 def _window_line(policy: Policy, lang: Lang) -> str:
     """``Fravær i % af seneste 100 skoledage · <the policy's title>``."""
-    window = word("absence_of_window", lang, window=policy.primary.window.describe(lang))
+    window = word("absence_of_window", lang, window=window_text(policy.primary.window, lang))
     return f"{window} · {policy.title(lang)}"
 
 
