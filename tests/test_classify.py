@@ -514,6 +514,131 @@ def test_explain_agrees_with_classify() -> None:
         assert row["value"] == classified[f"rule_{row['rule']}"].item()
 
 
+# A run of days is measured from the rows inside its window only (docs/performance.md
+# #what-one-machine-holds): a property against a plain loop over each pupil's school days, with
+# long runs drawn on purpose so that the window's first day cuts them, days at a second school,
+# and school days of other pupils that are not the pupil's (they must neither break nor lengthen).
+
+RUN_WINDOWS = [
+    ("school_days", 1),
+    ("school_days", 2),
+    ("school_days", 5),
+    ("school_days", 20),
+    ("school_days", 45),
+    ("weeks", 1),
+    ("weeks", 3),
+    ("period", "quarter"),
+    ("period", "school_year"),
+]
+
+
+@st.composite
+def run_days(draw: st.DrawFn) -> tuple[list[Row], date]:
+    """Pupils whose days come in blocks: whole absence (one category or two halves), partial
+    absence, presence; each pupil moves school part-way with some probability."""
+    rng = draw(st.randoms(use_true_random=False))
+    rows: list[Row] = []
+    for p in range(draw(st.integers(1, 4))):
+        pupil = f"0{p}"
+        first = rng.randrange(0, 150)
+        dates = [d for d in POOL[first : first + rng.randrange(1, 90)] if rng.randrange(6)]
+        schools = rng.sample(["A", "B", "C"], k=2)
+        move = rng.randrange(len(dates) + 1) if rng.randrange(3) == 0 else len(dates)
+        i = 0
+        while i < len(dates):
+            kind, length = rng.randrange(5), rng.choice([1, 1, 2, 3, 5, 8, 21])
+            for day in dates[i : i + length]:
+                school = schools[1] if i >= move else schools[0]
+                cat = rng.choice(reference.ABSENCE)
+                if kind == 0:
+                    rows.append(Row(pupil, school, day, "present", Fraction(0)))
+                elif kind == 1:
+                    rows.append(Row(pupil, school, day, cat, Fraction(1)))
+                elif kind == 2:  # two halves, possibly at both schools on the moving day
+                    other = rng.choice([c for c in reference.ABSENCE if c != cat])
+                    rows.append(Row(pupil, school, day, cat, Fraction(1, 2)))
+                    rows.append(Row(pupil, schools[1] if i == move else school, day, other,
+                                    Fraction(1, 2)))  # fmt: skip
+                elif kind == 3:
+                    rows.append(Row(pupil, school, day, cat, rng.choice(FRACTIONS)))
+                else:  # a whole absent day but for one lesson, or in the last thousandth
+                    rows.append(Row(pupil, school, day, cat, Fraction(999, 1000)))
+                i += 1
+    # School days that belong to the schools but not to pupil 00: another pupil's days there.
+    for day in POOL[::3]:
+        rows.append(Row("99", draw(st.sampled_from(["A", "B"])), day, "present", Fraction(0)))
+    random.Random(draw(st.integers(0, 2**32 - 1))).shuffle(rows)
+    as_of = START + timedelta(days=draw(st.integers(-3, len(POOL) + 3)))
+    return rows, as_of
+
+
+def naive_longest_run(rows: list[Row], pupil: str, rule: reference.RefRule, as_of: date) -> int:
+    """The longest run by a plain loop: the pupil's distinct dates up to ``as_of``, the window's
+    dates among them, and a count that restarts on every day under ``min_fraction``."""
+    by_day: dict[date, Fraction] = {}
+    for row in rows:
+        if row.pupil_id == pupil and row.date <= as_of:
+            counted = row.fraction if row.category in rule.categories else Fraction(0)
+            by_day[row.date] = by_day.get(row.date, Fraction(0)) + counted
+    days = sorted(by_day)
+    kind, size = rule.window
+    if kind == "school_days":
+        days = days[len(days) - size :] if len(days) > size else days
+    elif kind == "weeks":
+        days = [d for d in days if (as_of - d).days < 7 * size]
+    elif size == "quarter":
+        days = [
+            d for d in days if (d.year, (d.month - 1) // 3) == (as_of.year, (as_of.month - 1) // 3)
+        ]
+    else:
+        start = date(as_of.year if as_of.month >= 8 else as_of.year - 1, 8, 1)
+        days = [d for d in days if d >= start]
+    longest = run = 0
+    for day in days:
+        run = run + 1 if by_day[day] >= rule.min_fraction else 0
+        longest = max(longest, run)
+    return longest
+
+
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=run_days(),
+    window=st.sampled_from(RUN_WINDOWS),
+    second=st.sampled_from(RUN_WINDOWS),
+    categories=st.lists(st.sampled_from(reference.ABSENCE), min_size=1, max_size=3, unique=True),
+    min_fraction=st.sampled_from([Fraction(1), Fraction(1, 2), Fraction(999, 1000)]),
+    parts=st.integers(1, 3),
+)
+def test_longest_run_equals_a_plain_loop(
+    data: tuple[list[Row], date],
+    window: tuple[str, object],
+    second: tuple[str, object],
+    categories: list[str],
+    min_fraction: Fraction,
+    parts: int,
+) -> None:
+    rows, as_of = data
+    rules = {
+        "run": reference.RefRule("consecutive_days", window, tuple(categories), min_fraction),
+        # A second run over another window: the rows read are those of either window.
+        "other": reference.RefRule("consecutive_days", second),
+        "pct": reference.RefRule("percent", ("school_days", 5)),
+    }
+    ref = RefPolicy(rules, (("rule", "run", Fraction(5)),), 1, "pct")
+    out = classify(
+        to_frame(rows), policy=to_policy(ref), as_of=as_of, include_left=True, parts=parts
+    ).collect()
+    got = {row[0]: row[1:] for row in out.select(s.PUPIL_ID, "rule_run", "rule_other").iter_rows()}
+    pupils = {r.pupil_id for r in rows if r.date <= as_of}
+    assert got.keys() == pupils
+    for pupil in pupils:
+        want = (
+            naive_longest_run(rows, pupil, rules["run"], as_of),
+            naive_longest_run(rows, pupil, rules["other"], as_of),
+        )
+        assert got[pupil] == want, pupil
+
+
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), ref=policies(), include_left=st.booleans(), parts=st.integers(2, 4))
 def test_evaluating_in_parts_gives_the_same_result(

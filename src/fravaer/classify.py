@@ -232,6 +232,33 @@ def _run_aggs(rule: Rule, columns: InternalColumns, as_of: date | pl.Expr) -> pl
     return longest_run_expr(absent, within).alias(columns.value)
 
 
+def _runs(
+    rows: pl.LazyFrame,
+    rules: list[tuple[Rule, InternalColumns]],
+    starts: list[str],
+    by: list[str],
+    as_of: date | pl.Expr,
+) -> pl.LazyFrame:
+    """Each pupil's longest run for every consecutive_days rule in ``rules``.
+
+    Only the rows inside some run's window make pupil-days: a run over the latest 20 school days
+    reads a tenth of a year's pupil-days (docs/performance.md#what-one-machine-holds). A pupil
+    with no row there has no run; the caller's join fills in 0.
+    """
+    inside = reduce(
+        or_,
+        (
+            in_window_expr(rule.window, as_of=as_of, start=_start_col(rule.window))
+            for rule, _ in rules
+        ),
+    )
+    return (
+        _pupil_days(rows.filter(inside), starts, by)
+        .group_by(by)
+        .agg(_run_aggs(rule, columns, as_of) for rule, columns in rules)
+    )
+
+
 def _pupil_days(rows: pl.LazyFrame, starts: list[str], by: list[str]) -> pl.LazyFrame:
     """One row per pupil per school day, absence units per category (for runs of days)."""
     return rows.group_by(*by, s.DATE).agg(
@@ -311,13 +338,13 @@ def evaluate(
 
     windows: dict[str, Window] = {window_key(primary.window): primary.window}
     columns: dict[str, list[InternalColumns]] = {window_key(primary.window): []}
-    run_aggs: list[pl.Expr] = []
+    run_rules: list[tuple[Rule, InternalColumns]] = []
     for key, policy in policies.items():
         for name, rule in policy.rules.items():
             windows.setdefault(window_key(rule.window), rule.window)
             columns.setdefault(window_key(rule.window), []).append(internal_columns(key, name))
             if rule.measure == "consecutive_days":
-                run_aggs.append(_run_aggs(rule, internal_columns(key, name), as_of))
+                run_rules.append((rule, internal_columns(key, name)))
 
     # One filtered sum per window and category, shared by every rule that counts it.
     sums = {
@@ -355,9 +382,11 @@ def evaluate(
         .join(_latest(spells, keys), on=keys, how="left")
         .join(per_pupil, on=keys, how="left")
     )
-    if run_aggs:
-        runs = _pupil_days(rows, starts, keys).group_by(keys).agg(run_aggs)
-        pupils = pupils.join(runs, on=keys, how="left")
+    if run_rules:
+        runs = _runs(rows, run_rules, starts, keys, as_of)
+        pupils = pupils.join(runs, on=keys, how="left").with_columns(
+            pl.col(columns.value).fill_null(0) for _, columns in run_rules
+        )
     return pupils.with_columns(
         step_expr(policy, key).alias(step_column(key)) for key, policy in policies.items()
     )
