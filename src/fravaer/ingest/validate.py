@@ -273,17 +273,11 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     instead of 0.9 s.
     """
     pupil, day = pl.col(_PUPIL), pl.col(s.DATE)
-    # Text ids are counted by their hashes, which is cheaper: hashes that collide count fewer
-    # pupils, never more, and the count only serves to see whether there is one run per pupil
-    # (pupils <= distinct ids <= runs, so runs == pupils still proves it).
-    text = days.collect_schema()[_PUPIL] == pl.String
-    distinct = (_id_hash_expr(pupil) if text else pupil).n_unique()
     same_pupil = (pupil == pupil.shift(1)).fill_null(value=False)
     same_day = same_pupil & (day == day.shift(1)).fill_null(value=False)
-    runs, pupils, dates_in_order, pupils_in_order, shared = collect_cells(
+    runs, dates_in_order, pupils_in_order, shared = collect_cells(
         days.select(
             (~same_pupil).sum().alias("runs"),
-            distinct.alias("pupils"),
             (~same_pupil | (day >= day.shift(1))).all().alias("dates_in_order"),
             (pupil >= pupil.shift(1)).fill_null(value=True).all().alias("pupils_in_order"),
             same_day.any().alias("shared"),
@@ -293,11 +287,10 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     if not dates_in_order:
         return None
     # Many short runs (an export ordered by date has one per row) cost more to sort and
-    # compare than the aggregation over every pupil-day (docs/performance.md#layouts).
-    if (
-        not pupils_in_order
-        and runs != pupils
-        and (runs > RUNS_TO_SORT or not _runs_apart(days, origin))
+    # compare than the aggregation over every pupil-day (docs/performance.md#layouts); the
+    # pupils are then not even counted.
+    if not pupils_in_order and (
+        runs > RUNS_TO_SORT or (runs != _pupils(days, origin) and not _runs_apart(days, origin))
     ):
         return None
     if not shared:
@@ -307,9 +300,21 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     return collect_cells(positions, origin).to_series()
 
 
+def _pupils(days: pl.LazyFrame, origin: Origin) -> int:
+    """The number of pupils of ``days``, or fewer: text ids are counted by their hashes, which
+    is cheaper, and hashes that collide count fewer. Enough to see whether there is one run of
+    rows per pupil: pupils <= distinct ids <= runs, so runs == pupils still proves it."""
+    pupil = pl.col(_PUPIL)
+    text = days.collect_schema()[_PUPIL] == pl.String
+    distinct = (_id_hash_expr(pupil) if text else pupil).n_unique()
+    return int(collect_cells(days.select(distinct), origin).item())
+
+
 RUNS_TO_SORT = 2_000_000
 """At most this many runs of pupils are sorted to show that each pupil-day's rows are next to
-each other; an export listed school by school has a run or two per pupil."""
+each other; an export listed school by school has a run or two per pupil. Above it (an export
+ordered by date has a run per row) the pupils are not counted either, and every pupil-day is
+aggregated, even in the (unseen) export of more pupils than this, each in one run."""
 
 
 def _runs_apart(days: pl.LazyFrame, origin: Origin) -> bool:
