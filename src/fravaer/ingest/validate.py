@@ -275,11 +275,22 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     pupil, day = pl.col(_PUPIL), pl.col(s.DATE)
     same_pupil = (pupil == pupil.shift(1)).fill_null(value=False)
     same_day = same_pupil & (day == day.shift(1)).fill_null(value=False)
+    pupils_in_order_expr = (pupil >= pupil.shift(1)).fill_null(value=True).all()
+    # An export ordered by date shows it in its first rows: a run per row and pupils out of
+    # order there are enough to take the aggregation, without reading the rest of the rows.
+    first_runs, first_in_order = collect_cells(
+        days.head(RUNS_TO_SORT + 1).select(
+            (~same_pupil).sum().alias("runs"), pupils_in_order_expr.alias("in_order")
+        ),
+        origin,
+    ).row(0)
+    if first_runs > RUNS_TO_SORT and not first_in_order:
+        return None
     runs, dates_in_order, pupils_in_order, shared = collect_cells(
         days.select(
             (~same_pupil).sum().alias("runs"),
             (~same_pupil | (day >= day.shift(1))).all().alias("dates_in_order"),
-            (pupil >= pupil.shift(1)).fill_null(value=True).all().alias("pupils_in_order"),
+            pupils_in_order_expr.alias("pupils_in_order"),
             same_day.any().alias("shared"),
         ),
         origin,
