@@ -93,7 +93,8 @@ def _read(path: Path) -> pl.DataFrame | str:
 @given(
     records=exports(),
     suffix=st.sampled_from([".csv", ".parquet"]),
-    runs_to_sort=st.sampled_from([validate.RUNS_TO_SORT, 0]),  # 0: as if ordered by date
+    # 0 and 1: as if ordered by date (1: seen in the first two rows when their pupils differ)
+    runs_to_sort=st.sampled_from([validate.RUNS_TO_SORT, 0, 1]),
 )
 def test_the_short_cut_gives_the_answer_of_every_pupil_day(
     tmp_path: Path,
@@ -133,3 +134,52 @@ def test_an_ordered_export_with_no_shared_day_is_not_aggregated(
 
     monkeypatch.setattr(validate, "_check_days", aggregated)
     assert read_export(path).collect().height == 4
+
+
+COLLIDING = {
+    "one hash": lambda pupil: pl.lit(0, dtype=pl.UInt64),
+    "two hashes": lambda pupil: pupil.hash(seed=0) % 2,
+}
+
+
+@settings(
+    max_examples=examples(80),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    records=exports(),
+    suffix=st.sampled_from([".csv", ".parquet"]),
+    runs_to_sort=st.sampled_from([validate.RUNS_TO_SORT, 0, 1]),
+    shared_days=st.booleans(),
+    hashing=st.sampled_from(sorted(COLLIDING)),
+)
+def test_pupils_whose_hashes_collide_are_checked_as_apart(
+    tmp_path: Path,
+    records: list[str],
+    suffix: str,
+    runs_to_sort: int,
+    shared_days: bool,
+    hashing: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The day checks group and count pupils by a hash of the id: where ids share a hash (here
+    forced: every id, or half of them, on one hash) the answer is still that of the ids."""
+    path = _write(tmp_path, records, suffix)
+    with caplog.at_level(logging.WARNING, logger="fravaer"), pytest.MonkeyPatch.context() as m:
+        m.setattr(validate, "RUNS_TO_SORT", runs_to_sort)
+        if not shared_days:
+            m.setattr(validate, "_rows_of_shared_days", lambda days, source: None)
+        caplog.clear()
+        exact = _read(path)
+        exact_log = caplog.text
+        m.setattr(validate, "_id_hash_expr", COLLIDING[hashing])
+        caplog.clear()
+        collided = _read(path)
+        collided_log = caplog.text
+    assert collided_log == exact_log
+    if isinstance(exact, str):
+        assert collided == exact
+    else:
+        assert isinstance(collided, pl.DataFrame)
+        assert_frame_equal(collided, exact)

@@ -34,6 +34,7 @@ _UNITS = "_units"
 _CATEGORIES = "_categories"
 _PUPIL = "_pupil"
 _POSITION = "_position"
+_KEY = "_key"
 
 
 @dataclass(frozen=True)
@@ -274,12 +275,22 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     pupil, day = pl.col(_PUPIL), pl.col(s.DATE)
     same_pupil = (pupil == pupil.shift(1)).fill_null(value=False)
     same_day = same_pupil & (day == day.shift(1)).fill_null(value=False)
-    runs, pupils, dates_in_order, pupils_in_order, shared = collect_cells(
+    pupils_in_order_expr = (pupil >= pupil.shift(1)).fill_null(value=True).all()
+    # An export ordered by date shows it in its first rows: a run per row and pupils out of
+    # order there are enough to take the aggregation, without reading the rest of the rows.
+    first_runs, first_in_order = collect_cells(
+        days.head(RUNS_TO_SORT + 1).select(
+            (~same_pupil).sum().alias("runs"), pupils_in_order_expr.alias("in_order")
+        ),
+        origin,
+    ).row(0)
+    if first_runs > RUNS_TO_SORT and not first_in_order:
+        return None
+    runs, dates_in_order, pupils_in_order, shared = collect_cells(
         days.select(
             (~same_pupil).sum().alias("runs"),
-            pupil.n_unique().alias("pupils"),
             (~same_pupil | (day >= day.shift(1))).all().alias("dates_in_order"),
-            (pupil >= pupil.shift(1)).fill_null(value=True).all().alias("pupils_in_order"),
+            pupils_in_order_expr.alias("pupils_in_order"),
             same_day.any().alias("shared"),
         ),
         origin,
@@ -287,11 +298,10 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     if not dates_in_order:
         return None
     # Many short runs (an export ordered by date has one per row) cost more to sort and
-    # compare than the aggregation over every pupil-day (docs/performance.md#layouts).
-    if (
-        not pupils_in_order
-        and runs != pupils
-        and (runs > RUNS_TO_SORT or not _runs_apart(days, origin))
+    # compare than the aggregation over every pupil-day (docs/performance.md#layouts); the
+    # pupils are then not even counted.
+    if not pupils_in_order and (
+        runs > RUNS_TO_SORT or (runs != _pupils(days, origin) and not _runs_apart(days, origin))
     ):
         return None
     if not shared:
@@ -301,9 +311,21 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     return collect_cells(positions, origin).to_series()
 
 
+def _pupils(days: pl.LazyFrame, origin: Origin) -> int:
+    """The number of pupils of ``days``, or fewer: text ids are counted by their hashes, which
+    is cheaper, and hashes that collide count fewer. Enough to see whether there is one run of
+    rows per pupil: pupils <= distinct ids <= runs, so runs == pupils still proves it."""
+    pupil = pl.col(_PUPIL)
+    text = days.collect_schema()[_PUPIL] == pl.String
+    distinct = (_id_hash_expr(pupil) if text else pupil).n_unique()
+    return int(collect_cells(days.select(distinct), origin).item())
+
+
 RUNS_TO_SORT = 2_000_000
 """At most this many runs of pupils are sorted to show that each pupil-day's rows are next to
-each other; an export listed school by school has a run or two per pupil."""
+each other; an export listed school by school has a run or two per pupil. Above it (an export
+ordered by date has a run per row) the pupils are not counted either, and every pupil-day is
+aggregated, even in the (unseen) export of more pupils than this, each in one run."""
 
 
 def _runs_apart(days: pl.LazyFrame, origin: Origin) -> bool:
@@ -361,9 +383,13 @@ def _check_days(
         )
     counts = [(pl.col(_CATEGORIES) // weight) % 2**16 for weight in field.values()]
 
+    # The days are found by a 64-bit key of pupil and date instead of the text id and the date
+    # (cheaper to group and join, docs/performance.md#layouts). Keys that collide only merge
+    # pupil-days, which adds rows, categories and units: every suspicious day is still found,
+    # with perhaps a few more, and their rows are then checked by their real pupil and date.
     def suspicious(rows: pl.LazyFrame) -> pl.DataFrame:
         return collect_cells(
-            rows.group_by(day)
+            rows.group_by(_day_key_expr().alias(_KEY))
             .agg(
                 pl.len().alias(_COUNT),
                 tally.sum().alias(_CATEGORIES),
@@ -373,7 +399,7 @@ def _check_days(
                 (pl.col(_COUNT) > 1) & pl.any_horizontal(count > 1 for count in counts)
                 | over_full_expr(pl.col(_UNITS))
             )
-            .select(day),
+            .select(_KEY),
             origin,
         )
 
@@ -385,7 +411,8 @@ def _check_days(
         if parts > 1
         else [suspicious(unindexed)]
     )
-    rows = collect_cells(typed.join(found.lazy(), on=day, how="semi"), origin)
+    keyed = typed.with_columns(_day_key_expr().alias(_KEY))
+    rows = collect_cells(keyed.join(found.lazy(), on=_KEY, how="semi").drop(_KEY), origin)
     if rows.is_empty():
         return []
     repeating = (
@@ -414,6 +441,20 @@ def _check_days(
             "absent fractions of one pupil-day add up to more than 1",
         )
     return repeated
+
+
+def _day_key_expr() -> pl.Expr:
+    """A 64-bit key of a row's pupil-day: the id's hash mixed with the date.
+
+    Two pupil-days may share a key (rarely); :func:`_check_days` is exact all the same.
+    """
+    date = pl.col(s.DATE).to_physical().cast(pl.Int64) + 2**31  # never negative
+    return _id_hash_expr(pl.col(s.PUPIL_ID)) ^ date.cast(pl.UInt64)
+
+
+def _id_hash_expr(pupil: pl.Expr) -> pl.Expr:
+    """A pupil id's 64-bit hash, for the checks that stay exact when two ids share one."""
+    return pupil.hash(seed=0)
 
 
 def _refuse_conflicts(rows: pl.DataFrame, origin: Origin) -> pl.DataFrame:
