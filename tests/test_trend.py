@@ -262,6 +262,25 @@ def test_projection_equals_reference(
 
 
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), horizon=st.sampled_from([1, 20]), keep=st.integers(0, 2**6 - 1))
+def test_the_projection_of_some_pupils_is_theirs_of_every_pupil(
+    data: tuple[list[Row], date], horizon: int, keep: int
+) -> None:
+    # The site projects only its pupils at step 0; the schools' future days still come from
+    # every row, so each pupil's projection is the one of the whole frame.
+    rows, as_of = data
+    frame = to_frame(rows)
+    pupils = sorted({row.pupil_id for row in rows})
+    chosen = [p for i, p in enumerate(pupils) if keep >> i & 1]
+    every = projection(frame, policy=AALBORG, as_of=as_of, horizon=horizon).collect()
+    some = projection(frame, policy=AALBORG, as_of=as_of, horizon=horizon, pupils=chosen)
+    assert_frame_equal(
+        some.collect().sort(s.PUPIL_ID),
+        every.filter(pl.col(s.PUPIL_ID).is_in(chosen)).sort(s.PUPIL_ID),
+    )
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=attendance(), horizon=st.sampled_from([1, 20, 60]))
 def test_future_school_days_equal_reference(data: tuple[list[Row], date], horizon: int) -> None:
     rows, as_of = data

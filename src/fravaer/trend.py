@@ -931,7 +931,12 @@ def future_school_days(frame: pl.LazyFrame, *, as_of: date, horizon: int) -> pl.
 
 
 def projection(
-    frame: pl.LazyFrame, *, policy: Policy, as_of: date, horizon: int = HORIZON_DAYS
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    horizon: int = HORIZON_DAYS,
+    pupils: Sequence[str] | None = None,
 ) -> pl.LazyFrame:
     """When each pupil's primary-window % would reach :func:`first_threshold` at the recent rate.
 
@@ -947,10 +952,12 @@ def projection(
         ``pupil_id, recent_pct, _recent_high, projected_school_days, projected_date`` for every
         pupil; ``_recent_high`` tells whether the recent rate is at or above the threshold
         (exactly); the last two are empty when the threshold is not reached within the horizon.
+        With ``pupils``, only those pupils (each pupil's projection is the same either way: the
+        schools' future days still come from every row).
     """
     window = policy.primary.window.school_days
     threshold = first_threshold(policy)
-    rows = with_units(frame, as_of=as_of)
+    rows = with_units(_of_pupils(frame, pupils), as_of=as_of)
     counted = pl.col(s.CATEGORY).is_in(policy.primary.categories)
     by_day = rows.group_by(s.PUPIL_ID, s.DATE).agg(
         pl.col(UNITS).filter(counted).sum().alias(_DAY), pl.col(s.SCHOOL_ID).max()
@@ -965,7 +972,7 @@ def projection(
     )
     cum = ranked.select(s.PUPIL_ID, _RANK, _CUM)
     recent_days = pl.min_horizontal(pl.len(), RECENT_DAYS).cast(pl.Int64)
-    pupils = ranked.group_by(s.PUPIL_ID).agg(
+    per_pupil = ranked.group_by(s.PUPIL_ID).agg(
         pl.len().cast(pl.Int64).alias(_N),  # school days so far, up to `reach`
         recent_days.alias("_r"),
         pl.col(_CUM).filter(pl.col(_RANK) == recent_days).first().alias("_ur"),
@@ -974,7 +981,7 @@ def projection(
     recent_pct = pct_expr(pl.col("_ur"), pl.col("_r")).alias(RECENT_PCT)
     recent_high = at_least_pct_expr(pl.col("_ur"), pl.col("_r"), threshold).alias(_RECENT_HIGH)
     if window is None:
-        return pupils.select(
+        return per_pupil.select(
             s.PUPIL_ID,
             recent_pct,
             recent_high,
@@ -987,7 +994,7 @@ def projection(
     future = pl.min_horizontal(j, window)  # of which future days
     past = window_days - future  # the newest past days still in the window
     crossing = (
-        pupils.join(steps, how="cross")
+        per_pupil.join(steps, how="cross")
         .with_columns(past.alias(_RANK), window_days.alias("_d"), future.alias("_f"))
         .join(cum, on=[s.PUPIL_ID, _RANK], how="left")
         .with_columns(pl.col(_CUM).fill_null(0))  # no past day left in the window
@@ -1004,7 +1011,7 @@ def projection(
     )
     dates = future_school_days(frame, as_of=as_of, horizon=horizon)
     return (
-        pupils.join(crossing, on=s.PUPIL_ID, how="left")
+        per_pupil.join(crossing, on=s.PUPIL_ID, how="left")
         .join(
             dates.rename({_J: PROJECTED_DAYS, s.DATE: PROJECTED_DATE}),
             on=[s.SCHOOL_ID, PROJECTED_DAYS],
