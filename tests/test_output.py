@@ -20,12 +20,14 @@ from polars.testing import assert_frame_equal
 
 from fravaer.errors import CannotCreateOutputError, OutputIOError
 from fravaer.output import (
+    SYNC_TOGETHER,
     Format,
     atomic_file,
     format_for_path,
     write_frame,
     write_frames,
     write_text,
+    write_tree,
     write_workbook,
 )
 
@@ -436,3 +438,149 @@ def test_a_unit_error_names_the_folder_and_a_count_not_the_file(
     assert caught.value.message == f"{sheets}: {expected}"
     assert "3f9c0a6d1e2b4c57" not in caught.value.message
     assert sorted(p.name for p in sheets.iterdir()) == []
+
+
+# -- a large unit (a site's pages) is made durable together, before any rename -------------------
+
+
+def _pages(root: Path, count: int, text: bytes) -> list[tuple[Path, bytes]]:
+    """``count`` files in two folders below ``root``, as a site has them."""
+    return [
+        (root / ("a" if i % 2 else "b") / f"{i:016x}.html", text + b"%d" % i) for i in range(count)
+    ]
+
+
+def _regular_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count ``os.fsync`` calls on regular files (a folder's fsync after the renames is not)."""
+    import os
+
+    real, calls = os.fsync, []
+
+    def counted(fd: int) -> None:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counted)
+    return calls
+
+
+@pytest.mark.parametrize("count", [SYNC_TOGETHER - 1, SYNC_TOGETHER, 3 * SYNC_TOGETHER])
+def test_a_large_unit_is_synced_once_per_file_system_a_small_one_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    import fravaer.output as output
+
+    files = _pages(tmp_path / "site", count, b"<p>")
+    fsyncs = _regular_fsyncs(monkeypatch)
+    synced: list[int] = []
+    real_sync = output.sync_file_system
+
+    def recorded(fd: int, staged: list[Path]) -> None:
+        # Every file is written in full and still staged when the file system is synced.
+        assert sorted(p.read_bytes() for p in staged) == sorted(data for _, data in files)
+        assert not any(path.exists() for path, _ in files)
+        synced.append(len(staged))
+        real_sync(fd, staged)
+
+    monkeypatch.setattr(output, "sync_file_system", recorded)
+    write_tree(tmp_path / "site", files)
+    monkeypatch.undo()
+
+    together = count >= SYNC_TOGETHER
+    assert synced == ([count] if together else [])  # one file system: one sync
+    assert len(fsyncs) == (0 if together else count)
+    for path, data in files:
+        assert path.read_bytes() == data
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in (tmp_path / "site").iterdir() if p.name.startswith(".")] == []
+
+
+def test_without_syncfs_a_large_unit_fsyncs_each_file_after_writing_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fravaer.output as output
+
+    files = _pages(tmp_path / "site", SYNC_TOGETHER, b"<p>")
+    fsyncs = _regular_fsyncs(monkeypatch)
+    monkeypatch.setattr(output, "syncfs_function", lambda: None)
+
+    write_tree(tmp_path / "site", files)
+    monkeypatch.undo()
+
+    assert len(fsyncs) == SYNC_TOGETHER
+    assert all(path.read_bytes() == data for path, data in files)
+
+
+@pytest.mark.parametrize("error", [28, 5])
+def test_a_failed_sync_of_a_large_unit_leaves_the_older_files_and_nothing_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: int
+) -> None:
+    import os
+
+    import fravaer.output as output
+
+    root = tmp_path / "site"
+    write_tree(root, _pages(root, SYNC_TOGETHER, b"old"))
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    def fail(fd: int, staged: list[Path]) -> None:
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(output, "sync_file_system", fail)
+    with pytest.raises(OutputIOError) as caught:
+        write_tree(root, _pages(root, SYNC_TOGETHER + 1, b"new"))
+    monkeypatch.undo()
+
+    folder = min((root / "a", root / "b"), key=str)
+    reason = os.strerror(error)
+    assert caught.value.message == f"{folder}: {SYNC_TOGETHER + 1} file(s): write failed ({reason})"
+    assert ".html" not in caught.value.message  # never a page's name (a pupil's token)
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+    assert list(root.rglob(".*")) == []
+
+
+_STALLED_SYNC = """
+import sys, time
+from pathlib import Path
+import fravaer.output as output
+
+marker, root = Path(sys.argv[1]), Path(sys.argv[2])
+
+def stalled(fd, staged):
+    marker.write_text("syncing")
+    time.sleep(120)
+
+output.sync_file_system = stalled
+files = [(root / ("a" if i % 2 else "b") / f"{i:016x}.html", b"new") for i in range(100)]
+output.write_tree(root, files)
+"""
+
+
+def test_a_large_unit_killed_while_syncing_leaves_the_older_files(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = tmp_path / "site"
+    write_tree(root, _pages(root, SYNC_TOGETHER, b"old"))
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    marker = tmp_path / "marker"
+    process = subprocess.Popen([sys.executable, "-c", _STALLED_SYNC, str(marker), str(root)])
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        assert marker.exists(), "the unit never reached its sync"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+
+    visible = {
+        p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".fravaer" not in str(p)
+    }
+    assert visible == before  # the staged pages never got their names
+    # What the killed run left is its staging folders, removed by the next write there.
+    write_tree(root, _pages(root, 2, b"next"))
+    assert list(root.rglob(".*")) == []

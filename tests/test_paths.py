@@ -188,8 +188,8 @@ def test_write_all_checks_every_target_again_before_the_renames(
 ) -> None:
     real_stage = fravaer.output._stage
 
-    def stage_then_swap(stage: Path, path: Path, data: bytes) -> Path:
-        staged = real_stage(stage, path, data)
+    def stage_then_swap(stage: Path, path: Path, data: bytes, *, sync: bool) -> Path:
+        staged = real_stage(stage, path, data, sync=sync)
         if path.name == "b.csv":
             os.mkfifo(path)  # another process puts a FIFO there while the unit is staged
         return staged

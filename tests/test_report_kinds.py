@@ -165,6 +165,49 @@ def test_early_warning_output_is_what_fravaer_early_warning_writes(
         assert pl.read_csv(mine).height > 0  # the comparison is not of two empty lists
 
 
+@pytest.mark.parametrize("site_first", [True, False])
+@pytest.mark.parametrize("suffix", ["csv", "txt"])
+def test_an_early_warning_beside_a_site_is_the_command_s_and_computed_once(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, site_first: bool, suffix: str
+) -> None:
+    import fravaer.report
+
+    site = '[[outputs]]\nkind = "site"\nfolder = "side"\n'
+    warning = (
+        f'[[outputs]]\nkind = "early_warning"\nfile = "tidlig.{suffix}"\nsplit_by = "school"\n'
+    )
+    warning = warning.replace('file = "tidlig.', 'file = "{school}/tidlig.')
+    calls: list[int] = []
+    real = fravaer.report.early_warning
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fravaer.report, "early_warning", counted)
+    result = report(folder, site + warning if site_first else warning + site, "--as-of", SECOND)
+    monkeypatch.undo()
+    assert result.exit_code == 0, result.output
+    assert calls == []  # the site's early warning, not a second one
+    mine = folder / f"cmd.{suffix}"
+    command("early-warning", folder / "export.csv", "--as-of", SECOND, "-o", mine)
+    every = folder / "every.csv"
+    command("early-warning", folder / "export.csv", "--as-of", SECOND, "-o", every)
+    listed = pl.read_csv(every, infer_schema=False)
+    assert listed.height > 0
+    for school in SCHOOLS:
+        written = folder / "out" / school / f"tidlig.{suffix}"
+        assert written.exists()
+        if suffix == "csv":
+            own = pl.read_csv(written, infer_schema=False)
+            assert own.columns == listed.columns
+            assert own.rows() == listed.filter(pl.col("school_id") == school).rows()
+    # Without the split, the file is the command's byte for byte.
+    whole = f'[[outputs]]\nkind = "early_warning"\nfile = "tidlig.{suffix}"\n'
+    assert report(folder, site + whole, "--as-of", SECOND).exit_code == 0
+    assert (folder / "out" / f"tidlig.{suffix}").read_bytes() == mine.read_bytes()
+
+
 def test_site_output_is_what_fravaer_site_writes(folder: Path) -> None:
     names = folder / "names.csv"
     names.write_bytes(NAMES.read_bytes())

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 from scipy import stats
 
 from fravaer import schema as s
@@ -34,7 +35,9 @@ from fravaer.trend import (
     pattern_tests,
     patterns,
     projection,
+    summable,
     trend,
+    weekly_series,
 )
 from fravaer.trend import direction as fast_direction
 from tests import reference, reference_trend
@@ -56,6 +59,24 @@ MIXED = RefPolicy(
     (
         ("any", [("rule", "pct", Fraction(10)), ("rule", "run", Fraction(3))]),
         ("all", [("rule", "days", Fraction(5)), ("rule", "year", Fraction(2))]),
+    ),
+    3,
+    "pct",
+)
+
+
+# A policy of school-day windows only, measured by running sums (trend.summable): a percent over
+# 20 days of illness and leave (primary), a day count over 5 days and a percent over 60 days of
+# unlawful absence, combined with any/all.
+SCHOOL_DAYS = RefPolicy(
+    {
+        "pct": RefRule("percent", ("school_days", 20), ("illness", "leave")),
+        "days": RefRule("days", ("school_days", 5)),
+        "unlawful": RefRule("percent", ("school_days", 60), ("unlawful",)),
+    },
+    (
+        ("any", [("rule", "pct", Fraction(10)), ("rule", "days", Fraction(2))]),
+        ("all", [("rule", "pct", Fraction(15)), ("rule", "unlawful", Fraction(5))]),
     ),
     3,
     "pct",
@@ -103,6 +124,37 @@ def test_weekly_series_of_every_rule_kind_equals_reference(
     # Week, quarter and school-year windows move with each point; runs need a pupil-day pass.
     rows, as_of = data
     _assert_series_equal(rows, MIXED, as_of, weeks)
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), weeks=st.sampled_from([1, 3, 12]))
+def test_weekly_series_of_school_day_rules_equals_reference(
+    data: tuple[list[Row], date], weeks: int
+) -> None:
+    # Several school-day windows, each a running sum; a day count beside percents.
+    rows, as_of = data
+    assert summable(to_policy(SCHOOL_DAYS))
+    assert not summable(to_policy(MIXED))
+    _assert_series_equal(rows, SCHOOL_DAYS, as_of, weeks)
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=attendance(),
+    ref=st.sampled_from([SCHOOL_DAYS, reference.aalborg_like(3, (Fraction(10),), 1)]),
+    weeks=st.sampled_from([2, 12]),
+)
+def test_running_sums_equal_the_crossing_of_rows_and_points(
+    data: tuple[list[Row], date], ref: RefPolicy, weeks: int
+) -> None:
+    # The same series, measured by running sums and by classify's engine at every point: the
+    # crossing is kept for calendar windows and runs, so the two must never drift apart.
+    rows, as_of = data
+    policy = to_policy(ref)
+    frame = to_frame(rows)
+    fast = weekly_series(frame, policy=policy, as_of=as_of, weeks=weeks).collect()
+    crossed = weekly_series(frame, policy=policy, as_of=as_of, weeks=weeks, crossing=True)
+    assert_frame_equal(fast, crossed.collect())
 
 
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -207,6 +259,25 @@ def test_projection_equals_reference(
         horizon=horizon,
     )
     assert found == expected
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=attendance(), horizon=st.sampled_from([1, 20]), keep=st.integers(0, 2**6 - 1))
+def test_the_projection_of_some_pupils_is_theirs_of_every_pupil(
+    data: tuple[list[Row], date], horizon: int, keep: int
+) -> None:
+    # The site projects only its pupils at step 0; the schools' future days still come from
+    # every row, so each pupil's projection is the one of the whole frame.
+    rows, as_of = data
+    frame = to_frame(rows)
+    pupils = sorted({row.pupil_id for row in rows})
+    chosen = [p for i, p in enumerate(pupils) if keep >> i & 1]
+    every = projection(frame, policy=AALBORG, as_of=as_of, horizon=horizon).collect()
+    some = projection(frame, policy=AALBORG, as_of=as_of, horizon=horizon, pupils=chosen)
+    assert_frame_equal(
+        some.collect().sort(s.PUPIL_ID),
+        every.filter(pl.col(s.PUPIL_ID).is_in(chosen)).sort(s.PUPIL_ID),
+    )
 
 
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])

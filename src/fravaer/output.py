@@ -665,8 +665,9 @@ def _locked_stage(folder: Path, path: Path) -> tuple[int, Path]:
     raise CannotCreateOutputError(f"{path}: cannot create (temporary folders keep disappearing)")
 
 
-def _stage(stage: Path, path: Path, data: bytes) -> Path:
-    """``data`` in a private (0600) file of the staging folder, flushed, fsynced and closed."""
+def _stage(stage: Path, path: Path, data: bytes, *, sync: bool) -> Path:
+    """``data`` in a private (0600) file of the staging folder, written and closed; with
+    ``sync`` also fsynced (else the unit is made durable together: :func:`sync_file_system`)."""
     tmp = stage / path.name
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
@@ -675,7 +676,8 @@ def _stage(stage: Path, path: Path, data: bytes) -> Path:
         raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
     try:
         _write_fd(fd, data)
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputIOError(f"{path}: write failed ({_reason(exc)})") from None
@@ -685,6 +687,67 @@ def _stage(stage: Path, path: Path, data: bytes) -> Path:
     finally:
         os.close(fd)
     return tmp
+
+
+SYNC_TOGETHER = 64
+"""A unit of at least this many files (a site's pages) is made durable by one
+:func:`sync_file_system` per file system instead of one ``fsync`` per file: each ``fsync`` waits
+for its own journal commit and disk flush, so 5,000 pages took 15–20 s of waiting where one
+``syncfs`` took 2–5 s (docs/performance.md#the-site). A smaller unit keeps ``fsync``: a
+``syncfs`` also writes what other programs left unwritten on that file system."""
+
+
+def syncfs_function() -> Callable[[int], int] | None:
+    """``syncfs(2)`` of the C library (Linux), or None where there is none."""
+    import ctypes  # only for a large unit (a site): start-up (docs/testing.md)
+
+    try:
+        library = ctypes.CDLL(None, use_errno=True)
+        function = library.syncfs
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+def sync_file_system(fd: int, files: Sequence[Path]) -> None:
+    """Make every written file of the file system that holds ``fd`` durable: ``syncfs(2)``
+    where the C library has it (Linux), else an ``fsync`` of each of ``files`` (the files of
+    that file system). Raises ``OSError`` when the kernel reports a failed write (Linux 5.8 and
+    later report one that happened since ``fd`` was opened)."""
+    import ctypes
+
+    function = syncfs_function()
+    if function is not None:
+        if function(fd) != 0:
+            number = ctypes.get_errno()
+            raise OSError(number, os.strerror(number))
+        return
+    for path in files:
+        file_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.fsync(file_fd)
+        finally:
+            os.close(file_fd)
+
+
+def _sync_together(stages: Mapping[Path, tuple[int, Path]], count: int) -> None:
+    """:func:`sync_file_system` once per file system of the unit's staging folders (each
+    staging folder's descriptor was opened before any of its files was written). A failure is
+    exit 74 naming the first folder on that file system and the unit's count of files."""
+    by_device: dict[int, tuple[int, Path, list[Path]]] = {}
+    for folder, (fd, stage) in stages.items():
+        _, _, files = by_device.setdefault(os.fstat(fd).st_dev, (fd, folder, []))
+        with os.scandir(stage) as scan:
+            files += [Path(entry.path) for entry in scan]
+    for fd, folder, files in by_device.values():
+        try:
+            sync_file_system(fd, files)
+        except OSError as exc:
+            raise OutputIOError(
+                f"{folder}: {count} file(s): write failed ({_reason(exc)})"
+            ) from None
 
 
 @contextlib.contextmanager
@@ -708,7 +771,9 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     path: exit 73). Each file is then written in full to a private (0600) file in a staging
     folder inside its target's folder (one per folder, 0700, held under one ``flock``, so that a
     unit of any size holds one descriptor per folder), flushed and fsynced; only when every one
-    is on disk are the targets checked again and the files renamed over them — with SIGINT and
+    is on disk (a unit of :data:`SYNC_TOGETHER` files or more: written first, then made
+    durable together, :func:`sync_file_system`) are the targets checked again and the files
+    renamed over them — with SIGINT and
     SIGTERM held back, so that a signal cannot stop the unit half-renamed — and the folders
     fsynced. Any failure before that
     removes the temporary files and leaves every older file as it was: exit 73 when a file
@@ -735,12 +800,15 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
             except FravaerError as exc:
                 raise _in_folder(exc, first, targets) from None
         staged: list[tuple[Path, Path]] = []
+        together = len(files) >= SYNC_TOGETHER
         for path, data in files:
             stage = stages[path.parent if str(path.parent) else Path()][1]
             try:
-                staged.append((_stage(stage, path, data), path))
+                staged.append((_stage(stage, path, data, sync=not together), path))
             except FravaerError as exc:
                 raise _in_folder(exc, path, targets) from None
+        if together:
+            _sync_together(stages, len(files))
         for path in targets:
             try:
                 check_target(path)

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -96,7 +96,7 @@ from fravaer.state import State
 from fravaer.stats import MUNICIPALITY, parse_by, parse_periods
 from fravaer.stats_files import published, stats_bytes, stats_chart
 from fravaer.tokens import token_key, token_key_path
-from fravaer.trend import early_warning
+from fravaer.trend import HORIZON_DAYS, early_warning
 from fravaer.words import sheet_name
 
 if TYPE_CHECKING:
@@ -133,6 +133,10 @@ class Context:
     """The first export, which an error about the data names (as the commands do)."""
     template: MeetingTemplate | None = None
     """The meeting sheets' questions (``meeting_template``); None: the bundled ones."""
+    early_warnings: dict[int, pl.DataFrame] = field(default_factory=dict)
+    """The municipality's early warning by horizon, once computed in this run: a ``site`` output
+    leaves its own here (built first for that reason), and an ``early_warning`` output of the
+    same horizon takes it instead of computing it again."""
 
     def token_key(self) -> bytes:
         """The key of the pupils' tokens in file names (``tokens.token_key``); a dry run makes
@@ -286,9 +290,12 @@ def _early_warning(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     """As ``fravaer early-warning``; split by school, the municipality's list cut by school (not
     ``--school``, whose false-discovery family would be the school's pupils alone)."""
     assert isinstance(spec, EarlyWarningOutput)
-    every = early_warning(
-        run.frame, policy=run.policy, as_of=run.as_of, horizon=spec.horizon, lessons=run.lessons
-    ).collect()
+    every = ctx.early_warnings.get(spec.horizon)
+    if every is None:
+        every = early_warning(
+            run.frame, policy=run.policy, as_of=run.as_of, horizon=spec.horizon, lessons=run.lessons
+        ).collect()
+        ctx.early_warnings[spec.horizon] = every
 
     def plan(_: Run, school: str | None, name: str | None) -> list[Planned]:
         path = ctx.output(spec.file, run.as_of, name)
@@ -329,6 +336,8 @@ def _site(run: Run, spec: Any, ctx: Context) -> list[Planned]:
         template=ctx.template or read_meeting_template(None),
         lessons=run.lessons,
     )
+    if pages.early_warning is not None:
+        ctx.early_warnings.setdefault(HORIZON_DAYS, pages.early_warning)
     root = ctx.output(spec.folder, run.as_of)
     return [
         Planned(root / path, data, "site", 1 if PUPIL_PAGE.fullmatch(path.name) else 0)
@@ -621,9 +630,12 @@ def report(
         state = read_state(state_path) if state_path is not None else State()
         run.compare_with_state(state, source=str(state_path))
         status.pupils = run.classified().height
-        planned: list[Planned] = []
-        for spec in config.outputs:
-            planned += BUILDERS[spec.kind](run, spec, ctx)
+        # The sites first: each leaves its early warning for an early_warning output to take
+        # (ctx.early_warnings); the files keep the order of report.toml.
+        built: dict[int, list[Planned]] = {}
+        for i in sorted(range(len(config.outputs)), key=lambda i: config.outputs[i].kind != "site"):
+            built[i] = BUILDERS[config.outputs[i].kind](run, config.outputs[i], ctx)
+        planned = [item for i in range(len(config.outputs)) for item in built[i]]
         unique(planned)
         _not_the_key(planned, ctx)
         files = [(p.path, p.data) for p in planned]

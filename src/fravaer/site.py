@@ -95,7 +95,8 @@ class SitePlans:
     patterns: pl.LazyFrame
     """``patterns`` of every pupil (the false-discovery control runs over all of them)."""
     projection: pl.LazyFrame
-    """``projection`` of every pupil (a part of the early warning)."""
+    """``projection`` of the pupils at step 0 (a part of the early warning, which lists no
+    other pupil)."""
     series: pl.LazyFrame
     """``weekly_series`` of the listed pupils: their trends and directions."""
     schools: pl.LazyFrame
@@ -154,6 +155,7 @@ def site(
     *,
     classified: pl.LazyFrame,
     listed: Sequence[str],
+    below: Sequence[str] | None = None,
     policy: Policy,
     as_of: date,
     period: Period,
@@ -164,7 +166,9 @@ def site(
     """The plans of every figure the site shows that needs the classification's pupils.
 
     ``classified`` is :func:`fravaer.classify.classify`'s result; ``listed`` the ids of its
-    listed pupils (:func:`listed_expr`). Given as a list of ids
+    listed pupils (:func:`listed_expr`); ``below`` the ids of its pupils at step 0, the only
+    ones the early warning looks at (:func:`fravaer.trend.below_step_1`), whose projection is
+    all it needs (None: every pupil's). Given as a list of ids
     the pupils filter the rows before anything is measured, where a lazy list of pupils would
     be joined after (docs/site.md#speed).
 
@@ -227,7 +231,7 @@ def site(
         patterns=patterns(
             frame, policy=policy, as_of=as_of, classified=classified, lessons=lessons
         ),
-        projection=projection(frame, policy=policy, as_of=as_of, horizon=horizon),
+        projection=projection(frame, policy=policy, as_of=as_of, horizon=horizon, pupils=below),
         series=weekly_series(frame, policy=policy, as_of=as_of, weeks=SITE_WEEKS, pupils=listed),
         schools=by([s.SCHOOL_ID]),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),

@@ -59,6 +59,10 @@ class SiteFiles:
     """The escalations and improvements shown (``--since`` or ``--state``), else None."""
     state: bytes | None = None
     """The state file's new content (``--state``): written once the pages are."""
+    early_warning: pl.DataFrame | None = None
+    """The municipality's early warning the school pages show: ``fravaer early-warning`` of the
+    whole export with its default horizon (:data:`fravaer.trend.HORIZON_DAYS`), which a report
+    that writes both takes from here rather than computing it twice."""
 
 
 def school_folders(schools: set[str]) -> dict[str, str]:
@@ -156,5 +160,10 @@ def site_files(
     )
     files = [(Path(path), data) for path, data in site_pages(frames, context, changes=changes)]
     return SiteFiles(
-        files, schools=len(schools), pupils=frames.listed.height, changes=changes, state=next_state
+        files,
+        schools=len(schools),
+        pupils=frames.listed.height,
+        changes=changes,
+        state=next_state,
+        early_warning=frames.early_warning,
     )

@@ -36,6 +36,7 @@ from fravaer.classify import (
     internal_columns,
     pct_expr,
     step_column,
+    step_expr,
 )
 from fravaer.classify import latest as latest_enrolment
 from fravaer.policy import Policy, Threshold
@@ -43,6 +44,7 @@ from fravaer.window import (
     UNITS,
     days_expr,
     longest_run_expr,
+    units_of_expr,
     with_units,
 )
 
@@ -219,14 +221,141 @@ def _weeks(rows: pl.LazyFrame, *, as_of: date, weeks: int) -> pl.LazyFrame:
     )
 
 
+def summable(policy: Policy) -> bool:
+    """Can a series of ``policy`` be measured by running sums (:func:`_evaluate_by_sums`)?
+
+    Yes when every rule counts absence (``percent`` or ``days``) over a window of the pupil's
+    latest school days; a calendar window or a run of days keeps the crossing of rows and
+    points (docs/trend.md#decisions).
+    """
+    return all(
+        rule.window.school_days is not None and rule.measure != "consecutive_days"
+        for rule in policy.rules.values()
+    )
+
+
 def _evaluate_at_points(
-    frame: pl.LazyFrame, points: pl.LazyFrame, *, policy: Policy
+    frame: pl.LazyFrame,
+    points: pl.LazyFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    crossing: bool = False,
 ) -> pl.LazyFrame:
     """Every rule of ``policy`` per (pupil, point), the step, and the primary window's units.
 
-    The pupil's rows are crossed with the pupil's points, and :func:`fravaer.classify.evaluate`
+    A policy of school-day windows only (:func:`summable`) is measured by running sums over the
+    pupil's school days (:func:`_evaluate_by_sums`); any other, or any with ``crossing``,
+    crosses the pupil's rows with the pupil's points, and :func:`fravaer.classify.evaluate`
     measures each (pupil, point) with the point as its as-of date: the same engine as classify.
+    Both give the same columns and values.
     """
+    if summable(policy) and not crossing:
+        return _evaluate_by_sums(frame, points, policy=policy, as_of=as_of)
+    return _evaluate_crossed(frame, points, policy=policy)
+
+
+_N_DAY = "_n_day"
+
+
+def _evaluate_by_sums(
+    frame: pl.LazyFrame, points: pl.LazyFrame, *, policy: Policy, as_of: date
+) -> pl.LazyFrame:
+    """:func:`_evaluate_crossed` for a policy of school-day windows, without the crossing.
+
+    A point's day is the pupil's last school day on or before it (its week end), so every
+    window of N school days at a point is the N days up to that day: its units are the running
+    sum at the day minus the running sum N days earlier, its school days ``min(N, n)`` where
+    ``n`` counts the pupil's days so far, and its first date the day N - 1 days back. The
+    school and class are those of :func:`fravaer.classify.evaluate`: on the day, the largest
+    school id, and at that school the largest class and grade.
+    """
+    units = [s.CATEGORY_UNITS[c] for c in s.ABSENCE_CATEGORIES]
+    # Per school first, then per day: within a group polars keeps the rows' order, so the last
+    # of the day's schools sorted is the largest (a filter inside the aggregation would leave
+    # polars' fast path and cost seven times more).
+    per_school = (
+        with_units(frame, as_of=as_of)
+        .group_by(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
+        .agg(
+            *(
+                units_of_expr(c, pl.lit(value=True)).alias(s.CATEGORY_UNITS[c])
+                for c in s.ABSENCE_CATEGORIES
+            ),
+            pl.col(s.CLASS_NAME).max(),
+        )
+        .sort(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
+    )
+    days = (
+        per_school.group_by(s.PUPIL_ID, s.DATE)
+        .agg(pl.col(units).sum(), pl.col(s.SCHOOL_ID).last(), pl.col(s.CLASS_NAME).last())
+        .sort(s.PUPIL_ID, s.DATE)
+    )
+    lengths = sorted({rule.window.school_days or 0 for rule in policy.rules.values()})
+    counted = sorted(
+        {c for rule in policy.rules.values() for c in rule.categories}
+        | set(policy.primary.categories)
+    )
+    running = days.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(s.PUPIL_ID).alias(_N_DAY),
+        *(
+            pl.col(s.CATEGORY_UNITS[c]).cum_sum().over(s.PUPIL_ID).alias(f"_cum_{c}")
+            for c in counted
+        ),
+    )
+
+    def in_window(category: str, length: int) -> pl.Expr:
+        cum = pl.col(f"_cum_{category}")
+        return cum - cum.shift(length).over(s.PUPIL_ID).fill_null(0)
+
+    windows: list[pl.Expr] = []
+    for length in lengths:
+        windows += [
+            pl.min_horizontal(pl.col(_N_DAY), length).alias(f"_days_{length}"),
+            pl.col(s.DATE)
+            .shift(length - 1)
+            .over(s.PUPIL_ID)
+            .fill_null(pl.col(s.DATE).first().over(s.PUPIL_ID))
+            .alias(f"_start_{length}"),
+            *(in_window(c, length).alias(f"_sum_{length}_{c}") for c in counted),
+        ]
+    measured = running.with_columns(windows)
+    rules: list[pl.Expr] = []
+    for name, rule in policy.rules.items():
+        days_back = rule.window.school_days
+        columns = internal_columns(MUNICIPAL, name)
+        rules += [
+            pl.sum_horizontal(pl.col(f"_sum_{days_back}_{c}") for c in rule.categories).alias(
+                columns.value
+            ),
+            pl.col(f"_days_{days_back}").alias(columns.days),
+            pl.col(f"_start_{days_back}").alias(columns.start),
+            pl.col(s.DATE).alias(columns.end),
+        ]
+    primary = policy.primary.window.school_days
+    primary_units = pl.sum_horizontal(
+        pl.col(f"_sum_{primary}_{c}") for c in policy.primary.categories
+    )
+    at_points = points.select(s.PUPIL_ID, _POINT, pl.col(WEEK_END).alias(s.DATE)).join(
+        measured, on=[s.PUPIL_ID, s.DATE]
+    )
+    return (
+        at_points.with_columns(rules)
+        .with_columns(step_expr(policy, MUNICIPAL).alias(s.STEP))
+        .select(
+            s.PUPIL_ID,
+            _POINT,
+            s.SCHOOL_ID,
+            s.CLASS_NAME,
+            primary_units.alias(_UNITS_ABSENT),
+            s.STEP,
+            pl.col(internal_columns(MUNICIPAL, policy.primary_rule).days).alias(s.WINDOW_DAYS),
+        )
+    )
+
+
+def _evaluate_crossed(frame: pl.LazyFrame, points: pl.LazyFrame, *, policy: Policy) -> pl.LazyFrame:
+    """:func:`_evaluate_at_points` by crossing the pupil's rows with the pupil's points."""
     crossed = frame.join(points.select(s.PUPIL_ID, _POINT), on=s.PUPIL_ID)
     evaluated = evaluate(
         crossed, policies={MUNICIPAL: policy}, as_of=pl.col(_POINT), by=(s.PUPIL_ID, _POINT)
@@ -252,11 +381,13 @@ def _series(
     as_of: date,
     weeks: int,
     ends_only: bool = False,
+    crossing: bool = False,
 ) -> pl.LazyFrame:
     """:func:`trend` with the primary window's absence units kept (for exact comparisons).
 
     With ``ends_only`` only the latest and the oldest of the ``weeks`` points are measured
-    (what a direction compares), and ``_n`` holds the pupil's number of points.
+    (what a direction compares), and ``_n`` holds the pupil's number of points. ``crossing``:
+    see :func:`_evaluate_at_points`.
     """
     rows = with_units(frame, as_of=as_of)
     points = _weeks(rows, as_of=as_of, weeks=weeks)
@@ -265,7 +396,13 @@ def _series(
             (pl.col(WEEK_END) == pl.col(WEEK_END).max().over(s.PUPIL_ID))
             | (pl.col(WEEK_END) == pl.col(WEEK_END).min().over(s.PUPIL_ID))
         )
-    evaluated = _evaluate_at_points(frame.filter(pl.col(s.DATE) <= as_of), points, policy=policy)
+    evaluated = _evaluate_at_points(
+        frame.filter(pl.col(s.DATE) <= as_of),
+        points,
+        policy=policy,
+        as_of=as_of,
+        crossing=crossing,
+    )
     week_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in s.ABSENCE_CATEGORIES)
     return (
         points.join(evaluated, on=[s.PUPIL_ID, _POINT])
@@ -375,14 +512,19 @@ def weekly_series(
     as_of: date,
     weeks: int = TREND_WEEKS,
     pupils: Sequence[str] | pl.LazyFrame | None = None,
+    crossing: bool = False,
 ) -> pl.LazyFrame:
     """:func:`trend` with what :func:`direction_of` needs besides: one computation, two figures.
 
     A caller that shows both a pupil's weekly trend and its direction (the site's dossier)
     collects this once and takes :func:`trend_of` and :func:`direction_of` from the result.
     The arguments are :func:`trend`'s; the columns are :data:`TREND_COLUMNS` and more.
+    ``crossing`` measures every point with classify's engine even where running sums would
+    do (:func:`summable`): the same figures, slower; the tests compare the two.
     """
-    return _series(_of_pupils(frame, pupils), policy=policy, as_of=as_of, weeks=weeks)
+    return _series(
+        _of_pupils(frame, pupils), policy=policy, as_of=as_of, weeks=weeks, crossing=crossing
+    )
 
 
 def trend_of(series: pl.LazyFrame) -> pl.LazyFrame:
@@ -789,7 +931,12 @@ def future_school_days(frame: pl.LazyFrame, *, as_of: date, horizon: int) -> pl.
 
 
 def projection(
-    frame: pl.LazyFrame, *, policy: Policy, as_of: date, horizon: int = HORIZON_DAYS
+    frame: pl.LazyFrame,
+    *,
+    policy: Policy,
+    as_of: date,
+    horizon: int = HORIZON_DAYS,
+    pupils: Sequence[str] | None = None,
 ) -> pl.LazyFrame:
     """When each pupil's primary-window % would reach :func:`first_threshold` at the recent rate.
 
@@ -805,10 +952,12 @@ def projection(
         ``pupil_id, recent_pct, _recent_high, projected_school_days, projected_date`` for every
         pupil; ``_recent_high`` tells whether the recent rate is at or above the threshold
         (exactly); the last two are empty when the threshold is not reached within the horizon.
+        With ``pupils``, only those pupils (each pupil's projection is the same either way: the
+        schools' future days still come from every row).
     """
     window = policy.primary.window.school_days
     threshold = first_threshold(policy)
-    rows = with_units(frame, as_of=as_of)
+    rows = with_units(_of_pupils(frame, pupils), as_of=as_of)
     counted = pl.col(s.CATEGORY).is_in(policy.primary.categories)
     by_day = rows.group_by(s.PUPIL_ID, s.DATE).agg(
         pl.col(UNITS).filter(counted).sum().alias(_DAY), pl.col(s.SCHOOL_ID).max()
@@ -823,7 +972,7 @@ def projection(
     )
     cum = ranked.select(s.PUPIL_ID, _RANK, _CUM)
     recent_days = pl.min_horizontal(pl.len(), RECENT_DAYS).cast(pl.Int64)
-    pupils = ranked.group_by(s.PUPIL_ID).agg(
+    per_pupil = ranked.group_by(s.PUPIL_ID).agg(
         pl.len().cast(pl.Int64).alias(_N),  # school days so far, up to `reach`
         recent_days.alias("_r"),
         pl.col(_CUM).filter(pl.col(_RANK) == recent_days).first().alias("_ur"),
@@ -832,7 +981,7 @@ def projection(
     recent_pct = pct_expr(pl.col("_ur"), pl.col("_r")).alias(RECENT_PCT)
     recent_high = at_least_pct_expr(pl.col("_ur"), pl.col("_r"), threshold).alias(_RECENT_HIGH)
     if window is None:
-        return pupils.select(
+        return per_pupil.select(
             s.PUPIL_ID,
             recent_pct,
             recent_high,
@@ -845,7 +994,7 @@ def projection(
     future = pl.min_horizontal(j, window)  # of which future days
     past = window_days - future  # the newest past days still in the window
     crossing = (
-        pupils.join(steps, how="cross")
+        per_pupil.join(steps, how="cross")
         .with_columns(past.alias(_RANK), window_days.alias("_d"), future.alias("_f"))
         .join(cum, on=[s.PUPIL_ID, _RANK], how="left")
         .with_columns(pl.col(_CUM).fill_null(0))  # no past day left in the window
@@ -862,7 +1011,7 @@ def projection(
     )
     dates = future_school_days(frame, as_of=as_of, horizon=horizon)
     return (
-        pupils.join(crossing, on=s.PUPIL_ID, how="left")
+        per_pupil.join(crossing, on=s.PUPIL_ID, how="left")
         .join(
             dates.rename({_J: PROJECTED_DAYS, s.DATE: PROJECTED_DATE}),
             on=[s.SCHOOL_ID, PROJECTED_DAYS],

@@ -111,6 +111,7 @@ def collect_site(
         frame,
         classified=classified.lazy(),
         listed=classified.filter(listed_expr())[s.PUPIL_ID].to_list(),
+        below=classified.filter(pl.col(s.STEP) == 0)[s.PUPIL_ID].to_list(),
         policy=policy,
         as_of=as_of,
         period=period,
