@@ -49,7 +49,15 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.days import DAY_KEY, LATER, REPEATED, over_full_days, with_repeats
+from fravaer.days import (
+    DAY_KEY,
+    LATER,
+    REPEATED,
+    day_units_expr,
+    over_full_days,
+    over_full_expr,
+    with_repeats,
+)
 from fravaer.pseudonymize import shown_school
 
 FIRST_LINES_SHOWN = 5
@@ -76,7 +84,16 @@ _LAST = "_last"
 _LATEST = "_latest"
 _NEWEST = "_newest"
 _BEHIND = "_behind"
-_GAP = "_gap"
+_ROW = "_row"
+_DAY = "_day"
+_PUPIL = "_pupil"
+_SCHOOL = "_school"
+_MULTI = "_multi"
+_SUSPECT = "_suspect"
+_OWN = "_own"
+_UPTO = "_upto"
+_BEFORE = "_before"
+_DAY_STRIDE = 2**32
 
 
 def closed_expr(holidays: Collection[date]) -> pl.Expr:
@@ -166,27 +183,23 @@ def _over_full(first_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
 
 
 def _two_schools(rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    # A cheap count first; only the (normally few) shared days are looked at row by row.
-    shared = (
-        rows.group_by(DAY_KEY)
-        .agg(pl.col(s.SCHOOL_ID).n_unique().alias("_n"))
-        .filter(pl.col("_n") > 1)
-        .select(DAY_KEY)
-    )
+    """The pupil-days of ``rows`` at two or more schools: the first row at a school other than
+    the day's first row's, and the schools."""
     first_school = pl.col(s.SCHOOL_ID).sort_by(line).first()
     return (
-        rows.join(shared, on=list(DAY_KEY), how="semi")
-        .group_by(DAY_KEY)
+        rows.group_by(DAY_KEY)
         .agg(
             pl.col(line).filter(pl.col(s.SCHOOL_ID) != first_school).min(),
             pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS),
         )
+        .filter(pl.col(_SCHOOLS).list.len() > 1)
         .select(pl.col(line), pl.col(_SCHOOLS))
     )
 
 
-def _gaps(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    school_days = open_rows.select(s.SCHOOL_ID, s.DATE).unique()
+def _gaps(rows: pl.LazyFrame, school_days: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    """The gaps of the pupils of ``rows`` (every counted row of each), given every school's
+    school days (``school_id``, ``date``)."""
     spans = rows.group_by(s.PUPIL_ID, s.SCHOOL_ID).agg(
         pl.col(s.DATE).min().alias(_FIRST), pl.col(s.DATE).max().alias(_LAST)
     )
@@ -212,13 +225,12 @@ def _gaps(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyF
     )
 
 
-def _stale(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    latest = rows.group_by(s.SCHOOL_ID).agg(
+def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    latest = counted.group_by(s.SCHOOL_ID).agg(
         pl.col(s.DATE).max().alias(_LATEST),
         pl.col(line).filter(pl.col(s.DATE) == pl.col(s.DATE).max()).min(),
     )
     newest = latest.select(pl.col(_LATEST).max().alias(_NEWEST))
-    open_dates = open_rows.select(s.DATE).unique()
     behind = (
         latest.join(newest, how="cross")
         .join(open_dates, how="cross")
@@ -233,6 +245,99 @@ def _stale(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.Lazy
     return behind.filter(pl.col(_BEHIND) > STALE_AFTER_SCHOOL_DAYS).select(
         pl.col(line), _school_list()
     )
+
+
+def _keyed(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with integer codes: :data:`_PUPIL` and :data:`_SCHOOL` (dense ranks of the ids,
+    so equal ids and only equal ids share a code) and :data:`_DAY`, one number per pupil-day
+    (pupil code × 2³² + days since the first date; exact, no two pupil-days share one)."""
+    first = rows.get_column(s.DATE).min()
+    offset = pl.col(s.DATE).cast(pl.Int64) - pl.lit(first, dtype=pl.Date).cast(pl.Int64)
+    pupil = pl.col(s.PUPIL_ID).rank("dense").cast(pl.UInt64)
+    return rows.with_columns(
+        (pupil * _DAY_STRIDE + offset.cast(pl.UInt64)).alias(_DAY),
+        pupil.cast(pl.UInt32).alias(_PUPIL),
+        pl.col(s.SCHOOL_ID).rank("dense").cast(pl.UInt32).alias(_SCHOOL),
+    )
+
+
+def _pupil_days(keyed: pl.DataFrame) -> pl.DataFrame:
+    """One row per pupil-day (:data:`_DAY`): its pupil, date and (lowest) school code, whether
+    it is at several schools (:data:`_MULTI`), and whether it may hold a finding of its own
+    (:data:`_SUSPECT`): a category twice (a repeated or conflicting row), more than a whole
+    day's units, or several schools. A day that is not suspect holds none of the four
+    pupil-day findings, so only the suspect days are looked at row by row."""
+    bit = pl.lit(1, dtype=pl.Int64).pow(pl.col(s.CATEGORY).to_physical().cast(pl.Int64))
+    several = pl.col(_SCHOOL).min() != pl.col(_SCHOOL).max()
+    return (
+        keyed.lazy()
+        .group_by(_DAY)
+        .agg(
+            pl.col(_PUPIL).first(),
+            pl.col(s.DATE).first(),
+            pl.col(_SCHOOL).min(),
+            several.alias(_MULTI),
+            ((bit.sum() != bit.bitwise_or()) | over_full_expr(day_units_expr()) | several).alias(
+                _SUSPECT
+            ),
+        )
+        .collect(engine="streaming")
+    )
+
+
+def _gaps_by_counts(
+    days: pl.LazyFrame, counted: pl.LazyFrame, open_days: pl.DataFrame, *, line: str, open_: pl.Expr
+) -> pl.LazyFrame:
+    """The gaps, looked for only among the pupils who may have one.
+
+    A pupil's span at a school holds no gap when the pupil's own distinct open days there
+    number as many as the school's days between the span's first and last date: the school's
+    days are counted from a per-school running count, joined by date. The other pupils (and
+    every pupil with a day at several schools) are expanded day by day (:func:`_gaps`)."""
+    spans = (
+        days.filter(~pl.col(_MULTI))
+        .group_by(_PUPIL, _SCHOOL)
+        .agg(
+            pl.col(s.DATE).min().alias(_FIRST),
+            pl.col(s.DATE).max().alias(_LAST),
+            open_.sum().alias(_OWN),
+        )
+    )
+    running = (
+        open_days.lazy()
+        .select(_SCHOOL, s.DATE)
+        .sort(_SCHOOL, s.DATE)
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(_SCHOOL).alias(_UPTO))
+        .sort(s.DATE)
+    )
+    up_to_last = spans.sort(_LAST).join_asof(
+        running,
+        left_on=_LAST,
+        right_on=s.DATE,
+        by=_SCHOOL,
+        strategy="backward",
+        check_sortedness=False,
+    )
+    before_first = (
+        up_to_last.drop(s.DATE)
+        .sort(_FIRST)
+        .join_asof(
+            running.rename({_UPTO: _BEFORE}),
+            left_on=_FIRST,
+            right_on=s.DATE,
+            by=_SCHOOL,
+            strategy="backward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+    )
+    needed = pl.col(_UPTO).fill_null(0) - pl.col(_BEFORE).fill_null(0)
+    short = before_first.filter(pl.col(_OWN) < needed).select(_PUPIL)
+    several = days.filter(pl.col(_MULTI)).select(_PUPIL)
+    candidates = pl.concat([short, several]).unique().collect(engine="streaming")
+    rows = counted.filter(pl.col(_PUPIL).is_in(candidates.get_column(_PUPIL).implode()))
+    school_days = open_days.lazy().select(s.SCHOOL_ID, s.DATE)
+    return _gaps(rows, school_days, line=line)
 
 
 def check(
@@ -290,28 +395,45 @@ def check(
         frame = frame.with_columns(
             (pl.col(FILE).cast(pl.Int64) * _STRIDE + pl.col(line).cast(pl.Int64)).alias(line)
         )
-    marked = with_repeats(frame, order=line)
-    rows = marked.filter(~pl.col(REPEATED))
-    first_rows = rows.filter(~pl.col(LATER))
+    frame = frame.with_columns(pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE))
+    keyed = _keyed(frame.with_row_index(_ROW).collect(engine="streaming"))
+    days = _pupil_days(keyed)
+    # The pupil-day findings, row by row on the suspect days alone.
+    suspect = days.filter(pl.col(_SUSPECT)).get_column(_DAY)
+    marked = with_repeats(
+        keyed.lazy().filter(pl.col(_DAY).is_in(suspect.implode())), order=line
+    ).collect(engine="streaming")
+    repeated = marked.filter(pl.col(REPEATED)).get_column(_ROW)
+    suspect_rows = marked.lazy().filter(~pl.col(REPEATED))
+    rows = keyed.lazy().filter(~pl.col(_ROW).is_in(repeated.implode()))
     closed = closed_expr(holidays)
     # Gaps and stale schools are measured on the rows that count, those on or before the as-of
-    # date: leave registered ahead of time would otherwise make school days of the future.
-    counted = rows.filter(pl.col(s.DATE) <= as_of)
-    open_counted = counted.filter(~closed)
-
+    # date: leave registered ahead of time would otherwise make school days of the future. A
+    # repeated row changes neither (its pupil, school and date are an earlier row's, and its
+    # line is later), so every row is looked at.
+    counted = keyed.lazy().filter(pl.col(s.DATE) <= as_of)
+    open_days = (
+        counted.filter(~closed)
+        .group_by(_SCHOOL, s.DATE)
+        .agg(pl.col(s.SCHOOL_ID).first())
+        .collect(engine="streaming")
+    )
+    counted_days = days.lazy().filter(pl.col(s.DATE) <= as_of)
     items = {
-        "conflicting_rows": _row_items(rows, pl.col(LATER), line=line),
-        "over_full_days": _over_full(first_rows, line=line),
-        "duplicate_rows": _row_items(marked, pl.col(REPEATED), line=line),
+        "conflicting_rows": _row_items(suspect_rows, pl.col(LATER), line=line),
+        "over_full_days": _over_full(suspect_rows.filter(~pl.col(LATER)), line=line),
+        "duplicate_rows": _row_items(marked.lazy(), pl.col(REPEATED), line=line),
         "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line),
         "weekend_or_holiday": _row_items(rows, closed, line=line),
-        "two_schools_one_day": _two_schools(rows, line=line),
-        "gaps": _gaps(counted, open_counted, line=line),
-        "stale_schools": _stale(counted, open_counted, line=line),
+        "two_schools_one_day": _two_schools(suspect_rows, line=line),
+        "gaps": _gaps_by_counts(counted_days, counted, open_days, line=line, open_=~closed),
+        "stale_schools": _stale(counted, open_days.lazy().select(s.DATE).unique(), line=line),
     }
-    return pl.concat(
-        [_summary(found, name, line=line, files=files) for name, found in items.items()]
-    )
+    found = [
+        _summary(items, name, line=line, files=files).collect(engine="streaming")
+        for name, items in items.items()
+    ]
+    return pl.concat(found).lazy()
 
 
 def has_errors(findings: pl.DataFrame) -> bool:
