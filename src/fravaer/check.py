@@ -53,12 +53,12 @@ from fravaer.days import (
     DAY_KEY,
     LATER,
     REPEATED,
-    day_units_expr,
     over_full_days,
     over_full_expr,
     with_repeats,
 )
 from fravaer.pseudonymize import shown_school
+from fravaer.window import UNITS, units_expr
 
 FIRST_LINES_SHOWN = 5
 """How many line numbers (and school ids) a finding lists."""
@@ -88,7 +88,7 @@ _ROW = "_row"
 _DAY = "_day"
 _PUPIL = "_pupil"
 _SCHOOL = "_school"
-_MULTI = "_multi"
+_SURPLUS = "_surplus"
 _SUSPECT = "_suspect"
 _OWN = "_own"
 _UPTO = "_upto"
@@ -170,12 +170,14 @@ def _summary(
     )
 
 
-def _school_list() -> pl.Expr:
-    return pl.concat_list(pl.col(s.SCHOOL_ID)).alias(_SCHOOLS)
+def _school_list(school: str = s.SCHOOL_ID) -> pl.Expr:
+    return pl.concat_list(pl.col(school).cast(pl.String)).alias(_SCHOOLS)
 
 
-def _row_items(frame: pl.LazyFrame, keep: pl.Expr, *, line: str) -> pl.LazyFrame:
-    return frame.filter(keep).select(pl.col(line), _school_list())
+def _row_items(
+    frame: pl.LazyFrame, keep: pl.Expr, *, line: str, school: str = s.SCHOOL_ID
+) -> pl.LazyFrame:
+    return frame.filter(keep).select(pl.col(line), _school_list(school))
 
 
 def _over_full(first_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
@@ -197,19 +199,27 @@ def _two_schools(rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
     )
 
 
+def _pupil_expr() -> pl.Expr:
+    """A row's pupil code, from its pupil-day number (:func:`_keyed`)."""
+    return (pl.col(_DAY) // _DAY_STRIDE).cast(pl.UInt32).alias(_PUPIL)
+
+
 def _gaps(rows: pl.LazyFrame, school_days: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    """The gaps of the pupils of ``rows`` (every counted row of each), given every school's
-    school days (``school_id``, ``date``)."""
-    spans = rows.group_by(s.PUPIL_ID, s.SCHOOL_ID).agg(
+    """The gaps of the pupils of ``rows`` (:func:`_keyed`'s columns, every counted row of each
+    pupil), given every school's school days (:data:`_SCHOOL`, ``date``): each school day of a
+    school between a pupil's first and last row there on which the pupil has no row."""
+    rows = rows.with_columns(_pupil_expr())
+    pupil_day = [_PUPIL, s.DATE]
+    spans = rows.group_by(_PUPIL, _SCHOOL).agg(
         pl.col(s.DATE).min().alias(_FIRST), pl.col(s.DATE).max().alias(_LAST)
     )
-    pupil_days = rows.group_by(DAY_KEY).agg(pl.col(line).min())
+    pupil_days = rows.group_by(pupil_day).agg(pl.col(line).min())
     missing = (
-        spans.join(school_days, on=s.SCHOOL_ID)
+        spans.join(school_days, on=_SCHOOL)
         .filter(pl.col(s.DATE).is_between(pl.col(_FIRST), pl.col(_LAST)))
-        .join(pupil_days, on=list(DAY_KEY), how="anti")
-        .group_by(DAY_KEY)
-        .agg(pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS))
+        .join(pupil_days, on=pupil_day, how="anti")
+        .group_by(pupil_day)
+        .agg(pl.col(_SCHOOL).cast(pl.String).unique().alias(_SCHOOLS))
     )
     # The line of the pupil's last registration before the missing day.
     return (
@@ -217,7 +227,7 @@ def _gaps(rows: pl.LazyFrame, school_days: pl.LazyFrame, *, line: str) -> pl.Laz
         .join_asof(
             pupil_days.sort(s.DATE),
             on=s.DATE,
-            by=s.PUPIL_ID,
+            by=_PUPIL,
             strategy="backward",
             check_sortedness=False,
         )
@@ -226,7 +236,7 @@ def _gaps(rows: pl.LazyFrame, school_days: pl.LazyFrame, *, line: str) -> pl.Laz
 
 
 def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    latest = counted.group_by(s.SCHOOL_ID).agg(
+    latest = counted.group_by(_SCHOOL).agg(
         pl.col(s.DATE).max().alias(_LATEST),
         pl.col(line).filter(pl.col(s.DATE) == pl.col(s.DATE).max()).min(),
     )
@@ -234,7 +244,7 @@ def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.
     behind = (
         latest.join(newest, how="cross")
         .join(open_dates, how="cross")
-        .group_by(s.SCHOOL_ID, line)
+        .group_by(_SCHOOL, line)
         .agg(
             (pl.col(s.DATE) > pl.col(_LATEST))
             .and_(pl.col(s.DATE) <= pl.col(_NEWEST))
@@ -243,80 +253,102 @@ def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.
         )
     )
     return behind.filter(pl.col(_BEHIND) > STALE_AFTER_SCHOOL_DAYS).select(
-        pl.col(line), _school_list()
+        pl.col(line), _school_list(_SCHOOL)
     )
 
 
-def _keyed(rows: pl.DataFrame) -> pl.DataFrame:
-    """``rows`` with integer codes: :data:`_PUPIL` and :data:`_SCHOOL` (dense ranks of the ids,
-    so equal ids and only equal ids share a code) and :data:`_DAY`, one number per pupil-day
-    (pupil code × 2³² + days since the first date; exact, no two pupil-days share one)."""
-    first = rows.get_column(s.DATE).min()
-    offset = pl.col(s.DATE).cast(pl.Int64) - pl.lit(first, dtype=pl.Date).cast(pl.Int64)
-    pupil = pl.col(s.PUPIL_ID).rank("dense").cast(pl.UInt64)
-    return rows.with_columns(
+def _keyed(indexed: pl.LazyFrame, *, line: str) -> pl.DataFrame:
+    """Each row (by its :data:`_ROW`) in numbers: :data:`_DAY`, one number per pupil-day (the
+    pupil's code × 2³² + days since the first date; exact: no two pupil-days share one),
+    :data:`_SCHOOL` (categorical), date, category, :data:`UNITS` and ``line``. Narrow, so that
+    every row is held once in a few bytes; the other columns are read again for the few rows
+    looked at one by one."""
+    pupil = pl.col(s.PUPIL_ID).cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    offset = pl.col(s.DATE).cast(pl.Int64) - pl.col(s.DATE).min().cast(pl.Int64)
+    return indexed.select(
+        pl.col(_ROW),
         (pupil * _DAY_STRIDE + offset.cast(pl.UInt64)).alias(_DAY),
-        pupil.cast(pl.UInt32).alias(_PUPIL),
-        pl.col(s.SCHOOL_ID).rank("dense").cast(pl.UInt32).alias(_SCHOOL),
-    )
+        pl.col(s.SCHOOL_ID).cast(pl.Categorical).alias(_SCHOOL),
+        pl.col(s.DATE),
+        pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE),
+        units_expr(pl.col(s.ABSENT_FRACTION)).alias(UNITS),
+        pl.col(line),
+    ).collect(engine="streaming")
 
 
-def _pupil_days(keyed: pl.DataFrame) -> pl.DataFrame:
-    """One row per pupil-day (:data:`_DAY`): its pupil, date and (lowest) school code, whether
-    it is at several schools (:data:`_MULTI`), and whether it may hold a finding of its own
-    (:data:`_SUSPECT`): a category twice (a repeated or conflicting row), more than a whole
-    day's units, or several schools. A day that is not suspect holds none of the four
-    pupil-day findings, so only the suspect days are looked at row by row."""
+def _shared_days(keyed: pl.DataFrame) -> pl.Series:
+    """The pupil-days (:data:`_DAY`) with more than one row, found on the sorted numbers alone:
+    an export holds few of them (a day split between categories, or a fault), and only they
+    can hold a repeated or conflicting row or be at two schools."""
+    days = keyed.get_column(_DAY).sort()
+    return days.filter(days == days.shift(1)).unique()
+
+
+def _suspect_days(keyed: pl.DataFrame, shared: pl.LazyFrame) -> pl.Series:
+    """The pupil-days (:data:`_DAY`) that may hold a finding of their own: among the days with
+    several rows (``shared``), those with a category twice (a repeated or conflicting row: the
+    sum of the rows' category bits differs from their union), more than a whole day's units,
+    or several schools; and any day with a row of more than a whole day. The other days hold
+    none of the four pupil-day findings, so only these are looked at row by row."""
     bit = pl.lit(1, dtype=pl.Int64).pow(pl.col(s.CATEGORY).to_physical().cast(pl.Int64))
-    several = pl.col(_SCHOOL).min() != pl.col(_SCHOOL).max()
-    return (
-        keyed.lazy()
-        .group_by(_DAY)
-        .agg(
-            pl.col(_PUPIL).first(),
-            pl.col(s.DATE).first(),
-            pl.col(_SCHOOL).min(),
-            several.alias(_MULTI),
-            ((bit.sum() != bit.bitwise_or()) | over_full_expr(day_units_expr()) | several).alias(
-                _SUSPECT
-            ),
-        )
-        .collect(engine="streaming")
+    school = pl.col(_SCHOOL).to_physical()
+    suspect = (
+        (bit.sum() != bit.bitwise_or())
+        | over_full_expr(pl.col(UNITS).sum())
+        | (school.min() != school.max())
     )
+    by_day = shared.group_by(_DAY).agg(suspect.alias(_SUSPECT)).filter(pl.col(_SUSPECT))
+    whole = keyed.lazy().filter(over_full_expr(pl.col(UNITS)))
+    days = pl.concat([by_day.select(_DAY), whole.select(_DAY)]).unique()
+    return days.collect(engine="streaming").get_column(_DAY)
 
 
 def _gaps_by_counts(
-    days: pl.LazyFrame, counted: pl.LazyFrame, open_days: pl.DataFrame, *, line: str, open_: pl.Expr
+    counted: pl.LazyFrame,
+    shared: pl.LazyFrame,
+    open_days: pl.DataFrame,
+    *,
+    line: str,
+    open_: pl.Expr,
 ) -> pl.LazyFrame:
-    """The gaps, looked for only among the pupils who may have one.
+    """The gaps (:func:`_gaps`), looked for only among the pupils who may have one.
 
-    A pupil's span at a school holds no gap when the pupil's own distinct open days there
-    number as many as the school's days between the span's first and last date: the school's
-    days are counted from a per-school running count, joined by date. The other pupils (and
-    every pupil with a day at several schools) are expanded day by day (:func:`_gaps`)."""
-    spans = (
-        days.filter(~pl.col(_MULTI))
-        .group_by(_PUPIL, _SCHOOL)
-        .agg(
-            pl.col(s.DATE).min().alias(_FIRST),
-            pl.col(s.DATE).max().alias(_LAST),
-            open_.sum().alias(_OWN),
-        )
+    ``counted`` are the counted rows, ``shared`` those of them on a pupil-day with several
+    rows. A pupil's span at a school holds no gap when the pupil's own open days there number
+    as many as the school's days between the span's first and last date (each of the pupil's
+    own is one of those), counted from a per-school running count joined by date: a few
+    hundred rows a school, not a row per pupil and day. The other pupils are looked at day by
+    day. A pupil's open days at a school are its open rows there, less the second and later
+    rows of a day (on the days with several rows only).
+    """
+    span = [_PUPIL, _SCHOOL]
+    spans = counted.group_by(_pupil_expr(), _SCHOOL).agg(
+        pl.col(s.DATE).min().alias(_FIRST),
+        pl.col(s.DATE).max().alias(_LAST),
+        open_.sum().alias(_OWN),
+    )
+    surplus = (
+        shared.filter(open_)
+        .group_by(_pupil_expr(), _SCHOOL)
+        .agg((pl.len() - pl.col(s.DATE).n_unique()).alias(_SURPLUS))
     )
     running = (
         open_days.lazy()
-        .select(_SCHOOL, s.DATE)
         .sort(_SCHOOL, s.DATE)
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(_SCHOOL).alias(_UPTO))
         .sort(s.DATE)
     )
-    up_to_last = spans.sort(_LAST).join_asof(
-        running,
-        left_on=_LAST,
-        right_on=s.DATE,
-        by=_SCHOOL,
-        strategy="backward",
-        check_sortedness=False,
+    up_to_last = (
+        spans.join(surplus, on=span, how="left")
+        .sort(_LAST)
+        .join_asof(
+            running,
+            left_on=_LAST,
+            right_on=s.DATE,
+            by=_SCHOOL,
+            strategy="backward",
+            check_sortedness=False,
+        )
     )
     before_first = (
         up_to_last.drop(s.DATE)
@@ -331,13 +363,12 @@ def _gaps_by_counts(
             check_sortedness=False,
         )
     )
+    own = pl.col(_OWN) - pl.col(_SURPLUS).fill_null(0)
     needed = pl.col(_UPTO).fill_null(0) - pl.col(_BEFORE).fill_null(0)
-    short = before_first.filter(pl.col(_OWN) < needed).select(_PUPIL)
-    several = days.filter(pl.col(_MULTI)).select(_PUPIL)
-    candidates = pl.concat([short, several]).unique().collect(engine="streaming")
-    rows = counted.filter(pl.col(_PUPIL).is_in(candidates.get_column(_PUPIL).implode()))
-    school_days = open_days.lazy().select(s.SCHOOL_ID, s.DATE)
-    return _gaps(rows, school_days, line=line)
+    candidates = before_first.filter(own < needed).select(_PUPIL).unique()
+    pupils = candidates.collect(engine="streaming").get_column(_PUPIL)
+    rows = counted.filter(_pupil_expr().is_in(pupils.implode()))
+    return _gaps(rows, open_days.lazy(), line=line)
 
 
 def check(
@@ -395,13 +426,14 @@ def check(
         frame = frame.with_columns(
             (pl.col(FILE).cast(pl.Int64) * _STRIDE + pl.col(line).cast(pl.Int64)).alias(line)
         )
-    frame = frame.with_columns(pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE))
-    keyed = _keyed(frame.with_row_index(_ROW).collect(engine="streaming"))
-    days = _pupil_days(keyed)
-    # The pupil-day findings, row by row on the suspect days alone.
-    suspect = days.filter(pl.col(_SUSPECT)).get_column(_DAY)
+    indexed = frame.with_row_index(_ROW)
+    keyed = _keyed(indexed, line=line)
+    shared = keyed.lazy().filter(pl.col(_DAY).is_in(_shared_days(keyed).implode()))
+    # The four pupil-day findings, row by row on the suspect days' rows alone.
+    suspect = _suspect_days(keyed, shared)
+    looked_at = keyed.filter(pl.col(_DAY).is_in(suspect.implode())).get_column(_ROW)
     marked = with_repeats(
-        keyed.lazy().filter(pl.col(_DAY).is_in(suspect.implode())), order=line
+        indexed.filter(pl.col(_ROW).is_in(looked_at.implode())), order=line
     ).collect(engine="streaming")
     repeated = marked.filter(pl.col(REPEATED)).get_column(_ROW)
     suspect_rows = marked.lazy().filter(~pl.col(REPEATED))
@@ -410,23 +442,23 @@ def check(
     # Gaps and stale schools are measured on the rows that count, those on or before the as-of
     # date: leave registered ahead of time would otherwise make school days of the future. A
     # repeated row changes neither (its pupil, school and date are an earlier row's, and its
-    # line is later), so every row is looked at.
+    # line is later), so they are measured on every row.
     counted = keyed.lazy().filter(pl.col(s.DATE) <= as_of)
-    open_days = (
-        counted.filter(~closed)
-        .group_by(_SCHOOL, s.DATE)
-        .agg(pl.col(s.SCHOOL_ID).first())
-        .collect(engine="streaming")
-    )
-    counted_days = days.lazy().filter(pl.col(s.DATE) <= as_of)
+    open_days = counted.filter(~closed).select(_SCHOOL, s.DATE).unique().collect()
     items = {
         "conflicting_rows": _row_items(suspect_rows, pl.col(LATER), line=line),
         "over_full_days": _over_full(suspect_rows.filter(~pl.col(LATER)), line=line),
         "duplicate_rows": _row_items(marked.lazy(), pl.col(REPEATED), line=line),
-        "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line),
-        "weekend_or_holiday": _row_items(rows, closed, line=line),
+        "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line, school=_SCHOOL),
+        "weekend_or_holiday": _row_items(rows, closed, line=line, school=_SCHOOL),
         "two_schools_one_day": _two_schools(suspect_rows, line=line),
-        "gaps": _gaps_by_counts(counted_days, counted, open_days, line=line, open_=~closed),
+        "gaps": _gaps_by_counts(
+            counted,
+            shared.filter(pl.col(s.DATE) <= as_of),
+            open_days,
+            line=line,
+            open_=~closed,
+        ),
         "stale_schools": _stale(counted, open_days.lazy().select(s.DATE).unique(), line=line),
     }
     found = [
