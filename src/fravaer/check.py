@@ -53,12 +53,13 @@ from fravaer.days import (
     DAY_KEY,
     LATER,
     REPEATED,
+    day_units_expr,
     over_full_days,
     over_full_expr,
     with_repeats,
 )
 from fravaer.pseudonymize import shown_school
-from fravaer.window import UNITS, units_expr
+from fravaer.window import units_expr
 
 FIRST_LINES_SHOWN = 5
 """How many line numbers (and school ids) a finding lists."""
@@ -87,7 +88,6 @@ _BEHIND = "_behind"
 _ROW = "_row"
 _DAY = "_day"
 _PUPIL = "_pupil"
-_SCHOOL = "_school"
 _SURPLUS = "_surplus"
 _SUSPECT = "_suspect"
 _OWN = "_own"
@@ -170,14 +170,12 @@ def _summary(
     )
 
 
-def _school_list(school: str = s.SCHOOL_ID) -> pl.Expr:
-    return pl.concat_list(pl.col(school).cast(pl.String)).alias(_SCHOOLS)
+def _school_list() -> pl.Expr:
+    return pl.concat_list(pl.col(s.SCHOOL_ID).cast(pl.String)).alias(_SCHOOLS)
 
 
-def _row_items(
-    frame: pl.LazyFrame, keep: pl.Expr, *, line: str, school: str = s.SCHOOL_ID
-) -> pl.LazyFrame:
-    return frame.filter(keep).select(pl.col(line), _school_list(school))
+def _row_items(frame: pl.LazyFrame, keep: pl.Expr, *, line: str) -> pl.LazyFrame:
+    return frame.filter(keep).select(pl.col(line), _school_list())
 
 
 def _over_full(first_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
@@ -206,20 +204,20 @@ def _pupil_expr() -> pl.Expr:
 
 def _gaps(rows: pl.LazyFrame, school_days: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
     """The gaps of the pupils of ``rows`` (:func:`_keyed`'s columns, every counted row of each
-    pupil), given every school's school days (:data:`_SCHOOL`, ``date``): each school day of a
+    pupil), given every school's school days (``school_id``, ``date``): each school day of a
     school between a pupil's first and last row there on which the pupil has no row."""
     rows = rows.with_columns(_pupil_expr())
     pupil_day = [_PUPIL, s.DATE]
-    spans = rows.group_by(_PUPIL, _SCHOOL).agg(
+    spans = rows.group_by(_PUPIL, s.SCHOOL_ID).agg(
         pl.col(s.DATE).min().alias(_FIRST), pl.col(s.DATE).max().alias(_LAST)
     )
     pupil_days = rows.group_by(pupil_day).agg(pl.col(line).min())
     missing = (
-        spans.join(school_days, on=_SCHOOL)
+        spans.join(school_days, on=s.SCHOOL_ID)
         .filter(pl.col(s.DATE).is_between(pl.col(_FIRST), pl.col(_LAST)))
         .join(pupil_days, on=pupil_day, how="anti")
         .group_by(pupil_day)
-        .agg(pl.col(_SCHOOL).cast(pl.String).unique().alias(_SCHOOLS))
+        .agg(pl.col(s.SCHOOL_ID).cast(pl.String).unique().alias(_SCHOOLS))
     )
     # The line of the pupil's last registration before the missing day.
     return (
@@ -236,7 +234,7 @@ def _gaps(rows: pl.LazyFrame, school_days: pl.LazyFrame, *, line: str) -> pl.Laz
 
 
 def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    latest = counted.group_by(_SCHOOL).agg(
+    latest = counted.group_by(s.SCHOOL_ID).agg(
         pl.col(s.DATE).max().alias(_LATEST),
         pl.col(line).filter(pl.col(s.DATE) == pl.col(s.DATE).max()).min(),
     )
@@ -244,7 +242,7 @@ def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.
     behind = (
         latest.join(newest, how="cross")
         .join(open_dates, how="cross")
-        .group_by(_SCHOOL, line)
+        .group_by(s.SCHOOL_ID, line)
         .agg(
             (pl.col(s.DATE) > pl.col(_LATEST))
             .and_(pl.col(s.DATE) <= pl.col(_NEWEST))
@@ -253,27 +251,33 @@ def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.
         )
     )
     return behind.filter(pl.col(_BEHIND) > STALE_AFTER_SCHOOL_DAYS).select(
-        pl.col(line), _school_list(_SCHOOL)
+        pl.col(line), _school_list()
     )
 
 
 def _keyed(indexed: pl.LazyFrame, *, line: str) -> pl.DataFrame:
-    """Each row (by its :data:`_ROW`) in numbers: :data:`_DAY`, one number per pupil-day (the
-    pupil's code × 2³² + days since the first date; exact: no two pupil-days share one),
-    :data:`_SCHOOL` (categorical), date, category, :data:`UNITS` and ``line``. Narrow, so that
-    every row is held once in a few bytes; the other columns are read again for the few rows
-    looked at one by one."""
-    pupil = pl.col(s.PUPIL_ID).cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    """Every row, collected once: its canonical columns with the text ones categorical (a few
+    bytes a row), ``line``, :data:`_ROW`, and :data:`_DAY`, one number per pupil-day (the
+    pupil's dictionary code × 2³² + days since the first date; exact: no two pupil-days share
+    one). Collected once, so that a row's :data:`_ROW` is the same in every later step
+    whatever order the export's shape gave the rows."""
+    names = indexed.collect_schema().names()
+    canonical = [c for c in names if c in s.CANONICAL_SCHEMA]
+    text = [c for c in canonical if s.CANONICAL_SCHEMA[c] == pl.String()]
+    pupil = pl.col(s.PUPIL_ID).to_physical().cast(pl.UInt64)
     offset = pl.col(s.DATE).cast(pl.Int64) - pl.col(s.DATE).min().cast(pl.Int64)
-    return indexed.select(
-        pl.col(_ROW),
-        (pupil * _DAY_STRIDE + offset.cast(pl.UInt64)).alias(_DAY),
-        pl.col(s.SCHOOL_ID).cast(pl.Categorical).alias(_SCHOOL),
-        pl.col(s.DATE),
-        pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE),
-        units_expr(pl.col(s.ABSENT_FRACTION)).alias(UNITS),
-        pl.col(line),
-    ).collect(engine="streaming")
+    return (
+        indexed.select(
+            pl.col(_ROW),
+            *(pl.col(c).cast(pl.Categorical) if c in text else pl.col(c) for c in canonical),
+            pl.col(line),
+        )
+        .with_columns(
+            (pupil * _DAY_STRIDE + offset.cast(pl.UInt64)).alias(_DAY),
+            pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE),
+        )
+        .collect(engine="streaming")
+    )
 
 
 def _shared_days(keyed: pl.DataFrame) -> pl.Series:
@@ -291,14 +295,14 @@ def _suspect_days(keyed: pl.DataFrame, shared: pl.LazyFrame) -> pl.Series:
     or several schools; and any day with a row of more than a whole day. The other days hold
     none of the four pupil-day findings, so only these are looked at row by row."""
     bit = pl.lit(1, dtype=pl.Int64).pow(pl.col(s.CATEGORY).to_physical().cast(pl.Int64))
-    school = pl.col(_SCHOOL).to_physical()
+    school = pl.col(s.SCHOOL_ID).to_physical()
     suspect = (
         (bit.sum() != bit.bitwise_or())
-        | over_full_expr(pl.col(UNITS).sum())
+        | over_full_expr(day_units_expr())
         | (school.min() != school.max())
     )
     by_day = shared.group_by(_DAY).agg(suspect.alias(_SUSPECT)).filter(pl.col(_SUSPECT))
-    whole = keyed.lazy().filter(over_full_expr(pl.col(UNITS)))
+    whole = keyed.lazy().filter(over_full_expr(units_expr(pl.col(s.ABSENT_FRACTION))))
     days = pl.concat([by_day.select(_DAY), whole.select(_DAY)]).unique()
     return days.collect(engine="streaming").get_column(_DAY)
 
@@ -321,21 +325,21 @@ def _gaps_by_counts(
     day. A pupil's open days at a school are its open rows there, less the second and later
     rows of a day (on the days with several rows only).
     """
-    span = [_PUPIL, _SCHOOL]
-    spans = counted.group_by(_pupil_expr(), _SCHOOL).agg(
+    span = [_PUPIL, s.SCHOOL_ID]
+    spans = counted.group_by(_pupil_expr(), s.SCHOOL_ID).agg(
         pl.col(s.DATE).min().alias(_FIRST),
         pl.col(s.DATE).max().alias(_LAST),
         open_.sum().alias(_OWN),
     )
     surplus = (
         shared.filter(open_)
-        .group_by(_pupil_expr(), _SCHOOL)
+        .group_by(_pupil_expr(), s.SCHOOL_ID)
         .agg((pl.len() - pl.col(s.DATE).n_unique()).alias(_SURPLUS))
     )
     running = (
         open_days.lazy()
-        .sort(_SCHOOL, s.DATE)
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(_SCHOOL).alias(_UPTO))
+        .sort(s.SCHOOL_ID, s.DATE)
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(s.SCHOOL_ID).alias(_UPTO))
         .sort(s.DATE)
     )
     up_to_last = (
@@ -345,7 +349,7 @@ def _gaps_by_counts(
             running,
             left_on=_LAST,
             right_on=s.DATE,
-            by=_SCHOOL,
+            by=s.SCHOOL_ID,
             strategy="backward",
             check_sortedness=False,
         )
@@ -357,7 +361,7 @@ def _gaps_by_counts(
             running.rename({_UPTO: _BEFORE}),
             left_on=_FIRST,
             right_on=s.DATE,
-            by=_SCHOOL,
+            by=s.SCHOOL_ID,
             strategy="backward",
             allow_exact_matches=False,
             check_sortedness=False,
@@ -426,14 +430,16 @@ def check(
         frame = frame.with_columns(
             (pl.col(FILE).cast(pl.Int64) * _STRIDE + pl.col(line).cast(pl.Int64)).alias(line)
         )
-    indexed = frame.with_row_index(_ROW)
-    keyed = _keyed(indexed, line=line)
+    keyed = _keyed(frame.with_row_index(_ROW), line=line)
     shared = keyed.lazy().filter(pl.col(_DAY).is_in(_shared_days(keyed).implode()))
-    # The four pupil-day findings, row by row on the suspect days' rows alone.
+    # The four pupil-day findings, row by row (as text) on the suspect days' rows alone.
     suspect = _suspect_days(keyed, shared)
-    looked_at = keyed.filter(pl.col(_DAY).is_in(suspect.implode())).get_column(_ROW)
+    text = [c for c, dtype in keyed.schema.items() if dtype == pl.Categorical()]
     marked = with_repeats(
-        indexed.filter(pl.col(_ROW).is_in(looked_at.implode())), order=line
+        keyed.lazy()
+        .filter(pl.col(_DAY).is_in(suspect.implode()))
+        .with_columns(pl.col(text).cast(pl.String)),
+        order=line,
     ).collect(engine="streaming")
     repeated = marked.filter(pl.col(REPEATED)).get_column(_ROW)
     suspect_rows = marked.lazy().filter(~pl.col(REPEATED))
@@ -444,13 +450,13 @@ def check(
     # repeated row changes neither (its pupil, school and date are an earlier row's, and its
     # line is later), so they are measured on every row.
     counted = keyed.lazy().filter(pl.col(s.DATE) <= as_of)
-    open_days = counted.filter(~closed).select(_SCHOOL, s.DATE).unique().collect()
+    open_days = counted.filter(~closed).select(s.SCHOOL_ID, s.DATE).unique().collect()
     items = {
         "conflicting_rows": _row_items(suspect_rows, pl.col(LATER), line=line),
         "over_full_days": _over_full(suspect_rows.filter(~pl.col(LATER)), line=line),
         "duplicate_rows": _row_items(marked.lazy(), pl.col(REPEATED), line=line),
-        "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line, school=_SCHOOL),
-        "weekend_or_holiday": _row_items(rows, closed, line=line, school=_SCHOOL),
+        "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line),
+        "weekend_or_holiday": _row_items(rows, closed, line=line),
         "two_schools_one_day": _two_schools(suspect_rows, line=line),
         "gaps": _gaps_by_counts(
             counted,
