@@ -49,8 +49,17 @@ from typing import Final
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.days import DAY_KEY, LATER, REPEATED, over_full_days, with_repeats
+from fravaer.days import (
+    DAY_KEY,
+    LATER,
+    REPEATED,
+    day_units_expr,
+    over_full_days,
+    over_full_expr,
+    with_repeats,
+)
 from fravaer.pseudonymize import shown_school
+from fravaer.window import units_expr
 
 FIRST_LINES_SHOWN = 5
 """How many line numbers (and school ids) a finding lists."""
@@ -76,7 +85,15 @@ _LAST = "_last"
 _LATEST = "_latest"
 _NEWEST = "_newest"
 _BEHIND = "_behind"
-_GAP = "_gap"
+_ROW = "_row"
+_DAY = "_day"
+_PUPIL = "_pupil"
+_SURPLUS = "_surplus"
+_SUSPECT = "_suspect"
+_OWN = "_own"
+_UPTO = "_upto"
+_BEFORE = "_before"
+_DAY_STRIDE = 2**32
 
 
 def closed_expr(holidays: Collection[date]) -> pl.Expr:
@@ -154,7 +171,7 @@ def _summary(
 
 
 def _school_list() -> pl.Expr:
-    return pl.concat_list(pl.col(s.SCHOOL_ID)).alias(_SCHOOLS)
+    return pl.concat_list(pl.col(s.SCHOOL_ID).cast(pl.String)).alias(_SCHOOLS)
 
 
 def _row_items(frame: pl.LazyFrame, keep: pl.Expr, *, line: str) -> pl.LazyFrame:
@@ -166,37 +183,41 @@ def _over_full(first_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
 
 
 def _two_schools(rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    # A cheap count first; only the (normally few) shared days are looked at row by row.
-    shared = (
-        rows.group_by(DAY_KEY)
-        .agg(pl.col(s.SCHOOL_ID).n_unique().alias("_n"))
-        .filter(pl.col("_n") > 1)
-        .select(DAY_KEY)
-    )
+    """The pupil-days of ``rows`` at two or more schools: the first row at a school other than
+    the day's first row's, and the schools."""
     first_school = pl.col(s.SCHOOL_ID).sort_by(line).first()
     return (
-        rows.join(shared, on=list(DAY_KEY), how="semi")
-        .group_by(DAY_KEY)
+        rows.group_by(DAY_KEY)
         .agg(
             pl.col(line).filter(pl.col(s.SCHOOL_ID) != first_school).min(),
             pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS),
         )
+        .filter(pl.col(_SCHOOLS).list.len() > 1)
         .select(pl.col(line), pl.col(_SCHOOLS))
     )
 
 
-def _gaps(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    school_days = open_rows.select(s.SCHOOL_ID, s.DATE).unique()
-    spans = rows.group_by(s.PUPIL_ID, s.SCHOOL_ID).agg(
+def _pupil_expr() -> pl.Expr:
+    """A row's pupil code, from its pupil-day number (:func:`_keyed`)."""
+    return (pl.col(_DAY) // _DAY_STRIDE).cast(pl.UInt32).alias(_PUPIL)
+
+
+def _gaps(rows: pl.LazyFrame, school_days: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    """The gaps of the pupils of ``rows`` (:func:`_keyed`'s columns, every counted row of each
+    pupil), given every school's school days (``school_id``, ``date``): each school day of a
+    school between a pupil's first and last row there on which the pupil has no row."""
+    rows = rows.with_columns(_pupil_expr())
+    pupil_day = [_PUPIL, s.DATE]
+    spans = rows.group_by(_PUPIL, s.SCHOOL_ID).agg(
         pl.col(s.DATE).min().alias(_FIRST), pl.col(s.DATE).max().alias(_LAST)
     )
-    pupil_days = rows.group_by(DAY_KEY).agg(pl.col(line).min())
+    pupil_days = rows.group_by(pupil_day).agg(pl.col(line).min())
     missing = (
         spans.join(school_days, on=s.SCHOOL_ID)
         .filter(pl.col(s.DATE).is_between(pl.col(_FIRST), pl.col(_LAST)))
-        .join(pupil_days, on=list(DAY_KEY), how="anti")
-        .group_by(DAY_KEY)
-        .agg(pl.col(s.SCHOOL_ID).unique().alias(_SCHOOLS))
+        .join(pupil_days, on=pupil_day, how="anti")
+        .group_by(pupil_day)
+        .agg(pl.col(s.SCHOOL_ID).cast(pl.String).unique().alias(_SCHOOLS))
     )
     # The line of the pupil's last registration before the missing day.
     return (
@@ -204,7 +225,7 @@ def _gaps(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyF
         .join_asof(
             pupil_days.sort(s.DATE),
             on=s.DATE,
-            by=s.PUPIL_ID,
+            by=_PUPIL,
             strategy="backward",
             check_sortedness=False,
         )
@@ -212,13 +233,12 @@ def _gaps(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyF
     )
 
 
-def _stale(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
-    latest = rows.group_by(s.SCHOOL_ID).agg(
+def _stale(counted: pl.LazyFrame, open_dates: pl.LazyFrame, *, line: str) -> pl.LazyFrame:
+    latest = counted.group_by(s.SCHOOL_ID).agg(
         pl.col(s.DATE).max().alias(_LATEST),
         pl.col(line).filter(pl.col(s.DATE) == pl.col(s.DATE).max()).min(),
     )
     newest = latest.select(pl.col(_LATEST).max().alias(_NEWEST))
-    open_dates = open_rows.select(s.DATE).unique()
     behind = (
         latest.join(newest, how="cross")
         .join(open_dates, how="cross")
@@ -233,6 +253,126 @@ def _stale(rows: pl.LazyFrame, open_rows: pl.LazyFrame, *, line: str) -> pl.Lazy
     return behind.filter(pl.col(_BEHIND) > STALE_AFTER_SCHOOL_DAYS).select(
         pl.col(line), _school_list()
     )
+
+
+def _keyed(indexed: pl.LazyFrame, *, line: str) -> pl.DataFrame:
+    """Every row, collected once: its canonical columns with the text ones categorical (a few
+    bytes a row), ``line``, :data:`_ROW`, and :data:`_DAY`, one number per pupil-day (the
+    pupil's dictionary code × 2³² + days since the first date; exact: no two pupil-days share
+    one). Collected once, so that a row's :data:`_ROW` is the same in every later step
+    whatever order the export's shape gave the rows."""
+    names = indexed.collect_schema().names()
+    canonical = [c for c in names if c in s.CANONICAL_SCHEMA]
+    text = [c for c in canonical if s.CANONICAL_SCHEMA[c] == pl.String()]
+    pupil = pl.col(s.PUPIL_ID).to_physical().cast(pl.UInt64)
+    offset = pl.col(s.DATE).cast(pl.Int64) - pl.col(s.DATE).min().cast(pl.Int64)
+    return (
+        indexed.select(
+            pl.col(_ROW),
+            *(pl.col(c).cast(pl.Categorical) if c in text else pl.col(c) for c in canonical),
+            pl.col(line),
+        )
+        .with_columns(
+            (pupil * _DAY_STRIDE + offset.cast(pl.UInt64)).alias(_DAY),
+            pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE),
+        )
+        .collect(engine="streaming")
+    )
+
+
+def _shared_days(keyed: pl.DataFrame) -> pl.Series:
+    """The pupil-days (:data:`_DAY`) with more than one row, found on the sorted numbers alone:
+    an export holds few of them (a day split between categories, or a fault), and only they
+    can hold a repeated or conflicting row or be at two schools."""
+    days = keyed.get_column(_DAY).sort()
+    return days.filter(days == days.shift(1)).unique()
+
+
+def _suspect_days(keyed: pl.DataFrame, shared: pl.LazyFrame) -> pl.Series:
+    """The pupil-days (:data:`_DAY`) that may hold a finding of their own: among the days with
+    several rows (``shared``), those with a category twice (a repeated or conflicting row: the
+    sum of the rows' category bits differs from their union), more than a whole day's units,
+    or several schools; and any day with a row of more than a whole day. The other days hold
+    none of the four pupil-day findings, so only these are looked at row by row."""
+    bit = pl.lit(1, dtype=pl.Int64).pow(pl.col(s.CATEGORY).to_physical().cast(pl.Int64))
+    school = pl.col(s.SCHOOL_ID).to_physical()
+    suspect = (
+        (bit.sum() != bit.bitwise_or())
+        | over_full_expr(day_units_expr())
+        | (school.min() != school.max())
+    )
+    by_day = shared.group_by(_DAY).agg(suspect.alias(_SUSPECT)).filter(pl.col(_SUSPECT))
+    whole = keyed.lazy().filter(over_full_expr(units_expr(pl.col(s.ABSENT_FRACTION))))
+    days = pl.concat([by_day.select(_DAY), whole.select(_DAY)]).unique()
+    return days.collect(engine="streaming").get_column(_DAY)
+
+
+def _gaps_by_counts(
+    counted: pl.LazyFrame,
+    shared: pl.LazyFrame,
+    open_days: pl.DataFrame,
+    *,
+    line: str,
+    open_: pl.Expr,
+) -> pl.LazyFrame:
+    """The gaps (:func:`_gaps`), looked for only among the pupils who may have one.
+
+    ``counted`` are the counted rows, ``shared`` those of them on a pupil-day with several
+    rows. A pupil's span at a school holds no gap when the pupil's own open days there number
+    as many as the school's days between the span's first and last date (each of the pupil's
+    own is one of those), counted from a per-school running count joined by date: a few
+    hundred rows a school, not a row per pupil and day. The other pupils are looked at day by
+    day. A pupil's open days at a school are its open rows there, less the second and later
+    rows of a day (on the days with several rows only).
+    """
+    span = [_PUPIL, s.SCHOOL_ID]
+    spans = counted.group_by(_pupil_expr(), s.SCHOOL_ID).agg(
+        pl.col(s.DATE).min().alias(_FIRST),
+        pl.col(s.DATE).max().alias(_LAST),
+        open_.sum().alias(_OWN),
+    )
+    surplus = (
+        shared.filter(open_)
+        .group_by(_pupil_expr(), s.SCHOOL_ID)
+        .agg((pl.len() - pl.col(s.DATE).n_unique()).alias(_SURPLUS))
+    )
+    running = (
+        open_days.lazy()
+        .sort(s.SCHOOL_ID, s.DATE)
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(s.SCHOOL_ID).alias(_UPTO))
+        .sort(s.DATE)
+    )
+    up_to_last = (
+        spans.join(surplus, on=span, how="left")
+        .sort(_LAST)
+        .join_asof(
+            running,
+            left_on=_LAST,
+            right_on=s.DATE,
+            by=s.SCHOOL_ID,
+            strategy="backward",
+            check_sortedness=False,
+        )
+    )
+    before_first = (
+        up_to_last.drop(s.DATE)
+        .sort(_FIRST)
+        .join_asof(
+            running.rename({_UPTO: _BEFORE}),
+            left_on=_FIRST,
+            right_on=s.DATE,
+            by=s.SCHOOL_ID,
+            strategy="backward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+    )
+    own = pl.col(_OWN) - pl.col(_SURPLUS).fill_null(0)
+    needed = pl.col(_UPTO).fill_null(0) - pl.col(_BEFORE).fill_null(0)
+    candidates = before_first.filter(own < needed).select(_PUPIL).unique()
+    pupils = candidates.collect(engine="streaming").get_column(_PUPIL)
+    rows = counted.filter(_pupil_expr().is_in(pupils.implode()))
+    return _gaps(rows, open_days.lazy(), line=line)
 
 
 def check(
@@ -290,28 +430,48 @@ def check(
         frame = frame.with_columns(
             (pl.col(FILE).cast(pl.Int64) * _STRIDE + pl.col(line).cast(pl.Int64)).alias(line)
         )
-    marked = with_repeats(frame, order=line)
-    rows = marked.filter(~pl.col(REPEATED))
-    first_rows = rows.filter(~pl.col(LATER))
+    keyed = _keyed(frame.with_row_index(_ROW), line=line)
+    shared = keyed.lazy().filter(pl.col(_DAY).is_in(_shared_days(keyed).implode()))
+    # The four pupil-day findings, row by row (as text) on the suspect days' rows alone.
+    suspect = _suspect_days(keyed, shared)
+    text = [c for c, dtype in keyed.schema.items() if dtype == pl.Categorical()]
+    marked = with_repeats(
+        keyed.lazy()
+        .filter(pl.col(_DAY).is_in(suspect.implode()))
+        .with_columns(pl.col(text).cast(pl.String)),
+        order=line,
+    ).collect(engine="streaming")
+    repeated = marked.filter(pl.col(REPEATED)).get_column(_ROW)
+    suspect_rows = marked.lazy().filter(~pl.col(REPEATED))
+    rows = keyed.lazy().filter(~pl.col(_ROW).is_in(repeated.implode()))
     closed = closed_expr(holidays)
     # Gaps and stale schools are measured on the rows that count, those on or before the as-of
-    # date: leave registered ahead of time would otherwise make school days of the future.
-    counted = rows.filter(pl.col(s.DATE) <= as_of)
-    open_counted = counted.filter(~closed)
-
+    # date: leave registered ahead of time would otherwise make school days of the future. A
+    # repeated row changes neither (its pupil, school and date are an earlier row's, and its
+    # line is later), so they are measured on every row.
+    counted = keyed.lazy().filter(pl.col(s.DATE) <= as_of)
+    open_days = counted.filter(~closed).select(s.SCHOOL_ID, s.DATE).unique().collect()
     items = {
-        "conflicting_rows": _row_items(rows, pl.col(LATER), line=line),
-        "over_full_days": _over_full(first_rows, line=line),
-        "duplicate_rows": _row_items(marked, pl.col(REPEATED), line=line),
+        "conflicting_rows": _row_items(suspect_rows, pl.col(LATER), line=line),
+        "over_full_days": _over_full(suspect_rows.filter(~pl.col(LATER)), line=line),
+        "duplicate_rows": _row_items(marked.lazy(), pl.col(REPEATED), line=line),
         "after_as_of": _row_items(rows, pl.col(s.DATE) > as_of, line=line),
         "weekend_or_holiday": _row_items(rows, closed, line=line),
-        "two_schools_one_day": _two_schools(rows, line=line),
-        "gaps": _gaps(counted, open_counted, line=line),
-        "stale_schools": _stale(counted, open_counted, line=line),
+        "two_schools_one_day": _two_schools(suspect_rows, line=line),
+        "gaps": _gaps_by_counts(
+            counted,
+            shared.filter(pl.col(s.DATE) <= as_of),
+            open_days,
+            line=line,
+            open_=~closed,
+        ),
+        "stale_schools": _stale(counted, open_days.lazy().select(s.DATE).unique(), line=line),
     }
-    return pl.concat(
-        [_summary(found, name, line=line, files=files) for name, found in items.items()]
-    )
+    found = [
+        _summary(items, name, line=line, files=files).collect(engine="streaming")
+        for name, items in items.items()
+    ]
+    return pl.concat(found).lazy()
 
 
 def has_errors(findings: pl.DataFrame) -> bool:
