@@ -5,6 +5,7 @@
     python benchmarks/baselines.py floor   SOURCE AS_OF OUT.parquet
     python benchmarks/baselines.py floor-int SOURCE AS_OF OUT.parquet
     python benchmarks/baselines.py polars-csv-classify CSV AS_OF OUT.parquet
+    python benchmarks/baselines.py polars-rank SOURCE AS_OF OUT.parquet
 
 ``SOURCE`` is a Parquet file, a hive-partitioned folder, or (``duckdb`` and ``floor-int``) a
 ``;``-separated, decimal-comma CSV as benchmarks/common.py writes one. Each writes ``pupil_id``,
@@ -134,6 +135,37 @@ def run_floor(source: Path, as_of: date, out: Path) -> None:
     ).collect(engine="streaming").write_parquet(out)
 
 
+def run_polars_rank(source: Path, as_of: date, out: Path) -> None:
+    """DuckDB's query written in polars (a Parquet file): pupil-day units, a rank per pupil, the
+    latest 100 days summed. What a polars user writes without fravaer's checks."""
+    import polars as pl
+
+    present = pl.col("category").cast(pl.String) == "present"
+    units = (pl.col("absent_fraction") * DAY_UNITS).round().cast(pl.Int64)
+    days = (
+        pl.scan_parquet(source)
+        .filter(pl.col("date") <= as_of)
+        .group_by("pupil_id", "date")
+        .agg(pl.when(present).then(0).otherwise(units).sum().alias("units"))
+    )
+    latest = days.filter(
+        pl.col("date").rank("ordinal", descending=True).over("pupil_id") <= WINDOW_DAYS
+    )
+    per_pupil = latest.group_by("pupil_id").agg(
+        pl.len().cast(pl.Int64).alias("window_days"), pl.col("units").sum()
+    )
+    window_days, total = pl.col("window_days"), pl.col("units")
+    step: pl.Expr = pl.lit(0, dtype=pl.Int8)
+    for level, pct in reversed(STEPS):
+        reached = total * 100 >= pct * window_days * DAY_UNITS
+        step = pl.when(reached).then(pl.lit(level, dtype=pl.Int8)).otherwise(step)
+    per_pupil.select(
+        "pupil_id",
+        (100.0 * total / (window_days * DAY_UNITS)).alias("absence_pct"),
+        pl.when(window_days >= MIN_DAYS).then(step).alias("step"),
+    ).collect(engine="streaming").write_parquet(out)
+
+
 def is_csv(source: Path) -> bool:
     return source.suffix == ".csv"
 
@@ -201,6 +233,7 @@ RUNS = {
     "floor": run_floor,
     "floor-int": run_floor_int,
     "polars-csv-classify": run_polars_csv_classify,
+    "polars-rank": run_polars_rank,
 }
 
 
