@@ -519,6 +519,40 @@ def test_a_signal_while_starting_up_is_one_line_too(
     assert (process.returncode, stderr, stdout) == (code, line + "\n", "")
 
 
+_LATE_SIGNAL = """
+import atexit, os, signal, sys
+from pathlib import Path
+
+# Sent while Python shuts down, after the run has finished: atexit runs before the interpreter
+# puts its default handlers back, which is the moment this test is about.
+number = getattr(signal, sys.argv[1])
+atexit.register(lambda: os.kill(os.getpid(), number))
+sys.argv = ["fravaer", *sys.argv[2:]]
+from fravaer.entry import main
+main()
+"""
+
+
+@pytest.mark.parametrize("stop", list(STOPS))
+def test_a_signal_after_the_run_has_finished_leaves_its_result_and_exit_code(
+    tmp_path: Path, export: Path, stop: str
+) -> None:
+    """A Ctrl-C just after the last line reached a half shut-down interpreter: a traceback in
+    an atexit callback, or death by the signal with no line (the hostile pass saw exit -2)."""
+    out = tmp_path / "steps.xlsx"
+    process = subprocess.run(
+        [sys.executable, "-c", _LATE_SIGNAL, stop, *_steps(export, tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "Traceback" not in process.stderr
+    assert "error" not in process.stderr
+    assert out.exists()
+    assert _temporaries(tmp_path) == []
+
+
 def test_the_console_script_installs_the_handlers_before_the_cli() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'fravaer = "fravaer.entry:main"' in text

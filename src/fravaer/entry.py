@@ -44,6 +44,19 @@ def _stop(kind: type[Stopped]) -> None:
     sys.exit(kind.exit_code)
 
 
+def _settle() -> None:
+    """Ignore SIGINT and SIGTERM from here on: the run is over, its files written or removed.
+
+    Python resets its own handlers to the default while it shuts down, so a Ctrl-C that came
+    just after the last line would otherwise kill the process with no line on stderr (shown as
+    exit 130 for a run that had finished). An ignored signal is not reset; the run exits with
+    its own code (docs/exit-codes.md#signals).
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is _handler:
+            signal.signal(signum, signal.SIG_IGN)
+
+
 def main() -> None:
     """Console-script entry point: handlers, then the command line."""
     install()
@@ -56,3 +69,5 @@ def main() -> None:
         if kind is None:
             raise
         _stop(kind)
+    finally:
+        _settle()
