@@ -29,14 +29,12 @@ from fravaer import schema as s
 from fravaer.errors import ImpossibleAbsenceError
 from fravaer.policy import AllOf, Condition, Policy, Rule, Threshold, Window, thresholds
 from fravaer.window import (
-    DATES,
-    dates_expr,
+    RANK,
     days_expr,
     in_window_expr,
     longest_run_expr,
+    rank_expr,
     units_of_expr,
-    window_dates_expr,
-    window_first,
     window_key,
     with_units,
 )
@@ -177,34 +175,35 @@ def _start_col(window: Window) -> str:
 
 def _window_columns(
     windows: dict[str, Window], columns: dict[str, list[InternalColumns]], as_of: date | pl.Expr
-) -> tuple[list[pl.Expr], list[pl.Expr]]:
+) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], list[str]]:
     """Each window's first date, school days and last date, named for every rule over it.
 
-    Returns the aggregations to run per pupil beside :func:`dates_expr` and the expressions
-    that then read the windows off the pupil's list of distinct dates. A fixed window whose
-    first date is a column (``as_of`` a column) is measured by an aggregation instead.
+    Returns the aggregations per enrolment, those that combine them per pupil, the expressions
+    that then name the columns, and the helper columns to drop. A window's school days are the
+    largest :data:`RANK` in it (ranks are dense, newest 1), its first date the smallest date in
+    it, its last date the pupil's latest (:data:`_LATEST`) when it has any day.
     """
-    aggs: list[pl.Expr] = []
+    spell_aggs: list[pl.Expr] = []
+    pupil_aggs: list[pl.Expr] = []
     out: list[pl.Expr] = []
+    helpers: list[str] = []
     for key, window in windows.items():
-        first = window_first(window, as_of=as_of)
-        if isinstance(first, pl.Expr):
-            dates = pl.col(s.DATE).filter(pl.col(s.DATE) >= first)
-            aggs += [
-                dates.n_unique().cast(pl.Int64).alias(f"_days_{key}"),
-                dates.min().alias(f"_first_{key}"),
-            ]
-            days, start = pl.col(f"_days_{key}"), pl.col(f"_first_{key}")
-        else:
-            listed = window_dates_expr(window, first)
-            days, start = listed.list.len().cast(pl.Int64), listed.list.last()
-        end = pl.when(days > 0).then(pl.col(DATES).list.first())
+        inside = in_window_expr(window, as_of=as_of)
+        days_col, first_col = f"_days_{key}", f"_first_{key}"
+        spell_aggs += [
+            pl.col(RANK).filter(inside).max().alias(days_col),
+            pl.col(s.DATE).filter(inside).min().alias(first_col),
+        ]
+        pupil_aggs += [pl.col(days_col).max(), pl.col(first_col).min()]
+        helpers += [days_col, first_col]
+        days, start = pl.col(days_col).fill_null(0).cast(pl.Int64), pl.col(first_col)
+        end = pl.when(days > 0).then(pl.col(_LATEST))
         if window.school_days is not None:
             out.append(start.alias(_start_col(window)))
         for rule_columns in columns[key]:
             out += [days.alias(rule_columns.days), start.alias(rule_columns.start)]
             out.append(end.alias(rule_columns.end))
-    return aggs, out
+    return spell_aggs, pupil_aggs, out, helpers
 
 
 def _sum_col(window_key: str, category: str) -> str:
@@ -228,14 +227,13 @@ def _run_aggs(rule: Rule, columns: InternalColumns, as_of: date | pl.Expr) -> pl
     day_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in rule.categories)
     threshold = Fraction(rule.run_fraction) * s.DAY_UNITS  # whole: DAY_UNITS is divisible by 1000
     absent = day_units >= int(threshold)
-    within = in_window_expr(rule.window, as_of=as_of, start=_start_col(rule.window))
+    within = in_window_expr(rule.window, as_of=as_of)
     return longest_run_expr(absent, within).alias(columns.value)
 
 
 def _runs(
     rows: pl.LazyFrame,
     rules: list[tuple[Rule, InternalColumns]],
-    starts: list[str],
     by: list[str],
     as_of: date | pl.Expr,
 ) -> pl.LazyFrame:
@@ -245,28 +243,23 @@ def _runs(
     reads a tenth of a year's pupil-days (docs/performance.md#what-one-machine-holds). A pupil
     with no row there has no run; the caller's join fills in 0.
     """
-    inside = reduce(
-        or_,
-        (
-            in_window_expr(rule.window, as_of=as_of, start=_start_col(rule.window))
-            for rule, _ in rules
-        ),
-    )
+    inside = reduce(or_, (in_window_expr(rule.window, as_of=as_of) for rule, _ in rules))
     return (
-        _pupil_days(rows.filter(inside), starts, by)
+        _pupil_days(rows.filter(inside), by)
         .group_by(by)
         .agg(_run_aggs(rule, columns, as_of) for rule, columns in rules)
     )
 
 
-def _pupil_days(rows: pl.LazyFrame, starts: list[str], by: list[str]) -> pl.LazyFrame:
-    """One row per pupil per school day, absence units per category (for runs of days)."""
+def _pupil_days(rows: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
+    """One row per pupil per school day, absence units per category (for runs of days), with
+    the day's :data:`RANK`."""
     return rows.group_by(*by, s.DATE).agg(
         *(
             units_of_expr(c, pl.lit(value=True)).alias(s.CATEGORY_UNITS[c])
             for c in s.ABSENCE_CATEGORIES
         ),
-        *(pl.col(start).first() for start in starts),
+        pl.col(RANK).first(),
     )
 
 
@@ -326,15 +319,16 @@ def evaluate(
     in time whose date column is ``as_of`` (a trend evaluates every week end at once this way;
     the rows must then be crossed with the points by the caller).
 
-    Three simple aggregations, no per-pupil expression over the rows: the pupil's distinct dates
-    (which fix every window's first date), then the rows -- each knowing its pupil's first dates
-    -- summed per enrolment (pupil, school, class, grade), then the enrolments per pupil.
+    Two simple aggregations, no per-pupil expression over the rows: the rows -- each knowing the
+    rank of its date among its pupil's distinct dates (:func:`fravaer.window.rank_expr`), which
+    places it in or out of every window -- summed per enrolment (pupil, school, class, grade),
+    then the enrolments per pupil (docs/decisions.md).
     """
-    # Nothing after the join reads ``category`` (its units are columns by now): polars 2.1
+    # Nothing after the rank reads ``category`` (its units are columns by now): polars 2.1
     # panics projecting that column of a CSV plan through a join with its own aggregate.
-    rows = with_units(frame, as_of=as_of).drop(s.CATEGORY)
-    primary = next(iter(policies.values())).primary
     keys = list(by)
+    rows = with_units(frame, as_of=as_of).drop(s.CATEGORY).with_columns(rank_expr(keys))
+    primary = next(iter(policies.values())).primary
 
     windows: dict[str, Window] = {window_key(primary.window): primary.window}
     columns: dict[str, list[InternalColumns]] = {window_key(primary.window): []}
@@ -348,9 +342,7 @@ def evaluate(
 
     # One filtered sum per window and category, shared by every rule that counts it.
     sums = {
-        _sum_col(wkey, c): units_of_expr(
-            c, in_window_expr(window, as_of=as_of, start=_start_col(window))
-        )
+        _sum_col(wkey, c): units_of_expr(c, in_window_expr(window, as_of=as_of))
         for wkey, window in windows.items()
         for c in s.ABSENCE_CATEGORIES
         if c in _counted(policies, wkey)
@@ -367,23 +359,22 @@ def evaluate(
         if rule.measure != "consecutive_days"
     ]
 
-    window_aggs, window_columns = _window_columns(windows, columns, as_of)
-    per_pupil = rows.group_by(keys).agg(dates_expr(), *window_aggs).select(*keys, *window_columns)
-    starts = [_start_col(w) for w in windows.values() if w.school_days is not None]
-    if starts:
-        rows = rows.join(per_pupil.select(*keys, *starts), on=keys, how="left")
+    spell_aggs, pupil_aggs, window_columns, helpers = _window_columns(windows, columns, as_of)
     spells = rows.group_by(*keys, *_ENROLMENT).agg(
-        pl.col(s.DATE).max().alias(_LATEST), *(expr.alias(name) for name, expr in sums.items())
+        pl.col(s.DATE).max().alias(_LATEST),
+        *(expr.alias(name) for name, expr in sums.items()),
+        *spell_aggs,
     )
     pupils = (
         spells.group_by(keys)
-        .agg(pl.col(list(sums)).sum())
+        .agg(pl.col(list(sums)).sum(), pl.col(_LATEST).max(), *pupil_aggs)
         .with_columns(values)
-        .join(_latest(spells, keys), on=keys, how="left")
-        .join(per_pupil, on=keys, how="left")
+        .with_columns(window_columns)
+        .drop(*helpers, _LATEST)
+        .join(_latest(spells.select(*keys, *_ENROLMENT, _LATEST), keys), on=keys, how="left")
     )
     if run_rules:
-        runs = _runs(rows, run_rules, starts, keys, as_of)
+        runs = _runs(rows, run_rules, keys, as_of)
         pupils = pupils.join(runs, on=keys, how="left").with_columns(
             pl.col(columns.value).fill_null(0) for _, columns in run_rules
         )

@@ -70,9 +70,10 @@ def units_of_expr(category: str, within: pl.Expr) -> pl.Expr:
 
 
 # A pupil's windows are suffixes of the pupil's distinct dates, newest first: each is fixed by
-# its first date. :func:`dates_expr` gathers those dates once per pupil; the window's first date,
-# school days and last date come from that short list, and a row is in the window when its date
-# is on or after the first date -- a plain row filter, so the sums stay simple aggregations.
+# its first date. :func:`rank_expr` numbers every row's date among its pupil's distinct dates
+# (the newest 1), so a row is in a window of N school days when its rank is at most N, and in a
+# fixed window when its date is on or after the window's first date -- plain row filters, so
+# every sum, count of days and first date is a simple aggregation (docs/decisions.md).
 
 
 DATES = "_dates"
@@ -83,6 +84,24 @@ def dates_expr() -> pl.Expr:
     """Inside ``group_by(pupil_id)``: the distinct dates, newest first (several rows may share
     one date, one per category)."""
     return pl.col(s.DATE).unique().sort(descending=True).alias(DATES)
+
+
+RANK = "_day_rank"
+"""Per-row column: the rank of the row's date among its pupil's distinct dates, newest 1."""
+
+
+def rank_expr(by: list[str]) -> pl.Expr:
+    """The row's :data:`RANK` among the distinct dates of its ``by`` group (e.g. the pupil):
+    rows of one date share it, and the N-th newest school day has rank N.
+
+    >>> frame = pl.DataFrame(
+    ...     {"pupil_id": ["a", "a", "a", "b"],
+    ...      "date": [date(2024, 3, 4), date(2024, 3, 1), date(2024, 3, 4), date(2024, 3, 1)]}
+    ... )
+    >>> frame.select(rank_expr(["pupil_id"]))[RANK].to_list()
+    [1, 2, 1, 1]
+    """
+    return pl.col(s.DATE).rank("dense", descending=True).over(by).alias(RANK)
 
 
 def window_key(window: Window) -> str:
@@ -114,29 +133,20 @@ def window_first(window: Window, *, as_of: date | pl.Expr) -> date | pl.Expr | N
     return quarter_start(as_of) if window.period == "quarter" else school_year_start(as_of)
 
 
-def window_dates_expr(window: Window, first: date | None) -> pl.Expr:
-    """The window's dates, newest first, from the per-pupil :data:`DATES` list; ``first`` is
-    :func:`window_first` for a fixed window (a date: a list can't be filtered by a column)."""
-    dates = pl.col(DATES)
-    if first is None:
-        assert window.school_days is not None
-        return dates.list.head(window.school_days)
-    return dates.list.filter(pl.element() >= first)
-
-
-def in_window_expr(window: Window, *, as_of: date | pl.Expr, start: str) -> pl.Expr:
+def in_window_expr(window: Window, *, as_of: date | pl.Expr) -> pl.Expr:
     """Whether a row lies in the pupil's window (rows after the as-of date are already gone).
 
-    ``start`` names the per-row column holding the first date of a window of school days; a
-    fixed window needs no column.
+    A window of school days reads the row's :data:`RANK` (:func:`rank_expr`); a fixed window
+    only its date.
 
     >>> from fravaer.policy import Window
-    >>> str(in_window_expr(Window(weeks=2), as_of=date(2024, 3, 15), start="_"))
+    >>> str(in_window_expr(Window(weeks=2), as_of=date(2024, 3, 15)))
     '[(col("date")) >= (2024-03-02)]'
     """
     first = window_first(window, as_of=as_of)
     if first is None:
-        return pl.col(s.DATE) >= pl.col(start)
+        assert window.school_days is not None
+        return pl.col(RANK) <= window.school_days
     return pl.col(s.DATE) >= (first if isinstance(first, pl.Expr) else pl.lit(first))
 
 
