@@ -31,7 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.window import CODE, CODES, DATES, UNITS, dates_expr, longest_run_expr, with_units
+from fravaer.window import CODE, CODES, UNITS, longest_run_expr, with_units
 
 METHODS = ("dates", "year", "window", "sorted", "listed")
 AS_OF = date(2024, 6, 21)
@@ -39,6 +39,13 @@ DAYS = 20
 COUNTED = [CODES[c] for c in ("illness", "leave", "unlawful")]
 RUN = "run"
 _START, _UNITS, _ABSENT = "_start", "_day_units", "_absent"
+DATES = "_dates"
+
+
+def dates_expr() -> pl.Expr:
+    """Inside ``group_by(pupil_id)``: the pupil's distinct dates, newest first (the per-pupil
+    list classification used before it ranked each row's date, docs/performance.md)."""
+    return pl.col(s.DATE).unique().sort(descending=True).alias(DATES)
 
 
 def plan(path: Path, method: str) -> pl.LazyFrame:

@@ -76,16 +76,6 @@ def units_of_expr(category: str, within: pl.Expr) -> pl.Expr:
 # every sum, count of days and first date is a simple aggregation (docs/decisions.md).
 
 
-DATES = "_dates"
-"""Per-pupil column: the pupil's distinct dates up to the as-of date, newest first."""
-
-
-def dates_expr() -> pl.Expr:
-    """Inside ``group_by(pupil_id)``: the distinct dates, newest first (several rows may share
-    one date, one per category)."""
-    return pl.col(s.DATE).unique().sort(descending=True).alias(DATES)
-
-
 RANK = "_day_rank"
 """Per-row column: the rank of the row's date among its pupil's distinct dates, newest 1."""
 
