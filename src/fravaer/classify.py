@@ -169,10 +169,6 @@ def label_expr(policy: Policy, step: pl.Expr, *, below: str) -> pl.Expr:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def _start_col(window: Window) -> str:
-    return f"_start_{window_key(window)}"
-
-
 def _window_columns(
     windows: dict[str, Window], columns: dict[str, list[InternalColumns]], as_of: date | pl.Expr
 ) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], list[str]]:
@@ -198,8 +194,6 @@ def _window_columns(
         helpers += [days_col, first_col]
         days, start = pl.col(days_col).fill_null(0).cast(pl.Int64), pl.col(first_col)
         end = pl.when(days > 0).then(pl.col(_LATEST))
-        if window.school_days is not None:
-            out.append(start.alias(_start_col(window)))
         for rule_columns in columns[key]:
             out += [days.alias(rule_columns.days), start.alias(rule_columns.start)]
             out.append(end.alias(rule_columns.end))

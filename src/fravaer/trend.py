@@ -268,7 +268,7 @@ def _evaluate_by_sums(
     sum at the day minus the running sum N days earlier, its school days ``min(N, n)`` where
     ``n`` counts the pupil's days so far, and its first date the day N - 1 days back. The
     school and class are those of :func:`fravaer.classify.evaluate`: on the day, the largest
-    school id, and at that school the largest class and grade.
+    school id, and at that school the largest class.
     """
     units = [s.CATEGORY_UNITS[c] for c in s.ABSENCE_CATEGORIES]
     # Per school first, then per day: within a group polars keeps the rows' order, so the last
