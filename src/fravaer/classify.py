@@ -171,33 +171,31 @@ def label_expr(policy: Policy, step: pl.Expr, *, below: str) -> pl.Expr:
 
 def _window_columns(
     windows: dict[str, Window], columns: dict[str, list[InternalColumns]], as_of: date | pl.Expr
-) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], list[str]]:
+) -> tuple[list[pl.Expr], list[pl.Expr], list[str]]:
     """Each window's first date, school days and last date, named for every rule over it.
 
-    Returns the aggregations per enrolment, those that combine them per pupil, the expressions
-    that then name the columns, and the helper columns to drop. A window's school days are the
+    Returns the aggregations per pupil, the expressions that then name the columns, and the
+    helper columns to drop. A window's school days are the
     largest :data:`RANK` in it (ranks are dense, newest 1), its first date the smallest date in
     it, its last date the pupil's latest (:data:`_LATEST`) when it has any day.
     """
-    spell_aggs: list[pl.Expr] = []
-    pupil_aggs: list[pl.Expr] = []
+    aggs: list[pl.Expr] = []
     out: list[pl.Expr] = []
     helpers: list[str] = []
     for key, window in windows.items():
         inside = in_window_expr(window, as_of=as_of)
         days_col, first_col = f"_days_{key}", f"_first_{key}"
-        spell_aggs += [
+        aggs += [
             pl.col(RANK).filter(inside).max().alias(days_col),
             pl.col(s.DATE).filter(inside).min().alias(first_col),
         ]
-        pupil_aggs += [pl.col(days_col).max(), pl.col(first_col).min()]
         helpers += [days_col, first_col]
         days, start = pl.col(days_col).fill_null(0).cast(pl.Int64), pl.col(first_col)
         end = pl.when(days > 0).then(pl.col(_LATEST))
         for rule_columns in columns[key]:
             out += [days.alias(rule_columns.days), start.alias(rule_columns.start)]
             out.append(end.alias(rule_columns.end))
-    return spell_aggs, pupil_aggs, out, helpers
+    return aggs, out, helpers
 
 
 def _sum_col(window_key: str, category: str) -> str:
@@ -283,6 +281,19 @@ def _latest(spells: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
     )
 
 
+def _on_latest_day(rows: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
+    """Each pupil's school, class and grade on their latest date, and that date (``_latest``),
+    by the rules of :func:`_latest`, from the rows of that date alone (:data:`RANK` 1): about a
+    row per pupil, where grouping every row of the year by its enrolment (pupil, school, class,
+    grade) first cost a quarter of the classification (docs/performance.md#layouts)."""
+    day = (
+        rows.filter(pl.col(RANK) == 1)
+        .group_by(*by, s.SCHOOL_ID)
+        .agg(pl.col(s.CLASS_NAME).max(), pl.col(s.GRADE).max(), pl.col(s.DATE).max().alias(_LATEST))
+    )
+    return day.filter(pl.col(s.SCHOOL_ID) == pl.col(s.SCHOOL_ID).max().over(by))
+
+
 def latest(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     """Each pupil's school, class and grade on their latest date up to ``as_of``.
 
@@ -313,10 +324,10 @@ def evaluate(
     in time whose date column is ``as_of`` (a trend evaluates every week end at once this way;
     the rows must then be crossed with the points by the caller).
 
-    Two simple aggregations, no per-pupil expression over the rows: the rows -- each knowing the
+    Simple aggregations, no per-pupil expression over the rows: the rows -- each knowing the
     rank of its date among its pupil's distinct dates (:func:`fravaer.window.rank_expr`), which
-    places it in or out of every window -- summed per enrolment (pupil, school, class, grade),
-    then the enrolments per pupil (docs/decisions.md).
+    places it in or out of every window -- summed per pupil, and the school, class and grade
+    read off the rows of the pupil's latest date (:func:`_on_latest_day`; docs/decisions.md).
     """
     # Nothing after the rank reads ``category`` (its units are columns by now): polars 2.1
     # panics projecting that column of a CSV plan through a join with its own aggregate.
@@ -353,19 +364,18 @@ def evaluate(
         if rule.measure != "consecutive_days"
     ]
 
-    spell_aggs, pupil_aggs, window_columns, helpers = _window_columns(windows, columns, as_of)
-    spells = rows.group_by(*keys, *_ENROLMENT).agg(
-        pl.col(s.DATE).max().alias(_LATEST),
-        *(expr.alias(name) for name, expr in sums.items()),
-        *spell_aggs,
-    )
+    pupil_aggs, window_columns, helpers = _window_columns(windows, columns, as_of)
     pupils = (
-        spells.group_by(keys)
-        .agg(pl.col(list(sums)).sum(), pl.col(_LATEST).max(), *pupil_aggs)
+        rows.group_by(keys)
+        .agg(
+            pl.col(s.DATE).max().alias(_LATEST),
+            *(expr.alias(name) for name, expr in sums.items()),
+            *pupil_aggs,
+        )
         .with_columns(values)
         .with_columns(window_columns)
         .drop(*helpers, _LATEST)
-        .join(_latest(spells.select(*keys, *_ENROLMENT, _LATEST), keys), on=keys, how="left")
+        .join(_on_latest_day(rows, keys), on=keys, how="left")
     )
     if run_rules:
         runs = _runs(rows, run_rules, keys, as_of)
