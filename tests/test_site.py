@@ -321,6 +321,25 @@ def test_a_pupil_s_page_is_trend_patterns_and_classify(site: Path, listed: pl.Da
         assert all(close(a, b) for a, b in zip(got_days, wanted_days, strict=True))
 
 
+WEEK_ROW = r'<tr><th scope="row">(\d{4}-\d\d-\d\d)</th>(.*?)</tr>'
+
+
+def test_the_meeting_sheet_shows_each_week_as_the_page_above_it_does(site: Path) -> None:
+    """One weekly figure everywhere: a week's row on the meeting sheet reads exactly as the
+    same week's row in the table beside the chart, on every pupil's page of the example (the
+    sheet once rounded to nearest where the page rounds down: 19,7 % under 19,6 %)."""
+    compared = 0
+    for path in pupil_pages(site).values():
+        text = path.read_text(encoding="utf-8")
+        top, sheet = text.split('id="meeting"', 1)
+        above = dict(re.findall(WEEK_ROW, top))
+        for week, cells in re.findall(WEEK_ROW, sheet):
+            shown = re.findall(r"<td[^>]*>([^<]*)</td>", above[week])
+            assert re.findall(r"<td>([^<]*)</td>", cells) == shown, (path.name, week)
+            compared += 1
+    assert compared > 500
+
+
 def test_the_sentence_for_parents_is_trend_s(site: Path) -> None:
     page = read_page(pupil_pages(site)["0000005"])
     result = run("trend", DEMO, "--pupil", "0000005", "--format", "table")

@@ -26,13 +26,12 @@ from jinja2 import Environment
 from fravaer import schema as s
 from fravaer.meeting import TREND_WEEKS, MeetingQuestion, MeetingTemplate, Sheet
 from fravaer.pages.environment import environment, page_common, template_environment
+from fravaer.pages.numbers import number, percent
 from fravaer.policy import Lang, Policy
 from fravaer.words import (
     DAY_NAMES,
     NO_VALUE,
     lesson_words,
-    number_text,
-    pct_text,
     plain_text,
     window_text,
     word,
@@ -72,11 +71,19 @@ class SheetView:
 
 
 def _number(value: object, lang: Lang) -> str:
-    return number_text(value if isinstance(value, int | float) else None, lang)
+    """A figure with one decimal as every page shows it, rounded down (``14,0``; ``–``), so that
+    a week on the sheet reads as the same week beside the dossier's chart (docs/site.md)."""
+    return number(_float(value), lang).text
 
 
 def _pct(value: object, lang: Lang) -> str:
-    return pct_text(value if isinstance(value, int | float) else None, lang)
+    """``16,2 %`` as every page shows it, rounded down; ``–`` for no value."""
+    return percent(_float(value), lang).text
+
+
+def _float(value: object) -> float | None:
+    """A count of days as the float it is a figure of (``14`` is shown ``14,0``)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _date(value: object) -> str:
