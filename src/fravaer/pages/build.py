@@ -32,7 +32,7 @@ from fravaer.lessons import LESSON_PATTERN
 from fravaer.meeting import MeetingTemplate, Sheet, lessons_of, weekdays_of, weeks_of
 from fravaer.pages.chart import chart, period_chart
 from fravaer.pages.environment import environment, page_common
-from fravaer.pages.meeting import sheet_view
+from fravaer.pages.meeting import school_shown, sheet_view
 from fravaer.pages.numbers import Num, days, number, percent
 from fravaer.policy import Lang, Policy, Step
 from fravaer.render import condition_text, pattern_words, trend_summary
@@ -611,7 +611,7 @@ def dossier_page(
         policy=policy,
         lang=lang,
         template=ctx.template,
-        school=_school_shown(school, ctx),
+        school=school_shown(school, ctx.names),
         standalone=False,
     )
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:
@@ -660,11 +660,6 @@ def dossier_page(
         lesson_pattern=view.lessons,
         sheet=view,
     )
-
-
-def _school_shown(school: str, ctx: SiteContext) -> str:
-    name = ctx.school_name(school)
-    return name if name == school else f"{name} ({school})"
 
 
 def site_pages(

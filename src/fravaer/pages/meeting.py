@@ -16,6 +16,7 @@ they hold nothing it changes but a ``:``, which a Markdown reader shows as writt
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -68,6 +69,17 @@ class SheetView:
     questions: tuple[MeetingQuestion, ...]
     standalone: bool
     """A page of its own (escalate, report) rather than a part of the dossier."""
+
+
+def school_shown(school: str, names: Mapping[str, str]) -> str:
+    """A school as the pages and sheets name it: ``Vestre Skole (851001)`` when ``names``
+    (``--school-names``) has it, else its id.
+
+    >>> school_shown("851001", {"851001": "Vestre Skole"}), school_shown("851002", {})
+    ('Vestre Skole (851001)', '851002')
+    """
+    name = names.get(school)
+    return school if name is None or name == school else f"{name} ({school})"
 
 
 def _number(value: object, lang: Lang) -> str:
@@ -216,15 +228,19 @@ def sheet_html(
     template: MeetingTemplate,
     version: str,
     lang: Lang = "da",
+    school: str | None = None,
 ) -> str:
     """The sheet as one self-contained, printable HTML page (``meeting_page.html``): the site's
     page frame (the as-of date and the policy on top, the privacy line at the foot) around the
     part the dossier shows too. Every text is HTML-escaped by the environment (quotes too), and
-    control and invisible characters are shown as U+FFFD."""
+    control and invisible characters are shown as U+FFFD. ``school``: the school as
+    :func:`school_shown` names it (default: its id)."""
     row = sheet.pupil
     as_of = row[s.AS_OF]
     assert isinstance(as_of, date)
-    view = sheet_view(sheet, policy=policy, lang=lang, template=template, standalone=True)
+    view = sheet_view(
+        sheet, policy=policy, lang=lang, template=template, school=school, standalone=True
+    )
     return (
         _html_environment()
         .get_template(MEETING_PAGE)
@@ -288,10 +304,17 @@ def _markdown_environment() -> Environment:
 
 
 def sheet_markdown(
-    sheet: Sheet, *, policy: Policy, template: MeetingTemplate, lang: Lang = "da"
+    sheet: Sheet,
+    *,
+    policy: Policy,
+    template: MeetingTemplate,
+    lang: Lang = "da",
+    school: str | None = None,
 ) -> str:
     """The sheet as Markdown (``meeting_sheet.md``); every printed text passes
-    :func:`markdown_text`."""
-    view = sheet_view(sheet, policy=policy, lang=lang, template=template, standalone=True)
+    :func:`markdown_text`. ``school`` as for :func:`sheet_html`."""
+    view = sheet_view(
+        sheet, policy=policy, lang=lang, template=template, school=school, standalone=True
+    )
     text = _markdown_environment().get_template(MEETING_MARKDOWN).render(sheet=view)
     return text.rstrip() + "\n"
