@@ -373,9 +373,10 @@ def _new_steps(row: Mapping[str, Any], ctx: SiteContext) -> list[tuple[Policy, S
 
 
 def _changes(school: str, changes: Changes | None, ctx: SiteContext) -> dict[str, Any]:
-    """The school's escalations and improvements since the reference, as ``escalate`` lists
-    them, and what the guideline requires at each step newly reached, once per step with the
-    pupils who reached it; or the sentence that there is no comparison."""
+    """The school's escalations and improvements since the reference, ``escalate``'s rows
+    ordered as the school's list (step, then absence %, highest first), and what the guideline
+    requires at each step newly reached, once per step with the pupils who reached it; or the
+    sentence that there is no comparison."""
     lang = ctx.lang
     if changes is None:
         return {"compared": False, "escalations": [], "improvements": [], "required": []}
@@ -385,7 +386,11 @@ def _changes(school: str, changes: Changes | None, ctx: SiteContext) -> dict[str
         since = word("since_run", lang, date=changes.reference_as_of.isoformat())
     else:
         since = changes.reference_as_of.isoformat()
-    own = changes.rows.filter(pl.col(s.SCHOOL_ID) == school)
+    # As the school's list: whom to act on first (highest step, then highest absence), not
+    # escalate's order by pupil id.
+    own = changes.rows.filter(pl.col(s.SCHOOL_ID) == school).sort(
+        [s.STEP, s.ABSENCE_PCT, s.PUPIL_ID], descending=[True, True, False], nulls_last=True
+    )
     shown: dict[str, list[dict[str, Any]]] = {ESCALATION: [], IMPROVEMENT: []}
     required: dict[tuple[str, int], dict[str, Any]] = {}
     for row in own.iter_rows(named=True):
