@@ -260,6 +260,32 @@ def test_each_school_lists_classify_s_pupils(site: Path, listed: pl.DataFrame) -
             assert all(close(a, b) for a, b in zip(got, wanted, strict=True)), (got, wanted)
 
 
+def test_who_is_responsible_includes_the_school_leader_for_a_quarter_flag(
+    tmp_path: Path, key: Path
+) -> None:
+    """On 31 January the quarter rule flags pupils, two of them below step 1: their row names
+    the school leader (the quarter rule's role) rather than no one, and a flagged pupil at a
+    step names both roles, as ``escalate``'s ``responsible`` joins them."""
+    out = tmp_path / "out"
+    result = run("site", DEMO, "-o", out, "--key-file", key, "--as-of", "2024-01-31")
+    assert result.exit_code == 0, result.output
+    classified = csv("classify", DEMO, "--as-of", "2024-01-31")
+    roles = {1: "Klasseteamet", 2: "Tovholder", 3: "Tovholder"}
+    flagged = 0
+    for expected in classified.iter_rows(named=True):
+        flag = expected["quarter_flag"] in ("warn_parents", "notify_municipality")
+        if expected["step"] is None or not (expected["step"] >= 1 or flag):
+            continue
+        page = read_page(out / str(expected["school_id"]) / "index.html")
+        rows = {r.attrs["data-pupil"]: r for r in body(page, "pupils")}
+        shown = rows[str(expected["pupil_id"]).zfill(7)].cells[-1].text
+        wanted = [roles[expected["step"]]] if expected["step"] else []
+        wanted += ["Skolelederen"] if flag else []
+        assert shown == ", ".join(wanted), (expected["pupil_id"], shown)
+        flagged += flag
+    assert flagged == 3  # 0000123 and 0000499 at step 0, 0000128 at step 3
+
+
 def test_each_school_s_early_warning_is_the_command_s(site: Path) -> None:
     warned = csv("early-warning", DEMO)
     for folder in school_folders(site):

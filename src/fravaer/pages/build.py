@@ -192,9 +192,19 @@ def _pupil_row(row: Mapping[str, Any], ctx: SiteContext) -> dict[str, Any]:
         "pct": percent(row[s.ABSENCE_PCT], lang),
         "quarter_pct": percent(row.get(s.QUARTER_UNLAWFUL_PCT), lang),
         "flag": word(flag, lang) if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else "",
-        "responsible": ctx.policy.step(step).responsible(lang) if step else "",
+        "responsible": _responsible(step, flag, ctx),
         "href": ctx.tokens[row[s.PUPIL_ID]] + PAGE_SUFFIX,
     }
+
+
+def _responsible(step: int | None, flag: str | None, ctx: SiteContext) -> str:
+    """Who is responsible for a listed pupil: the guideline's step's role, and the quarter
+    rule's (``Skolelederen``) when it flags the pupil, each once, as ``escalate`` joins its
+    ``responsible``; a pupil at step 0 whom the quarter rule flags has the school leader."""
+    roles = [ctx.policy.step(step).responsible(ctx.lang)] if step else []
+    if ctx.national is not None and flag in (s.FLAG_WARN, s.FLAG_NOTIFY):
+        roles += [st.responsible(ctx.lang) for st in ctx.national.steps if st.label == flag]
+    return ", ".join(dict.fromkeys(r for r in roles if r))
 
 
 def _stats_row(row: Mapping[str, Any], policy: Policy, lang: Lang) -> dict[str, Any]:
