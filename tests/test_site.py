@@ -284,6 +284,10 @@ def test_who_is_responsible_includes_the_school_leader_for_a_quarter_flag(
         assert shown == ", ".join(wanted), (expected["pupil_id"], shown)
         flagged += flag
     assert flagged == 3  # 0000123 and 0000499 at step 0, 0000128 at step 3
+    sheets = pupil_pages(out)
+    for pupil, wanted_role in (("0000123", "Skolelederen"), ("0000128", "Tovholder, Skolelederen")):
+        text = sheets[pupil].read_text(encoding="utf-8")
+        assert f"<dt>Ansvarlig</dt><dd>{wanted_role}</dd>" in text, pupil
 
 
 def test_each_school_s_early_warning_is_the_command_s(site: Path) -> None:

@@ -308,7 +308,12 @@ def meeting_note_files(
         stem = f"{schools[school]}-{tokens[pupil]}-{run.as_of.isoformat()}"
         shown = school_shown(school, run.names)
         markdown = sheet_markdown(
-            sheet, policy=run.policy, template=template, lang=run.lang, school=shown
+            sheet,
+            policy=run.policy,
+            template=template,
+            lang=run.lang,
+            school=shown,
+            national=run.national,
         )
         page = sheet_html(
             sheet,
@@ -317,6 +322,7 @@ def meeting_note_files(
             version=__version__,
             lang=run.lang,
             school=shown,
+            national=run.national,
         )
         planned.append(Planned(folder / f"{stem}.md", markdown.encode(), "meeting_notes", 1))
         planned.append(Planned(folder / f"{stem}.html", page.encode(), "meeting_notes", 1))

@@ -32,7 +32,7 @@ from fravaer.lessons import LESSON_PATTERN
 from fravaer.meeting import MeetingTemplate, Sheet, lessons_of, weekdays_of, weeks_of
 from fravaer.pages.chart import chart, period_chart
 from fravaer.pages.environment import environment, page_common
-from fravaer.pages.meeting import school_shown, sheet_view
+from fravaer.pages.meeting import responsible_text, school_shown, sheet_view
 from fravaer.pages.numbers import Num, days, number, percent
 from fravaer.policy import Lang, Policy, Step
 from fravaer.render import condition_text, pattern_words, trend_summary
@@ -192,19 +192,11 @@ def _pupil_row(row: Mapping[str, Any], ctx: SiteContext) -> dict[str, Any]:
         "pct": percent(row[s.ABSENCE_PCT], lang),
         "quarter_pct": percent(row.get(s.QUARTER_UNLAWFUL_PCT), lang),
         "flag": word(flag, lang) if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else "",
-        "responsible": _responsible(step, flag, ctx),
+        "responsible": responsible_text(
+            step, flag, policy=ctx.policy, national=ctx.national, lang=lang
+        ),
         "href": ctx.tokens[row[s.PUPIL_ID]] + PAGE_SUFFIX,
     }
-
-
-def _responsible(step: int | None, flag: str | None, ctx: SiteContext) -> str:
-    """Who is responsible for a listed pupil: the guideline's step's role, and the quarter
-    rule's (``Skolelederen``) when it flags the pupil, each once, as ``escalate`` joins its
-    ``responsible``; a pupil at step 0 whom the quarter rule flags has the school leader."""
-    roles = [ctx.policy.step(step).responsible(ctx.lang)] if step else []
-    if ctx.national is not None and flag in (s.FLAG_WARN, s.FLAG_NOTIFY):
-        roles += [st.responsible(ctx.lang) for st in ctx.national.steps if st.label == flag]
-    return ", ".join(dict.fromkeys(r for r in roles if r))
 
 
 def _stats_row(row: Mapping[str, Any], policy: Policy, lang: Lang) -> dict[str, Any]:
@@ -627,6 +619,7 @@ def dossier_page(
         lang=lang,
         template=ctx.template,
         school=school_shown(school, ctx.names),
+        national=ctx.national,
         standalone=False,
     )
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:

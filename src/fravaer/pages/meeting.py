@@ -82,6 +82,28 @@ def school_shown(school: str, names: Mapping[str, str]) -> str:
     return school if name is None or name == school else f"{name} ({school})"
 
 
+def responsible_text(
+    step: object, flag: object, *, policy: Policy, national: Policy | None, lang: Lang
+) -> str:
+    """Who is responsible for a pupil: the guideline's role at ``step`` and, when the quarter
+    rule flags the pupil (``flag``), its role (the school leader), each once, as ``escalate``
+    joins its ``responsible``; empty for neither.
+
+    >>> from fravaer.ingest.policy import load_policy
+    >>> aalborg, rule = load_policy("aalborg-2023"), load_policy("national-unlawful")
+    >>> responsible_text(0, "notify_municipality", policy=aalborg, national=rule, lang="da")
+    'Skolelederen'
+    >>> responsible_text(3, "warn_parents", policy=aalborg, national=rule, lang="da")
+    'Tovholder, Skolelederen'
+    >>> responsible_text(1, None, policy=aalborg, national=None, lang="en")
+    'Class team'
+    """
+    roles = [policy.step(step).responsible(lang)] if isinstance(step, int) and step >= 1 else []
+    if national is not None and flag in (s.FLAG_WARN, s.FLAG_NOTIFY):
+        roles += [st.responsible(lang) for st in national.steps if st.label == flag]
+    return ", ".join(dict.fromkeys(roles))
+
+
 def _number(value: object, lang: Lang) -> str:
     """A figure with one decimal as every page shows it, rounded down (``14,0``; ``–``), so that
     a week on the sheet reads as the same week beside the dossier's chart (docs/site.md)."""
@@ -109,11 +131,13 @@ def sheet_view(
     lang: Lang,
     template: MeetingTemplate,
     school: str | None = None,
+    national: Policy | None = None,
     standalone: bool = True,
 ) -> SheetView:
     """The texts of ``sheet``; ``school`` is the school as a page names it (its name and id),
-    by default its id. Texts from the data and the policy are left as they are: the templates'
-    environments escape every printed value."""
+    by default its id; ``national``, the quarter rule whose role joins the responsible
+    (:func:`responsible_text`). Texts from the data and the policy are left as they are: the
+    templates' environments escape every printed value."""
     row = sheet.pupil
     step = row[s.STEP]
     window = window_text(policy.primary.window, lang)
@@ -124,7 +148,13 @@ def sheet_view(
         (word(s.CLASS_NAME, lang), str(row[s.CLASS_NAME] or NO_VALUE)),
         (word(s.AS_OF, lang), _date(row[s.AS_OF])),
         (word(s.STEP, lang), plain_text(step)),
-        (word("responsible", lang), at_step.responsible(lang) if at_step else NO_VALUE),
+        (
+            word("responsible", lang),
+            responsible_text(
+                step, row.get(s.QUARTER_FLAG), policy=policy, national=national, lang=lang
+            )
+            or NO_VALUE,
+        ),
     )
     paragraphs = [
         word(
@@ -229,17 +259,24 @@ def sheet_html(
     version: str,
     lang: Lang = "da",
     school: str | None = None,
+    national: Policy | None = None,
 ) -> str:
     """The sheet as one self-contained, printable HTML page (``meeting_page.html``): the site's
     page frame (the as-of date and the policy on top, the privacy line at the foot) around the
     part the dossier shows too. Every text is HTML-escaped by the environment (quotes too), and
     control and invisible characters are shown as U+FFFD. ``school``: the school as
-    :func:`school_shown` names it (default: its id)."""
+    :func:`school_shown` names it (default: its id); ``national`` as for :func:`sheet_view`."""
     row = sheet.pupil
     as_of = row[s.AS_OF]
     assert isinstance(as_of, date)
     view = sheet_view(
-        sheet, policy=policy, lang=lang, template=template, school=school, standalone=True
+        sheet,
+        policy=policy,
+        lang=lang,
+        template=template,
+        school=school,
+        national=national,
+        standalone=True,
     )
     return (
         _html_environment()
@@ -310,11 +347,18 @@ def sheet_markdown(
     template: MeetingTemplate,
     lang: Lang = "da",
     school: str | None = None,
+    national: Policy | None = None,
 ) -> str:
     """The sheet as Markdown (``meeting_sheet.md``); every printed text passes
-    :func:`markdown_text`. ``school`` as for :func:`sheet_html`."""
+    :func:`markdown_text`. ``school`` and ``national`` as for :func:`sheet_html`."""
     view = sheet_view(
-        sheet, policy=policy, lang=lang, template=template, school=school, standalone=True
+        sheet,
+        policy=policy,
+        lang=lang,
+        template=template,
+        school=school,
+        national=national,
+        standalone=True,
     )
     text = _markdown_environment().get_template(MEETING_MARKDOWN).render(sheet=view)
     return text.rstrip() + "\n"
