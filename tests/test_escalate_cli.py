@@ -253,6 +253,49 @@ def test_meeting_notes_for_every_pupil_at_step_2_or_higher(tmp_path: Path) -> No
     assert "### 3. Hvad skal der ske?" in text
 
 
+NAMES = ROOT / "examples" / "site" / "school-names.csv"
+
+
+def test_meeting_sheets_name_the_school_with_school_names(tmp_path: Path) -> None:
+    """With --school-names the sheets name the school as the site's dossier does, by its name
+    and id, whatever the list's format; the csv list keeps its contract columns."""
+    notes = tmp_path / "notes"
+    args = (DEMO, "--since", "2024-02-23", "--format", "csv", "--school-names", NAMES)
+    result = run(*args, "--meeting-notes", notes)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(CONTRACT)
+    named = {"851001": "Vestre Skole", "851002": "Østre Skole", "851003": "Nordre Skole"}
+    sheets = sorted(notes.glob("*.md"))
+    assert len(sheets) > 30
+    for sheet in sheets:
+        school = sheet.name[:6]
+        shown = f"{named[school]} ({school})"
+        assert f"- **Skole:** {shown}\n" in sheet.read_text(encoding="utf-8")
+        page = sheet.with_suffix(".html").read_text(encoding="utf-8")
+        assert f"<dd>{shown}</dd>" in page
+    without = run(*args)
+    assert without.exit_code == 2
+    assert "--school-names names the schools in xlsx" in without.stderr
+
+
+def test_a_sheet_names_the_school_leader_when_the_quarter_rule_flags_the_pupil(
+    tmp_path: Path,
+) -> None:
+    """0000128, at step 3, is to be reported to the municipality on 31 January: the sheet
+    names the quarter rule's role beside the step's, as the site's list of the school does."""
+    notes = tmp_path / "notes"
+    result = run(
+        DEMO, "--as-of", "2024-01-31", "--since", "2024-01-05", "--format", "csv",
+        "--meeting-notes", notes,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sheet = next(p for p in notes.glob("*.md") if "- **Elev:** 0000128\n" in p.read_text())
+    assert "- **Ansvarlig:** Tovholder, Skolelederen\n" in sheet.read_text()
+    others = [p for p in notes.glob("*.md") if "- **Ansvarlig:** Tovholder\n" in p.read_text()]
+    assert len(others) > 20
+
+
 # -- file names: the pupil's token, never the id; school ids apart where case is ignored ----------
 
 SMALL_PUPILS = [f"{i:07d}" for i in [*range(1, 41), *range(170, 200)]]

@@ -72,6 +72,36 @@ def folder(tmp_path: Path, export: Path) -> Path:
     return tmp_path
 
 
+def test_meeting_notes_name_the_school_from_the_config_s_school_names(folder: Path) -> None:
+    """``school_names`` of report.toml names the schools on the meeting sheets too, as
+    ``escalate --school-names`` does: the same bytes for the same key and data."""
+    (folder / "names.csv").write_bytes(NAMES.read_bytes())
+    config = folder / "report.toml"
+    config.write_text(
+        HEAD.replace('policy = "aalborg"\n', 'policy = "aalborg"\nschool_names = "names.csv"\n')
+        + '[[outputs]]\nkind = "meeting_notes"\nfolder = "moeder"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["report", "--config", str(config), "--as-of", FIRST])
+    assert result.exit_code == 0, result.output
+    mine = folder / "cmd"
+    command(
+        "escalate", folder / "export.csv", "--as-of", FIRST, "--since", "2024-01-05",
+        "--format", "csv", "--school-names", NAMES, "--meeting-notes", mine,
+        "--key-file", folder / "token.key",
+    )  # fmt: skip
+
+    written = sorted((folder / "out" / "moeder").glob("*.md"))
+    assert [p.name for p in written] == sorted(p.name for p in mine.glob("*.md"))
+    assert written
+    for sheet in written:
+        assert sheet.read_bytes() == (mine / sheet.name).read_bytes()
+    vestre = [p for p in written if p.name.startswith("851001-")]
+    assert vestre
+    for sheet in vestre:
+        assert "- **Skole:** Vestre Skole (851001)\n" in sheet.read_text(encoding="utf-8")
+
+
 # -- each kind equals its command -----------------------------------------------------------------
 
 

@@ -260,6 +260,36 @@ def test_each_school_lists_classify_s_pupils(site: Path, listed: pl.DataFrame) -
             assert all(close(a, b) for a, b in zip(got, wanted, strict=True)), (got, wanted)
 
 
+def test_who_is_responsible_includes_the_school_leader_for_a_quarter_flag(
+    tmp_path: Path, key: Path
+) -> None:
+    """On 31 January the quarter rule flags pupils, two of them below step 1: their row names
+    the school leader (the quarter rule's role) rather than no one, and a flagged pupil at a
+    step names both roles, as ``escalate``'s ``responsible`` joins them."""
+    out = tmp_path / "out"
+    result = run("site", DEMO, "-o", out, "--key-file", key, "--as-of", "2024-01-31")
+    assert result.exit_code == 0, result.output
+    classified = csv("classify", DEMO, "--as-of", "2024-01-31")
+    roles = {1: "Klasseteamet", 2: "Tovholder", 3: "Tovholder"}
+    flagged = 0
+    for expected in classified.iter_rows(named=True):
+        flag = expected["quarter_flag"] in ("warn_parents", "notify_municipality")
+        if expected["step"] is None or not (expected["step"] >= 1 or flag):
+            continue
+        page = read_page(out / str(expected["school_id"]) / "index.html")
+        rows = {r.attrs["data-pupil"]: r for r in body(page, "pupils")}
+        shown = rows[str(expected["pupil_id"]).zfill(7)].cells[-1].text
+        wanted = [roles[expected["step"]]] if expected["step"] else []
+        wanted += ["Skolelederen"] if flag else []
+        assert shown == ", ".join(wanted), (expected["pupil_id"], shown)
+        flagged += flag
+    assert flagged == 3  # 0000123 and 0000499 at step 0, 0000128 at step 3
+    sheets = pupil_pages(out)
+    for pupil, wanted_role in (("0000123", "Skolelederen"), ("0000128", "Tovholder, Skolelederen")):
+        text = sheets[pupil].read_text(encoding="utf-8")
+        assert f"<dt>Ansvarlig</dt><dd>{wanted_role}</dd>" in text, pupil
+
+
 def test_each_school_s_early_warning_is_the_command_s(site: Path) -> None:
     warned = csv("early-warning", DEMO)
     for folder in school_folders(site):
@@ -319,6 +349,25 @@ def test_a_pupil_s_page_is_trend_patterns_and_classify(site: Path, listed: pl.Da
         wanted_days = [weekday[f"{d}_pct"][0] for d in ("monday", "tuesday", "wednesday")]
         got_days = values(page.tables["weekdays"][1])[:3]
         assert all(close(a, b) for a, b in zip(got_days, wanted_days, strict=True))
+
+
+WEEK_ROW = r'<tr><th scope="row">(\d{4}-\d\d-\d\d)</th>(.*?)</tr>'
+
+
+def test_the_meeting_sheet_shows_each_week_as_the_page_above_it_does(site: Path) -> None:
+    """One weekly figure everywhere: a week's row on the meeting sheet reads exactly as the
+    same week's row in the table beside the chart, on every pupil's page of the example (the
+    sheet once rounded to nearest where the page rounds down: 19,7 % under 19,6 %)."""
+    compared = 0
+    for path in pupil_pages(site).values():
+        text = path.read_text(encoding="utf-8")
+        top, sheet = text.split('id="meeting"', 1)
+        above = dict(re.findall(WEEK_ROW, top))
+        for week, cells in re.findall(WEEK_ROW, sheet):
+            shown = re.findall(r"<td[^>]*>([^<]*)</td>", above[week])
+            assert re.findall(r"<td>([^<]*)</td>", cells) == shown, (path.name, week)
+            compared += 1
+    assert compared > 500
 
 
 def test_the_sentence_for_parents_is_trend_s(site: Path) -> None:

@@ -82,13 +82,23 @@ def rows_of(page: Page, table: str) -> list:
 
 
 def check_changes(site: Path, expected: pl.DataFrame) -> int:
-    """Each school's escalations and improvements are ``escalate``'s rows of that school, in its
-    order, and each escalated pupil is named under exactly the new steps whose actions make
-    up ``escalate``'s ``actions``; returns how many rows were compared."""
+    """Each school's escalations and improvements are ``escalate``'s rows of that school,
+    ordered as the school's list (step, then absence %, highest first, then pupil id), and each
+    escalated pupil is named under exactly the new steps whose actions make up ``escalate``'s
+    ``actions``; returns how many rows were compared."""
     compared = 0
     for folder in folders(site):
         page = read_page(folder / "index.html")
         own = expected.filter(pl.col("school_id").cast(pl.String) == folder.name)
+        own = own.sort(
+            [
+                pl.col("step"),
+                pl.col("absence_pct"),
+                pl.col("pupil_id").cast(pl.String).str.zfill(7),
+            ],
+            descending=[True, True, False],
+            nulls_last=True,
+        )
         for table, change in (("escalations", "escalation"), ("improvements", "improvement")):
             wanted = own.filter(pl.col("change") == change)
             shown = rows_of(page, table)

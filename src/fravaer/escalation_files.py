@@ -36,7 +36,7 @@ from fravaer.meeting import (
     weekly_trend,
 )
 from fravaer.output import serialise_frame, serialise_workbook
-from fravaer.pages.meeting import sheet_html, sheet_markdown
+from fravaer.pages.meeting import school_shown, sheet_html, sheet_markdown
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.render import escalation_sheet_names, render_escalations
@@ -80,7 +80,8 @@ class Run:
     headers: Headers = "lang"
     """xlsx headings: in ``lang`` for people, or the machine names (``snake``)."""
     names: Mapping[str, str] = field(default_factory=dict)
-    """School id -> name, shown beside the id in xlsx (``--school-names``)."""
+    """School id -> name, shown beside the id in xlsx and on the meeting sheets
+    (``--school-names``)."""
     reference: pl.LazyFrame | None = None
     reference_as_of: date | None = None
     parts: int = 1
@@ -276,7 +277,8 @@ def meeting_note_files(
 
     Each is named ``SCHOOL-TOKEN-ASOF``: the school as ``tokens.school_names`` makes it, and the
     pupil's token under ``key`` (``pseudonymize.pupil_token``), never the id, which is only in
-    the sheet. The same key gives the same names every week.
+    the sheet. The same key gives the same names every week. The sheet names the school by
+    its name and id when the run has its name (``--school-names``), as the site's dossier does.
     """
     classified = run.classified()
     pupils = sheet_pupils(classified)
@@ -304,9 +306,23 @@ def meeting_note_files(
     for sheet in found:
         school, pupil = str(sheet.pupil[s.SCHOOL_ID]), str(sheet.pupil[s.PUPIL_ID])
         stem = f"{schools[school]}-{tokens[pupil]}-{run.as_of.isoformat()}"
-        markdown = sheet_markdown(sheet, policy=run.policy, template=template, lang=run.lang)
+        shown = school_shown(school, run.names)
+        markdown = sheet_markdown(
+            sheet,
+            policy=run.policy,
+            template=template,
+            lang=run.lang,
+            school=shown,
+            national=run.national,
+        )
         page = sheet_html(
-            sheet, policy=run.policy, template=template, version=__version__, lang=run.lang
+            sheet,
+            policy=run.policy,
+            template=template,
+            version=__version__,
+            lang=run.lang,
+            school=shown,
+            national=run.national,
         )
         planned.append(Planned(folder / f"{stem}.md", markdown.encode(), "meeting_notes", 1))
         planned.append(Planned(folder / f"{stem}.html", page.encode(), "meeting_notes", 1))

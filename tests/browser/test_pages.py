@@ -21,6 +21,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,33 @@ def test_a_school_page(browser: Browser, site: Path, tmp_path: Path) -> None:
     keep("site-school.png", rendered.png)
     keep("site-changes.png", rendered.shots["#changes"])
     keep("site-agenda.png", rendered.shots["#agenda-section"])
+
+
+def _said(html: str) -> str:
+    """Text as a PDF's text layer gives it: tags and entities gone, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+
+@pytest.mark.parametrize("school", ["851001", "851002", "851003"])
+def test_a_school_page_prints_no_heading_alone_at_a_page_s_foot(
+    browser: Browser, site: Path, tmp_path: Path, school: str
+) -> None:
+    """Printed, no page ends with a heading or with the note that introduces a table: each
+    stays with what it is about. (Every table kept whole once pushed a school's list, its
+    heading and its note to the next page, and left the first page empty but for the title.)"""
+    path = site / school / "index.html"
+    html = path.read_text(encoding="utf-8")
+    headings = {_said(h) for h in re.findall(r"<h[234][^>]*>(.*?)</h[234]>", html, flags=re.S)}
+    notes = [_said(n) for n in re.findall(r'<p class="note">([^<]*)</p>\s*<table', html)]
+    pages = pdf_pages(render(browser, path).pdf, tmp_path)
+
+    assert len(pages) >= 3
+    for number, page in enumerate(pages[:-1], start=1):
+        lines = [" ".join(line.split()) for line in page.splitlines() if line.strip()]
+        assert len(lines) > 20, f"page {number} is nearly empty"
+        last = lines[-1]
+        assert last not in headings, (number, last)
+        assert not any(last in note for note in notes), (number, last)
 
 
 def test_a_pupil_s_page_prints_its_meeting_sheet_on_a_page_of_its_own(

@@ -122,7 +122,7 @@ def escalate(
         out_format: Format = fmt or "xlsx"
     else:
         out_format = resolve_format(fmt, output)
-    names = xlsx_school_names(school_names_file, out_format)
+    names = xlsx_school_names(school_names_file, out_format, elsewhere=meeting_notes is not None)
     options = flags.options()
     asked = reading(exports, as_of, policy, options)
     since_day = parse_date(since, "--since") if since else None

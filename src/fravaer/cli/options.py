@@ -178,18 +178,19 @@ SchoolNamesOption = Annotated[
     Path | None,
     typer.Option(
         "--school-names",
-        help="xlsx (and stats' --chart): each school's name beside its id, from a CSV of "
-        "school_id and name (institutionsnummer;navn).",
+        help="xlsx (and stats' --chart, escalate's --meeting-notes): each school's name "
+        "beside its id, from a CSV of school_id and name (institutionsnummer;navn).",
     ),
 ]
 
 
-def xlsx_school_names(path: Path | None, fmt: Format, *, chart: bool = False) -> dict[str, str]:
-    """The names of ``--school-names`` (none: empty), for an xlsx output or a ``chart``
-    (``stats --chart``) only (exit 2 else)."""
+def xlsx_school_names(path: Path | None, fmt: Format, *, elsewhere: bool = False) -> dict[str, str]:
+    """The names of ``--school-names`` (none: empty), for an xlsx output or another output that
+    names schools (``elsewhere``: ``stats --chart``, ``escalate --meeting-notes``) only (exit 2
+    else)."""
     if path is None:
         return {}
-    if fmt != "xlsx" and not chart:
+    if fmt != "xlsx" and not elsewhere:
         raise UsageError(
             "--school-names names the schools in xlsx: give -o FILE.xlsx or --format xlsx"
         )

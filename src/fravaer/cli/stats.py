@@ -122,7 +122,7 @@ def stats(
             hint="smaller groups can identify children; --no-suppression is for internal use only",
         )
     chart_format = parse_chart_format(chart) if chart is not None else None
-    names = xlsx_school_names(school_names_file, out_format, chart=chart is not None)
+    names = xlsx_school_names(school_names_file, out_format, elsewhere=chart is not None)
     references_frame = read_reference(reference)
     options = flags.options()
     frame, day, chosen, _ = setup(exports, as_of, policy, options)

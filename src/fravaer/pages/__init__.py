@@ -21,7 +21,13 @@ from fravaer.pages.build import (
     collect_site,
     site_pages,
 )
-from fravaer.pages.meeting import markdown_text, sheet_html, sheet_markdown, sheet_view
+from fravaer.pages.meeting import (
+    markdown_text,
+    school_shown,
+    sheet_html,
+    sheet_markdown,
+    sheet_view,
+)
 
 __all__ = [
     "INDEX",
@@ -29,6 +35,7 @@ __all__ = [
     "SiteContext",
     "collect_site",
     "markdown_text",
+    "school_shown",
     "sheet_html",
     "sheet_markdown",
     "sheet_view",

@@ -32,7 +32,7 @@ from fravaer.lessons import LESSON_PATTERN
 from fravaer.meeting import MeetingTemplate, Sheet, lessons_of, weekdays_of, weeks_of
 from fravaer.pages.chart import chart, period_chart
 from fravaer.pages.environment import environment, page_common
-from fravaer.pages.meeting import sheet_view
+from fravaer.pages.meeting import responsible_text, school_shown, sheet_view
 from fravaer.pages.numbers import Num, days, number, percent
 from fravaer.policy import Lang, Policy, Step
 from fravaer.render import condition_text, pattern_words, trend_summary
@@ -192,7 +192,9 @@ def _pupil_row(row: Mapping[str, Any], ctx: SiteContext) -> dict[str, Any]:
         "pct": percent(row[s.ABSENCE_PCT], lang),
         "quarter_pct": percent(row.get(s.QUARTER_UNLAWFUL_PCT), lang),
         "flag": word(flag, lang) if flag in (s.FLAG_WARN, s.FLAG_NOTIFY) else "",
-        "responsible": ctx.policy.step(step).responsible(lang) if step else "",
+        "responsible": responsible_text(
+            step, flag, policy=ctx.policy, national=ctx.national, lang=lang
+        ),
         "href": ctx.tokens[row[s.PUPIL_ID]] + PAGE_SUFFIX,
     }
 
@@ -373,9 +375,10 @@ def _new_steps(row: Mapping[str, Any], ctx: SiteContext) -> list[tuple[Policy, S
 
 
 def _changes(school: str, changes: Changes | None, ctx: SiteContext) -> dict[str, Any]:
-    """The school's escalations and improvements since the reference, as ``escalate`` lists
-    them, and what the guideline requires at each step newly reached, once per step with the
-    pupils who reached it; or the sentence that there is no comparison."""
+    """The school's escalations and improvements since the reference, ``escalate``'s rows
+    ordered as the school's list (step, then absence %, highest first), and what the guideline
+    requires at each step newly reached, once per step with the pupils who reached it; or the
+    sentence that there is no comparison."""
     lang = ctx.lang
     if changes is None:
         return {"compared": False, "escalations": [], "improvements": [], "required": []}
@@ -385,7 +388,11 @@ def _changes(school: str, changes: Changes | None, ctx: SiteContext) -> dict[str
         since = word("since_run", lang, date=changes.reference_as_of.isoformat())
     else:
         since = changes.reference_as_of.isoformat()
-    own = changes.rows.filter(pl.col(s.SCHOOL_ID) == school)
+    # As the school's list: whom to act on first (highest step, then highest absence), not
+    # escalate's order by pupil id.
+    own = changes.rows.filter(pl.col(s.SCHOOL_ID) == school).sort(
+        [s.STEP, s.ABSENCE_PCT, s.PUPIL_ID], descending=[True, True, False], nulls_last=True
+    )
     shown: dict[str, list[dict[str, Any]]] = {ESCALATION: [], IMPROVEMENT: []}
     required: dict[tuple[str, int], dict[str, Any]] = {}
     for row in own.iter_rows(named=True):
@@ -611,7 +618,8 @@ def dossier_page(
         policy=policy,
         lang=lang,
         template=ctx.template,
-        school=_school_shown(school, ctx),
+        school=school_shown(school, ctx.names),
+        national=ctx.national,
         standalone=False,
     )
     if ctx.national is None or row.get(s.QUARTER_FLAG) is None:
@@ -660,11 +668,6 @@ def dossier_page(
         lesson_pattern=view.lessons,
         sheet=view,
     )
-
-
-def _school_shown(school: str, ctx: SiteContext) -> str:
-    name = ctx.school_name(school)
-    return name if name == school else f"{name} ({school})"
 
 
 def site_pages(

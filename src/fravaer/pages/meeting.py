@@ -16,6 +16,7 @@ they hold nothing it changes but a ``:``, which a Markdown reader shows as writt
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -26,13 +27,12 @@ from jinja2 import Environment
 from fravaer import schema as s
 from fravaer.meeting import TREND_WEEKS, MeetingQuestion, MeetingTemplate, Sheet
 from fravaer.pages.environment import environment, page_common, template_environment
+from fravaer.pages.numbers import number, percent
 from fravaer.policy import Lang, Policy
 from fravaer.words import (
     DAY_NAMES,
     NO_VALUE,
     lesson_words,
-    number_text,
-    pct_text,
     plain_text,
     window_text,
     word,
@@ -71,12 +71,53 @@ class SheetView:
     """A page of its own (escalate, report) rather than a part of the dossier."""
 
 
+def school_shown(school: str, names: Mapping[str, str]) -> str:
+    """A school as the pages and sheets name it: ``Vestre Skole (851001)`` when ``names``
+    (``--school-names``) has it, else its id.
+
+    >>> school_shown("851001", {"851001": "Vestre Skole"}), school_shown("851002", {})
+    ('Vestre Skole (851001)', '851002')
+    """
+    name = names.get(school)
+    return school if name is None or name == school else f"{name} ({school})"
+
+
+def responsible_text(
+    step: object, flag: object, *, policy: Policy, national: Policy | None, lang: Lang
+) -> str:
+    """Who is responsible for a pupil: the guideline's role at ``step`` and, when the quarter
+    rule flags the pupil (``flag``), its role (the school leader), each once, as ``escalate``
+    joins its ``responsible``; empty for neither.
+
+    >>> from fravaer.ingest.policy import load_policy
+    >>> aalborg, rule = load_policy("aalborg-2023"), load_policy("national-unlawful")
+    >>> responsible_text(0, "notify_municipality", policy=aalborg, national=rule, lang="da")
+    'Skolelederen'
+    >>> responsible_text(3, "warn_parents", policy=aalborg, national=rule, lang="da")
+    'Tovholder, Skolelederen'
+    >>> responsible_text(1, None, policy=aalborg, national=None, lang="en")
+    'Class team'
+    """
+    roles = [policy.step(step).responsible(lang)] if isinstance(step, int) and step >= 1 else []
+    if national is not None and flag in (s.FLAG_WARN, s.FLAG_NOTIFY):
+        roles += [st.responsible(lang) for st in national.steps if st.label == flag]
+    return ", ".join(dict.fromkeys(roles))
+
+
 def _number(value: object, lang: Lang) -> str:
-    return number_text(value if isinstance(value, int | float) else None, lang)
+    """A figure with one decimal as every page shows it, rounded down (``14,0``; ``–``), so that
+    a week on the sheet reads as the same week beside the dossier's chart (docs/site.md)."""
+    return number(_float(value), lang).text
 
 
 def _pct(value: object, lang: Lang) -> str:
-    return pct_text(value if isinstance(value, int | float) else None, lang)
+    """``16,2 %`` as every page shows it, rounded down; ``–`` for no value."""
+    return percent(_float(value), lang).text
+
+
+def _float(value: object) -> float | None:
+    """A count of days as the float it is a figure of (``14`` is shown ``14,0``)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _date(value: object) -> str:
@@ -90,11 +131,13 @@ def sheet_view(
     lang: Lang,
     template: MeetingTemplate,
     school: str | None = None,
+    national: Policy | None = None,
     standalone: bool = True,
 ) -> SheetView:
     """The texts of ``sheet``; ``school`` is the school as a page names it (its name and id),
-    by default its id. Texts from the data and the policy are left as they are: the templates'
-    environments escape every printed value."""
+    by default its id; ``national``, the quarter rule whose role joins the responsible
+    (:func:`responsible_text`). Texts from the data and the policy are left as they are: the
+    templates' environments escape every printed value."""
     row = sheet.pupil
     step = row[s.STEP]
     window = window_text(policy.primary.window, lang)
@@ -105,7 +148,13 @@ def sheet_view(
         (word(s.CLASS_NAME, lang), str(row[s.CLASS_NAME] or NO_VALUE)),
         (word(s.AS_OF, lang), _date(row[s.AS_OF])),
         (word(s.STEP, lang), plain_text(step)),
-        (word("responsible", lang), at_step.responsible(lang) if at_step else NO_VALUE),
+        (
+            word("responsible", lang),
+            responsible_text(
+                step, row.get(s.QUARTER_FLAG), policy=policy, national=national, lang=lang
+            )
+            or NO_VALUE,
+        ),
     )
     paragraphs = [
         word(
@@ -209,15 +258,26 @@ def sheet_html(
     template: MeetingTemplate,
     version: str,
     lang: Lang = "da",
+    school: str | None = None,
+    national: Policy | None = None,
 ) -> str:
     """The sheet as one self-contained, printable HTML page (``meeting_page.html``): the site's
     page frame (the as-of date and the policy on top, the privacy line at the foot) around the
     part the dossier shows too. Every text is HTML-escaped by the environment (quotes too), and
-    control and invisible characters are shown as U+FFFD."""
+    control and invisible characters are shown as U+FFFD. ``school``: the school as
+    :func:`school_shown` names it (default: its id); ``national`` as for :func:`sheet_view`."""
     row = sheet.pupil
     as_of = row[s.AS_OF]
     assert isinstance(as_of, date)
-    view = sheet_view(sheet, policy=policy, lang=lang, template=template, standalone=True)
+    view = sheet_view(
+        sheet,
+        policy=policy,
+        lang=lang,
+        template=template,
+        school=school,
+        national=national,
+        standalone=True,
+    )
     return (
         _html_environment()
         .get_template(MEETING_PAGE)
@@ -281,10 +341,24 @@ def _markdown_environment() -> Environment:
 
 
 def sheet_markdown(
-    sheet: Sheet, *, policy: Policy, template: MeetingTemplate, lang: Lang = "da"
+    sheet: Sheet,
+    *,
+    policy: Policy,
+    template: MeetingTemplate,
+    lang: Lang = "da",
+    school: str | None = None,
+    national: Policy | None = None,
 ) -> str:
     """The sheet as Markdown (``meeting_sheet.md``); every printed text passes
-    :func:`markdown_text`."""
-    view = sheet_view(sheet, policy=policy, lang=lang, template=template, standalone=True)
+    :func:`markdown_text`. ``school`` and ``national`` as for :func:`sheet_html`."""
+    view = sheet_view(
+        sheet,
+        policy=policy,
+        lang=lang,
+        template=template,
+        school=school,
+        national=national,
+        standalone=True,
+    )
     text = _markdown_environment().get_template(MEETING_MARKDOWN).render(sheet=view)
     return text.rstrip() + "\n"
