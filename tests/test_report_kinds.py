@@ -263,6 +263,25 @@ def test_site_output_is_what_fravaer_site_writes(folder: Path) -> None:
     assert not any(pupil in json.dumps(manifest) for pupil in PUPILS)
 
 
+def test_a_site_output_names_the_schools_by_the_export_s_column(folder: Path) -> None:
+    named = {"851001": "Vestre Skole", "851002": "Østre Skole", "851003": "Nordre Skole"}
+    raw = pl.read_csv(folder / "export.csv", infer_schema=False)
+    raw.with_columns(pl.col("school_id").replace_strict(named).alias("Skolenavn")).write_csv(
+        folder / "export.csv"
+    )
+    result = report(folder, '[[outputs]]\nkind = "site"\nfolder = "side"\n', "--as-of", SECOND)
+    assert result.exit_code == 0, result.output
+    site = folder / "cmd-site"
+    command(
+        "site", folder / "export.csv", "--as-of", SECOND, "-o", site,
+        "--key-file", folder / "token.key",
+    )  # fmt: skip
+
+    assert snapshot(folder / "out" / "side") == snapshot(site)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f">{name}<" in index for name in named.values())
+
+
 def test_site_output_drops_the_page_of_a_pupil_no_longer_listed(folder: Path) -> None:
     outputs = '[[outputs]]\nkind = "site"\nfolder = "side"\n'
     assert report(folder, outputs, "--as-of", SECOND).exit_code == 0

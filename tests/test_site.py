@@ -10,6 +10,7 @@ commands' own machine output (``classify``, ``stats``, ``early-warning``, ``patt
 from __future__ import annotations
 
 import fnmatch
+import html
 import io
 import math
 import re
@@ -555,6 +556,105 @@ def test_a_missing_school_names_file_is_exit_66(tmp_path: Path) -> None:
     result = run("site", DEMO, "-o", tmp_path / "out", "--school-names", tmp_path / "no.csv")
 
     assert result.exit_code == 66, result.output
+    assert not (tmp_path / "out").exists()
+
+
+# -- school names from the export -----------------------------------------------------------------
+
+
+def _named_export(
+    tmp_path: Path, column: str, names: dict[str, str], *, suffix: str = "csv"
+) -> Path:
+    """The demo export with a column ``column`` naming each school: ``names[school]``, and for
+    851002 an older name on the rows before 2024-01-01 (a school renamed during the year)."""
+    frame = pl.read_csv(DEMO, infer_schema=False).with_columns(
+        pl.when((pl.col("school_id") == "851002") & (pl.col("date") < "2024-01-01"))
+        .then(pl.lit("Gamle Skole"))
+        .otherwise(pl.col("school_id").replace_strict(names, default=None))
+        .alias(column)
+    )
+    path = tmp_path / f"named.{suffix}"
+    if suffix == "parquet":
+        frame.with_columns(
+            pl.col("date").str.to_date(),
+            pl.col("absent_fraction").cast(pl.Float64),
+            pl.col("grade").cast(pl.Int8),
+        ).write_parquet(path)
+    else:
+        frame.write_csv(path)
+    return path
+
+
+def _h1(path: Path) -> str:
+    found = re.search(r"<h1>(.*?)</h1>", path.read_text(encoding="utf-8"))
+    assert found is not None, path
+    return html.unescape(found.group(1))
+
+
+SCHOOLS = {"851001": "Vestre Skole", "851002": "Østre Skole", "851003": "Nordre Skole"}
+
+
+@pytest.mark.parametrize(("column", "suffix"), [("Skolenavn", "csv"), ("school_name", "parquet")])
+def test_a_school_name_column_names_the_schools(
+    tmp_path: Path, key: Path, column: str, suffix: str
+) -> None:
+    export = _named_export(tmp_path, column, SCHOOLS, suffix=suffix)
+    out = tmp_path / "out"
+
+    result = run("site", export, "-o", out, "--key-file", key)
+
+    assert result.exit_code == 0, result.output
+    for school, name in SCHOOLS.items():
+        assert _h1(out / school / "index.html") == name
+        assert f"{name} ({school})" in read_page(out / "index.html").text
+    assert "Gamle Skole" not in (out / "index.html").read_text("utf-8")  # the newest name
+    warnings = [line for line in result.stderr.splitlines() if "school-name column" in line]
+    assert warnings == [
+        "fravaer: warning: 1 school(s) have more than one name in the exports' school-name "
+        "column; each is shown by its name on its latest date"
+    ]
+    assert "Skole" not in result.stderr.replace("school-name", "")  # counts, never a name
+
+
+def test_a_school_names_file_has_the_last_word_over_the_column(tmp_path: Path, key: Path) -> None:
+    export = _named_export(tmp_path, "skolenavn", SCHOOLS)
+    names = tmp_path / "names.csv"
+    names.write_text("institutionsnummer;navn\n851001;Vestre Skole og SFO\n", encoding="utf-8")
+    out = tmp_path / "out"
+
+    result = run("site", export, "-o", out, "--school-names", names, "--key-file", key)
+
+    assert result.exit_code == 0, result.output
+    assert _h1(out / "851001" / "index.html") == "Vestre Skole og SFO"
+    assert _h1(out / "851003" / "index.html") == "Nordre Skole"
+
+
+def test_a_column_of_names_that_is_not_the_school_s_never_reaches_a_page(
+    tmp_path: Path, key: Path
+) -> None:
+    # "navn" or "name" alone is as likely the pupil's name: it is dropped unread, not shown.
+    export = _named_export(tmp_path, "navn", {"851001": "Ida Hansen", "851002": "Ida Hansen"})
+    out = tmp_path / "out"
+
+    result = run("site", export, "-o", out, "--key-file", key)
+
+    assert result.exit_code == 0, result.output
+    assert _h1(out / "851001" / "index.html") == "851001"
+    for path in _pages(out):
+        assert "Ida Hansen" not in path.read_text("utf-8"), path
+
+
+def test_a_hostile_name_in_the_school_name_column_is_refused_with_its_line(tmp_path: Path) -> None:
+    export = _named_export(tmp_path, "skolenavn", SCHOOLS | {"851003": "=HYPERLINK(1)"})
+    line = 2 + pl.read_csv(DEMO, infer_schema=False)["school_id"].to_list().index("851003")
+
+    result = run("site", export, "-o", tmp_path / "out")
+
+    assert result.exit_code == 65
+    assert result.stderr == (
+        f"{ERROR}{export}:{line}:8 (column 'skolenavn'): text begins with =, +, - or @, which "
+        "a spreadsheet would run as a formula\n"
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -322,7 +322,9 @@ def _site(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     """As ``fravaer site``: the same pages under the output's folder."""
     assert isinstance(spec, SiteOutput)
     names = (
-        read_school_names(ctx.base / spec.school_names) if spec.school_names else dict(run.names)
+        dict(run.names) | read_school_names(ctx.base / spec.school_names)
+        if spec.school_names
+        else dict(run.names)
     )
     national = run.national or resolve_policy(NATIONAL_POLICY, as_of=run.as_of)
     pages = site_files(
@@ -623,7 +625,7 @@ def report(
             national,
             lang=config.lang or lang,
             headers=config.headers,
-            names=names,
+            names=loaded.school_names | names,  # a school_names file has the last word
             parts=parts_for(loaded.frame),
             lessons=loaded.lessons,
         )

@@ -19,7 +19,7 @@ import polars as pl
 
 from fravaer.asof import danish_date
 from fravaer.cli.options import parse_date
-from fravaer.ingest.load import load_at
+from fravaer.ingest.load import Loaded, load_at
 from fravaer.ingest.policy import PolicyChoice, pick_version, policy_versions, resolve_policy
 from fravaer.ingest.source import SourceOptions
 from fravaer.policy import NATIONAL_POLICY, Policy
@@ -65,7 +65,7 @@ def reading(exports: list[str], as_of: str | None, policy: str, options: SourceO
 def read(asked: Reading, *, national: bool = False) -> Setup:
     """Read and check the exports once, and settle the as-of date: given, or the latest in the
     data on or before the day of the run (:func:`fravaer.asof.resolve_as_of`)."""
-    return _read(asked, national=national, lessons=False)[0]
+    return read_loaded(asked, national=national, lessons=False)[0]
 
 
 def read_with_lessons(
@@ -73,10 +73,15 @@ def read_with_lessons(
 ) -> tuple[Setup, pl.LazyFrame | None]:
     """:func:`read`, and the lesson frame of the lesson-level exports from the same reading
     (:func:`fravaer.ingest.lessons.read_lessons`); None when no export is lesson-level."""
-    return _read(asked, national=national, lessons=True)
+    setup, loaded = read_loaded(asked, national=national, lessons=True)
+    return setup, loaded.lessons
 
 
-def _read(asked: Reading, *, national: bool, lessons: bool) -> tuple[Setup, pl.LazyFrame | None]:
+def read_loaded(
+    asked: Reading, *, national: bool = False, lessons: bool = True
+) -> tuple[Setup, Loaded]:
+    """:func:`read`, and all that the reading kept besides the frame (:class:`Loaded`: the
+    lesson frame with ``lessons``, the school names of a school-name column)."""
     STAGE[0](f"reading and checking {len(asked.exports)} input(s)")
     first = str(Path(asked.exports[0]))
     loaded, day = load_at(
@@ -94,7 +99,7 @@ def _read(asked: Reading, *, national: bool, lessons: bool) -> tuple[Setup, pl.L
         pick_version(asked.choice, as_of=day),
         resolve_policy(NATIONAL_POLICY, as_of=day) if national else None,
     )
-    return setup, loaded.lessons
+    return setup, loaded
 
 
 def setup(

@@ -54,7 +54,11 @@ def site(
     lang: LangOption = "da",
     school_names: Annotated[
         Path | None,
-        typer.Option("--school-names", help="CSV of school_id and name (institutionsnummer;navn)."),
+        typer.Option(
+            "--school-names",
+            help="CSV of school_id and name (institutionsnummer;navn). Without it, or for a "
+            "school it leaves out, the name of the exports' school-name column (skolenavn).",
+        ),
     ] = None,
     key_file: Annotated[
         Path | None,
@@ -89,7 +93,7 @@ def site(
     template = read_meeting_template(meeting_template)
     with state_lock(state):
         recorded = read_state(state) if state is not None else None  # refused before any work
-        (frame, day, chosen, national), lessons = setup.read_with_lessons(asked, national=True)
+        (frame, day, chosen, national), loaded = setup.read_loaded(asked, national=True)
         assert national is not None
         if since_day is not None and since_day >= day:
             raise UsageError(f"--since must be before the as-of date {day.isoformat()}")
@@ -99,13 +103,13 @@ def site(
             policy=chosen,
             national=national,
             lang=lang,
-            names=names,
+            names=loaded.school_names | names,  # a --school-names file has the last word
             key=token_key(state, key_file, output),
             since=since_day,
             state=recorded,
             state_source=str(state),
             template=template,
-            lessons=lessons,
+            lessons=loaded.lessons,
         )
         written = [(output / p, data) for p, data in pages.files]
         removed = write_tree(output, written, prune=PUPIL_PAGE)

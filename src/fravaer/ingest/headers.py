@@ -29,8 +29,16 @@ from fravaer.lessons import START_TIME, SUBJECT
 LESSON: Final = "lesson"
 """Not a canonical column: the lesson of a lesson-level export, aggregated away by its shape."""
 
-MAPPABLE: Final = (*s.CANONICAL_SCHEMA, LESSON, SUBJECT, START_TIME, *HOURS_ALIASES)
-"""The columns a header can be mapped to: the canonical ones, ``lesson``, its ``subject`` and
+MAPPABLE: Final = (
+    *s.CANONICAL_SCHEMA,
+    s.SCHOOL_NAME,
+    LESSON,
+    SUBJECT,
+    START_TIME,
+    *HOURS_ALIASES,
+)
+"""The columns a header can be mapped to: the canonical ones, the school's name (read apart:
+``ingest.load``, docs/site.md#school-names), ``lesson``, its ``subject`` and
 ``start_time`` (read with the lesson, of a lesson-level export only:
 docs/shapes.md#lesson-level-exports), and the hours of an hours extract
 (:mod:`fravaer.ingest.hourcolumns`)."""
@@ -76,6 +84,8 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     s.ABSENT_FRACTION: ("absent_fraction", "fraværsandel", "andel", "fraction"),
     s.GRADE: ("grade", "klassetrin", "årgang", "trin"),
     s.CLASS_NAME: ("class_name", "class", "klasse", "hold"),
+    # Never "navn" alone: it is as likely the pupil's name, which must not reach a page.
+    s.SCHOOL_NAME: ("school_name", "skolenavn", "institutionsnavn"),
     LESSON: ("lesson", "lektion", "modul", "time"),
     SUBJECT: ("subject", "fag", "fagnavn"),
     START_TIME: ("start_time", "starttid", "starttidspunkt", "lektionsstart", "modulstart"),

@@ -30,6 +30,7 @@ from fravaer.ingest.multi import combine, expand_paths, read_hive
 from fravaer.ingest.origin import LINE, Origin
 from fravaer.ingest.reader import read_file_detected
 from fravaer.ingest.regular import read_regular_text
+from fravaer.ingest.schools import latest_names, names_in_export
 from fravaer.ingest.shapes import (
     DetectedShape,
     detect_shape,
@@ -40,6 +41,7 @@ from fravaer.ingest.shapes import (
     school_days_frame,
 )
 from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.validate import collect_cells
 from fravaer.policy import toml_validation_error
 from fravaer.tomltext import toml_data
 
@@ -62,6 +64,9 @@ class Loaded:
     lessons: pl.LazyFrame | None = None
     """With ``load(..., lessons=True)``: the lesson frame of the lesson-level files
     (:mod:`fravaer.ingest.lessons`), None when no file is lesson-level."""
+    school_names: dict[str, str] = field(default_factory=dict)
+    """School id -> name, from a school-name column of the exports (``skolenavn``,
+    ``school_name``; docs/site.md#school-names); empty when no export has one."""
 
 
 def load_source(path: Path) -> SourceOptions:
@@ -153,6 +158,7 @@ def load(
     frames: list[tuple[Path, pl.LazyFrame]] = []
     files: list[FileRead] = []
     lesson_frames: list[pl.LazyFrame] = []
+    named: list[pl.DataFrame] = []
     for path in expand_paths([str(export) for export in exports]):
         if path.is_dir():
             hive = read_hive(path)
@@ -162,13 +168,25 @@ def load(
             files.append(FileRead(path))
             continue
         frame, detected, shape = _read_one(
-            path, options, keep_lines=keep_lines, day_checks=day_checks, found=lesson_frames
+            path,
+            options,
+            keep_lines=keep_lines,
+            day_checks=day_checks,
+            found=lesson_frames,
+            named=named,
         )
         frames.append((path, frame))
         files.append(FileRead(path, detected, shape))
     frame = frames[0][1] if len(frames) == 1 else combine(frames, lines=keep_lines)
     kept = combine_lessons(lesson_frames) if lessons and lesson_frames else None
-    return Loaded(frame, files, kept)
+    names, several = latest_names(named)
+    if several:
+        log.warning(
+            "%d school(s) have more than one name in the exports' school-name column; each is "
+            "shown by its name on its latest date",
+            several,
+        )
+    return Loaded(frame, files, kept, names)
 
 
 def load_at(
@@ -200,6 +218,7 @@ def _read_one(
     keep_lines: bool,
     day_checks: bool,
     found: list[pl.LazyFrame] | None = None,
+    named: list[pl.DataFrame] | None = None,
 ) -> tuple[pl.LazyFrame, Detected, DetectedShape]:
     """One file in the register shape, whatever its shape was.
 
@@ -208,11 +227,16 @@ def _read_one(
     which the reader gives only when asked (it costs a pass): when one refuses a row of a file
     read without lines, the file is read again with them, so that the error names the right
     line. Only a refused export pays for that. A lesson-level file's lesson frame is added
-    to ``found``.
+    to ``found``; the school names of a school-name column (:func:`names_in_export`, one more
+    pass over the file when it has that column) to ``named``, and the column is dropped.
     """
     frame, detected = read_file_detected(
         path, options, keep_lines=keep_lines, day_checks=day_checks
     )
+    if s.SCHOOL_NAME in frame.collect_schema().names():
+        if named is not None:
+            named.append(collect_cells(names_in_export(frame), _origin(path, detected)))
+        frame = frame.drop(s.SCHOOL_NAME)
     origin = _origin(path, detected)
     shape = detect_shape(frame, options, origin=origin)
     try:

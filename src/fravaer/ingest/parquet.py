@@ -34,6 +34,8 @@ from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.validate import collect_cells, validate
 
 _DEFAULT_OPTIONS = SourceOptions()
+_KEPT = (*s.CANONICAL_SCHEMA, s.SCHOOL_NAME)
+"""The columns read from a Parquet export; the school's name is read apart (``ingest.load``)."""
 
 
 def read_parquet_detected(
@@ -102,13 +104,9 @@ def read_parquet_detected(
         "parquet",
         date_format=date_format,
         columns={
-            c: next((k for k, v in renamed.items() if v == c), c)
-            for c in schema
-            if c in s.CANONICAL_SCHEMA
+            c: next((k for k, v in renamed.items() if v == c), c) for c in schema if c in _KEPT
         },
-        dropped=tuple(
-            column_label(c, i) for i, c in enumerate(schema, start=1) if c not in s.CANONICAL_SCHEMA
-        ),
+        dropped=tuple(column_label(c, i) for i, c in enumerate(schema, start=1) if c not in _KEPT),
         codes=code_counts(counts, codes, options, blank_lines=0) if codes else {},
         rows=validated.rows,
         header=tuple(header),

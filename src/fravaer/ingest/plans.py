@@ -378,6 +378,12 @@ def column_plans(
             s.CLASS_NAME: _class_plan(dtype(s.CLASS_NAME)),
         }
         | (
+            # A school's name beside its id: text that reaches the pages, read as class names.
+            {s.SCHOOL_NAME: _class_plan(dtype(s.SCHOOL_NAME), s.SCHOOL_NAME)}
+            if s.SCHOOL_NAME in schema
+            else {}
+        )
+        | (
             # Read with a lesson only (lesson-level exports): subject as class names are.
             {SUBJECT: _class_plan(dtype(SUBJECT), SUBJECT)}
             if SUBJECT in schema and LESSON in schema

@@ -1,4 +1,5 @@
-"""Read the names of the schools for ``fravaer site --school-names`` (docs/site.md).
+"""Read the names of the schools: a ``--school-names`` file, or a school-name column of the
+exports (docs/site.md#school-names).
 
 A CSV file in UTF-8 (a byte-order mark is allowed), separated by ``,`` or ``;``, with a header
 naming the institution number and the name: ``school_id,name`` or the Danish
@@ -17,9 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
+import polars as pl
+
+from fravaer import schema as s
 from fravaer.errors import BadInputError, Location
 from fravaer.ingest.regular import read_regular_text
 from fravaer.schema import hostile_text_problem
@@ -80,3 +85,45 @@ def parse_school_names(text: str, *, name: str) -> dict[str, str]:
             raise BadInputError(Location(name, line, id_column + 1), "this school is given twice")
         names[school] = school_name
     return names
+
+
+_LATEST = "_latest"
+
+
+def names_in_export(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Each school's names in an export's school-name column (``school_name``), with the
+    latest date each is written on; an empty cell names nothing. The reader has checked every
+    name as it checks class names (docs/privacy.md#what-is-refused-on-reading)."""
+    return (
+        frame.filter(pl.col(s.SCHOOL_NAME).is_not_null())
+        .group_by(s.SCHOOL_ID, s.SCHOOL_NAME)
+        .agg(pl.col(s.DATE).max().alias(_LATEST))
+    )
+
+
+def latest_names(found: Iterable[pl.DataFrame]) -> tuple[dict[str, str], int]:
+    """School id -> its name on its latest date among ``found`` (:func:`names_in_export` of
+    each file), and how many schools were written with more than one name (a school renamed
+    during the year: its newest name is shown; on one date, the last in sorted order).
+
+    >>> from datetime import date
+    >>> found = pl.DataFrame(
+    ...     {"school_id": ["1", "1", "2"], "school_name": ["Old", "New", "B"],
+    ...      "_latest": [date(2024, 1, 5), date(2024, 3, 1), date(2024, 3, 1)]}
+    ... )
+    >>> latest_names([found])
+    ({'1': 'New', '2': 'B'}, 1)
+    """
+    frames = list(found)
+    if not frames:
+        return {}, 0
+    names = (
+        pl.concat(frames)
+        .group_by(s.SCHOOL_ID, s.SCHOOL_NAME)
+        .agg(pl.col(_LATEST).max())
+        .sort(s.SCHOOL_ID, _LATEST, s.SCHOOL_NAME)
+        .group_by(s.SCHOOL_ID, maintain_order=True)
+        .agg(pl.col(s.SCHOOL_NAME).last(), pl.len().alias("_names"))
+    )
+    several = names.filter(pl.col("_names") > 1).height
+    return dict(zip(names[s.SCHOOL_ID], names[s.SCHOOL_NAME], strict=True)), several
