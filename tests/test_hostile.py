@@ -1307,3 +1307,101 @@ def test_school_ids_that_clash_as_file_names(tmp_path: Path, first: str, second:
         names = [p.name for p in split.iterdir()]
         assert len(names) == 2, names
         assert len({n.casefold() for n in names}) == 2, names
+
+
+# -- found on the delivery edge's third hostile pass ----------------------------------------------
+
+SCRIPT_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def _fravaer(
+    *args: object, limits: dict[int, tuple[int, int]] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real console script's entry (handlers included) in a process of its own, with
+    ``limits`` (``resource.RLIMIT_*`` -> soft, hard) set in it."""
+
+    def limited() -> None:
+        for which, values in (limits or {}).items():
+            resource.setrlimit(which, values)
+
+    return subprocess.run(
+        [sys.executable, "-c", "from fravaer.entry import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+        env=SCRIPT_ENV,
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("a/b", "a_b-c14cddc0"), ("nul", "nul-99e62427"), ("index.html", "index.html-0eb54730")],
+)
+def test_a_school_id_made_to_look_like_another_s_folder_gets_its_own(
+    tmp_path: Path, first: str, second: str
+) -> None:
+    """``a/b`` is named ``a_b-c14cddc0`` (its hash): a school whose id *is* that name shared its
+    folder (site: internal error 70; escalate: usage error 2 for what is in the data)."""
+    rows = [(r[0], first if r[1] == "851001" else second, *r[2:]) for r in export_rows()]
+    export = write_export(rows, "csv", tmp_path / "export.csv")
+    site = CliRunner().invoke(
+        app, ["site", str(export), "-o", str(tmp_path / "site"), "--key-file", str(_key(tmp_path))]
+    )
+    split = CliRunner().invoke(
+        app,
+        [
+            "escalate",
+            str(export),
+            "--since",
+            SINCE,
+            "--split-by",
+            "school",
+            "-o",
+            str(tmp_path / "split"),
+        ],
+    )
+
+    assert site.exit_code == 0, site.stderr
+    folders = [p.name for p in (tmp_path / "site").iterdir() if p.is_dir()]
+    assert len(folders) == 2, folders
+    assert len({f.casefold() for f in folders}) == 2, folders
+    assert folders.count(second) == 1  # the first school's name; the second got another
+    assert split.exit_code == 0, split.stderr
+    files = [p.name for p in (tmp_path / "split").iterdir()]
+    assert len({f.casefold() for f in files}) == 2, files
+
+
+def _short_hash_clash() -> tuple[str, str]:
+    """Two ids that fravaer makes ``a__`` with the same 8 hex digits: a birthday search over
+    ``a`` and two letters outside ASCII (each made ``_``), as an attacker with the tool would."""
+    import hashlib
+
+    seen: dict[str, str] = {}
+    letters = [chr(n) for n in range(0xC0, 0x250)]
+    for x in letters:
+        for y in letters:
+            school = f"a{x}{y}"
+            digest = hashlib.sha256(school.encode()).hexdigest()[:8]
+            if digest in seen:
+                return seen[digest], school
+            seen[digest] = school
+    raise AssertionError("no clash in the search space")
+
+
+def test_two_school_ids_whose_short_hashes_meet_get_their_whole_hashes(tmp_path: Path) -> None:
+    """32 bits are found by trying: two such ids still get two folders, each named by its whole
+    hash, and every other school keeps its name."""
+    import hashlib
+
+    first, second = _short_hash_clash()
+    rows = [(r[0], first if r[1] == "851001" else second, *r[2:]) for r in export_rows()]
+    export = write_export(rows, "csv", tmp_path / "export.csv")
+    site = CliRunner().invoke(
+        app, ["site", str(export), "-o", str(tmp_path / "site"), "--key-file", str(_key(tmp_path))]
+    )
+
+    assert site.exit_code == 0, site.stderr
+    folders = sorted(p.name for p in (tmp_path / "site").iterdir() if p.is_dir())
+    whole = sorted(f"a__-{hashlib.sha256(s.encode()).hexdigest()}" for s in (first, second))
+    assert folders == whole
