@@ -1405,3 +1405,125 @@ def test_two_school_ids_whose_short_hashes_meet_get_their_whole_hashes(tmp_path:
     folders = sorted(p.name for p in (tmp_path / "site").iterdir() if p.is_dir())
     whole = sorted(f"a__-{hashlib.sha256(s.encode()).hexdigest()}" for s in (first, second))
     assert folders == whole
+
+
+_SIGNAL_AT_THE_RENAMES = """
+import _thread, os, re, signal, sys
+from pathlib import Path
+
+from fravaer import entry, output
+from fravaer.errors import Terminated
+
+# A SIGTERM sent to the process reaches whichever thread does not block it (polars' workers),
+# and Python runs the handler in the main thread at its next step: simulated here, right in
+# the middle of the unit's renames.
+folder = Path(sys.argv[1])
+entry.install()
+rename = os.replace
+calls = []
+
+def replace(source, target):
+    calls.append(target)
+    if len(calls) == 3:
+        _thread.interrupt_main(signal.SIGTERM)
+    rename(source, target)
+
+output.os.replace = replace
+try:
+    pages = [(folder / f"s{n % 2}" / f"{n:016x}.html", b"new") for n in range(10)]
+    output.write_tree(folder, pages, prune=re.compile(r"[0-9a-f]{16}[.]html"))
+except Terminated:
+    print("terminated")
+"""
+
+
+def test_a_signal_during_the_renames_leaves_the_whole_unit_not_half(tmp_path: Path) -> None:
+    """A SIGTERM that reached Python just as a site's pages were renamed stopped the renames
+    half way: new pages beside old ones (the hostile pass's "mixed" site), with exit 143 and
+    "no partial output is left"."""
+    folder = tmp_path / "site"
+    for n in range(10):
+        (folder / f"s{n % 2}").mkdir(parents=True, exist_ok=True)
+        (folder / f"s{n % 2}" / f"{n:016x}.html").write_bytes(b"old")
+    (folder / "s0" / f"{99:016x}.html").write_bytes(b"old page of a pupil no longer listed")
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AT_THE_RENAMES, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=SCRIPT_ENV,
+    )
+
+    assert done.stdout == "terminated\n", done.stderr  # the signal still ends the run...
+    pages = {p.name: p.read_bytes() for p in folder.rglob("*.html")}
+    assert pages == {f"{n:016x}.html": b"new" for n in range(10)}  # ...after the whole unit
+
+
+def test_a_site_of_more_schools_than_the_open_files_limit(tmp_path: Path) -> None:
+    """A unit holds one descriptor per folder; a site of more schools than the soft limit of
+    open files (1,024 by default; Denmark has more schools) failed with "temporary folders keep
+    disappearing" and left staging folders behind. Now the soft limit is raised up to the hard
+    one, and only a hard limit too low is exit 73, saying what to do and leaving nothing."""
+    script = (
+        "import sys; from pathlib import Path; from fravaer.entry import main; "
+        "from fravaer.output import write_tree; from fravaer.errors import FravaerError\n"
+        "root = Path(sys.argv[1])\n"
+        "try:\n"
+        "    write_tree(root, [(root / f'{n}' / 'index.html', b'x') for n in range(300)])\n"
+        "except FravaerError as exc:\n"
+        "    print(exc.exit_code, exc.message, exc.hint, sep='|')\n"
+    )
+
+    def run_with(soft: int, hard: int, root: Path) -> str:
+        def limited() -> None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=limited,
+            env=SCRIPT_ENV,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    assert run_with(200, 4096, tmp_path / "raised") == ""
+    assert len(list((tmp_path / "raised").glob("*/index.html"))) == 300
+
+    refused = run_with(200, 200, tmp_path / "refused")
+    code, message, hint = refused.strip().split("|")
+    assert code == "73"
+    assert message.endswith("file(s): cannot create (Too many open files)")
+    assert "ulimit -n" in hint
+    assert not (tmp_path / "refused").exists()  # no folder, no staging folder left
+
+
+def test_a_full_disk_under_an_xlsx_is_one_line(tmp_path: Path) -> None:
+    """A workbook written straight into its file was left half-closed by a full disk, and its
+    clean-up at exit printed a traceback after the error line."""
+    rows = export_rows()
+    export = write_export(rows, "csv", tmp_path / "export.csv")
+    target = tmp_path / "steps.xlsx"
+    target.write_bytes(b"last week's workbook")
+
+    done = _fravaer(
+        "classify",
+        export,
+        "--all",
+        "-o",
+        target,
+        limits={resource.RLIMIT_FSIZE: (2000, resource.RLIM_INFINITY)},
+    )
+
+    assert done.returncode == 74, done.stderr
+    assert (
+        done.stderr.splitlines()[-1] == f"fravaer: error: {target}: write failed (File too large)"
+    )
+    assert "Traceback" not in done.stderr
+    assert "Exception ignored" not in done.stderr
+    assert target.read_bytes() == b"last week's workbook"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
