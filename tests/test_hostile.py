@@ -1527,3 +1527,57 @@ def test_a_full_disk_under_an_xlsx_is_one_line(tmp_path: Path) -> None:
     assert "Exception ignored" not in done.stderr
     assert target.read_bytes() == b"last week's workbook"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("command", ["site", "stats"])
+def test_a_side_file_with_a_field_over_the_csv_limit_is_one_line_at_its_line(
+    tmp_path: Path, command: str
+) -> None:
+    """A school names or reference file with a field over the ``csv`` module's size limit was an
+    internal error (70); now it is bad input at its line, naming no value."""
+    export = write_export(export_rows(), "csv", tmp_path / "export.csv")
+    side = tmp_path / "side.csv"
+    huge = "x" * 200_000
+    if command == "site":
+        side.write_text(f"school_id,name\n851001,Vestre\n851002,{huge}\n", encoding="utf-8")
+        args = ["site", export, "-o", tmp_path / "out", "--school-names", side]
+    else:
+        side.write_text(
+            f"period,measure,value,source\n2023/24,share_over_10,{huge},x\n", encoding="utf-8"
+        )
+        args = ["stats", export, "--reference", side, "-o", tmp_path / "s.csv"]
+
+    done = _fravaer(*args, "--key-file", _key(tmp_path)) if command == "site" else _fravaer(*args)
+
+    assert done.returncode == 65, done.stderr
+    line = 3 if command == "site" else 2
+    assert done.stderr.splitlines() == [
+        f"fravaer: error: {side}:{line}: a field longer than 131,072 characters"
+    ]
+
+
+def test_a_quoted_line_break_does_not_shift_the_lines_of_a_school_names_file(
+    tmp_path: Path,
+) -> None:
+    """Errors counted records, not lines: after a quoted line break (in a column fravaer does
+    not read) every later error named the line before the real one."""
+    names = tmp_path / "names.csv"
+    names.write_text(
+        'school_id,name,address\n851001,Vestre,"Vej 1\n8000 Aarhus"\n851002,=1+1,Vej 2\n',
+        encoding="utf-8",
+    )
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "site",
+            str(write_export(export_rows(), "csv", tmp_path / "e.csv")),
+            "-o",
+            str(tmp_path / "out"),
+            "--school-names",
+            str(names),
+        ],
+    )
+
+    assert result.exit_code == 65, result.stderr
+    assert result.stderr.startswith(f"fravaer: error: {names}:4:2 (column 'name'): ")
