@@ -1581,3 +1581,36 @@ def test_a_quoted_line_break_does_not_shift_the_lines_of_a_school_names_file(
 
     assert result.exit_code == 65, result.stderr
     assert result.stderr.startswith(f"fravaer: error: {names}:4:2 (column 'name'): ")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9991-01-01", "0001-01-01", "1900-07-31"])
+@pytest.mark.parametrize("command", ["site", "stats", "early-warning", "classify", "report"])
+def test_an_as_of_date_beyond_what_every_command_can_use_is_a_usage_error(
+    tmp_path: Path, command: str, day: str
+) -> None:
+    """``--as-of 9999-12-31`` was an internal error (70) in site, stats and early-warning (a
+    school year or a horizon past the last date Python has); ``0001-01-01`` too."""
+    export = write_export(export_rows(), "csv", tmp_path / "export.csv")
+    if command == "report":
+        config = tmp_path / "report.toml"
+        config.write_text(
+            f'output_folder = "out"\\n[inputs]\\npaths = ["{export.name}"]\\n'
+            '[[outputs]]\\nkind = "classification"\\nfile = "c.csv"\\n',
+            encoding="utf-8",
+        )
+        args = ["report", "--config", str(config)]
+    else:
+        args = [
+            command,
+            str(export),
+            "-o",
+            str(tmp_path / ("out" if command == "site" else "o.csv")),
+        ]
+
+    result = CliRunner().invoke(app, [*args, "--as-of", day])
+
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == "fravaer: error: --as-of must be a date from 1900-08-01 to 9990-12-31\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["export.csv", *(["report.toml"] if command == "report" else [])]
+    )
