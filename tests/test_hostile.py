@@ -1614,3 +1614,25 @@ def test_an_as_of_date_beyond_what_every_command_can_use_is_a_usage_error(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["export.csv", *(["report.toml"] if command == "report" else [])]
     )
+
+
+def test_a_site_made_in_a_folder_every_user_can_write_in_is_warned_of(tmp_path: Path) -> None:
+    """``classify -o /tmp/x.csv`` warned of the shared folder; ``site -o /tmp/side`` did not,
+    though its folder's name is seen there and a link planted at it is followed."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    export = write_export(export_rows(), "csv", tmp_path / "export.csv")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (shared / "planted").symlink_to(elsewhere)
+    warning = (
+        f"fravaer: warning: {shared}: every user of this machine can create files in this "
+        "folder and see their names; keep pupil data in a private folder"
+    )
+
+    for name in ("side", "planted"):
+        done = _fravaer("site", export, "-o", shared / name, "--key-file", _key(tmp_path))
+
+        assert done.returncode == 0, done.stderr
+        assert warning in done.stderr.splitlines(), name

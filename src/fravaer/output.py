@@ -596,14 +596,21 @@ def serialise_workbook(
 def ensure_folder(folder: Path) -> None:
     """Create ``folder`` and each missing parent mode 0700; exit 73 if it cannot be.
 
-    An existing folder that every user may write in is used, with a warning (docs/privacy.md).
+    An existing folder that every user may write in is used, with a warning (docs/privacy.md);
+    so is one made, or reached through a link, in such a folder (``site -o /tmp/side``).
     Every folder made is 0700, not only the last (``mkdir -p`` would make the parents by the
     umask): a report's ``skoler/{school}/...`` names the schools in ``skoler``.
     """
+    if folder.is_symlink():
+        warn_if_shared(folder.parent)  # whoever can write there could have planted the link
     if folder.is_dir():
         warn_if_shared(folder)
         return
     missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    if missing:
+        # The folder made is private, but its name is seen, and the next run's folder could
+        # be a link planted there: the same warning as for a file written in a shared folder.
+        warn_if_shared(missing[-1].parent)
     try:
         for part in reversed(missing):
             part.mkdir(mode=0o700, exist_ok=True)
