@@ -1307,3 +1307,332 @@ def test_school_ids_that_clash_as_file_names(tmp_path: Path, first: str, second:
         names = [p.name for p in split.iterdir()]
         assert len(names) == 2, names
         assert len({n.casefold() for n in names}) == 2, names
+
+
+# -- found on the delivery edge's third hostile pass ----------------------------------------------
+
+SCRIPT_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def _fravaer(
+    *args: object, limits: dict[int, tuple[int, int]] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real console script's entry (handlers included) in a process of its own, with
+    ``limits`` (``resource.RLIMIT_*`` -> soft, hard) set in it."""
+
+    def limited() -> None:
+        for which, values in (limits or {}).items():
+            resource.setrlimit(which, values)
+
+    return subprocess.run(
+        [sys.executable, "-c", "from fravaer.entry import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+        env=SCRIPT_ENV,
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("a/b", "a_b-c14cddc0"), ("nul", "nul-99e62427"), ("index.html", "index.html-0eb54730")],
+)
+def test_a_school_id_made_to_look_like_another_s_folder_gets_its_own(
+    tmp_path: Path, first: str, second: str
+) -> None:
+    """``a/b`` is named ``a_b-c14cddc0`` (its hash): a school whose id *is* that name shared its
+    folder (site: internal error 70; escalate: usage error 2 for what is in the data)."""
+    rows = [(r[0], first if r[1] == "851001" else second, *r[2:]) for r in export_rows()]
+    export = write_export(rows, "csv", tmp_path / "export.csv")
+    site = CliRunner().invoke(
+        app, ["site", str(export), "-o", str(tmp_path / "site"), "--key-file", str(_key(tmp_path))]
+    )
+    split = CliRunner().invoke(
+        app,
+        [
+            "escalate",
+            str(export),
+            "--since",
+            SINCE,
+            "--split-by",
+            "school",
+            "-o",
+            str(tmp_path / "split"),
+        ],
+    )
+
+    assert site.exit_code == 0, site.stderr
+    folders = [p.name for p in (tmp_path / "site").iterdir() if p.is_dir()]
+    assert len(folders) == 2, folders
+    assert len({f.casefold() for f in folders}) == 2, folders
+    assert folders.count(second) == 1  # the first school's name; the second got another
+    assert split.exit_code == 0, split.stderr
+    files = [p.name for p in (tmp_path / "split").iterdir()]
+    assert len({f.casefold() for f in files}) == 2, files
+
+
+def _short_hash_clash() -> tuple[str, str]:
+    """Two ids that fravaer makes ``a__`` with the same 8 hex digits: a birthday search over
+    ``a`` and two letters outside ASCII (each made ``_``), as an attacker with the tool would."""
+    import hashlib
+
+    seen: dict[str, str] = {}
+    letters = [chr(n) for n in range(0xC0, 0x250)]
+    for x in letters:
+        for y in letters:
+            school = f"a{x}{y}"
+            digest = hashlib.sha256(school.encode()).hexdigest()[:8]
+            if digest in seen:
+                return seen[digest], school
+            seen[digest] = school
+    raise AssertionError("no clash in the search space")
+
+
+def test_two_school_ids_whose_short_hashes_meet_get_their_whole_hashes(tmp_path: Path) -> None:
+    """32 bits are found by trying: two such ids still get two folders, each named by its whole
+    hash, and every other school keeps its name."""
+    import hashlib
+
+    first, second = _short_hash_clash()
+    rows = [(r[0], first if r[1] == "851001" else second, *r[2:]) for r in export_rows()]
+    export = write_export(rows, "csv", tmp_path / "export.csv")
+    site = CliRunner().invoke(
+        app, ["site", str(export), "-o", str(tmp_path / "site"), "--key-file", str(_key(tmp_path))]
+    )
+
+    assert site.exit_code == 0, site.stderr
+    folders = sorted(p.name for p in (tmp_path / "site").iterdir() if p.is_dir())
+    whole = sorted(f"a__-{hashlib.sha256(s.encode()).hexdigest()}" for s in (first, second))
+    assert folders == whole
+
+
+_SIGNAL_AT_THE_RENAMES = """
+import _thread, os, re, signal, sys
+from pathlib import Path
+
+from fravaer import entry, output
+from fravaer.errors import Terminated
+
+# A SIGTERM sent to the process reaches whichever thread does not block it (polars' workers),
+# and Python runs the handler in the main thread at its next step: simulated here, right in
+# the middle of the unit's renames.
+folder = Path(sys.argv[1])
+entry.install()
+rename = os.replace
+calls = []
+
+def replace(source, target):
+    calls.append(target)
+    if len(calls) == 3:
+        _thread.interrupt_main(signal.SIGTERM)
+    rename(source, target)
+
+output.os.replace = replace
+try:
+    pages = [(folder / f"s{n % 2}" / f"{n:016x}.html", b"new") for n in range(10)]
+    output.write_tree(folder, pages, prune=re.compile(r"[0-9a-f]{16}[.]html"))
+except Terminated:
+    print("terminated")
+"""
+
+
+def test_a_signal_during_the_renames_leaves_the_whole_unit_not_half(tmp_path: Path) -> None:
+    """A SIGTERM that reached Python just as a site's pages were renamed stopped the renames
+    half way: new pages beside old ones (the hostile pass's "mixed" site), with exit 143 and
+    "no partial output is left"."""
+    folder = tmp_path / "site"
+    for n in range(10):
+        (folder / f"s{n % 2}").mkdir(parents=True, exist_ok=True)
+        (folder / f"s{n % 2}" / f"{n:016x}.html").write_bytes(b"old")
+    (folder / "s0" / f"{99:016x}.html").write_bytes(b"old page of a pupil no longer listed")
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AT_THE_RENAMES, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=SCRIPT_ENV,
+    )
+
+    assert done.stdout == "terminated\n", done.stderr  # the signal still ends the run...
+    pages = {p.name: p.read_bytes() for p in folder.rglob("*.html")}
+    assert pages == {f"{n:016x}.html": b"new" for n in range(10)}  # ...after the whole unit
+
+
+def test_a_site_of_more_schools_than_the_open_files_limit(tmp_path: Path) -> None:
+    """A unit holds one descriptor per folder; a site of more schools than the soft limit of
+    open files (1,024 by default; Denmark has more schools) failed with "temporary folders keep
+    disappearing" and left staging folders behind. Now the soft limit is raised up to the hard
+    one, and only a hard limit too low is exit 73, saying what to do and leaving nothing."""
+    script = (
+        "import sys; from pathlib import Path; from fravaer.entry import main; "
+        "from fravaer.output import write_tree; from fravaer.errors import FravaerError\n"
+        "root = Path(sys.argv[1])\n"
+        "try:\n"
+        "    write_tree(root, [(root / f'{n}' / 'index.html', b'x') for n in range(300)])\n"
+        "except FravaerError as exc:\n"
+        "    print(exc.exit_code, exc.message, exc.hint, sep='|')\n"
+    )
+
+    def run_with(soft: int, hard: int, root: Path) -> str:
+        def limited() -> None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=limited,
+            env=SCRIPT_ENV,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    assert run_with(200, 4096, tmp_path / "raised") == ""
+    assert len(list((tmp_path / "raised").glob("*/index.html"))) == 300
+
+    refused = run_with(200, 200, tmp_path / "refused")
+    code, message, hint = refused.strip().split("|")
+    assert code == "73"
+    assert message.endswith("file(s): cannot create (Too many open files)")
+    assert "ulimit -n" in hint
+    assert not (tmp_path / "refused").exists()  # no folder, no staging folder left
+
+
+def test_a_full_disk_under_an_xlsx_is_one_line(tmp_path: Path) -> None:
+    """A workbook written straight into its file was left half-closed by a full disk, and its
+    clean-up at exit printed a traceback after the error line."""
+    rows = export_rows()
+    export = write_export(rows, "csv", tmp_path / "export.csv")
+    target = tmp_path / "steps.xlsx"
+    target.write_bytes(b"last week's workbook")
+
+    done = _fravaer(
+        "classify",
+        export,
+        "--all",
+        "-o",
+        target,
+        limits={resource.RLIMIT_FSIZE: (2000, resource.RLIM_INFINITY)},
+    )
+
+    assert done.returncode == 74, done.stderr
+    assert (
+        done.stderr.splitlines()[-1] == f"fravaer: error: {target}: write failed (File too large)"
+    )
+    assert "Traceback" not in done.stderr
+    assert "Exception ignored" not in done.stderr
+    assert target.read_bytes() == b"last week's workbook"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("command", ["site", "stats"])
+def test_a_side_file_with_a_field_over_the_csv_limit_is_one_line_at_its_line(
+    tmp_path: Path, command: str
+) -> None:
+    """A school names or reference file with a field over the ``csv`` module's size limit was an
+    internal error (70); now it is bad input at its line, naming no value."""
+    export = write_export(export_rows(), "csv", tmp_path / "export.csv")
+    side = tmp_path / "side.csv"
+    huge = "x" * 200_000
+    if command == "site":
+        side.write_text(f"school_id,name\n851001,Vestre\n851002,{huge}\n", encoding="utf-8")
+        args = ["site", export, "-o", tmp_path / "out", "--school-names", side]
+    else:
+        side.write_text(
+            f"period,measure,value,source\n2023/24,share_over_10,{huge},x\n", encoding="utf-8"
+        )
+        args = ["stats", export, "--reference", side, "-o", tmp_path / "s.csv"]
+
+    done = _fravaer(*args, "--key-file", _key(tmp_path)) if command == "site" else _fravaer(*args)
+
+    assert done.returncode == 65, done.stderr
+    line = 3 if command == "site" else 2
+    assert done.stderr.splitlines() == [
+        f"fravaer: error: {side}:{line}: a field longer than 131,072 characters"
+    ]
+
+
+def test_a_quoted_line_break_does_not_shift_the_lines_of_a_school_names_file(
+    tmp_path: Path,
+) -> None:
+    """Errors counted records, not lines: after a quoted line break (in a column fravaer does
+    not read) every later error named the line before the real one."""
+    names = tmp_path / "names.csv"
+    names.write_text(
+        'school_id,name,address\n851001,Vestre,"Vej 1\n8000 Aarhus"\n851002,=1+1,Vej 2\n',
+        encoding="utf-8",
+    )
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "site",
+            str(write_export(export_rows(), "csv", tmp_path / "e.csv")),
+            "-o",
+            str(tmp_path / "out"),
+            "--school-names",
+            str(names),
+        ],
+    )
+
+    assert result.exit_code == 65, result.stderr
+    assert result.stderr.startswith(f"fravaer: error: {names}:4:2 (column 'name'): ")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9991-01-01", "0001-01-01", "1900-07-31"])
+@pytest.mark.parametrize("command", ["site", "stats", "early-warning", "classify", "report"])
+def test_an_as_of_date_beyond_what_every_command_can_use_is_a_usage_error(
+    tmp_path: Path, command: str, day: str
+) -> None:
+    """``--as-of 9999-12-31`` was an internal error (70) in site, stats and early-warning (a
+    school year or a horizon past the last date Python has); ``0001-01-01`` too."""
+    export = write_export(export_rows(), "csv", tmp_path / "export.csv")
+    if command == "report":
+        config = tmp_path / "report.toml"
+        config.write_text(
+            f'output_folder = "out"\\n[inputs]\\npaths = ["{export.name}"]\\n'
+            '[[outputs]]\\nkind = "classification"\\nfile = "c.csv"\\n',
+            encoding="utf-8",
+        )
+        args = ["report", "--config", str(config)]
+    else:
+        args = [
+            command,
+            str(export),
+            "-o",
+            str(tmp_path / ("out" if command == "site" else "o.csv")),
+        ]
+
+    result = CliRunner().invoke(app, [*args, "--as-of", day])
+
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == "fravaer: error: --as-of must be a date from 1900-08-01 to 9990-12-31\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["export.csv", *(["report.toml"] if command == "report" else [])]
+    )
+
+
+def test_a_site_made_in_a_folder_every_user_can_write_in_is_warned_of(tmp_path: Path) -> None:
+    """``classify -o /tmp/x.csv`` warned of the shared folder; ``site -o /tmp/side`` did not,
+    though its folder's name is seen there and a link planted at it is followed."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    export = write_export(export_rows(), "csv", tmp_path / "export.csv")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (shared / "planted").symlink_to(elsewhere)
+    warning = (
+        f"fravaer: warning: {shared}: every user of this machine can create files in this "
+        "folder and see their names; keep pupil data in a private folder"
+    )
+
+    for name in ("side", "planted"):
+        done = _fravaer("site", export, "-o", shared / name, "--key-file", _key(tmp_path))
+
+        assert done.returncode == 0, done.stderr
+        assert warning in done.stderr.splitlines(), name

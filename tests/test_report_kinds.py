@@ -299,6 +299,27 @@ def test_site_output_drops_the_page_of_a_pupil_no_longer_listed(folder: Path) ->
     assert "removed 1 page(s) of pupils no longer listed" in result.stderr
 
 
+def test_an_output_named_like_a_page_inside_a_site_is_not_removed_by_its_own_run(
+    folder: Path,
+) -> None:
+    """Pages of pupils no longer listed are removed after the run; an output of the same run
+    named like a page in a school's folder of the site was removed with them, and the manifest
+    listed a file that was gone (found by the hostile pass)."""
+    page = f"side/{SCHOOLS[0]}/{'0' * 16}.html"
+    outputs = (
+        '[[outputs]]\nkind = "site"\nfolder = "side"\n'
+        f'[[outputs]]\nkind = "classification"\nformat = "csv"\nfile = "{page}"\n'
+    )
+
+    result = report(folder, outputs, "--as-of", SECOND)
+
+    assert result.exit_code == 0, result.output
+    assert (folder / "out" / page).read_text(encoding="utf-8").startswith("pupil_id,")
+    manifest = json.loads((folder / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert page in json.dumps(manifest)
+    assert "removed" not in result.stderr
+
+
 def test_site_output_without_the_national_rule_still_has_it(folder: Path) -> None:
     """``national = false`` is for the other outputs; the site always shows the quarter rule,
     as ``fravaer site`` does."""

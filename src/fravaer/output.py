@@ -32,7 +32,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Literal
+from types import FrameType
+from typing import IO, Any, Literal
 
 import polars as pl
 
@@ -384,12 +385,12 @@ def _io_errno(exc: BaseException) -> int | None:
     Parquet write as a ``ComputeError``, and xlsxwriter as a ``FileCreateError``: they carry the
     operating system's text, never data.
     """
+    if isinstance(exc, OSError) and exc.errno:
+        return exc.errno  # before any import: it may need a descriptor, and none may be left
     from xlsxwriter.exceptions import (
         FileCreateError,
     )  # imported where needed: start-up (docs/testing.md)
 
-    if isinstance(exc, OSError) and exc.errno:
-        return exc.errno
     if isinstance(exc, OSError | pl.exceptions.PolarsError | FileCreateError):
         found = _ERRNO.search(str(exc))
         return int(found[1]) if found else None
@@ -411,8 +412,18 @@ def _serialise(frame: pl.DataFrame, fmt: Format, *, sheet: str) -> Callable[[IO[
         # the same rows differently from run to run: one chunk makes the bytes the same.
         return lambda handle: frame.rechunk().write_parquet(handle)
     if fmt == "xlsx":
-        return lambda handle: _write_xlsx({sheet: frame}, handle)
+        return lambda handle: handle.write(_xlsx_bytes({sheet: frame}))
     raise ValueError(f"not a data format: {fmt}")
+
+
+def _xlsx_bytes(
+    sheets: Mapping[str, pl.DataFrame], *, formats: Mapping[str, str] | None = None
+) -> bytes:
+    """The workbook's bytes, made in memory: a zip file written straight into the output would,
+    on a full disk, be left half-closed, and its clean-up at exit prints a traceback."""
+    buffer = io.BytesIO()
+    _write_xlsx(sheets, buffer, formats=formats)
+    return buffer.getvalue()
 
 
 def _write_xlsx(
@@ -479,7 +490,7 @@ def write_workbook(
         raise ValueError("a workbook needs at least one sheet")
 
     def serialise(handle: IO[bytes]) -> None:
-        _write_xlsx(sheets, handle, formats=formats)
+        handle.write(_xlsx_bytes(sheets, formats=formats))
 
     if path is None:
         _to_stdout(serialise)
@@ -579,22 +590,27 @@ def serialise_workbook(
     """Several frames as the sheets of one xlsx workbook, in memory (see :func:`write_workbook`)."""
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
-    buffer = io.BytesIO()
-    _write_xlsx(sheets, buffer, formats=formats)
-    return buffer.getvalue()
+    return _xlsx_bytes(sheets, formats=formats)
 
 
 def ensure_folder(folder: Path) -> None:
     """Create ``folder`` and each missing parent mode 0700; exit 73 if it cannot be.
 
-    An existing folder that every user may write in is used, with a warning (docs/privacy.md).
+    An existing folder that every user may write in is used, with a warning (docs/privacy.md);
+    so is one made, or reached through a link, in such a folder (``site -o /tmp/side``).
     Every folder made is 0700, not only the last (``mkdir -p`` would make the parents by the
     umask): a report's ``skoler/{school}/...`` names the schools in ``skoler``.
     """
+    if folder.is_symlink():
+        warn_if_shared(folder.parent)  # whoever can write there could have planted the link
     if folder.is_dir():
         warn_if_shared(folder)
         return
     missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    if missing:
+        # The folder made is private, but its name is seen, and the next run's folder could
+        # be a link planted there: the same warning as for a file written in a shared folder.
+        warn_if_shared(missing[-1].parent)
     try:
         for part in reversed(missing):
             part.mkdir(mode=0o700, exist_ok=True)
@@ -650,9 +666,14 @@ def _locked_stage(folder: Path, path: Path) -> tuple[int, Path]:
             stage = Path(tempfile.mkdtemp(dir=folder, prefix=STAGE_PREFIX, suffix=STAGE_SUFFIX))
         except (OSError, ValueError) as exc:
             raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
-        fd = _open_folder(stage)
-        if fd is None:
-            continue
+        try:
+            fd = os.open(stage, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                stage.rmdir()
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                continue  # no longer the folder we made
+            raise _cannot_create(path, exc) from None
         try:
             if _locked_new(fd, stage):
                 return fd, stage
@@ -673,7 +694,7 @@ def _stage(stage: Path, path: Path, data: bytes, *, sync: bool) -> Path:
     try:
         fd = os.open(tmp, flags, 0o600)
     except OSError as exc:
-        raise CannotCreateOutputError(f"{path}: cannot create ({_reason(exc)})") from None
+        raise _cannot_create(path, exc) from None
     try:
         _write_fd(fd, data)
         if sync:
@@ -752,19 +773,43 @@ def _sync_together(stages: Mapping[Path, tuple[int, Path]], count: int) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for the block (the renames of one unit), then deliver them."""
+    """Hold SIGINT and SIGTERM back for the block (the renames of one unit), then deliver them.
+
+    Blocking them in the main thread is not enough: the kernel hands a signal sent to the
+    process to any thread that does not block it (polars' worker threads), and Python then runs
+    its handler — which raises — in the main thread at its next step, inside the block. So for
+    the block each handler only records its signal; once the block is over, the previous
+    handlers are back and a recorded signal is raised again (docs/exit-codes.md#signals).
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    held = (signal.SIGINT, signal.SIGTERM)
+    caught: list[int] = []
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int] = {}
     try:
+        for number in held:
+            handler = signal.getsignal(number)
+            if handler is not None and handler is not signal.SIG_IGN:
+                previous[number] = handler
+                signal.signal(number, record)
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
-def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
+def write_all(
+    files: Sequence[tuple[Path, bytes]], *, then: Callable[[], object] | None = None
+) -> None:
     """Write several files as one unit: all of them, or none.
 
     Every target is checked first (a missing folder, or anything but a regular file at the
@@ -779,6 +824,9 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     removes the temporary files and leaves every older file as it was: exit 73 when a file
     cannot be created, 74 when writing fails (a full disk). The error names the file's folder
     and a count, never the file: a unit's files may be a pupil's (docs/privacy.md).
+
+    ``then`` runs right after the renames, with the signals still held: what must follow the
+    unit whenever it is written (a site's pages of pupils no longer listed are removed).
     """
     targets = [path for path, _ in files]
     if len(set(targets)) != len(targets):
@@ -791,6 +839,7 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
             raise _in_folder(exc, path, targets) from None
     for folder in folders:
         remove_stale(folder, recursive=False)
+    _room_for_descriptors(len(folders))
     stages: dict[Path, tuple[int, Path]] = {}
     try:
         for folder in folders:
@@ -821,6 +870,8 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
                 except OSError as exc:
                     problem = OutputIOError(f"{path}: rename failed ({_reason(exc)})")
                     raise _in_folder(problem, path, targets) from None
+            if then is not None:
+                then()
     except OSError as exc:
         _discard(stages)
         raise OutputIOError(f"write failed ({_reason(exc)})") from None
@@ -830,6 +881,40 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     _discard(stages)  # empty now: the folders go, and their locks with them
     for folder in folders:
         _fsync_folder(folder)
+
+
+DESCRIPTOR_MARGIN = 256
+"""Open files kept free beside a unit's staging folders (polars, the exports, the lock)."""
+
+
+def _room_for_descriptors(folders: int) -> None:
+    """Make room for a unit that holds one descriptor per folder at once (its staging folder,
+    under its lock): a site of more schools than the usual soft limit of 1,024 open files
+    raises that limit up to the hard one. When even the hard limit is too low, the staging
+    folder that finds no descriptor is exit 73, saying so (:func:`_cannot_create`)."""
+    import resource  # only for a unit of many folders (a site): start-up (docs/testing.md)
+
+    wanted = folders + DESCRIPTOR_MARGIN
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+
+
+_TOO_MANY_FILES_HINT = (
+    "a unit holds one open file per folder (a site: one per school); raise the limit of open "
+    "files (ulimit -n, or LimitNOFILE= in a systemd unit)"
+)
+
+
+def _cannot_create(path: Path, exc: BaseException) -> CannotCreateOutputError:
+    """Exit 73 for ``path``; when the process has no descriptor left, with what to do."""
+    crowded = _io_errno(exc) in (errno.EMFILE, errno.ENFILE)
+    return CannotCreateOutputError(
+        f"{path}: cannot create ({_reason(exc)})", hint=_TOO_MANY_FILES_HINT if crowded else None
+    )
 
 
 def _in_folder(exc: FravaerError, path: Path, targets: Sequence[Path]) -> FravaerError:
@@ -855,12 +940,12 @@ def _in_folder(exc: FravaerError, path: Path, targets: Sequence[Path]) -> Fravae
 def _discard(stages: Mapping[Path, tuple[int, Path]]) -> None:
     """Remove the staging folders and what is still in them, then release their locks."""
     for fd, stage in stages.values():
+        with contextlib.suppress(OSError), os.scandir(stage) as scan:
+            for entry in scan:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
         with contextlib.suppress(OSError):
-            with os.scandir(stage) as scan:
-                for entry in scan:
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
-            stage.rmdir()
+            stage.rmdir()  # also when it could not be listed (no descriptor left): if empty
         with contextlib.suppress(OSError):
             os.close(fd)
 
@@ -963,25 +1048,31 @@ def write_tree(
 
     With ``prune``, once the unit is written, regular files in ``root``'s real subfolders whose
     names match ``prune`` and that the unit did not write are removed (a pupil's page from an
-    earlier run, of a pupil no longer listed there); returns how many.
+    earlier run, of a pupil no longer listed there), right after the renames with the signals
+    still held, so that a stopped run never leaves the new pages beside the old ones; returns
+    how many.
     """
     root = Path(os.path.normpath(root))
     wanted = sorted({root, *(Path(os.path.normpath(p.parent)) for p, _ in files)}, key=str)
     made: list[Path] = []
+    removed: list[int] = []
+
+    def pruned() -> None:
+        removed.append(0 if prune is None else prune_tree(root, [p for p, _ in files], prune))
+
     try:
         for folder in wanted:
             missing = [f for f in (folder, *folder.parents) if not f.exists()]
             ensure_folder_inside(root, folder)
             made += [f for f in reversed(missing) if f == root or f.is_relative_to(root)]
-        write_all(files)
+        write_all(files, then=pruned)
     except BaseException:
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only when empty: an older file is never touched
+        if not removed:  # the unit was not written
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty: an older file is never touched
         raise
-    if prune is None:
-        return 0
-    return prune_tree(root, [p for p, _ in files], prune)
+    return sum(removed)
 
 
 def prune_tree(root: Path, written: Sequence[Path], prune: re.Pattern[str]) -> int:

@@ -665,10 +665,9 @@ def report(
         else:
             for folder in sorted({path.parent for path, _ in files}):
                 ensure_folder_inside(ctx.output_folder, folder)
-            write_all(files)
-            status.files = len(files)
             sites = [ctx.output(o.folder, day) for o in config.outputs if isinstance(o, SiteOutput)]
-            _prune_sites(planned, sites)
+            write_all(files, then=lambda: _prune_sites([path for path, _ in files], sites))
+            status.files = len(files)
         return ReportResult(day, planned, line)
 
     if dry_run:
@@ -693,10 +692,10 @@ def status_path(lock: Path) -> Path:
     return Path(status_of(lock.as_posix()))
 
 
-def _prune_sites(planned: list[Planned], sites: list[Path]) -> None:
+def _prune_sites(written: list[Path], sites: list[Path]) -> None:
     """Remove the pages of pupils no longer listed from each site output's school folders, as
-    ``fravaer site`` does (``output.prune_tree``)."""
-    written = [p.path for p in planned if p.kind == "site"]
+    ``fravaer site`` does (``output.prune_tree``): never a file of this run, whatever its kind
+    (another output may be named like a page inside a site's folder)."""
     for root in sites:
         removed = prune_tree(root, written, PUPIL_PAGE)
         if removed:

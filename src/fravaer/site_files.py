@@ -8,7 +8,6 @@ page per listed pupil named by the pupil's token, never the id (docs/site.md).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -20,8 +19,7 @@ import polars as pl
 
 from fravaer import __version__
 from fravaer.classify import parts_for
-from fravaer.config import WINDOWS_DEVICES
-from fravaer.escalation_files import Run, same_file_key
+from fravaer.escalation_files import Run
 from fravaer.ingest.reference import read_reference
 from fravaer.meeting import MeetingTemplate
 from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
@@ -66,16 +64,9 @@ class SiteFiles:
 
 
 def school_folders(schools: set[str]) -> dict[str, str]:
-    """Each school's folder name: :func:`fravaer.tokens.school_names`, and an id named like the
-    index page or like a device that Windows keeps (an SMB share refuses it) gets the hash
-    suffix that other awkward ids get."""
-    folders = folder_names(schools)
-    for school, name in folders.items():
-        if same_file_key(Path(name)) == same_file_key(Path(INDEX)) or (
-            name.split(".")[0].upper() in WINDOWS_DEVICES
-        ):
-            folders[school] = f"{name}-{hashlib.sha256(school.encode()).hexdigest()[:8]}"
-    return folders
+    """Each school's folder name: :func:`fravaer.tokens.school_names`, with the index page's
+    name kept from the schools (such an id gets the hash suffix that other awkward ids get)."""
+    return folder_names(schools, reserved=[INDEX])
 
 
 def site_files(

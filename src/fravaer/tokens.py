@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
+from fravaer.config import WINDOWS_DEVICES
 from fravaer.ingest.keys import read_key_file
 from fravaer.output import create_key_file, ensure_folder
 from fravaer.pseudonymize import (
@@ -49,6 +50,8 @@ STATE_KEY_SUFFIX: Final = ".key"
 SCHOOL_NAME_MAX: Final = 40
 """Characters of a school id kept in a name; a longer one is cut and gets the hash suffix."""
 _PLAIN: Final = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_HASHED: Final = re.compile(r"-[0-9a-f]{8}$")
+"""How a name that got the hash suffix ends; an id that ends so is not used as it is."""
 _RACE_TRIES: Final = 20
 
 
@@ -96,7 +99,7 @@ def token_key(
     return read_key_file(path, kept=True)
 
 
-def school_names(schools: Iterable[str]) -> dict[str, str]:
+def school_names(schools: Iterable[str], *, reserved: Iterable[str] = ()) -> dict[str, str]:
     """Each school id as part of a file name, distinct even where a file system ignores case.
 
     An id of lowercase letters, digits, ``.``, ``_`` and ``-`` only, starting with a letter or
@@ -107,18 +110,43 @@ def school_names(schools: Iterable[str]) -> dict[str, str]:
     on a case-insensitive share, and a school's name does not depend on which other schools are
     in the data: it is the same every week.
 
+    So does an id that would be read as another's name: one that ends like that suffix
+    (``a_b-c14cddc0``, the name of ``a/b``), a name Windows keeps for a device (``nul``,
+    ``com1.x``: an SMB share refuses it), or one of ``reserved`` (the site's ``index.html``).
+    Two ids whose 8 digits still meet (made so on purpose: 32 bits are found by trying) get the
+    whole SHA-256 instead, so that no two schools ever share a file or a folder.
+
+    >>> school_names(["851001", "ABC", "abc", "a/b", "a_b-c14cddc0", "nul"])["a_b-c14cddc0"]
+    'a_b-c14cddc0-10ed7bd6'
     >>> school_names(["851001", "ABC", "abc", "a/b"])
     {'851001': '851001', 'ABC': 'ABC-b5d4045c', 'abc': 'abc', 'a/b': 'a_b-c14cddc0'}
     """
-    names = {}
+    kept = {name.casefold() for name in reserved}
+    names: dict[str, str] = {}
+    hashed: dict[str, str] = {}  # school -> its name without the suffix
     for school in schools:
         if re.fullmatch(CPR_PATTERN, school):  # never in a name: docs/privacy.md
             names[school] = shown_school(school)
+            hashed[school] = "school"
             continue
-        if _PLAIN.fullmatch(school) and len(school) <= SCHOOL_NAME_MAX:
+        if (
+            _PLAIN.fullmatch(school)
+            and len(school) <= SCHOOL_NAME_MAX
+            and not _HASHED.search(school)
+            and school.split(".")[0].upper() not in WINDOWS_DEVICES
+            and school not in kept
+        ):
             names[school] = school
             continue
         digest = hashlib.sha256(school.encode("utf-8")).hexdigest()[:SCHOOL_HASH_LENGTH]
         safe = re.sub(r"[^A-Za-z0-9._-]|^[.-]", "_", school)[:SCHOOL_NAME_MAX] or "_"
         names[school] = f"{safe}-{digest}"
+        hashed[school] = safe
+    by_name: dict[str, list[str]] = {}
+    for school, name in names.items():
+        by_name.setdefault(name.casefold(), []).append(school)
+    for clash in (group for group in by_name.values() if len(group) > 1):
+        for school in clash:  # only hashed names can meet: a plain one never ends like a hash
+            whole = hashlib.sha256(school.encode("utf-8")).hexdigest()
+            names[school] = f"{hashed[school]}-{whole}"
     return names

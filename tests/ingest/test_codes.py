@@ -233,6 +233,21 @@ def test_a_name_is_never_shown(tmp_path: Path, name: str) -> None:
     assert_private(error, cells(path, ";", "utf-8"))
 
 
+@pytest.mark.parametrize("remark", ["Peter Hansen syg", "Eva syg", "Syg Eva", "Fravær Ida Berg"])
+def test_a_name_beside_a_word_about_attendance_is_never_shown(tmp_path: Path, remark: str) -> None:
+    """A remark column read as the category (``Peter Hansen syg``) put the pupil's name in the
+    error line, and so in a cron mail (found by the hostile pass)."""
+    path = export(tmp_path, "S", remark)
+
+    error = refusal(path)
+
+    assert error.message == (
+        f"{path}:3:4 (column 'Kode'): unknown category "
+        "(expected one of present, illness, leave, unlawful)"
+    )
+    assert_private(error, cells(path, ";", "utf-8"))
+
+
 def test_labels_are_not_shown_when_a_file_has_many_unknown_values(tmp_path: Path) -> None:
     # A column of remarks read as the category has many distinct values: none is shown.
     labels = [f"Fravær {chr(65 + i)}{chr(97 + i)}" for i in range(MAX_LABELS + 1)]

@@ -23,7 +23,7 @@ from fravaer.cli.options import (
     LangOption,
     OutputOption,
     SourceFlags,
-    parse_date,
+    parse_as_of,
     resolve_format,
     source_flags,
     table_width,
@@ -137,7 +137,7 @@ def check(
     out_format = resolve_format(fmt, output)
     if out_format not in ("table", "csv", "json"):
         raise UsageError(f"check writes table, csv or json, not {out_format}")
-    given = parse_date(as_of, "--as-of") if as_of else None
+    given = parse_as_of(as_of) if as_of else None
     options = flags.options()
     loaded, day = load_at(
         exports, options, given=given, today=setup.today(), keep_lines=True, day_checks=False

@@ -25,6 +25,7 @@ from fravaer.cli.options import (
     StateOption,
     a_file,
     env_lang,
+    parse_as_of,
     parse_date,
     resolve_format,
     source_flags,
@@ -199,6 +200,6 @@ def report(
     per school. Every run that got the lock ends by writing a status file beside it, also when
     it fails.
     """
-    day = parse_date(as_of, "--as-of") if as_of else None
+    day = parse_as_of(as_of) if as_of else None
     result = run_report(config, as_of=day, today=setup.today(), dry_run=dry_run, lang=env_lang())
     log.info("report %s", result.summary)

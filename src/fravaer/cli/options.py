@@ -42,6 +42,31 @@ def parse_date(text: str, option: str) -> date:
     raise UsageError(f"{option} must be a date written YYYY-MM-DD")
 
 
+AS_OF_FIRST: Final = date(1900, 8, 1)
+AS_OF_LAST: Final = date(9990, 12, 31)
+"""The as-of dates every command can use: its school year (from 1 August) begins after the
+first date an export may hold, 1900-01-01, and an early warning's longest horizon (200 school
+days, up to four years of calendar with the holidays) ends before the last date Python has,
+9999-12-31 (docs/classify.md#as-of-date)."""
+
+
+def parse_as_of(text: str) -> date:
+    """``--as-of``: a date written ``YYYY-MM-DD`` from :data:`AS_OF_FIRST` to
+    :data:`AS_OF_LAST` (exit 2 otherwise).
+
+    >>> parse_as_of("9999-12-31")
+    Traceback (most recent call last):
+    ...
+    fravaer.errors.UsageError: --as-of must be a date from 1900-08-01 to 9990-12-31
+    """
+    day = parse_date(text, "--as-of")
+    if not AS_OF_FIRST <= day <= AS_OF_LAST:
+        raise UsageError(
+            f"--as-of must be a date from {AS_OF_FIRST.isoformat()} to {AS_OF_LAST.isoformat()}"
+        )
+    return day
+
+
 def parse_partition(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None

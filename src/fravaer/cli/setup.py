@@ -18,7 +18,7 @@ from typing import NamedTuple
 import polars as pl
 
 from fravaer.asof import danish_date
-from fravaer.cli.options import parse_date
+from fravaer.cli.options import parse_as_of
 from fravaer.ingest.load import Loaded, load_at
 from fravaer.ingest.policy import PolicyChoice, pick_version, policy_versions, resolve_policy
 from fravaer.ingest.source import SourceOptions
@@ -58,7 +58,7 @@ class Setup(NamedTuple):
 def reading(exports: list[str], as_of: str | None, policy: str, options: SourceOptions) -> Reading:
     """Check ``--policy`` and ``--as-of`` before any export is read (a bad policy fails first)."""
     choice = policy_versions(policy)
-    given = parse_date(as_of, "--as-of") if as_of else None
+    given = parse_as_of(as_of) if as_of else None
     return Reading(exports, given, options, choice)
 
 

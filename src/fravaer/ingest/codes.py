@@ -187,21 +187,28 @@ _ABSENCE_SHORT_KEYS: Final = frozenset(code_key(word) for word in ABSENCE_SHORT_
 def looks_like_a_label(value: str) -> bool:
     """Whether an unknown value is a label that may be named: letters and single spaces only,
     one to four words, at most 30 characters, no digit and no control or invisible character,
-    and a word about attendance among them (:data:`ABSENCE_WORDS`: ``Fravær pga møde``,
-    ``Ferie``). Never an id, a CPR number, a date, a name or a remark
+    a word about attendance among them (:data:`ABSENCE_WORDS`: ``Fravær pga møde``,
+    ``Ferie``), and every other word in lower case: a capital there begins a name
+    (``Eva syg``, ``Peter Hansen syg``). Never an id, a CPR number, a date, a name or a remark
     (docs/privacy.md#category-labels).
 
     >>> [looks_like_a_label(v) for v in ("Ferie", "Fravær pga møde", "F1", "0101001234")]
     [True, True, False, False]
     >>> [looks_like_a_label(v) for v in ("Anna Hansen", "Frida", "a remark about the pupil")]
     [False, False, False]
+    >>> [looks_like_a_label(v) for v in ("Eva syg", "Syg Eva", "Peter Hansen syg", "syg eva")]
+    [False, False, False, True]
     """
     if len(value) > MAX_LABEL_LENGTH or has_hidden_character(value):
         return False
     if _LABEL_SHAPE.fullmatch(value) is None:
         return False
-    keys = [code_key(word) for word in value.split()]
-    return any(key.startswith(_ABSENCE_KEYS) or key in _ABSENCE_SHORT_KEYS for key in keys)
+    about = [
+        (key.startswith(_ABSENCE_KEYS) or key in _ABSENCE_SHORT_KEYS, word)
+        for word in value.split()
+        for key in (code_key(word),)
+    ]
+    return any(a for a, _ in about) and all(a or word.islower() for a, word in about)
 
 
 def shown_values(unknown: Mapping[str, int]) -> set[str]:

@@ -14,7 +14,9 @@ sees) or :data:`LINE` (that number itself, which a reader adds with ``keep_lines
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import csv
+import io
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -27,6 +29,33 @@ LINE: Final = "_line"
 
 LineOf = Callable[[int], int]
 """Maps a 0-based data record index to the number the user sees (a line or a row)."""
+
+
+def csv_records(text: str, *, name: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """Each record of a small CSV file (school names, reference figures) with the line it
+    starts on: a quoted line break makes one record of two lines, so the next one's line is
+    still the one an editor shows. A file the ``csv`` module cannot read (a field over its
+    size limit) is one error at that line (exit 65), never a traceback or a value.
+
+    >>> list(csv_records('a,b\\n1,"x\\ny"\\n2,z\\n', name="f.csv"))
+    [(1, ['a', 'b']), (2, ['1', 'x\\ny']), (4, ['2', 'z'])]
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    start = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problem = (
+                f"a field longer than {csv.field_size_limit():,} characters"
+                if "field limit" in str(exc)
+                else "not readable as CSV"
+            )
+            raise BadInputError(Location(name, reader.line_num), problem) from None
+        yield start, record
+        start = reader.line_num + 1
 
 
 def one_based(record: int) -> int:

@@ -14,8 +14,6 @@ that may not be empty. A bad file is refused with its line and column (exit 65).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from importlib import resources
 from pathlib import Path
@@ -23,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from fravaer.errors import BadInputError, Location
+from fravaer.ingest.origin import csv_records
 from fravaer.ingest.regular import read_regular_text
 from fravaer.stats import REF_MEASURE, REF_PERIOD, REF_SOURCE, REF_VALUE, REFERENCE_COLUMNS
 from fravaer.stats import REFERENCE_MEASURES as MEASURES
@@ -50,8 +49,8 @@ def read_reference(path: Path | None) -> pl.DataFrame:
 
 def parse_reference(text: str, *, name: str) -> pl.DataFrame:
     """Validate a reference file's text; errors name the line and column, never a value."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    records = csv_records(text, name=name)
+    header = next(records, (1, None))[1]
     if header is None or tuple(h.strip() for h in header) != REFERENCE_COLUMNS:
         raise BadInputError(
             Location(name, 1),
@@ -59,7 +58,7 @@ def parse_reference(text: str, *, name: str) -> pl.DataFrame:
         )
     rows: dict[str, list[object]] = {c: [] for c in REFERENCE_COLUMNS}
     seen: set[tuple[str, str]] = set()
-    for line, record in enumerate(reader, start=2):
+    for line, record in records:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(REFERENCE_COLUMNS):

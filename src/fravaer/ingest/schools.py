@@ -16,8 +16,6 @@ column, never the cell.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
@@ -26,6 +24,7 @@ import polars as pl
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, Location
+from fravaer.ingest.origin import csv_records
 from fravaer.ingest.regular import read_regular_text
 from fravaer.schema import hostile_text_problem
 
@@ -52,8 +51,8 @@ def parse_school_names(text: str, *, name: str) -> dict[str, str]:
     """  # noqa: E501
     first = text.split("\n", 1)[0]
     separator = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=separator)
-    header = [h.strip().lower() for h in next(reader, [])]
+    records = csv_records(text, name=name, delimiter=separator)
+    header = [h.strip().lower() for h in next(records, (1, []))[1]]
     id_column = next((i for i, h in enumerate(header) if h in ID_HEADERS), None)
     name_column = next((i for i, h in enumerate(header) if h in NAME_HEADERS), None)
     if id_column is None or name_column is None:
@@ -63,7 +62,7 @@ def parse_school_names(text: str, *, name: str) -> dict[str, str]:
             "(name or navn)",
         )
     names: dict[str, str] = {}
-    for line, record in enumerate(reader, start=2):
+    for line, record in records:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(header):
