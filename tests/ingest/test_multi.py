@@ -64,6 +64,50 @@ def test_a_pattern_that_matches_nothing_is_exit_66_naming_it(tmp_path: Path) -> 
     assert caught.value.hint is not None
 
 
+@pytest.mark.parametrize("name", ["fravær [uge 10].csv", "eksport[1].csv", "uge?.csv"])
+def test_a_file_whose_name_looks_like_a_pattern_is_that_file(tmp_path: Path, name: str) -> None:
+    # "[uge 10]" as a pattern matches a one-character name such as "fravær u.csv", and
+    # "[1]" matches "eksport1.csv": the file as written is meant, not those.
+    touch(tmp_path, name, "fravær u.csv", "eksport1.csv", "uge1.csv")
+
+    assert expand_paths([str(tmp_path / name)]) == [tmp_path / name]
+
+
+def test_a_pattern_that_is_no_file_still_matches(tmp_path: Path) -> None:
+    touch(tmp_path, "eksport1.csv")
+
+    assert expand_paths([str(tmp_path / "eksport[1].csv")]) == [tmp_path / "eksport1.csv"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "xlsx", "hive"])
+def test_an_export_whose_name_holds_brackets_is_read(tmp_path: Path, kind: str) -> None:
+    # polars' readers expand patterns too: each is told that the path is one file.
+    frame = pl.read_csv(
+        Path(__file__).parents[2] / "examples" / "demo-export.csv",
+        schema_overrides={s.PUPIL_ID: pl.String, s.SCHOOL_ID: pl.String},
+    ).head(500)
+    path = tmp_path / ("fravær [uge 10]" + ("" if kind == "hive" else f".{kind}"))
+    if kind == "csv":
+        frame.write_csv(path)
+    elif kind == "xlsx":
+        frame.write_excel(path)
+    else:
+        typed = frame.with_columns(
+            pl.col(s.DATE).str.to_date(),
+            pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE),
+            pl.col(s.GRADE).cast(pl.Int8),
+        )
+        if kind == "hive":
+            typed.write_parquet(path, partition_by=s.SCHOOL_ID)
+        else:
+            typed.write_parquet(path)
+
+    read = read_export(path).collect()
+
+    assert read.height == 500
+    assert sorted(read[s.PUPIL_ID].unique()) == sorted(frame[s.PUPIL_ID].unique())
+
+
 def test_a_missing_plain_path_is_exit_66(tmp_path: Path) -> None:
     with pytest.raises(InputMissingError) as caught:
         expand_paths([str(tmp_path / "nope.csv")])

@@ -226,10 +226,16 @@ def _read_cells(source: Path | bytes, separator: str, *, quoted: bool, width: in
     if not quoted:
         types = categorical_columns(width)
         try:
-            return pl.read_csv(source, schema_overrides=types, separator=separator, encoding="utf8")
+            return pl.read_csv(
+                source,
+                schema_overrides=types,
+                separator=separator,
+                encoding="utf8",
+                glob=False,
+            )
         except pl.exceptions.SchemaError:
             pass  # polars sees another number of columns: the text reader says what is wrong
-    return pl.read_csv(source, infer_schema=False, separator=separator, encoding="utf8")
+    return pl.read_csv(source, infer_schema=False, separator=separator, encoding="utf8", glob=False)
 
 
 def _not_utf8(path: Path, dialect: d.Dialect, options: SourceOptions) -> d.Dialect:

@@ -59,7 +59,9 @@ def expand_paths(patterns: list[str]) -> list[Path]:
 
     A pattern (``*``, ``?``, ``[...]``; ``**`` spans directories) that matches nothing is an
     error, so that a mistyped pattern never silently reads fewer schools. A plain path is kept
-    as it is (a missing one is refused); a path given twice is read once.
+    as it is (a missing one is refused); so is a path that exists as written although its name
+    holds those characters (``fravær [uge 10].csv``, as Windows users name files). A path
+    given twice is read once.
 
     Raises
     ------
@@ -78,7 +80,7 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     """
     found: dict[Path, None] = {}
     for pattern in patterns:
-        if _GLOB.search(pattern):
+        if _GLOB.search(pattern) and not Path(pattern).exists():
             matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
             if not matches:
                 raise InputMissingError(
@@ -280,12 +282,13 @@ def read_hive(root: Path) -> pl.LazyFrame:
     origin = Origin(str(root))
     keys = _hive_keys(files, root)
     try:
-        in_files = pl.read_parquet_schema(files[0])
+        in_files = pl.scan_parquet(files[0], glob=False).collect_schema()
         scan = pl.scan_parquet(
             root,
             hive_partitioning=bool(keys),
             hive_schema={key: pl.String() for key in keys} or None,
             hidden_file_prefix=_HIDDEN,
+            glob=False,
         )
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -308,7 +311,11 @@ def _check_key(root: Path, key: str, origin: Origin) -> None:
     """Refuse a file whose column ``key`` disagrees with its directory's ``key=value``."""
     path = "_path"
     plain = pl.scan_parquet(
-        root, hive_partitioning=False, hidden_file_prefix=_HIDDEN, include_file_paths=path
+        root,
+        hive_partitioning=False,
+        hidden_file_prefix=_HIDDEN,
+        include_file_paths=path,
+        glob=False,
     ).with_row_index(ROW_INDEX)
     from_dir = pl.col(path).str.extract(rf"(?:^|[/\\]){re.escape(key)}=([^/\\]*)[/\\]")
     column = pl.col(key).cast(pl.String)

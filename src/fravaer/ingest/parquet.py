@@ -55,7 +55,7 @@ def read_parquet_detected(
     check_readable(path)
     origin = Origin(str(path))
     try:
-        scan = pl.scan_parquet(path)
+        scan = pl.scan_parquet(path, glob=False)  # "fravær [uge 10].parquet" is one file
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise origin.error(
