@@ -574,12 +574,15 @@ def _named_export(
         .alias(column)
     )
     path = tmp_path / f"named.{suffix}"
+    typed = frame.with_columns(
+        pl.col("date").str.to_date(),
+        pl.col("absent_fraction").cast(pl.Float64),
+        pl.col("grade").cast(pl.Int8),
+    )
     if suffix == "parquet":
-        frame.with_columns(
-            pl.col("date").str.to_date(),
-            pl.col("absent_fraction").cast(pl.Float64),
-            pl.col("grade").cast(pl.Int8),
-        ).write_parquet(path)
+        typed.write_parquet(path)
+    elif suffix == "hive":  # a folder per school
+        typed.write_parquet(path, partition_by="school_id")
     else:
         frame.write_csv(path)
     return path
@@ -594,7 +597,10 @@ def _h1(path: Path) -> str:
 SCHOOLS = {"851001": "Vestre Skole", "851002": "Østre Skole", "851003": "Nordre Skole"}
 
 
-@pytest.mark.parametrize(("column", "suffix"), [("Skolenavn", "csv"), ("school_name", "parquet")])
+@pytest.mark.parametrize(
+    ("column", "suffix"),
+    [("Skolenavn", "csv"), ("school_name", "parquet"), ("school_name", "hive")],
+)
 def test_a_school_name_column_names_the_schools(
     tmp_path: Path, key: Path, column: str, suffix: str
 ) -> None:

@@ -161,7 +161,7 @@ def load(
     named: list[pl.DataFrame] = []
     for path in expand_paths([str(export) for export in exports]):
         if path.is_dir():
-            hive = read_hive(path)
+            hive = _names_apart(read_hive(path), Origin(str(path)), named)
             if keep_lines:  # the 1-based row over the folder's files, as its errors count
                 hive = hive.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
             frames.append((path, hive))
@@ -233,10 +233,7 @@ def _read_one(
     frame, detected = read_file_detected(
         path, options, keep_lines=keep_lines, day_checks=day_checks
     )
-    if s.SCHOOL_NAME in frame.collect_schema().names():
-        if named is not None:
-            named.append(collect_cells(names_in_export(frame), _origin(path, detected)))
-        frame = frame.drop(s.SCHOOL_NAME)
+    frame = _names_apart(frame, _origin(path, detected), named)
     origin = _origin(path, detected)
     shape = detect_shape(frame, options, origin=origin)
     try:
@@ -250,6 +247,18 @@ def _read_one(
     if not keep_lines:
         frame = frame.select(list(s.CANONICAL_SCHEMA))
     return frame, detected, shape
+
+
+def _names_apart(
+    frame: pl.LazyFrame, origin: Origin, named: list[pl.DataFrame] | None
+) -> pl.LazyFrame:
+    """``frame`` without its school-name column; the names it holds (:func:`names_in_export`,
+    one more pass over the file) added to ``named`` when given."""
+    if s.SCHOOL_NAME not in frame.collect_schema().names():
+        return frame
+    if named is not None:
+        named.append(collect_cells(names_in_export(frame), origin))
+    return frame.drop(s.SCHOOL_NAME)
 
 
 def _origin(path: Path, detected: Detected) -> Origin:
