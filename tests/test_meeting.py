@@ -4,6 +4,7 @@ sheet (escalate, report, site), hostile questions are escaped, lesson words wher
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections import defaultdict
@@ -564,3 +565,33 @@ def _one_sheet() -> Sheet:
 
 
 _SHEET = _one_sheet()
+
+
+def test_a_sheet_of_a_flagged_pupil_says_what_the_quarter_rule_requires(
+    tmp_path: Path, key: Path
+) -> None:
+    """On 31 January the quarter rule flags 0000128 (step 3): the sheet lists the rule's actions
+    and who does them, in the national policy's words, under their own headings beside the
+    guideline's (a pupil to notify of has passed the parents' warning too)."""
+    notes = tmp_path / "notes"
+    run(
+        "escalate", DEMO, "--as-of", "2024-01-31", "--since", "2023-08-01",
+        "--meeting-notes", notes, "--key-file", key,
+    )  # fmt: skip
+    rule = load_policy("national-unlawful")
+    classified = csv.DictReader(
+        io.StringIO(run("classify", DEMO, "--as-of", "2024-01-31", "--format", "csv"))
+    )
+    (row,) = [r for r in classified if r["pupil_id"].zfill(7) == "0000128"]
+    level = {st.label: st.step for st in rule.steps}[row["quarter_flag"]]
+    markdown = sheet_of(notes, "0000128")
+    page = sheet_of(notes, "0000128", ".html")
+    assert "## Det kræver handlevejledningen på trin 3" in markdown
+    for reached in rule.steps:
+        limit = f"{reached.when.at_least.normalize():f}"
+        title = f"Det kræver kvartalsreglen ved ulovligt fravær i kvartalet ≥ {limit} % · "
+        title += reached.responsible("da")
+        (action,) = reached.actions("da")
+        in_markdown = f"## {title}\n\n- {action}\n" in markdown
+        in_page = f"<h3>{title}</h3>" in page and f"<li>{html.escape(action)}</li>" in page
+        assert in_markdown == in_page == (reached.step <= level), reached.label

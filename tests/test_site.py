@@ -769,3 +769,45 @@ def test_english_pages_say_the_same_in_english(tmp_path: Path, key: Path) -> Non
     assert municipality.texts["stale"] == (  # the first 60 pupils: 851003's latest are early
         "851003: 13 school days behind: the figures may be stale"
     )
+
+
+def test_a_flagged_pupil_s_actions_say_what_the_quarter_rule_requires_and_of_whom(
+    tmp_path: Path, key: Path
+) -> None:
+    """On 31 January the quarter rule flags pupils at step 0: their page's actions say what is to
+    be done and by whom, in the national policy's own words (docs/policies.md), not that the
+    rule "may" require something; a flagged pupil at a step gets the rule's actions beside the
+    guideline's. A pupil to notify of has passed the parents' warning too."""
+    from fravaer.ingest.policy import load_policy
+
+    out = tmp_path / "out"
+    result = run("site", DEMO, "-o", out, "--key-file", key, "--as-of", "2024-01-31")
+    assert result.exit_code == 0, result.output
+    rule = load_policy("national-unlawful")
+    level = {st.label: st.step for st in rule.steps}
+    classified = csv("classify", DEMO, "--as-of", "2024-01-31")
+    pages = pupil_pages(out)
+    seen = set()
+    for expected in classified.iter_rows(named=True):
+        pupil = str(expected["pupil_id"]).zfill(7)
+        if pupil not in pages:
+            continue
+        page = read_page(pages[pupil])
+        flag = expected["quarter_flag"]
+        reached = [st for st in rule.steps if st.step <= level.get(flag, 0)]
+        for st in rule.steps:
+            limit = f"{st.when.at_least.normalize():f}"
+            title = f"Det kræver kvartalsreglen ved ulovligt fravær i kvartalet ≥ {limit} %"
+            (action,) = st.actions("da")
+            if st in reached:
+                assert f"{title} · {st.responsible('da')}" in page.text, pupil
+                assert page.text.count(action) == 2, pupil  # the page's actions and the sheet's
+            else:
+                assert title not in page.text, pupil
+                assert action not in page.text, pupil
+        if reached:
+            assert "kan gøre det" not in page.text, pupil
+            seen.add((expected["step"], flag))
+    assert (0, "notify_municipality") in seen
+    assert (0, "warn_parents") in seen
+    assert any(step >= 1 for step, _ in seen)

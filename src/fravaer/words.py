@@ -598,6 +598,14 @@ WORDS: Final[dict[str, Text]] = {
         da="Handlevejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
         en="The guideline requires no action below step 1; the quarter rule may.",
     ),
+    "meeting_no_actions_quarter": Text(
+        da="Handlevejledningen kræver ingen handling under trin 1, men kvartalsreglen gør.",
+        en="The guideline requires no action below step 1, but the quarter rule does.",
+    ),
+    "quarter_actions": Text(
+        da="Det kræver kvartalsreglen ved ulovligt fravær i kvartalet {condition}",
+        en="What the quarter rule requires at unlawful absence in the quarter {condition}",
+    ),
     "meeting_questions": Text(da="Til mødet", en="For the meeting"),
     # -- the site's pages (fravaer site) ----------------------------------------------------------
     "all_schools": Text(da="Alle skoler", en="All schools"),
@@ -700,10 +708,6 @@ WORDS: Final[dict[str, Text]] = {
     "quarter_notify_municipality": Text(
         da="Skolelederen skal underrette kommunen (15 % eller mere).",
         en="The school leader must notify the municipality (15 % or more).",
-    ),
-    "no_actions": Text(
-        da="Vejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
-        en="The guideline requires no action below step 1; the quarter rule may.",
     ),
     "flags_note": Text(
         da="Advar forældre og underret kommunen: elever hvis ulovlige fravær i kvartalet til "

@@ -29,6 +29,7 @@ from fravaer.meeting import TREND_WEEKS, MeetingQuestion, MeetingTemplate, Sheet
 from fravaer.pages.environment import environment, page_common, template_environment
 from fravaer.pages.numbers import number, percent
 from fravaer.policy import Lang, Policy
+from fravaer.render import condition_text
 from fravaer.words import (
     DAY_NAMES,
     NO_VALUE,
@@ -41,6 +42,56 @@ from fravaer.words import (
 MEETING_PART: Final = "meeting_sheet.html"
 MEETING_PAGE: Final = "meeting_page.html"
 MEETING_MARKDOWN: Final = "meeting_sheet.md"
+
+
+@dataclass(frozen=True)
+class QuarterActions:
+    """One step of the quarter rule that a flagged pupil has reached: its limit in words, who
+    acts, and the actions as the rule's policy words them."""
+
+    title: str
+    who: str
+    actions: tuple[str, ...]
+
+
+def quarter_actions(
+    flag: object, *, national: Policy | None, lang: Lang
+) -> tuple[QuarterActions, ...]:
+    """What the quarter rule requires of a pupil it flags ``flag``: each of its steps up to the
+    flag's (a pupil to notify the municipality of has passed the parents' warning too), as
+    ``escalate`` lists a pupil's new steps; empty when it does not flag the pupil or is not
+    evaluated.
+
+    >>> from fravaer.ingest.policy import load_policy
+    >>> rule = load_policy("national-unlawful")
+    >>> [(q.title, q.who) for q in quarter_actions("warn_parents", national=rule, lang="da")]
+    [('Det kræver kvartalsreglen ved ulovligt fravær i kvartalet ≥ 10 %', 'Skolelederen')]
+    >>> len(quarter_actions("notify_municipality", national=rule, lang="en"))
+    2
+    >>> quarter_actions("none", national=rule, lang="da")
+    ()
+    >>> quarter_actions("warn_parents", national=None, lang="da")
+    ()
+    """
+    if national is None or flag not in (s.FLAG_WARN, s.FLAG_NOTIFY):
+        return ()
+    level = {st.label: st.step for st in national.steps}
+    reached = level.get(str(flag))
+    if reached is None:
+        return ()
+    return tuple(
+        QuarterActions(
+            title=word(
+                "quarter_actions",
+                lang,
+                condition=condition_text(st.when, national, lang, top=True),
+            ),
+            who=st.responsible(lang),
+            actions=st.actions(lang),
+        )
+        for st in national.steps
+        if st.step <= reached
+    )
 
 
 @dataclass(frozen=True)
@@ -65,6 +116,7 @@ class SheetView:
     actions_title: str
     actions: tuple[str, ...]
     no_actions: str
+    quarter_actions: tuple[QuarterActions, ...]
     questions_title: str
     questions: tuple[MeetingQuestion, ...]
     standalone: bool
@@ -187,6 +239,7 @@ def sheet_view(
             else word("meeting_lessons_none", lang)
         )
     weeks = sheet.weeks[-TREND_WEEKS:]
+    quarter = quarter_actions(row.get(s.QUARTER_FLAG), national=national, lang=lang)
     return SheetView(
         title=word("meeting_title", lang),
         note=word("meeting_note", lang),
@@ -234,7 +287,8 @@ def sheet_view(
         ),
         actions_title=word("meeting_actions", lang, step=step) if at_step else "",
         actions=at_step.actions(lang) if at_step else (),
-        no_actions=word("meeting_no_actions", lang),
+        no_actions=word("meeting_no_actions_quarter" if quarter else "meeting_no_actions", lang),
+        quarter_actions=quarter,
         questions_title=word("meeting_questions", lang),
         questions=template.questions(lang),
         standalone=standalone,
