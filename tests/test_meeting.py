@@ -567,31 +567,32 @@ def _one_sheet() -> Sheet:
 _SHEET = _one_sheet()
 
 
-def test_a_sheet_of_a_flagged_pupil_says_what_the_quarter_rule_requires(
-    tmp_path: Path, key: Path
-) -> None:
-    """On 31 January the quarter rule flags 0000128 (step 3): the sheet lists the rule's actions
-    and who does them, in the national policy's words, under their own headings beside the
-    guideline's (a pupil to notify of has passed the parents' warning too)."""
-    notes = tmp_path / "notes"
-    run(
-        "escalate", DEMO, "--as-of", "2024-01-31", "--since", "2023-08-01",
-        "--meeting-notes", notes, "--key-file", key,
-    )  # fmt: skip
+@pytest.mark.parametrize("flag", ["warn_parents", "notify_municipality", "none"])
+def test_a_sheet_of_a_pupil_at_step_0_says_what_the_quarter_rule_requires(flag: str) -> None:
+    """A pupil at step 0 whom the quarter rule flags: the sheet says what the rule requires and
+    of whom, in the national policy's words, under one heading with the flag's limit (a pupil to
+    notify of has passed the parents' warning too); an unflagged one gets no such heading."""
     rule = load_policy("national-unlawful")
-    classified = csv.DictReader(
-        io.StringIO(run("classify", DEMO, "--as-of", "2024-01-31", "--format", "csv"))
+    loaded = load([str(DEMO)], SourceOptions())
+    classified = classify(loaded.frame, policy=AALBORG, as_of=date(2024, 3, 8)).collect()
+    forced = classified.head(1).with_columns(
+        pl.lit(0, dtype=pl.Int8).alias(s.STEP), pl.lit(flag).alias(s.QUARTER_FLAG)
     )
-    (row,) = [r for r in classified if r["pupil_id"].zfill(7) == "0000128"]
-    level = {st.label: st.step for st in rule.steps}[row["quarter_flag"]]
-    markdown = sheet_of(notes, "0000128")
-    page = sheet_of(notes, "0000128", ".html")
-    assert "## Det kræver handlevejledningen på trin 3" in markdown
-    for reached in rule.steps:
-        limit = f"{reached.when.at_least.normalize():f}"
-        title = f"Det kræver kvartalsreglen ved ulovligt fravær i kvartalet ≥ {limit} % · "
-        title += reached.responsible("da")
-        (action,) = reached.actions("da")
-        in_markdown = f"## {title}\n\n- {action}\n" in markdown
-        in_page = f"<h3>{title}</h3>" in page and f"<li>{html.escape(action)}</li>" in page
-        assert in_markdown == in_page == (reached.step <= level), reached.label
+    sheet = Sheet(forced.row(0, named=True), (), (), None)
+    markdown = sheet_markdown(sheet, policy=AALBORG, template=TEMPLATE, national=rule)
+    page = sheet_html(sheet, policy=AALBORG, template=TEMPLATE, version="0", national=rule)
+    level = {st.label: st.step for st in rule.steps}.get(flag, 0)
+    heading = "Det kræver kvartalsreglen ved"
+    if level == 0:
+        assert heading not in markdown
+        assert heading not in page
+        return
+    (top,) = [st for st in rule.steps if st.step == level]
+    title = f"{heading} ≥ {top.when.at_least.normalize():f} % · Skolelederen"  # type: ignore[union-attr]
+    actions = [a for st in rule.steps if st.step <= level for a in st.actions("da")]
+    assert len(actions) == level
+    listed = "".join(f"- {a}\n" for a in actions)
+    assert f"## {title}\n\n{listed}" in markdown
+    items = "".join(f"<li>{html.escape(a)}</li>" for a in actions)
+    assert f'<h3>{title}</h3>\n<ul class="meeting-actions">{items}</ul>' in page
+    assert "kvartalsreglen kan gøre det" not in markdown

@@ -603,8 +603,8 @@ WORDS: Final[dict[str, Text]] = {
         en="The guideline requires no action below step 1, but the quarter rule does.",
     ),
     "quarter_actions": Text(
-        da="Det kræver kvartalsreglen ved ulovligt fravær i kvartalet {condition}",
-        en="What the quarter rule requires at unlawful absence in the quarter {condition}",
+        da="Det kræver kvartalsreglen ved {condition}",
+        en="What the quarter rule requires at {condition}",
     ),
     "meeting_questions": Text(da="Til mødet", en="For the meeting"),
     # -- the site's pages (fravaer site) ----------------------------------------------------------
@@ -682,8 +682,8 @@ WORDS: Final[dict[str, Text]] = {
     "limit_line": Text(da="trin {n}: {t} %", en="step {n}: {t} %"),
     "weekday_title": Text(da="Fravær pr. ugedag", en="Absence per weekday"),
     "weekday_note": Text(
-        da="Fraværet pr. ugedag i elevens seneste {days} skoledage, mandag til fredag.",
-        en="Absence per weekday in the pupil's latest {days} school days, Monday to Friday.",
+        da="Elevens seneste {days} skoledage, mandag til fredag.",
+        en="The pupil's latest {days} school days, Monday to Friday.",
     ),
     "weekday_pattern": Text(
         da="Mønster: mere fravær om {days} end tilfældet giver.",

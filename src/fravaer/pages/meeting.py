@@ -46,8 +46,8 @@ MEETING_MARKDOWN: Final = "meeting_sheet.md"
 
 @dataclass(frozen=True)
 class QuarterActions:
-    """One step of the quarter rule that a flagged pupil has reached: its limit in words, who
-    acts, and the actions as the rule's policy words them."""
+    """What the quarter rule requires of a pupil it flags: the limit reached in words, who acts,
+    and the actions as the rule's policy words them."""
 
     title: str
     who: str
@@ -57,17 +57,20 @@ class QuarterActions:
 def quarter_actions(
     flag: object, *, national: Policy | None, lang: Lang
 ) -> tuple[QuarterActions, ...]:
-    """What the quarter rule requires of a pupil it flags ``flag``: each of its steps up to the
-    flag's (a pupil to notify the municipality of has passed the parents' warning too), as
-    ``escalate`` lists a pupil's new steps; empty when it does not flag the pupil or is not
-    evaluated.
+    """What the quarter rule requires of a pupil it flags ``flag``, under one heading (a sheet is
+    one printed page): the actions of each of its steps up to the flag's, as ``escalate`` lists a
+    pupil's new steps (a pupil to notify the municipality of has passed the parents' warning
+    too), headed by the flag's limit. Empty when the rule does not flag the pupil or is not
+    evaluated; else one.
 
     >>> from fravaer.ingest.policy import load_policy
     >>> rule = load_policy("national-unlawful")
-    >>> [(q.title, q.who) for q in quarter_actions("warn_parents", national=rule, lang="da")]
-    [('Det kræver kvartalsreglen ved ulovligt fravær i kvartalet ≥ 10 %', 'Skolelederen')]
-    >>> len(quarter_actions("notify_municipality", national=rule, lang="en"))
-    2
+    >>> (warn,) = quarter_actions("warn_parents", national=rule, lang="da")
+    >>> warn.title, warn.who, len(warn.actions)
+    ('Det kræver kvartalsreglen ved ≥ 10 %', 'Skolelederen', 1)
+    >>> (notify,) = quarter_actions("notify_municipality", national=rule, lang="en")
+    >>> notify.title, notify.who, len(notify.actions)
+    ('What the quarter rule requires at ≥ 15 %', 'School leader', 2)
     >>> quarter_actions("none", national=rule, lang="da")
     ()
     >>> quarter_actions("warn_parents", national=None, lang="da")
@@ -75,22 +78,21 @@ def quarter_actions(
     """
     if national is None or flag not in (s.FLAG_WARN, s.FLAG_NOTIFY):
         return ()
-    level = {st.label: st.step for st in national.steps}
-    reached = level.get(str(flag))
-    if reached is None:
+    steps = {st.label: st for st in national.steps}
+    if str(flag) not in steps:
         return ()
-    return tuple(
+    top = steps[str(flag)]
+    reached = [st for st in national.steps if st.step <= top.step]
+    return (
         QuarterActions(
             title=word(
                 "quarter_actions",
                 lang,
-                condition=condition_text(st.when, national, lang, top=True),
+                condition=condition_text(top.when, national, lang, top=True),
             ),
-            who=st.responsible(lang),
-            actions=st.actions(lang),
-        )
-        for st in national.steps
-        if st.step <= reached
+            who=", ".join(dict.fromkeys(st.responsible(lang) for st in reached)),
+            actions=tuple(action for st in reached for action in st.actions(lang)),
+        ),
     )
 
 
@@ -239,7 +241,15 @@ def sheet_view(
             else word("meeting_lessons_none", lang)
         )
     weeks = sheet.weeks[-TREND_WEEKS:]
-    quarter = quarter_actions(row.get(s.QUARTER_FLAG), national=national, lang=lang)
+    # The quarter rule's actions where the guideline requires none (step 0): a flagged pupil at
+    # a step has the guideline's actions here and the rule's duty in the facts (who is
+    # responsible) and, on the dossier, in the quarter paragraph; both lists would not fit the
+    # sheet's one printed page (docs/decisions.md#words-for-the-people-who-open-the-pages).
+    quarter = (
+        quarter_actions(row.get(s.QUARTER_FLAG), national=national, lang=lang)
+        if at_step is None
+        else ()
+    )
     return SheetView(
         title=word("meeting_title", lang),
         note=word("meeting_note", lang),
