@@ -10,8 +10,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.transforms import Bbox
 
-from fravaer.chart import share_chart
+from fravaer.chart import share_chart, share_figure
 from fravaer.ingest import read_export
 from fravaer.ingest.policy import load_policy
 from fravaer.ingest.reference import read_reference
@@ -21,11 +25,13 @@ from fravaer.stats import (
     SHARE_OVER_10,
     SUPPRESSED,
     Period,
+    Reference,
     parse_periods,
     reference_for,
     stats,
     suppress,
 )
+from tests.profiles import examples
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-export.csv"
 AS_OF = date(2024, 3, 8)
@@ -145,3 +151,82 @@ def test_the_chart_says_its_period_and_as_of_date(
     )
 
     assert line in _svg_texts(data)
+
+
+# -- the bars' values stay readable ---------------------------------------------------------------
+
+
+def _one_period(shares: list[float], municipality: float) -> pl.DataFrame:
+    """A ``stats --by school`` result of one period: schools with ``shares``, and the
+    municipality's row."""
+    schools = [f"85100{i}" for i in range(len(shares))]
+    return pl.DataFrame(
+        {
+            PERIOD: ["2023/24"] * (len(shares) + 1),
+            "school_id": [*schools, None],
+            MUNICIPALITY: [False] * len(shares) + [True],
+            SUPPRESSED: [False] * (len(shares) + 1),
+            SHARE_OVER_10: [*shares, municipality],
+        }
+    )
+
+
+def _overlaps(texts: list[Bbox], lines: list[Bbox]) -> list[tuple[int, int]]:
+    return [(i, j) for i, t in enumerate(texts) for j, line in enumerate(lines) if t.overlaps(line)]
+
+
+def _drawn(shares: list[float], municipality: float, national: float) -> tuple[list[Bbox], ...]:
+    """Where the bars' values, the lines and the legend land on the drawn figure, in pixels."""
+    reference = Reference("2022/23", None, national, ())
+    figure, drawn = share_figure(
+        _one_period(shares, municipality),
+        references=[reference],
+        spans=spans(None),
+        as_of=AS_OF,
+        names={"851000": "Vestre Skole"},
+    )
+    assert drawn.municipality == (municipality,)
+    assert drawn.national == (national,)
+    canvas = figure.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    renderer = canvas.get_renderer()
+    figure.draw(renderer)
+    (axes,) = figure.axes
+    values = [text.get_window_extent(renderer) for text in axes.texts]
+    assert [text.get_text() for text in axes.texts] == [
+        f"{v:.1f}".replace(".", ",") for v in sorted(shares)
+    ]
+    # A line is as wide as its stroke: pad its (zero-width) extent by half of it either side.
+    lines = [
+        line.get_window_extent(renderer).padded(line.get_linewidth() * figure.dpi / 72 / 2)
+        for line in axes.get_lines()
+    ]
+    legend = axes.get_legend()
+    assert legend is not None
+    return values, lines, [legend.get_window_extent(renderer)], [figure.bbox]
+
+
+def test_a_bar_s_value_never_sits_on_the_municipality_s_or_the_nation_s_line() -> None:
+    """The example's shape: a bar ends just short of the municipality's line (25,3 beside
+    26,3), and another just short of the nation's: the value at the bar's end sat on the line."""
+    values, lines, legend, (whole,) = _drawn([25.3, 19.7, 28.6], 26.3, 20.0)
+    assert _overlaps(values, lines) == []
+    assert _overlaps(values, legend) == []
+    assert all(whole.contains(box.x0, box.y0) and whole.contains(box.x1, box.y1) for box in values)
+
+
+@settings(max_examples=examples(15), deadline=None)
+@given(
+    shares=st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=6),
+    municipality=st.floats(0, 100, allow_nan=False),
+    national=st.floats(0, 100, allow_nan=False),
+)
+def test_no_value_sits_on_a_line_wherever_the_lines_fall(
+    shares: list[float], municipality: float, national: float
+) -> None:
+    """Whatever the figures, each bar's value is drawn clear of both lines and the legend,
+    and inside the image."""
+    values, lines, legend, (whole,) = _drawn(shares, municipality, national)
+    assert _overlaps(values, lines) == []
+    assert _overlaps(values, legend) == []
+    assert all(whole.contains(box.x0, box.y0) and whole.contains(box.x1, box.y1) for box in values)

@@ -4,6 +4,7 @@ sheet (escalate, report, site), hostile questions are escaped, lesson words wher
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections import defaultdict
@@ -401,7 +402,7 @@ def test_the_bundled_lesson_example_gives_the_lesson_line() -> None:
     assert len(with_lessons) == 2
     for sheet in with_lessons:
         text = sheet_markdown(sheet, policy=AALBORG, template=TEMPLATE)
-        assert "Intet mønster i lektionerne (som fravaer patterns finder dem)." in text
+        assert "Intet mønster i lektionerne – fraværet falder ikke oftere i bestemte" in text
     for sheet in without:
         text = sheet_markdown(sheet, policy=AALBORG, template=TEMPLATE)
         assert "lektionerne" not in text
@@ -564,3 +565,34 @@ def _one_sheet() -> Sheet:
 
 
 _SHEET = _one_sheet()
+
+
+@pytest.mark.parametrize("flag", ["warn_parents", "notify_municipality", "none"])
+def test_a_sheet_of_a_pupil_at_step_0_says_what_the_quarter_rule_requires(flag: str) -> None:
+    """A pupil at step 0 whom the quarter rule flags: the sheet says what the rule requires and
+    of whom, in the national policy's words, under one heading with the flag's limit (a pupil to
+    notify of has passed the parents' warning too); an unflagged one gets no such heading."""
+    rule = load_policy("national-unlawful")
+    loaded = load([str(DEMO)], SourceOptions())
+    classified = classify(loaded.frame, policy=AALBORG, as_of=date(2024, 3, 8)).collect()
+    forced = classified.head(1).with_columns(
+        pl.lit(0, dtype=pl.Int8).alias(s.STEP), pl.lit(flag).alias(s.QUARTER_FLAG)
+    )
+    sheet = Sheet(forced.row(0, named=True), (), (), None)
+    markdown = sheet_markdown(sheet, policy=AALBORG, template=TEMPLATE, national=rule)
+    page = sheet_html(sheet, policy=AALBORG, template=TEMPLATE, version="0", national=rule)
+    level = {st.label: st.step for st in rule.steps}.get(flag, 0)
+    heading = "Det kræver kvartalsreglen ved"
+    if level == 0:
+        assert heading not in markdown
+        assert heading not in page
+        return
+    (top,) = [st for st in rule.steps if st.step == level]
+    title = f"{heading} ≥ {top.when.at_least.normalize():f} % · Skolelederen"  # type: ignore[union-attr]
+    actions = [a for st in rule.steps if st.step <= level for a in st.actions("da")]
+    assert len(actions) == level
+    listed = "".join(f"- {a}\n" for a in actions)
+    assert f"## {title}\n\n{listed}" in markdown
+    items = "".join(f"<li>{html.escape(a)}</li>" for a in actions)
+    assert f'<h3>{title}</h3>\n<ul class="meeting-actions">{items}</ul>' in page
+    assert "kvartalsreglen kan gøre det" not in markdown

@@ -775,3 +775,44 @@ def test_english_pages_say_the_same_in_english(tmp_path: Path, key: Path) -> Non
     assert municipality.texts["stale"] == (  # the first 60 pupils: 851003's latest are early
         "851003: 13 school days behind: the figures may be stale"
     )
+
+
+def test_a_flagged_pupil_s_actions_say_what_the_quarter_rule_requires_and_of_whom(
+    tmp_path: Path, key: Path
+) -> None:
+    """On 31 January the quarter rule flags pupils at step 0: their page's actions say what is to
+    be done and by whom, in the national policy's own words (docs/policies.md), not that the
+    rule "may" require something. A pupil to notify of has passed the parents' warning too, so
+    gets both steps' actions. A flagged pupil at a step keeps the guideline's actions only (the
+    rule's duty is in its quarter paragraph and among those responsible)."""
+    from fravaer.ingest.policy import load_policy
+
+    out = tmp_path / "out"
+    result = run("site", DEMO, "-o", out, "--key-file", key, "--as-of", "2024-01-31")
+    assert result.exit_code == 0, result.output
+    rule = load_policy("national-unlawful")
+    level = {st.label: st.step for st in rule.steps}
+    classified = csv("classify", DEMO, "--as-of", "2024-01-31")
+    pages = pupil_pages(out)
+    seen = set()
+    for expected in classified.iter_rows(named=True):
+        pupil = str(expected["pupil_id"]).zfill(7)
+        if pupil not in pages:
+            continue
+        page = read_page(pages[pupil])
+        flag = expected["quarter_flag"]
+        top = level.get(flag, 0) if expected["step"] == 0 else 0
+        heading = "Det kræver kvartalsreglen ved"
+        if top == 0:
+            assert heading not in page.text, pupil
+            continue
+        (limit,) = [st.when.at_least for st in rule.steps if st.step == top]  # type: ignore[union-attr]
+        assert f"{heading} ≥ {limit.normalize():f} % · Skolelederen" in page.text, pupil
+        for st in rule.steps:
+            (action,) = st.actions("da")
+            # the page's actions and the meeting sheet's, or neither
+            assert page.text.count(action) == (2 if st.step <= top else 0), pupil
+        assert "kan gøre det" not in page.text, pupil
+        assert "men kvartalsreglen gør" in page.text, pupil
+        seen.add(flag)
+    assert seen == {"warn_parents", "notify_municipality"}

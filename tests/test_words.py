@@ -182,3 +182,37 @@ def test_every_word_a_page_template_names_is_in_the_table_with_its_fields() -> N
     assert TEMPLATE_WORD.findall("{{ w.step_n.format(n=st)|nowrap }} {{ row.w.x }}") == [
         ("step_n", "n=st")
     ]
+
+
+# -- the words people open ------------------------------------------------------------------------
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "fravaer"
+
+
+def _page_keys() -> set[str]:
+    """Every word a page or a meeting sheet shows: ``w.key`` in the templates and
+    ``word("key", ...)`` in the modules that render them (fravaer.pages)."""
+    keys: set[str] = set()
+    for template in (SRC / "templates").iterdir():
+        keys |= set(re.findall(r"\bw\.([a-z_0-9]+)", template.read_text(encoding="utf-8")))
+    for module in (SRC / "pages").glob("*.py"):
+        keys |= set(re.findall(r'\bword\(\s*"([a-z_0-9]+)"', module.read_text(encoding="utf-8")))
+    return keys & WORDS.keys()
+
+
+def test_pages_and_sheets_name_no_command() -> None:
+    """A school leader or social worker does not know ``fravaer trend``: a page says what the
+    figure is (docs/site.md), and only terminal output and the analysts' docs name commands."""
+    from tests.registered import COMMANDS
+
+    commands = "|".join(sorted({re.escape(name.split()[0]) for name in COMMANDS}, key=len)[::-1])
+    named = re.compile(rf"\bfravaer ({commands})\b")
+    keys = _page_keys()
+    assert {"trend_note", "meeting_trend_note", "weekday_note", "agenda_note"} <= keys
+    found = [
+        (key, lang, WORDS[key].of(lang))
+        for key in sorted(keys)
+        for lang in ("da", "en")
+        if named.search(WORDS[key].of(lang))
+    ]
+    assert found == []

@@ -11,6 +11,7 @@ Output is deterministic: no dates or versions in the metadata, a fixed SVG hash 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -62,7 +63,45 @@ def share_chart(
     lang: Lang = "da",
     names: Mapping[str, str] | None = None,
 ) -> tuple[bytes, ChartData]:
+    """:func:`share_figure` as the bytes of a ``fmt`` file, with what it shows."""
+    with _text_as_written():
+        figure, data = share_figure(
+            table, references=references, spans=spans, as_of=as_of, lang=lang, names=names
+        )
+        buffer = io.BytesIO()
+        metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+        figure.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue(), data
+
+
+def _text_as_written() -> contextlib.AbstractContextManager[None]:
+    """Text is drawn as written: a school id "$x^2$" is not maths (nor "$\\foo$" an error), and
+    no data reaches LaTeX even where a matplotlibrc turns it on. Held from the first artist to
+    the saved file: a text reads these when it is made, and again when it is drawn."""
+    return matplotlib.rc_context(
+        {
+            "svg.hashsalt": "fravaer",
+            "svg.fonttype": "path",
+            "text.parse_math": False,
+            "text.usetex": False,
+        }
+    )
+
+
+def share_figure(
+    table: pl.DataFrame,
+    *,
+    references: Sequence[Reference | None],
+    spans: Sequence[Period],
+    as_of: date,
+    lang: Lang = "da",
+    names: Mapping[str, str] | None = None,
+) -> tuple[Figure, ChartData]:
     """Draw ``share_over_10`` per school: sorted bars for one period, lines for several.
+
+    The bars' values stand in a column right of the plot, level with their bars, so that no
+    value sits on the municipality's or the nation's line, wherever those fall; the lines are
+    named in the legend below.
 
     A school is labelled ``name (id)`` when ``names`` (``--school-names``) has its name, else by
     its id; :class:`ChartData` is keyed by the ids either way.
@@ -73,17 +112,7 @@ def share_chart(
     travels without its table still says when it was true (:func:`when_line`).
     """
     periods = tuple(table[PERIOD].unique(maintain_order=True).to_list())
-    # Text is drawn as written: a school id "$x^2$" is not maths (nor "$\\foo$" an error), and no
-    # data reaches LaTeX even where a matplotlibrc turns it on. From the first artist on: a text
-    # reads these when it is made.
-    with matplotlib.rc_context(
-        {
-            "svg.hashsalt": "fravaer",
-            "svg.fonttype": "path",
-            "text.parse_math": False,
-            "text.usetex": False,
-        }
-    ):
+    with _text_as_written():
         figure = Figure(figsize=(8, 5), dpi=100)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
@@ -106,10 +135,7 @@ def share_chart(
             frameon=False,
         )
         figure.tight_layout(rect=(0, 0.04, 1, 1))
-        buffer = io.BytesIO()
-        metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-        figure.savefig(buffer, format=fmt, metadata=metadata)
-    return buffer.getvalue(), data
+    return figure, data
 
 
 def when_line(spans: Sequence[Period], as_of: date, lang: Lang) -> str:
@@ -184,14 +210,19 @@ def _bars(
         hatch="///",
         linewidth=0.8,
     )
+    # The values in a column right of the plot (x in the axes' units, y in the bars'), not at
+    # the bars' ends, where the municipality's or the nation's line may run through them.
     for bar in bars:
         axes.annotate(
             number_text(bar.get_width(), lang),
-            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-            xytext=(3, 0),
+            (1, bar.get_y() + bar.get_height() / 2),
+            xycoords=axes.get_yaxis_transform(),
+            xytext=(4, 0),
             textcoords="offset points",
             va="center",
+            ha="left",
             fontsize="small",
+            annotation_clip=False,
         )
     municipality = _municipality(table, periods[0])
     if municipality is not None:

@@ -565,10 +565,10 @@ WORDS: Final[dict[str, Text]] = {
     ),
     "meeting_trend": Text(da="Udvikling uge for uge", en="Week by week"),
     "meeting_trend_note": Text(
-        da="Ugens tal er vejledningens, fraværet i de {window} ved ugens sidste skoledag, som "
-        "fravaer trend giver det. Ugens eget fravær står ved siden af.",
-        en="Each week's figure is the guideline's, absence in the {window} at the week's last "
-        "school day, as fravaer trend gives it. The week's own absence stands beside it.",
+        da="Ugens tal er vejledningens rullende fravær i de {window}, opgjort ved ugens sidste "
+        "skoledag. Ugens eget fravær står ved siden af.",
+        en="Each week's figure is the guideline's rolling absence in the {window}, counted at "
+        "the week's last school day. The week's own absence stands beside it.",
     ),
     "meeting_week_end": Text(da="Ugens sidste skoledag", en="Week's last school day"),
     "meeting_rolling": Text(da="Fravær % ({window})", en="Absence % ({window})"),
@@ -585,8 +585,10 @@ WORDS: Final[dict[str, Text]] = {
         da="Mønster i lektionerne – {found}.", en="Pattern in the lessons – {found}."
     ),
     "meeting_lessons_none": Text(
-        da="Intet mønster i lektionerne (som fravaer patterns finder dem).",
-        en="No pattern in the lessons (as fravaer patterns finds them).",
+        da="Intet mønster i lektionerne – fraværet falder ikke oftere i bestemte lektioner, et "
+        "fag eller dagens første eller sidste lektioner, end tilfældet giver.",
+        en="No pattern in the lessons – the absence falls no more often in particular lessons, a "
+        "subject or the day's first or last lessons than chance gives.",
     ),
     "meeting_actions": Text(
         da="Det kræver handlevejledningen på trin {step}",
@@ -595,6 +597,14 @@ WORDS: Final[dict[str, Text]] = {
     "meeting_no_actions": Text(
         da="Handlevejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
         en="The guideline requires no action below step 1; the quarter rule may.",
+    ),
+    "meeting_no_actions_quarter": Text(
+        da="Handlevejledningen kræver ingen handling under trin 1, men kvartalsreglen gør.",
+        en="The guideline requires no action below step 1, but the quarter rule does.",
+    ),
+    "quarter_actions": Text(
+        da="Det kræver kvartalsreglen ved {condition}",
+        en="What the quarter rule requires at {condition}",
     ),
     "meeting_questions": Text(da="Til mødet", en="For the meeting"),
     # -- the site's pages (fravaer site) ----------------------------------------------------------
@@ -654,10 +664,10 @@ WORDS: Final[dict[str, Text]] = {
         en="Absence is {pct} from {start} to {end}; step 1 applies at {condition}.",
     ),
     "trend_note": Text(
-        da="Hver uges tal er vejledningens: fraværet i de {window} ved ugens sidste skoledag "
-        "(som i fravaer trend). Ugens eget fravær står i tabellen ved siden af.",
-        en="Each week's figure is the guideline's: absence in the {window} at the week's last "
-        "school day (as in fravaer trend). The week's own absence stands beside it.",
+        da="Hver uges tal er vejledningens: det rullende fravær i de {window}, opgjort ved "
+        "ugens sidste skoledag. Ugens eget fravær står i tabellen ved siden af.",
+        en="Each week's figure is the guideline's: the rolling absence in the {window}, counted "
+        "at the week's last school day. The week's own absence stands beside it.",
     ),
     "trend_chart_caption": Text(
         da="Fravær i % af de {window} · pr. {as_of} · {policy}",
@@ -672,8 +682,8 @@ WORDS: Final[dict[str, Text]] = {
     "limit_line": Text(da="trin {n}: {t} %", en="step {n}: {t} %"),
     "weekday_title": Text(da="Fravær pr. ugedag", en="Absence per weekday"),
     "weekday_note": Text(
-        da="Elevens seneste {days} skoledage, mandag til fredag (som i fravaer patterns).",
-        en="The pupil's latest {days} school days, Monday to Friday (as in fravaer patterns).",
+        da="Elevens seneste {days} skoledage, mandag til fredag.",
+        en="The pupil's latest {days} school days, Monday to Friday.",
     ),
     "weekday_pattern": Text(
         da="Mønster: mere fravær om {days} end tilfældet giver.",
@@ -699,15 +709,13 @@ WORDS: Final[dict[str, Text]] = {
         da="Skolelederen skal underrette kommunen (15 % eller mere).",
         en="The school leader must notify the municipality (15 % or more).",
     ),
-    "no_actions": Text(
-        da="Vejledningen kræver ingen handling under trin 1; kvartalsreglen kan gøre det.",
-        en="The guideline requires no action below step 1; the quarter rule may.",
-    ),
     "flags_note": Text(
-        da="Advar forældre og underret kommunen: elever som kvartalsreglen flager pr. "
-        "{as_of} (10 % og 15 % ulovligt fravær i kvartalet), som fravaer classify.",
-        en="Warn parents and notify municipality: pupils the quarter rule flags as of {as_of} "
-        "(10 % and 15 % unlawful absence in the quarter), as fravaer classify flags them.",
+        da="Advar forældre og underret kommunen: elever hvis ulovlige fravær i kvartalet til "
+        "og med {as_of} er 10 % eller mere (forældrene advares) eller 15 % eller mere "
+        "(kommunen underrettes).",
+        en="Warn parents and notify municipality: pupils whose unlawful absence in the quarter "
+        "up to {as_of} is 10 % or more (the parents are warned) or 15 % or more (the "
+        "municipality is notified).",
     ),
     "freshness_title": Text(da="Data pr. skole", en="Data per school"),
     "days_before_as_of": Text(da="Dage før opgørelsesdatoen", en="Days before the as-of date"),
@@ -757,11 +765,11 @@ WORDS: Final[dict[str, Text]] = {
     "agenda_note": Text(
         da="Elever på trin {n} eller højere, og elever som kvartalsreglen siger skal "
         "underrettes, ordnet efter trin (højeste først) og stigning (største først): hvor "
-        "mange procentpoint fraværet er steget de seneste {weeks} skoleuger (som i fravaer "
-        "trend). Elevens nummer fører til elevens side og mødeark.",
+        "mange procentpoint det rullende fravær er steget de seneste {weeks} skoleuger. "
+        "Elevens nummer fører til elevens side og mødeark.",
         en="Pupils at step {n} or higher, and pupils whom the quarter rule says must be "
         "notified, ordered by step (highest first) and rise (largest first): the percentage "
-        "points absence rose over the latest {weeks} school weeks (as in fravaer trend). The "
+        "points the rolling absence rose over the latest {weeks} school weeks. The "
         "pupil's number leads to the pupil's page and meeting sheet.",
     ),
     "agenda_none": Text(

@@ -259,3 +259,34 @@ def test_a_pupil_s_page_prints_its_meeting_sheet_on_a_page_of_its_own(
     assert starts[0] == len(pages) - 1, "the sheet fits on its page"
     assert len(pages) == 2, "the facts fit on the first page"
     keep("site-dossier.png", rendered.png)
+
+
+@pytest.mark.parametrize(
+    ("lang", "meeting", "rule"),
+    [
+        ("da", MEETING, "Det kræver kvartalsreglen"),
+        ("en", "Meeting sheet", "What the quarter rule requires"),
+    ],
+)
+def test_a_flagged_pupil_at_step_0_prints_its_sheet_with_the_quarter_rule_on_one_page(
+    browser: Browser, tmp_path: Path, lang: str, meeting: str, rule: str
+) -> None:
+    """On 31 January the quarter rule says the municipality must be notified of 0000123, at
+    step 0: the actions list the rule's, and the sheet still fits on a page of its own."""
+    key = tmp_path / "token.key"
+    key.write_text(KEY_HEX)
+    key.chmod(0o600)
+    out = tmp_path / "out"
+    args = ["site", str(DEMO), "-o", str(out), "--key-file", str(key), "--lang", lang]
+    result = CliRunner().invoke(app, [*args, "--as-of", "2024-01-31"])
+    assert result.exit_code == 0, result.output
+    path = next(p for p in out.glob("*/*.html") if "<dd>0000123</dd>" in p.read_text("utf-8"))
+    rendered = render(browser, path)
+
+    assert_quiet(rendered, path)
+    pages = pdf_pages(rendered.pdf, tmp_path)
+    starts = [i for i, page in enumerate(pages) if meeting in page]
+    assert len(starts) == 1
+    assert rule in pages[starts[0]], "the sheet says what the quarter rule requires"
+    assert starts[0] == len(pages) - 1, "the sheet fits on its page"
+    assert len(pages) == 2, "the facts fit on the first page"

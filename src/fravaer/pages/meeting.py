@@ -29,6 +29,7 @@ from fravaer.meeting import TREND_WEEKS, MeetingQuestion, MeetingTemplate, Sheet
 from fravaer.pages.environment import environment, page_common, template_environment
 from fravaer.pages.numbers import number, percent
 from fravaer.policy import Lang, Policy
+from fravaer.render import condition_text
 from fravaer.words import (
     DAY_NAMES,
     NO_VALUE,
@@ -41,6 +42,58 @@ from fravaer.words import (
 MEETING_PART: Final = "meeting_sheet.html"
 MEETING_PAGE: Final = "meeting_page.html"
 MEETING_MARKDOWN: Final = "meeting_sheet.md"
+
+
+@dataclass(frozen=True)
+class QuarterActions:
+    """What the quarter rule requires of a pupil it flags: the limit reached in words, who acts,
+    and the actions as the rule's policy words them."""
+
+    title: str
+    who: str
+    actions: tuple[str, ...]
+
+
+def quarter_actions(
+    flag: object, *, national: Policy | None, lang: Lang
+) -> tuple[QuarterActions, ...]:
+    """What the quarter rule requires of a pupil it flags ``flag``, under one heading (a sheet is
+    one printed page): the actions of each of its steps up to the flag's, as ``escalate`` lists a
+    pupil's new steps (a pupil to notify the municipality of has passed the parents' warning
+    too), headed by the flag's limit. Empty when the rule does not flag the pupil or is not
+    evaluated; else one.
+
+    >>> from fravaer.ingest.policy import load_policy
+    >>> rule = load_policy("national-unlawful")
+    >>> (warn,) = quarter_actions("warn_parents", national=rule, lang="da")
+    >>> warn.title, warn.who, len(warn.actions)
+    ('Det kræver kvartalsreglen ved ≥ 10 %', 'Skolelederen', 1)
+    >>> (notify,) = quarter_actions("notify_municipality", national=rule, lang="en")
+    >>> notify.title, notify.who, len(notify.actions)
+    ('What the quarter rule requires at ≥ 15 %', 'School leader', 2)
+    >>> quarter_actions("none", national=rule, lang="da")
+    ()
+    >>> quarter_actions("warn_parents", national=None, lang="da")
+    ()
+    """
+    if national is None or flag not in (s.FLAG_WARN, s.FLAG_NOTIFY):
+        return ()
+    steps = {st.label: st for st in national.steps}
+    if str(flag) not in steps:
+        return ()
+    top = steps[str(flag)]
+    reached = [st for st in national.steps if st.step <= top.step]
+    return (
+        QuarterActions(
+            title=word(
+                "quarter_actions",
+                lang,
+                condition=condition_text(top.when, national, lang, top=True),
+            ),
+            who=", ".join(dict.fromkeys(st.responsible(lang) for st in reached)),
+            actions=tuple(action for st in reached for action in st.actions(lang)),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -65,6 +118,7 @@ class SheetView:
     actions_title: str
     actions: tuple[str, ...]
     no_actions: str
+    quarter_actions: tuple[QuarterActions, ...]
     questions_title: str
     questions: tuple[MeetingQuestion, ...]
     standalone: bool
@@ -187,6 +241,15 @@ def sheet_view(
             else word("meeting_lessons_none", lang)
         )
     weeks = sheet.weeks[-TREND_WEEKS:]
+    # The quarter rule's actions where the guideline requires none (step 0): a flagged pupil at
+    # a step has the guideline's actions here and the rule's duty in the facts (who is
+    # responsible) and, on the dossier, in the quarter paragraph; both lists would not fit the
+    # sheet's one printed page (docs/decisions.md#words-for-the-people-who-open-the-pages).
+    quarter = (
+        quarter_actions(row.get(s.QUARTER_FLAG), national=national, lang=lang)
+        if at_step is None
+        else ()
+    )
     return SheetView(
         title=word("meeting_title", lang),
         note=word("meeting_note", lang),
@@ -234,7 +297,8 @@ def sheet_view(
         ),
         actions_title=word("meeting_actions", lang, step=step) if at_step else "",
         actions=at_step.actions(lang) if at_step else (),
-        no_actions=word("meeting_no_actions", lang),
+        no_actions=word("meeting_no_actions_quarter" if quarter else "meeting_no_actions", lang),
+        quarter_actions=quarter,
         questions_title=word("meeting_questions", lang),
         questions=template.questions(lang),
         standalone=standalone,
