@@ -625,7 +625,7 @@ def report(
             national,
             lang=config.lang or lang,
             headers=config.headers,
-            names=loaded.school_names | names,  # a school_names file has the last word
+            names=loaded.school_names() | names,  # a school_names file has the last word
             parts=parts_for(loaded.frame),
             lessons=loaded.lessons,
         )

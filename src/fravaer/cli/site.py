@@ -103,7 +103,7 @@ def site(
             policy=chosen,
             national=national,
             lang=lang,
-            names=loaded.school_names | names,  # a --school-names file has the last word
+            names=loaded.school_names() | names,  # a --school-names file has the last word
             key=token_key(state, key_file, output),
             since=since_day,
             state=recorded,

@@ -64,9 +64,23 @@ class Loaded:
     lessons: pl.LazyFrame | None = None
     """With ``load(..., lessons=True)``: the lesson frame of the lesson-level files
     (:mod:`fravaer.ingest.lessons`), None when no file is lesson-level."""
-    school_names: dict[str, str] = field(default_factory=dict)
-    """School id -> name, from a school-name column of the exports (``skolenavn``,
-    ``school_name``; docs/site.md#school-names); empty when no export has one."""
+    named: list[tuple[pl.LazyFrame, Origin]] = field(default_factory=list)
+    """Each export's school names (:func:`names_in_export`) and its origin, uncollected: only
+    the commands that show names read them (:meth:`school_names`)."""
+
+    def school_names(self) -> dict[str, str]:
+        """School id -> name, from a school-name column of the exports (``skolenavn``,
+        ``school_name``; docs/site.md#school-names); empty when no export has one. Costs one
+        more pass over each export that has the column; warns (counts only) of a school
+        written with several names, which is shown by its newest."""
+        names, several = latest_names(collect_cells(found, origin) for found, origin in self.named)
+        if several:
+            log.warning(
+                "%d school(s) have more than one name in the exports' school-name column; each "
+                "is shown by its name on its latest date",
+                several,
+            )
+        return names
 
 
 def load_source(path: Path) -> SourceOptions:
@@ -158,7 +172,7 @@ def load(
     frames: list[tuple[Path, pl.LazyFrame]] = []
     files: list[FileRead] = []
     lesson_frames: list[pl.LazyFrame] = []
-    named: list[pl.DataFrame] = []
+    named: list[tuple[pl.LazyFrame, Origin]] = []
     for path in expand_paths([str(export) for export in exports]):
         if path.is_dir():
             hive = _names_apart(read_hive(path), Origin(str(path)), named)
@@ -179,14 +193,7 @@ def load(
         files.append(FileRead(path, detected, shape))
     frame = frames[0][1] if len(frames) == 1 else combine(frames, lines=keep_lines)
     kept = combine_lessons(lesson_frames) if lessons and lesson_frames else None
-    names, several = latest_names(named)
-    if several:
-        log.warning(
-            "%d school(s) have more than one name in the exports' school-name column; each is "
-            "shown by its name on its latest date",
-            several,
-        )
-    return Loaded(frame, files, kept, names)
+    return Loaded(frame, files, kept, named)
 
 
 def load_at(
@@ -218,7 +225,7 @@ def _read_one(
     keep_lines: bool,
     day_checks: bool,
     found: list[pl.LazyFrame] | None = None,
-    named: list[pl.DataFrame] | None = None,
+    named: list[tuple[pl.LazyFrame, Origin]] | None = None,
 ) -> tuple[pl.LazyFrame, Detected, DetectedShape]:
     """One file in the register shape, whatever its shape was.
 
@@ -227,14 +234,14 @@ def _read_one(
     which the reader gives only when asked (it costs a pass): when one refuses a row of a file
     read without lines, the file is read again with them, so that the error names the right
     line. Only a refused export pays for that. A lesson-level file's lesson frame is added
-    to ``found``; the school names of a school-name column (:func:`names_in_export`, one more
-    pass over the file when it has that column) to ``named``, and the column is dropped.
+    to ``found``; the school names of a school-name column (:func:`names_in_export`) to
+    ``named``, and the column is dropped.
     """
     frame, detected = read_file_detected(
         path, options, keep_lines=keep_lines, day_checks=day_checks
     )
-    frame = _names_apart(frame, _origin(path, detected), named)
     origin = _origin(path, detected)
+    frame = _names_apart(frame, origin, named)
     shape = detect_shape(frame, options, origin=origin)
     try:
         frame = _to_days(frame, shape, options, origin, found=found)
@@ -242,6 +249,7 @@ def _read_one(
         if keep_lines or shape.shape == "register":
             raise
         lined, _ = read_file_detected(path, options, keep_lines=True, day_checks=day_checks)
+        lined = _names_apart(lined, origin, None)
         _to_days(lined, shape, options, origin).collect_schema()
         raise
     if not keep_lines:
@@ -250,14 +258,14 @@ def _read_one(
 
 
 def _names_apart(
-    frame: pl.LazyFrame, origin: Origin, named: list[pl.DataFrame] | None
+    frame: pl.LazyFrame, origin: Origin, named: list[tuple[pl.LazyFrame, Origin]] | None
 ) -> pl.LazyFrame:
     """``frame`` without its school-name column; the names it holds (:func:`names_in_export`,
-    one more pass over the file) added to ``named`` when given."""
+    uncollected) added to ``named`` when given."""
     if s.SCHOOL_NAME not in frame.collect_schema().names():
         return frame
     if named is not None:
-        named.append(collect_cells(names_in_export(frame), origin))
+        named.append((names_in_export(frame), origin))
     return frame.drop(s.SCHOOL_NAME)
 
 
