@@ -282,16 +282,15 @@ def _latest(spells: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
 
 
 def _on_latest_day(rows: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
-    """Each pupil's school, class and grade on their latest date, and that date (``_latest``),
-    by the rules of :func:`_latest`, from the rows of that date alone (:data:`RANK` 1): about a
+    """:func:`_latest` of the rows of each pupil's latest date alone (:data:`RANK` 1): about a
     row per pupil, where grouping every row of the year by its enrolment (pupil, school, class,
     grade) first cost a quarter of the classification (docs/performance.md#layouts)."""
-    day = (
+    spells = (
         rows.filter(pl.col(RANK) == 1)
-        .group_by(*by, s.SCHOOL_ID)
-        .agg(pl.col(s.CLASS_NAME).max(), pl.col(s.GRADE).max(), pl.col(s.DATE).max().alias(_LATEST))
+        .group_by(*by, *_ENROLMENT)
+        .agg(pl.col(s.DATE).max().alias(_LATEST))
     )
-    return day.filter(pl.col(s.SCHOOL_ID) == pl.col(s.SCHOOL_ID).max().over(by))
+    return _latest(spells, by)
 
 
 def latest(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
