@@ -137,7 +137,7 @@ def test_an_ordered_export_with_no_shared_day_is_not_aggregated(
 
 
 COLLIDING = {
-    "one hash": lambda pupil: pl.lit(0, dtype=pl.UInt64),
+    "one hash": lambda pupil: pupil.hash(seed=0) & 0,
     "two hashes": lambda pupil: pupil.hash(seed=0) % 2,
 }
 
