@@ -31,6 +31,7 @@ from fravaer.stats import (
     stats,
     suppress,
 )
+from fravaer.words import school_shown
 from tests.profiles import examples
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-export.csv"
@@ -151,6 +152,25 @@ def test_the_chart_says_its_period_and_as_of_date(
     )
 
     assert line in _svg_texts(data)
+
+
+def test_the_chart_names_a_school_as_the_pages_do() -> None:
+    """The bars' labels are the pages' names for the schools (``school_shown``): a name beside
+    its id, the id alone without a name, and the id alone when the name given is the id."""
+    names = {"851000": "Vestre Skole", "851001": "851001"}
+    figure, _ = share_figure(
+        _one_period([5.0, 12.0, 20.0], 8.0),
+        references=[None],
+        spans=spans(None),
+        as_of=AS_OF,
+        names=names,
+    )
+    (axes,) = figure.axes
+    labels = {label.get_text() for label in axes.get_yticklabels() + axes.get_xticklabels()}
+    shown = {school_shown(school, names) for school in ("851000", "851001", "851002")}
+    assert shown == {"Vestre Skole (851000)", "851001", "851002"}
+    assert shown <= labels
+    assert "851001 (851001)" not in labels
 
 
 # -- the bars' values stay readable ---------------------------------------------------------------

@@ -31,7 +31,7 @@ from fravaer import schema as s
 from fravaer.policy import Lang
 from fravaer.schema import shown_text
 from fravaer.stats import MUNICIPALITY, PERIOD, SHARE_OVER_10, SUPPRESSED, Period, Reference
-from fravaer.words import number_text, word
+from fravaer.words import number_text, school_shown, word
 
 ChartFormat = Literal["png", "svg"]
 
@@ -161,13 +161,12 @@ def when_line(spans: Sequence[Period], as_of: date, lang: Lang) -> str:
 
 
 def _label(school: str, names: Mapping[str, str]) -> str:
-    """A school as the chart names it (printed text: :func:`shown_text`).
+    """A school as the pages name it (:func:`school_shown`), as printed text (:func:`shown_text`).
 
     >>> _label("851001", {"851001": "Vestre Skole"}), _label("851002", {})
     ('Vestre Skole (851001)', '851002')
     """
-    name = names.get(school)
-    return shown_text(f"{name} ({school})" if name else school)
+    return shown_text(school_shown(school, names))
 
 
 def _schools(table: pl.DataFrame) -> pl.DataFrame:

@@ -36,13 +36,14 @@ from fravaer.meeting import (
     weekly_trend,
 )
 from fravaer.output import serialise_frame, serialise_workbook
-from fravaer.pages.meeting import school_shown, sheet_html, sheet_markdown
+from fravaer.pages.meeting import sheet_html, sheet_markdown
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.render import escalation_sheet_names, render_escalations
 from fravaer.state import Run as RecordedRun
 from fravaer.state import State, advance, dump_state, previous_steps, run_frame
 from fravaer.tokens import school_names
+from fravaer.words import school_shown
 
 log = logging.getLogger("fravaer")
 

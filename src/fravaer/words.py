@@ -87,6 +87,19 @@ def plain_text(value: object) -> str:
     return NO_VALUE if value is None else str(value)
 
 
+def school_shown(school: str, names: Mapping[str, str]) -> str:
+    """A school as every page, sheet and chart names it: ``Vestre Skole (851001)`` when
+    ``names`` (the export's school names or ``--school-names``) has a name for it, else its id.
+
+    >>> school_shown("851001", {"851001": "Vestre Skole"}), school_shown("851002", {})
+    ('Vestre Skole (851001)', '851002')
+    >>> school_shown("851003", {"851003": "851003"})
+    '851003'
+    """
+    name = names.get(school)
+    return school if name is None or name == school else f"{name} ({school})"
+
+
 def word(key: str, lang: Lang, **values: object) -> str:
     """The text of ``key`` in ``lang`` with its fields filled in."""
     return WORDS[key](lang, **values)

@@ -23,7 +23,6 @@ from fravaer.pages.build import (
 )
 from fravaer.pages.meeting import (
     markdown_text,
-    school_shown,
     sheet_html,
     sheet_markdown,
     sheet_view,
@@ -35,7 +34,6 @@ __all__ = [
     "SiteContext",
     "collect_site",
     "markdown_text",
-    "school_shown",
     "sheet_html",
     "sheet_markdown",
     "sheet_view",

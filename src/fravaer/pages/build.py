@@ -32,7 +32,7 @@ from fravaer.lessons import LESSON_PATTERN
 from fravaer.meeting import MeetingTemplate, Sheet, lessons_of, weekdays_of, weeks_of
 from fravaer.pages.chart import chart, period_chart
 from fravaer.pages.environment import environment, page_common
-from fravaer.pages.meeting import responsible_text, school_shown, sheet_view
+from fravaer.pages.meeting import responsible_text, sheet_view
 from fravaer.pages.numbers import Num, days, number, percent
 from fravaer.policy import Lang, Policy, Step
 from fravaer.render import condition_text, pattern_words, trend_summary
@@ -84,7 +84,7 @@ from fravaer.trend import (
     WEEKDAYS,
     WEEKS_BACK,
 )
-from fravaer.words import MONTH_NAMES, NO_VALUE, window_text, word
+from fravaer.words import MONTH_NAMES, NO_VALUE, school_shown, window_text, word
 
 INDEX: Final = "index.html"
 PAGE_SUFFIX: Final = ".html"

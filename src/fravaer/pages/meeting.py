@@ -16,7 +16,6 @@ they hold nothing it changes but a ``:``, which a Markdown reader shows as writt
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -123,17 +122,6 @@ class SheetView:
     questions: tuple[MeetingQuestion, ...]
     standalone: bool
     """A page of its own (escalate, report) rather than a part of the dossier."""
-
-
-def school_shown(school: str, names: Mapping[str, str]) -> str:
-    """A school as the pages and sheets name it: ``Vestre Skole (851001)`` when ``names``
-    (``--school-names``) has it, else its id.
-
-    >>> school_shown("851001", {"851001": "Vestre Skole"}), school_shown("851002", {})
-    ('Vestre Skole (851001)', '851002')
-    """
-    name = names.get(school)
-    return school if name is None or name == school else f"{name} ({school})"
 
 
 def responsible_text(
@@ -329,7 +317,8 @@ def sheet_html(
     page frame (the as-of date and the policy on top, the privacy line at the foot) around the
     part the dossier shows too. Every text is HTML-escaped by the environment (quotes too), and
     control and invisible characters are shown as U+FFFD. ``school``: the school as
-    :func:`school_shown` names it (default: its id); ``national`` as for :func:`sheet_view`."""
+    :func:`fravaer.words.school_shown` names it (default: its id); ``national`` as for
+    :func:`sheet_view`."""
     row = sheet.pupil
     as_of = row[s.AS_OF]
     assert isinstance(as_of, date)
