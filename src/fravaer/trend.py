@@ -765,29 +765,43 @@ def patterns(
     if classified is None:
         classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
     pupils = classified.select(s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME)
-    rows = with_units(frame.join(pupils.select(s.PUPIL_ID), on=s.PUPIL_ID, how="semi"), as_of=as_of)
+    # Grouped on the id as a categorical, its integer code (exact, cheaper than its text), and
+    # the id is text again per pupil, before any join, sort or output (docs/performance.md).
+    rows = with_units(
+        frame.join(pupils.select(s.PUPIL_ID), on=s.PUPIL_ID, how="semi"), as_of=as_of
+    ).with_columns(pl.col(s.PUPIL_ID).cast(pl.Categorical))
     day = _pattern_days(rows, days=days)
     absent = pl.col(_DAY) > 0
     weekday = pl.col("_weekday")
     whole = pl.col(_DAY) >= s.DAY_UNITS
-    per_pupil = day.group_by(s.PUPIL_ID).agg(
-        pl.len().cast(pl.Int64).alias(s.WINDOW_DAYS),
-        absent.sum().cast(pl.Int64).alias(DAYS_WITH_ABSENCE),
-        pl.col(_DAY).sum().alias(_UNITS_ABSENT),
-        *(
-            pl.col(_DAY).filter(weekday == i + 1).sum().alias(f"_u{i}")
-            for i in range(len(WEEKDAYS))
-        ),
-        *((weekday == i + 1).sum().cast(pl.Int64).alias(f"_n{i}") for i in range(len(WEEKDAYS))),
-        *(
-            (absent & (weekday == i + 1)).sum().cast(pl.Int64).alias(f"_k{i}")
-            for i in range(len(WEEKDAYS))
-        ),
-        pl.col("_edge").sum().cast(pl.Int64).alias(EDGE_DAYS),
-        (absent & pl.col("_edge")).sum().cast(pl.Int64).alias(EDGE_ABSENT_DAYS),
-        (absent & ~whole).sum().cast(pl.Int64).alias(PARTIAL_DAYS),
-        longest_run_expr(whole, pl.lit(True)).cast(pl.Int64).alias(LONGEST_RUN),
+    per_pupil = (
+        day.group_by(s.PUPIL_ID)
+        .agg(
+            pl.len().cast(pl.Int64).alias(s.WINDOW_DAYS),
+            absent.sum().cast(pl.Int64).alias(DAYS_WITH_ABSENCE),
+            pl.col(_DAY).sum().alias(_UNITS_ABSENT),
+            *(
+                pl.col(_DAY).filter(weekday == i + 1).sum().alias(f"_u{i}")
+                for i in range(len(WEEKDAYS))
+            ),
+            *(
+                (weekday == i + 1).sum().cast(pl.Int64).alias(f"_n{i}")
+                for i in range(len(WEEKDAYS))
+            ),
+            *(
+                (absent & (weekday == i + 1)).sum().cast(pl.Int64).alias(f"_k{i}")
+                for i in range(len(WEEKDAYS))
+            ),
+            pl.col("_edge").sum().cast(pl.Int64).alias(EDGE_DAYS),
+            (absent & pl.col("_edge")).sum().cast(pl.Int64).alias(EDGE_ABSENT_DAYS),
+            (absent & ~whole).sum().cast(pl.Int64).alias(PARTIAL_DAYS),
+            longest_run_expr(whole, pl.lit(True)).cast(pl.Int64).alias(LONGEST_RUN),
+        )
+        .with_columns(pl.col(s.PUPIL_ID).cast(pl.String))
     )
+    # The tests and the result both read these rows: computed once, not once per reader (the
+    # optimiser's common-subplan elimination shares only the tests' reads; docs/performance.md).
+    per_pupil = per_pupil.cache()
     tested = per_pupil.filter(pl.col(DAYS_WITH_ABSENCE) >= MIN_ABSENT_DAYS)
     big = {"K": pl.col(DAYS_WITH_ABSENCE), "N": pl.col(s.WINDOW_DAYS)}
     counts = pl.concat(
@@ -853,7 +867,7 @@ def patterns(
         # Imported here: fravaer.lessons builds on this module's tests and columns.
         from fravaer.lessons import with_lesson_patterns
 
-        window = day.select(s.PUPIL_ID, s.DATE)
+        window = day.select(pl.col(s.PUPIL_ID).cast(pl.String), s.DATE)
         found = with_lesson_patterns(found, lessons, window=window, fdr=fdr)
     return found.sort(s.SCHOOL_ID, s.PUPIL_ID)
 
@@ -957,7 +971,10 @@ def projection(
     """
     window = policy.primary.window.school_days
     threshold = first_threshold(policy)
-    rows = with_units(_of_pupils(frame, pupils), as_of=as_of)
+    # The id as a categorical while grouping (as in patterns); text again in the result.
+    rows = with_units(_of_pupils(frame, pupils), as_of=as_of).with_columns(
+        pl.col(s.PUPIL_ID).cast(pl.Categorical)
+    )
     counted = pl.col(s.CATEGORY).is_in(policy.primary.categories)
     by_day = rows.group_by(s.PUPIL_ID, s.DATE).agg(
         pl.col(UNITS).filter(counted).sum().alias(_DAY), pl.col(s.SCHOOL_ID).max()
@@ -969,6 +986,9 @@ def projection(
         )
         .filter(pl.col(_RANK) <= reach)
         .with_columns(pl.col(_DAY).cum_sum().over(s.PUPIL_ID, order_by=_RANK).alias(_CUM))
+        # Read twice below (the pupils' sums and the crossing's join): computed once (the
+        # optimiser's common-subplan elimination does not find them; docs/performance.md).
+        .cache()
     )
     cum = ranked.select(s.PUPIL_ID, _RANK, _CUM)
     recent_days = pl.min_horizontal(pl.len(), RECENT_DAYS).cast(pl.Int64)
@@ -978,11 +998,12 @@ def projection(
         pl.col(_CUM).filter(pl.col(_RANK) == recent_days).first().alias("_ur"),
         pl.col(s.SCHOOL_ID).filter(pl.col(_RANK) == 1).first().alias(s.SCHOOL_ID),
     )
+    pupil_id = pl.col(s.PUPIL_ID).cast(pl.String)  # the result's id is text again
     recent_pct = pct_expr(pl.col("_ur"), pl.col("_r")).alias(RECENT_PCT)
     recent_high = at_least_pct_expr(pl.col("_ur"), pl.col("_r"), threshold).alias(_RECENT_HIGH)
     if window is None:
         return per_pupil.select(
-            s.PUPIL_ID,
+            pupil_id,
             recent_pct,
             recent_high,
             pl.lit(None, dtype=pl.Int64).alias(PROJECTED_DAYS),
@@ -1017,7 +1038,7 @@ def projection(
             on=[s.SCHOOL_ID, PROJECTED_DAYS],
             how="left",
         )
-        .select(s.PUPIL_ID, recent_pct, recent_high, PROJECTED_DAYS, PROJECTED_DATE)
+        .select(pupil_id, recent_pct, recent_high, PROJECTED_DAYS, PROJECTED_DATE)
     )
 
 
