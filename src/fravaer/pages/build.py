@@ -128,15 +128,16 @@ def collect_site(
     shown = site_shown(classified.lazy(), collected, moving=moving.lazy())
     last = dict(zip(shown, pl.collect_all(list(shown.values())), strict=True))
     listed = done["listed"]
+    year = pl.col(PERIOD) == period.label
     return SiteFrames(
         listed=listed,
         patterns=done["patterns"],
         early_warning=last["early_warning"],
-        schools=done["schools"],
+        schools=done["schools"].filter(year),
         classes=done["classes"],
         grades=done["grades"],
         freshness=done["freshness"],
-        periods=done["periods"],
+        periods=done["schools"].filter(~year),
         weekdays=done["weekdays"],
         trend=last["trend"],
         direction=last["direction"],
