@@ -33,7 +33,7 @@ from fravaer.meeting import MeetingTemplate, Sheet, lessons_of, weekdays_of, wee
 from fravaer.pages.chart import chart, period_chart
 from fravaer.pages.environment import environment, page_common
 from fravaer.pages.meeting import responsible_text, school_shown, sheet_view
-from fravaer.pages.numbers import Num, days, number, percent
+from fravaer.pages.numbers import Num, days, number, percent, table_rows
 from fravaer.policy import Lang, Policy, Step
 from fravaer.render import condition_text, pattern_words, trend_summary
 from fravaer.site import (
@@ -592,16 +592,18 @@ def dossier_page(
         policy=policy,
         lang=lang,
     )
-    table = [
-        {
-            "week_end": w[WEEK_END].isoformat(),
-            "pct": percent(w[s.ABSENCE_PCT], lang),
-            "step": number(w[s.STEP], lang),
-            "days_week": number(w[ABSENT_DAYS_WEEK], lang),
-            "school_days_week": number(w[SCHOOL_DAYS_WEEK], lang),
-        }
+    table = table_rows(
+        (
+            w[WEEK_END].isoformat(),
+            (
+                percent(w[s.ABSENCE_PCT], lang),
+                number(w[s.STEP], lang),
+                number(w[ABSENT_DAYS_WEEK], lang),
+                number(w[SCHOOL_DAYS_WEEK], lang),
+            ),
+        )
         for w in weeks.iter_rows(named=True)
-    ]
+    )
     weekdays = []
     flagged = ""
     if pattern is not None:
@@ -659,7 +661,7 @@ def dossier_page(
             policy=policy.name,
         ),
         trend_note=word("trend_note", lang, window=window_text(policy.primary.window, lang)),
-        weeks=table,
+        week_rows=table,
         weekdays=weekdays,
         weekday_flag=flagged,
         weekday_note=word("weekday_note", lang, days=PATTERN_DAYS),
