@@ -9,7 +9,7 @@ the meeting sheet's questions come with the context (``SiteContext.template``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -570,7 +570,7 @@ def dossier_page(
     env: Environment,
     row: Mapping[str, Any],
     *,
-    weeks: pl.DataFrame,
+    weeks: Sequence[Mapping[str, Any]],
     moved: Mapping[str, Any] | None,
     pattern: Mapping[str, Any] | None,
     sheet: Sheet,
@@ -580,9 +580,9 @@ def dossier_page(
     actions and the meeting sheet (the part that ``escalate``'s sheets are made of too)."""
     lang, policy = ctx.lang, ctx.policy
     step = row[s.STEP]
-    week_ends: list[date] = weeks[WEEK_END].to_list()
-    values: list[float | None] = weeks[s.ABSENCE_PCT].to_list()
-    last = weeks.row(-1, named=True) if weeks.height else None
+    week_ends: list[date] = [w[WEEK_END] for w in weeks]
+    values: list[float | None] = [w[s.ABSENCE_PCT] for w in weeks]
+    last = weeks[-1] if weeks else None
     summary = trend_summary(
         pct_before=moved[PCT_BEFORE] if moved else None,
         pct_now=last[s.ABSENCE_PCT] if last else row[s.ABSENCE_PCT],
@@ -602,7 +602,7 @@ def dossier_page(
                 number(w[SCHOOL_DAYS_WEEK], lang),
             ),
         )
-        for w in weeks.iter_rows(named=True)
+        for w in weeks
     )
     weekdays = []
     flagged = ""
@@ -690,10 +690,12 @@ def site_pages(
         | set(frames.listed[s.SCHOOL_ID].to_list())
         | set(changes.rows[s.SCHOOL_ID].to_list() if changes is not None else [])
     )
-    weeks_by_pupil = frames.trend.partition_by(s.PUPIL_ID, as_dict=True)
+    # Each pupil's weeks as rows, in one pass over the trend (not a frame per pupil).
+    weeks_by_pupil: dict[str, list[dict[str, Any]]] = {}
+    for week in frames.trend.iter_rows(named=True):
+        weeks_by_pupil.setdefault(week[s.PUPIL_ID], []).append(week)
     moved = {row[s.PUPIL_ID]: row for row in frames.direction.iter_rows(named=True)}
     found = {row[s.PUPIL_ID]: row for row in frames.patterns.iter_rows(named=True)}
-    empty = frames.trend.clear()
     # The meeting sheet's figures: the same trend rows (its latest weeks), the weekdays, and
     # for a lesson-level export the lesson finding of `patterns`.
     sheet_weeks = weeks_of(frames.trend)
@@ -714,7 +716,7 @@ def site_pages(
         page = dossier_page(
             env,
             row,
-            weeks=weeks_by_pupil.get((pupil,), empty),
+            weeks=weeks_by_pupil.get(pupil, []),
             moved=moved.get(pupil),
             pattern=found.get(pupil),
             sheet=sheet,
