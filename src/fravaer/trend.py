@@ -765,8 +765,8 @@ def patterns(
     if classified is None:
         classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
     pupils = classified.select(s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME)
-    # Grouped on the id as a categorical, its integer code (exact, cheaper than its text), and
-    # the id is text again per pupil, before any join, sort or output (docs/performance.md).
+    # Grouped on the id as a categorical, its integer code (exact, cheaper than its text); the
+    # id is text again per pupil, before any join, sort or output (docs/performance.md#the-site).
     rows = with_units(
         frame.join(pupils.select(s.PUPIL_ID), on=s.PUPIL_ID, how="semi"), as_of=as_of
     ).with_columns(pl.col(s.PUPIL_ID).cast(pl.Categorical))
@@ -800,7 +800,8 @@ def patterns(
         .with_columns(pl.col(s.PUPIL_ID).cast(pl.String))
     )
     # The tests and the result both read these rows: computed once, not once per reader (the
-    # optimiser's common-subplan elimination shares only the tests' reads; docs/performance.md).
+    # optimiser's common-subplan elimination shares only the tests' reads;
+    # docs/performance.md#the-site).
     per_pupil = per_pupil.cache()
     tested = per_pupil.filter(pl.col(DAYS_WITH_ABSENCE) >= MIN_ABSENT_DAYS)
     big = {"K": pl.col(DAYS_WITH_ABSENCE), "N": pl.col(s.WINDOW_DAYS)}
@@ -987,7 +988,7 @@ def projection(
         .filter(pl.col(_RANK) <= reach)
         .with_columns(pl.col(_DAY).cum_sum().over(s.PUPIL_ID, order_by=_RANK).alias(_CUM))
         # Read twice below (the pupils' sums and the crossing's join): computed once (the
-        # optimiser's common-subplan elimination does not find them; docs/performance.md).
+        # optimiser's common-subplan elimination does not find them; docs/performance.md#the-site).
         .cache()
     )
     cum = ranked.select(s.PUPIL_ID, _RANK, _CUM)
