@@ -204,9 +204,14 @@ def _weeks(rows: pl.LazyFrame, *, as_of: date, weeks: int) -> pl.LazyFrame:
     A school week is an ISO week (Monday to Sunday) in which the pupil has at least one school
     day; its end is the pupil's last school day in it. The latest week is evaluated at ``as_of``.
     """
+    return _weeks_of_days(_pupil_days(rows, s.PUPIL_ID), as_of=as_of, weeks=weeks)
+
+
+def _weeks_of_days(days: pl.LazyFrame, *, as_of: date, weeks: int) -> pl.LazyFrame:
+    """:func:`_weeks` from the pupil's days (one row per pupil and date with its absence units
+    per category)."""
     weekly = (
-        _pupil_days(rows, s.PUPIL_ID)
-        .with_columns(pl.col(s.DATE).dt.truncate("1w").alias(_WEEK))
+        days.with_columns(pl.col(s.DATE).dt.truncate("1w").alias(_WEEK))
         .group_by(s.PUPIL_ID, _WEEK)
         .agg(
             pl.col(s.DATE).max().alias(WEEK_END),
@@ -270,6 +275,13 @@ def _evaluate_by_sums(
     school and class are those of :func:`fravaer.classify.evaluate`: on the day, the largest
     school id, and at that school the largest class.
     """
+    return _evaluate_days(_school_days(frame, as_of=as_of), points, policy=policy)
+
+
+def _school_days(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """One row per pupil and date, sorted: the absence units per category, and the school and
+    class of :func:`fravaer.classify.evaluate` on the day (the largest school id, and at that
+    school the largest class)."""
     units = [s.CATEGORY_UNITS[c] for c in s.ABSENCE_CATEGORIES]
     # Per school first, then per day: within a group polars keeps the rows' order, so the last
     # of the day's schools sorted is the largest (a filter inside the aggregation would leave
@@ -286,11 +298,15 @@ def _evaluate_by_sums(
         )
         .sort(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
     )
-    days = (
+    return (
         per_school.group_by(s.PUPIL_ID, s.DATE)
         .agg(pl.col(units).sum(), pl.col(s.SCHOOL_ID).last(), pl.col(s.CLASS_NAME).last())
         .sort(s.PUPIL_ID, s.DATE)
     )
+
+
+def _evaluate_days(days: pl.LazyFrame, points: pl.LazyFrame, *, policy: Policy) -> pl.LazyFrame:
+    """:func:`_evaluate_by_sums` from :func:`_school_days`."""
     lengths = sorted({rule.window.school_days or 0 for rule in policy.rules.values()})
     counted = sorted(
         {c for rule in policy.rules.values() for c in rule.categories}
@@ -389,20 +405,29 @@ def _series(
     (what a direction compares), and ``_n`` holds the pupil's number of points. ``crossing``:
     see :func:`_evaluate_at_points`.
     """
-    rows = with_units(frame, as_of=as_of)
-    points = _weeks(rows, as_of=as_of, weeks=weeks)
+    by_sums = summable(policy) and not crossing
+    if by_sums:
+        # The weeks and the running sums read the same days: grouped once (docs/performance.md
+        # #the-site).
+        days = _school_days(frame.filter(pl.col(s.DATE) <= as_of), as_of=as_of).cache()
+        points = _weeks_of_days(days, as_of=as_of, weeks=weeks)
+    else:
+        points = _weeks(with_units(frame, as_of=as_of), as_of=as_of, weeks=weeks)
     if ends_only:
         points = points.with_columns(pl.len().over(s.PUPIL_ID).alias(_N)).filter(
             (pl.col(WEEK_END) == pl.col(WEEK_END).max().over(s.PUPIL_ID))
             | (pl.col(WEEK_END) == pl.col(WEEK_END).min().over(s.PUPIL_ID))
         )
-    evaluated = _evaluate_at_points(
-        frame.filter(pl.col(s.DATE) <= as_of),
-        points,
-        policy=policy,
-        as_of=as_of,
-        crossing=crossing,
-    )
+    if by_sums:
+        evaluated = _evaluate_days(days, points, policy=policy)
+    else:
+        evaluated = _evaluate_at_points(
+            frame.filter(pl.col(s.DATE) <= as_of),
+            points,
+            policy=policy,
+            as_of=as_of,
+            crossing=crossing,
+        )
     week_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in s.ABSENCE_CATEGORIES)
     return (
         points.join(evaluated, on=[s.PUPIL_ID, _POINT])
