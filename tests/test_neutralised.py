@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -36,8 +37,8 @@ from fravaer.output import Format, serialise_frame, serialise_workbook, write_fr
 from fravaer.pages.chart import grid_svg
 from fravaer.pages.environment import environment
 from fravaer.pages.meeting import sheet_html, sheet_markdown
-from fravaer.pages.numbers import Num
-from fravaer.policy import Policy, TextList
+from fravaer.pages.numbers import Num, number, percent, table_rows
+from fravaer.policy import Lang, Policy, TextList
 from fravaer.policy import Text as PolicyText
 from fravaer.render import (
     render_check,
@@ -48,6 +49,7 @@ from fravaer.render import (
     terminal_text,
 )
 from fravaer.stats import MUNICIPALITY, Reference
+from fravaer.words import number_text
 from tests.profiles import examples
 from tests.test_chart import AS_OF, spans
 from tests.test_chart import table as chart_table
@@ -632,6 +634,73 @@ def test_num_cell_is_the_macro_rendered(text: str, value: float | int | None) ->
     assert str(num.cell) == macro
     assert "\u200b" not in str(num.cell)
     assert "<" not in str(num.cell)[4:-5].split(">", 1)[1]
+
+
+_WEEK_LOOP = (
+    "<tbody>\n"
+    "{% for head, cells in rows %}\n"
+    '<tr><th scope="row">{{ head }}</th>{% for n in cells %}{{ n.cell }}{% endfor %}</tr>\n'
+    "{% endfor %}\n"
+    "</tbody>"
+)
+"""The dossier's weeks table as ``dossier.html`` printed it before ``table_rows``."""
+
+_FIGURE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 30),
+    st.sampled_from([0.0, -0.0, 1.0, 9.96, 10.0, -3.96, 100.0]),
+    st.floats(allow_nan=False, min_value=-1e6, max_value=1e6),
+)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.text(), st.lists(_FIGURE, max_size=5)), max_size=12),
+    lang=st.sampled_from(["da", "en"]),
+)
+def test_table_rows_are_the_template_loop(
+    rows: list[tuple[str, list[float | int | None]]], lang: Lang
+) -> None:
+    """``table_rows`` (the dossier's weeks as one printed value, for speed) is byte for byte
+    the template's loop it replaces, printed through the pages' environment."""
+    shown = [(head, [percent(v, lang) for v in values]) for head, values in rows]
+    looped = environment().from_string(_WEEK_LOOP).render(rows=shown)
+    built = environment().from_string("<tbody>\n{{ rows }}</tbody>").render(rows=table_rows(shown))
+    assert built == looped
+
+
+def _fresh_number(value: object, lang: Lang) -> Num:
+    """A figure as :func:`number` shows it, computed afresh for each value (the reference of
+    the figures it remembers)."""
+    if value is None or isinstance(value, bool):
+        return Num("–", None)
+    if isinstance(value, int):
+        return Num(str(value), value)
+    assert isinstance(value, float)
+    tenths = math.floor(abs(value) * 10 + 1e-9)
+    return Num(number_text(math.copysign(tenths, value) / 10 if tenths else 0.0, lang), value)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(values=st.lists(_FIGURE, max_size=30), lang=st.sampled_from(["da", "en"]))
+def test_remembered_figures_are_the_figures_computed_afresh(
+    values: list[object], lang: Lang
+) -> None:
+    """``number`` and ``percent`` remember the figures a site shows on many pages: what they
+    give is the figure computed afresh, -0.0 apart from 0.0 and True apart from 1 (equal as
+    keys, shown apart)."""
+    for value in [*values, *values]:
+        fresh = _fresh_number(value, lang)
+        got = number(value, lang)
+        assert (got.text, str(got.cell), type(got.value)) == (
+            fresh.text,
+            str(fresh.cell),
+            type(fresh.value),
+        )
+        pct = percent(value, lang)
+        text = fresh.text if fresh.value is None else f"{fresh.text} %"
+        assert (pct.text, str(pct.cell)) == (text, str(Num(text, fresh.value).cell))
 
 
 _GRID_LOOPS = (

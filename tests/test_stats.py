@@ -28,6 +28,7 @@ from fravaer.stats import (
     reference_for,
     stats,
     suppress,
+    whole_months,
 )
 from tests import reference, reference_stats
 from tests.profiles import examples
@@ -589,3 +590,66 @@ def test_a_given_classification_gives_the_same_statistics(by: list[str]) -> None
     ).collect()
     assert got.equals(expected)
     assert got.height > 3
+
+
+def months_of_pool() -> st.SearchStrategy[Period]:
+    """A range of whole calendar months within the pool (January to August 2024)."""
+    return st.tuples(st.integers(1, 8), st.integers(1, 8)).map(
+        lambda ab: parse_period(
+            f"{date(2024, min(ab), 1).isoformat()}:"
+            f"{(date(2024 + max(ab) // 12, max(ab) % 12 + 1, 1) - timedelta(days=1)).isoformat()}"
+        )
+    )
+
+
+def naive_whole_months(period: Period, as_of: date) -> bool:
+    """Every month the period counts is counted from its first day to its last, or to as_of."""
+    until = min(period.end, as_of)
+    counted = {period.start + timedelta(days=i) for i in range((until - period.start).days + 1)}
+    for day in counted:
+        first = day.replace(day=1)
+        month = {first + timedelta(days=i) for i in range(31)}
+        whole = {d for d in month if d.month == first.month and d <= as_of}
+        if not whole <= counted:
+            return False
+    return True
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    period=st.one_of(periods(), months_of_pool()),
+    as_of_offset=st.integers(-3, 243),
+)
+def test_whole_months_are_the_periods_of_complete_months(period: Period, as_of_offset: int) -> None:
+    as_of = START + timedelta(days=as_of_offset)
+    if period.start > as_of:
+        return
+    assert whole_months(period, as_of=as_of) == naive_whole_months(period, as_of)
+
+
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=attendance(),
+    by=st.sampled_from(BYS),
+    chosen=st.lists(st.one_of(periods(), months_of_pool()), min_size=2, max_size=4),
+    as_of_offset=st.one_of(st.integers(-3, 243), st.integers(150, 243)),
+    parts=st.sampled_from([1, 2]),
+)
+def test_several_periods_are_each_period_alone(
+    rows: list[Row], by: str, chosen: list[Period], as_of_offset: int, parts: int
+) -> None:
+    # Periods of whole months share one month level (stats, docs/performance.md#the-site):
+    # each period's rows are still those it gives alone.
+    keys = parse_by(by)
+    as_of = START + timedelta(days=as_of_offset)
+    chosen = [p for p in chosen if p.start <= as_of]
+    if not chosen:
+        return
+    policy = make_policy(20, THRESHOLDS, 10)
+    frame = to_frame(rows)
+    together = stats(frame, by=keys, periods=chosen, as_of=as_of, policy=policy, parts=parts)
+    alone = [
+        stats(frame, by=keys, periods=[p], as_of=as_of, policy=policy, parts=parts) for p in chosen
+    ]
+    expected = pl.concat([a.collect() for a in alone], how="vertical_relaxed")
+    assert together.collect().equals(expected)

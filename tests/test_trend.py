@@ -575,3 +575,31 @@ def test_the_early_warning_from_shared_parts_equals_the_command_s(
     frame = to_frame(rows)
     expected = early_warning(frame, policy=policy, as_of=as_of).collect()
     assert _shared_early_warning(frame, as_of, policy).equals(expected)
+
+
+# Ids first seen in an order other than the text's ("007" < "10" < "9" < "A" < "b" as text).
+UNSORTED_IDS = ("9", "b", "10", "A", "007")
+
+
+def _unsorted_frame() -> tuple[pl.LazyFrame, date]:
+    """Each pupil of :data:`UNSORTED_IDS`, at one school, absent on some of 60 school days."""
+    days = _days(date(2024, 1, 8), 60)
+    rows = [
+        Row(pupil, "A", day, "illness" if (i + n) % (3 + n) == 0 else "present", Fraction(i % 2))
+        for n, pupil in enumerate(UNSORTED_IDS)
+        for i, day in enumerate(days)
+    ]
+    return to_frame(rows), days[-1]
+
+
+def test_the_per_pupil_plans_give_the_id_as_text_sorted_as_text() -> None:
+    # patterns and projection group on the id as a categorical, its integer code
+    # (docs/performance.md#the-site); what they return carries the id as text again, and
+    # patterns' rows are sorted by the text, not by the order the ids were first seen in.
+    frame, as_of = _unsorted_frame()
+    found = patterns(frame, policy=AALBORG, as_of=as_of).collect()
+    projected = projection(frame, policy=AALBORG, as_of=as_of).collect()
+    assert found.schema[s.PUPIL_ID] == pl.String
+    assert projected.schema[s.PUPIL_ID] == pl.String
+    assert found[s.PUPIL_ID].to_list() == sorted(UNSORTED_IDS)
+    assert sorted(projected[s.PUPIL_ID].to_list()) == sorted(UNSORTED_IDS)

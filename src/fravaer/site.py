@@ -100,15 +100,14 @@ class SitePlans:
     series: pl.LazyFrame
     """``weekly_series`` of the listed pupils: their trends and directions."""
     schools: pl.LazyFrame
-    """``stats --by school`` for the period, not suppressed (the caller suppresses)."""
+    """:func:`year_and_parts`: ``stats --by school`` for the period, then for each part of the
+    school year so far, not suppressed (the caller suppresses them together)."""
     classes: pl.LazyFrame
     """``stats --by class`` for the period, not suppressed (a school's own page)."""
     grades: pl.LazyFrame
     """``stats --by school,grade`` for the period, not suppressed (a school's own page)."""
     freshness: pl.LazyFrame
     """``freshness``: each school's latest registration."""
-    periods: pl.LazyFrame
-    """:func:`period_trend`: ``stats --by school`` for each part of the school year so far."""
     weekdays: pl.LazyFrame
     """The meeting sheet's absent days per weekday in each listed pupil's window
     (:func:`fravaer.meeting.weekday_absence`, as ``escalate``'s sheets)."""
@@ -233,13 +232,12 @@ def site(
         ),
         projection=projection(frame, policy=policy, as_of=as_of, horizon=horizon, pupils=below),
         series=weekly_series(frame, policy=policy, as_of=as_of, weeks=SITE_WEEKS, pupils=listed),
-        schools=by([s.SCHOOL_ID]),
+        schools=year_and_parts(
+            frame, policy=policy, as_of=as_of, year=period, parts=parts, classified=classified
+        ),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
         freshness=freshness(frame, as_of=as_of),
-        periods=period_trend(
-            frame, policy=policy, as_of=as_of, year=period, parts=parts, classified=classified
-        ),
         weekdays=weekday_absence(rows, windows, categories=policy.primary.categories, as_of=as_of),
     )
 
@@ -310,7 +308,7 @@ def school_year_parts(year: Period, *, as_of: date) -> list[Period]:
     ]
 
 
-def period_trend(
+def year_and_parts(
     frame: pl.LazyFrame,
     *,
     policy: Policy,
@@ -319,16 +317,18 @@ def period_trend(
     parts: int = 1,
     classified: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """``fravaer stats --by school`` over :func:`school_year_parts` of ``year``: the trend of the
-    municipality's page, not suppressed (the caller suppresses it with the year's table).
+    """``fravaer stats --by school`` over ``year`` and then over each of
+    :func:`school_year_parts` of ``year`` (the trend of the municipality's page), in one table,
+    not suppressed (the caller suppresses them together). As one plan, the year and its parts
+    share one month level (:func:`fravaer.stats.stats`).
 
-    ``classified``: the site's classification at ``as_of``, which the part that runs to
-    ``as_of`` takes its steps from (as :func:`fravaer.stats.stats` does); the earlier parts
-    classify at their ends."""
+    ``classified``: the site's classification at ``as_of``, which the year and the part that
+    run to ``as_of`` take their steps from (as :func:`fravaer.stats.stats` does); the earlier
+    parts classify at their ends."""
     return stats(
         frame,
         by=[s.SCHOOL_ID],
-        periods=school_year_parts(year, as_of=as_of),
+        periods=[year, *school_year_parts(year, as_of=as_of)],
         as_of=as_of,
         policy=policy,
         parts=parts,

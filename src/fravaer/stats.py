@@ -327,6 +327,72 @@ def _aggregations(policy: Policy) -> list[pl.Expr]:
     ]
 
 
+def _school_keys(keys: list[str]) -> list[str]:
+    return [s.SCHOOL_ID, *(k for k in keys if k != s.SCHOOL_ID)]
+
+
+def _months(
+    frame: pl.LazyFrame, period: Period, *, as_of: date, keys: list[str], parts: int
+) -> pl.LazyFrame:
+    """:func:`_month_level` of ``period``, for each bucket of pupils when ``parts`` > 1."""
+    # Like classify, the month level is aggregated one bucket of pupils after another when the
+    # year is large: each pupil-month's dates are held for a part of the pupils only
+    # (docs/performance.md#what-one-machine-holds). A pupil's rows are all in one bucket.
+    return pl.concat(
+        [
+            _month_level(frame.filter(pupil_partition_expr(k, parts)), period, as_of, keys)
+            for k in range(1, parts + 1)
+        ]
+        if parts > 1
+        else [_month_level(frame, period, as_of, keys)],
+        parallel=False,
+    )
+
+
+def _month_number(day: date) -> int:
+    """The calendar month of ``day`` as :func:`_month_level` numbers it."""
+    return day.year * 12 + day.month
+
+
+def whole_months(period: Period, *, as_of: date) -> bool:
+    """Does ``period`` count whole calendar months, but for a last month cut at ``as_of``?
+
+    Then its month level is the rows of its months in a month level of a longer span cut at
+    ``as_of`` (:func:`stats` computes one for several such periods).
+
+    >>> whole_months(school_year(2023), as_of=date(2024, 3, 8))
+    True
+    >>> whole_months(parse_period("2024-01-01:2024-03-15"), as_of=date(2024, 6, 1))
+    False
+    >>> whole_months(parse_period("2024-01-01:2024-03-15"), as_of=date(2024, 3, 10))
+    True
+    """
+    until = period.until(as_of)
+    return period.start.day == 1 and (until == as_of or (until + timedelta(days=1)).day == 1)
+
+
+def _shared_months(
+    frame: pl.LazyFrame, periods: Sequence[Period], *, as_of: date, keys: list[str], parts: int
+) -> list[pl.LazyFrame | None]:
+    """Each period's month level when several periods count whole months
+    (:func:`whole_months`): the rows of its months in one month level over all of them, which
+    is computed once (a year and its parts read the rows once, not once each). None: the
+    period computes its own."""
+    shared = [p for p in periods if p.start <= as_of and whole_months(p, as_of=as_of)]
+    if len(shared) < 2:  # one period has nothing to share
+        return [None] * len(periods)
+    span = Period("", min(p.start for p in shared), max(p.until(as_of) for p in shared), "range")
+    months = _months(frame, span, as_of=as_of, keys=keys, parts=parts).cache()
+    return [
+        months.filter(
+            pl.col(_MONTH).is_between(_month_number(p.start), _month_number(p.until(as_of)))
+        )
+        if p in shared
+        else None
+        for p in periods
+    ]
+
+
 def _period_stats(
     frame: pl.LazyFrame,
     period: Period,
@@ -336,20 +402,11 @@ def _period_stats(
     policy: Policy,
     parts: int,
     classified: pl.LazyFrame | None = None,
+    months: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    school_keys = [s.SCHOOL_ID, *(k for k in keys if k != s.SCHOOL_ID)]
-    # Like classify, the month level is aggregated one bucket of pupils after another when the
-    # year is large: each pupil-month's dates are held for a part of the pupils only
-    # (docs/performance.md#what-one-machine-holds). A pupil's rows are all in one bucket.
-    months = pl.concat(
-        [
-            _month_level(frame.filter(pupil_partition_expr(k, parts)), period, as_of, school_keys)
-            for k in range(1, parts + 1)
-        ]
-        if parts > 1
-        else [_month_level(frame, period, as_of, school_keys)],
-        parallel=False,
-    )
+    school_keys = _school_keys(keys)
+    if months is None:
+        months = _months(frame, period, as_of=as_of, keys=school_keys, parts=parts)
     if classified is not None and period.until(as_of) == as_of:
         steps = classified
     else:
@@ -430,6 +487,7 @@ def stats(
     [('A', 2, 7.5, 1, 1), (None, 2, 7.5, 1, 1)]
     """
     keys = list(by)
+    months = _shared_months(frame, periods, as_of=as_of, keys=_school_keys(keys), parts=parts)
     tables = [
         _period_stats(
             frame,
@@ -439,8 +497,9 @@ def stats(
             policy=policy,
             parts=parts,
             classified=classified,
+            months=shared,
         ).with_columns(pl.lit(i).alias(_ORDER))
-        for i, period in enumerate(periods)
+        for i, (period, shared) in enumerate(zip(periods, months, strict=True))
     ]
     return (
         pl.concat(tables, how="vertical_relaxed")

@@ -204,9 +204,14 @@ def _weeks(rows: pl.LazyFrame, *, as_of: date, weeks: int) -> pl.LazyFrame:
     A school week is an ISO week (Monday to Sunday) in which the pupil has at least one school
     day; its end is the pupil's last school day in it. The latest week is evaluated at ``as_of``.
     """
+    return _weeks_of_days(_pupil_days(rows, s.PUPIL_ID), as_of=as_of, weeks=weeks)
+
+
+def _weeks_of_days(days: pl.LazyFrame, *, as_of: date, weeks: int) -> pl.LazyFrame:
+    """:func:`_weeks` from the pupil's days (one row per pupil and date with its absence units
+    per category)."""
     weekly = (
-        _pupil_days(rows, s.PUPIL_ID)
-        .with_columns(pl.col(s.DATE).dt.truncate("1w").alias(_WEEK))
+        days.with_columns(pl.col(s.DATE).dt.truncate("1w").alias(_WEEK))
         .group_by(s.PUPIL_ID, _WEEK)
         .agg(
             pl.col(s.DATE).max().alias(WEEK_END),
@@ -270,6 +275,13 @@ def _evaluate_by_sums(
     school and class are those of :func:`fravaer.classify.evaluate`: on the day, the largest
     school id, and at that school the largest class.
     """
+    return _evaluate_days(_school_days(frame, as_of=as_of), points, policy=policy)
+
+
+def _school_days(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """One row per pupil and date, sorted: the absence units per category, and the school and
+    class of :func:`fravaer.classify.evaluate` on the day (the largest school id, and at that
+    school the largest class)."""
     units = [s.CATEGORY_UNITS[c] for c in s.ABSENCE_CATEGORIES]
     # Per school first, then per day: within a group polars keeps the rows' order, so the last
     # of the day's schools sorted is the largest (a filter inside the aggregation would leave
@@ -286,11 +298,15 @@ def _evaluate_by_sums(
         )
         .sort(s.PUPIL_ID, s.DATE, s.SCHOOL_ID)
     )
-    days = (
+    return (
         per_school.group_by(s.PUPIL_ID, s.DATE)
         .agg(pl.col(units).sum(), pl.col(s.SCHOOL_ID).last(), pl.col(s.CLASS_NAME).last())
         .sort(s.PUPIL_ID, s.DATE)
     )
+
+
+def _evaluate_days(days: pl.LazyFrame, points: pl.LazyFrame, *, policy: Policy) -> pl.LazyFrame:
+    """:func:`_evaluate_by_sums` from :func:`_school_days`."""
     lengths = sorted({rule.window.school_days or 0 for rule in policy.rules.values()})
     counted = sorted(
         {c for rule in policy.rules.values() for c in rule.categories}
@@ -389,20 +405,29 @@ def _series(
     (what a direction compares), and ``_n`` holds the pupil's number of points. ``crossing``:
     see :func:`_evaluate_at_points`.
     """
-    rows = with_units(frame, as_of=as_of)
-    points = _weeks(rows, as_of=as_of, weeks=weeks)
+    by_sums = summable(policy) and not crossing
+    if by_sums:
+        # The weeks and the running sums read the same days: grouped once (docs/performance.md
+        # #the-site).
+        days = _school_days(frame.filter(pl.col(s.DATE) <= as_of), as_of=as_of).cache()
+        points = _weeks_of_days(days, as_of=as_of, weeks=weeks)
+    else:
+        points = _weeks(with_units(frame, as_of=as_of), as_of=as_of, weeks=weeks)
     if ends_only:
         points = points.with_columns(pl.len().over(s.PUPIL_ID).alias(_N)).filter(
             (pl.col(WEEK_END) == pl.col(WEEK_END).max().over(s.PUPIL_ID))
             | (pl.col(WEEK_END) == pl.col(WEEK_END).min().over(s.PUPIL_ID))
         )
-    evaluated = _evaluate_at_points(
-        frame.filter(pl.col(s.DATE) <= as_of),
-        points,
-        policy=policy,
-        as_of=as_of,
-        crossing=crossing,
-    )
+    if by_sums:
+        evaluated = _evaluate_days(days, points, policy=policy)
+    else:
+        evaluated = _evaluate_at_points(
+            frame.filter(pl.col(s.DATE) <= as_of),
+            points,
+            policy=policy,
+            as_of=as_of,
+            crossing=crossing,
+        )
     week_units = pl.sum_horizontal(pl.col(s.CATEGORY_UNITS[c]) for c in s.ABSENCE_CATEGORIES)
     return (
         points.join(evaluated, on=[s.PUPIL_ID, _POINT])
@@ -765,29 +790,44 @@ def patterns(
     if classified is None:
         classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
     pupils = classified.select(s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME)
-    rows = with_units(frame.join(pupils.select(s.PUPIL_ID), on=s.PUPIL_ID, how="semi"), as_of=as_of)
+    # Grouped on the id as a categorical, its integer code (exact, cheaper than its text); the
+    # id is text again per pupil, before any join, sort or output (docs/performance.md#the-site).
+    rows = with_units(
+        frame.join(pupils.select(s.PUPIL_ID), on=s.PUPIL_ID, how="semi"), as_of=as_of
+    ).with_columns(pl.col(s.PUPIL_ID).cast(pl.Categorical))
     day = _pattern_days(rows, days=days)
     absent = pl.col(_DAY) > 0
     weekday = pl.col("_weekday")
     whole = pl.col(_DAY) >= s.DAY_UNITS
-    per_pupil = day.group_by(s.PUPIL_ID).agg(
-        pl.len().cast(pl.Int64).alias(s.WINDOW_DAYS),
-        absent.sum().cast(pl.Int64).alias(DAYS_WITH_ABSENCE),
-        pl.col(_DAY).sum().alias(_UNITS_ABSENT),
-        *(
-            pl.col(_DAY).filter(weekday == i + 1).sum().alias(f"_u{i}")
-            for i in range(len(WEEKDAYS))
-        ),
-        *((weekday == i + 1).sum().cast(pl.Int64).alias(f"_n{i}") for i in range(len(WEEKDAYS))),
-        *(
-            (absent & (weekday == i + 1)).sum().cast(pl.Int64).alias(f"_k{i}")
-            for i in range(len(WEEKDAYS))
-        ),
-        pl.col("_edge").sum().cast(pl.Int64).alias(EDGE_DAYS),
-        (absent & pl.col("_edge")).sum().cast(pl.Int64).alias(EDGE_ABSENT_DAYS),
-        (absent & ~whole).sum().cast(pl.Int64).alias(PARTIAL_DAYS),
-        longest_run_expr(whole, pl.lit(True)).cast(pl.Int64).alias(LONGEST_RUN),
+    per_pupil = (
+        day.group_by(s.PUPIL_ID)
+        .agg(
+            pl.len().cast(pl.Int64).alias(s.WINDOW_DAYS),
+            absent.sum().cast(pl.Int64).alias(DAYS_WITH_ABSENCE),
+            pl.col(_DAY).sum().alias(_UNITS_ABSENT),
+            *(
+                pl.col(_DAY).filter(weekday == i + 1).sum().alias(f"_u{i}")
+                for i in range(len(WEEKDAYS))
+            ),
+            *(
+                (weekday == i + 1).sum().cast(pl.Int64).alias(f"_n{i}")
+                for i in range(len(WEEKDAYS))
+            ),
+            *(
+                (absent & (weekday == i + 1)).sum().cast(pl.Int64).alias(f"_k{i}")
+                for i in range(len(WEEKDAYS))
+            ),
+            pl.col("_edge").sum().cast(pl.Int64).alias(EDGE_DAYS),
+            (absent & pl.col("_edge")).sum().cast(pl.Int64).alias(EDGE_ABSENT_DAYS),
+            (absent & ~whole).sum().cast(pl.Int64).alias(PARTIAL_DAYS),
+            longest_run_expr(whole, pl.lit(True)).cast(pl.Int64).alias(LONGEST_RUN),
+        )
+        .with_columns(pl.col(s.PUPIL_ID).cast(pl.String))
     )
+    # The tests and the result both read these rows: computed once, not once per reader (the
+    # optimiser's common-subplan elimination shares only the tests' reads;
+    # docs/performance.md#the-site).
+    per_pupil = per_pupil.cache()
     tested = per_pupil.filter(pl.col(DAYS_WITH_ABSENCE) >= MIN_ABSENT_DAYS)
     big = {"K": pl.col(DAYS_WITH_ABSENCE), "N": pl.col(s.WINDOW_DAYS)}
     counts = pl.concat(
@@ -853,7 +893,7 @@ def patterns(
         # Imported here: fravaer.lessons builds on this module's tests and columns.
         from fravaer.lessons import with_lesson_patterns
 
-        window = day.select(s.PUPIL_ID, s.DATE)
+        window = day.select(pl.col(s.PUPIL_ID).cast(pl.String), s.DATE)
         found = with_lesson_patterns(found, lessons, window=window, fdr=fdr)
     return found.sort(s.SCHOOL_ID, s.PUPIL_ID)
 
@@ -957,7 +997,10 @@ def projection(
     """
     window = policy.primary.window.school_days
     threshold = first_threshold(policy)
-    rows = with_units(_of_pupils(frame, pupils), as_of=as_of)
+    # The id as a categorical while grouping (as in patterns); text again in the result.
+    rows = with_units(_of_pupils(frame, pupils), as_of=as_of).with_columns(
+        pl.col(s.PUPIL_ID).cast(pl.Categorical)
+    )
     counted = pl.col(s.CATEGORY).is_in(policy.primary.categories)
     by_day = rows.group_by(s.PUPIL_ID, s.DATE).agg(
         pl.col(UNITS).filter(counted).sum().alias(_DAY), pl.col(s.SCHOOL_ID).max()
@@ -969,6 +1012,9 @@ def projection(
         )
         .filter(pl.col(_RANK) <= reach)
         .with_columns(pl.col(_DAY).cum_sum().over(s.PUPIL_ID, order_by=_RANK).alias(_CUM))
+        # Read twice below (the pupils' sums and the crossing's join): computed once (the
+        # optimiser's common-subplan elimination does not find them; docs/performance.md#the-site).
+        .cache()
     )
     cum = ranked.select(s.PUPIL_ID, _RANK, _CUM)
     recent_days = pl.min_horizontal(pl.len(), RECENT_DAYS).cast(pl.Int64)
@@ -978,11 +1024,12 @@ def projection(
         pl.col(_CUM).filter(pl.col(_RANK) == recent_days).first().alias("_ur"),
         pl.col(s.SCHOOL_ID).filter(pl.col(_RANK) == 1).first().alias(s.SCHOOL_ID),
     )
+    pupil_id = pl.col(s.PUPIL_ID).cast(pl.String)  # the result's id is text again
     recent_pct = pct_expr(pl.col("_ur"), pl.col("_r")).alias(RECENT_PCT)
     recent_high = at_least_pct_expr(pl.col("_ur"), pl.col("_r"), threshold).alias(_RECENT_HIGH)
     if window is None:
         return per_pupil.select(
-            s.PUPIL_ID,
+            pupil_id,
             recent_pct,
             recent_high,
             pl.lit(None, dtype=pl.Int64).alias(PROJECTED_DAYS),
@@ -1017,7 +1064,7 @@ def projection(
             on=[s.SCHOOL_ID, PROJECTED_DAYS],
             how="left",
         )
-        .select(s.PUPIL_ID, recent_pct, recent_high, PROJECTED_DAYS, PROJECTED_DATE)
+        .select(pupil_id, recent_pct, recent_high, PROJECTED_DAYS, PROJECTED_DATE)
     )
 
 

@@ -9,7 +9,7 @@ the meeting sheet's questions come with the context (``SiteContext.template``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -33,7 +33,7 @@ from fravaer.meeting import MeetingTemplate, Sheet, lessons_of, weekdays_of, wee
 from fravaer.pages.chart import chart, period_chart
 from fravaer.pages.environment import environment, page_common
 from fravaer.pages.meeting import responsible_text, sheet_view
-from fravaer.pages.numbers import Num, days, number, percent
+from fravaer.pages.numbers import Num, days, number, percent, table_rows
 from fravaer.policy import Lang, Policy, Step
 from fravaer.render import condition_text, pattern_words, trend_summary
 from fravaer.site import (
@@ -128,15 +128,16 @@ def collect_site(
     shown = site_shown(classified.lazy(), collected, moving=moving.lazy())
     last = dict(zip(shown, pl.collect_all(list(shown.values())), strict=True))
     listed = done["listed"]
+    year = pl.col(PERIOD) == period.label
     return SiteFrames(
         listed=listed,
         patterns=done["patterns"],
         early_warning=last["early_warning"],
-        schools=done["schools"],
+        schools=done["schools"].filter(year),
         classes=done["classes"],
         grades=done["grades"],
         freshness=done["freshness"],
-        periods=done["periods"],
+        periods=done["schools"].filter(~year),
         weekdays=done["weekdays"],
         trend=last["trend"],
         direction=last["direction"],
@@ -569,7 +570,7 @@ def dossier_page(
     env: Environment,
     row: Mapping[str, Any],
     *,
-    weeks: pl.DataFrame,
+    weeks: Sequence[Mapping[str, Any]],
     moved: Mapping[str, Any] | None,
     pattern: Mapping[str, Any] | None,
     sheet: Sheet,
@@ -579,9 +580,9 @@ def dossier_page(
     actions and the meeting sheet (the part that ``escalate``'s sheets are made of too)."""
     lang, policy = ctx.lang, ctx.policy
     step = row[s.STEP]
-    week_ends: list[date] = weeks[WEEK_END].to_list()
-    values: list[float | None] = weeks[s.ABSENCE_PCT].to_list()
-    last = weeks.row(-1, named=True) if weeks.height else None
+    week_ends: list[date] = [w[WEEK_END] for w in weeks]
+    values: list[float | None] = [w[s.ABSENCE_PCT] for w in weeks]
+    last = weeks[-1] if weeks else None
     summary = trend_summary(
         pct_before=moved[PCT_BEFORE] if moved else None,
         pct_now=last[s.ABSENCE_PCT] if last else row[s.ABSENCE_PCT],
@@ -591,16 +592,18 @@ def dossier_page(
         policy=policy,
         lang=lang,
     )
-    table = [
-        {
-            "week_end": w[WEEK_END].isoformat(),
-            "pct": percent(w[s.ABSENCE_PCT], lang),
-            "step": number(w[s.STEP], lang),
-            "days_week": number(w[ABSENT_DAYS_WEEK], lang),
-            "school_days_week": number(w[SCHOOL_DAYS_WEEK], lang),
-        }
-        for w in weeks.iter_rows(named=True)
-    ]
+    table = table_rows(
+        (
+            w[WEEK_END].isoformat(),
+            (
+                percent(w[s.ABSENCE_PCT], lang),
+                number(w[s.STEP], lang),
+                number(w[ABSENT_DAYS_WEEK], lang),
+                number(w[SCHOOL_DAYS_WEEK], lang),
+            ),
+        )
+        for w in weeks
+    )
     weekdays = []
     flagged = ""
     if pattern is not None:
@@ -658,7 +661,7 @@ def dossier_page(
             policy=policy.name,
         ),
         trend_note=word("trend_note", lang, window=window_text(policy.primary.window, lang)),
-        weeks=table,
+        week_rows=table,
         weekdays=weekdays,
         weekday_flag=flagged,
         weekday_note=word("weekday_note", lang, days=PATTERN_DAYS),
@@ -687,10 +690,12 @@ def site_pages(
         | set(frames.listed[s.SCHOOL_ID].to_list())
         | set(changes.rows[s.SCHOOL_ID].to_list() if changes is not None else [])
     )
-    weeks_by_pupil = frames.trend.partition_by(s.PUPIL_ID, as_dict=True)
+    # Each pupil's weeks as rows, in one pass over the trend (not a frame per pupil).
+    weeks_by_pupil: dict[str, list[dict[str, Any]]] = {}
+    for week in frames.trend.iter_rows(named=True):
+        weeks_by_pupil.setdefault(week[s.PUPIL_ID], []).append(week)
     moved = {row[s.PUPIL_ID]: row for row in frames.direction.iter_rows(named=True)}
     found = {row[s.PUPIL_ID]: row for row in frames.patterns.iter_rows(named=True)}
-    empty = frames.trend.clear()
     # The meeting sheet's figures: the same trend rows (its latest weeks), the weekdays, and
     # for a lesson-level export the lesson finding of `patterns`.
     sheet_weeks = weeks_of(frames.trend)
@@ -711,7 +716,7 @@ def site_pages(
         page = dossier_page(
             env,
             row,
-            weeks=weeks_by_pupil.get((pupil,), empty),
+            weeks=weeks_by_pupil.get(pupil, []),
             moved=moved.get(pupil),
             pattern=found.get(pupil),
             sheet=sheet,
