@@ -409,7 +409,7 @@ def _series(
     if by_sums:
         # The weeks and the running sums read the same days: grouped once (docs/performance.md
         # #the-site).
-        days = _school_days(frame.filter(pl.col(s.DATE) <= as_of), as_of=as_of).cache()
+        days = _school_days(frame, as_of=as_of).cache()
         points = _weeks_of_days(days, as_of=as_of, weeks=weeks)
     else:
         points = _weeks(with_units(frame, as_of=as_of), as_of=as_of, weeks=weeks)
