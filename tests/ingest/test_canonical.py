@@ -24,6 +24,7 @@ from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError
+from fravaer.ingest import parquet as parquet_reader
 from fravaer.ingest import read_csv, read_export, read_file, read_parquet
 from fravaer.ingest.source import SourceOptions
 from tests.profiles import examples
@@ -782,6 +783,83 @@ def test_corrupt_parquet_is_bad_input_without_detail(
     assert re.fullmatch(rf"{re.escape(str(path))}: {problem} \(\w+\)", error.message)
     assert SECRET not in error.message
     assert_no_traceback(error.message)
+
+
+# -- Parquet: held in memory or streamed -------------------------------------------------------
+# A file of at most IN_MEMORY_ROWS rows is read into memory before its checks, a larger one is
+# checked on the scan (docs/performance.md#layouts): both must read and refuse alike.
+
+
+def _stream_every_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parquet_reader, "IN_MEMORY_ROWS", 0)
+
+
+def _lesson_rows() -> pl.DataFrame:
+    examples = Path(__file__).parents[2] / "examples"
+    return pl.read_csv(examples / "exports" / "lessons.csv", infer_schema=False)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        typed_frame(),
+        typed_frame().with_columns(pl.lit("SECRET").alias("pupil_name")),
+        pl.concat([typed_frame(), typed_frame().head(1)]),  # a repeated row, dropped
+        typed_frame(**{s.CATEGORY: pl.Series([" illness", "leave ", "present", "unlawful"])}),
+        typed_frame(**{s.CLASS_NAME: pl.Series([" 5.A", "5.A", "5.A", None])}),
+        _lesson_rows(),
+    ],
+    ids=["typed", "extra-column", "repeated-row", "text-category", "padded-class", "lessons"],
+)
+@pytest.mark.parametrize("keep_lines", [False, True])
+def test_a_streamed_parquet_reads_as_one_held_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame, keep_lines: bool
+) -> None:
+    path = write_parquet(tmp_path, frame)
+    held = read_parquet(path, keep_lines=keep_lines)
+    _stream_every_file(monkeypatch)
+    streamed = read_parquet(path, keep_lines=keep_lines)
+
+    assert "parquet" not in held.explain().lower()
+    assert "parquet" in streamed.explain().lower()
+    assert_frame_equal(held.collect(), streamed.collect())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        *(
+            (
+                lambda tmp_path, overrides=overrides: write_parquet(
+                    tmp_path, typed_frame(**overrides)
+                )
+            )
+            for overrides, _, _ in PARQUET_REFUSALS.values()
+        ),
+        _damaged_pages,
+    ],
+    ids=[*PARQUET_REFUSALS, "damaged-pages"],
+)
+def test_a_streamed_parquet_is_refused_as_one_held_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], Path]
+) -> None:
+    path = make(tmp_path)
+    held = refusal(read_parquet, path)
+    _stream_every_file(monkeypatch)
+    streamed = refusal(read_parquet, path)
+
+    assert (held.message, held.hint) == (streamed.message, streamed.hint)
+    assert SECRET not in held.message
+
+
+def test_only_a_file_above_the_row_limit_is_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_parquet(tmp_path, typed_frame())  # four rows
+    monkeypatch.setattr(parquet_reader, "IN_MEMORY_ROWS", 4)
+    assert "parquet" not in read_parquet(path).explain().lower()
+    monkeypatch.setattr(parquet_reader, "IN_MEMORY_ROWS", 3)
+    assert "parquet" in read_parquet(path).explain().lower()
 
 
 # -- any format: missing, unreadable, unsupported ----------------------------------------------

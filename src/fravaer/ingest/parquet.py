@@ -2,9 +2,11 @@
 
 The canonical columns, either typed (string ids, ``date`` as Date, numeric fraction and grade)
 or as strings; ``[columns]`` and ``[codes]`` of ``source.toml`` apply as to a CSV file. The
-cells are checked by :func:`~fravaer.ingest.validate.validate` on the scan itself: only small
-aggregates are collected, so a national year is read without holding it. A damaged file is
-refused (exit 65) here, not in a later query.
+cells are checked by :func:`~fravaer.ingest.validate.validate`, which collects only small
+aggregates. A file of at most :data:`IN_MEMORY_ROWS` rows is first read into memory once, so
+the checks and every later query read memory instead of decoding the file again; a larger one
+(a national year) is checked and queried on the scan, without holding it
+(docs/performance.md#layouts). A damaged file is refused (exit 65) here, not in a later query.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fravaer import schema as s
 from fravaer.ingest.dates import ISO
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.finish import warn_lost_zeros
-from fravaer.ingest.headers import column_label, refuse_hidden_names
+from fravaer.ingest.headers import LESSON, column_label, refuse_hidden_names
 from fravaer.ingest.origin import ROW_INDEX, Origin
 from fravaer.ingest.plans import (
     CodeRule,
@@ -32,8 +34,13 @@ from fravaer.ingest.plans import (
 from fravaer.ingest.regular import check_readable
 from fravaer.ingest.source import SourceOptions
 from fravaer.ingest.validate import collect_cells, validate
+from fravaer.lessons import START_TIME, SUBJECT
 
 _DEFAULT_OPTIONS = SourceOptions()
+IN_MEMORY_ROWS = 25_000_000
+"""The most rows of a Parquet export read into memory before its checks. 20 M rows of a
+municipality take about 0.6 GB there and every pass over them a tenth less time; a national
+year (about 100 M rows) is streamed instead, to keep its peak memory low."""
 _KEPT = (*s.CANONICAL_SCHEMA, s.SCHOOL_NAME)
 """The columns read from a Parquet export; the school's name is read apart (``ingest.load``)."""
 
@@ -70,6 +77,7 @@ def read_parquet_detected(
         schema = scan.collect_schema()
         positions = {canonical: header.index(name) for name, canonical in renamed.items()}
         origin = replace(origin, positions=positions)
+    scan = _in_memory(scan, schema, origin)
     plans: dict[str, Plan] | None = None
     counts: dict[str, int] = {}
     codes: CodeRule | None = None
@@ -112,6 +120,19 @@ def read_parquet_detected(
         header=tuple(header),
     )
     return validated.frame, detected
+
+
+def _in_memory(scan: pl.LazyFrame, schema: pl.Schema, origin: Origin) -> pl.LazyFrame:
+    """The columns of ``scan`` that are read, held in memory when the file has at most
+    :data:`IN_MEMORY_ROWS` rows; the scan itself otherwise. A page that does not decode is
+    refused here as it would be by the checks. The columns read are the canonical ones, the
+    school's name and a lesson-level export's lesson, subject and start
+    (:func:`~fravaer.ingest.plans.column_plans`); any other column of the file is left on disk."""
+    rows = collect_cells(scan.select(pl.len()), origin).item()  # from the file's metadata
+    if rows > IN_MEMORY_ROWS:
+        return scan
+    read = [name for name in schema if name in (*_KEPT, LESSON, SUBJECT, START_TIME)]
+    return collect_cells(scan.select(read), origin).lazy()
 
 
 def _parquet_columns(header: list[str], options: SourceOptions, origin: Origin) -> dict[str, str]:
