@@ -22,11 +22,12 @@ from fravaer.classify import parts_for
 from fravaer.escalation_files import Run
 from fravaer.ingest.reference import read_reference
 from fravaer.meeting import MeetingTemplate
-from fravaer.pages import INDEX, SiteContext, collect_site, site_pages
+from fravaer.pages import INDEX, SiteContext, collect_site
 from fravaer.policy import Lang, Policy
 from fravaer.pseudonymize import pupil_tokens
 from fravaer.schema import PUPIL_ID, SCHOOL_ID
 from fravaer.site import Changes
+from fravaer.site_helpers import site_pages_beside
 from fravaer.state import State
 from fravaer.stats import (
     MIN_CELL_DEFAULT,
@@ -149,7 +150,8 @@ def site_files(
         version=__version__,
         template=template,
     )
-    files = [(Path(path), data) for path, data in site_pages(frames, context, changes=changes)]
+    pages = site_pages_beside(frames, context, changes=changes)
+    files = [(Path(path), data) for path, data in pages]
     return SiteFiles(
         files,
         schools=len(schools),

@@ -673,16 +673,38 @@ def dossier_page(
     )
 
 
+@dataclass(frozen=True)
+class Dossier:
+    """What one pupil's page is made of: its path in the site and its figures."""
+
+    path: str
+    row: Mapping[str, Any]  # the pupil's row of the site's list
+    weeks: Sequence[Mapping[str, Any]]  # the pupil's rows of the trend, oldest first
+    moved: Mapping[str, Any] | None  # the pupil's row of the direction, if measured
+    pattern: Mapping[str, Any] | None  # the pupil's row of the patterns, if any
+    sheet: Sheet
+
+
 def site_pages(
     frames: SiteFrames, ctx: SiteContext, *, changes: Changes | None = None
 ) -> list[tuple[str, bytes]]:
-    """Every page of the site as ``(path relative to the site's folder, UTF-8 bytes)``.
+    """Every page of the site as ``(path relative to the site's folder, UTF-8 bytes)``: the
+    :func:`overview_pages`, then the pupils' pages (:func:`dossiers`, :func:`render_dossiers`).
 
     ``frames.schools`` and ``frames.periods`` must be suppressed already (``stats.suppress``)
     and ``ctx.folders`` name every school of ``frames.schools``, ``frames.listed`` and
     ``changes``; ``ctx.tokens`` every listed pupil. ``changes``: the escalations and
     improvements each school's page shows (None: no comparison, and the page says so).
     """
+    return overview_pages(frames, ctx, changes=changes) + render_dossiers(
+        dossiers(frames, ctx), ctx
+    )
+
+
+def overview_pages(
+    frames: SiteFrames, ctx: SiteContext, *, changes: Changes | None = None
+) -> list[tuple[str, bytes]]:
+    """The municipality's page and each school's, as :func:`site_pages` gives them."""
     env = environment()
     pages = [(INDEX, municipality_page(env, frames, ctx))]
     schools = sorted(
@@ -690,6 +712,15 @@ def site_pages(
         | set(frames.listed[s.SCHOOL_ID].to_list())
         | set(changes.rows[s.SCHOOL_ID].to_list() if changes is not None else [])
     )
+    for school in schools:
+        folder = ctx.folders[school]
+        pages.append((f"{folder}/{INDEX}", school_page(env, school, frames, ctx, changes)))
+    return [(path, text.encode("utf-8")) for path, text in pages]
+
+
+def dossiers(frames: SiteFrames, ctx: SiteContext) -> list[Dossier]:
+    """Each listed pupil's page as its figures, in the order of ``frames.listed``: plain Python
+    values, so that a share of them can be rendered in another process."""
     # Each pupil's weeks as rows, in one pass over the trend (not a frame per pupil).
     weeks_by_pupil: dict[str, list[dict[str, Any]]] = {}
     for week in frames.trend.iter_rows(named=True):
@@ -702,9 +733,7 @@ def site_pages(
     sheet_days = weekdays_of(frames.weekdays)
     has_lessons = LESSON_PATTERN in frames.patterns.columns
     sheet_lessons = lessons_of(frames.patterns) if has_lessons else None
-    for school in schools:
-        folder = ctx.folders[school]
-        pages.append((f"{folder}/{INDEX}", school_page(env, school, frames, ctx, changes)))
+    found_dossiers = []
     for row in frames.listed.iter_rows(named=True):
         pupil = row[s.PUPIL_ID]
         sheet = Sheet(
@@ -713,14 +742,34 @@ def site_pages(
             sheet_days.get(pupil, ()),
             None if sheet_lessons is None else sheet_lessons.get(pupil, {}),
         )
-        page = dossier_page(
-            env,
-            row,
-            weeks=weeks_by_pupil.get(pupil, []),
-            moved=moved.get(pupil),
-            pattern=found.get(pupil),
-            sheet=sheet,
-            ctx=ctx,
+        found_dossiers.append(
+            Dossier(
+                f"{ctx.folders[row[s.SCHOOL_ID]]}/{ctx.tokens[pupil]}{PAGE_SUFFIX}",
+                row,
+                weeks_by_pupil.get(pupil, []),
+                moved.get(pupil),
+                found.get(pupil),
+                sheet,
+            )
         )
-        pages.append((f"{ctx.folders[row[s.SCHOOL_ID]]}/{ctx.tokens[pupil]}{PAGE_SUFFIX}", page))
-    return [(path, text.encode("utf-8")) for path, text in pages]
+    return found_dossiers
+
+
+def render_dossiers(pages: Sequence[Dossier], ctx: SiteContext) -> list[tuple[str, bytes]]:
+    """The pupils' pages as ``(path, UTF-8 bytes)``, in the order given."""
+    env = environment()
+    return [
+        (
+            page.path,
+            dossier_page(
+                env,
+                page.row,
+                weeks=page.weeks,
+                moved=page.moved,
+                pattern=page.pattern,
+                sheet=page.sheet,
+                ctx=ctx,
+            ).encode("utf-8"),
+        )
+        for page in pages
+    ]

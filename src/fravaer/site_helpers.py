@@ -1,0 +1,136 @@
+"""The site's pupil pages rendered in helper processes beside this one (docs/site.md#speed).
+
+Rendering a site's pages is Python work, one core's worth, while the machine has more. The
+pupils' pages are split into consecutive shares, one per core this process may use (none for a
+small site: :data:`PAGES_PER_HELPER`); each share but the first goes to a helper process, a fresh
+``python -m fravaer.site_helpers`` that reads its share and the site's context as one pickle on
+its standard input and writes the rendered pages as one pickle on its standard output. This
+process renders the overview pages and the first share meanwhile, then takes the helpers' pages
+in order, so the site is byte for byte what one process renders.
+
+A helper writes no file and prints nothing: it inherits no standard error, and on any failure it
+exits non-zero without a word (a message could quote a pupil's figure). A helper that cannot be
+started or fails has its share rendered here instead, so a site never depends on one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Final, TypeVar
+
+from fravaer.pages import SiteContext
+from fravaer.pages.build import Dossier, dossiers, overview_pages, render_dossiers
+from fravaer.site import Changes, SiteFrames
+
+log = logging.getLogger(__name__)
+
+PAGES_PER_HELPER: Final = 1000
+"""The fewest pupil pages a helper is started for: starting one costs about a third of a second
+(a Python interpreter and the templates), and a page about a millisecond to render."""
+MOST_PROCESSES: Final = 4
+"""The most processes that render, this one included: beyond it the pages no longer come
+faster than they are written."""
+
+Pages = list[tuple[str, bytes]]
+T = TypeVar("T")
+
+
+def site_pages_beside(
+    frames: SiteFrames, ctx: SiteContext, *, changes: Changes | None = None
+) -> Pages:
+    """:func:`fravaer.pages.site_pages`, the same pages in the same order, with the pupils'
+    pages shared among :func:`processes` processes."""
+    found = dossiers(frames, ctx)
+    shares = split(found, processes(len(found)))
+    helpers = [Helper(share, ctx) for share in shares[1:]]
+    try:
+        pages = overview_pages(frames, ctx, changes=changes) + render_dossiers(shares[0], ctx)
+        for helper, share in zip(helpers, shares[1:], strict=True):
+            pages += helper.pages() or render_dossiers(share, ctx)
+    finally:
+        for helper in helpers:
+            helper.stop()
+    return pages
+
+
+def processes(pages: int) -> int:
+    """How many processes render ``pages`` pupil pages: one per core this process may use, at
+    most :data:`MOST_PROCESSES`, and one more than the pages' thousands."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MOST_PROCESSES, pages // PAGES_PER_HELPER + 1))
+
+
+def split(pages: Sequence[T], parts: int) -> list[Sequence[T]]:
+    """``pages`` in ``parts`` consecutive shares of sizes that differ by at most one."""
+    size, more = divmod(len(pages), parts)
+    bounds = [i * size + min(i, more) for i in range(parts + 1)]
+    return [pages[bounds[i] : bounds[i + 1]] for i in range(parts)]
+
+
+class Helper:
+    """One helper process rendering ``share``: started at once, talked to by a thread of its
+    own, so that this process renders meanwhile."""
+
+    def __init__(self, share: Sequence[Dossier], ctx: SiteContext) -> None:
+        self._out: bytes | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", __name__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            log.debug("a helper process could not start (%s): rendered here", type(exc).__name__)
+            return
+        work = pickle.dumps((list(share), ctx), protocol=pickle.HIGHEST_PROTOCOL)
+        self._thread = threading.Thread(target=self._talk, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _talk(self, work: bytes) -> None:
+        assert self._process is not None
+        try:
+            out, _ = self._process.communicate(work)
+        except OSError:
+            return
+        if self._process.returncode == 0:
+            self._out = out
+
+    def pages(self) -> Pages | None:
+        """The rendered pages, in the share's order; None when the helper failed."""
+        if self._process is None:
+            return None
+        self._thread.join()
+        if self._out is None:
+            log.debug("a helper process failed (exit %s): rendered here", self._process.returncode)
+            return None
+        pages: Pages = pickle.loads(self._out)
+        return pages
+
+    def stop(self) -> None:
+        """End the helper if it still runs (this process failed before taking its pages)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+
+def main() -> int:
+    """The helper: one share in from standard input, its pages out to standard output."""
+    try:
+        share, ctx = pickle.load(sys.stdin.buffer)
+        pickle.dump(render_dossiers(share, ctx), sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
+        sys.stdout.buffer.flush()
+    except BaseException:  # silent by design: a message could quote a pupil
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The site's pupil pages rendered in helper processes (docs/site.md#speed): byte for byte the
+pages of one process, rendered here when a helper cannot start or fails, and a helper that
+says nothing of what it was given."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from fravaer import site_helpers
+from fravaer.cli import app
+from tests.harden import KEY_HEX
+from tests.profiles import examples
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "demo-export.csv"
+
+
+@given(pages=st.lists(st.integers(), max_size=60), parts=st.integers(1, 8))
+@settings(max_examples=examples(200), deadline=None)
+def test_shares_are_the_pages_in_order_in_near_equal_parts(pages: list[int], parts: int) -> None:
+    shares = site_helpers.split(pages, parts)
+
+    assert len(shares) == parts
+    assert [page for share in shares for page in share] == pages
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
+
+
+@pytest.mark.parametrize(
+    ("cores", "pages", "processes"),
+    [(2, 0, 1), (2, 999, 1), (2, 1000, 2), (2, 25_000, 2), (1, 25_000, 1), (16, 25_000, 4)],
+)
+def test_one_process_per_core_and_thousand_pages(
+    monkeypatch: pytest.MonkeyPatch, cores: int, pages: int, processes: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(cores)), raising=False)
+
+    assert site_helpers.processes(pages) == processes
+
+
+def _site(tmp_path: Path, name: str) -> dict[str, bytes]:
+    key = tmp_path / "token.key"
+    if not key.exists():
+        key.write_text(KEY_HEX)
+        key.chmod(0o600)
+    out = tmp_path / name
+    result = CliRunner().invoke(app, ["site", str(DEMO), "-o", str(out), "--key-file", str(key)])
+    assert result.exit_code == 0, result.output
+    return {str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*.html")}
+
+
+@pytest.fixture
+def three_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Helpers even for the example's few pupils: two beside this process."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1, 2}, raising=False)
+    monkeypatch.setattr(site_helpers, "PAGES_PER_HELPER", 1)
+
+
+def test_helpers_render_the_pages_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None
+) -> None:
+    rendered: list[bool] = []
+    pages = site_helpers.Helper.pages
+
+    def counted(helper: site_helpers.Helper) -> site_helpers.Pages | None:
+        found = pages(helper)
+        rendered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(site_helpers.Helper, "pages", counted)
+    beside = _site(tmp_path, "beside")
+    monkeypatch.setattr(site_helpers, "PAGES_PER_HELPER", 10**9)
+    alone = _site(tmp_path, "alone")
+
+    assert rendered == [True, True]
+    assert len(alone) > 20
+    assert beside == alone
+
+
+@pytest.mark.parametrize("python", ["/bin/false", "/nowhere/python3"])
+def test_a_failing_helper_s_share_is_rendered_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, python: str
+) -> None:
+    alone = _site(tmp_path, "alone")
+    monkeypatch.setattr(sys, "executable", python)
+
+    assert _site(tmp_path, "beside") == alone
+
+
+def test_a_helper_says_nothing_of_what_it_was_given() -> None:
+    given = b"SECRET0101-pupil " * 100  # not a pickle: the helper fails on it
+    done = subprocess.run(
+        [sys.executable, "-m", "fravaer.site_helpers"],
+        input=given,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert done.returncode == 1
+    assert (done.stdout, done.stderr) == (b"", b"")
