@@ -38,9 +38,9 @@ from fravaer.lessons import START_TIME, SUBJECT
 
 _DEFAULT_OPTIONS = SourceOptions()
 IN_MEMORY_ROWS = 25_000_000
-"""The most rows of a Parquet export read into memory before its checks. 20 M rows of a
-municipality take about 0.6 GB there and every pass over them a tenth less time; a national
-year (about 100 M rows) is streamed instead, to keep its peak memory low."""
+"""The most rows of a Parquet export read into memory before its checks. 19 M rows of a large
+municipality take about 0.6 GB there, and `classify` of them 14–18 % less time; a national year
+(about 100 M rows) is streamed instead, to keep its peak memory low (docs/decisions.md)."""
 _KEPT = (*s.CANONICAL_SCHEMA, s.SCHOOL_NAME)
 """The columns read from a Parquet export; the school's name is read apart (``ingest.load``)."""
 
