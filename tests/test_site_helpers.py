@@ -1,6 +1,6 @@
-"""The site's pupil pages rendered in helper processes (docs/site.md#speed): byte for byte the
-pages of one process, rendered here when a helper cannot start or fails, and a helper that
-says nothing of what it was given."""
+"""The site's pupil pages rendered in helper processes
+(docs/site.md#rendering-in-a-helper-process): byte for byte the pages of one process, rendered
+here when a helper cannot start or fails, and a helper that says nothing of what it was given."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The site's pupil pages rendered in helper processes beside this one (docs/site.md#speed).
+"""The site's pupil pages rendered in helper processes beside this one
+(docs/site.md#rendering-in-a-helper-process).
 
 Rendering a site's pages is Python work, one core's worth, while the machine has more. The
 pupils' pages are split into consecutive shares, one per core this process may use (none for a
