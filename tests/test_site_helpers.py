@@ -63,18 +63,24 @@ def three_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(site_helpers, "PAGES_PER_HELPER", 1)
 
 
-def test_helpers_render_the_pages_of_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None
-) -> None:
-    rendered: list[bool] = []
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each helper asked for its pages gave them, in order."""
+    outcomes: list[bool] = []
     pages = site_helpers.Helper.pages
 
     def counted(helper: site_helpers.Helper) -> site_helpers.Pages | None:
         found = pages(helper)
-        rendered.append(found is not None)
+        outcomes.append(found is not None)
         return found
 
     monkeypatch.setattr(site_helpers.Helper, "pages", counted)
+    return outcomes
+
+
+def test_helpers_render_the_pages_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, rendered: list[bool]
+) -> None:
     beside = _site(tmp_path, "beside")
     monkeypatch.setattr(site_helpers, "PAGES_PER_HELPER", 10**9)
     alone = _site(tmp_path, "alone")
@@ -84,14 +90,36 @@ def test_helpers_render_the_pages_of_one_process(
     assert beside == alone
 
 
-@pytest.mark.parametrize("python", ["/bin/false", "/nowhere/python3"])
+def _garbling_python(tmp_path: Path) -> str:
+    """An "interpreter" that takes the work and answers with bytes that are no pickle, exit 0."""
+    script = tmp_path / "garbling-python"
+    script.write_text("#!/bin/sh\ncat > /dev/null\nprintf 'not a pickle'\n")
+    script.chmod(0o700)
+    return str(script)
+
+
+@pytest.mark.parametrize("python", ["/bin/false", "/nowhere/python3", "garbling"])
 def test_a_failing_helper_s_share_is_rendered_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, python: str
 ) -> None:
     alone = _site(tmp_path, "alone")
-    monkeypatch.setattr(sys, "executable", python)
+    monkeypatch.setattr(
+        sys, "executable", _garbling_python(tmp_path) if python == "garbling" else python
+    )
 
     assert _site(tmp_path, "beside") == alone
+
+
+def test_a_helper_of_another_copy_of_fravaer_renders_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, rendered: list[bool]
+) -> None:
+    """The helper renders with the code of the process that started it, or not at all."""
+    alone = _site(tmp_path, "alone")
+    rendered.clear()
+    monkeypatch.setattr(site_helpers, "__file__", "/another/fravaer/site_helpers.py")
+
+    assert _site(tmp_path, "beside") == alone
+    assert rendered == [False, False]
 
 
 def test_a_helper_says_nothing_of_what_it_was_given() -> None:

@@ -79,7 +79,7 @@ class Helper:
     own, so that this process renders meanwhile."""
 
     def __init__(self, share: Sequence[Dossier], ctx: SiteContext) -> None:
-        self._out: bytes | None = None
+        self._pages: Pages | None = None
         self._process: subprocess.Popen[bytes] | None = None
         try:
             self._process = subprocess.Popen(
@@ -87,33 +87,36 @@ class Helper:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                # The helper imports the modules this process imported, wherever they came from.
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
         except OSError as exc:
             log.debug("a helper process could not start (%s): rendered here", type(exc).__name__)
             return
-        work = pickle.dumps((list(share), ctx), protocol=pickle.HIGHEST_PROTOCOL)
+        work = pickle.dumps((__file__, list(share), ctx), protocol=pickle.HIGHEST_PROTOCOL)
         self._thread = threading.Thread(target=self._talk, args=(work,), daemon=True)
         self._thread.start()
 
     def _talk(self, work: bytes) -> None:
+        """Send the work and take the pages. They come as one pickle, read whole: taken page by
+        page, this thread held the interpreter's lock against the rendering here, and the
+        helper, its pipe full, waited (docs/site.md#rendering-in-a-helper-process)."""
         assert self._process is not None
         try:
             out, _ = self._process.communicate(work)
-        except OSError:
+            if self._process.returncode == 0:
+                self._pages = pickle.loads(out)
+        except Exception:  # a broken pipe or a cut pickle: the helper failed, rendered here
             return
-        if self._process.returncode == 0:
-            self._out = out
 
     def pages(self) -> Pages | None:
         """The rendered pages, in the share's order; None when the helper failed."""
         if self._process is None:
             return None
         self._thread.join()
-        if self._out is None:
-            log.debug("a helper process failed (exit %s): rendered here", self._process.returncode)
-            return None
-        pages: Pages = pickle.loads(self._out)
-        return pages
+        if self._pages is None:
+            log.debug("a helper process failed (exit %s): rendered here", self._process.poll())
+        return self._pages
 
     def stop(self) -> None:
         """End the helper if it still runs (this process failed before taking its pages)."""
@@ -123,9 +126,13 @@ class Helper:
 
 
 def main() -> int:
-    """The helper: one share in from standard input, its pages out to standard output."""
+    """The helper: one share in from standard input, its pages out to standard output as one
+    pickle. It renders nothing unless it runs this module's own file, as the process that
+    started it does (else that process renders the share itself)."""
     try:
-        share, ctx = pickle.load(sys.stdin.buffer)
+        parent_file, share, ctx = pickle.load(sys.stdin.buffer)
+        if parent_file != __file__:
+            return 1
         pickle.dump(render_dossiers(share, ctx), sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
         sys.stdout.buffer.flush()
     except BaseException:  # silent by design: a message could quote a pupil
