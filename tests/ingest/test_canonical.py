@@ -15,8 +15,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +27,7 @@ from polars.testing import assert_frame_equal
 from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError
 from fravaer.ingest import parquet as parquet_reader
-from fravaer.ingest import read_csv, read_export, read_file, read_parquet
+from fravaer.ingest import read_csv, read_export, read_file, read_parquet, reader
 from fravaer.ingest.source import SourceOptions
 from tests.profiles import examples
 
@@ -850,6 +852,52 @@ def test_a_streamed_parquet_is_refused_as_one_held_in_memory(
 
     assert (held.message, held.hint) == (streamed.message, streamed.hint)
     assert SECRET not in held.message
+
+
+def test_a_damaged_column_that_is_not_read_is_not_decoded(tmp_path: Path) -> None:
+    """A day-level file's `subject` is read only with a lesson: its pages are never decoded."""
+    rows = 2000
+    frame = pl.DataFrame(
+        {
+            s.PUPIL_ID: [f"{i:05d}" for i in range(rows)],
+            s.SCHOOL_ID: ["851001"] * rows,
+            s.DATE: [date(2024, 1, 2)] * rows,
+            s.CATEGORY: ["present"] * rows,
+            "subject": [f"SECRET subject {i}" for i in range(rows)],
+        }
+    )
+    path = tmp_path / "export.parquet"
+    frame.write_parquet(path, compression="uncompressed", statistics=False)
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(4)
+    data = bytearray(path.read_bytes())
+    start = chunk.data_page_offset + chunk.total_compressed_size // 2
+    data[start : start + 16] = bytes(b ^ 0xFF for b in data[start : start + 16])
+    path.write_bytes(bytes(data))
+
+    assert read_parquet(path).collect().height == rows
+
+
+def test_parquet_files_together_above_the_row_limit_are_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write_parquet(tmp_path, typed_frame(), "a.parquet")  # four rows each
+    other_pupils = pl.Series(["008", "008", "008", "0124"])
+    second = write_parquet(tmp_path, typed_frame(**{s.PUPIL_ID: other_pupils}), "b.parquet")
+    held: list[bool] = []
+    read = reader.read_parquet_detected
+
+    def reading(*args: Any, hold: bool, **kwargs: Any) -> Any:
+        held.append(hold)
+        return read(*args, hold=hold, **kwargs)
+
+    monkeypatch.setattr(reader, "read_parquet_detected", reading)
+    monkeypatch.setattr(parquet_reader, "IN_MEMORY_ROWS", 8)
+    in_memory = read_export([first, second]).collect()
+    monkeypatch.setattr(parquet_reader, "IN_MEMORY_ROWS", 7)
+    streamed = read_export([first, second]).collect()
+
+    assert held == [True, True, False, False]
+    assert_frame_equal(in_memory, streamed)
 
 
 def test_only_a_file_above_the_row_limit_is_streamed(

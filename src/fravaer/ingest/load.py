@@ -28,7 +28,8 @@ from fravaer.ingest.hours import from_hours
 from fravaer.ingest.lessons import combine_lessons, lesson_frame
 from fravaer.ingest.multi import combine, expand_paths, read_hive
 from fravaer.ingest.origin import LINE, Origin
-from fravaer.ingest.reader import read_file_detected
+from fravaer.ingest.parquet import may_hold
+from fravaer.ingest.reader import is_parquet_file, read_file_detected
 from fravaer.ingest.regular import read_regular_text
 from fravaer.ingest.schools import latest_names, names_in_export
 from fravaer.ingest.shapes import (
@@ -173,7 +174,11 @@ def load(
     files: list[FileRead] = []
     lesson_frames: list[pl.LazyFrame] = []
     named: list[tuple[pl.LazyFrame, Origin]] = []
-    for path in expand_paths([str(export) for export in exports]):
+    paths = expand_paths([str(export) for export in exports])
+    # Parquet files are held in memory only while all of them together fit the limit: a year
+    # given as many files is read from disk like one large file (docs/decisions.md).
+    hold = may_hold(p for p in paths if is_parquet_file(p))
+    for path in paths:
         if path.is_dir():
             hive = _names_apart(read_hive(path), Origin(str(path)), named)
             if keep_lines:  # the 1-based row over the folder's files, as its errors count
@@ -186,6 +191,7 @@ def load(
             options,
             keep_lines=keep_lines,
             day_checks=day_checks,
+            hold=hold,
             found=lesson_frames,
             named=named,
         )
@@ -224,6 +230,7 @@ def _read_one(
     *,
     keep_lines: bool,
     day_checks: bool,
+    hold: bool = True,
     found: list[pl.LazyFrame] | None = None,
     named: list[tuple[pl.LazyFrame, Origin]] | None = None,
 ) -> tuple[pl.LazyFrame, Detected, DetectedShape]:
@@ -238,7 +245,7 @@ def _read_one(
     ``named``, and the column is dropped.
     """
     frame, detected = read_file_detected(
-        path, options, keep_lines=keep_lines, day_checks=day_checks
+        path, options, keep_lines=keep_lines, day_checks=day_checks, hold=hold
     )
     origin = _origin(path, detected)
     frame = _names_apart(frame, origin, named)
@@ -248,7 +255,9 @@ def _read_one(
     except BadInputError:
         if keep_lines or shape.shape == "register":
             raise
-        lined, _ = read_file_detected(path, options, keep_lines=True, day_checks=day_checks)
+        lined, _ = read_file_detected(
+            path, options, keep_lines=True, day_checks=day_checks, hold=hold
+        )
         lined = _names_apart(lined, origin, None)
         _to_days(lined, shape, options, origin).collect_schema()
         raise

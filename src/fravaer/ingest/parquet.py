@@ -11,6 +11,7 @@ the checks and every later query read memory instead of decoding the file again;
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,8 +52,11 @@ def read_parquet_detected(
     *,
     keep_lines: bool = False,
     day_checks: bool = True,
+    hold: bool = True,
 ) -> tuple[pl.LazyFrame, Detected]:
-    """Read and validate a Parquet export lazily: only small aggregates are collected.
+    """Read and validate a Parquet export: held in memory when it has at most
+    :data:`IN_MEMORY_ROWS` rows and ``hold`` allows (the run's other Parquet files count too:
+    :func:`fravaer.ingest.load.load`), lazily otherwise; only small aggregates are collected.
 
     ``[columns]`` and ``[codes]`` of ``options`` apply as to a CSV file (docs/ingest.md): a
     column named in ``[columns]`` is read as its canonical column, and a text category column
@@ -77,7 +81,8 @@ def read_parquet_detected(
         schema = scan.collect_schema()
         positions = {canonical: header.index(name) for name, canonical in renamed.items()}
         origin = replace(origin, positions=positions)
-    scan = _in_memory(scan, schema, origin)
+    if hold:
+        scan = _in_memory(scan, schema, origin)
     plans: dict[str, Plan] | None = None
     counts: dict[str, int] = {}
     codes: CodeRule | None = None
@@ -126,13 +131,27 @@ def _in_memory(scan: pl.LazyFrame, schema: pl.Schema, origin: Origin) -> pl.Lazy
     """The columns of ``scan`` that are read, held in memory when the file has at most
     :data:`IN_MEMORY_ROWS` rows; the scan itself otherwise. A page that does not decode is
     refused here as it would be by the checks. The columns read are the canonical ones, the
-    school's name and a lesson-level export's lesson, subject and start
+    school's name, and with a lesson the lesson, subject and start
     (:func:`~fravaer.ingest.plans.column_plans`); any other column of the file is left on disk."""
-    rows = collect_cells(scan.select(pl.len()), origin).item()  # from the file's metadata
-    if rows > IN_MEMORY_ROWS:
+    if collect_cells(scan.select(pl.len()), origin).item() > IN_MEMORY_ROWS:  # from metadata
         return scan
-    read = [name for name in schema if name in (*_KEPT, LESSON, SUBJECT, START_TIME)]
+    lesson = (LESSON, SUBJECT, START_TIME) if LESSON in schema else ()
+    read = [name for name in schema if name in (*_KEPT, *lesson)]
     return collect_cells(scan.select(read), origin).lazy()
+
+
+def may_hold(paths: Iterable[Path]) -> bool:
+    """Whether the Parquet files ``paths`` of one run may be held in memory: together they have
+    at most :data:`IN_MEMORY_ROWS` rows (from their metadata; a file that cannot be read counts
+    none, and its reader says why)."""
+    return sum(map(_rows, paths)) <= IN_MEMORY_ROWS
+
+
+def _rows(path: Path) -> int:
+    try:
+        return int(pl.scan_parquet(path, glob=False).select(pl.len()).collect().item())
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError):
+        return 0
 
 
 def _parquet_columns(header: list[str], options: SourceOptions, origin: Origin) -> dict[str, str]:
@@ -159,7 +178,8 @@ def read_parquet(
     keep_lines: bool = False,
     day_checks: bool = True,
 ) -> pl.LazyFrame:
-    """Read and validate a Parquet export lazily: only small aggregates are collected.
+    """Read and validate a Parquet export (:func:`read_parquet_detected`), held in memory up to
+    :data:`IN_MEMORY_ROWS` rows.
 
     ``options`` give ``[columns]`` and ``[codes]`` as for CSV; ``keep_lines`` adds each row's
     1-based number as :data:`~fravaer.ingest.origin.LINE`; ``day_checks=False`` keeps repeated,

@@ -27,12 +27,18 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 _DEFAULT_OPTIONS = SourceOptions()
 
 
+def is_parquet_file(path: Path) -> bool:
+    """Whether ``path`` is a file that :func:`read_file_detected` reads as Parquet."""
+    return path.suffix.lower() in PARQUET_SUFFIXES and path.is_file()
+
+
 def read_file_detected(
     path: Path,
     options: SourceOptions = _DEFAULT_OPTIONS,
     *,
     keep_lines: bool = False,
     day_checks: bool = True,
+    hold: bool = True,
 ) -> tuple[pl.LazyFrame, Detected]:
     """Read one export file in its own shape, choosing the reader by the suffix; also what was
     detected.
@@ -40,7 +46,8 @@ def read_file_detected(
     ``options`` are those of ``source.toml`` (:class:`~fravaer.ingest.source.SourceOptions`).
     ``keep_lines`` adds each row's source line (CSV), spreadsheet row (Excel) or 1-based row
     (Parquet) as ``_line``; ``day_checks=False`` keeps repeated, conflicting and over-full
-    pupil-days (for ``check``).
+    pupil-days (for ``check``); ``hold=False`` keeps a Parquet file on disk whatever its size
+    (:func:`~fravaer.ingest.parquet.read_parquet_detected`).
     """
     check_readable(path)
     suffix = path.suffix.lower()
@@ -51,7 +58,9 @@ def read_file_detected(
             return finish_hours(table, options, keep_lines=keep_lines)
         return finish(table, options, keep_lines=keep_lines, day_checks=day_checks)
     if suffix in PARQUET_SUFFIXES:
-        return read_parquet_detected(path, options, keep_lines=keep_lines, day_checks=day_checks)
+        return read_parquet_detected(
+            path, options, keep_lines=keep_lines, day_checks=day_checks, hold=hold
+        )
     raise BadInputError(
         Location(str(path)),
         "unsupported file type",
