@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -43,6 +45,19 @@ def test_one_process_per_core_and_thousand_pages(
     monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(cores)), raising=False)
 
     assert site_helpers.processes(pages) == processes
+
+
+def test_one_process_where_cores_are_not_known_or_no_interpreter_can_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert site_helpers.processes(5000) == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert site_helpers.processes(5000) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert site_helpers.processes(5000) == 1
 
 
 def _site(tmp_path: Path, name: str) -> dict[str, bytes]:
@@ -90,6 +105,24 @@ def test_helpers_render_the_pages_of_one_process(
     assert beside == alone
 
 
+def test_a_helper_is_not_sent_the_pupils_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, rendered: list[bool]
+) -> None:
+    """The tokens name the pupils' pages; the pages a helper renders need only the figures."""
+    sent: list[Mapping[str, str]] = []
+    start = site_helpers.Helper.__init__
+
+    def starting(helper: site_helpers.Helper, share: Any, ctx: Any) -> None:
+        sent.append(ctx.tokens)
+        start(helper, share, ctx)
+
+    monkeypatch.setattr(site_helpers.Helper, "__init__", starting)
+    _site(tmp_path, "beside")
+
+    assert sent == [{}, {}]
+    assert rendered == [True, True]
+
+
 def _garbling_python(tmp_path: Path) -> str:
     """An "interpreter" that takes the work and answers with bytes that are no pickle, exit 0."""
     script = tmp_path / "garbling-python"
@@ -100,14 +133,63 @@ def _garbling_python(tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("python", ["/bin/false", "/nowhere/python3", "garbling"])
 def test_a_failing_helper_s_share_is_rendered_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, python: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    three_processes: None,
+    rendered: list[bool],
+    python: str,
 ) -> None:
     alone = _site(tmp_path, "alone")
+    rendered.clear()
     monkeypatch.setattr(
         sys, "executable", _garbling_python(tmp_path) if python == "garbling" else python
     )
 
     assert _site(tmp_path, "beside") == alone
+    assert rendered == [False, False]
+
+
+def test_a_helper_imports_nothing_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, rendered: list[bool]
+) -> None:
+    folder = tmp_path / "here"
+    folder.mkdir()
+    marker = tmp_path / "imported"
+    (folder / "jinja2.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(folder)
+
+    _site(tmp_path, "beside")
+
+    assert rendered == [True, True]
+    assert not marker.exists()
+
+
+def test_helpers_are_ended_when_the_site_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None
+) -> None:
+    started: list[site_helpers.Helper] = []
+    start = site_helpers.Helper.__init__
+
+    def starting(helper: site_helpers.Helper, *args: Any) -> None:
+        start(helper, *args)
+        started.append(helper)
+
+    def failing(*_: Any, **__: Any) -> Any:
+        raise RuntimeError
+
+    monkeypatch.setattr(site_helpers.Helper, "__init__", starting)
+    monkeypatch.setattr(site_helpers, "overview_pages", failing)
+    key = tmp_path / "token.key"
+    key.write_text(KEY_HEX)
+    key.chmod(0o600)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["site", str(DEMO), "-o", str(out), "--key-file", str(key)])
+
+    assert result.exit_code == 70
+    assert len(started) == 2
+    assert all(helper._process is not None for helper in started)
+    assert all(helper._process.poll() is not None for helper in started)  # type: ignore[union-attr]
+    assert not out.exists()
 
 
 def test_a_helper_of_another_copy_of_fravaer_renders_nothing(

@@ -9,9 +9,11 @@ its standard input and writes the rendered pages as one pickle on its standard o
 process renders the overview pages and the first share meanwhile, then takes the helpers' pages
 in order, so the site is byte for byte what one process renders.
 
-A helper writes no file and prints nothing: it inherits no standard error, and on any failure it
-exits non-zero without a word (a message could quote a pupil's figure). A helper that cannot be
-started or fails has its share rendered here instead, so a site never depends on one.
+A helper writes no file and prints nothing: its standard error goes to ``/dev/null``, and on any
+failure it exits non-zero without a word (a message could quote a pupil's figure). It is sent the
+pupils' figures, not their tokens, and runs with ``-P`` (no module from the current folder). A
+helper that cannot be started or fails has its share rendered here instead, so a site never
+depends on one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final, TypeVar
 
 from fravaer.pages import SiteContext
@@ -49,8 +52,11 @@ def site_pages_beside(
     pages shared among :func:`processes` processes."""
     found = dossiers(frames, ctx)
     shares = split(found, processes(len(found)))
-    helpers = [Helper(share, ctx) for share in shares[1:]]
+    # A helper renders pupils' pages by their figures alone: it is not sent the tokens.
+    sent = replace(ctx, tokens={})
+    helpers: list[Helper] = []
     try:
+        helpers += (Helper(share, sent) for share in shares[1:])
         pages = overview_pages(frames, ctx, changes=changes) + render_dossiers(shares[0], ctx)
         for helper, share in zip(helpers, shares[1:], strict=True):
             pages += helper.pages() or render_dossiers(share, ctx)
@@ -62,7 +68,10 @@ def site_pages_beside(
 
 def processes(pages: int) -> int:
     """How many processes render ``pages`` pupil pages: one per core this process may use, at
-    most :data:`MOST_PROCESSES`, and one more than the pages' thousands."""
+    most :data:`MOST_PROCESSES`, and one more than the pages' thousands; one alone where no
+    interpreter can be started (a frozen program has none of its own to start)."""
+    if not sys.executable or getattr(sys, "frozen", False):
+        return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, MOST_PROCESSES, pages // PAGES_PER_HELPER + 1))
 
@@ -76,47 +85,58 @@ def split(pages: Sequence[T], parts: int) -> list[Sequence[T]]:
 
 class Helper:
     """One helper process rendering ``share``: started at once, talked to by a thread of its
-    own, so that this process renders meanwhile."""
+    own, so that this process renders meanwhile. Anything that goes wrong leaves the share to
+    be rendered here (:meth:`pages` is then None)."""
 
     def __init__(self, share: Sequence[Dossier], ctx: SiteContext) -> None:
-        self._pages: Pages | None = None
+        self._out: bytes | None = None
+        self._paths = [dossier.path for dossier in share]
         self._process: subprocess.Popen[bytes] | None = None
         try:
+            work = pickle.dumps((__file__, list(share), ctx), protocol=pickle.HIGHEST_PROTOCOL)
             self._process = subprocess.Popen(
-                [sys.executable, "-m", __name__],
+                # -P: no module from the current folder, which the command itself never reads.
+                [sys.executable, "-P", "-m", __name__],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 # The helper imports the modules this process imported, wherever they came from.
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
-        except OSError as exc:
+            self._thread = threading.Thread(target=self._talk, args=(work,), daemon=True)
+            self._thread.start()
+        except Exception as exc:  # any failure: the share is rendered here
             log.debug("a helper process could not start (%s): rendered here", type(exc).__name__)
-            return
-        work = pickle.dumps((__file__, list(share), ctx), protocol=pickle.HIGHEST_PROTOCOL)
-        self._thread = threading.Thread(target=self._talk, args=(work,), daemon=True)
-        self._thread.start()
+            self.stop()
+            self._process = None
 
     def _talk(self, work: bytes) -> None:
-        """Send the work and take the pages. They come as one pickle, read whole: taken page by
-        page, this thread held the interpreter's lock against the rendering here, and the
-        helper, its pipe full, waited (docs/site.md#rendering-in-a-helper-process)."""
+        """Send the work and take the pages as one pickle, read whole: taken page by page, this
+        thread held the interpreter's lock against the rendering here, and the helper, its pipe
+        full, waited (docs/site.md#rendering-in-a-helper-process)."""
         assert self._process is not None
         try:
             out, _ = self._process.communicate(work)
-            if self._process.returncode == 0:
-                self._pages = pickle.loads(out)
-        except Exception:  # a broken pipe or a cut pickle: the helper failed, rendered here
+        except Exception:  # a broken pipe: the helper failed
             return
+        if self._process.returncode == 0:
+            self._out = out
 
     def pages(self) -> Pages | None:
-        """The rendered pages, in the share's order; None when the helper failed."""
+        """The rendered pages, in the share's order; None when the helper failed. A share is
+        unpacked here, one at a time, so that at most one is held twice."""
         if self._process is None:
             return None
         self._thread.join()
-        if self._pages is None:
+        try:
+            pages: Pages | None = None if self._out is None else pickle.loads(self._out)
+        except Exception:  # a cut or garbled answer: rendered here
+            pages = None
+        self._out = None
+        if pages is None or [path for path, _ in pages] != self._paths:
             log.debug("a helper process failed (exit %s): rendered here", self._process.poll())
-        return self._pages
+            return None
+        return pages
 
     def stop(self) -> None:
         """End the helper if it still runs (this process failed before taking its pages)."""
