@@ -854,27 +854,47 @@ def test_a_streamed_parquet_is_refused_as_one_held_in_memory(
     assert SECRET not in held.message
 
 
-def test_a_damaged_column_that_is_not_read_is_not_decoded(tmp_path: Path) -> None:
-    """A day-level file's `subject` is read only with a lesson: its pages are never decoded."""
-    rows = 2000
-    frame = pl.DataFrame(
+def _damaged_column(tmp_path: Path, frame: pl.DataFrame, column: str) -> Path:
+    """``frame`` as Parquet whose ``column`` has a data page that does not decode."""
+    path = tmp_path / "export.parquet"
+    frame.write_parquet(path, compression="uncompressed", statistics=False)
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(frame.columns.index(column))
+    data = bytearray(path.read_bytes())
+    start = chunk.data_page_offset + chunk.total_compressed_size // 2
+    data[start : start + 16] = bytes(b ^ 0xFF for b in data[start : start + 16])
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _rows_with(column: str, rows: int = 2000) -> pl.DataFrame:
+    return pl.DataFrame(
         {
             s.PUPIL_ID: [f"{i:05d}" for i in range(rows)],
             s.SCHOOL_ID: ["851001"] * rows,
             s.DATE: [date(2024, 1, 2)] * rows,
             s.CATEGORY: ["present"] * rows,
-            "subject": [f"SECRET subject {i}" for i in range(rows)],
+            column: [f"SECRET {column} {i}" for i in range(rows)],
         }
     )
-    path = tmp_path / "export.parquet"
-    frame.write_parquet(path, compression="uncompressed", statistics=False)
-    chunk = pq.ParquetFile(path).metadata.row_group(0).column(4)
-    data = bytearray(path.read_bytes())
-    start = chunk.data_page_offset + chunk.total_compressed_size // 2
-    data[start : start + 16] = bytes(b ^ 0xFF for b in data[start : start + 16])
-    path.write_bytes(bytes(data))
 
-    assert read_parquet(path).collect().height == rows
+
+def test_a_damaged_column_that_is_not_read_is_not_decoded(tmp_path: Path) -> None:
+    """A day-level file's `subject` is read only with a lesson: its pages are never decoded."""
+    path = _damaged_column(tmp_path, _rows_with("subject"), "subject")
+
+    assert read_parquet(path).collect().height == 2000
+
+
+def test_a_damaged_lesson_column_is_refused_held_or_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _damaged_column(tmp_path, _rows_with("lesson"), "lesson")
+    held = refusal(read_parquet, path)
+    _stream_every_file(monkeypatch)
+    streamed = refusal(read_parquet, path)
+
+    assert held.message == streamed.message
+    assert re.fullmatch(rf"{re.escape(str(path))}: cannot read the data \(\w+\)", held.message)
 
 
 def test_parquet_files_together_above_the_row_limit_are_streamed(
