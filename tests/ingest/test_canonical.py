@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ from fravaer import schema as s
 from fravaer.errors import BadInputError, InputMissingError
 from fravaer.ingest import parquet as parquet_reader
 from fravaer.ingest import read_csv, read_export, read_file, read_parquet, reader
-from fravaer.ingest.source import SourceOptions
+from fravaer.ingest.parquet import read_parquet_detected
+from fravaer.ingest.source import LocalCode, SourceOptions
 from tests.profiles import examples
 
 HEADER = "pupil_id,school_id,date,category,absent_fraction,grade,class_name"
@@ -825,6 +827,32 @@ def test_a_streamed_parquet_reads_as_one_held_in_memory(
     assert "parquet" not in held.explain().lower()
     assert "parquet" in streamed.explain().lower()
     assert_frame_equal(held.collect(), streamed.collect())
+
+
+def test_a_streamed_parquet_with_local_columns_and_codes_reads_as_one_held_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = typed_frame(**{s.CATEGORY: pl.Series(["Y", "S", "G", "F"])}).rename(
+        {s.PUPIL_ID: "elev_nr"}
+    )
+    path = write_parquet(tmp_path, frame.with_columns(pl.lit("Skolen").alias(s.SCHOOL_NAME)))
+    options = SourceOptions(
+        columns={s.PUPIL_ID: "elev_nr"},
+        codes={
+            "Y": LocalCode(category="illness"),
+            "S": LocalCode(category="leave"),
+            "G": LocalCode(category="present"),
+            "F": LocalCode(category="unlawful", fraction=Decimal("0.25")),
+        },
+    )
+    held = read_parquet_detected(path, options)
+    _stream_every_file(monkeypatch)
+    streamed = read_parquet_detected(path, options)
+
+    assert "parquet" not in held[0].explain().lower()
+    assert_frame_equal(held[0].collect(), streamed[0].collect())
+    assert held[1] == streamed[1]
+    assert s.SCHOOL_NAME in held[0].collect_schema()
 
 
 @pytest.mark.parametrize(
