@@ -18,6 +18,8 @@ depends on one.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -26,7 +28,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Final, TypeVar
+from typing import IO, Final, TypeVar
 
 from fravaer.pages import SiteContext
 from fravaer.pages.build import Dossier, dossiers, overview_pages, render_dossiers
@@ -84,12 +86,11 @@ def split(pages: Sequence[T], parts: int) -> list[Sequence[T]]:
 
 
 class Helper:
-    """One helper process rendering ``share``: started at once, talked to by a thread of its
-    own, so that this process renders meanwhile. Anything that goes wrong leaves the share to
-    be rendered here (:meth:`pages` is then None)."""
+    """One helper process rendering ``share``: started at once and sent its work by a thread of
+    its own, so that this process renders meanwhile; its pages are read when asked for
+    (:meth:`pages`). Anything that goes wrong leaves the share to be rendered here."""
 
     def __init__(self, share: Sequence[Dossier], ctx: SiteContext) -> None:
-        self._out: bytes | None = None
         self._paths = [dossier.path for dossier in share]
         self._process: subprocess.Popen[bytes] | None = None
         try:
@@ -103,6 +104,7 @@ class Helper:
                 # The helper imports the modules this process imported, wherever they came from.
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
+            _widen(self._process.stdin, self._process.stdout)
             self._thread = threading.Thread(target=self._talk, args=(work,), daemon=True)
             self._thread.start()
         except Exception as exc:  # any failure: the share is rendered here
@@ -111,30 +113,33 @@ class Helper:
             self._process = None
 
     def _talk(self, work: bytes) -> None:
-        """Send the work and take the pages as one pickle, read whole: taken page by page, this
-        thread held the interpreter's lock against the rendering here, and the helper, its pipe
-        full, waited (docs/site.md#rendering-in-a-helper-process)."""
-        assert self._process is not None
-        try:
-            out, _ = self._process.communicate(work)
-        except Exception:  # a broken pipe: the helper failed
-            return
-        if self._process.returncode == 0:
-            self._out = out
+        """Send the work (a failure shows as the helper's exit status)."""
+        stdin = None if self._process is None else self._process.stdin
+        if stdin is not None:
+            with contextlib.suppress(Exception), stdin:
+                stdin.write(work)
 
     def pages(self) -> Pages | None:
-        """The rendered pages, in the share's order; None when the helper failed. A share is
-        unpacked here, one at a time, so that at most one is held twice."""
-        if self._process is None:
+        """The rendered pages, in the share's order; None when the helper failed.
+
+        The helper writes its pages once its whole share is rendered, as one pickle, which
+        this thread reads when its own rendering is done: read by a second thread meanwhile,
+        each chunk waited for the interpreter's lock that the rendering holds, and a helper
+        that finished first took more than a second longer to hand its pages over
+        (docs/site.md#rendering-in-a-helper-process). The shares are unpacked one at a time,
+        so that at most one is held twice."""
+        process = self._process
+        if process is None or process.stdout is None:
             return None
-        self._thread.join()
         try:
-            pages: Pages | None = None if self._out is None else pickle.loads(self._out)
+            with process.stdout:
+                out = process.stdout.read()
+            self._thread.join()
+            pages: Pages | None = pickle.loads(out) if process.wait() == 0 else None
         except Exception:  # a cut or garbled answer: rendered here
             pages = None
-        self._out = None
         if pages is None or [path for path, _ in pages] != self._paths:
-            log.debug("a helper process failed (exit %s): rendered here", self._process.poll())
+            log.debug("a helper process failed (exit %s): rendered here", process.poll())
             return None
         return pages
 
@@ -143,6 +148,19 @@ class Helper:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
             self._process.wait()
+
+
+PIPE_BYTES: Final = 1 << 20
+"""The pipes' buffer, where the system allows it (Linux, up to ``/proc/sys/fs/pipe-max-size``,
+1 MiB by default): a share's 10 MB of figures pass in a few writes rather than 160."""
+
+
+def _widen(*pipes: IO[bytes] | None) -> None:
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    for pipe in pipes:
+        if set_size is not None and pipe is not None:
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
 
 
 def main() -> int:
