@@ -831,7 +831,10 @@ def write_all(
     targets = [path for path, _ in files]
     if len(set(targets)) != len(targets):
         raise ValueError("two outputs with the same path")
-    folders = sorted({path.parent if str(path.parent) else Path() for path in targets})
+    first_in: dict[Path, Path] = {}  # each folder's first target, found in one pass
+    for path in targets:
+        first_in.setdefault(path.parent if str(path.parent) else Path(), path)
+    folders = sorted(first_in)
     for path in targets:
         try:
             check_output(path)
@@ -843,7 +846,7 @@ def write_all(
     stages: dict[Path, tuple[int, Path]] = {}
     try:
         for folder in folders:
-            first = next(p for p in targets if (p.parent if str(p.parent) else Path()) == folder)
+            first = first_in[folder]
             try:
                 stages[folder] = _locked_stage(folder, first)
             except FravaerError as exc:
