@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,19 @@ from tests.profiles import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo-export.csv"
+LESSON_DEMO = [
+    *("demo-data", "--lessons", "--pupils", "120", "--seed", "3", "--until", "2024-03-15"),
+    *("--plant", "leaves-early", "--plant", "subject"),
+]
 
 
-@given(pages=st.lists(st.integers(), max_size=60), parts=st.integers(1, 8))
+@given(count=st.integers(0, 60), parts=st.integers(1, 8))
 @settings(max_examples=examples(200), deadline=None)
-def test_shares_are_the_pages_in_order_in_near_equal_parts(pages: list[int], parts: int) -> None:
-    shares = site_helpers.split(pages, parts)
+def test_shares_are_the_rows_in_order_in_near_equal_parts(count: int, parts: int) -> None:
+    shares = site_helpers.split(count, parts)
 
     assert len(shares) == parts
-    assert [page for share in shares for page in share] == pages
+    assert [row for share in shares for row in share] == list(range(count))
     assert max(map(len, shares)) - min(map(len, shares)) <= 1
 
 
@@ -60,13 +63,14 @@ def test_one_process_where_cores_are_not_known_or_no_interpreter_can_start(
     assert site_helpers.processes(5000) == 1
 
 
-def _site(tmp_path: Path, name: str) -> dict[str, bytes]:
+def _site(tmp_path: Path, name: str, *args: str, export: Path = DEMO) -> dict[str, bytes]:
     key = tmp_path / "token.key"
     if not key.exists():
         key.write_text(KEY_HEX)
         key.chmod(0o600)
     out = tmp_path / name
-    result = CliRunner().invoke(app, ["site", str(DEMO), "-o", str(out), "--key-file", str(key)])
+    command = ["site", str(export), "-o", str(out), "--key-file", str(key), *args]
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     return {str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*.html")}
 
@@ -93,34 +97,55 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return outcomes
 
 
+@pytest.mark.parametrize(
+    ("lessons", "args"),
+    [
+        (False, ()),
+        (False, ("--lang", "en", "--since", "2024-02-01")),
+        (True, ("--lang", "en", "--since", "2024-02-01")),
+    ],
+    ids=["example", "english-since", "lessons"],
+)
 def test_helpers_render_the_pages_of_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, rendered: list[bool]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    three_processes: None,
+    rendered: list[bool],
+    lessons: bool,
+    args: tuple[str, ...],
 ) -> None:
-    beside = _site(tmp_path, "beside")
+    export = DEMO
+    if lessons:  # a lesson-level export with listed pupils and lesson findings
+        export = tmp_path / "lessons.csv"
+        made = CliRunner().invoke(app, [*LESSON_DEMO, "-o", str(export)])
+        assert made.exit_code == 0, made.output
+    beside = _site(tmp_path, "beside", *args, export=export)
     monkeypatch.setattr(site_helpers, "PAGES_PER_HELPER", 10**9)
-    alone = _site(tmp_path, "alone")
+    alone = _site(tmp_path, "alone", *args, export=export)
 
     assert rendered == [True, True]
-    assert len(alone) > 20
+    assert len(alone) > 5
     assert beside == alone
 
 
-def test_a_helper_is_not_sent_the_pupils_tokens(
+def test_a_helper_is_sent_only_its_own_pupils_tokens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, three_processes: None, rendered: list[bool]
 ) -> None:
-    """The tokens name the pupils' pages; the pages a helper renders need only the figures."""
-    sent: list[Mapping[str, str]] = []
+    """The tokens name the pupils' pages: a helper knows those of the pages it renders."""
+    sent: list[tuple[set[str], set[str]]] = []
     start = site_helpers.Helper.__init__
 
     def starting(helper: site_helpers.Helper, share: Any, ctx: Any) -> None:
-        sent.append(ctx.tokens)
+        sent.append((set(ctx.tokens), set(share.listed["pupil_id"])))
         start(helper, share, ctx)
 
     monkeypatch.setattr(site_helpers.Helper, "__init__", starting)
-    _site(tmp_path, "beside")
+    pages = _site(tmp_path, "beside")
 
-    assert sent == [{}, {}]
     assert rendered == [True, True]
+    assert [tokens for tokens, _ in sent] == [pupils for _, pupils in sent]
+    # The site's own process keeps a third of the pupils: neither helper knows theirs.
+    assert len(sent[0][0] | sent[1][0]) < sum(name != "index.html" for name in pages) - 10
 
 
 def _garbling_python(tmp_path: Path) -> str:

@@ -26,12 +26,18 @@ import pickle
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import IO, Final, TypeVar
+from typing import IO, Final
 
 from fravaer.pages import SiteContext
-from fravaer.pages.build import Dossier, dossiers, overview_pages, render_dossiers
+from fravaer.pages.build import (
+    PupilFigures,
+    dossiers,
+    overview_pages,
+    pupil_page,
+    render_dossiers,
+)
+from fravaer.schema import PUPIL_ID, SCHOOL_ID
 from fravaer.site import Changes, SiteFrames
 
 log = logging.getLogger(__name__)
@@ -44,7 +50,6 @@ MOST_PROCESSES: Final = 4
 faster than they are written."""
 
 Pages = list[tuple[str, bytes]]
-T = TypeVar("T")
 
 
 def site_pages_beside(
@@ -52,20 +57,27 @@ def site_pages_beside(
 ) -> Pages:
     """:func:`fravaer.pages.site_pages`, the same pages in the same order, with the pupils'
     pages shared among :func:`processes` processes."""
-    found = dossiers(frames, ctx)
-    shares = split(found, processes(len(found)))
-    # A helper renders pupils' pages by their figures alone: it is not sent the tokens.
-    sent = replace(ctx, tokens={})
+    figures = PupilFigures.of(frames)
+    listed = figures.listed.height
+    shares = [figures.rows(part.start, part.stop) for part in split(listed, processes(listed))]
     helpers: list[Helper] = []
     try:
-        helpers += (Helper(share, sent) for share in shares[1:])
-        pages = overview_pages(frames, ctx, changes=changes) + render_dossiers(shares[0], ctx)
+        helpers += (Helper(share, for_share(ctx, share)) for share in shares[1:])
+        pages = overview_pages(frames, ctx, changes=changes)
+        pages += render_dossiers(dossiers(shares[0], ctx), ctx)
         for helper, share in zip(helpers, shares[1:], strict=True):
-            pages += helper.pages() or render_dossiers(share, ctx)
+            pages += helper.pages() or render_dossiers(dossiers(share, ctx), ctx)
     finally:
         for helper in helpers:
             helper.stop()
     return pages
+
+
+def for_share(ctx: SiteContext, share: PupilFigures) -> SiteContext:
+    """What a helper is told of the site: everything but the tokens of pupils not in its share
+    (the names of their pages, which it does not need)."""
+    pupils = share.listed[PUPIL_ID].to_list()
+    return replace(ctx, tokens={pupil: ctx.tokens[pupil] for pupil in pupils})
 
 
 def processes(pages: int) -> int:
@@ -78,11 +90,11 @@ def processes(pages: int) -> int:
     return max(1, min(cores or 1, MOST_PROCESSES, pages // PAGES_PER_HELPER + 1))
 
 
-def split(pages: Sequence[T], parts: int) -> list[Sequence[T]]:
-    """``pages`` in ``parts`` consecutive shares of sizes that differ by at most one."""
-    size, more = divmod(len(pages), parts)
+def split(count: int, parts: int) -> list[range]:
+    """``count`` rows in ``parts`` consecutive shares of sizes that differ by at most one."""
+    size, more = divmod(count, parts)
     bounds = [i * size + min(i, more) for i in range(parts + 1)]
-    return [pages[bounds[i] : bounds[i + 1]] for i in range(parts)]
+    return [range(bounds[i], bounds[i + 1]) for i in range(parts)]
 
 
 class Helper:
@@ -90,11 +102,12 @@ class Helper:
     its own, so that this process renders meanwhile; its pages are read when asked for
     (:meth:`pages`). Anything that goes wrong leaves the share to be rendered here."""
 
-    def __init__(self, share: Sequence[Dossier], ctx: SiteContext) -> None:
-        self._paths = [dossier.path for dossier in share]
+    def __init__(self, share: PupilFigures, ctx: SiteContext) -> None:
+        pupils = share.listed.select(SCHOOL_ID, PUPIL_ID).rows()
+        self._paths = [pupil_page(school, pupil, ctx) for school, pupil in pupils]
         self._process: subprocess.Popen[bytes] | None = None
         try:
-            work = pickle.dumps((__file__, list(share), ctx), protocol=pickle.HIGHEST_PROTOCOL)
+            work = pickle.dumps((__file__, share, ctx), protocol=pickle.HIGHEST_PROTOCOL)
             self._process = subprocess.Popen(
                 # -P: no module from the current folder, which the command itself never reads.
                 [sys.executable, "-P", "-m", __name__],
@@ -171,7 +184,8 @@ def main() -> int:
         parent_file, share, ctx = pickle.load(sys.stdin.buffer)
         if parent_file != __file__:
             return 1
-        pickle.dump(render_dossiers(share, ctx), sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
+        pages = render_dossiers(dossiers(share, ctx), ctx)
+        pickle.dump(pages, sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
         sys.stdout.buffer.flush()
     except BaseException:  # silent by design: a message could quote a pupil
         return 1

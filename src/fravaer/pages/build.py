@@ -696,9 +696,8 @@ def site_pages(
     ``changes``; ``ctx.tokens`` every listed pupil. ``changes``: the escalations and
     improvements each school's page shows (None: no comparison, and the page says so).
     """
-    return overview_pages(frames, ctx, changes=changes) + render_dossiers(
-        dossiers(frames, ctx), ctx
-    )
+    pupils = dossiers(PupilFigures.of(frames), ctx)
+    return overview_pages(frames, ctx, changes=changes) + render_dossiers(pupils, ctx)
 
 
 def overview_pages(
@@ -718,23 +717,57 @@ def overview_pages(
     return [(path, text.encode("utf-8")) for path, text in pages]
 
 
-def dossiers(frames: SiteFrames, ctx: SiteContext) -> list[Dossier]:
-    """Each listed pupil's page as its figures, in the order of ``frames.listed``: plain Python
-    values, so that a share of them can be rendered in another process."""
+@dataclass(frozen=True)
+class PupilFigures:
+    """What the pupils' pages show: the listed pupils' rows, and theirs of the trend, the
+    direction, the patterns and the weekdays. A share of the pupils (:meth:`rows`) is what a
+    helper process is sent to render their pages (``fravaer.site_helpers``)."""
+
+    listed: pl.DataFrame
+    trend: pl.DataFrame
+    direction: pl.DataFrame
+    patterns: pl.DataFrame
+    weekdays: pl.DataFrame
+
+    @classmethod
+    def of(cls, frames: SiteFrames) -> PupilFigures:
+        return cls(frames.listed, frames.trend, frames.direction, frames.patterns, frames.weekdays)
+
+    def rows(self, start: int, stop: int) -> PupilFigures:
+        """The pupils of the listed rows ``start`` to ``stop`` (in order), with their rows of
+        the other frames."""
+        listed = self.listed.slice(start, stop - start)
+        theirs = pl.col(s.PUPIL_ID).is_in(listed[s.PUPIL_ID].to_list())
+        return PupilFigures(
+            listed,
+            self.trend.filter(theirs),
+            self.direction.filter(theirs),
+            self.patterns.filter(theirs),
+            self.weekdays.filter(theirs),
+        )
+
+
+def pupil_page(school: str, pupil: str, ctx: SiteContext) -> str:
+    """The path of a listed pupil's page in the site: the school's folder and the token."""
+    return f"{ctx.folders[school]}/{ctx.tokens[pupil]}{PAGE_SUFFIX}"
+
+
+def dossiers(figures: PupilFigures, ctx: SiteContext) -> list[Dossier]:
+    """Each listed pupil's page as its figures, in the order of ``figures.listed``."""
     # Each pupil's weeks as rows, in one pass over the trend (not a frame per pupil).
     weeks_by_pupil: dict[str, list[dict[str, Any]]] = {}
-    for week in frames.trend.iter_rows(named=True):
+    for week in figures.trend.iter_rows(named=True):
         weeks_by_pupil.setdefault(week[s.PUPIL_ID], []).append(week)
-    moved = {row[s.PUPIL_ID]: row for row in frames.direction.iter_rows(named=True)}
-    found = {row[s.PUPIL_ID]: row for row in frames.patterns.iter_rows(named=True)}
+    moved = {row[s.PUPIL_ID]: row for row in figures.direction.iter_rows(named=True)}
+    found = {row[s.PUPIL_ID]: row for row in figures.patterns.iter_rows(named=True)}
     # The meeting sheet's figures: the same trend rows (its latest weeks), the weekdays, and
     # for a lesson-level export the lesson finding of `patterns`.
-    sheet_weeks = weeks_of(frames.trend)
-    sheet_days = weekdays_of(frames.weekdays)
-    has_lessons = LESSON_PATTERN in frames.patterns.columns
-    sheet_lessons = lessons_of(frames.patterns) if has_lessons else None
+    sheet_weeks = weeks_of(figures.trend)
+    sheet_days = weekdays_of(figures.weekdays)
+    has_lessons = LESSON_PATTERN in figures.patterns.columns
+    sheet_lessons = lessons_of(figures.patterns) if has_lessons else None
     found_dossiers = []
-    for row in frames.listed.iter_rows(named=True):
+    for row in figures.listed.iter_rows(named=True):
         pupil = row[s.PUPIL_ID]
         sheet = Sheet(
             row,
@@ -744,7 +777,7 @@ def dossiers(frames: SiteFrames, ctx: SiteContext) -> list[Dossier]:
         )
         found_dossiers.append(
             Dossier(
-                f"{ctx.folders[row[s.SCHOOL_ID]]}/{ctx.tokens[pupil]}{PAGE_SUFFIX}",
+                pupil_page(row[s.SCHOOL_ID], pupil, ctx),
                 row,
                 weeks_by_pupil.get(pupil, []),
                 moved.get(pupil),
