@@ -4,16 +4,17 @@
 Rendering a site's pages is Python work, one core's worth, while the machine has more. The
 pupils' pages are split into consecutive shares, one per core this process may use (none for a
 small site: :data:`PAGES_PER_HELPER`); each share but the first goes to a helper process, a fresh
-``python -m fravaer.site_helpers`` that reads its share and the site's context as one pickle on
-its standard input and writes the rendered pages as one pickle on its standard output. This
-process renders the overview pages and the first share meanwhile, then takes the helpers' pages
-in order, so the site is byte for byte what one process renders.
+``python -P -m fravaer.site_helpers`` that reads its share (its pupils' rows of the figures, as
+:class:`~fravaer.pages.build.PupilFigures`) and the site's context as one pickle on its standard
+input and writes the rendered pages as one pickle on its standard output. This process renders
+the overview pages and the first share meanwhile, then takes the helpers' pages in order, so the
+site is byte for byte what one process renders.
 
 A helper writes no file and prints nothing: its standard error goes to ``/dev/null``, and on any
-failure it exits non-zero without a word (a message could quote a pupil's figure). It is sent the
-pupils' figures, not their tokens, and runs with ``-P`` (no module from the current folder). A
-helper that cannot be started or fails has its share rendered here instead, so a site never
-depends on one.
+failure it exits non-zero without a word (a message could quote a pupil's figure). Of the
+pupils' tokens it is sent only those of its own pages, and ``-P`` keeps the current folder off
+its module path. A helper that cannot be started or fails has its share rendered here instead,
+so a site never depends on one.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class Helper:
 
 PIPE_BYTES: Final = 1 << 20
 """The pipes' buffer, where the system allows it (Linux, up to ``/proc/sys/fs/pipe-max-size``,
-1 MiB by default): a share's 10 MB of figures pass in a few writes rather than 160."""
+1 MiB by default), 16 times the default: fewer writes and reads, each of which waits for the
+interpreter's lock while this process renders."""
 
 
 def _widen(*pipes: IO[bytes] | None) -> None:

@@ -3,10 +3,11 @@
 The canonical columns, either typed (string ids, ``date`` as Date, numeric fraction and grade)
 or as strings; ``[columns]`` and ``[codes]`` of ``source.toml`` apply as to a CSV file. The
 cells are checked by :func:`~fravaer.ingest.validate.validate`, which collects only small
-aggregates. A file of at most :data:`IN_MEMORY_ROWS` rows is first read into memory once, so
-the checks and every later query read memory instead of decoding the file again; a larger one
-(a national year) is checked and queried on the scan, without holding it
-(docs/performance.md#layouts). A damaged file is refused (exit 65) here, not in a later query.
+aggregates. A file of at most :data:`IN_MEMORY_ROWS` rows (counted with the run's other
+Parquet files, :func:`may_hold`) is first read into memory once, so the checks and every later
+query read memory instead of decoding the file again; a larger one (a national year, whole or
+in parts) is checked and queried on the scan, without holding it (docs/decisions.md). A
+damaged file is refused (exit 65) here, not in a later query.
 """
 
 from __future__ import annotations
