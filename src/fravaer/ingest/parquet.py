@@ -82,7 +82,7 @@ def read_parquet_detected(
         schema = scan.collect_schema()
         positions = {canonical: header.index(name) for name, canonical in renamed.items()}
         origin = replace(origin, positions=positions)
-    if hold:
+    if hold and may_hold([path]):
         scan = _in_memory(scan, schema, origin)
     plans: dict[str, Plan] | None = None
     counts: dict[str, int] = {}
@@ -129,13 +129,10 @@ def read_parquet_detected(
 
 
 def _in_memory(scan: pl.LazyFrame, schema: pl.Schema, origin: Origin) -> pl.LazyFrame:
-    """The columns of ``scan`` that are read, held in memory when the file has at most
-    :data:`IN_MEMORY_ROWS` rows; the scan itself otherwise. A page that does not decode is
+    """The columns of ``scan`` that are read, held in memory. A page that does not decode is
     refused here as it would be by the checks. The columns read are the canonical ones, the
     school's name, and with a lesson the lesson, subject and start
     (:func:`~fravaer.ingest.plans.column_plans`); any other column of the file is left on disk."""
-    if collect_cells(scan.select(pl.len()), origin).item() > IN_MEMORY_ROWS:  # from metadata
-        return scan
     lesson = (LESSON, SUBJECT, START_TIME) if LESSON in schema else ()
     read = [name for name in schema if name in (*_KEPT, *lesson)]
     return collect_cells(scan.select(read), origin).lazy()
