@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Final
@@ -32,10 +32,8 @@ from fravaer.state import State
 from fravaer.stats import (
     MIN_CELL_DEFAULT,
     MUNICIPALITY,
-    PERIOD,
     parse_periods,
     reference_for,
-    suppress,
 )
 from fravaer.stats_files import warn_stale
 from fravaer.tokens import school_names as folder_names
@@ -118,18 +116,10 @@ def site_files(
         policy=policy,
         as_of=as_of,
         period=period,
+        min_cell=MIN_CELL_DEFAULT,
         parts=parts,
         lessons=lessons,
     )
-    # The school year and its parts are one output: hidden together (docs/stats.md).
-    both = suppress(
-        pl.concat([frames.schools, frames.periods], how="vertical_relaxed"),
-        keys=[SCHOOL_ID],
-        min_cell=MIN_CELL_DEFAULT,
-        as_of=as_of,
-    )
-    year = pl.col(PERIOD) == period.label
-    frames = replace(frames, schools=both.filter(year), periods=both.filter(~year))
     warn_stale(frames.freshness)
     schools = (
         set(frames.listed[SCHOOL_ID].to_list())

@@ -66,6 +66,7 @@ from fravaer.stats import (
     Reference,
     parse_period,
     step_column,
+    suppress,
 )
 from fravaer.trend import (
     ABSENT_DAYS_WEEK,
@@ -97,6 +98,7 @@ def collect_site(
     policy: Policy,
     as_of: date,
     period: Period,
+    min_cell: int,
     parts: int = 1,
     lessons: pl.LazyFrame | None = None,
 ) -> SiteFrames:
@@ -105,7 +107,8 @@ def collect_site(
     ``classified`` is the run's classification (its pupils name the others' pupils); then the
     plans that need them; then the direction of the early warning's candidates; then the early
     warning, trends and directions put together from those, and the quarter rule's counts and
-    the agenda from what is collected (docs/site.md#speed).
+    the agenda from what is collected (docs/site.md#speed). The school year by school and its
+    parts are suppressed together (``min_cell``, as ``fravaer stats``), as the pages need them.
     """
     plans = site(
         frame,
@@ -128,16 +131,18 @@ def collect_site(
     shown = site_shown(classified.lazy(), collected, moving=moving.lazy())
     last = dict(zip(shown, pl.collect_all(list(shown.values())), strict=True))
     listed = done["listed"]
+    # The school year and its parts are one output: hidden together (docs/stats.md).
+    both = suppress(done["schools"], keys=[s.SCHOOL_ID], min_cell=min_cell, as_of=as_of)
     year = pl.col(PERIOD) == period.label
     return SiteFrames(
         listed=listed,
         patterns=done["patterns"],
         early_warning=last["early_warning"],
-        schools=done["schools"].filter(year),
+        schools=both.filter(year),
         classes=done["classes"],
         grades=done["grades"],
         freshness=done["freshness"],
-        periods=done["schools"].filter(~year),
+        periods=both.filter(~year),
         weekdays=done["weekdays"],
         trend=last["trend"],
         direction=last["direction"],
