@@ -56,8 +56,12 @@ Pages = list[tuple[str, bytes]]
 def site_pages_beside(
     frames: SiteFrames, ctx: SiteContext, *, changes: Changes | None = None
 ) -> Pages:
-    """:func:`fravaer.pages.site_pages`, the same pages in the same order, with the pupils'
-    pages shared among :func:`processes` processes."""
+    """Every page of the site as ``(path relative to the site's folder, UTF-8 bytes)``: the
+    overview pages, then the pupils' pages in the order of ``frames.listed``, shared among
+    :func:`processes` processes (the same bytes as one process renders).
+
+    As :func:`~fravaer.pages.build.overview_pages` asks, and ``ctx.tokens`` names every
+    listed pupil."""
     figures = PupilFigures.of(frames)
     listed = figures.listed.height
     shares = [figures.rows(part.start, part.stop) for part in split(listed, processes(listed))]

@@ -19,7 +19,6 @@ from fravaer.pages.build import (
     PAGE_SUFFIX,
     SiteContext,
     collect_site,
-    site_pages,
 )
 from fravaer.pages.meeting import (
     markdown_text,
@@ -37,5 +36,4 @@ __all__ = [
     "sheet_html",
     "sheet_markdown",
     "sheet_view",
-    "site_pages",
 ]

@@ -1,10 +1,11 @@
 """Render the site's pages into memory from the templates (docs/site.md).
 
-:func:`site_pages` lays out the collected figures (:func:`collect_site`) with jinja2, autoescape
-on: every text, from the data or a policy, is HTML-escaped where it lands, and control and
-invisible characters are shown as U+FFFD (``schema.shown_text``) by the environment's
-``finalize`` (:mod:`fravaer.pages.environment`). It reads only the package's own templates;
-the meeting sheet's questions come with the context (``SiteContext.template``).
+:func:`overview_pages` and :func:`render_dossiers` lay out the collected figures
+(:func:`collect_site`) with jinja2, autoescape on: every text, from the data or a policy, is
+HTML-escaped where it lands, and control and invisible characters are shown as U+FFFD
+(``schema.shown_text``) by the environment's ``finalize`` (:mod:`fravaer.pages.environment`).
+It reads only the package's own templates; the meeting sheet's questions come with the context
+(``SiteContext.template``).
 """
 
 from __future__ import annotations
@@ -690,25 +691,18 @@ class Dossier:
     sheet: Sheet
 
 
-def site_pages(
-    frames: SiteFrames, ctx: SiteContext, *, changes: Changes | None = None
-) -> list[tuple[str, bytes]]:
-    """Every page of the site as ``(path relative to the site's folder, UTF-8 bytes)``: the
-    :func:`overview_pages`, then the pupils' pages (:func:`dossiers`, :func:`render_dossiers`).
-
-    ``frames.schools`` and ``frames.periods`` must be suppressed already (``stats.suppress``)
-    and ``ctx.folders`` name every school of ``frames.schools``, ``frames.listed`` and
-    ``changes``; ``ctx.tokens`` every listed pupil. ``changes``: the escalations and
-    improvements each school's page shows (None: no comparison, and the page says so).
-    """
-    pupils = dossiers(PupilFigures.of(frames), ctx)
-    return overview_pages(frames, ctx, changes=changes) + render_dossiers(pupils, ctx)
-
-
 def overview_pages(
     frames: SiteFrames, ctx: SiteContext, *, changes: Changes | None = None
 ) -> list[tuple[str, bytes]]:
-    """The municipality's page and each school's, as :func:`site_pages` gives them."""
+    """The municipality's page and each school's, as ``(path relative to the site's folder,
+    UTF-8 bytes)``; the pupils' pages are :func:`render_dossiers` of :func:`dossiers`
+    (``fravaer.site_helpers.site_pages_beside`` puts them together).
+
+    ``frames.schools`` and ``frames.periods`` must be suppressed already (:func:`collect_site`)
+    and ``ctx.folders`` name every school of ``frames.schools``, ``frames.listed`` and
+    ``changes``. ``changes``: the escalations and improvements each school's page shows (None:
+    no comparison, and the page says so).
+    """
     env = environment()
     pages = [(INDEX, municipality_page(env, frames, ctx))]
     schools = sorted(
