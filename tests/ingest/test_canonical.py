@@ -810,10 +810,19 @@ def _lesson_rows() -> pl.DataFrame:
         typed_frame().with_columns(pl.lit("SECRET").alias("pupil_name")),
         pl.concat([typed_frame(), typed_frame().head(1)]),  # a repeated row, dropped
         typed_frame(**{s.CATEGORY: pl.Series([" illness", "leave ", "present", "unlawful"])}),
+        typed_frame(**{s.CATEGORY: pl.Series(["illness", "leave", "present", "unlawful"])}),
         typed_frame(**{s.CLASS_NAME: pl.Series([" 5.A", "5.A", "5.A", None])}),
         _lesson_rows(),
     ],
-    ids=["typed", "extra-column", "repeated-row", "text-category", "padded-class", "lessons"],
+    ids=[
+        "typed",
+        "extra-column",
+        "repeated-row",
+        "padded-text-category",
+        "text-category",
+        "padded-class",
+        "lessons",
+    ],
 )
 @pytest.mark.parametrize("keep_lines", [False, True])
 def test_a_streamed_parquet_reads_as_one_held_in_memory(
@@ -827,6 +836,22 @@ def test_a_streamed_parquet_reads_as_one_held_in_memory(
     assert "parquet" not in held.explain().lower()
     assert "parquet" in streamed.explain().lower()
     assert_frame_equal(held.collect(), streamed.collect())
+
+
+def test_a_held_text_category_of_canonical_names_reads_as_a_typed_export(tmp_path: Path) -> None:
+    # Held in memory, a category written as text with nothing but canonical names becomes the
+    # canonical Enum once: every later query reads it as it reads the typed file.
+    names = pl.Series(["illness", "leave", "present", "unlawful"])
+    frame = typed_frame(**{s.CATEGORY: names})
+    text = write_parquet(tmp_path, frame, "text.parquet")
+    typed = write_parquet(
+        tmp_path, frame.with_columns(pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE)), "typed.parquet"
+    )
+    padded = write_parquet(tmp_path, typed_frame(**{s.CATEGORY: " " + names}), "padded.parquet")
+
+    assert pl.read_parquet_schema(text)[s.CATEGORY] == pl.String
+    assert read_parquet(text).explain() == read_parquet(typed).explain()
+    assert read_parquet(padded).explain() != read_parquet(typed).explain()
 
 
 def test_a_streamed_parquet_with_local_columns_and_codes_reads_as_one_held_in_memory(

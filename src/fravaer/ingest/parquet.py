@@ -82,7 +82,8 @@ def read_parquet_detected(
         schema = scan.collect_schema()
         positions = {canonical: header.index(name) for name, canonical in renamed.items()}
         origin = replace(origin, positions=positions)
-    if hold and may_hold([path]):
+    held = hold and may_hold([path])
+    if held:
         scan = _in_memory(scan, schema, origin)
     plans: dict[str, Plan] | None = None
     counts: dict[str, int] = {}
@@ -91,16 +92,21 @@ def read_parquet_detected(
         # A text category is read through its few distinct cells: with local codes, through
         # the code table; without, through the canonical names it holds, one cast instead of
         # stripping and comparing every row's text in every pass (docs/performance.md#layouts).
+        # Held in memory with nothing but canonical names, it becomes the canonical Enum there.
         found = collect_cells(scan.group_by(pl.col(s.CATEGORY).cast(pl.String)).len(), origin)
-        if options.codes:
-            codes, counts = code_rule(found, origin, options)
-        rule = codes or canonical_codes(found[s.CATEGORY])
-        try:
-            plans = column_plans(schema, codes=rule)
-        except TypeProblem as problem:
-            raise origin.error(
-                None, problem.column, f"column {problem.problem}", hint=problem.hint
-            ) from None
+        if held and not options.codes and _only_names(found[s.CATEGORY]):
+            scan = _names_as_enum(scan, origin)
+            schema = scan.collect_schema()
+        else:
+            if options.codes:
+                codes, counts = code_rule(found, origin, options)
+            rule = codes or canonical_codes(found[s.CATEGORY])
+            try:
+                plans = column_plans(schema, codes=rule)
+            except TypeProblem as problem:
+                raise origin.error(
+                    None, problem.column, f"column {problem.problem}", hint=problem.hint
+                ) from None
     validated = validate(
         scan.with_row_index(ROW_INDEX),
         schema,
@@ -136,6 +142,21 @@ def _in_memory(scan: pl.LazyFrame, schema: pl.Schema, origin: Origin) -> pl.Lazy
     lesson = (LESSON, SUBJECT, START_TIME) if LESSON in schema else ()
     read = [name for name in schema if name in (*_KEPT, *lesson)]
     return collect_cells(scan.select(read), origin).lazy()
+
+
+def _only_names(cells: pl.Series) -> bool:
+    """Whether a text category's distinct ``cells`` are all canonical names as they are
+    written: no padding, no blank, no code."""
+    return all(cell in s.CATEGORIES for cell in cells.to_list())
+
+
+def _names_as_enum(held: pl.LazyFrame, origin: Origin) -> pl.LazyFrame:
+    """A frame in memory whose text category holds canonical names only, with the category as
+    the canonical Enum: once here, where every later pass would cast the text again. The
+    frame then reads as a typed export's: the same cells, nothing left to refuse in the
+    column (docs/performance.md#layouts)."""
+    category = pl.col(s.CATEGORY).cast(pl.String).cast(s.CATEGORY_DTYPE)
+    return collect_cells(held.with_columns(category), origin).lazy()
 
 
 def may_hold(paths: Iterable[Path]) -> bool:
