@@ -829,13 +829,14 @@ def test_a_streamed_parquet_reads_as_one_held_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame, keep_lines: bool
 ) -> None:
     path = write_parquet(tmp_path, frame)
-    held = read_parquet(path, keep_lines=keep_lines)
+    held, held_detected = read_parquet_detected(path, keep_lines=keep_lines)
     _stream_every_file(monkeypatch)
-    streamed = read_parquet(path, keep_lines=keep_lines)
+    streamed, streamed_detected = read_parquet_detected(path, keep_lines=keep_lines)
 
     assert "parquet" not in held.explain().lower()
     assert "parquet" in streamed.explain().lower()
     assert_frame_equal(held.collect(), streamed.collect())
+    assert held_detected == streamed_detected
 
 
 def test_a_held_text_category_of_canonical_names_reads_as_a_typed_export(tmp_path: Path) -> None:

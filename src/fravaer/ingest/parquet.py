@@ -96,7 +96,7 @@ def read_parquet_detected(
         found = collect_cells(scan.group_by(pl.col(s.CATEGORY).cast(pl.String)).len(), origin)
         if held and not options.codes and _only_names(found[s.CATEGORY]):
             scan = _names_as_enum(scan, origin)
-            schema = scan.collect_schema()
+            schema = pl.Schema({**schema, s.CATEGORY: s.CATEGORY_DTYPE})  # every column kept
         else:
             if options.codes:
                 codes, counts = code_rule(found, origin, options)
