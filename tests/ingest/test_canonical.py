@@ -806,20 +806,29 @@ def _lesson_rows() -> pl.DataFrame:
 @pytest.mark.parametrize(
     "frame",
     [
-        typed_frame(),
+        typed_frame().with_columns(pl.col(s.CATEGORY).cast(s.CATEGORY_DTYPE)),
         typed_frame().with_columns(pl.lit("SECRET").alias("pupil_name")),
         pl.concat([typed_frame(), typed_frame().head(1)]),  # a repeated row, dropped
         typed_frame(**{s.CATEGORY: pl.Series([" illness", "leave ", "present", "unlawful"])}),
-        typed_frame(**{s.CATEGORY: pl.Series(["illness", "leave", "present", "unlawful"])}),
+        typed_frame(),  # a text category of the canonical names
+        typed_frame(
+            **{
+                s.CATEGORY: pl.Series(["illness", "illness", "present", "present"]),
+                s.ABSENT_FRACTION: pl.Series([1.0, 0.5, 0.0, 0.0]),
+            }
+        ),
+        typed_frame().with_columns(pl.col(s.CATEGORY).cast(pl.Categorical)),
         typed_frame(**{s.CLASS_NAME: pl.Series([" 5.A", "5.A", "5.A", None])}),
         _lesson_rows(),
     ],
     ids=[
-        "typed",
+        "enum-category",
         "extra-column",
         "repeated-row",
         "padded-text-category",
         "text-category",
+        "two-of-the-names",
+        "categorical-category",
         "padded-class",
         "lessons",
     ],
@@ -839,6 +848,28 @@ def test_a_streamed_parquet_reads_as_one_held_in_memory(
     assert held_detected == streamed_detected
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        SourceOptions(columns={s.CATEGORY: "fravaerstype"}),
+        SourceOptions(codes={"S": LocalCode(category="illness")}),  # codes the file does not use
+    ],
+    ids=["renamed-category", "unused-codes"],
+)
+def test_a_streamed_parquet_with_options_reads_as_one_held_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: SourceOptions
+) -> None:
+    frame = typed_frame().rename({s.CATEGORY: options.columns.get(s.CATEGORY, s.CATEGORY)})
+    path = write_parquet(tmp_path, frame.with_columns(pl.lit("SECRET").alias("pupil_name")))
+    held = read_parquet_detected(path, options)
+    _stream_every_file(monkeypatch)
+    streamed = read_parquet_detected(path, options)
+
+    assert_frame_equal(held[0].collect(), streamed[0].collect())
+    assert held[1] == streamed[1]
+    assert bool(held[1].codes) == bool(options.codes)  # inspect lists the codes
+
+
 def test_a_held_text_category_of_canonical_names_reads_as_a_typed_export(tmp_path: Path) -> None:
     # Held in memory, a category written as text with nothing but canonical names becomes the
     # canonical Enum once: every later query reads it as it reads the typed file.
@@ -852,7 +883,9 @@ def test_a_held_text_category_of_canonical_names_reads_as_a_typed_export(tmp_pat
 
     assert pl.read_parquet_schema(text)[s.CATEGORY] == pl.String
     assert read_parquet(text).explain() == read_parquet(typed).explain()
+    assert_frame_equal(read_parquet(text).collect(), read_parquet(typed).collect())
     assert read_parquet(padded).explain() != read_parquet(typed).explain()
+    assert_frame_equal(read_parquet(padded).collect(), read_parquet(typed).collect())
 
 
 def test_a_streamed_parquet_with_local_columns_and_codes_reads_as_one_held_in_memory(
@@ -893,8 +926,12 @@ def test_a_streamed_parquet_with_local_columns_and_codes_reads_as_one_held_in_me
             for overrides, _, _ in PARQUET_REFUSALS.values()
         ),
         _damaged_pages,
+        lambda tmp_path: write_parquet(
+            tmp_path,
+            typed_frame(**{s.PUPIL_ID: pl.Series([7, 7, 7, 123])}).drop(s.SCHOOL_ID),
+        ),
     ],
-    ids=[*PARQUET_REFUSALS, "damaged-pages"],
+    ids=[*PARQUET_REFUSALS, "damaged-pages", "wrong-type-and-missing-column"],
 )
 def test_a_streamed_parquet_is_refused_as_one_held_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], Path]

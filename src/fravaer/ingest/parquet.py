@@ -94,19 +94,22 @@ def read_parquet_detected(
         # stripping and comparing every row's text in every pass (docs/performance.md#layouts).
         # Held in memory with nothing but canonical names, it becomes the canonical Enum there.
         found = collect_cells(scan.group_by(pl.col(s.CATEGORY).cast(pl.String)).len(), origin)
-        if held and not options.codes and _only_names(found[s.CATEGORY]):
-            scan = _names_as_enum(scan, origin)
+        as_enum = held and not options.codes and _only_names(found[s.CATEGORY])
+        rule: CodeRule | None = None
+        if as_enum:
             schema = pl.Schema({**schema, s.CATEGORY: s.CATEGORY_DTYPE})  # every column kept
         else:
             if options.codes:
                 codes, counts = code_rule(found, origin, options)
             rule = codes or canonical_codes(found[s.CATEGORY])
-            try:
-                plans = column_plans(schema, codes=rule)
-            except TypeProblem as problem:
-                raise origin.error(
-                    None, problem.column, f"column {problem.problem}", hint=problem.hint
-                ) from None
+        try:  # a column of the wrong type is refused before a missing one (by validate)
+            plans = column_plans(schema, codes=rule)
+        except TypeProblem as problem:
+            raise origin.error(
+                None, problem.column, f"column {problem.problem}", hint=problem.hint
+            ) from None
+        if as_enum:
+            scan = _names_as_enum(scan, origin)
     validated = validate(
         scan.with_row_index(ROW_INDEX),
         schema,
