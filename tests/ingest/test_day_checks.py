@@ -110,7 +110,7 @@ def test_the_short_cut_gives_the_answer_of_every_pupil_day(
         fast = _read(path)
         fast_log = caplog.text
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(validate, "_rows_of_shared_days", lambda days, source: None)
+            patch.setattr(validate, "_rows_of_shared_days", lambda days, source, **_: None)
             caplog.clear()
             slow = _read(path)
             slow_log = caplog.text
@@ -120,6 +120,23 @@ def test_the_short_cut_gives_the_answer_of_every_pupil_day(
     else:
         assert isinstance(fast, pl.DataFrame)
         assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_padded_id_is_its_pupil_when_runs_are_counted(tmp_path: Path, suffix: str) -> None:
+    # "2" and " 2" are one pupil, in two runs: as written there are as many ids as runs, which
+    # must not pass for one run per pupil, or the day of two rows would go unchecked.
+    rows = [
+        "2;851001;2024-03-04;illness;1;3;3.A",
+        "1;851001;2024-03-04;present;0;3;3.A",
+        " 2;851001;2024-03-04;leave;1;3;3.A",
+    ]
+    path = _write(tmp_path, rows, suffix)
+
+    refused = _read(path)
+
+    assert isinstance(refused, str)
+    assert refused.endswith("absent fractions of one pupil-day add up to more than 1")
 
 
 def test_an_ordered_export_with_no_shared_day_is_not_aggregated(
@@ -169,7 +186,7 @@ def test_pupils_whose_hashes_collide_are_checked_as_apart(
     with caplog.at_level(logging.WARNING, logger="fravaer"), pytest.MonkeyPatch.context() as m:
         m.setattr(validate, "RUNS_TO_SORT", runs_to_sort)
         if not shared_days:
-            m.setattr(validate, "_rows_of_shared_days", lambda days, source: None)
+            m.setattr(validate, "_rows_of_shared_days", lambda days, source, **_: None)
         caplog.clear()
         exact = _read(path)
         exact_log = caplog.text

@@ -152,6 +152,8 @@ def validate(
             unindexed.select(typed).select(pl.col(s.PUPIL_ID).alias(_PUPIL), s.DATE),
             origin,
             n_rows=n_rows,
+            # The distinct ids were gathered above; unpadded, they are the pupils read.
+            pupils=len(ids) if ids is not None and s.PUPIL_ID not in padded else None,
         )
         if day_checks
         else []
@@ -241,14 +243,16 @@ def _check_shared_days(
     origin: Origin,
     *,
     n_rows: int,
+    pupils: int | None = None,
 ) -> list[int]:
     """:func:`_check_days` on the days with several rows alone when the rows of each pupil-day
     are known to be next to each other (:func:`_rows_of_shared_days`), on every day otherwise.
 
     ``typed`` carries the record in ``_row``, ``unindexed`` is the same rows without it, and
-    ``days`` has each row's pupil (``_pupil``: the id, or a number in the same order) and date.
+    ``days`` has each row's pupil (``_pupil``: the id, or a number in the same order) and date;
+    ``pupils``, when known, is the number of distinct pupils of ``days``.
     """
-    shared = _rows_of_shared_days(days, origin)
+    shared = _rows_of_shared_days(days, origin, pupils=pupils)
     if shared is None:
         return _check_days(typed, unindexed, origin, n_rows=n_rows)
     if shared.is_empty():
@@ -260,9 +264,12 @@ def _check_shared_days(
     )
 
 
-def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None:
+def _rows_of_shared_days(
+    days: pl.LazyFrame, origin: Origin, *, pupils: int | None = None
+) -> pl.Series | None:
     """The positions of the rows of pupil-days that have more than one row, or None when that
-    is not cheap.
+    is not cheap. ``pupils``: the number of distinct pupils of ``days`` when the caller knows
+    it (else they are counted when needed).
 
     ``days`` has each row's date and pupil (``_pupil``, in an order of pupils). Exports list
     each pupil's days together and in date order: a *run* is rows of one pupil next to each
@@ -303,7 +310,8 @@ def _rows_of_shared_days(days: pl.LazyFrame, origin: Origin) -> pl.Series | None
     # compare than the aggregation over every pupil-day (docs/performance.md#layouts); the
     # pupils are then not even counted.
     if not pupils_in_order and (
-        runs > RUNS_TO_SORT or (runs != _pupils(days, origin) and not _runs_apart(days, origin))
+        runs > RUNS_TO_SORT
+        or (runs != (pupils or _pupils(days, origin)) and not _runs_apart(days, origin))
     ):
         return None
     if not shared:
@@ -340,7 +348,10 @@ def _runs_apart(days: pl.LazyFrame, origin: Origin) -> bool:
     pupil = pl.col(_PUPIL)
     starts = days.filter((pupil != pupil.shift(1)).fill_null(value=True))
     ends = days.filter((pupil != pupil.shift(-1)).fill_null(value=True))
-    first, last = (collect_cells(rows.select(_PUPIL, s.DATE), origin) for rows in (starts, ends))
+    # Together: a lazy source (a national year in hive folders) is read once for both.
+    first, last = collect_cells_all(
+        [rows.select(_PUPIL, s.DATE) for rows in (starts, ends)], origin
+    )
     ranges = pl.concat(
         [first.rename({s.DATE: _FIRST}), last.select(pl.col(s.DATE).alias(_SECOND))],
         how="horizontal",
@@ -498,6 +509,14 @@ def _refuse_conflicts(rows: pl.DataFrame, origin: Origin) -> pl.DataFrame:
             *conflict, "differs from an earlier row for the same pupil, date and category"
         )
     return rows.sort(ROW_INDEX).unique(subset=key, keep="first", maintain_order=True)
+
+
+def collect_cells_all(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
+    """:func:`collect_cells` of several plans at once: what they read in common is read once."""
+    try:
+        return pl.collect_all(frames, engine="streaming")
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
+        raise origin.error(None, None, f"cannot read the data ({type(exc).__name__})") from None
 
 
 def collect_cells(frame: pl.LazyFrame, origin: Origin) -> pl.DataFrame:
