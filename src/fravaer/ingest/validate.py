@@ -97,7 +97,9 @@ def validate(
         unchecked.append(pl.col(LESSON).null_count().alias(f"_decoded_{LESSON}"))
     # A text column's checks (blank, formula, hidden characters) and padding depend on its text
     # alone: they are computed on its distinct values, gathered in the same pass, which costs
-    # less than computing them row by row (docs/performance.md).
+    # less than computing them row by row (docs/performance.md). Each column's distinct values
+    # are a plan of their own, collected with the summary: polars finds them in parallel, and
+    # a lazy source is still read once.
     by_values = [name for name, plan in plans.items() if plan.by_values and name in schema]
     summary = unindexed.select(
         pl.len().alias("rows"),
@@ -111,11 +113,11 @@ def validate(
             for name, flag in padding.items()
             if name not in by_values
         ),
-        *(pl.col(name).unique().implode().alias(f"values {name}") for name in by_values),
         *unchecked,
     )
-    found_summary = collect_cells(summary, origin)
-    values = {name: found_summary[f"values {name}"].explode().to_frame(name) for name in by_values}
+    distinct = [unindexed.select(name).unique() for name in by_values]
+    found_summary, *found_values = collect_cells_all([summary, *distinct], origin)
+    values = dict(zip(by_values, found_values, strict=True))
     ids = values[s.PUPIL_ID].to_series() if s.PUPIL_ID in values else None
 
     def hit(flag: pl.Expr, column: str, alias: str) -> bool:
