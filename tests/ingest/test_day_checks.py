@@ -122,16 +122,25 @@ def test_the_short_cut_gives_the_answer_of_every_pupil_day(
         assert_frame_equal(fast, slow)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_a_padded_id_is_its_pupil_when_runs_are_counted(tmp_path: Path, suffix: str) -> None:
-    # "2" and " 2" are one pupil, in two runs: as written there are as many ids as runs, which
-    # must not pass for one run per pupil, or the day of two rows would go unchecked.
+@pytest.mark.parametrize(
+    "first_id",
+    ["2", " 2", "010203 1234"],
+    ids=["two-runs", "padded-by-a-space", "cpr-with-a-space"],
+)
+def test_a_pupil_in_two_runs_is_one_pupil_when_runs_are_counted(
+    tmp_path: Path, first_id: str
+) -> None:
+    # The pupil's second row comes after another pupil's: two runs of one pupil, whose day of
+    # two rows must be checked. In Parquet the pupils are counted from the distinct ids as
+    # written when none is padded; " 2" and "2", "010203 1234" and "010203-1234" are each
+    # one pupil, so as many ids as runs must not pass for one run per pupil.
+    second_id = "010203-1234" if first_id.startswith("0102") else "2"
     rows = [
-        "2;851001;2024-03-04;illness;1;3;3.A",
+        f"{first_id};851001;2024-03-04;illness;0,75;3;3.A",
         "1;851001;2024-03-04;present;0;3;3.A",
-        " 2;851001;2024-03-04;leave;1;3;3.A",
+        f"{second_id};851001;2024-03-04;leave;0,5;3;3.A",
     ]
-    path = _write(tmp_path, rows, suffix)
+    path = _write(tmp_path, rows, ".parquet")
 
     refused = _read(path)
 
