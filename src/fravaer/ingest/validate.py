@@ -13,6 +13,8 @@ the cell's value, which is children's data (docs/data-format.md).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import polars as pl
@@ -513,21 +515,26 @@ def _refuse_conflicts(rows: pl.DataFrame, origin: Origin) -> pl.DataFrame:
     return rows.sort(ROW_INDEX).unique(subset=key, keep="first", maintain_order=True)
 
 
-def collect_cells_all(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
-    """:func:`collect_cells` of several plans at once: what they read in common is read once."""
-    try:
-        return pl.collect_all(frames, engine="streaming")
-    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
-        raise origin.error(None, None, f"cannot read the data ({type(exc).__name__})") from None
-
-
-def collect_cells(frame: pl.LazyFrame, origin: Origin) -> pl.DataFrame:
-    """Collect, translating polars' errors: their messages can quote cells.
+@contextmanager
+def _cells_read(origin: Origin) -> Iterator[None]:
+    """Translate polars' errors while cells are read: their messages can quote cells.
 
     A panic while the file's cells are first read is a damaged file (a Parquet page that does
     not decode), not a bug of ours: it is refused like any unreadable file.
     """
     try:
-        return frame.collect(engine="streaming")
+        yield
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
         raise origin.error(None, None, f"cannot read the data ({type(exc).__name__})") from None
+
+
+def collect_cells_all(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
+    """:func:`collect_cells` of several plans at once: what they read in common is read once."""
+    with _cells_read(origin):
+        return pl.collect_all(frames, engine="streaming")
+
+
+def collect_cells(frame: pl.LazyFrame, origin: Origin) -> pl.DataFrame:
+    """Collect, translating polars' errors (:func:`_cells_read`)."""
+    with _cells_read(origin):
+        return frame.collect(engine="streaming")
