@@ -230,7 +230,7 @@ def _read_one(
     *,
     keep_lines: bool,
     day_checks: bool,
-    hold: bool = True,
+    hold: bool | None = None,
     found: list[pl.LazyFrame] | None = None,
     named: list[tuple[pl.LazyFrame, Origin]] | None = None,
 ) -> tuple[pl.LazyFrame, Detected, DetectedShape]:

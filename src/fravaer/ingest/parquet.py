@@ -53,11 +53,12 @@ def read_parquet_detected(
     *,
     keep_lines: bool = False,
     day_checks: bool = True,
-    hold: bool = True,
+    hold: bool | None = None,
 ) -> tuple[pl.LazyFrame, Detected]:
-    """Read and validate a Parquet export: held in memory when it has at most
-    :data:`IN_MEMORY_ROWS` rows and ``hold`` allows (the run's other Parquet files count too:
-    :func:`fravaer.ingest.load.load`), lazily otherwise; only small aggregates are collected.
+    """Read and validate a Parquet export: held in memory when ``hold`` says so, lazily
+    otherwise; only small aggregates are collected. ``hold`` is the caller's decision
+    (:func:`fravaer.ingest.load.load` counts the run's Parquet files together, :func:`may_hold`);
+    None: held when the file has at most :data:`IN_MEMORY_ROWS` rows.
 
     ``[columns]`` and ``[codes]`` of ``options`` apply as to a CSV file (docs/ingest.md): a
     column named in ``[columns]`` is read as its canonical column, and a text category column
@@ -82,7 +83,7 @@ def read_parquet_detected(
         schema = scan.collect_schema()
         positions = {canonical: header.index(name) for name, canonical in renamed.items()}
         origin = replace(origin, positions=positions)
-    held = hold and may_hold([path])
+    held = may_hold([path]) if hold is None else hold
     if held:
         scan = _in_memory(scan, schema, origin)
     plans: dict[str, Plan] | None = None

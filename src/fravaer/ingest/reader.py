@@ -38,7 +38,7 @@ def read_file_detected(
     *,
     keep_lines: bool = False,
     day_checks: bool = True,
-    hold: bool = True,
+    hold: bool | None = None,
 ) -> tuple[pl.LazyFrame, Detected]:
     """Read one export file in its own shape, choosing the reader by the suffix; also what was
     detected.
@@ -46,8 +46,8 @@ def read_file_detected(
     ``options`` are those of ``source.toml`` (:class:`~fravaer.ingest.source.SourceOptions`).
     ``keep_lines`` adds each row's source line (CSV), spreadsheet row (Excel) or 1-based row
     (Parquet) as ``_line``; ``day_checks=False`` keeps repeated, conflicting and over-full
-    pupil-days (for ``check``); ``hold=False`` keeps a Parquet file on disk whatever its size
-    (:func:`~fravaer.ingest.parquet.read_parquet_detected`).
+    pupil-days (for ``check``); ``hold`` says whether a Parquet file is held in memory (None:
+    by its own size; :func:`~fravaer.ingest.parquet.read_parquet_detected`).
     """
     check_readable(path)
     suffix = path.suffix.lower()
