@@ -87,10 +87,9 @@ def test_as_of_facts_equal_a_loop(offsets: list[int], today_offset: int) -> None
     on_or_before = [d for d in days if d <= today]
     assert got == (
         max(on_or_before, default=None),
-        min(days, default=None),
         len(later),
         max(later, default=None),
-        sorted({d.year for d in days}),
+        sorted(set(days)),
     )
 
 
@@ -168,6 +167,61 @@ def test_pupils_only_on_weekends_and_holidays_are_counted_once(
         "so they look as if they had left (fravaer check lists the rows)"
     )
     assert not any("weekday" in w or "saturday" in w for w in warnings(caplog))
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.integers(0, 60)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 60),
+)
+def test_the_closed_day_warning_counts_as_a_loop_does(
+    rows: list[tuple[str, int]], as_of_offset: int
+) -> None:
+    # Weekdays alone (most draws of a few rows) take the short cut through the distinct dates.
+    days = [(p, FIRST + timedelta(days=n)) for p, n in rows]
+    as_of = FIRST + timedelta(days=as_of_offset)
+    holidays = public_holidays(2024, 2024)
+    logger = logging.getLogger("fravaer")
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        resolve_as_of(frame_of(days), given=as_of, today=TODAY, where="x.csv")
+    finally:
+        logger.removeHandler(handler)
+
+    counted = {p for p, d in days if d <= as_of}
+    open_days = {p for p, d in days if d <= as_of and d.weekday() < 5 and d not in holidays}
+    closed_only = len(counted - open_days)
+    assert [r for r in records if "Saturdays" in r] == (
+        [
+            f"{closed_only} pupil(s) have rows only on Saturdays, Sundays or public holidays: "
+            "no school day, so they look as if they had left (fravaer check lists the rows)"
+        ]
+        if closed_only
+        else []
+    )
+
+
+def test_without_a_closed_day_the_rows_are_not_read_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> pl.LazyFrame:
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(asof, "closed_only_pupils", refuse)
+    # Monday to Friday, and a Saturday after the as-of date (which does not count).
+    days = [("a", FIRST + timedelta(days=n)) for n in (0, 1, 2, 3, 4, 5)]
+
+    assert resolve_as_of(
+        frame_of(days), given=FIRST + timedelta(days=4), today=TODAY, where="x.csv"
+    ) == FIRST + timedelta(days=4)
+    with pytest.raises(AssertionError, match="read again"):
+        resolve_as_of(frame_of(days), given=None, today=TODAY, where="x.csv")
 
 
 @given(

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from fravaer import schema as s
 from fravaer.calendar import DANISH, public_holidays
-from fravaer.check import closed_only_pupils
-from fravaer.classify import EARLIEST, LATER_LATEST, LATER_ROWS, LATEST, YEARS, as_of_facts
+from fravaer.check import closed_expr, closed_only_pupils
+from fravaer.classify import DATES, LATER_LATEST, LATER_ROWS, LATEST, as_of_facts
 from fravaer.errors import BadInputError, Location
 
 log = logging.getLogger("fravaer")
@@ -116,22 +117,22 @@ def resolve_as_of(
                 today.isoformat(),
                 later_latest.isoformat(),
             )
-    _warn_closed_only(
-        frame, as_of=day, earliest=facts[EARLIEST], years=facts[YEARS], country=holidays
-    )
+    _warn_closed_only(frame, as_of=day, dates=facts[DATES], country=holidays)
     assert isinstance(day, date)
     return day
 
 
-def _warn_closed_only(
-    frame: pl.LazyFrame, *, as_of: date, earliest: date | None, years: list[int], country: str
-) -> None:
-    if earliest is None or earliest > as_of:
-        return
+def _warn_closed_only(frame: pl.LazyFrame, *, as_of: date, dates: list[date], country: str) -> None:
+    """Warn of the pupils registered only on closed days up to ``as_of``; ``dates`` are the
+    distinct dates of ``frame`` (:func:`~fravaer.classify.as_of_facts`)."""
+    days = pl.DataFrame({s.DATE: dates}, schema={s.DATE: pl.Date}).filter(pl.col(s.DATE) <= as_of)
     # The holidays of the years in the data only: a stray year 0001 must not cost 2,000 years.
-    holidays = frozenset().union(
-        *(public_holidays(y, y, country=country) for y in years if y <= as_of.year)
-    )
+    years = days.get_column(s.DATE).dt.year().unique().to_list()
+    holidays = frozenset().union(*(public_holidays(y, y, country=country) for y in years))
+    # No closed day among the dates, no such pupil: the rows need not be read again (a
+    # 0.4 s of a national year, docs/performance.md).
+    if not days.select(closed_expr(holidays).any()).item():
+        return
     pupils = closed_only_pupils(frame, as_of=as_of, holidays=holidays)
     count = pupils.collect(engine="streaming").item()
     if count:

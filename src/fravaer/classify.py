@@ -465,28 +465,28 @@ def pupil_partition_expr(part: int, parts: int) -> pl.Expr:
 
 
 LATEST: Final = "latest"
-EARLIEST: Final = "earliest"
 LATER_ROWS: Final = "later_rows"
 LATER_LATEST: Final = "later_latest"
-YEARS: Final = "years"
+DATES: Final = "dates"
 
 
 def as_of_facts(frame: pl.LazyFrame, *, today: date) -> pl.LazyFrame:
     """What the default as-of date needs, in one pass over the rows (one row).
 
     ``latest`` is the newest date on or before ``today`` (the default as-of date; null when no
-    row is that early), ``earliest`` the oldest date, ``later_rows`` the rows dated after
-    ``today`` and ``later_latest`` the newest of them (null when there are none), ``years`` the
-    distinct calendar years of all rows, ascending (the holidays to look up). ``today`` is
-    the day of the run, read by the caller: leave approved ahead of time is real, but a row
-    dated after the run's day must not move the default as-of date (docs/classify.md#as-of-date).
+    row is that early), ``later_rows`` the rows dated after ``today`` and ``later_latest`` the
+    newest of them (null when there are none), ``dates`` the distinct dates of all rows,
+    ascending (a few hundred a year: whether any row is on a closed day, and the years whose
+    holidays that needs). ``today`` is the day of the run, read by the caller: leave approved
+    ahead of time is real, but a row dated after the run's day must not move the default as-of
+    date (docs/classify.md#as-of-date).
 
     >>> frame = pl.LazyFrame({"date": [date(2024, 3, 7), date(2024, 3, 8), date(2204, 3, 8)]})
     >>> facts = as_of_facts(frame, today=date(2026, 12, 7)).collect().row(0)
-    >>> facts[:4]
-    (datetime.date(2024, 3, 8), datetime.date(2024, 3, 7), 1, datetime.date(2204, 3, 8))
-    >>> facts[4]
-    [2024, 2204]
+    >>> facts[:3]
+    (datetime.date(2024, 3, 8), 1, datetime.date(2204, 3, 8))
+    >>> facts[3]
+    [datetime.date(2024, 3, 7), datetime.date(2024, 3, 8), datetime.date(2204, 3, 8)]
     """
     # Each fact is read off the distinct dates with their number of rows: a year has a few
     # hundred, and grouping the rows by date once costs a third of the five passes over every
@@ -498,10 +498,9 @@ def as_of_facts(frame: pl.LazyFrame, *, today: date) -> pl.LazyFrame:
         .agg(pl.len().alias(rows))
         .select(
             pl.col(s.DATE).filter(~later).max().alias(LATEST),
-            pl.col(s.DATE).min().alias(EARLIEST),
             pl.col(rows).filter(later).sum().cast(pl.Int64).alias(LATER_ROWS),
             pl.col(s.DATE).filter(later).max().alias(LATER_LATEST),
-            pl.col(s.DATE).dt.year().unique().sort().implode().alias(YEARS),
+            pl.col(s.DATE).sort().implode().alias(DATES),
         )
     )
 
