@@ -95,17 +95,21 @@ def _read(path: Path) -> pl.DataFrame | str:
     suffix=st.sampled_from([".csv", ".parquet"]),
     # 0 and 1: as if ordered by date (1: seen in the first two rows when their pupils differ)
     runs_to_sort=st.sampled_from([validate.RUNS_TO_SORT, 0, 1]),
+    # a few: more rows to decide by than the short cut reads
+    marked_rows=st.sampled_from([validate.MARKED_ROWS, 0, 2, 5]),
 )
 def test_the_short_cut_gives_the_answer_of_every_pupil_day(
     tmp_path: Path,
     records: list[str],
     suffix: str,
     runs_to_sort: int,
+    marked_rows: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     path = _write(tmp_path, records, suffix)
     with caplog.at_level(logging.WARNING, logger="fravaer"), pytest.MonkeyPatch.context() as m:
         m.setattr(validate, "RUNS_TO_SORT", runs_to_sort)
+        m.setattr(validate, "MARKED_ROWS", marked_rows)
         caplog.clear()
         fast = _read(path)
         fast_log = caplog.text

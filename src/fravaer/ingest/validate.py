@@ -36,6 +36,10 @@ _UNITS = "_units"
 _CATEGORIES = "_categories"
 _PUPIL = "_pupil"
 _POSITION = "_position"
+_START = "_start"
+_END = "_end"
+_BACK = "_back"
+_SHARED = "_shared"
 _KEY = "_key"
 
 
@@ -288,37 +292,54 @@ def _rows_of_shared_days(
     pupil, day = pl.col(_PUPIL), pl.col(s.DATE)
     same_pupil = (pupil == pupil.shift(1)).fill_null(value=False)
     same_day = same_pupil & (day == day.shift(1)).fill_null(value=False)
-    pupils_in_order_expr = (pupil >= pupil.shift(1)).fill_null(value=True).all()
     # An export ordered by date shows it in its first rows: a run per row and pupils out of
     # order there are enough to take the aggregation, without reading the rest of the rows.
     first_runs, first_in_order = collect_cells(
         days.head(RUNS_TO_SORT + 1).select(
-            (~same_pupil).sum().alias("runs"), pupils_in_order_expr.alias("in_order")
+            (~same_pupil).sum().alias("runs"),
+            (pupil >= pupil.shift(1)).fill_null(value=True).all().alias("in_order"),
         ),
         origin,
     ).row(0)
     if first_runs > RUNS_TO_SORT and not first_in_order:
         return None
-    runs, dates_in_order, pupils_in_order, shared = collect_cells(
+    # One pass reads the rows that decide: each run's first and last row, a date that goes
+    # back, a row of the same day as the row before. An export listed pupil by pupil has few
+    # of them (two passes over every row before: 2.7 s of a national year's 20 s,
+    # docs/performance.md); more than MARKED_ROWS are not cheap.
+    marked = collect_cells(
         days.select(
-            (~same_pupil).sum().alias("runs"),
-            (~same_pupil | (day >= day.shift(1))).all().alias("dates_in_order"),
-            pupils_in_order_expr.alias("pupils_in_order"),
-            same_day.any().alias("shared"),
-        ),
+            _PUPIL,
+            s.DATE,
+            (~same_pupil).alias(_START),
+            (pupil != pupil.shift(-1)).fill_null(value=True).alias(_END),
+            (same_pupil & (day < day.shift(1))).fill_null(value=False).alias(_BACK),
+            same_day.alias(_SHARED),
+        )
+        .filter(pl.col(_START) | pl.col(_END) | pl.col(_BACK) | pl.col(_SHARED))
+        .head(MARKED_ROWS + 1),
         origin,
-    ).row(0)
-    if not dates_in_order:
+    )
+    if marked.height > MARKED_ROWS or marked.get_column(_BACK).any():
         return None
+    starts = marked.filter(_START)
+    runs = starts.height
+    # Within a run the pupil does not change: the pupils are in order when the runs' are.
+    pupils_in_order = bool(
+        starts.select((pupil >= pupil.shift(1)).fill_null(value=True).all()).item()
+    )
     # Many short runs (an export ordered by date has one per row) cost more to sort and
     # compare than the aggregation over every pupil-day (docs/performance.md#layouts); the
     # pupils are then not even counted.
     if not pupils_in_order and (
         runs > RUNS_TO_SORT
-        or (runs != (pupils or _pupils(days, origin)) and not _runs_apart(days, origin))
+        or (
+            runs != (pupils or _pupils(days, origin))
+            and not _runs_apart(starts, marked.filter(_END))
+        )
     ):
         return None
-    if not shared:
+    if not marked.get_column(_SHARED).any():
         return pl.Series(_POSITION, [], dtype=pl.UInt32)
     in_shared_day = same_day | same_day.shift(-1).fill_null(value=False)
     positions = days.with_row_index(_POSITION).filter(in_shared_day).select(_POSITION)
@@ -341,23 +362,26 @@ each other; an export listed school by school has a run or two per pupil. Above 
 ordered by date has a run per row) the pupils are not counted either, and every pupil-day is
 aggregated, even in the (unseen) export of more pupils than this, each in one run."""
 
+MARKED_ROWS = 2 * RUNS_TO_SORT + 1_000_000
+"""At most this many rows are read into memory to decide on the short cut: a run's first and
+last rows, and a million rows of days with several rows (more: every pupil-day is aggregated,
+as when the short cut is not taken)."""
 
-def _runs_apart(days: pl.LazyFrame, origin: Origin) -> bool:
+
+def _runs_apart(starts: pl.DataFrame, ends: pl.DataFrame) -> bool:
     """Whether the runs of each pupil (rows of the pupil next to each other, dates in order)
-    cover date ranges that do not meet: then no pupil-day is in two runs.
+    cover date ranges that do not meet: then no pupil-day is in two runs. ``starts`` and
+    ``ends`` are each run's first and last row, in the order of the runs.
 
     A run's range is its first and last row's dates; the runs are few (one per pupil and
     school for an export listed school by school), so they are sorted and compared in memory.
     """
     pupil = pl.col(_PUPIL)
-    starts = days.filter((pupil != pupil.shift(1)).fill_null(value=True))
-    ends = days.filter((pupil != pupil.shift(-1)).fill_null(value=True))
-    # Together: a lazy source (a national year in hive folders) is read once for both.
-    first, last = collect_cells_all(
-        [rows.select(_PUPIL, s.DATE) for rows in (starts, ends)], origin
-    )
     ranges = pl.concat(
-        [first.rename({s.DATE: _FIRST}), last.select(pl.col(s.DATE).alias(_SECOND))],
+        [
+            starts.select(_PUPIL, pl.col(s.DATE).alias(_FIRST)),
+            ends.select(pl.col(s.DATE).alias(_SECOND)),
+        ],
         how="horizontal",
     ).sort(_PUPIL, _FIRST)
     apart = (pupil != pupil.shift(1)) | (pl.col(_SECOND).shift(1) < pl.col(_FIRST))
