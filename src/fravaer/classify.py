@@ -42,7 +42,7 @@ from fravaer.window import (
 LEFT_AFTER_SCHOOL_DAYS = 5
 """A pupil with no registration in the last 5 school days of their school has left."""
 
-ROWS_PER_PART = 30_000_000
+ROWS_PER_PART = 50_000_000
 """Rows that one evaluation holds at once on an ordinary machine (docs/performance.md)."""
 
 
