@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fravaer import asof
@@ -177,6 +177,7 @@ def test_pupils_only_on_weekends_and_holidays_are_counted_once(
     ),
     st.integers(0, 60),
 )
+@example([("a", 32), ("b", 30)], 33)  # "a" only on Good Friday, a weekday
 def test_the_closed_day_warning_counts_as_a_loop_does(
     rows: list[tuple[str, int]], as_of_offset: int
 ) -> None:

@@ -152,6 +152,23 @@ def test_a_pupil_in_two_runs_is_one_pupil_when_runs_are_counted(
     assert refused.endswith("absent fractions of one pupil-day add up to more than 1")
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_pupil_day_split_across_two_runs_is_checked(tmp_path: Path, suffix: str) -> None:
+    # Pupil 1's runs meet on 6 March (the first ends there, the second starts there): their
+    # ranges are compared by each run's first and last date, and the day is then aggregated.
+    rows = [
+        "1;851001;2024-03-04;present;0;3;3.A",
+        "1;851001;2024-03-06;illness;0,75;3;3.A",
+        "2;851001;2024-03-04;present;0;3;3.A",
+        "1;851001;2024-03-06;leave;0,5;3;3.A",
+    ]
+
+    refused = _read(_write(tmp_path, rows, suffix))
+
+    assert isinstance(refused, str)
+    assert refused.endswith("absent fractions of one pupil-day add up to more than 1")
+
+
 def test_an_ordered_export_with_no_shared_day_is_not_aggregated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -364,8 +364,9 @@ aggregated, even in the (unseen) export of more pupils than this, each in one ru
 
 MARKED_ROWS = 2 * RUNS_TO_SORT + 1_000_000
 """At most this many rows are read into memory to decide on the short cut: a run's first and
-last rows, and a million rows of days with several rows (more: every pupil-day is aggregated,
-as when the short cut is not taken)."""
+last rows, and a million rows of days with several rows. With more, every pupil-day is
+aggregated, as when the short cut is not taken: the same answer, and no list of every row of a
+day with several rows held in memory."""
 
 
 def _runs_apart(starts: pl.DataFrame, ends: pl.DataFrame) -> bool:
