@@ -391,15 +391,15 @@ def _check_lines(lines: pl.LazyFrame, form: Form, origin: Origin) -> pl.LazyFram
         .filter(pl.col("_n") > 1)
         .select(day)
     )
-    (found,) = _collect([summary], origin)
+    found = collect_cells(summary, origin)
     bad = [(row, i) for i, row in enumerate(found.row(0)) if row is not None]
     if bad:
         row, i = min(bad)
         raise origin.error(row, problems[i][0], problems[i][1])
-    (days,) = _collect([shared], origin)
+    days = collect_cells(shared, origin)
     if days.is_empty():
         return lines
-    (rows,) = _collect([lines.join(days.lazy(), on=day, how="semi")], origin)
+    rows = collect_cells(lines.join(days.lazy(), on=day, how="semi"), origin)
     conflict = first_conflict(rows, key, others, row=ROW_INDEX)
     if conflict is not None:
         raise origin.error(
@@ -458,7 +458,7 @@ def _days(parts: pl.LazyFrame, form: Form, origin: Origin, *, line: bool) -> pl.
     days = pupil_day_sums(parts, absent, per_school=scheduled, per_day=scheduled)
     total = pl.sum_horizontal(s.ABSENCE_CATEGORIES)
     over = days.select(pl.col(ROW_INDEX).filter(total > pl.col(_SCHEDULED)).min())
-    (found,) = _collect([over], origin)
+    found = collect_cells(over, origin)
     if (row := found.item()) is not None:
         raise origin.error(
             row,
@@ -470,14 +470,6 @@ def _days(parts: pl.LazyFrame, form: Form, origin: Origin, *, line: bool) -> pl.
         (pl.col(c) * s.DAY_UNITS // pl.col(_SCHEDULED)).alias(c) for c in s.ABSENCE_CATEGORIES
     )
     return day_rows(units.drop(_SCHEDULED), line=line)
-
-
-def _collect(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
-    """Collect small check results, translating polars' errors (their messages quote cells)."""
-    try:
-        return pl.collect_all(frames)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise origin.error(None, None, f"cannot read the data ({type(exc).__name__})") from None
 
 
 __all__ = [

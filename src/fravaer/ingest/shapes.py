@@ -52,6 +52,7 @@ from fravaer.ingest.text import (
     lookalike_expr,
     pupil_id_expr,
 )
+from fravaer.ingest.validate import collect_cells, collect_cells_all
 from fravaer.lessons import START_TIME, SUBJECT
 from fravaer.window import days_expr, units_expr
 
@@ -74,14 +75,6 @@ _ENROLLED = "_enrolled"
 _BACK = "_back_"
 _FORWARD = "_forward_"
 _CONFLICT_ORDER = (s.CATEGORY, s.ABSENT_FRACTION, s.SCHOOL_ID, s.GRADE, s.CLASS_NAME)
-
-
-def _collect(frames: list[pl.LazyFrame], origin: Origin) -> list[pl.DataFrame]:
-    """Collect small check results, translating polars' errors (their messages quote cells)."""
-    try:
-        return pl.collect_all(frames)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise origin.error(None, None, f"cannot read the data ({type(exc).__name__})") from None
 
 
 def _conform(
@@ -316,12 +309,12 @@ def _check_lessons(lessons: pl.LazyFrame, origin: Origin) -> list[int]:
         .filter(pl.col(_COUNT) > pl.col(_LESSONS))
         .select(day)
     )
-    nameless, days = _collect([blank, repeating], origin)
+    nameless, days = collect_cells_all([blank, repeating], origin)
     if (row := nameless.item()) is not None:
         raise origin.error(row, LESSON, "missing lesson")
     if days.is_empty():
         return []
-    (rows,) = _collect([lessons.join(days.lazy(), on=day, how="semi")], origin)
+    rows = collect_cells(lessons.join(days.lazy(), on=day, how="semi"), origin)
     key = [*day, LESSON]
     conflict = first_conflict(rows, key, list(_CONFLICT_ORDER), row=ROW_INDEX)
     if conflict is not None:
@@ -512,7 +505,9 @@ def _check_absence_only(
         ).select(pl.col(ROW_INDEX).min()),
         enrolments.select(pl.col(ROW_INDEX).filter(pl.col(FIRST_DAY) > pl.col(LAST_DAY)).min()),
     ]
-    off_calendar, outside, no_days, reversed_ = (f.item() for f in _collect(checks, origin))
+    off_calendar, outside, no_days, reversed_ = (
+        f.item() for f in collect_cells_all(checks, origin)
+    )
     # Roster faults first: a reversed or calendar-less enrolment makes its pupil's rows "outside".
     if with_roster and reversed_ is not None:
         raise roster_origin.error(reversed_, LAST_DAY, "last_day is before first_day")
@@ -897,15 +892,13 @@ def detect_shape(
         return DetectedShape("lesson", f"the export has a '{LESSON}' column")
     # The frame is validated, so the category is exact: no strip (which polars 2.1 cannot apply
     # after an Enum->String cast in some plans), and no cast (an enum compares with its names).
-    (counts,) = _collect(
-        [
-            frame.select(
-                pl.len().alias("rows"),
-                (pl.col(s.CATEGORY) == s.PRESENT).sum().alias("present"),
-                pl.col(s.DATE).min().alias("first"),
-                pl.col(s.DATE).max().alias("last"),
-            )
-        ],
+    counts = collect_cells(
+        frame.select(
+            pl.len().alias("rows"),
+            (pl.col(s.CATEGORY) == s.PRESENT).sum().alias("present"),
+            pl.col(s.DATE).min().alias("first"),
+            pl.col(s.DATE).max().alias("last"),
+        ),
         origin,
     )
     rows, present, first, last = counts.row(0)
@@ -917,12 +910,10 @@ def detect_shape(
     # rows counted without exact repeats, so that a reader keeping them (``fravaer check``)
     # sees the shape the commands see.
     names = [c for c in frame.collect_schema().names() if c in s.CANONICAL_SCHEMA or c == LESSON]
-    (pupils_frame,) = _collect(
-        [
-            frame.select(names)
-            .unique()
-            .select(pl.col(s.PUPIL_ID).n_unique().alias("pupils"), pl.len().alias("rows"))
-        ],
+    pupils_frame = collect_cells(
+        frame.select(names)
+        .unique()
+        .select(pl.col(s.PUPIL_ID).n_unique().alias("pupils"), pl.len().alias("rows")),
         origin,
     )
     pupils, rows = pupils_frame.row(0)
