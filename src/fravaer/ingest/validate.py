@@ -292,12 +292,12 @@ def _rows_of_shared_days(
     pupil, day = pl.col(_PUPIL), pl.col(s.DATE)
     same_pupil = (pupil == pupil.shift(1)).fill_null(value=False)
     same_day = same_pupil & (day == day.shift(1)).fill_null(value=False)
+    pupils_in_order_expr = (pupil >= pupil.shift(1)).fill_null(value=True).all()
     # An export ordered by date shows it in its first rows: a run per row and pupils out of
     # order there are enough to take the aggregation, without reading the rest of the rows.
     first_runs, first_in_order = collect_cells(
         days.head(RUNS_TO_SORT + 1).select(
-            (~same_pupil).sum().alias("runs"),
-            (pupil >= pupil.shift(1)).fill_null(value=True).all().alias("in_order"),
+            (~same_pupil).sum().alias("runs"), pupils_in_order_expr.alias("in_order")
         ),
         origin,
     ).row(0)
@@ -325,9 +325,7 @@ def _rows_of_shared_days(
     starts = marked.filter(_START)
     runs = starts.height
     # Within a run the pupil does not change: the pupils are in order when the runs' are.
-    pupils_in_order = bool(
-        starts.select((pupil >= pupil.shift(1)).fill_null(value=True).all()).item()
-    )
+    pupils_in_order = bool(starts.select(pupils_in_order_expr).item())
     # Many short runs (an export ordered by date has one per row) cost more to sort and
     # compare than the aggregation over every pupil-day (docs/performance.md#layouts); the
     # pupils are then not even counted.
