@@ -20,17 +20,22 @@ from fravaer import schema as s
 from fravaer.asof import danish_date, resolve_as_of
 from fravaer.calendar import public_holidays
 from fravaer.check import closed_only_pupils
-from fravaer.classify import as_of_facts
+from fravaer.classify import as_of_facts, school_dates
 from fravaer.errors import BadInputError
 
 TODAY = date(2026, 12, 7)
 FIRST = date(2024, 2, 26)  # a Monday
 
 
-def frame_of(rows: list[tuple[str, date]]) -> pl.LazyFrame:
+def frame_of(rows: list[tuple[str, date]], schools: list[str] | None = None) -> pl.LazyFrame:
+    """The rows at school ``A``, or each at its school of ``schools``."""
     return pl.LazyFrame(
-        {s.PUPIL_ID: [p for p, _ in rows], s.DATE: [d for _, d in rows]},
-        schema={s.PUPIL_ID: pl.String, s.DATE: pl.Date},
+        {
+            s.PUPIL_ID: [p for p, _ in rows],
+            s.SCHOOL_ID: schools if schools is not None else ["A"] * len(rows),
+            s.DATE: [d for _, d in rows],
+        },
+        schema={s.PUPIL_ID: pl.String, s.SCHOOL_ID: pl.String, s.DATE: pl.Date},
     )
 
 
@@ -73,15 +78,15 @@ def test_without_a_time_zone_database_the_date_is_still_danish(
 
 
 @given(
-    st.lists(st.integers(-400, 400), max_size=30),
+    st.lists(st.tuples(st.integers(-400, 400), st.sampled_from("AB")), max_size=30),
     st.integers(-50, 50),
 )
-def test_as_of_facts_equal_a_loop(offsets: list[int], today_offset: int) -> None:
-    days = [TODAY + timedelta(days=n) for n in offsets]
+def test_as_of_facts_equal_a_loop(offsets: list[tuple[int, str]], today_offset: int) -> None:
+    days = [TODAY + timedelta(days=n) for n, _ in offsets]
     today = TODAY + timedelta(days=today_offset)
-    frame = frame_of([("p", d) for d in days])
+    frame = frame_of([("p", d) for d in days], schools=[school for _, school in offsets])
 
-    got = as_of_facts(frame, today=today).collect().row(0)
+    got = as_of_facts(school_dates(frame), today=today).collect().row(0)
 
     later = [d for d in days if d > today]
     on_or_before = [d for d in days if d <= today]

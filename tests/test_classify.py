@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from fravaer import schema as s
-from fravaer.classify import classify, pupil_partition_expr
+from fravaer.classify import classify, pupil_partition_expr, school_dates
 from fravaer.ingest.policy import bundled_policies, load_policy
 from fravaer.policy import Policy
 from tests import reference
@@ -149,10 +149,24 @@ def attendance(draw: st.DrawFn) -> tuple[list[Row], date]:
 
 
 def assert_equal_to_reference(
-    rows: list[Row], as_of: date, policy: Policy, ref: RefPolicy, *, include_left: bool
+    rows: list[Row],
+    as_of: date,
+    policy: Policy,
+    ref: RefPolicy,
+    *,
+    include_left: bool,
+    given_days: bool = False,
 ) -> None:
+    """``given_days``: the schools' dates given as the run's as-of pass reads them (every row,
+    those after ``as_of`` too), not read by ``classify``."""
+    frame = to_frame(rows)
     fast = classify(
-        to_frame(rows), policy=policy, national=NATIONAL, as_of=as_of, include_left=include_left
+        frame,
+        policy=policy,
+        national=NATIONAL,
+        as_of=as_of,
+        include_left=include_left,
+        school_days=school_dates(frame).collect() if given_days else None,
     )
     got = {row.pop(s.PUPIL_ID): row for row in fast.collect().iter_rows(named=True)}
     expected = reference.classify(rows, ref, as_of, include_left=include_left)
@@ -170,15 +184,18 @@ def assert_equal_to_reference(
     window=st.sampled_from([1, 3, 7, 20, 100]),
     min_days=st.sampled_from([1, 5, 10]),
     include_left=st.booleans(),
+    given_days=st.booleans(),
 )
 def test_classify_equals_reference(
-    data: tuple[list[Row], date], window: int, min_days: int, include_left: bool
+    data: tuple[list[Row], date], window: int, min_days: int, include_left: bool, given_days: bool
 ) -> None:
     rows, as_of = data
     thresholds = (10, 15, 20)
     policy = make_policy(window, thresholds, min_days)
     ref = reference.aalborg_like(window, tuple(Fraction(t) for t in thresholds), min_days)
-    assert_equal_to_reference(rows, as_of, policy, ref, include_left=include_left)
+    assert_equal_to_reference(
+        rows, as_of, policy, ref, include_left=include_left, given_days=given_days
+    )
 
 
 @st.composite
@@ -366,12 +383,14 @@ def policies(draw: st.DrawFn) -> RefPolicy:
 
 
 @settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=attendance(), ref=policies(), include_left=st.booleans())
+@given(data=attendance(), ref=policies(), include_left=st.booleans(), given_days=st.booleans())
 def test_any_policy_equals_reference(
-    data: tuple[list[Row], date], ref: RefPolicy, include_left: bool
+    data: tuple[list[Row], date], ref: RefPolicy, include_left: bool, given_days: bool
 ) -> None:
     rows, as_of = data
-    assert_equal_to_reference(rows, as_of, to_policy(ref), ref, include_left=include_left)
+    assert_equal_to_reference(
+        rows, as_of, to_policy(ref), ref, include_left=include_left, given_days=given_days
+    )
 
 
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -22,7 +22,7 @@ import polars as pl
 from fravaer import schema as s
 from fravaer.calendar import DANISH, public_holidays
 from fravaer.check import closed_expr, closed_only_pupils
-from fravaer.classify import DATES, LATER_LATEST, LATER_ROWS, LATEST, as_of_facts
+from fravaer.classify import DATES, LATER_LATEST, LATER_ROWS, LATEST, as_of_facts, school_dates
 from fravaer.errors import BadInputError, Location
 
 log = logging.getLogger("fravaer")
@@ -72,6 +72,7 @@ def resolve_as_of(
     today: date,
     where: str,
     holidays: str = DANISH,
+    school_days: pl.DataFrame | None = None,
 ) -> date:
     """The run's as-of date: ``given``, or the newest date in ``frame`` on or before ``today``.
 
@@ -81,6 +82,9 @@ def resolve_as_of(
     "has left" rule would otherwise drop without a word. Counts and dates only, never an id.
     ``holidays`` names the public holidays as ``[calendar] holidays`` does (``"DK"``, another
     country code, or ``"none"``): the source's own, as ``fravaer check`` takes them.
+    ``school_days``: :func:`~fravaer.classify.school_dates` of ``frame`` when the caller has
+    read them (:func:`fravaer.ingest.load.load_at`, which keeps them for the "has left" rule);
+    None: read here.
 
     Raises
     ------
@@ -88,7 +92,9 @@ def resolve_as_of(
         Without ``given``: the data has no rows (``where`` names the first input), or none on
         or before ``today``.
     """
-    facts = as_of_facts(frame, today=today).collect(engine="streaming").row(0, named=True)
+    if school_days is None:
+        school_days = school_dates(frame).collect(engine="streaming")
+    facts = as_of_facts(school_days.lazy(), today=today).collect().row(0, named=True)
     later, later_latest = facts[LATER_ROWS], facts[LATER_LATEST]
     if given is not None:
         day = given

@@ -395,26 +395,25 @@ def evaluate(
     )
 
 
-def _without_left(pupils: pl.LazyFrame, frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+def _without_left(pupils: pl.LazyFrame, school_days: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Drop pupils with no registration in the last 5 school days of their latest school.
 
-    A school's school days are the dates on which it has any registration (docs/data-format.md).
+    A school's school days are the dates on which it has any registration (docs/data-format.md);
+    ``school_days`` has each school's distinct dates (:func:`school_dates`).
     """
     return (
-        pupils.join(_school_recent(frame, as_of), on=s.SCHOOL_ID, how="left")
+        pupils.join(_school_recent(school_days, as_of), on=s.SCHOOL_ID, how="left")
         .filter(pl.col(_LATEST) >= pl.col(_SCHOOL_RECENT))
         .drop(_SCHOOL_RECENT)
     )
 
 
-def _school_recent(frame: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Each school's earliest of its latest 5 school days up to ``as_of``."""
-    # The distinct school-days first (a few hundred per school, a streaming aggregation), then
-    # each school's latest five: grouping the rows by school directly held every row's date.
+def _school_recent(school_days: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Each school's earliest of its latest 5 school days up to ``as_of``, from each school's
+    distinct dates (:func:`school_dates`: a few hundred per school; grouping the rows by school
+    directly held every row's date)."""
     return (
-        frame.filter(pl.col(s.DATE) <= as_of)
-        .group_by(s.SCHOOL_ID, s.DATE)
-        .agg()
+        school_days.filter(pl.col(s.DATE) <= as_of)
         .group_by(s.SCHOOL_ID)
         .agg(pl.col(s.DATE).top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT))
     )
@@ -439,7 +438,9 @@ def left_pupils(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
         .agg(pl.col(s.DATE).max().alias(_LATEST))
     )
     pupils = _latest(spells, [s.PUPIL_ID]).join(
-        _school_recent(frame, as_of), on=s.SCHOOL_ID, how="left"
+        _school_recent(school_dates(frame.filter(pl.col(s.DATE) <= as_of)), as_of),
+        on=s.SCHOOL_ID,
+        how="left",
     )
     return pupils.select(
         (pl.col(_LATEST) < pl.col(_SCHOOL_RECENT)).sum().cast(pl.Int64).alias("left"),
@@ -468,10 +469,20 @@ LATEST: Final = "latest"
 LATER_ROWS: Final = "later_rows"
 LATER_LATEST: Final = "later_latest"
 DATES: Final = "dates"
+ROWS: Final = "rows"
 
 
-def as_of_facts(frame: pl.LazyFrame, *, today: date) -> pl.LazyFrame:
-    """What the default as-of date needs, in one pass over the rows (one row).
+def school_dates(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Each school's distinct dates with their number of rows (``school_id``, ``date``,
+    ``rows``), in one pass over the rows: a few hundred per school. The as-of date's facts
+    (:func:`as_of_facts`) and the "has left" rule (:func:`classify`'s ``school_days``) are both
+    read off them, so a run reads its rows for them once (docs/performance.md)."""
+    return frame.group_by(s.SCHOOL_ID, s.DATE).agg(pl.len().alias(ROWS))
+
+
+def as_of_facts(dates: pl.LazyFrame, *, today: date) -> pl.LazyFrame:
+    """What the default as-of date needs (one row), from each school's distinct dates with
+    their rows (:func:`school_dates` of the rows).
 
     ``latest`` is the newest date on or before ``today`` (the default as-of date; null when no
     row is that early), ``later_rows`` the rows dated after ``today`` and ``later_latest`` the
@@ -481,27 +492,20 @@ def as_of_facts(frame: pl.LazyFrame, *, today: date) -> pl.LazyFrame:
     ahead of time is real, but a row dated after the run's day must not move the default as-of
     date (docs/classify.md#as-of-date).
 
-    >>> frame = pl.LazyFrame({"date": [date(2024, 3, 7), date(2024, 3, 8), date(2204, 3, 8)]})
-    >>> facts = as_of_facts(frame, today=date(2026, 12, 7)).collect().row(0)
+    >>> frame = pl.LazyFrame({"school_id": ["A", "B", "A"],
+    ...     "date": [date(2024, 3, 7), date(2024, 3, 8), date(2204, 3, 8)]})
+    >>> facts = as_of_facts(school_dates(frame), today=date(2026, 12, 7)).collect().row(0)
     >>> facts[:3]
     (datetime.date(2024, 3, 8), 1, datetime.date(2204, 3, 8))
     >>> facts[3]
     [datetime.date(2024, 3, 7), datetime.date(2024, 3, 8), datetime.date(2204, 3, 8)]
     """
-    # Each fact is read off the distinct dates with their number of rows: a year has a few
-    # hundred, and grouping the rows by date once costs a third of the five passes over every
-    # row (docs/performance.md#layouts).
     later = pl.col(s.DATE) > today
-    rows = "_rows"
-    return (
-        frame.group_by(s.DATE)
-        .agg(pl.len().alias(rows))
-        .select(
-            pl.col(s.DATE).filter(~later).max().alias(LATEST),
-            pl.col(rows).filter(later).sum().cast(pl.Int64).alias(LATER_ROWS),
-            pl.col(s.DATE).filter(later).max().alias(LATER_LATEST),
-            pl.col(s.DATE).sort().implode().alias(DATES),
-        )
+    return dates.select(
+        pl.col(s.DATE).filter(~later).max().alias(LATEST),
+        pl.col(ROWS).filter(later).sum().cast(pl.Int64).alias(LATER_ROWS),
+        pl.col(s.DATE).filter(later).max().alias(LATER_LATEST),
+        pl.col(s.DATE).unique().sort().implode().alias(DATES),
     )
 
 
@@ -520,6 +524,7 @@ def classify(
     schools: Sequence[str] | None = None,
     partition: tuple[int, int] | None = None,
     parts: int = 1,
+    school_days: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Place every pupil on the policy's step at ``as_of``, with the national quarter rule.
 
@@ -546,6 +551,10 @@ def classify(
         Evaluate the pupils in this many buckets, one after another (the same result): each
         bucket reads the rows again but holds only its pupils' dates, which bounds the memory
         of a national year (:data:`ROWS_PER_PART` rows a part is the measured choice).
+    school_days
+        :func:`school_dates` of ``frame``, when the caller has them (the run's as-of pass reads
+        them, :func:`fravaer.asof.resolve_as_of`): the "has left" rule then reads no row
+        again. None: read from ``frame``.
 
     Returns
     -------
@@ -585,7 +594,12 @@ def classify(
     else:
         pupils = evaluate(rows, policies=policies, as_of=as_of)
     if not include_left:
-        pupils = _without_left(pupils, frame, as_of)
+        days = (
+            school_dates(frame.filter(pl.col(s.DATE) <= as_of))
+            if school_days is None
+            else school_days.lazy()
+        )
+        pupils = _without_left(pupils, days, as_of)
     if schools is not None:
         pupils = pupils.filter(pl.col(s.SCHOOL_ID).is_in(list(schools)))
 

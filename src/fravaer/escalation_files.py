@@ -89,6 +89,9 @@ class Run:
     """Buckets of pupils that classify evaluates one after another (see ``parts_for``)."""
     lessons: pl.LazyFrame | None = None
     """The lesson frame of a lesson-level export: the meeting sheets say the lesson finding."""
+    school_days: pl.DataFrame | None = None
+    """Each school's dates (:func:`fravaer.classify.school_dates` of ``frame``) when read with
+    the as-of date: the "has left" rule reads no row again."""
     _classified: pl.DataFrame | None = field(default=None, repr=False)
     _escalations: pl.DataFrame | None = field(default=None, repr=False)
 
@@ -104,6 +107,7 @@ class Run:
             as_of=self.as_of,
             include_left=include_left,
             parts=self.parts,
+            school_days=self.school_days,
         ).collect(engine="streaming")
         if not include_left:
             self._classified = classified

@@ -628,6 +628,7 @@ def report(
             names=loaded.school_names() | names,  # a school_names file has the last word
             parts=parts_for(loaded.frame),
             lessons=loaded.lessons,
+            school_days=loaded.school_days,
         )
         state = read_state(state_path) if state_path is not None else State()
         run.compare_with_state(state, source=str(state_path))

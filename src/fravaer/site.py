@@ -161,6 +161,7 @@ def site(
     horizon: int = HORIZON_DAYS,
     parts: int = 1,
     lessons: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
 ) -> SitePlans:
     """The plans of every figure the site shows that needs the classification's pupils.
 
@@ -188,6 +189,9 @@ def site(
     lessons
         The lesson frame of a lesson-level export: ``patterns`` then has the lesson columns
         (as ``fravaer patterns`` on that export), and the dossier says the lesson finding.
+    school_days
+        Each school's dates (:func:`fravaer.classify.school_dates` of ``frame``), read with the
+        as-of date: the statistics' classifications read no row again for them.
 
     Examples
     --------
@@ -223,6 +227,7 @@ def site(
             policy=policy,
             parts=parts,
             classified=classified,
+            school_days=school_days,
         )
 
     return SitePlans(
@@ -233,7 +238,13 @@ def site(
         projection=projection(frame, policy=policy, as_of=as_of, horizon=horizon, pupils=below),
         series=weekly_series(frame, policy=policy, as_of=as_of, weeks=SITE_WEEKS, pupils=listed),
         schools=year_and_parts(
-            frame, policy=policy, as_of=as_of, year=period, parts=parts, classified=classified
+            frame,
+            policy=policy,
+            as_of=as_of,
+            year=period,
+            parts=parts,
+            classified=classified,
+            school_days=school_days,
         ),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
@@ -316,6 +327,7 @@ def year_and_parts(
     year: Period,
     parts: int = 1,
     classified: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """``fravaer stats --by school`` over ``year`` and then over each of
     :func:`school_year_parts` of ``year`` (the trend of the municipality's page), in one table,
@@ -324,7 +336,7 @@ def year_and_parts(
 
     ``classified``: the site's classification at ``as_of``, which the year and the part that
     run to ``as_of`` take their steps from (as :func:`fravaer.stats.stats` does); the earlier
-    parts classify at their ends."""
+    parts classify at their ends (``school_days``: as :func:`fravaer.stats.stats`)."""
     return stats(
         frame,
         by=[s.SCHOOL_ID],
@@ -333,6 +345,7 @@ def year_and_parts(
         policy=policy,
         parts=parts,
         classified=classified,
+        school_days=school_days,
     )
 
 

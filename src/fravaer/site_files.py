@@ -79,6 +79,7 @@ def site_files(
     key: bytes,
     template: MeetingTemplate,
     lessons: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
     since: date | None = None,
     state: State | None = None,
     state_source: str = "",
@@ -86,7 +87,8 @@ def site_files(
     """Every page of the site as of ``as_of``: the municipality's (small cells suppressed as
     ``fravaer stats`` suppresses them), each school's, and each listed pupil's with the meeting
     sheet of ``template``; ``lessons`` (a lesson-level export's lesson frame) adds the lesson
-    finding to the pupils' pages.
+    finding to the pupils' pages. ``school_days``: each school's dates
+    (:func:`fravaer.classify.school_dates` of ``frame``) when read with the as-of date.
 
     With ``since`` (a date before ``as_of``) or ``state`` (the state file's content, named
     ``state_source`` in errors), each school's page shows the escalations and improvements since
@@ -100,7 +102,7 @@ def site_files(
         lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     parts = parts_for(frame)
     # One run: its classification is the site's, and the comparison's when there is one.
-    run = Run(frame, as_of, policy, national, lang=lang, parts=parts)
+    run = Run(frame, as_of, policy, national, lang=lang, parts=parts, school_days=school_days)
     changes, next_state = None, None
     if since is not None or state is not None:
         if since is not None:
@@ -119,6 +121,7 @@ def site_files(
         min_cell=MIN_CELL_DEFAULT,
         parts=parts,
         lessons=lessons,
+        school_days=school_days,
     )
     warn_stale(frames.freshness)
     schools = (

@@ -403,6 +403,7 @@ def _period_stats(
     parts: int,
     classified: pl.LazyFrame | None = None,
     months: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     school_keys = _school_keys(keys)
     if months is None:
@@ -410,7 +411,13 @@ def _period_stats(
     if classified is not None and period.until(as_of) == as_of:
         steps = classified
     else:
-        steps = classify(frame, policy=policy, as_of=period.until(as_of), parts=parts)
+        steps = classify(
+            frame,
+            policy=policy,
+            as_of=period.until(as_of),
+            parts=parts,
+            school_days=school_days,
+        )
     aggs = _aggregations(policy)
     units = _with_steps(_units(months, school_keys), steps, school_keys)
     groups = units.group_by(keys).agg(aggs).with_columns(pl.lit(False).alias(MUNICIPALITY))
@@ -436,6 +443,7 @@ def stats(
     policy: Policy,
     parts: int = 1,
     classified: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Statistics per group and for the whole municipality, for each period (not suppressed).
 
@@ -459,6 +467,10 @@ def stats(
         :func:`fravaer.classify.classify` of ``frame`` with ``policy`` at ``as_of`` (with or
         without a national policy), when the caller has it already (the site): a period that
         runs to ``as_of`` takes its steps from it rather than classifying again.
+    school_days
+        Each school's dates (:func:`fravaer.classify.school_dates` of ``frame``) when the
+        caller read them with the as-of date: the periods' classifications read no row again
+        for the "has left" rule.
 
     Returns
     -------
@@ -498,6 +510,7 @@ def stats(
             parts=parts,
             classified=classified,
             months=shared,
+            school_days=school_days,
         ).with_columns(pl.lit(i).alias(_ORDER))
         for i, (period, shared) in enumerate(zip(periods, months, strict=True))
     ]

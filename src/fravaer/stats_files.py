@@ -77,9 +77,11 @@ def published(
     min_cell: int | None,
     schools: bool,
     where: str,
+    school_days: pl.DataFrame | None = None,
 ) -> Published:
     """The statistics of ``frame`` by ``keys`` for ``periods``, with ``national`` figures
     (``ingest.reference``); ``schools`` also computes the per-school table for a chart.
+    ``school_days``: each school's dates, read with the as-of date (:func:`stats`).
 
     Raises
     ------
@@ -89,13 +91,29 @@ def published(
     """
     parts = parts_for(frame)
     plans = [
-        stats(frame, by=keys, periods=periods, as_of=as_of, policy=policy, parts=parts),
+        stats(
+            frame,
+            by=keys,
+            periods=periods,
+            as_of=as_of,
+            policy=policy,
+            parts=parts,
+            school_days=school_days,
+        ),
         freshness(frame, as_of=as_of),
     ]
     by_school = schools and keys != [SCHOOL_ID]
     if by_school:
         plans.append(
-            stats(frame, by=[SCHOOL_ID], periods=periods, as_of=as_of, policy=policy, parts=parts)
+            stats(
+                frame,
+                by=[SCHOOL_ID],
+                periods=periods,
+                as_of=as_of,
+                policy=policy,
+                parts=parts,
+                school_days=school_days,
+            )
         )
     collected = pl.collect_all(plans, engine="streaming")
     table, fresh = collected[0], collected[1]

@@ -93,7 +93,9 @@ def classify(
     partition = parse_partition(pupil_partition)
     names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
-    frame, day, chosen, national = setup(exports, as_of, policy, options, national=not no_national)
+    frame, day, chosen, national, school_days = setup(
+        exports, as_of, policy, options, national=not no_national
+    )
     result = classify_frame(
         frame,
         policy=chosen,
@@ -103,6 +105,7 @@ def classify(
         schools=school,
         partition=partition,
         parts=parts_for(frame),
+        school_days=school_days,
     ).collect(engine="streaming")
     log.info("classified %d pupil(s) as of %s with %s", result.height, day.isoformat(), chosen.name)
     if school and result.is_empty():
@@ -150,7 +153,7 @@ def explain(
     """
     out_format = resolve_format(fmt, output)
     options = flags.options()
-    frame, day, chosen, _ = setup(exports, as_of, policy, options)
+    frame, day, chosen, *_ = setup(exports, as_of, policy, options)
     rows = explain_frame(frame, policy=chosen, as_of=day, pupil_id=pupil).collect()
     if rows.is_empty():
         raise UsageError(

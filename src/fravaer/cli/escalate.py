@@ -136,7 +136,7 @@ def escalate(
             if meeting_notes is not None
             else (read(asked, national=not no_national), None)
         )
-        frame, day, chosen, national = done
+        frame, day, chosen, national, school_days = done
         run = Run(
             frame,
             day,
@@ -147,6 +147,7 @@ def escalate(
             names=names,
             parts=parts_for(frame),
             lessons=lessons,
+            school_days=school_days,
         )
         if since_day is not None:
             if since_day >= day:

@@ -46,13 +46,15 @@ class Reading:
 
 
 class Setup(NamedTuple):
-    """The exports as one frame, the as-of date, the policy in force on it and the national rule
-    (None when not asked for)."""
+    """The exports as one frame, the as-of date, the policy in force on it, the national rule
+    (None when not asked for), and each school's dates (:func:`fravaer.classify.school_dates`,
+    read with the as-of date: :func:`fravaer.classify.classify`'s ``school_days``)."""
 
     frame: pl.LazyFrame
     as_of: date
     policy: Policy
     national: Policy | None
+    school_days: pl.DataFrame | None
 
 
 def reading(exports: list[str], as_of: str | None, policy: str, options: SourceOptions) -> Reading:
@@ -98,6 +100,7 @@ def read_loaded(
         day,
         pick_version(asked.choice, as_of=day),
         resolve_policy(NATIONAL_POLICY, as_of=day) if national else None,
+        loaded.school_days,
     )
     return setup, loaded
 

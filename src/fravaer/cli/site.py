@@ -93,7 +93,9 @@ def site(
     template = read_meeting_template(meeting_template)
     with state_lock(state):
         recorded = read_state(state) if state is not None else None  # refused before any work
-        (frame, day, chosen, national), loaded = setup.read_loaded(asked, national=True)
+        (frame, day, chosen, national, school_days), loaded = setup.read_loaded(
+            asked, national=True
+        )
         assert national is not None
         if since_day is not None and since_day >= day:
             raise UsageError(f"--since must be before the as-of date {day.isoformat()}")
@@ -110,6 +112,7 @@ def site(
             state_source=str(state),
             template=template,
             lessons=loaded.lessons,
+            school_days=school_days,
         )
         written = [(output / p, data) for p, data in pages.files]
         removed = write_tree(output, written, prune=PUPIL_PAGE)

@@ -125,7 +125,7 @@ def stats(
     names = xlsx_school_names(school_names_file, out_format, elsewhere=chart is not None)
     references_frame = read_reference(reference)
     options = flags.options()
-    frame, day, chosen, _ = setup(exports, as_of, policy, options)
+    frame, day, chosen, _, school_days = setup(exports, as_of, policy, options)
     periods = parse_periods(period, as_of=day)
     threshold = None if no_suppression else min_cell
     shown = published(
@@ -138,6 +138,7 @@ def stats(
         min_cell=threshold,
         schools=chart is not None,
         where=str(Path(exports[0])),
+        school_days=school_days,
     )
     result = shown.table
     drawn = (

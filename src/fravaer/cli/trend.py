@@ -114,7 +114,7 @@ def trend(
     out_format = resolve_format(fmt, output)
     names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
-    frame, day, chosen, _ = setup(exports, as_of, policy, options)
+    frame, day, chosen, *_ = setup(exports, as_of, policy, options)
     who: list[str] | pl.LazyFrame = (
         [pupil]
         if pupil is not None
@@ -222,7 +222,7 @@ def patterns(
     names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     # A lesson-level export's lessons come with its days, for the lesson patterns.
-    (frame, day, chosen, _), lessons = read_with_lessons(reading(exports, as_of, policy, options))
+    (frame, day, chosen, *_), lessons = read_with_lessons(reading(exports, as_of, policy, options))
     if lessons is not None:
         # The lesson patterns read the lessons and the days in several steps: read the export
         # once (a lesson-level export's days are a sixth of its rows).
@@ -276,7 +276,7 @@ def early_warning(
     out_format = resolve_format(fmt, output)
     names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
-    (frame, day, chosen, _), lessons = read_with_lessons(reading(exports, as_of, policy, options))
+    (frame, day, chosen, *_), lessons = read_with_lessons(reading(exports, as_of, policy, options))
     if lessons is not None:  # read the export once, as patterns does
         lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     result = early_warning_frame(

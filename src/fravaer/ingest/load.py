@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from fravaer import schema as s
 from fravaer.asof import resolve_as_of
-from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils
+from fravaer.classify import LEFT_AFTER_SCHOOL_DAYS, left_pupils, school_dates
 from fravaer.errors import BadInputError, PolicyError
 from fravaer.ingest.detected import Detected
 from fravaer.ingest.hours import from_hours
@@ -68,6 +68,9 @@ class Loaded:
     named: list[tuple[pl.LazyFrame, Origin]] = field(default_factory=list)
     """Each export's school names (:func:`names_in_export`) and its origin, uncollected: only
     the commands that show names read them (:meth:`school_names`)."""
+    school_days: pl.DataFrame | None = None
+    """:func:`~fravaer.classify.school_dates` of ``frame``, read with the as-of date by
+    :func:`load_at` (the "has left" rule needs them too); None from :func:`load`."""
 
     def school_names(self) -> dict[str, str]:
         """School id -> name, from a school-name column of the exports (``skolenavn``,
@@ -218,10 +221,17 @@ def load_at(
     in errors; by default the first file read."""
     loaded = load(exports, options, keep_lines=keep_lines, day_checks=day_checks, lessons=lessons)
     named = where if where is not None else str(loaded.files[0].path)
+    # One pass reads each school's dates: the as-of date's facts and the "has left" rule's.
+    school_days = school_dates(loaded.frame).collect(engine="streaming")
     day = resolve_as_of(
-        loaded.frame, given=given, today=today, where=named, holidays=options.holiday_country
+        loaded.frame,
+        given=given,
+        today=today,
+        where=named,
+        holidays=options.holiday_country,
+        school_days=school_days,
     )
-    return loaded, day
+    return replace(loaded, school_days=school_days), day
 
 
 def _read_one(

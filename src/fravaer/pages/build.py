@@ -102,6 +102,7 @@ def collect_site(
     min_cell: int,
     parts: int = 1,
     lessons: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
 ) -> SiteFrames:
     """Every figure of the site, each computed once, in :mod:`fravaer.site`'s rounds.
 
@@ -110,6 +111,7 @@ def collect_site(
     warning, trends and directions put together from those, and the quarter rule's counts and
     the agenda from what is collected (docs/site.md#speed). The school year by school and its
     parts are suppressed together (``min_cell``, as ``fravaer stats``), as the pages need them.
+    ``school_days``: each school's dates, read with the as-of date (:func:`fravaer.site.site`).
     """
     plans = site(
         frame,
@@ -121,6 +123,7 @@ def collect_site(
         period=period,
         parts=parts,
         lessons=lessons,
+        school_days=school_days,
     )
     # One plan at a time: the peak memory is the largest plan's (docs/site.md#speed).
     done = {name: plan.collect() for name, plan in plans.named().items()}
