@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fravaer.classify import school_dates
 from fravaer.errors import UsageError
 from fravaer.ingest.policy import load_policy
 from fravaer.stats import (
@@ -551,6 +552,36 @@ def test_freshness_counts_school_days_behind_the_newest() -> None:
     rows += [Row("2", "B", d, "present", Fraction(0)) for d in days[:22]]
     out = freshness(to_frame(rows), as_of=days[-1]).collect()
     assert out.rows() == [("A", days[-1], 0), ("B", days[21], 8)]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("ABC"), st.integers(0, 40)), max_size=60),
+    st.integers(-2, 42),
+)
+def test_freshness_equals_a_loop_from_the_rows_or_the_schools_dates(
+    cells: list[tuple[str, int]], as_of_offset: int
+) -> None:
+    start = date(2024, 1, 1)
+    rows = pl.LazyFrame(
+        {
+            "school_id": [school for school, _ in cells],
+            "date": [start + timedelta(days=n) for _, n in cells],
+        },
+        schema={"school_id": pl.String, "date": pl.Date},
+    )
+    as_of = start + timedelta(days=as_of_offset)
+    kept = [(school, start + timedelta(days=n)) for school, n in cells]
+    kept = [(school, day) for school, day in kept if day <= as_of]
+    dates = {day for _, day in kept}
+    expected = []
+    for school in sorted({school for school, _ in kept}):
+        latest = max(day for other, day in kept if other == school)
+        expected.append((school, latest, sum(1 for day in dates if day > latest)))
+
+    # The stats and the site give it each school's dates, read with the as-of date.
+    for given_rows in (rows, school_dates(rows)):
+        assert freshness(given_rows, as_of=as_of).collect().rows() == expected
 
 
 def test_reference_falls_back_to_the_latest_earlier_school_year() -> None:

@@ -191,7 +191,8 @@ def site(
         (as ``fravaer patterns`` on that export), and the dossier says the lesson finding.
     school_days
         Each school's dates (:func:`fravaer.classify.school_dates` of ``frame``), read with the
-        as-of date: the statistics' classifications read no row again for them.
+        as-of date: the statistics' classifications and the freshness read them instead of the
+        rows.
 
     Examples
     --------
@@ -248,7 +249,7 @@ def site(
         ),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
-        freshness=freshness(frame, as_of=as_of),
+        freshness=freshness(frame if school_days is None else school_days.lazy(), as_of=as_of),
         weekdays=weekday_absence(rows, windows, categories=policy.primary.categories, as_of=as_of),
     )
 

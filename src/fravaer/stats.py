@@ -528,7 +528,9 @@ def freshness(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     """Each school's latest registration on or before ``as_of``, and how far it lags.
 
     ``school_days_behind`` counts the dates with a registration at any school after the school's
-    latest date, up to the newest date in the data. Sorted by school.
+    latest date, up to the newest date in the data. Sorted by school. ``frame`` is the rows, or
+    each school's distinct dates (:func:`fravaer.classify.school_dates` of them): the same
+    answer, from a few hundred rows per school.
 
     >>> from datetime import date
     >>> frame = pl.LazyFrame({"school_id": ["A", "A", "B"],

@@ -81,7 +81,8 @@ def published(
 ) -> Published:
     """The statistics of ``frame`` by ``keys`` for ``periods``, with ``national`` figures
     (``ingest.reference``); ``schools`` also computes the per-school table for a chart.
-    ``school_days``: each school's dates, read with the as-of date (:func:`stats`).
+    ``school_days``: each school's dates, read with the as-of date: the periods'
+    classifications (:func:`stats`) and the freshness read them instead of the rows.
 
     Raises
     ------
@@ -100,7 +101,8 @@ def published(
             parts=parts,
             school_days=school_days,
         ),
-        freshness(frame, as_of=as_of),
+        # Read off each school's dates when the run has them (the rows are not read again).
+        freshness(frame if school_days is None else school_days.lazy(), as_of=as_of),
     ]
     by_school = schools and keys != [SCHOOL_ID]
     if by_school:
