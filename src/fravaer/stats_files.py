@@ -91,32 +91,26 @@ def published(
         the export.
     """
     parts = parts_for(frame)
-    plans = [
-        stats(
+
+    def by(group: list[str]) -> pl.LazyFrame:
+        return stats(
             frame,
-            by=keys,
+            by=group,
             periods=periods,
             as_of=as_of,
             policy=policy,
             parts=parts,
             school_days=school_days,
-        ),
+        )
+
+    plans = [
+        by(keys),
         # Read off each school's dates when the run has them (the rows are not read again).
         freshness(frame if school_days is None else school_days.lazy(), as_of=as_of),
     ]
     by_school = schools and keys != [SCHOOL_ID]
     if by_school:
-        plans.append(
-            stats(
-                frame,
-                by=[SCHOOL_ID],
-                periods=periods,
-                as_of=as_of,
-                policy=policy,
-                parts=parts,
-                school_days=school_days,
-            )
-        )
+        plans.append(by([SCHOOL_ID]))
     collected = pl.collect_all(plans, engine="streaming")
     table, fresh = collected[0], collected[1]
     _check_group_keys(table, keys, where)
