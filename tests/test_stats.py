@@ -684,3 +684,9 @@ def test_several_periods_are_each_period_alone(
     ]
     expected = pl.concat([a.collect() for a in alone], how="vertical_relaxed")
     assert together.collect().equals(expected)
+    # The schools' dates as the run reads them (every row, those after as_of too): the same.
+    days = school_dates(frame).collect()
+    given_days = stats(
+        frame, by=keys, periods=chosen, as_of=as_of, policy=policy, parts=parts, school_days=days
+    )
+    assert given_days.collect().equals(expected)

@@ -251,7 +251,10 @@ def _stats(run: Run, spec: Any, ctx: Context) -> list[Planned]:
     def plan(_: Run, school: str | None, name: str | None) -> list[Planned]:
         path = ctx.output(spec.file, run.as_of, name)
         fmt = _format(spec, path, TABLE_OR_MACHINE)
-        frame = run.frame if school is None else run.frame.filter(pl.col(s.SCHOOL_ID) == school)
+        frame, days = run.frame, run.school_days
+        if school is not None:  # the school's own rows, and its own dates
+            frame = frame.filter(pl.col(s.SCHOOL_ID) == school)
+            days = None if days is None else days.filter(pl.col(s.SCHOOL_ID) == school)
         shown = published(
             frame,
             keys=keys,
@@ -262,6 +265,7 @@ def _stats(run: Run, spec: Any, ctx: Context) -> list[Planned]:
             min_cell=spec.min_cell if spec.suppression else None,
             schools=spec.chart is not None,
             where=ctx.export,
+            school_days=days,
         )
         data = stats_bytes(
             shown,
@@ -337,6 +341,7 @@ def _site(run: Run, spec: Any, ctx: Context) -> list[Planned]:
         key=ctx.token_key(),
         template=ctx.template or read_meeting_template(None),
         lessons=run.lessons,
+        school_days=run.school_days,
     )
     if pages.early_warning is not None:
         ctx.early_warnings.setdefault(HORIZON_DAYS, pages.early_warning)

@@ -727,6 +727,7 @@ def patterns(
     fdr: float = FDR,
     lessons: pl.LazyFrame | None = None,
     classified: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Absence by weekday and around weekends/holidays, partial days and runs, per pupil.
 
@@ -754,6 +755,9 @@ def patterns(
         :func:`fravaer.classify.classify` of ``frame`` with ``policy``, ``as_of`` and
         ``schools`` (with or without a national policy), when the caller has it already (the
         early warning, the site): it is not computed again. None: computed here.
+    school_days
+        Each school's dates (:func:`fravaer.classify.school_dates` of ``frame``) when read
+        with the as-of date: the classification computed here reads no row again for them.
 
     Returns
     -------
@@ -788,7 +792,9 @@ def patterns(
     (100.0, 'wednesday', 'weekday')
     """
     if classified is None:
-        classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
+        classified = classify(
+            frame, policy=policy, as_of=as_of, schools=schools, school_days=school_days
+        )
     pupils = classified.select(s.PUPIL_ID, s.SCHOOL_ID, s.CLASS_NAME)
     # Grouped on the id as a categorical, its integer code (exact, cheaper than its text); the
     # id is text again per pupil, before any join, sort or output (docs/performance.md#the-site).
@@ -1077,6 +1083,7 @@ def early_warning(
     schools: Sequence[str] | None = None,
     fdr: float = FDR,
     lessons: pl.LazyFrame | None = None,
+    school_days: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Pupils below step 1 today with a flagged pattern, a rising trend or a projected crossing.
 
@@ -1086,7 +1093,8 @@ def early_warning(
     :func:`projection` is at or above :func:`first_threshold`: a rise from 2 % to 3 % is no
     warning) and ``projected`` (:func:`projection` crosses within ``horizon`` school days).
     With ``lessons``, the lesson frame of a lesson-level export, a lesson pattern is a pattern
-    too (:func:`patterns` with ``lessons``).
+    too (:func:`patterns` with ``lessons``). ``school_days``: each school's dates, read with
+    the as-of date (:func:`fravaer.classify.classify`).
 
     Returns
     -------
@@ -1095,7 +1103,9 @@ def early_warning(
         :data:`fravaer.lessons.LESSON_PATTERN_COLUMNS`), sorted by the projected crossing
         (soonest first), then school and pupil.
     """
-    classified = classify(frame, policy=policy, as_of=as_of, schools=schools)
+    classified = classify(
+        frame, policy=policy, as_of=as_of, schools=schools, school_days=school_days
+    )
     # classify once: the patterns take this one rather than classifying again.
     found = patterns(
         frame,

@@ -222,14 +222,22 @@ def patterns(
     names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
     # A lesson-level export's lessons come with its days, for the lesson patterns.
-    (frame, day, chosen, *_), lessons = read_with_lessons(reading(exports, as_of, policy, options))
+    (frame, day, chosen, _, school_days), lessons = read_with_lessons(
+        reading(exports, as_of, policy, options)
+    )
     if lessons is not None:
         # The lesson patterns read the lessons and the days in several steps: read the export
         # once (a lesson-level export's days are a sixth of its rows).
         lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     # The false-discovery control runs over the whole column of p-values: in-memory engine.
     result = patterns_frame(
-        frame, policy=chosen, as_of=day, days=days, schools=school, lessons=lessons
+        frame,
+        policy=chosen,
+        as_of=day,
+        days=days,
+        schools=school,
+        lessons=lessons,
+        school_days=school_days,
     ).collect()
     flagged = result.filter(pl.col(FLAGS) != "").height
     log.info("%d of %d pupil(s) show a pattern as of %s", flagged, result.height, day.isoformat())
@@ -276,11 +284,19 @@ def early_warning(
     out_format = resolve_format(fmt, output)
     names = xlsx_school_names(school_names_file, out_format)
     options = flags.options()
-    (frame, day, chosen, *_), lessons = read_with_lessons(reading(exports, as_of, policy, options))
+    (frame, day, chosen, _, school_days), lessons = read_with_lessons(
+        reading(exports, as_of, policy, options)
+    )
     if lessons is not None:  # read the export once, as patterns does
         lessons, frame = (part.lazy() for part in pl.collect_all([lessons, frame]))
     result = early_warning_frame(
-        frame, policy=chosen, as_of=day, horizon=horizon, schools=school, lessons=lessons
+        frame,
+        policy=chosen,
+        as_of=day,
+        horizon=horizon,
+        schools=school,
+        lessons=lessons,
+        school_days=school_days,
     ).collect()
     log.info("%d pupil(s) below step 1 to act on as of %s", result.height, day.isoformat())
     write_result(
