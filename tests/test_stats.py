@@ -580,8 +580,8 @@ def test_freshness_equals_a_loop_from_the_rows_or_the_schools_dates(
         expected.append((school, latest, sum(1 for day in dates if day > latest)))
 
     # The stats and the site give it each school's dates, read with the as-of date.
-    for given_rows in (rows, school_dates(rows)):
-        assert freshness(given_rows, as_of=as_of).collect().rows() == expected
+    for given_days in (None, school_dates(rows).collect()):
+        assert freshness(rows, as_of=as_of, school_days=given_days).collect().rows() == expected
 
 
 def test_reference_falls_back_to_the_latest_earlier_school_year() -> None:

@@ -395,27 +395,26 @@ def evaluate(
     )
 
 
-def _without_left(pupils: pl.LazyFrame, school_days: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+def _without_left(pupils: pl.LazyFrame, school_days: pl.LazyFrame) -> pl.LazyFrame:
     """Drop pupils with no registration in the last 5 school days of their latest school.
 
     A school's school days are the dates on which it has any registration (docs/data-format.md);
-    ``school_days`` has each school's distinct dates (:func:`school_dates`).
+    ``school_days`` has each school's distinct dates up to the as-of date
+    (:func:`school_dates_until`).
     """
     return (
-        pupils.join(_school_recent(school_days, as_of), on=s.SCHOOL_ID, how="left")
+        pupils.join(_school_recent(school_days), on=s.SCHOOL_ID, how="left")
         .filter(pl.col(_LATEST) >= pl.col(_SCHOOL_RECENT))
         .drop(_SCHOOL_RECENT)
     )
 
 
-def _school_recent(school_days: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Each school's earliest of its latest 5 school days up to ``as_of``, from each school's
-    distinct dates (:func:`school_dates`: a few hundred per school; grouping the rows by school
-    directly held every row's date)."""
-    return (
-        school_days.filter(pl.col(s.DATE) <= as_of)
-        .group_by(s.SCHOOL_ID)
-        .agg(pl.col(s.DATE).top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT))
+def _school_recent(school_days: pl.LazyFrame) -> pl.LazyFrame:
+    """Each school's earliest of its latest 5 school days, from each school's distinct dates up
+    to the as-of date (:func:`school_dates_until`: a few hundred per school; grouping the rows
+    by school directly held every row's date)."""
+    return school_days.group_by(s.SCHOOL_ID).agg(
+        pl.col(s.DATE).top_k(LEFT_AFTER_SCHOOL_DAYS).min().alias(_SCHOOL_RECENT)
     )
 
 
@@ -438,7 +437,7 @@ def left_pupils(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
         .agg(pl.col(s.DATE).max().alias(_LATEST))
     )
     pupils = _latest(spells, [s.PUPIL_ID]).join(
-        _school_recent(school_dates(frame.filter(pl.col(s.DATE) <= as_of)), as_of),
+        _school_recent(school_dates_until(frame, as_of)),
         on=s.SCHOOL_ID,
         how="left",
     )
@@ -478,6 +477,16 @@ def school_dates(frame: pl.LazyFrame) -> pl.LazyFrame:
     (:func:`as_of_facts`) and the "has left" rule (:func:`classify`'s ``school_days``) are both
     read off them, so a run reads its rows for them once (docs/performance.md)."""
     return frame.group_by(s.SCHOOL_ID, s.DATE).agg(pl.len().alias(ROWS))
+
+
+def school_dates_until(
+    frame: pl.LazyFrame, as_of: date, *, school_days: pl.DataFrame | None = None
+) -> pl.LazyFrame:
+    """Each school's distinct dates up to ``as_of``: from ``school_days`` (:func:`school_dates`
+    of ``frame``, when the caller has read them), else from the rows of ``frame``."""
+    if school_days is None:
+        return school_dates(frame.filter(pl.col(s.DATE) <= as_of))
+    return school_days.lazy().filter(pl.col(s.DATE) <= as_of)
 
 
 def as_of_facts(dates: pl.LazyFrame, *, today: date) -> pl.LazyFrame:
@@ -594,12 +603,7 @@ def classify(
     else:
         pupils = evaluate(rows, policies=policies, as_of=as_of)
     if not include_left:
-        days = (
-            school_dates(frame.filter(pl.col(s.DATE) <= as_of))
-            if school_days is None
-            else school_days.lazy()
-        )
-        pupils = _without_left(pupils, days, as_of)
+        pupils = _without_left(pupils, school_dates_until(frame, as_of, school_days=school_days))
     if schools is not None:
         pupils = pupils.filter(pl.col(s.SCHOOL_ID).is_in(list(schools)))
 

@@ -249,7 +249,7 @@ def site(
         ),
         classes=by([s.SCHOOL_ID, s.CLASS_NAME]),
         grades=by([s.SCHOOL_ID, s.GRADE]),
-        freshness=freshness(frame if school_days is None else school_days.lazy(), as_of=as_of),
+        freshness=freshness(frame, as_of=as_of, school_days=school_days),
         weekdays=weekday_absence(rows, windows, categories=policy.primary.categories, as_of=as_of),
     )
 

@@ -31,7 +31,7 @@ from typing import Final, Literal
 import polars as pl
 
 from fravaer import schema as s
-from fravaer.classify import classify, pupil_partition_expr
+from fravaer.classify import classify, pupil_partition_expr, school_dates_until
 from fravaer.errors import UsageError
 from fravaer.policy import SCHOOL_YEAR_START, Policy
 from fravaer.window import UNITS, with_units
@@ -524,13 +524,15 @@ def stats(
 # -- freshness ----------------------------------------------------------------------------------
 
 
-def freshness(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+def freshness(
+    frame: pl.LazyFrame, *, as_of: date, school_days: pl.DataFrame | None = None
+) -> pl.LazyFrame:
     """Each school's latest registration on or before ``as_of``, and how far it lags.
 
     ``school_days_behind`` counts the dates with a registration at any school after the school's
-    latest date, up to the newest date in the data. Sorted by school. ``frame`` is the rows, or
-    each school's distinct dates (:func:`fravaer.classify.school_dates` of them): the same
-    answer, from a few hundred rows per school.
+    latest date, up to the newest date in the data. Sorted by school. Read off each school's
+    distinct dates: ``school_days`` (:func:`fravaer.classify.school_dates` of ``frame``) when
+    the caller has read them, and the rows are not read again; else from the rows.
 
     >>> from datetime import date
     >>> frame = pl.LazyFrame({"school_id": ["A", "A", "B"],
@@ -538,9 +540,9 @@ def freshness(frame: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     >>> freshness(frame, as_of=date(2024, 3, 8)).collect().rows()
     [('A', datetime.date(2024, 3, 5), 0), ('B', datetime.date(2024, 3, 4), 1)]
     """
-    rows = frame.filter(pl.col(s.DATE) <= as_of)
-    dates = rows.select(pl.col(s.DATE).unique().alias("_d"))
-    latest = rows.group_by(s.SCHOOL_ID).agg(pl.col(s.DATE).max().alias(LATEST_DATE))
+    days = school_dates_until(frame, as_of, school_days=school_days)
+    dates = days.select(pl.col(s.DATE).unique().alias("_d"))
+    latest = days.group_by(s.SCHOOL_ID).agg(pl.col(s.DATE).max().alias(LATEST_DATE))
     behind = (
         latest.join(dates, how="cross")
         .group_by(s.SCHOOL_ID, LATEST_DATE)

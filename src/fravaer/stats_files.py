@@ -105,8 +105,7 @@ def published(
 
     plans = [
         by(keys),
-        # Read off each school's dates when the run has them (the rows are not read again).
-        freshness(frame if school_days is None else school_days.lazy(), as_of=as_of),
+        freshness(frame, as_of=as_of, school_days=school_days),
     ]
     by_school = schools and keys != [SCHOOL_ID]
     if by_school:
