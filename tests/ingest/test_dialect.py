@@ -445,6 +445,20 @@ def test_sniff_reports_the_dialect(tmp_path: Path) -> None:
 # -- quotes, line numbers, decimal commas -------------------------------------------------------
 
 
+def test_a_badly_quoted_cell_is_refused(tmp_path: Path) -> None:
+    # polars' categorical reader reads `"2024-03-05"x` as 2024-03-05; its text reader, which
+    # reads every file (docs/decisions.md#csv-cells-are-read-once-per-distinct-text), refuses it.
+    text = (
+        "pupil_id;school_id;date;category;absent_fraction\n"
+        + 'SECRET1;851001;"2024-03-05"x;present;0\n'
+    )
+    path = write_text(tmp_path, text + "SECRET2;851001;2024-03-05;present;0\n", encoding="utf-8")
+
+    error = refusal(path)
+    assert error.message == f"{path}: not a readable CSV file (ComputeError)"
+    assert_private(error, {"SECRET1", "SECRET2", "2024-03-05"})
+
+
 @pytest.mark.parametrize("separator", SEPARATORS)
 @pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
 def test_quoted_separators_and_line_breaks_keep_values_and_line_numbers(
