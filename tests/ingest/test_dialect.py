@@ -446,8 +446,9 @@ def test_sniff_reports_the_dialect(tmp_path: Path) -> None:
 
 
 def test_a_badly_quoted_cell_is_refused(tmp_path: Path) -> None:
-    # polars' categorical reader reads `"2024-03-05"x` as 2024-03-05; its text reader, which
-    # reads every file (docs/decisions.md#csv-cells-are-read-once-per-distinct-text), refuses it.
+    # polars' categorical reader reads `"2024-03-05"x` as 2024-03-05; a file with a quote is
+    # read by its text reader, which refuses it
+    # (docs/decisions.md#csv-cells-are-read-once-per-distinct-text).
     text = (
         "pupil_id;school_id;date;category;absent_fraction\n"
         + 'SECRET1;851001;"2024-03-05"x;present;0\n'

@@ -190,12 +190,14 @@ def _read_text(
         raise BadInputError(Location(str(path), dialect.skip + 1), "file is empty (no header)")
     try:
         if dialect.polars_direct and not dialect.skip:
-            frame = _read_cells(path, dialect.separator, width=len(header))
+            frame = _read_cells(
+                path, dialect.separator, quoted=d.has_quote(path), width=len(header)
+            )
             return frame, dialect, None
         data = d.transcode(path, dialect)
         # A title above the header is cut off: polars reads from the header on.
         text = d.cut_lines(data.data, dialect.skip)
-        frame = _read_cells(text, data.separator, width=len(header))
+        frame = _read_cells(text, data.separator, quoted=b'"' in text, width=len(header))
     except UnicodeDecodeError:
         return _read_text(path, _not_utf8(path, dialect, options), options)
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -214,16 +216,23 @@ def _read_text(
     return frame, dialect, data.placeholder
 
 
-def _read_cells(source: Path | bytes, separator: str, *, width: int) -> pl.DataFrame:
+def _read_cells(source: Path | bytes, separator: str, *, quoted: bool, width: int) -> pl.DataFrame:
     """Every cell as a categorical of its text, each column with categories of its own
     (:func:`~fravaer.ingest.dictionary.categorical_columns`).
 
-    The cells are read as text and made categorical in one streaming pass: on the 20 M-row
-    date-ordered CSV 6.6-7.0 s against 7.6-8.1 s for polars' categorical reader, at the same
-    peak (docs/performance.md#csv-ingest). The text reader also refuses a badly quoted cell
-    (``"2024-03-05"x``), which the categorical reader read as ``2024-03-05``.
+    polars' categorical reader does not refuse a badly quoted cell (``"2024-03-05"x`` becomes
+    ``2024-03-05``); its text reader does. A file with a quote is therefore read as text, and
+    made categorical in the same streaming pass, so that its text is never held whole (4 M
+    rows with every cell quoted: 0.55 GB peak, was 0.9 GB; docs/performance.md#csv-ingest).
     """
     types = categorical_columns(width)
+    if not quoted:
+        try:
+            return pl.read_csv(
+                source, schema_overrides=types, separator=separator, encoding="utf8", glob=False
+            )
+        except pl.exceptions.SchemaError:
+            pass  # polars sees another number of columns: the text reader says what is wrong
     text = pl.scan_csv(source, infer_schema=False, separator=separator, encoding="utf8", glob=False)
     return text.select(pl.nth(i).cast(types[i]) for i in range(width)).collect(engine="streaming")
 
