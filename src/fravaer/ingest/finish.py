@@ -27,7 +27,7 @@ from fravaer.ingest.dates import (
     working_format,
 )
 from fravaer.ingest.detected import Detected
-from fravaer.ingest.dictionary import categorical_columns, evaluate
+from fravaer.ingest.dictionary import categorical_columns, distinct, evaluate
 from fravaer.ingest.headers import HeaderMap, column_label
 from fravaer.ingest.origin import LINE, ROW_INDEX, Origin
 from fravaer.ingest.plans import DateRule, blank_expr, code_counts, code_rule, column_plans
@@ -105,7 +105,7 @@ def finish(
         rows, plans, origin, keep_lines=keep_lines, day_checks=day_checks
     )
     if s.PUPIL_ID in frame.columns:
-        warn_lost_zeros(frame.get_column(s.PUPIL_ID), origin)
+        warn_lost_zeros(distinct(frame.get_column(s.PUPIL_ID)), origin)
     detected = replace(
         table.detected,
         date_format=date_format,
