@@ -145,7 +145,7 @@ def distinct(column: pl.Series) -> pl.Series:
     empty cell.
     """
     if isinstance(column.dtype, pl.Categorical):
-        return _texts(column.dtype).head(-1).drop_nulls().alias(column.name)
+        return _texts(column.dtype).drop_nulls().alias(column.name)
     return column.unique().drop_nulls()
 
 
