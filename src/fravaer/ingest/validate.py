@@ -41,6 +41,7 @@ _END = "_end"
 _BACK = "_back"
 _SHARED = "_shared"
 _KEY = "_key"
+_PAIRED = (s.SCHOOL_ID, s.CLASS_NAME)
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,7 @@ def validate(
         ),
         *unchecked,
     )
-    distinct = [unindexed.select(name).unique() for name in by_values]
-    found_summary, *found_values = collect_cells_all([summary, *distinct], origin)
-    values = dict(zip(by_values, found_values, strict=True))
+    found_summary, values = _summary_and_values(unindexed, summary, by_values, origin)
     ids = values[s.PUPIL_ID].to_series() if s.PUPIL_ID in values else None
 
     def hit(flag: pl.Expr, column: str, alias: str) -> bool:
@@ -176,6 +175,30 @@ def validate(
     # Without repeated rows the row index is not needed, and dropping it keeps the scan parallel.
     selected = (raw if repeated else unindexed).select(typed)
     return Validated(selected, n_rows - len(repeated), n_rows, ids)
+
+
+def _summary_and_values(
+    unindexed: pl.LazyFrame, summary: pl.LazyFrame, by_values: list[str], origin: Origin
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """The summary and each by-value column's distinct values, collected side by side.
+
+    A school has a few dozen classes, so the two columns have few distinct pairs: one plan
+    takes those, which costs about what one column's distinct values did
+    (docs/performance.md#layouts), and each column's values are read off the pairs. Every other
+    column (the pupil's id: a value per pupil) is a plan of its own.
+    """
+    together = [name for name in by_values if name in _PAIRED]
+    alone = [name for name in by_values if name not in together]
+    if len(together) < 2:
+        together, alone = [], by_values
+    plans = [summary, *(unindexed.select(name).unique() for name in alone)]
+    if together:
+        plans.append(unindexed.select(together).unique())
+    found = collect_cells_all(plans, origin)
+    values = dict(zip(alone, found[1 : 1 + len(alone)], strict=True))
+    if together:
+        values |= {name: found[-1].select(name).unique() for name in together}
+    return found[0], values
 
 
 def _refuse_first_bad(
