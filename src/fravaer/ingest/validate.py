@@ -37,7 +37,8 @@ _CATEGORIES = "_categories"
 _PUPIL = "_pupil"
 _POSITION = "_position"
 _START = "_start"
-_END = "_end"
+_BEFORE = "_before"
+_DAY_BEFORE = "_day_before"
 _BACK = "_back"
 _SHARED = "_shared"
 _KEY = "_key"
@@ -326,20 +327,25 @@ def _rows_of_shared_days(
     ).row(0)
     if first_runs > RUNS_TO_SORT and not first_in_order:
         return None
-    # One pass reads the rows that decide: each run's first and last row, a date that goes
-    # back, a row of the same day as the row before. An export listed pupil by pupil has few
-    # of them (two passes over every row before: 2.7 s of a national year's 20 s,
-    # docs/performance.md); more than MARKED_ROWS are not cheap.
+    # One pass reads the rows that decide: each run's first row with the date of the row before
+    # it (the previous run's last date), a date that goes back, a row of the same day as the
+    # row before. An export listed pupil by pupil has few of them (two passes over every row
+    # before: 2.7 s of a national year's 20 s, docs/performance.md); more than MARKED_ROWS are
+    # not cheap. The row before is read once, as columns: comparing with shifted expressions
+    # (and looking ahead for each run's last row) cost half as much again.
+    before, day_before = pl.col(_BEFORE), pl.col(_DAY_BEFORE)
+    follows = pupil == before  # null on the first row
     marked = collect_cells(
-        days.select(
+        days.with_columns(pupil.shift(1).alias(_BEFORE), day.shift(1).alias(_DAY_BEFORE))
+        .select(
             _PUPIL,
             s.DATE,
-            (~same_pupil).alias(_START),
-            (pupil != pupil.shift(-1)).fill_null(value=True).alias(_END),
-            (same_pupil & (day < day.shift(1))).fill_null(value=False).alias(_BACK),
-            same_day.alias(_SHARED),
+            _DAY_BEFORE,
+            (~follows).fill_null(value=True).alias(_START),
+            (follows & (day < day_before)).fill_null(value=False).alias(_BACK),
+            (follows & (day == day_before)).fill_null(value=False).alias(_SHARED),
         )
-        .filter(pl.col(_START) | pl.col(_END) | pl.col(_BACK) | pl.col(_SHARED))
+        .filter(pl.col(_START) | pl.col(_BACK) | pl.col(_SHARED))
         .head(MARKED_ROWS + 1),
         origin,
     )
@@ -354,10 +360,7 @@ def _rows_of_shared_days(
     # pupils are then not even counted.
     if not pupils_in_order and (
         runs > RUNS_TO_SORT
-        or (
-            runs != (pupils or _pupils(days, origin))
-            and not _runs_apart(starts, marked.filter(_END))
-        )
+        or (runs != (pupils or _pupils(days, origin)) and not _runs_apart(starts, days, origin))
     ):
         return None
     if not marked.get_column(_SHARED).any():
@@ -383,26 +386,31 @@ each other; an export listed school by school has a run or two per pupil. Above 
 ordered by date has a run per row) the pupils are not counted either, and every pupil-day is
 aggregated, even in the (unseen) export of more pupils than this, each in one run."""
 
-MARKED_ROWS = 2 * RUNS_TO_SORT + 1_000_000
-"""At most this many rows are read into memory to decide on the short cut: a run's first and
-last rows, and a million rows of days with several rows. With more, every pupil-day is
-aggregated, as when the short cut is not taken: the same answer, and no list of every row of a
-day with several rows held in memory."""
+MARKED_ROWS = RUNS_TO_SORT + 1_000_000
+"""At most this many rows are read into memory to decide on the short cut: a run's first row,
+and a million rows of days with several rows. With more, every pupil-day is aggregated, as
+when the short cut is not taken: the same answer, and no list of every row of a day with
+several rows held in memory."""
 
 
-def _runs_apart(starts: pl.DataFrame, ends: pl.DataFrame) -> bool:
+def _runs_apart(starts: pl.DataFrame, days: pl.LazyFrame, origin: Origin) -> bool:
     """Whether the runs of each pupil (rows of the pupil next to each other, dates in order)
-    cover date ranges that do not meet: then no pupil-day is in two runs. ``starts`` and
-    ``ends`` are each run's first and last row, in the order of the runs.
+    cover date ranges that do not meet: then no pupil-day is in two runs. ``starts`` are each
+    run's first row, in the order of the runs, with the date of the row before it
+    (:data:`_DAY_BEFORE`): that is the previous run's last date, and the last run's is the last
+    row's of ``days``.
 
     A run's range is its first and last row's dates; the runs are few (one per pupil and
     school for an export listed school by school), so they are sorted and compared in memory.
     """
+    last = collect_cells(days.select(s.DATE).tail(1), origin)
     pupil = pl.col(_PUPIL)
     ranges = pl.concat(
         [
             starts.select(_PUPIL, pl.col(s.DATE).alias(_FIRST)),
-            ends.select(pl.col(s.DATE).alias(_SECOND)),
+            pl.concat([starts.get_column(_DAY_BEFORE).slice(1), last.get_column(s.DATE)])
+            .alias(_SECOND)
+            .to_frame(),
         ],
         how="horizontal",
     ).sort(_PUPIL, _FIRST)
