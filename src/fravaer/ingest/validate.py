@@ -188,10 +188,8 @@ def _summary_and_values(
     (docs/performance.md#layouts), and each column's values are read off the pairs. Every other
     column (the pupil's id: a value per pupil) is a plan of its own.
     """
-    together = [name for name in by_values if name in _PAIRED]
+    together = list(_PAIRED) if all(name in by_values for name in _PAIRED) else []
     alone = [name for name in by_values if name not in together]
-    if len(together) < 2:
-        together, alone = [], by_values
     plans = [summary, *(unindexed.select(name).unique() for name in alone)]
     if together:
         plans.append(unindexed.select(together).unique())
