@@ -39,6 +39,10 @@ EXPRESSIONS = {
 }
 
 
+ROWS = st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30)
+"""Rows of two text cells, each drawn from :data:`CELLS`."""
+
+
 def _frames(cells: list[tuple[str | None, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The same cells as text, and as categoricals with their own categories."""
     text = pl.DataFrame(cells, schema={"a": pl.String, "b": pl.String}, orient="row")
@@ -49,7 +53,7 @@ def _frames(cells: list[tuple[str | None, str | None]]) -> tuple[pl.DataFrame, p
 
 
 @settings(max_examples=examples(200), deadline=None)
-@given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
+@given(ROWS)
 def test_every_expression_equals_its_row_by_row_value(
     cells: list[tuple[str | None, str | None]],
 ) -> None:
@@ -60,7 +64,7 @@ def test_every_expression_equals_its_row_by_row_value(
 
 
 @settings(max_examples=examples(50), deadline=None)
-@given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
+@given(ROWS)
 def test_too_many_combinations_are_computed_row_by_row(
     cells: list[tuple[str | None, str | None]],
 ) -> None:
@@ -72,7 +76,7 @@ def test_too_many_combinations_are_computed_row_by_row(
 
 
 @settings(max_examples=examples(200), deadline=None)
-@given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
+@given(ROWS)
 def test_ordinal_numbers_values_in_their_order(cells: list[tuple[str | None, str | None]]) -> None:
     text, categorical = _frames(cells)
     expr = pl.col("a").str.strip_chars()
@@ -90,7 +94,7 @@ def test_ordinal_numbers_values_in_their_order(cells: list[tuple[str | None, str
 
 
 @settings(max_examples=examples(200), deadline=None)
-@given(st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=30))
+@given(ROWS)
 def test_distinct_reads_the_dictionary_and_equals_the_rows_distinct_values(
     cells: list[tuple[str | None, str | None]],
 ) -> None:
